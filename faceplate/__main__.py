@@ -1,0 +1,3 @@
+from faceplate.cli import main
+
+main()

@@ -1,0 +1,140 @@
+"""The ``faceplate`` command line. The only place (with host plugins) that catches
+:class:`FaceplateError`; exit codes are listed in the README."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from faceplate import __version__
+from faceplate.errors import FaceplateError
+
+
+class _Boundary(click.Group):
+    """Turns faceplate errors into one ``ERROR:`` line and the error's exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FaceplateError as exc:
+            click.echo(f"ERROR: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _frames_option(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    from faceplate.errors import SpecError
+    from faceplate.plateio.sequence import parse_frames
+    try:
+        return parse_frames(text)
+    except SpecError as exc:
+        raise SpecError(exc.message, key="--frames") from None
+
+
+def _progress(update) -> None:
+    if update.done == update.total or update.done % 8 == 0:
+        click.echo(f"  {update.stage}: {update.done}/{update.total}", err=True)
+
+
+def _node(spec: Path):
+    from faceplate.nodes import ShotNode
+    return ShotNode.from_file(spec, progress=_progress)
+
+
+def _print_result(result) -> None:
+    summary = result.report.summary
+    click.echo(f"frames rendered: {len(result.render.records)}; "
+               f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
+    click.echo(f"qc: {result.report.qc_json}")
+    click.echo(f"report: {result.report.index_html}")
+
+
+frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
+                          help="Frames to render, e.g. 1001-1010 (default: the whole plate).")
+
+
+@click.group(cls=_Boundary)
+@click.version_option(__version__, prog_name="faceplate")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
+def main(verbose: bool) -> None:
+    """faceplate: headless face replacement for VFX plates."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@frames_opt
+def run(spec: Path, frames: str | None) -> None:
+    """Run a shot: analyse, solve, render FRAMES (default all) and report."""
+    _print_result(_node(spec).run(_frames_option(frames)))
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo_out"),
+              show_default=True, help="Folder for the demo shot and its results.")
+def demo(out_dir: Path) -> None:
+    """Build the demo shot from the embedded portraits and run it."""
+    from faceplate.demo import build_demo_shot
+    spec = build_demo_shot(out_dir.absolute())
+    click.echo(f"demo shot: {spec}")
+    result = _node(spec).run()
+    out = result.render.records[0].output
+    click.echo(f"swapped frames: {Path(out).parent if out else '-'}")
+    _print_result(result)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+def analyse(spec: Path) -> None:
+    """Stage 1: find faces on every frame (cached)."""
+    result = _node(spec).analyse()
+    click.echo(f"analysed {len(result.frames)} frames")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+def solve(spec: Path) -> None:
+    """Stage 2: link faces into tracks over the whole shot and smooth them."""
+    solved = _node(spec).solve()
+    for s in solved:
+        click.echo(f"swap {s.swap} ({s.source}): track {s.track}, {len(s.faces)} frames")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@frames_opt
+def render(spec: Path, frames: str | None) -> None:
+    """Stage 3: render FRAMES from the solved tracks (a farm chunk)."""
+    from faceplate.errors import IncompleteShotError
+    result = _node(spec).render(_frames_option(frames))
+    click.echo(f"rendered {len(result.records)} frames")
+    if result.failed:
+        raise IncompleteShotError(f"{len(result.failed)} frame(s) not written", frames=result.failed)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+def report(spec: Path) -> None:
+    """Stage 4: merge frame records into qc.json and index.html."""
+    result = _node(spec).report()
+    click.echo(f"qc: {result.qc_json}\nreport: {result.index_html}")
+
+
+@main.command()
+@click.option("--ocio", "ocio_config", default=None, help="Config to check instead of the default.")
+def doctor(ocio_config: str | None) -> None:
+    """Say which OCIO config and models a run would use, and from where."""
+    from faceplate.context import RunContext
+    ctx = RunContext.create(ocio_config)
+    choice = ctx.colour.choice
+    click.echo(f"faceplate {__version__}")
+    click.echo(f"OCIO config: {choice.uri} (from {choice.origin})")
+    for name, version in ctx.models.versions().items():
+        click.echo(f"{name}: {version}")
+    for m in ctx.models.models:
+        click.echo(f"model {m.id}: {m.role}, {m.distribution} {m.file}, licence {m.licence}")

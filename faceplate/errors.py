@@ -1,0 +1,97 @@
+"""The one exception tree of faceplate.
+
+Every error a user can cause derives from :class:`FaceplateError`, carries the
+frame and path it concerns where there is one, and knows the documented exit
+code the CLI returns for it (see README, "Exit codes"). Library code raises
+these; only the CLI and host plugins catch them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FaceplateError(Exception):
+    """Base class of every faceplate error.
+
+    Attributes:
+        path: the file the error concerns, if any.
+        frame: the frame number the error concerns, if any.
+        exit_code: what the CLI exits with when this error stops it.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, path: str | Path | None = None,
+                 frame: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.frame = frame
+
+    def __str__(self) -> str:
+        where = []
+        if self.frame is not None:
+            where.append(f"frame {self.frame}")
+        if self.path is not None and self.path not in self.message:
+            where.append(self.path)
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class SpecError(FaceplateError):
+    """The shot spec is malformed: an unknown key, a bad value, a missing file.
+
+    Attributes:
+        key: the dotted key path in the spec, e.g. ``plate.colorspace``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, key: str | None = None,
+                 path: str | Path | None = None) -> None:
+        super().__init__(f"{key}: {message}" if key else message, path=path)
+        self.key = key
+
+
+class ColourError(FaceplateError):
+    """The OCIO config cannot be loaded or a colourspace is unknown."""
+
+    exit_code = 2
+
+
+class PlateError(FaceplateError):
+    """A plate frame is missing, unreadable or malformed."""
+
+    exit_code = 3
+
+
+class OutputError(FaceplateError):
+    """An output frame could not be written."""
+
+    exit_code = 3
+
+
+class ModelError(FaceplateError):
+    """A model file is missing, fails its checks, or fails to run."""
+
+    exit_code = 4
+
+
+class StageError(FaceplateError):
+    """A pipeline stage needs the output of an earlier one that is missing or stale."""
+
+    exit_code = 5
+
+
+class IncompleteShotError(FaceplateError):
+    """The shot ran, but some requested frames could not be written.
+
+    Attributes:
+        frames: the frames that were not written.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, frames: list[int]) -> None:
+        super().__init__(message)
+        self.frames = frames

@@ -1,0 +1,1 @@
+"""Face work: the offline model pack, landmark geometry, and the reference swapper."""

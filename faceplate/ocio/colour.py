@@ -1,0 +1,84 @@
+"""Colourspace lookups and conversions, with one CPU processor per pair, built once."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+import numpy as np
+import PyOpenColorIO as ocio
+
+from faceplate.errors import ColourError
+from faceplate.ocio.config import ConfigChoice
+from faceplate.types import RGBImage
+
+if TYPE_CHECKING:
+    from faceplate.pipeline.spec import ShotSpec
+
+
+class ColourManager:
+    """Converts pixels between colourspaces of one OCIO config.
+
+    Processors are optimised LOSSLESS and cached per (source, destination), so a
+    run builds each conversion once. Names and aliases are whatever the config
+    accepts; :meth:`canonical` turns them into the config's own names.
+    """
+
+    def __init__(self, config: ocio.Config, choice: ConfigChoice) -> None:
+        self.config = config
+        self.choice = choice
+        self._processors: dict[tuple[str, str], ocio.CPUProcessor] = {}
+
+    def canonical(self, name: str, *, key: str = "colorspace") -> str:
+        """The config's name for ``name`` (a name, alias or role).
+
+        Raises:
+            ColourError: listing the closest valid names.
+        """
+        space = self.config.getColorSpace(name)
+        if space is None:
+            candidates = list(self.config.getColorSpaceNames())
+            for cs_name in candidates[:]:
+                candidates.extend(self.config.getColorSpace(cs_name).getAliases())
+            close = difflib.get_close_matches(name, candidates, n=4, cutoff=0.4)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            raise ColourError(f"{key}: unknown colourspace {name!r} in {self.choice.uri}{hint}")
+        return space.getName()
+
+    def processor(self, src: str, dst: str) -> ocio.CPUProcessor:
+        """The cached CPU processor converting ``src`` to ``dst``."""
+        pair = (self.canonical(src), self.canonical(dst))
+        if pair not in self._processors:
+            proc = self.config.getProcessor(*pair)
+            self._processors[pair] = proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
+        return self._processors[pair]
+
+    def convert(self, rgb: RGBImage, src: str, dst: str) -> RGBImage:
+        """A float32 copy of ``rgb`` (H, W, 3) converted from ``src`` to ``dst``."""
+        out = np.ascontiguousarray(rgb[..., :3], dtype=np.float32).copy()
+        if self.canonical(src) != self.canonical(dst):
+            self.processor(src, dst).applyRGB(out)
+        return out
+
+    def colourspace_from_header(self, attributes: dict[str, object], filename: str) -> str | None:
+        """The colourspace a file declares (``oiio:ColorSpace``/``colorInteropID``) or the config's
+        file rules give, or None."""
+        for attr in ("oiio:ColorSpace", "colorInteropID"):
+            value = attributes.get(attr)
+            if isinstance(value, str) and self.config.getColorSpace(value) is not None:
+                return self.canonical(value)
+        by_rule = self.config.getColorSpaceFromFilepath(filename)
+        return by_rule or None
+
+
+def check_spec_colourspaces(spec: "ShotSpec", colour: ColourManager) -> None:
+    """Check every colourspace the spec names exists in the config.
+
+    Raises:
+        ColourError: naming the spec key and the closest valid names.
+    """
+    if spec.plate.colorspace:
+        colour.canonical(spec.plate.colorspace, key="plate.colorspace")
+    for name, source in spec.sources.items():
+        if source.colorspace:
+            colour.canonical(source.colorspace, key=f"sources.{name}.colorspace")

@@ -1,0 +1,1 @@
+"""The shot pipeline: spec → analyse → solve → render → report, each stage writing a file."""

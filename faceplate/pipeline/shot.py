@@ -1,0 +1,97 @@
+"""Running a shot's stages in order, with every check done before anything is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from faceplate.context import RunContext
+from faceplate.errors import IncompleteShotError, SpecError
+from faceplate.face.swapper import SourceFace
+from faceplate.ocio import check_spec_colourspaces
+from faceplate.pipeline.analyse import AnalyseSettings, ShotAnalysis, analyse
+from faceplate.pipeline.render import RenderResult, render
+from faceplate.pipeline.report import Report, report
+from faceplate.pipeline.solve import SolvedSwap, load_solve, solve
+from faceplate.pipeline.sources import find_face, prepare_source
+from faceplate.pipeline.spec import ShotSpec
+from faceplate.plateio.sequence import format_frames
+from faceplate.types import Descriptor
+
+
+@dataclass(frozen=True)
+class ShotResult:
+    """What a run did: the render records and the refreshed report."""
+
+    render: RenderResult
+    report: Report
+
+
+class ShotRunner:
+    """The stages of one shot, sharing one context and the prepared sources."""
+
+    def __init__(self, spec: ShotSpec, ctx: RunContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self._sources: dict[str, SourceFace] | None = None
+
+    def check(self) -> None:
+        """Everything that can fail on bad input before a file is written: colourspaces
+        and source images (each must hold a face)."""
+        check_spec_colourspaces(self.spec, self.ctx.colour)
+        self.sources()
+
+    def sources(self) -> dict[str, SourceFace]:
+        if self._sources is None:
+            self._sources = {name: prepare_source(src, self.ctx)
+                             for name, src in self.spec.sources.items()}
+        return self._sources
+
+    def frames(self, requested: Iterable[int] | None) -> list[int]:
+        """The requested frames (all by default), which must lie in the plate range."""
+        if requested is None:
+            return list(self.spec.plate.frames)
+        frames = sorted(set(requested))
+        outside = sorted(set(frames) - set(self.spec.plate.frames))
+        if outside:
+            raise SpecError(f"frames {format_frames(outside)} are outside the plate range "
+                            f"{format_frames(list(self.spec.plate.frames))}", key="frames")
+        return frames
+
+    def analyse(self, *, reuse: bool = True) -> ShotAnalysis:
+        needs_identity = any(s.target.kind == "reference" for s in self.spec.swaps)
+        return analyse(self.spec, self.ctx, AnalyseSettings(descriptors=needs_identity),
+                       reuse=reuse)
+
+    def _references(self) -> dict[int, Descriptor]:
+        return {i: find_face(s.target.reference, None, self.ctx,
+                             key=f"swaps[{i}].target.reference").descriptor
+                for i, s in enumerate(self.spec.swaps)
+                if s.target.kind == "reference" and s.target.reference is not None}
+
+    def solve(self, analysis: ShotAnalysis | None = None) -> list[SolvedSwap]:
+        return solve(self.spec, analysis or self.analyse(), self.ctx, self._references())
+
+    def render(self, frames: Iterable[int] | None = None) -> RenderResult:
+        return render(self.spec, self.frames(frames), load_solve(self.spec), self.sources(),
+                      self.ctx)
+
+    def report(self) -> Report:
+        return report(self.spec, self.ctx)
+
+    def run(self, frames: Iterable[int] | None = None) -> ShotResult:
+        """analyse (whole shot, cached) → solve → render ``frames`` → report.
+
+        Raises:
+            IncompleteShotError: after the report, if some frames could not be written.
+        """
+        selected = self.frames(frames)
+        self.check()
+        self.solve(self.analyse())
+        rendered = self.render(selected)
+        result = ShotResult(rendered, self.report())
+        if rendered.failed:
+            raise IncompleteShotError(
+                f"{len(rendered.failed)} frame(s) not written: {format_frames(rendered.failed)}; "
+                f"see {result.report.qc_json}", frames=rendered.failed)
+        return result

@@ -1,0 +1,293 @@
+"""The shot spec (``faceplate.shot`` contract version 1): loading and validation.
+
+A spec is YAML::
+
+    version: 1
+    shot: sh010
+    plate: {path: plates/sh010.####.exr, frames: 1001-1048, colorspace: ACEScg}
+    ocio: ocio://studio-config-v4.0.0_aces-v2.0_ocio-v2.5   # optional
+    sources:
+      actor_a: {images: [refs/actor_a.jpg], colorspace: sRGB Encoded Rec.709 (sRGB)}
+    swaps:
+      - {source: actor_a, target: largest}
+    output: {path: out/sh010_fp.####.exr, matte: out/sh010_fp_matte.####.exr, qc: out/qc}
+
+Relative paths resolve against the spec's folder. Loading checks structure and
+files only; colourspace names are checked against the OCIO config by
+:func:`faceplate.ocio.check_spec_colourspaces` before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+
+from faceplate.errors import SpecError
+from faceplate.plateio.sequence import SequencePath, parse_frames
+
+SPEC_VERSION = 1
+TargetKind = Literal["largest", "reference"]
+
+_TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "solve", "qc"}
+_PLATE_KEYS = {"path", "frames", "colorspace"}
+_SOURCE_KEYS = {"images", "colorspace"}
+_SWAP_KEYS = {"source", "target"}
+_OUTPUT_KEYS = {"path", "matte", "qc", "cache"}
+_SOLVE_KEYS = {"smoothing"}
+_QC_KEYS = {"max_identity_distance"}
+
+
+@dataclass(frozen=True)
+class PlateSpec:
+    """The plate sequence: where it is, which frames, and its colourspace (None: from the file)."""
+
+    path: SequencePath
+    frames: tuple[int, ...]
+    colorspace: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """An identity to put on the plate: one or more images of one person."""
+
+    name: str
+    images: tuple[Path, ...]
+    colorspace: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Which face on the plate a swap replaces."""
+
+    kind: TargetKind
+    reference: Path | None = None
+
+
+@dataclass(frozen=True)
+class SwapSpec:
+    """One replacement: the faces picked by ``target`` get the identity ``source``."""
+
+    source: str
+    target: TargetSpec
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where the swapped frames, mattes, QC report and stage caches go."""
+
+    path: SequencePath
+    matte: SequencePath | None
+    qc: Path
+    cache: Path
+
+
+@dataclass(frozen=True)
+class SolveSpec:
+    """Whole-shot solve settings: ``smoothing`` is the landmark smoothing window in frames (0: off)."""
+
+    smoothing: int = 7
+
+
+@dataclass(frozen=True)
+class QCSpec:
+    """QC thresholds. ``max_identity_distance``: flag a face whose output is farther than
+    this from its source's identity (dlib descriptor distance; 0.6 is dlib's same-person
+    line, different people measure 0.63-0.90)."""
+
+    max_identity_distance: float = 0.68
+
+
+@dataclass(frozen=True)
+class ShotSpec:
+    """A validated shot spec with every path absolute."""
+
+    shot: str
+    plate: PlateSpec
+    sources: Mapping[str, SourceSpec]
+    swaps: tuple[SwapSpec, ...]
+    output: OutputSpec
+    ocio: str | None = None
+    solve: SolveSpec = field(default_factory=SolveSpec)
+    qc: QCSpec = field(default_factory=QCSpec)
+    spec_path: Path | None = None
+    version: int = SPEC_VERSION
+
+
+def load_spec(path: str | os.PathLike[str]) -> ShotSpec:
+    """Read and validate a shot spec file.
+
+    Raises:
+        SpecError: naming the offending key or file.
+    """
+    spec_path = Path(path).absolute()
+    try:
+        data = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError("shot spec not found", path=spec_path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read shot spec: {exc}", path=spec_path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SpecError(f"not valid YAML{where}", path=spec_path) from None
+    return spec_from_dict(data, base=spec_path.parent, spec_path=spec_path)
+
+
+def spec_from_dict(data: Any, *, base: Path, spec_path: Path | None = None) -> ShotSpec:
+    """Validate a spec given as plain data; relative paths resolve against ``base``."""
+    top = _mapping(data, "(top level)", _TOP_KEYS, required={"version", "shot", "plate",
+                                                             "sources", "swaps", "output"})
+    version = top["version"]
+    if version != SPEC_VERSION:
+        raise SpecError(f"unsupported spec version {version!r} (this faceplate reads {SPEC_VERSION})",
+                        key="version")
+    shot = _string(top["shot"], "shot")
+    plate = _plate(top["plate"], base)
+    sources = _sources(top["sources"], base)
+    swaps = _swaps(top["swaps"], sources, base)
+    output = _output(top["output"], base)
+    ocio_config = _string(top["ocio"], "ocio") if top.get("ocio") is not None else None
+    solve = _solve(top.get("solve", {}))
+    qc = _qc(top.get("qc", {}))
+    spec = ShotSpec(shot=shot, plate=plate, sources=sources, swaps=swaps, output=output,
+                    ocio=ocio_config, solve=solve, qc=qc, spec_path=spec_path)
+    _check_outputs_spare_plate(spec)
+    return spec
+
+
+def _mapping(value: Any, key: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(f"expected a mapping, got {type(value).__name__}", key=key)
+    prefix = "" if key == "(top level)" else f"{key}."
+    for name in value:
+        if name not in allowed:
+            raise SpecError(f"unknown key (allowed: {', '.join(sorted(allowed))})",
+                            key=f"{prefix}{name}")
+    for name in sorted(required):
+        if name not in value:
+            raise SpecError("missing required key", key=f"{prefix}{name}")
+    return value
+
+
+def _string(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError("expected a non-empty string", key=key)
+    return value
+
+
+def _sequence_path(value: Any, key: str, base: Path) -> SequencePath:
+    try:
+        return SequencePath(_string(value, key)).resolved(base)
+    except SpecError as exc:
+        raise SpecError(exc.message, key=key) from None
+
+
+def _plate(value: Any, base: Path) -> PlateSpec:
+    plate = _mapping(value, "plate", _PLATE_KEYS, required={"path", "frames"})
+    try:
+        frames = parse_frames(plate["frames"])
+    except SpecError as exc:
+        raise SpecError(exc.message, key="plate.frames") from None
+    colorspace = plate.get("colorspace")
+    return PlateSpec(path=_sequence_path(plate["path"], "plate.path", base),
+                     frames=tuple(frames),
+                     colorspace=_string(colorspace, "plate.colorspace") if colorspace else None)
+
+
+def _existing_file(value: Any, key: str, base: Path) -> Path:
+    path = base / _string(value, key)
+    if not path.is_file():
+        raise SpecError(f"file not found: {path}", key=key, path=path)
+    return path
+
+
+def _sources(value: Any, base: Path) -> dict[str, SourceSpec]:
+    if not isinstance(value, dict) or not value:
+        raise SpecError("expected a mapping of source names to {images: [...]}", key="sources")
+    sources = {}
+    for name, entry in value.items():
+        key = f"sources.{name}"
+        source = _mapping(entry, key, _SOURCE_KEYS, required={"images"})
+        images = source["images"]
+        if isinstance(images, str):
+            images = [images]
+        if not isinstance(images, list) or not images:
+            raise SpecError("expected a list of image paths", key=f"{key}.images")
+        paths = tuple(_existing_file(img, f"{key}.images[{i}]", base)
+                      for i, img in enumerate(images))
+        colorspace = source.get("colorspace")
+        sources[str(name)] = SourceSpec(
+            name=str(name), images=paths,
+            colorspace=_string(colorspace, f"{key}.colorspace") if colorspace else None)
+    return sources
+
+
+def _target(value: Any, key: str, base: Path) -> TargetSpec:
+    if value == "largest":
+        return TargetSpec("largest")
+    if isinstance(value, dict):
+        target = _mapping(value, key, {"reference"}, required={"reference"})
+        return TargetSpec("reference", _existing_file(target["reference"], f"{key}.reference", base))
+    raise SpecError("expected 'largest' or {reference: image}", key=key)
+
+
+def _swaps(value: Any, sources: Mapping[str, SourceSpec], base: Path) -> tuple[SwapSpec, ...]:
+    if not isinstance(value, list) or not value:
+        raise SpecError("expected a non-empty list of {source, target}", key="swaps")
+    swaps = []
+    for i, entry in enumerate(value):
+        key = f"swaps[{i}]"
+        swap = _mapping(entry, key, _SWAP_KEYS, required={"source"})
+        source = str(swap["source"])
+        if source not in sources:
+            raise SpecError(f"unknown source {source!r} (sources: {', '.join(sources)})",
+                            key=f"{key}.source")
+        swaps.append(SwapSpec(source, _target(swap.get("target", "largest"), f"{key}.target", base)))
+    return tuple(swaps)
+
+
+def _output(value: Any, base: Path) -> OutputSpec:
+    output = _mapping(value, "output", _OUTPUT_KEYS, required={"path", "qc"})
+    matte = output.get("matte")
+    qc = base / _string(output["qc"], "output.qc")
+    cache = base / _string(output["cache"], "output.cache") if "cache" in output else qc / "cache"
+    return OutputSpec(path=_sequence_path(output["path"], "output.path", base),
+                      matte=_sequence_path(matte, "output.matte", base) if matte else None,
+                      qc=qc, cache=cache)
+
+
+def _solve(value: Any) -> SolveSpec:
+    solve = _mapping(value, "solve", _SOLVE_KEYS)
+    smoothing = solve.get("smoothing", SolveSpec.smoothing)
+    if not isinstance(smoothing, int) or isinstance(smoothing, bool) or smoothing < 0:
+        raise SpecError("expected a whole number of frames >= 0", key="solve.smoothing")
+    return SolveSpec(smoothing=smoothing)
+
+
+def _qc(value: Any) -> QCSpec:
+    qc = _mapping(value, "qc", _QC_KEYS)
+    limit = qc.get("max_identity_distance", QCSpec.max_identity_distance)
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
+        raise SpecError("expected a positive number", key="qc.max_identity_distance")
+    return QCSpec(max_identity_distance=float(limit))
+
+
+def _check_outputs_spare_plate(spec: ShotSpec) -> None:
+    """Refuse a spec whose output or matte would overwrite a plate frame or each other."""
+    written = {"output.path": spec.output.path}
+    if spec.output.matte is not None:
+        written["output.matte"] = spec.output.matte
+    frame = spec.plate.frames[0]
+    plate_file = os.path.normpath(spec.plate.path.frame(frame))
+    seen: dict[str, str] = {}
+    for key, seq in written.items():
+        target = os.path.normpath(seq.frame(frame))
+        if target == plate_file:
+            raise SpecError(f"would overwrite the plate {plate_file}", key=key)
+        if target in seen:
+            raise SpecError(f"same file as {seen[target]}", key=key)
+        seen[target] = key

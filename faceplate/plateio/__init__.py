@@ -1,0 +1,1 @@
+"""Plate input and output: frame sequences, reading frames, writing frames atomically."""

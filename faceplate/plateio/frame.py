@@ -1,0 +1,146 @@
+"""Reading a plate frame through OpenImageIO, keeping its header and native pixel type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import OpenImageIO as oiio
+
+from faceplate.errors import PlateError
+from faceplate.types import NativePixels, RGBImage
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle ``[x0, x1) × [y0, y1)`` in display-window coordinates."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def empty(self) -> bool:
+        return self.width <= 0 or self.height <= 0
+
+    def intersect(self, other: "Box") -> "Box":
+        return Box(max(self.x0, other.x0), max(self.y0, other.y0),
+                   min(self.x1, other.x1), min(self.y1, other.y1))
+
+
+@dataclass
+class PlateFrame:
+    """One frame: its header (``spec``) and its data-window pixels in the file's own type.
+
+    Coordinates used everywhere else in faceplate are display-window pixels: (0, 0)
+    is the display window's top-left corner. ``data_box`` says where the pixel
+    array lies in those coordinates (overscan gives negative origins).
+    """
+
+    path: Path
+    frame: int
+    spec: oiio.ImageSpec
+    pixels: NativePixels
+    rgb: tuple[int, int, int]
+
+    @property
+    def data_box(self) -> Box:
+        s = self.spec
+        x0, y0 = s.x - s.full_x, s.y - s.full_y
+        return Box(x0, y0, x0 + s.width, y0 + s.height)
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        return self.spec.full_width, self.spec.full_height
+
+    @property
+    def attributes(self) -> dict[str, object]:
+        return {a.name: a.value for a in self.spec.extra_attribs}
+
+    def rgb_region(self, box: Box) -> RGBImage:
+        """Float32 RGB of ``box`` (which must lie inside the data window)."""
+        d = self.data_box
+        sl = np.s_[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
+        return self.pixels[sl][..., list(self.rgb)].astype(np.float32)
+
+    def set_rgb_region(self, box: Box, rgb: RGBImage, where: np.ndarray) -> None:
+        """Write float ``rgb`` into ``box`` at the pixels where ``where`` is true, in the
+        file's own pixel type; every other pixel keeps its exact value."""
+        d = self.data_box
+        sl = np.s_[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
+        region = self.pixels[sl]
+        native = _to_native(rgb, self.pixels.dtype)
+        for out_c, c in enumerate(self.rgb):
+            channel = region[..., c]
+            channel[where] = native[..., out_c][where]
+
+
+def _to_native(rgb: RGBImage, dtype: np.dtype) -> np.ndarray:
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(rgb * info.max), info.min, info.max).astype(dtype)
+    return rgb.astype(dtype)
+
+
+def _rgb_channels(spec: oiio.ImageSpec, path: Path, frame: int) -> tuple[int, int, int]:
+    names = list(spec.channelnames)
+    for candidate in (("R", "G", "B"), ("r", "g", "b")):
+        if all(n in names for n in candidate):
+            return tuple(names.index(n) for n in candidate)  # type: ignore[return-value]
+    if spec.nchannels >= 3:
+        return (0, 1, 2)
+    raise PlateError(f"no RGB channels (channels: {', '.join(names)})", path=path, frame=frame)
+
+
+def read_frame(path: Path, frame: int) -> PlateFrame:
+    """Read every channel of the first subimage of ``path``.
+
+    Pixels come back in the file's own type when all channels share one (half
+    stays half, so untouched pixels are written back bit for bit), else float32.
+
+    Raises:
+        PlateError: the frame is missing or unreadable.
+    """
+    if not path.exists():
+        raise PlateError("plate frame missing", path=path, frame=frame)
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
+    try:
+        spec = oiio.ImageSpec(inp.spec())
+        uniform = not spec.channelformats or len(set(map(str, spec.channelformats))) == 1
+        fmt = oiio.UNKNOWN if uniform else "float"
+        pixels = inp.read_image(0, 0, 0, spec.nchannels, fmt)
+        if pixels is None:
+            raise PlateError(f"unreadable plate frame: {inp.geterror()}", path=path, frame=frame)
+    finally:
+        inp.close()
+    pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
+    return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels.copy(),
+                      rgb=_rgb_channels(spec, path, frame))
+
+
+def read_rgb_image(path: Path) -> RGBImage:
+    """A whole image's RGB as float32 (H, W, 3): for source and reference stills."""
+    buf = oiio.ImageBuf(str(path))
+    if buf.has_error:
+        raise PlateError(f"unreadable image: {buf.geterror()}", path=path)
+    pixels = buf.get_pixels(oiio.FLOAT)
+    if pixels is None or buf.has_error:
+        raise PlateError(f"unreadable image: {buf.geterror()}", path=path)
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.shape[2] < 3:
+        pixels = np.repeat(pixels[..., :1], 3, axis=2)
+    return np.ascontiguousarray(pixels[..., :3], dtype=np.float32)

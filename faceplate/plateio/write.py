@@ -1,0 +1,68 @@
+"""Writing frames atomically: a temporary file in the target folder, then a rename."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import OpenImageIO as oiio
+
+from faceplate.errors import OutputError
+from faceplate.types import Matte, NativePixels
+
+AttributeValue = str | int | float
+
+
+def write_image(path: Path, spec: oiio.ImageSpec, pixels: NativePixels,
+                attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None) -> None:
+    """Write ``pixels`` under ``spec`` (plus ``attributes``) to ``path`` atomically.
+
+    A process killed mid-write leaves at most a hidden temporary file, never a
+    partial frame under the final name.
+
+    Raises:
+        OutputError: the frame could not be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spec = oiio.ImageSpec(spec)
+    spec.erase_attribute("oiio:subimages")
+    for name, value in attributes.items():
+        spec.attribute(name, value)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    out = oiio.ImageOutput.create(str(tmp))
+    if out is None:
+        raise OutputError(f"no writer for this file type: {oiio.geterror()}", path=path, frame=frame)
+    try:
+        ok = out.open(str(tmp), spec) and out.write_image(np.ascontiguousarray(pixels))
+        error = out.geterror()
+        ok = out.close() and ok
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not ok:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write frame: {error}", path=path, frame=frame)
+    os.replace(tmp, path)
+
+
+def matte_spec(plate_spec: oiio.ImageSpec) -> oiio.ImageSpec:
+    """A one-channel float spec with the plate's windows and compression."""
+    spec = oiio.ImageSpec(plate_spec.width, plate_spec.height, 1, oiio.FLOAT)
+    spec.x, spec.y = plate_spec.x, plate_spec.y
+    spec.full_x, spec.full_y = plate_spec.full_x, plate_spec.full_y
+    spec.full_width, spec.full_height = plate_spec.full_width, plate_spec.full_height
+    spec.channelnames = ("A",)
+    spec.alpha_channel = 0
+    compression = plate_spec.get_string_attribute("compression")
+    if compression:
+        spec.attribute("compression", compression)
+    return spec
+
+
+def write_matte(path: Path, plate_spec: oiio.ImageSpec, matte: Matte,
+                attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None) -> None:
+    """Write a data-window sized float matte as a single-channel EXR with the plate's windows."""
+    write_image(path, matte_spec(plate_spec), matte[..., None].astype(np.float32), attributes,
+                frame=frame)

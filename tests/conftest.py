@@ -1,0 +1,107 @@
+"""Shared fixtures: a pinned OCIO config, and small real shots built from the
+public-domain portraits (NASA's astronaut plate, US government portraits as sources)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from faceplate.demo.build import PLATE_COLORSPACE, SOURCE_COLORSPACE, render_plate
+from faceplate.ocio import PINNED_CONFIG, ColourManager
+from faceplate.ocio.config import ConfigChoice, load_config
+from faceplate.plateio.sequence import parse_frames
+
+DATA = Path(__file__).parent / "data"
+OBAMA = Path(str(resources.files("faceplate.demo") / "data" / "obama.jpg"))
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def colour() -> ColourManager:
+    choice = ConfigChoice(PINNED_CONFIG, "spec")
+    return ColourManager(load_config(choice), choice)
+
+
+def spec_dict(**overrides: Any) -> dict[str, Any]:
+    """A valid spec (paths relative to the shot folder) with top-level keys replaced."""
+    spec: dict[str, Any] = {
+        "version": 1,
+        "shot": "tst010",
+        "plate": {"path": "plates/tst010.####.exr", "frames": "1001-1008",
+                  "colorspace": PLATE_COLORSPACE},
+        "ocio": PINNED_CONFIG,
+        "sources": {"actor_a": {"images": ["refs/actor_a.jpg"], "colorspace": SOURCE_COLORSPACE}},
+        "swaps": [{"source": "actor_a", "target": "largest"}],
+        "output": {"path": "out/tst010_fp.####.exr", "matte": "out/tst010_fp_matte.####.exr",
+                   "qc": "out/qc"},
+    }
+    spec.update(overrides)
+    return spec
+
+
+def write_spec(folder: Path, spec: dict[str, Any]) -> Path:
+    path = folder / "shot.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Shot:
+    """A test shot on disk."""
+
+    folder: Path
+    spec_path: Path
+    frames: list[int]
+
+    def plate(self, frame: int) -> Path:
+        return self.folder / "plates" / f"tst010.{frame:04d}.exr"
+
+    def output(self, frame: int) -> Path:
+        return self.folder / "out" / f"tst010_fp.{frame:04d}.exr"
+
+    def matte(self, frame: int) -> Path:
+        return self.folder / "out" / f"tst010_fp_matte.{frame:04d}.exr"
+
+    @property
+    def qc_json(self) -> Path:
+        return self.folder / "out" / "qc" / "qc.json"
+
+
+def make_shot(folder: Path, colour: ColourManager, frames: str = "1001-1008", *,
+              overscan: int = 16, depth_channel: bool = True, **overrides: Any) -> Shot:
+    """Render a real plate (astronaut with a camera move, overscan, a depth AOV) and its spec."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frame_list = parse_frames(frames)
+    render_plate(colour, folder / "plates" / "tst010.####.exr", frame_list, size=(640, 360),
+                 overscan=overscan, depth_channel=depth_channel)
+    (folder / "refs").mkdir(exist_ok=True)
+    shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
+    spec = spec_dict(**overrides)
+    spec["plate"]["frames"] = frames
+    return Shot(folder, write_spec(folder, spec), frame_list)
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``faceplate`` console script for real."""
+    exe = shutil.which("faceplate", path=str(BIN)) or shutil.which("faceplate")
+    assert exe, "the faceplate console script is not installed"
+    env = {k: v for k, v in os.environ.items() if k != "OCIO"}
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=600)
+
+
+def tool(name: str) -> str:
+    """An OpenImageIO command-line tool (oiiotool, idiff) from the installed wheel."""
+    exe = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if exe is None:
+        pytest.fail(f"{name} not found: it ships in the OpenImageIO wheel")
+    return exe

@@ -1,0 +1,156 @@
+"""A real shot run through the installed CLI: real faces, real EXRs, real models."""
+
+import hashlib
+import json
+import os
+import subprocess
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+from conftest import OBAMA, make_shot, run_cli, tool
+from faceplate.context import RunContext
+from faceplate.face.image8 import to_uint8
+from faceplate.face.models import identity_distance
+from faceplate.pipeline.sources import find_face
+
+pytestmark = pytest.mark.slow
+
+
+def _read(path):
+    inp = oiio.ImageInput.open(str(path))
+    assert inp is not None, oiio.geterror()
+    spec = oiio.ImageSpec(inp.spec())
+    pixels = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
+    inp.close()
+    return spec, pixels
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, colour):
+    shot = make_shot(tmp_path_factory.mktemp("e2e"), colour, "1001-1008")
+    before = {f: (_digest(shot.plate(f)), shot.plate(f).stat().st_mtime_ns) for f in shot.frames}
+    result = run_cli("run", str(shot.spec_path))
+    return shot, result, before
+
+
+def test_run_succeeds_and_writes_every_frame(rendered):
+    shot, result, _ = rendered
+    assert result.returncode == 0, result.stderr
+    assert str(shot.qc_json) in result.stdout
+    for f in shot.frames:
+        assert shot.output(f).is_file() and shot.matte(f).is_file()
+    leftovers = [n for n in os.listdir(shot.folder / "out") if n.startswith(".")]
+    assert leftovers == []
+
+
+def test_plate_is_never_written(rendered):
+    shot, _, before = rendered
+    after = {f: (_digest(shot.plate(f)), shot.plate(f).stat().st_mtime_ns) for f in shot.frames}
+    assert after == before
+
+
+def test_pixels_outside_the_matte_are_bit_identical(rendered):
+    shot, _, _ = rendered
+    for f in shot.frames:
+        plate_spec, plate = _read(shot.plate(f))
+        out_spec, out = _read(shot.output(f))
+        _, matte = _read(shot.matte(f))
+        assert out.dtype == np.float16 and out.shape == plate.shape
+        outside = matte[..., 0] == 0
+        assert outside.mean() > 0.8
+        np.testing.assert_array_equal(out.view(np.uint16)[outside], plate.view(np.uint16)[outside])
+        # The depth AOV is carried through untouched everywhere.
+        np.testing.assert_array_equal(out[..., 3].view(np.uint16), plate[..., 3].view(np.uint16))
+        inside = matte[..., 0] > 0.9
+        assert inside.sum() > 500
+        change = np.abs(out[..., :3].astype(np.float32) - plate[..., :3].astype(np.float32))
+        assert change[inside].mean() > 0.01
+
+
+def _info(path):
+    text = subprocess.run([tool("oiiotool"), "--info", "-v", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    lines = [line.strip() for line in text.splitlines() if not line.startswith("Reading ")]
+    return [lines[0].split(" : ", 1)[1], *lines[1:]]
+
+
+def test_header_survives_and_provenance_is_added(rendered):
+    shot, _, _ = rendered
+    plate_info, out_info = _info(shot.plate(1004)), _info(shot.output(1004))
+    ours = ("faceplate/", "ImageDescription")
+    kept = [line for line in out_info if not line.startswith(ours)]
+    assert sorted(kept) == sorted(plate_info)
+    assert any("data window" in line.lower() or "origin" in line.lower() for line in plate_info)
+    spec, _ = _read(shot.output(1004))
+    assert spec.getattribute("faceplate/aiAssisted") == 1
+    assert spec.getattribute("faceplate/facesReplaced") == 1
+    assert "actor_a.jpg (sha256 " in spec.get_string_attribute("faceplate/sources")
+    assert "dlib-68-landmarks" in spec.get_string_attribute("faceplate/models")
+    assert spec.get_string_attribute("faceplate/version")
+    assert "AI-assisted face replacement" in spec.get_string_attribute("ImageDescription")
+    assert (spec.x, spec.y, spec.full_width, spec.full_height) == (-16, -16, 640, 360)
+    assert spec.get_string_attribute("compression") == "zip"
+
+
+def test_matte_is_one_on_the_face_and_soft_at_the_edge(rendered):
+    shot, _, _ = rendered
+    qc = json.loads(shot.qc_json.read_text())
+    record = qc["frames"][2]
+    spec, matte = _read(shot.matte(record["frame"]))
+    assert spec.nchannels == 1 and spec.format == oiio.FLOAT
+    nose = np.round(record["faces"][0]["landmarks"][29]).astype(int)  # nose bridge
+    # landmarks are display-window pixels; the data window starts at -16.
+    assert matte[nose[1] + 16, nose[0] + 16, 0] == pytest.approx(1.0, abs=1e-3)
+    values = matte[..., 0]
+    assert values.min() == 0.0 and values.max() <= 1.0
+    assert ((values > 0.05) & (values < 0.95)).sum() > 200
+
+
+def test_qc_json_records_every_frame(rendered):
+    shot, _, _ = rendered
+    qc = json.loads(shot.qc_json.read_text())
+    assert qc["schema"] == "faceplate.qc/1"
+    assert [r["frame"] for r in qc["frames"]] == shot.frames
+    assert qc["summary"]["frames"] == 8 and qc["summary"]["swapped"] == 8
+    for record in qc["frames"]:
+        assert record["status"] == "swapped"
+        face = record["faces"][0]
+        assert len(face["landmarks"]) == 68
+        xs, ys = np.array(face["landmarks"]).T
+        assert 0 < xs.min() and xs.max() < 640 and 0 < ys.min() and ys.max() < 360
+        x0, y0, x1, y1 = face["bbox"]
+        assert x0 < xs.mean() < x1 and y0 < ys.mean() < y1
+        assert face["score"] > 0
+    html = (shot.folder / "out" / "qc" / "index.html").read_text()
+    assert "faceplate QC: tst010" in html and html.count("<tr") >= 8
+    assert (shot.folder / "out" / "qc" / "contact_sheet.png").is_file()
+
+
+def test_output_face_is_nearer_the_source_than_the_plate_face_was(rendered, colour):
+    shot, _, _ = rendered
+    ctx = RunContext.create(None, environ={})
+    source = find_face(OBAMA, "sRGB Encoded Rec.709 (sRGB)", ctx, key="test").descriptor
+    qc = json.loads(shot.qc_json.read_text())
+    for record in qc["frames"]:
+        points = np.array(record["faces"][0]["landmarks"])
+        _, plate = _read(shot.plate(record["frame"]))
+        rgb = colour.convert(plate[16:-16, 16:-16, :3].astype(np.float32), "ACEScg",
+                             "sRGB Encoded Rec.709 (sRGB)")
+        original = identity_distance(ctx.models.descriptor(to_uint8(rgb), points), source)
+        swapped = record["faces"][0]["identity_distance_to_source"]
+        assert swapped < original - 0.05, (record["frame"], swapped, original)
+
+
+def test_a_chunk_rerender_is_bit_identical(rendered):
+    shot, _, _ = rendered
+    before = {f: _digest(shot.output(f)) for f in (1003, 1004)}
+    result = run_cli("run", str(shot.spec_path), "--frames", "1003-1004")
+    assert result.returncode == 0, result.stderr
+    assert {f: _digest(shot.output(f)) for f in (1003, 1004)} == before
+    assert "frames rendered: 2" in result.stdout

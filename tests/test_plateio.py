@@ -1,0 +1,102 @@
+import os
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+from faceplate.errors import OutputError, PlateError
+from faceplate.plateio.frame import Box, read_frame
+from faceplate.plateio.write import write_image, write_matte
+
+
+def _plate(path, *, tiled=False):
+    spec = oiio.ImageSpec(80, 60, 4, oiio.HALF)
+    spec.channelnames = ("R", "G", "B", "depth.Z")
+    spec.x, spec.y = -10, -5
+    spec.full_width, spec.full_height = 64, 48
+    spec.attribute("compression", "piz")
+    spec.attribute("studio/take", "tk3")
+    spec.attribute("framesPerSecond", oiio.TypeDesc("rational2i"), (24000, 1001))
+    if tiled:
+        spec.tile_width = spec.tile_height = 16
+    rng = np.random.default_rng(0)
+    pixels = rng.random((60, 80, 4)).astype(np.float16)
+    write_image(path, spec, pixels)
+    return pixels
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_header_and_pixels_survive_a_round_trip(tmp_path, tiled):
+    src = tmp_path / "a.1001.exr"
+    pixels = _plate(src, tiled=tiled)
+    frame = read_frame(src, 1001)
+    assert frame.pixels.dtype == np.float16
+    assert frame.data_box == Box(-10, -5, 70, 55)
+    assert frame.display_size == (64, 48)
+    dst = tmp_path / "b.1001.exr"
+    write_image(dst, frame.spec, frame.pixels, {"faceplate/test": 1})
+    out = oiio.ImageInput.open(str(dst))
+    spec = out.spec()
+    assert (spec.x, spec.y, spec.width, spec.height) == (-10, -5, 80, 60)
+    assert (spec.full_width, spec.full_height) == (64, 48)
+    assert spec.get_string_attribute("compression") == "piz"
+    assert spec.get_string_attribute("studio/take") == "tk3"
+    assert spec.getattribute("faceplate/test") == 1
+    assert spec.tile_width == (16 if tiled else 0)
+    assert tuple(spec.channelnames) == ("R", "G", "B", "depth.Z")
+    np.testing.assert_array_equal(out.read_image(0, 0, 0, 4, oiio.UNKNOWN).view(np.uint16),
+                                  pixels.view(np.uint16))
+    out.close()
+
+
+def test_set_rgb_region_touches_only_masked_rgb(tmp_path):
+    src = tmp_path / "a.1001.exr"
+    pixels = _plate(src)
+    frame = read_frame(src, 1001)
+    box = Box(0, 0, 20, 10)
+    where = np.zeros((10, 20), bool)
+    where[2:5, 3:9] = True
+    frame.set_rgb_region(box, np.full((10, 20, 3), 0.25, np.float32), where)
+    changed = frame.pixels.view(np.uint16) != pixels.view(np.uint16)
+    ys, xs, cs = np.nonzero(changed)
+    # display (0,0) is data pixel (5,10): the changed block is rows 7..9, cols 13..18, RGB only.
+    assert set(cs) <= {0, 1, 2}
+    assert ys.min() == 7 and ys.max() == 9 and xs.min() == 13 and xs.max() == 18
+    assert np.all(frame.pixels[7:10, 13:19, :3] == np.float16(0.25))
+
+
+def test_missing_and_unreadable_frames_raise_with_frame(tmp_path):
+    with pytest.raises(PlateError) as err:
+        read_frame(tmp_path / "none.1001.exr", 1001)
+    assert err.value.frame == 1001 and "missing" in str(err.value)
+    bad = tmp_path / "bad.1002.exr"
+    bad.write_bytes(b"not an exr at all")
+    with pytest.raises(PlateError, match="unreadable") as err:
+        read_frame(bad, 1002)
+    assert err.value.frame == 1002
+
+
+def test_write_is_atomic_and_leaves_no_temporary(tmp_path):
+    src = tmp_path / "a.1001.exr"
+    _plate(src)
+    frame = read_frame(src, 1001)
+    dst = tmp_path / "out" / "b.1001.exr"
+    write_image(dst, frame.spec, frame.pixels)
+    assert sorted(os.listdir(dst.parent)) == ["b.1001.exr"]
+    # A failing write (wrong pixel shape) raises and leaves neither the frame nor a temporary.
+    failed = tmp_path / "out" / "c.1001.exr"
+    with pytest.raises((OutputError, ValueError, RuntimeError)):
+        write_image(failed, frame.spec, np.zeros((3, 3, 1), np.float16))
+    assert sorted(os.listdir(dst.parent)) == ["b.1001.exr"]
+
+
+def test_matte_is_single_channel_float_with_plate_windows(tmp_path):
+    src = tmp_path / "a.1001.exr"
+    _plate(src)
+    frame = read_frame(src, 1001)
+    matte = np.zeros((60, 80), np.float32)
+    matte[10:20, 10:20] = 0.5
+    write_matte(tmp_path / "m.1001.exr", frame.spec, matte)
+    spec = oiio.ImageInput.open(str(tmp_path / "m.1001.exr")).spec()
+    assert spec.nchannels == 1 and spec.format == oiio.FLOAT
+    assert (spec.x, spec.y, spec.full_width, spec.full_height) == (-10, -5, 64, 48)
