@@ -30,7 +30,7 @@ class AnalyseSettings:
     detect_size: int = 1024
     upsample: int = 0
     threshold: float = 0.0
-    descriptors: bool = False
+    descriptors: bool = True
 
 
 @dataclass

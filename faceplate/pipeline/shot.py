@@ -59,9 +59,7 @@ class ShotRunner:
         return frames
 
     def analyse(self, *, reuse: bool = True) -> ShotAnalysis:
-        needs_identity = any(s.target.kind == "reference" for s in self.spec.swaps)
-        return analyse(self.spec, self.ctx, AnalyseSettings(descriptors=needs_identity),
-                       reuse=reuse)
+        return analyse(self.spec, self.ctx, AnalyseSettings(), reuse=reuse)
 
     def _references(self) -> dict[int, Descriptor]:
         return {i: find_face(s.target.reference, None, self.ctx,

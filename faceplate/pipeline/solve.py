@@ -24,6 +24,8 @@ from faceplate.types import Descriptor
 SCHEMA = "faceplate.tracks/1"
 _MIN_IOU = 0.3
 _MAX_GAP = 3
+#: Tracks apart in time whose mean descriptors are closer than this are one person.
+_SAME_PERSON = 0.5
 
 
 @dataclass
@@ -85,6 +87,36 @@ def link_tracks(analysis: ShotAnalysis) -> list[Track]:
                 tracks.append(Track(len(tracks), {frame: i}))
                 last_box[len(tracks) - 1] = (frame, face.bbox)
     return tracks
+
+
+def _mean_descriptor(track: Track, analysis: ShotAnalysis) -> Descriptor | None:
+    found = [d for f, i in track.faces.items()
+             if (d := _face(analysis, f, i).descriptor) is not None]
+    return np.mean(np.asarray(found), axis=0) if found else None
+
+
+def merge_by_identity(tracks: list[Track], analysis: ShotAnalysis) -> list[Track]:
+    """Join tracks that never share a frame and show the same person, so a face that
+    leaves the frame or is lost for a while comes back on the same track."""
+    merged: list[Track] = []
+    identities: list[Descriptor | None] = []
+    for track in sorted(tracks, key=lambda t: min(t.faces)):
+        identity = _mean_descriptor(track, analysis)
+        home = None
+        if identity is not None:
+            for i, other in enumerate(merged):
+                if identities[i] is None or max(other.faces) >= min(track.faces):
+                    continue
+                if identity_distance(identities[i], identity) < _SAME_PERSON:
+                    home = i
+                    break
+        if home is None:
+            merged.append(Track(len(merged), dict(track.faces)))
+            identities.append(identity)
+        else:
+            merged[home].faces.update(track.faces)
+            identities[home] = _mean_descriptor(merged[home], analysis)
+    return merged
 
 
 def _face(analysis: ShotAnalysis, frame: int, index: int) -> FaceObservation:
@@ -155,7 +187,7 @@ def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
           references: dict[int, Descriptor] | None = None) -> list[SolvedSwap]:
     """Solve the whole shot and write ``tracks.json``."""
     references = references or {}
-    tracks = link_tracks(analysis)
+    tracks = merge_by_identity(link_tracks(analysis), analysis)
     taken: set[int] = set()
     solved = []
     for i, swap in enumerate(spec.swaps):
