@@ -82,9 +82,11 @@ def demo(out_dir: Path) -> None:
     from faceplate.demo import build_demo_shot
     spec = build_demo_shot(out_dir.absolute())
     click.echo(f"demo shot: {spec}")
-    result = _node(spec).run()
-    out = result.render.records[0].output
-    click.echo(f"swapped frames: {Path(out).parent if out else '-'}")
+    node = _node(spec)
+    result = node.run()
+    click.echo(f"swapped frames: {node.spec.output.path}")
+    if node.spec.output.matte is not None:
+        click.echo(f"mattes: {node.spec.output.matte}")
     _print_result(result)
 
 
@@ -138,3 +140,6 @@ def doctor(ocio_config: str | None) -> None:
         click.echo(f"{name}: {version}")
     for m in ctx.models.models:
         click.echo(f"model {m.id}: {m.role}, {m.distribution} {m.file}, licence {m.licence}")
+
+
+# Command groups from other packages register here, one line each.

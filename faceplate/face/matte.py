@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from faceplate.face.landmarks import BROWS, INNER_LIPS, JAW, face_size
+from faceplate.face.landmarks import (BROWS, INNER_LIPS, JAW, LEFT_EYE, OUTER_LIPS, RIGHT_EYE,
+                                      face_size)
 from faceplate.types import Landmarks, Matte
 
 _SUBPIXEL_BITS = 4
@@ -62,3 +63,18 @@ def soften(core: Matte, points: Landmarks, relative_sigma: float) -> Matte:
     soft[soft < 1.0 / 1024.0] = 0.0
     soft[soft > 1.0 - 1.0 / 1024.0] = 1.0
     return np.clip(soft, 0.0, 1.0)
+
+
+def skin_weights(core: Matte, points: Landmarks) -> Matte:
+    """``core`` without eyes, brows and lips: the skin, for colour statistics that
+    should not depend on how much of the face is features."""
+    shape = core.shape
+    features = np.zeros(shape, dtype=np.float32)
+    for region in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS):
+        features = np.maximum(features, _polygon_mask(points[region], shape))
+    for brow in (slice(17, 22), slice(22, 27)):
+        features = np.maximum(features, _polygon_mask(points[brow], shape))
+    grow = max(1, int(round(0.08 * face_size(points))))
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                              (2 * grow + 1, 2 * grow + 1)))
+    return core * (1.0 - features)

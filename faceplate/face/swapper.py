@@ -16,7 +16,7 @@ import numpy as np
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import match_colour
 from faceplate.face.landmarks import face_size, mouth_opening
-from faceplate.face.matte import MatteSettings, core_mask, soften
+from faceplate.face.matte import MatteSettings, core_mask, skin_weights, soften
 from faceplate.face.warp import Triangles, piecewise_affine, triangulate
 from faceplate.types import Descriptor, Landmarks, Matte, RGBImage
 
@@ -108,7 +108,8 @@ class ReferenceSwapper:
         warped[~covered] = target[~covered]
         mouth_open = mouth_opening(points) > self.settings.mouth_open_threshold
         core = core_mask(points, shape, self.settings, mouth_open) * covered
-        matched = match_colour(warped, target, core)
+        skin = skin_weights(core, points)
+        matched = match_colour(warped, target, skin if skin.sum() > 0.25 * core.sum() else core)
         matched[~covered] = target[~covered]
         blend_mask = soften(core, points, self.settings.blend_softness)
         blended = multiband_blend(matched, target, blend_mask)
