@@ -63,3 +63,83 @@ def test_smoothing_removes_noise_without_lag():
 def test_runs_too_short_to_smooth_are_kept(n):
     points = np.random.default_rng(1).random((n, 68, 2))
     np.testing.assert_array_equal(smooth_landmarks(points, 7), points)
+
+
+def _solve(frames, **settings):
+    from faceplate.pipeline.solve import solve_track
+    from faceplate.pipeline.spec import SolveSpec, SwapSpec, TargetSpec
+    analysis = _analysis(frames)
+    tracks = merge_by_identity(link_tracks(analysis), analysis)
+    swap = SwapSpec("actor_a", TargetSpec("largest"))
+    return [solve_track(0, swap, t, analysis, SolveSpec(**settings)) for t in tracks]
+
+
+def _moving(i, **kw):
+    face = _face(100 + 4 * i, 100, **kw)
+    face.landmarks = (np.array(_face(100, 100).landmarks) + (4 * i, 0)).tolist()
+    return face
+
+
+def test_weak_detections_extend_tracks_but_never_start_them():
+    weak = _moving(2)
+    weak.score = -0.3
+    stray = _face(600, 300)
+    stray.score = -0.2
+    frames = {1001: [_moving(0)], 1002: [_moving(1)], 1003: [weak, stray], 1004: [_moving(3)]}
+    tracks = link_tracks(_analysis(frames))
+    assert len(tracks) == 1 and sorted(tracks[0].faces) == [1001, 1002, 1003, 1004]
+
+
+def test_a_dropout_is_interpolated_and_a_long_gap_is_not():
+    frames = {1001 + i: [_moving(i)] for i in range(12)}
+    frames[1004] = []
+    frames[1008] = frames[1009] = frames[1010] = []
+    (solved,) = _solve(frames, smoothing=0, max_gap=2)
+    assert solved.faces[1004].origin == "interpolated"
+    expected = (np.array(solved.faces[1003].landmarks) + np.array(solved.faces[1005].landmarks)) / 2
+    np.testing.assert_allclose(solved.faces[1004].landmarks, expected, atol=1e-3)
+    assert not {1008, 1009, 1010} & set(solved.faces)
+
+
+def test_an_outlier_frame_is_replaced_by_interpolation():
+    frames = {1001 + i: [_moving(i)] for i in range(11)}
+    frames[1006][0].landmarks = (np.array(frames[1006][0].landmarks) + (25, -20)).tolist()
+    (solved,) = _solve(frames, smoothing=0)
+    assert solved.faces[1006].origin == "interpolated"
+    assert solved.faces[1005].origin == solved.faces[1007].origin == "detected"
+    np.testing.assert_allclose(np.array(solved.faces[1006].landmarks),
+                               np.array(_moving(5).landmarks), atol=1e-3)
+
+
+@pytest.mark.parametrize("policy", ["pass", "hold"])
+def test_faces_turned_beyond_the_yaw_limit(policy):
+    frames = {1001 + i: [_moving(i)] for i in range(8)}
+    for i, f in enumerate(frames):
+        frames[f][0].pose = [75.0 if f in (1005, 1006) else 10.0, 0.0, 0.0]
+    (solved,) = _solve(frames, smoothing=0, max_yaw=60, beyond_yaw=policy)
+    assert set(solved.skipped) == {1005, 1006}
+    assert "yaw 75.0° beyond the limit of 60°" in solved.skipped[1005]
+    if policy == "pass":
+        assert 1005 not in solved.faces and 1006 not in solved.faces
+    else:
+        assert solved.faces[1005].origin == "held"
+        assert solved.faces[1005].landmarks == solved.faces[1004].landmarks
+        assert solved.faces[1006].landmarks == solved.faces[1007].landmarks
+
+
+def test_swaps_pick_tracks_by_number_or_all():
+    from faceplate.errors import SpecError
+    from faceplate.pipeline.solve import pick_tracks
+    from faceplate.pipeline.spec import SwapSpec, TargetSpec
+    frames = {1001 + i: [_face(100, 100, identity=0.0), _face(400, 100, size=150, identity=0.9)]
+              for i in range(3)}
+    analysis = _analysis(frames)
+    tracks = link_tracks(analysis)
+    largest = pick_tracks(0, SwapSpec("a", TargetSpec("largest")), tracks, set(), analysis, {})
+    assert [t.id for t in largest] == [1]
+    numbered = pick_tracks(0, SwapSpec("a", TargetSpec("track", track=0)), tracks, set(), analysis, {})
+    assert [t.id for t in numbered] == [0]
+    everyone = pick_tracks(0, SwapSpec("a", TargetSpec("all")), tracks, {1}, analysis, {})
+    assert [t.id for t in everyone] == [0]
+    with pytest.raises(SpecError, match="no track 5 in this shot"):
+        pick_tracks(2, SwapSpec("a", TargetSpec("track", track=5)), tracks, set(), analysis, {})

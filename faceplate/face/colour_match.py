@@ -1,6 +1,12 @@
-"""Colour matching of a warped face to the plate face in CIE Lab (a perceptual space)."""
+"""Colour matching of a warped face to the plate face in CIE Lab (a perceptual space).
+
+The target's statistics can come from the frame itself or, for temporal stability,
+from the whole-shot solve, which smooths them along the face's track.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -9,30 +15,53 @@ from faceplate.types import Matte, RGBImage
 
 #: Limits on how much the contrast of each Lab channel may be scaled.
 _STD_RATIO_RANGE = (0.5, 2.0)
+_MIN_WEIGHT = 16.0
 
 
-def _weighted_stats(lab: np.ndarray, weights: Matte) -> tuple[np.ndarray, np.ndarray]:
-    w = weights.reshape(-1)
-    values = lab.reshape(-1, 3)
-    total = max(float(w.sum()), 1e-6)
-    mean = (values * w[:, None]).sum(axis=0) / total
-    var = (((values - mean) ** 2) * w[:, None]).sum(axis=0) / total
-    return mean, np.sqrt(var)
+@dataclass(frozen=True)
+class LabStats:
+    """Weighted mean and standard deviation of L, a, b over a face's skin."""
+
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+    def as_list(self) -> list[float]:
+        return [*self.mean, *self.std]
+
+    @classmethod
+    def from_list(cls, values: list[float]) -> "LabStats":
+        return cls(tuple(values[:3]), tuple(values[3:6]))  # type: ignore[arg-type]
+
+
+def to_lab(rgb: RGBImage) -> np.ndarray:
+    """Display-referred RGB (0..1, clipped) as float32 CIE Lab."""
+    return cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
+
+
+def lab_statistics(rgb: RGBImage, weights: Matte) -> LabStats | None:
+    """Lab statistics of ``rgb`` under ``weights``, or None if the weights cover too little."""
+    total = float(weights.sum())
+    if total < _MIN_WEIGHT:
+        return None
+    w = weights.reshape(-1, 1)
+    values = to_lab(rgb).reshape(-1, 3)
+    mean = (values * w).sum(axis=0) / total
+    std = np.sqrt((((values - mean) ** 2) * w).sum(axis=0) / total)
+    return LabStats(tuple(float(v) for v in mean), tuple(float(v) for v in std))  # type: ignore[arg-type]
+
+
+def transfer_colour(face: RGBImage, face_stats: LabStats, target: LabStats) -> RGBImage:
+    """``face`` shifted and scaled in Lab so its statistics become ``target``'s."""
+    face_mean, face_std = np.array(face_stats.mean), np.array(face_stats.std)
+    ratio = np.clip(np.array(target.std) / np.maximum(face_std, 1e-6), *_STD_RATIO_RANGE)
+    matched = (to_lab(face) - face_mean) * ratio + np.array(target.mean)
+    matched[..., 0] = np.clip(matched[..., 0], 0, 100)
+    return cv2.cvtColor(matched.astype(np.float32), cv2.COLOR_Lab2RGB)
 
 
 def match_colour(face: RGBImage, reference: RGBImage, weights: Matte) -> RGBImage:
-    """``face`` with the per-channel Lab mean and spread of ``reference`` under ``weights``.
-
-    Both images are display-referred RGB in 0..1 (the working space); values are
-    clipped to that range for the statistics only.
-    """
-    if float(weights.sum()) < 16:
+    """``face`` with the Lab mean and spread of ``reference``, both measured under ``weights``."""
+    face_stats, ref_stats = lab_statistics(face, weights), lab_statistics(reference, weights)
+    if face_stats is None or ref_stats is None:
         return face
-    face_lab = cv2.cvtColor(np.clip(face, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
-    ref_lab = cv2.cvtColor(np.clip(reference, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
-    face_mean, face_std = _weighted_stats(face_lab, weights)
-    ref_mean, ref_std = _weighted_stats(ref_lab, weights)
-    ratio = np.clip(ref_std / np.maximum(face_std, 1e-6), *_STD_RATIO_RANGE)
-    matched = (face_lab - face_mean) * ratio + ref_mean
-    matched[..., 0] = np.clip(matched[..., 0], 0, 100)
-    return cv2.cvtColor(matched.astype(np.float32), cv2.COLOR_Lab2RGB)
+    return transfer_colour(face, face_stats, ref_stats)

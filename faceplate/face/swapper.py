@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from faceplate.face.blend import multiband_blend
-from faceplate.face.colour_match import match_colour
+from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
 from faceplate.face.landmarks import face_size, mouth_opening
 from faceplate.face.matte import MatteSettings, core_mask, skin_weights, soften
 from faceplate.face.warp import Triangles, piecewise_affine, triangulate
@@ -36,10 +36,13 @@ class SourceFace:
     landmarks: Landmarks
     descriptor: Descriptor
     triangles: Triangles = field(default=None)  # type: ignore[assignment]
+    skin: LabStats | None = None
 
     def __post_init__(self) -> None:
         if self.triangles is None:
             object.__setattr__(self, "triangles", triangulate(self.landmarks))
+        if self.skin is None:
+            object.__setattr__(self, "skin", face_skin_statistics(self.texture, self.landmarks))
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,15 @@ class SwapResult:
     rgb: RGBImage
     matte: Matte
     mouth_open: bool
+
+
+def face_skin_statistics(image: RGBImage, points: Landmarks,
+                         settings: MatteSettings = MatteSettings()) -> LabStats | None:
+    """Lab statistics of a face's skin (the matte's core without eyes, brows and lips)."""
+    core = core_mask(points, image.shape[:2], settings, mouth_opening(points) >
+                     settings.mouth_open_threshold)
+    skin = skin_weights(core, points)
+    return lab_statistics(image, skin if skin.sum() > 0.25 * core.sum() else core)
 
 
 def similarity_fit(src: Landmarks, dst: Landmarks) -> np.ndarray:
@@ -99,8 +111,13 @@ class ReferenceSwapper:
         texture = cv2.resize(source.texture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return texture, source.landmarks * scale
 
-    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace) -> SwapResult:
-        """Replace the face with landmarks ``points`` (region pixels) in ``target``."""
+    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace,
+             target_skin: LabStats | None = None) -> SwapResult:
+        """Replace the face with landmarks ``points`` (region pixels) in ``target``.
+
+        ``target_skin`` gives the colour to match (e.g. smoothed over the shot); by
+        default it is measured on ``target``.
+        """
         shape = target.shape[:2]
         texture, source_points = self._scaled_source(source, points)
         geometry = identity_geometry(points, source.landmarks, self.identity_amount)
@@ -108,8 +125,10 @@ class ReferenceSwapper:
         warped[~covered] = target[~covered]
         mouth_open = mouth_opening(points) > self.settings.mouth_open_threshold
         core = core_mask(points, shape, self.settings, mouth_open) * covered
-        skin = skin_weights(core, points)
-        matched = match_colour(warped, target, skin if skin.sum() > 0.25 * core.sum() else core)
+        target_skin = target_skin or face_skin_statistics(target, points, self.settings)
+        matched = warped
+        if target_skin is not None and source.skin is not None:
+            matched = transfer_colour(warped, source.skin, target_skin)
         matched[~covered] = target[~covered]
         blend_mask = soften(core, points, self.settings.blend_softness)
         blended = multiband_blend(matched, target, blend_mask)

@@ -15,6 +15,8 @@ import numpy as np
 from faceplate.context import Progress, RunContext
 from faceplate.errors import PlateError
 from faceplate.face.image8 import to_uint8
+from faceplate.face.pose import estimate_pose
+from faceplate.face.swapper import face_skin_statistics
 from faceplate.pipeline.jsonfile import read_json, write_json
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.plateio.frame import Box, PlateFrame, read_frame
@@ -29,18 +31,21 @@ class AnalyseSettings:
 
     detect_size: int = 1024
     upsample: int = 0
-    threshold: float = 0.0
+    threshold: float = -0.5
     descriptors: bool = True
 
 
 @dataclass
 class FaceObservation:
-    """One face on one frame, in display-window pixels."""
+    """One face on one frame, in display-window pixels. A negative ``score`` marks a weak
+    detection: it may extend a track through a hard frame but never starts one."""
 
     bbox: list[float]
     score: float
     landmarks: list[list[float]]
     descriptor: list[float] | None = None
+    pose: list[float] | None = None
+    skin: list[float] | None = None
 
 
 @dataclass
@@ -127,10 +132,14 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                        x1 + data.x0 - region.x0, y1 + data.y0 - region.y0)
         points = ctx.models.landmarks(crop8, box_in_crop)
         descriptor = ctx.models.descriptor(crop8, points).tolist() if settings.descriptors else None
+        skin = face_skin_statistics(crop8.astype(np.float32) / 255.0, points)
         points = points + (region.x0, region.y0)
+        pose = estimate_pose(points, frame.display_size)
         faces.append(FaceObservation(
             bbox=[x0 + data.x0, y0 + data.y0, x1 + data.x0, y1 + data.y0], score=det.score,
-            landmarks=points.round(3).tolist(), descriptor=descriptor))
+            landmarks=points.round(3).tolist(), descriptor=descriptor,
+            pose=[round(pose.yaw, 2), round(pose.pitch, 2), round(pose.roll, 2)],
+            skin=[round(v, 4) for v in skin.as_list()] if skin else None))
     return FrameAnalysis(frame_number, "ok", faces=faces, nonfinite_pixels=nonfinite)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from faceplate.context import Progress, RunContext
 from faceplate.errors import PlateError
+from faceplate.face.colour_match import LabStats
 from faceplate.face.image8 import to_uint8
 from faceplate.face.models import identity_distance
 from faceplate.face.swapper import SourceFace
@@ -44,6 +45,8 @@ class FaceRecord:
     score: float
     identity_distance_to_source: float
     mouth_open: bool
+    pose: list[float] | None = None
+    origin: str = "detected"
 
 
 @dataclass
@@ -97,7 +100,8 @@ def _swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, coloursp
     finite = np.isfinite(plate_rgb)
     clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
     target = ctx.colour.convert(clean, colourspace, working)
-    result = ctx.swapper.swap(target, points - (box.x0, box.y0), source)
+    skin = LabStats.from_list(face.skin) if face.skin else None
+    result = ctx.swapper.swap(target, points - (box.x0, box.y0), source, skin)
     swapped = ctx.colour.convert(result.rgb, working, colourspace)
     weight = result.matte[..., None]
     composite = clean + weight * (swapped - clean)
@@ -139,7 +143,10 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
                     f"{record.nonfinite_pixels} NaN/Inf values in the plate's RGB")
     matte = np.zeros((frame.spec.height, frame.spec.width), dtype=np.float32)
     done: list[tuple[SolvedSwap, SolvedFace, Box, bool]] = []
+    skipped = []
     for swap in solved:
+        if frame_number in swap.skipped:
+            skipped.append(f"swap {swap.swap} track {swap.track}: {swap.skipped[frame_number]}")
         face = swap.faces.get(frame_number)
         if face is None:
             continue
@@ -149,14 +156,20 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     for swap, face, box, mouth_open in done:
         distance = _identity(frame, box, face, sources[swap.source], colourspace, ctx)
         record.faces.append(FaceRecord(swap.swap, swap.source, face.track, face.bbox,
-                                       face.landmarks, face.score, round(distance, 4), mouth_open))
+                                       face.landmarks, face.score, round(distance, 4), mouth_open,
+                                       face.pose, face.origin))
         limit = spec.qc.max_identity_distance
         if distance > limit:
             record.flag("identity_far_from_source",
                         f"swap {swap.swap} ({swap.source}): distance {distance:.3f} > {limit}")
+        if face.origin == "interpolated":
+            record.flag("interpolated_alignment",
+                        f"track {face.track}: no usable detection, alignment interpolated")
+    if skipped:
+        record.flag("pose_beyond_limit", "; ".join(skipped))
     if done:
         record.status = "swapped"
-    else:
+    elif not skipped:
         record.flag("no_face", "no target face on this frame: passed through unchanged")
     attributes = dict(provenance)
     attributes["faceplate/facesReplaced"] = len(done)

@@ -30,14 +30,15 @@ from faceplate.errors import SpecError
 from faceplate.plateio.sequence import SequencePath, parse_frames
 
 SPEC_VERSION = 1
-TargetKind = Literal["largest", "reference"]
+TargetKind = Literal["largest", "reference", "track", "all"]
+YawPolicy = Literal["pass", "hold"]
 
 _TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "solve", "qc"}
 _PLATE_KEYS = {"path", "frames", "colorspace"}
 _SOURCE_KEYS = {"images", "colorspace"}
 _SWAP_KEYS = {"source", "target"}
 _OUTPUT_KEYS = {"path", "matte", "qc", "cache"}
-_SOLVE_KEYS = {"smoothing"}
+_SOLVE_KEYS = {"smoothing", "max_gap", "max_yaw", "beyond_yaw"}
 _QC_KEYS = {"max_identity_distance"}
 
 
@@ -65,6 +66,7 @@ class TargetSpec:
 
     kind: TargetKind
     reference: Path | None = None
+    track: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,21 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class SolveSpec:
-    """Whole-shot solve settings: ``smoothing`` is the landmark smoothing window in frames (0: off)."""
+    """Whole-shot solve settings.
 
-    smoothing: int = 7
+    Attributes:
+        smoothing: landmark smoothing window in frames (0: off); colour smooths over twice it.
+        max_gap: longest run of frames without any detection (weak ones included) that is
+            bridged by interpolation; longer gaps pass through and are flagged ``no_face``.
+        max_yaw: faces turned further than this (degrees) are not swapped ...
+        beyond_yaw: ... but passed through (``pass``) or given the nearest valid frame's
+            alignment (``hold``); either way the frames are flagged.
+    """
+
+    smoothing: int = 9
+    max_gap: int = 2
+    max_yaw: float = 60.0
+    beyond_yaw: YawPolicy = "pass"
 
 
 @dataclass(frozen=True)
@@ -227,12 +241,18 @@ def _sources(value: Any, base: Path) -> dict[str, SourceSpec]:
 
 
 def _target(value: Any, key: str, base: Path) -> TargetSpec:
-    if value == "largest":
-        return TargetSpec("largest")
+    if value in ("largest", "all"):
+        return TargetSpec(value)
+    if isinstance(value, dict) and "track" in value:
+        target = _mapping(value, key, {"track"})
+        track = target["track"]
+        if not isinstance(track, int) or isinstance(track, bool) or track < 0:
+            raise SpecError("expected a track number >= 0", key=f"{key}.track")
+        return TargetSpec("track", track=track)
     if isinstance(value, dict):
         target = _mapping(value, key, {"reference"}, required={"reference"})
         return TargetSpec("reference", _existing_file(target["reference"], f"{key}.reference", base))
-    raise SpecError("expected 'largest' or {reference: image}", key=key)
+    raise SpecError("expected 'largest', 'all', {track: N} or {reference: image}", key=key)
 
 
 def _swaps(value: Any, sources: Mapping[str, SourceSpec], base: Path) -> tuple[SwapSpec, ...]:
@@ -260,12 +280,24 @@ def _output(value: Any, base: Path) -> OutputSpec:
                       qc=qc, cache=cache)
 
 
+def _whole(value: Any, key: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SpecError("expected a whole number of frames >= 0", key=key)
+    return value
+
+
 def _solve(value: Any) -> SolveSpec:
     solve = _mapping(value, "solve", _SOLVE_KEYS)
-    smoothing = solve.get("smoothing", SolveSpec.smoothing)
-    if not isinstance(smoothing, int) or isinstance(smoothing, bool) or smoothing < 0:
-        raise SpecError("expected a whole number of frames >= 0", key="solve.smoothing")
-    return SolveSpec(smoothing=smoothing)
+    defaults = SolveSpec()
+    max_yaw = solve.get("max_yaw", defaults.max_yaw)
+    if not isinstance(max_yaw, (int, float)) or isinstance(max_yaw, bool) or not 0 < max_yaw <= 180:
+        raise SpecError("expected degrees in (0, 180]", key="solve.max_yaw")
+    beyond = solve.get("beyond_yaw", defaults.beyond_yaw)
+    if beyond not in ("pass", "hold"):
+        raise SpecError("expected 'pass' or 'hold'", key="solve.beyond_yaw")
+    return SolveSpec(smoothing=_whole(solve.get("smoothing", defaults.smoothing), "solve.smoothing"),
+                     max_gap=_whole(solve.get("max_gap", defaults.max_gap), "solve.max_gap"),
+                     max_yaw=float(max_yaw), beyond_yaw=beyond)
 
 
 def _qc(value: Any) -> QCSpec:
