@@ -28,6 +28,10 @@ def write_image(path: Path, spec: oiio.ImageSpec, pixels: NativePixels,
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = oiio.ImageSpec(spec)
     spec.erase_attribute("oiio:subimages")
+    if not spec.get_string_attribute("DateTime"):
+        # OpenImageIO stamps "now" into a header without one; an empty value stops it, so
+        # a frame rendered twice, in any process, is the same file.
+        spec.attribute("DateTime", "")
     for name, value in attributes.items():
         spec.attribute(name, value)
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
@@ -55,6 +59,7 @@ def matte_spec(plate_spec: oiio.ImageSpec) -> oiio.ImageSpec:
     spec.full_width, spec.full_height = plate_spec.full_width, plate_spec.full_height
     spec.channelnames = ("A",)
     spec.alpha_channel = 0
+    spec.attribute("DateTime", plate_spec.get_string_attribute("DateTime"))
     compression = plate_spec.get_string_attribute("compression")
     if compression:
         spec.attribute("compression", compression)
