@@ -1,0 +1,74 @@
+"""A three-person plate for multi-face tests: three public-domain portraits side by side,
+each drifting on its own smooth path."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+from faceplate.ocio import PINNED_CONFIG, ColourManager
+from faceplate.plateio.sequence import SequencePath
+from faceplate.demo.build import plate_spec
+from faceplate.plateio.write import write_image
+
+DATA = Path(__file__).parent / "data"
+DEMO = Path(str(resources.files("faceplate.demo") / "data"))
+SIZE = (1200, 400)
+
+
+def _portraits() -> dict[str, np.ndarray]:
+    astronaut = cv2.imread(str(DEMO / "astronaut.png"))[20:300, 90:350]
+    return {"obama2": cv2.imread(str(DATA / "obama2.jpg")),
+            "biden": cv2.imread(str(DATA / "biden.jpg")),
+            "astronaut": cv2.resize(astronaut, None, fx=1.4, fy=1.4, interpolation=cv2.INTER_CUBIC)}
+
+
+def build_three_faces(folder: Path, colour: ColourManager, frames: int = 48) -> Path:
+    """Write the plate, the stills and a spec swapping every face for another person."""
+    folder.mkdir(parents=True, exist_ok=True)
+    refs = folder / "refs"
+    refs.mkdir(exist_ok=True)
+    portraits = _portraits()
+    for name, image in portraits.items():
+        cv2.imwrite(str(refs / f"{name}.png"), image)
+    shutil.copyfile(DEMO / "obama.jpg", refs / "obama.jpg")
+    seq = SequencePath(str(folder / "plates" / "three.####.exr"))
+    spec = plate_spec(*SIZE)
+    tiles = []
+    for image in portraits.values():
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+        tiles.append(colour.convert(rgb, "sRGB Encoded Rec.709 (sRGB)", "ACEScg"))
+    for i in range(frames):
+        t = i / max(1, frames - 1)
+        canvas = np.full((SIZE[1], SIZE[0], 3), 0.05, np.float32)
+        for k, tile in enumerate(tiles):
+            scale = 330.0 / tile.shape[0]
+            dx = 40 + 400 * k + 30 * np.sin(2 * np.pi * t + k)
+            dy = 20 + 15 * np.cos(2 * np.pi * t + 2 * k)
+            matrix = np.array([[scale, 0, dx], [0, scale, dy]], dtype=np.float64)
+            warped = cv2.warpAffine(tile, matrix, SIZE, flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=(-1, -1, -1))
+            inside = warped[..., 0] >= 0
+            canvas[inside] = warped[inside]
+        write_image(seq.frame(1001 + i), spec, canvas.astype(np.float16), frame=1001 + i)
+    data = {
+        "version": 1, "shot": "three", "ocio": PINNED_CONFIG,
+        "plate": {"path": "plates/three.####.exr", "frames": f"1001-{1000 + frames}",
+                  "colorspace": "ACEScg"},
+        "sources": {"obama": {"images": ["refs/obama.jpg"]},
+                    "biden": {"images": ["refs/biden.png"]},
+                    "astronaut": {"images": ["refs/astronaut.png"]}},
+        "swaps": [{"source": "biden", "target": {"reference": "refs/obama2.png"}},
+                  {"source": "astronaut", "target": {"reference": "refs/biden.png"}},
+                  {"source": "obama", "target": {"reference": "refs/astronaut.png"}}],
+        "output": {"path": "out/three_fp.####.exr", "matte": "out/three_matte.####.exr",
+                   "qc": "out/qc"},
+    }
+    path = folder / "three.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path

@@ -1,0 +1,51 @@
+"""Three faces, three sources, 48 frames: every face keeps its track and its new identity."""
+
+import json
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+from conftest import run_cli
+from faceplate.context import RunContext
+from faceplate.face.image8 import to_uint8
+from faceplate.face.models import identity_distance
+from faceplate.pipeline.sources import prepare_source
+from faceplate.pipeline.spec import load_spec
+from multiface import build_three_faces
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory, colour):
+    spec_path = build_three_faces(tmp_path_factory.mktemp("three"), colour, frames=48)
+    result = run_cli("run", str(spec_path))
+    assert result.returncode == 0, result.stderr
+    qc = json.loads((spec_path.parent / "out" / "qc" / "qc.json").read_text())
+    return load_spec(spec_path), qc
+
+
+def test_each_face_keeps_one_track_for_the_whole_shot(three):
+    spec, qc = three
+    tracks = json.loads((spec.output.cache / "tracks.json").read_text())
+    assert len(tracks["tracks"]) == 3
+    assert all(t["frames"] == list(range(1001, 1049)) for t in tracks["tracks"])
+    for record in qc["frames"]:
+        assert sorted(f["source"] for f in record["faces"]) == ["astronaut", "biden", "obama"]
+        by_source = {f["source"]: f["track"] for f in record["faces"]}
+        assert by_source == {s["source"]: s["track"] for s in tracks["swaps"]}
+
+
+def test_each_output_face_is_nearest_its_own_source(three, colour):
+    spec, qc = three
+    ctx = RunContext.create(spec.ocio, environ={})
+    sources = {name: prepare_source(src, ctx).descriptor for name, src in spec.sources.items()}
+    for record in qc["frames"]:
+        pixels = oiio.ImageBuf(record["output"]).get_pixels(oiio.FLOAT)[..., :3]
+        image8 = to_uint8(colour.convert(pixels, "ACEScg", "sRGB Encoded Rec.709 (sRGB)"))
+        for face in record["faces"]:
+            descriptor = ctx.models.descriptor(image8, np.array(face["landmarks"]))
+            distances = {name: identity_distance(descriptor, d) for name, d in sources.items()}
+            nearest = min(distances, key=distances.get)
+            assert nearest == face["source"], (record["frame"], face["source"], distances)
