@@ -72,3 +72,56 @@ def build_three_faces(folder: Path, colour: ColourManager, frames: int = 48) -> 
     path = folder / "three.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def build_crossing(folder: Path, colour: ColourManager, frames: int = 24) -> tuple[Path, dict]:
+    """Two people walking past each other: the astronaut left to right behind, Biden
+    right to left in front (hiding her for a few frames); Biden also leaves the frame
+    at the end and comes back. Returns the spec and each person's true centre per frame."""
+    folder.mkdir(parents=True, exist_ok=True)
+    refs = folder / "refs"
+    refs.mkdir(exist_ok=True)
+    portraits = _portraits()
+    for name in ("astronaut", "biden"):
+        cv2.imwrite(str(refs / f"{name}.png"), portraits[name])
+    shutil.copyfile(DEMO / "obama.jpg", refs / "obama.jpg")
+    shutil.copyfile(DATA / "obama2.jpg", refs / "obama2.jpg")
+    width, height = 1000, 360
+    seq = SequencePath(str(folder / "plates" / "cross.####.exr"))
+    spec = plate_spec(width, height)
+    tiles = {}
+    for name in ("astronaut", "biden"):
+        rgb = cv2.cvtColor(portraits[name], cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+        tiles[name] = colour.convert(rgb, "sRGB Encoded Rec.709 (sRGB)", "ACEScg")
+    centres: dict[str, dict[int, tuple[float, float]]] = {"astronaut": {}, "biden": {}}
+    for i in range(frames):
+        t = i / max(1, frames - 1)
+        canvas = np.full((height, width, 3), 0.05, np.float32)
+        paths = {"astronaut": 150 + 600 * t,
+                 "biden": 850 - 600 * t if t < 0.75 else 850 - 600 * 0.75 - 1600 * (t - 0.75)}
+        if t > 0.9:
+            paths["biden"] = -400 + 2000 * (t - 0.9)
+        for name in ("astronaut", "biden"):  # Biden drawn last: in front
+            tile = tiles[name]
+            scale = 300.0 / tile.shape[0]
+            cx = paths[name]
+            matrix = np.array([[scale, 0, cx - scale * tile.shape[1] / 2], [0, scale, 30]])
+            warped = cv2.warpAffine(tile, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=(-1, -1, -1))
+            inside = warped[..., 0] >= 0
+            canvas[inside] = warped[inside]
+            centres[name][1001 + i] = (cx, 180.0)
+        write_image(seq.frame(1001 + i), spec, canvas.astype(np.float16), frame=1001 + i)
+    data = {
+        "version": 1, "shot": "cross", "ocio": PINNED_CONFIG,
+        "plate": {"path": "plates/cross.####.exr", "frames": f"1001-{1000 + frames}",
+                  "colorspace": "ACEScg"},
+        "sources": {"obama": {"images": ["refs/obama.jpg"]},
+                    "obama2": {"images": ["refs/obama2.jpg"]}},
+        "swaps": [{"source": "obama", "target": {"reference": "refs/astronaut.png"}},
+                  {"source": "obama2", "target": {"reference": "refs/biden.png"}}],
+        "output": {"path": "out/cross_fp.####.exr", "qc": "out/qc"},
+    }
+    path = folder / "cross.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path, centres

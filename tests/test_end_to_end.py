@@ -154,3 +154,22 @@ def test_a_chunk_rerender_is_bit_identical(rendered):
     assert result.returncode == 0, result.stderr
     assert {f: _digest(shot.output(f)) for f in (1003, 1004)} == before
     assert "frames rendered: 2" in result.stdout
+
+
+def test_analysis_is_cached_until_the_plate_changes(rendered):
+    shot, _, _ = rendered
+    cache = shot.folder / "out" / "qc" / "cache" / "analysis.json"
+    stamp = cache.stat().st_mtime_ns
+    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/1"
+    again = run_cli("analyse", str(shot.spec_path))
+    assert again.returncode == 0, again.stderr
+    assert cache.stat().st_mtime_ns == stamp
+    plate = shot.plate(1002)
+    times = (plate.stat().st_atime_ns, plate.stat().st_mtime_ns)
+    os.utime(plate, ns=(times[0], times[1] + 10**9))
+    try:
+        changed = run_cli("analyse", str(shot.spec_path))
+    finally:
+        os.utime(plate, ns=times)
+    assert changed.returncode == 0, changed.stderr
+    assert cache.stat().st_mtime_ns != stamp

@@ -49,3 +49,26 @@ def test_each_output_face_is_nearest_its_own_source(three, colour):
             distances = {name: identity_distance(descriptor, d) for name, d in sources.items()}
             nearest = min(distances, key=distances.get)
             assert nearest == face["source"], (record["frame"], face["source"], distances)
+
+
+def test_faces_crossing_and_leaving_keep_their_tracks(tmp_path, colour):
+    from multiface import build_crossing
+    spec_path, centres = build_crossing(tmp_path, colour, frames=24)
+    result = run_cli("run", str(spec_path))
+    assert result.returncode == 0, result.stderr
+    qc = json.loads((spec_path.parent / "out" / "qc" / "qc.json").read_text())
+    person = {"obama": "astronaut", "obama2": "biden"}
+    seen = {"obama": [], "obama2": []}
+    for record in qc["frames"]:
+        for face in record["faces"]:
+            centre_x = (face["bbox"][0] + face["bbox"][2]) / 2
+            truth_x = centres[person[face["source"]]][record["frame"]][0]
+            assert abs(centre_x - truth_x) < 40, (record["frame"], face["source"])
+            seen[face["source"]].append((record["frame"], face["track"]))
+    # One track each, whatever happened: the astronaut is hidden mid-shot and comes back,
+    # Biden walks out of frame.
+    assert len({t for _, t in seen["obama"]}) == 1 and len({t for _, t in seen["obama2"]}) == 1
+    astronaut_frames = [f for f, _ in seen["obama"]]
+    assert astronaut_frames[0] == 1001 and astronaut_frames[-1] == 1024
+    assert len(astronaut_frames) < 24, "she is hidden for some frames"
+    assert max(f for f, _ in seen["obama2"]) < 1024, "Biden leaves the frame"
