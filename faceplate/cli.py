@@ -69,9 +69,12 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
-def run(spec: Path, frames: str | None) -> None:
+@click.option("--only", type=click.Choice(["flagged", "overridden"]), default=None,
+              help="Re-render only the frames flagged in the last report, or those a "
+                   "reviewer overrode.")
+def run(spec: Path, frames: str | None, only: str | None) -> None:
     """Run a shot: analyse, solve, render FRAMES (default all) and report."""
-    _print_result(_node(spec).run(_frames_option(frames)))
+    _print_result(_node(spec).run(_frames_option(frames), only))
 
 
 @main.command()
@@ -121,10 +124,55 @@ def render(spec: Path, frames: str | None) -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
-def report(spec: Path) -> None:
-    """Stage 4: merge frame records into qc.json and index.html."""
-    result = _node(spec).report()
+@click.option("--compare", nargs=2, default=None, metavar="A B",
+              help="Two versions (QC folders or qc.json files) to show side by side.")
+def report(spec: Path, compare: tuple[str, str] | None) -> None:
+    """Stage 4: merge frame records into qc.json and index.html (or compare two versions)."""
+    node = _node(spec)
+    if compare:
+        from faceplate.pipeline.compare import compare_versions
+        page = compare_versions(node.spec, node.ctx, Path(compare[0]), Path(compare[1]))
+        click.echo(f"compare: {page}")
+        return
+    result = node.report()
     click.echo(f"qc: {result.qc_json}\nreport: {result.index_html}")
+
+
+@main.group()
+def review() -> None:
+    """Reviewer decisions per frame range, kept in overrides.yaml beside the spec."""
+
+
+@review.command("mark")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.argument("frames")
+@click.option("--skip", is_flag=True, help="Pass these frames through unswapped.")
+@click.option("--hold", type=int, default=None, metavar="FRAME",
+              help="Use FRAME's alignment on these frames.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Change a swap parameter on these frames (repeatable).")
+def review_mark(spec: Path, frames: str, skip: bool, hold: int | None,
+                assignments: tuple[str, ...]) -> None:
+    """Mark FRAMES of SPEC: --skip, --hold FRAME or --set key=value."""
+    from faceplate.errors import SpecError
+    from faceplate.pipeline.overrides import Override, add_override, overrides_path, parse_set
+    from faceplate.pipeline.spec import load_spec
+    chosen = [name for name, on in (("--skip", skip), ("--hold", hold is not None),
+                                    ("--set", bool(assignments))) if on]
+    if len(chosen) != 1:
+        raise SpecError("give exactly one of --skip, --hold FRAME, --set key=value", key="review")
+    shot = load_spec(spec)
+    selected = tuple(_frames_option(frames) or ())
+    if skip:
+        override = Override(selected, "skip")
+    elif hold is not None:
+        override = Override(selected, "hold", hold=hold)
+    else:
+        override = Override(selected, "set", values=parse_set(list(assignments)))
+    path = overrides_path(shot.spec_path)
+    add_override(path, override, shot.plate.frames)
+    click.echo(f"{path}: {override.as_yaml()}")
+    click.echo(f"re-render with: faceplate run {spec} --only overridden")
 
 
 @main.command()

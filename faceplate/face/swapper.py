@@ -8,7 +8,7 @@ a region of interest; reading, colour conversion and writing live in the pipelin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -101,6 +101,15 @@ class ReferenceSwapper:
     def __init__(self, settings: MatteSettings = MatteSettings(), identity_amount: float = 0.7) -> None:
         self.settings = settings
         self.identity_amount = identity_amount
+
+    def adjusted(self, values: dict[str, float]) -> "ReferenceSwapper":
+        """A swapper with some parameters changed (``identity_amount`` and the matte's
+        ``feather``, ``erode``, ``blend_softness``), e.g. by a reviewer's override."""
+        if not values:
+            return self
+        matte = {k: v for k, v in values.items() if k in ("feather", "erode", "blend_softness")}
+        return ReferenceSwapper(replace(self.settings, **matte),
+                                values.get("identity_amount", self.identity_amount))
 
     def _scaled_source(self, source: SourceFace, points: Landmarks) -> tuple[RGBImage, Landmarks]:
         """Prefilter the source down to about the target's size so the warp does not alias."""

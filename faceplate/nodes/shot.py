@@ -45,5 +45,6 @@ class ShotNode:
     def report(self) -> Report:
         return self._runner.report()
 
-    def run(self, frames: Iterable[int] | None = None) -> ShotResult:
-        return self._runner.run(frames)
+    def run(self, frames: Iterable[int] | None = None, only: str | None = None) -> ShotResult:
+        """Run every stage; ``only`` is ``flagged`` or ``overridden`` to re-render just those."""
+        return self._runner.run(frames, only)  # type: ignore[arg-type]

@@ -25,3 +25,20 @@ def to_display(rgb: RGBImage, processor: ocio.CPUProcessor) -> RGBImage:
     out = np.ascontiguousarray(np.nan_to_num(rgb[..., :3]), dtype=np.float32).copy()
     processor.applyRGB(out)
     return np.clip(out, 0.0, 1.0)
+
+
+def check_display_view(colour: ColourManager, display: str | None, view: str | None) -> None:
+    """Check a display and view exist in the config.
+
+    Raises:
+        ColourError: naming the spec key and listing what the config offers.
+    """
+    from faceplate.errors import ColourError
+    config = colour.config
+    displays = list(config.getDisplays())
+    if display is not None and display not in displays:
+        raise ColourError(f"qc.display: unknown display {display!r}; displays: {', '.join(displays)}")
+    chosen = display or config.getDefaultDisplay()
+    views = list(config.getViews(chosen))
+    if view is not None and view not in views:
+        raise ColourError(f"qc.view: unknown view {view!r} for {chosen!r}; views: {', '.join(views)}")

@@ -6,6 +6,7 @@ The result is cached per shot in ``<cache>/analysis.json`` (schema
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -57,6 +58,7 @@ class FrameAnalysis:
     faces: list[FaceObservation] = field(default_factory=list)
     nonfinite_pixels: int = 0
     reason: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -164,7 +166,9 @@ def analyse(spec: ShotSpec, ctx: RunContext, settings: AnalyseSettings = Analyse
     frames = {}
     total = len(spec.plate.frames)
     for i, f in enumerate(spec.plate.frames):
+        start = time.perf_counter()
         frames[f] = analyse_frame(spec, f, settings, ctx)
+        frames[f].seconds = round(time.perf_counter() - start, 3)
         ctx.progress(Progress("analyse", i + 1, total, f))
     write_json(path, SCHEMA, {"key": key, "frames": [asdict(a) for a in frames.values()]})
     return ShotAnalysis(key=key, frames=frames)

@@ -11,11 +11,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal
 
+import cv2
 import numpy as np
 
 from faceplate.context import Progress, RunContext
 from faceplate.errors import PlateError
-from faceplate.face.colour_match import LabStats
+from faceplate.face.colour_match import LabStats, to_lab
+from faceplate.face.landmarks import face_size
 from faceplate.face.image8 import to_uint8
 from faceplate.face.models import identity_distance
 from faceplate.face.swapper import SourceFace
@@ -26,7 +28,7 @@ from faceplate.pipeline.solve import SolvedFace, SolvedSwap
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.plateio.frame import Box, PlateFrame, read_frame
 from faceplate.plateio.write import write_image, write_matte
-from faceplate.types import Matte
+from faceplate.types import Matte, RGBImage
 
 FRAME_SCHEMA = "faceplate.qcframe/1"
 RenderStatus = Literal["swapped", "passthrough", "missing", "unreadable"]
@@ -47,6 +49,10 @@ class FaceRecord:
     mouth_open: bool
     pose: list[float] | None = None
     origin: str = "detected"
+    identity_distance_to_original: float | None = None
+    jitter: float = 0.0
+    matte_area: float = 0.0
+    seam: float | None = None
 
 
 @dataclass
@@ -61,6 +67,8 @@ class FrameRecord:
     flags: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     nonfinite_pixels: int = 0
+    matte_area: float = 0.0
+    overrides: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def flag(self, name: str, reason: str) -> None:
@@ -89,8 +97,30 @@ def face_region(landmarks: np.ndarray, data: Box) -> Box:
                int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad))).intersect(data)
 
 
+@dataclass(frozen=True)
+class PlacedFace:
+    """A face swapped on a frame, with what QC measures of the swap itself."""
+
+    box: Box
+    mouth_open: bool
+    matte_area: float
+    seam: float | None
+    original: np.ndarray
+
+
+def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
+    """Mean CIE76 ΔE between result and plate over a band ``band`` pixels wide just inside
+    the matte's edge (where the matte is at least 0.95): the colour step a seam shows."""
+    edge = cv2.dilate((matte < 0.95).astype(np.uint8), np.ones((2 * band + 1,) * 2, np.uint8))
+    inside = (matte >= 0.95) & edge.astype(bool)
+    if inside.sum() < 16:
+        return None
+    delta = to_lab(result)[inside] - to_lab(plate)[inside]
+    return float(np.linalg.norm(delta.mean(axis=0)))
+
+
 def _swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspace: str,
-               matte: Matte, ctx: RunContext) -> tuple[Box, bool] | None:
+               matte: Matte, ctx: RunContext) -> PlacedFace | None:
     points = np.asarray(face.landmarks)
     box = face_region(points, frame.data_box)
     if box.empty:
@@ -100,8 +130,10 @@ def _swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, coloursp
     finite = np.isfinite(plate_rgb)
     clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
     target = ctx.colour.convert(clean, colourspace, working)
+    local = points - (box.x0, box.y0)
+    original = ctx.models.descriptor(to_uint8(target), local)
     skin = LabStats.from_list(face.skin) if face.skin else None
-    result = ctx.swapper.swap(target, points - (box.x0, box.y0), source, skin)
+    result = ctx.swapper.adjusted(face.params).swap(target, local, source, skin)
     swapped = ctx.colour.convert(result.rgb, working, colourspace)
     weight = result.matte[..., None]
     composite = clean + weight * (swapped - clean)
@@ -109,15 +141,47 @@ def _swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, coloursp
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     np.maximum(region, result.matte, out=region)
-    return box, result.mouth_open
+    band = max(2, int(round(0.05 * face_size(local))))
+    shown = target + weight * (result.rgb - target)
+    return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
+                      seam_difference(shown, target, result.matte, band), original)
 
 
-def _identity(frame: PlateFrame, box: Box, face: SolvedFace, source: SourceFace,
-              colourspace: str, ctx: RunContext) -> float:
+def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str,
+                      ctx: RunContext) -> bool:
+    """Whether the plate shows something face-like where an interpolated face would go:
+    the detector, run on that region at a very low threshold, finds a face whose centre
+    lies inside the interpolated face's box. Flash frames, cuts and occluders fail this."""
+    points = np.asarray(face.landmarks)
+    box = face_region(points, frame.data_box)
+    if box.empty:
+        return False
+    region = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
+                                         ctx.models.working_colorspace))
+    x0, y0, x1, y1 = face.bbox
+    for det in ctx.models.detect(region, upsample=1, threshold=-1.0):
+        cx = (det.box[0] + det.box[2]) / 2 + box.x0
+        cy = (det.box[1] + det.box[3]) / 2 + box.y0
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            return True
+    return False
+
+
+def _identity(frame: PlateFrame, box: Box, face: SolvedFace, colourspace: str,
+              ctx: RunContext) -> np.ndarray:
+    """The descriptor of the face as it stands on the output frame."""
     out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                        ctx.models.working_colorspace))
     points = np.asarray(face.landmarks) - (box.x0, box.y0)
-    return identity_distance(ctx.models.descriptor(out8, points), source.descriptor)
+    return ctx.models.descriptor(out8, points)
+
+
+def _check(record: "FrameRecord", flag: str, value: float, threshold: float, above: bool,
+           what: str) -> None:
+    """Flag ``record`` when ``value`` is above (or below) ``threshold``, naming both."""
+    if (value > threshold) if above else (value < threshold):
+        side = ">" if above else "<"
+        record.flag(flag, f"{what}: {value:.3f} {side} {threshold:g}")
 
 
 def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
@@ -142,34 +206,59 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
         record.flag("non_finite_pixels",
                     f"{record.nonfinite_pixels} NaN/Inf values in the plate's RGB")
     matte = np.zeros((frame.spec.height, frame.spec.width), dtype=np.float32)
-    done: list[tuple[SolvedSwap, SolvedFace, Box, bool]] = []
+    done: list[tuple[SolvedSwap, SolvedFace, PlacedFace]] = []
     skipped = []
     for swap in solved:
-        if frame_number in swap.skipped:
-            skipped.append(f"swap {swap.swap} track {swap.track}: {swap.skipped[frame_number]}")
+        reason = swap.skipped.get(frame_number)
+        if reason is not None and reason.startswith("override"):
+            record.overrides.append(f"swap {swap.swap} track {swap.track}: {reason}")
+        elif reason is not None:
+            skipped.append(f"swap {swap.swap} track {swap.track}: {reason}")
         face = swap.faces.get(frame_number)
         if face is None:
             continue
+        if face.override:
+            record.overrides.append(f"swap {swap.swap} track {swap.track}: {face.override}")
+        if face.origin == "interpolated" and not has_face_evidence(frame, face, colourspace, ctx):
+            record.flag("no_face", f"track {face.track}: interpolated alignment rejected, no "
+                                   "face-like detail on the plate there: passed through")
+            continue
         placed = _swap_face(frame, face, sources[swap.source], colourspace, matte, ctx)
         if placed is not None:
-            done.append((swap, face, *placed))
-    for swap, face, box, mouth_open in done:
-        distance = _identity(frame, box, face, sources[swap.source], colourspace, ctx)
-        record.faces.append(FaceRecord(swap.swap, swap.source, face.track, face.bbox,
-                                       face.landmarks, face.score, round(distance, 4), mouth_open,
-                                       face.pose, face.origin))
-        limit = spec.qc.max_identity_distance
-        if distance > limit:
-            record.flag("identity_far_from_source",
-                        f"swap {swap.swap} ({swap.source}): distance {distance:.3f} > {limit}")
+            done.append((swap, face, placed))
+    qc = spec.qc
+    for swap, face, placed in done:
+        output = _identity(frame, placed.box, face, colourspace, ctx)
+        to_source = identity_distance(output, sources[swap.source].descriptor)
+        to_original = identity_distance(output, placed.original)
+        record.faces.append(FaceRecord(
+            swap.swap, swap.source, face.track, face.bbox, face.landmarks, face.score,
+            round(to_source, 4), placed.mouth_open, face.pose, face.origin,
+            identity_distance_to_original=round(to_original, 4), jitter=face.jitter,
+            matte_area=round(placed.matte_area, 1),
+            seam=round(placed.seam, 3) if placed.seam is not None else None))
+        who = f"swap {swap.swap} ({swap.source}) track {face.track}"
+        _check(record, "identity_far_from_source", to_source, qc.max_identity_distance, True,
+               f"{who}: identity distance to source")
+        _check(record, "identity_close_to_original", to_original, qc.min_distance_to_original,
+               False, f"{who}: identity distance to the plate's face")
+        _check(record, "jitter_spike", face.jitter, qc.max_jitter, True,
+               f"{who}: landmark jitter (× face size)")
+        if placed.seam is not None:
+            _check(record, "seam_mismatch", placed.seam, qc.max_seam, True,
+                   f"{who}: ΔE just inside the matte edge")
+        if face.origin == "detected":
+            _check(record, "low_score", face.score, qc.min_score, False,
+                   f"{who}: detection score")
         if face.origin == "interpolated":
             record.flag("interpolated_alignment",
                         f"track {face.track}: no usable detection, alignment interpolated")
+    record.matte_area = round(float(matte.sum()), 1)
     if skipped:
         record.flag("pose_beyond_limit", "; ".join(skipped))
     if done:
         record.status = "swapped"
-    elif not skipped:
+    elif not skipped and not record.overrides and "no_face" not in record.flags:
         record.flag("no_face", "no target face on this frame: passed through unchanged")
     attributes = dict(provenance)
     attributes["faceplate/facesReplaced"] = len(done)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Literal
 
 from faceplate.context import RunContext
-from faceplate.errors import IncompleteShotError, SpecError
+from faceplate.errors import IncompleteShotError, SpecError, StageError
 from faceplate.face.swapper import SourceFace
 from faceplate.ocio import check_spec_colourspaces
+from faceplate.ocio.display import check_display_view
 from faceplate.pipeline.analyse import AnalyseSettings, ShotAnalysis, analyse
+from faceplate.pipeline.jsonfile import read_json
+from faceplate.pipeline.overrides import load_overrides, overridden_frames, overrides_path
 from faceplate.pipeline.render import RenderResult, render
+from faceplate.pipeline.report import SCHEMA as QC_SCHEMA
 from faceplate.pipeline.report import Report, report
 from faceplate.pipeline.solve import SolvedSwap, load_solve, solve
 from faceplate.pipeline.sources import find_face, prepare_source
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.plateio.sequence import format_frames
 from faceplate.types import Descriptor
+
+
+Only = Literal["flagged", "overridden"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class ShotRunner:
         """Everything that can fail on bad input before a file is written: colourspaces
         and source images (each must hold a face)."""
         check_spec_colourspaces(self.spec, self.ctx.colour)
+        check_display_view(self.ctx.colour, self.spec.qc.display, self.spec.qc.view)
         self.sources()
 
     def sources(self) -> dict[str, SourceFace]:
@@ -77,13 +85,30 @@ class ShotRunner:
     def report(self) -> Report:
         return report(self.spec, self.ctx)
 
-    def run(self, frames: Iterable[int] | None = None) -> ShotResult:
+    def only(self, which: Only) -> list[int]:
+        """The frames flagged in the current qc.json, or covered by reviewer overrides."""
+        if which == "overridden":
+            return overridden_frames(load_overrides(overrides_path(self.spec.spec_path),
+                                                    self.spec.plate.frames))
+        body = read_json(self.spec.output.qc / "qc.json", QC_SCHEMA)
+        if body is None:
+            raise StageError("no QC report yet: run the shot before --only flagged",
+                             path=self.spec.output.qc / "qc.json")
+        return [r["frame"] for r in body["frames"] if r["flags"]]
+
+    def run(self, frames: Iterable[int] | None = None, only: Only | None = None) -> ShotResult:
         """analyse (whole shot, cached) → solve → render ``frames`` → report.
+
+        ``only`` narrows the frames to those flagged in the last report or covered by
+        reviewer overrides (within ``frames`` if both are given).
 
         Raises:
             IncompleteShotError: after the report, if some frames could not be written.
         """
         selected = self.frames(frames)
+        if only is not None:
+            chosen = set(self.only(only))
+            selected = [f for f in selected if f in chosen]
         self.check()
         self.solve(self.analyse())
         rendered = self.render(selected)

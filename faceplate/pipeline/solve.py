@@ -7,7 +7,8 @@ this file, so any chunk rendered in any process gets the same alignment.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from faceplate.errors import SpecError, StageError
 from faceplate.face.models import identity_distance
 from faceplate.pipeline.analyse import FaceObservation, ShotAnalysis
 from faceplate.pipeline.jsonfile import read_json, write_json
+from faceplate.pipeline.overrides import Override, load_overrides, overrides_path
 from faceplate.pipeline.spec import ShotSpec, SolveSpec, SwapSpec
 from faceplate.types import Descriptor
 
@@ -58,6 +60,9 @@ class SolvedFace:
     pose: list[float] | None = None
     skin: list[float] | None = None
     origin: str = "detected"
+    jitter: float = 0.0
+    params: dict[str, float] = field(default_factory=dict)
+    override: str | None = None
 
 
 @dataclass
@@ -248,6 +253,7 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
         landmarks = smooth_landmarks(landmarks, settings.smoothing)
         if skin is not None:
             skin = smooth_landmarks(skin, 2 * settings.smoothing + 1)
+    jitter = landmark_jitter(landmarks)
     solved = {}
     for i, f in enumerate(span):
         face = observed.get(int(f))
@@ -257,8 +263,21 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
             int(f), track.id, [round(v, 3) for v in bbox], face.score if face else 0.0,
             landmarks[i].round(3).tolist(),
             pose[i].round(2).tolist() if pose is not None else None,
-            skin[i].round(4).tolist() if skin is not None else None, origin)
+            skin[i].round(4).tolist() if skin is not None else None, origin,
+            round(float(jitter[i]), 4))
     return solved
+
+
+def landmark_jitter(landmarks: np.ndarray) -> np.ndarray:
+    """Per frame, how far the landmarks sit off the straight line between their neighbours
+    (mean over points of |L[t] - (L[t-1] + L[t+1]) / 2|), relative to the face size.
+    Smooth motion scores near 0; a shake or a pop scores high. Ends of a run score 0."""
+    jitter = np.zeros(len(landmarks))
+    if len(landmarks) >= 3:
+        middle = landmarks[1:-1] - 0.5 * (landmarks[:-2] + landmarks[2:])
+        size = np.linalg.norm(landmarks[1:-1, 45] - landmarks[1:-1, 36], axis=1)
+        jitter[1:-1] = np.linalg.norm(middle, axis=2).mean(axis=1) / np.maximum(size, 1e-6)
+    return jitter
 
 
 def _series(span: np.ndarray, valid: np.ndarray, faces: list[FaceObservation | None],
@@ -316,9 +335,31 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
     return SolvedSwap(index, swap.source, track.id, faces, skipped)
 
 
+def apply_overrides(solved: list[SolvedSwap], overrides: list[Override]) -> None:
+    """Apply reviewer overrides in order: skip the swap, hold another frame's alignment,
+    or set swap parameters, on every swap of the given frames."""
+    for o in overrides:
+        label = o.as_yaml()
+        label.pop("frames")
+        text = f"override {label}"
+        for swap in solved:
+            for f in o.frames:
+                if o.action == "skip":
+                    if swap.faces.pop(f, None) is not None or f in swap.skipped:
+                        swap.skipped[f] = f"{text}: passed through"
+                elif o.action == "hold" and o.hold in swap.faces:
+                    held = swap.faces[o.hold]
+                    swap.faces[f] = replace(held, frame=f, origin="held", override=text)
+                    swap.skipped.pop(f, None)
+                elif o.action == "set" and f in swap.faces:
+                    face = swap.faces[f]
+                    swap.faces[f] = replace(face, params={**face.params, **o.values}, override=text)
+
+
 def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
           references: dict[int, Descriptor] | None = None) -> list[SolvedSwap]:
     """Solve the whole shot and write ``tracks.json``."""
+    start = time.perf_counter()
     references = references or {}
     tracks = merge_by_identity(link_tracks(analysis), analysis)
     taken: set[int] = set()
@@ -329,8 +370,10 @@ def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
         solved.extend(solve_track(i, swap, t, analysis, spec.solve) for t in picked)
         if not picked:
             solved.append(SolvedSwap(i, swap.source, None, {}))
+    apply_overrides(solved, load_overrides(overrides_path(spec.spec_path), spec.plate.frames))
     write_json(spec.output.cache / "tracks.json", SCHEMA,
                {"analysis_key": analysis.key, "solve": asdict(spec.solve),
+                "seconds": round(time.perf_counter() - start, 3),
                 "tracks": [{"id": t.id, "frames": sorted(t.faces)} for t in tracks],
                 "swaps": [_swap_json(s) for s in solved]})
     ctx.log.info("solve: %d tracks, %d swaps", len(tracks), len(solved))

@@ -39,7 +39,8 @@ _SOURCE_KEYS = {"images", "colorspace"}
 _SWAP_KEYS = {"source", "target"}
 _OUTPUT_KEYS = {"path", "matte", "qc", "cache"}
 _SOLVE_KEYS = {"smoothing", "max_gap", "max_yaw", "beyond_yaw"}
-_QC_KEYS = {"max_identity_distance"}
+_QC_KEYS = {"max_identity_distance", "min_distance_to_original", "min_score", "max_jitter",
+            "max_matte_change", "max_seam", "display", "view"}
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,32 @@ class SolveSpec:
 
 @dataclass(frozen=True)
 class QCSpec:
-    """QC thresholds. ``max_identity_distance``: flag a face whose output is farther than
-    this from its source's identity (dlib descriptor distance; 0.6 is dlib's same-person
-    line, different people measure 0.63-0.90)."""
+    """QC thresholds (each flag names its value and threshold) and the review display.
+
+    Attributes:
+        max_identity_distance: flag a face whose output is farther than this from its
+            source (dlib descriptor distance; below 0.6 dlib calls two faces one person,
+            different people measure 0.63-0.90).
+        min_distance_to_original: flag a face whose output is still this close to the
+            plate's original face (the swap did not take).
+        min_score: flag a detection scoring below this (weak detections score below 0).
+        max_jitter: flag landmarks sitting this far (× face size) off the line between
+            their neighbouring frames' positions after the solve.
+        max_matte_change: flag a matte whose area changes by more than this fraction
+            from the previous frame.
+        max_seam: flag a mean colour difference (CIE76 ΔE, working space) between result
+            and plate just inside the matte edge above this.
+        display, view: the OCIO display and view for review images (config defaults).
+    """
 
     max_identity_distance: float = 0.68
+    min_distance_to_original: float = 0.3
+    min_score: float = 0.0
+    max_jitter: float = 0.03
+    max_matte_change: float = 0.25
+    max_seam: float = 12.0
+    display: str | None = None
+    view: str | None = None
 
 
 @dataclass(frozen=True)
@@ -302,10 +324,15 @@ def _solve(value: Any) -> SolveSpec:
 
 def _qc(value: Any) -> QCSpec:
     qc = _mapping(value, "qc", _QC_KEYS)
-    limit = qc.get("max_identity_distance", QCSpec.max_identity_distance)
-    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
-        raise SpecError("expected a positive number", key="qc.max_identity_distance")
-    return QCSpec(max_identity_distance=float(limit))
+    numbers = {}
+    for name in sorted(_QC_KEYS - {"display", "view"}):
+        if name in qc:
+            number = qc[name]
+            if not isinstance(number, (int, float)) or isinstance(number, bool):
+                raise SpecError("expected a number", key=f"qc.{name}")
+            numbers[name] = float(number)
+    names = {n: _string(qc[n], f"qc.{n}") for n in ("display", "view") if n in qc}
+    return QCSpec(**numbers, **names)
 
 
 def _check_outputs_spare_plate(spec: ShotSpec) -> None:

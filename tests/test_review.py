@@ -1,0 +1,106 @@
+"""The review loop: reviewer overrides, re-rendering only what changed, and A/B pages."""
+
+import json
+import shutil
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+import yaml
+
+from conftest import make_shot, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def _pixels(path):
+    return oiio.ImageBuf(str(path)).get_pixels(oiio.FLOAT)
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory, colour):
+    shot = make_shot(tmp_path_factory.mktemp("review"), colour, "1001-1006", overscan=0,
+                     depth_channel=False)
+    first = run_cli("run", str(shot.spec_path))
+    assert first.returncode == 0, first.stderr
+    shutil.copytree(shot.folder / "out" / "qc", shot.folder / "v001")
+    before = {f: shot.output(f).stat().st_mtime_ns for f in shot.frames}
+    mattes = {f: _pixels(shot.matte(f)) for f in shot.frames}
+    marks = [("1002", "--skip"), ("1004", "--hold", "1003"), ("1005", "--set", "feather=0.2")]
+    for mark in marks:
+        result = run_cli("review", "mark", str(shot.spec_path), *mark)
+        assert result.returncode == 0, result.stderr
+    again = run_cli("run", str(shot.spec_path), "--only", "overridden")
+    assert again.returncode == 0, again.stderr
+    qc = json.loads(shot.qc_json.read_text())
+    return shot, before, mattes, {r["frame"]: r for r in qc["frames"]}, again
+
+
+def test_overrides_file_is_versioned_and_readable(reviewed):
+    shot, *_ = reviewed
+    data = yaml.safe_load((shot.folder / "overrides.yaml").read_text())
+    assert data["schema"] == "faceplate.overrides/1"
+    assert data["overrides"] == [{"frames": "1002", "skip": True}, {"frames": "1004", "hold": 1003},
+                                 {"frames": "1005", "set": {"feather": 0.2}}]
+
+
+def test_only_overridden_frames_are_rendered_again(reviewed):
+    shot, before, _, _, again = reviewed
+    assert "frames rendered: 3" in again.stdout
+    for f in shot.frames:
+        changed = shot.output(f).stat().st_mtime_ns != before[f]
+        assert changed == (f in (1002, 1004, 1005)), f
+
+
+def test_skip_passes_the_frame_through(reviewed):
+    shot, _, _, records, _ = reviewed
+    assert records[1002]["status"] == "passthrough" and records[1002]["faces"] == []
+    assert "no_face" not in records[1002]["flags"]
+    assert "skip" in records[1002]["overrides"][0]
+    plate = oiio.ImageBuf(str(shot.plate(1002))).get_pixels(oiio.HALF)
+    out = oiio.ImageBuf(str(shot.output(1002))).get_pixels(oiio.HALF)
+    np.testing.assert_array_equal(out.view(np.uint16), plate.view(np.uint16))
+
+
+def test_hold_uses_the_other_frames_alignment(reviewed):
+    _, _, _, records, _ = reviewed
+    assert records[1004]["faces"][0]["landmarks"] == records[1003]["faces"][0]["landmarks"]
+    assert records[1004]["faces"][0]["origin"] == "held"
+
+
+def test_set_changes_the_parameter_on_those_frames(reviewed):
+    shot, _, mattes, _, _ = reviewed
+    soft = lambda m: int(((m > 0.02) & (m < 0.98)).sum())
+    assert soft(_pixels(shot.matte(1005))) > 1.5 * soft(mattes[1005])
+    np.testing.assert_array_equal(_pixels(shot.matte(1006)), mattes[1006])
+
+
+def test_bad_marks_are_refused_with_the_key(reviewed):
+    shot, *_ = reviewed
+    bad = run_cli("review", "mark", str(shot.spec_path), "1003", "--set", "sharpness=2")
+    assert bad.returncode == 2 and "--set.sharpness: unknown parameter" in bad.stderr
+    outside = run_cli("review", "mark", str(shot.spec_path), "900", "--skip")
+    assert outside.returncode == 2 and "outside the plate range" in outside.stderr
+    data = yaml.safe_load((shot.folder / "overrides.yaml").read_text())
+    assert len(data["overrides"]) == 3
+
+
+def test_only_flagged_renders_the_flagged_frames(reviewed):
+    shot, *_ = reviewed
+    qc = json.loads(shot.qc_json.read_text())
+    flagged = [r["frame"] for r in qc["frames"] if r["flags"]]
+    result = run_cli("run", str(shot.spec_path), "--only", "flagged")
+    assert result.returncode == 0, result.stderr
+    assert f"frames rendered: {len(flagged)}" in result.stdout
+
+
+def test_compare_shows_two_versions_side_by_side(reviewed):
+    shot, *_ = reviewed
+    result = run_cli("report", str(shot.spec_path), "--compare", str(shot.folder / "v001"),
+                     str(shot.folder / "out" / "qc"))
+    assert result.returncode == 0, result.stderr
+    page = shot.folder / "out" / "qc" / "compare_v001_out" / "index.html"
+    text = page.read_text()
+    assert "v001 vs out" in text
+    images = [p for p in page.parent.iterdir() if p.suffix == ".png"]
+    assert len(images) >= 3
