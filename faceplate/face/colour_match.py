@@ -14,7 +14,7 @@ import numpy as np
 from faceplate.types import Matte, RGBImage
 
 #: Limits on how much the contrast of each Lab channel may be scaled.
-_STD_RATIO_RANGE = (0.5, 2.0)
+_STD_RATIO_RANGE = (0.85, 1.2)
 _MIN_WEIGHT = 16.0
 
 

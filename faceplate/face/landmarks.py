@@ -34,3 +34,11 @@ def bounding_box(points: Landmarks) -> tuple[float, float, float, float]:
     x0, y0 = points.min(axis=0)
     x1, y1 = points.max(axis=0)
     return float(x0), float(y0), float(x1), float(y1)
+
+
+def with_forehead(points: Landmarks, lift: float = 0.3) -> Landmarks:
+    """The 68 points plus 10 forehead points: each brow point pushed away from the nose
+    tip by ``lift`` of its distance, so mesh and matte reach past the brows and the
+    matte's soft edge falls on skin, not on the brows."""
+    brows = points[BROWS]
+    return np.concatenate([points, brows + lift * (brows - points[30])])

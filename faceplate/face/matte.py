@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from faceplate.face.landmarks import (BROWS, INNER_LIPS, JAW, LEFT_EYE, OUTER_LIPS, RIGHT_EYE,
-                                      face_size)
+from faceplate.face.landmarks import (INNER_LIPS, JAW, LEFT_EYE, OUTER_LIPS, RIGHT_EYE,
+                                      face_size, with_forehead)
 from faceplate.types import Landmarks, Matte
 
 _SUBPIXEL_BITS = 4
@@ -43,7 +43,7 @@ def core_mask(points: Landmarks, shape: tuple[int, int], settings: MatteSettings
               mouth_open: bool) -> Matte:
     """The hard face region: hull of jaw and brows, eroded; mouth opening removed if open."""
     size = face_size(points)
-    hull = _polygon_mask(np.concatenate([points[JAW], points[BROWS]]), shape)
+    hull = _polygon_mask(np.concatenate([points[JAW], with_forehead(points)[68:]]), shape)
     radius = max(1, int(round(settings.erode * size)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     core = cv2.erode(hull, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)

@@ -15,7 +15,7 @@ import numpy as np
 
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
-from faceplate.face.landmarks import face_size, mouth_opening
+from faceplate.face.landmarks import face_size, mouth_opening, with_forehead
 from faceplate.face.matte import MatteSettings, core_mask, skin_weights, soften
 from faceplate.face.warp import Triangles, piecewise_affine, triangulate
 from faceplate.types import Descriptor, Landmarks, Matte, RGBImage
@@ -40,7 +40,7 @@ class SourceFace:
 
     def __post_init__(self) -> None:
         if self.triangles is None:
-            object.__setattr__(self, "triangles", triangulate(self.landmarks))
+            object.__setattr__(self, "triangles", triangulate(with_forehead(self.landmarks)))
         if self.skin is None:
             object.__setattr__(self, "skin", face_skin_statistics(self.texture, self.landmarks))
 
@@ -130,7 +130,8 @@ class ReferenceSwapper:
         shape = target.shape[:2]
         texture, source_points = self._scaled_source(source, points)
         geometry = identity_geometry(points, source.landmarks, self.identity_amount)
-        warped, covered = piecewise_affine(texture, source_points, geometry, source.triangles, shape)
+        warped, covered = piecewise_affine(texture, with_forehead(source_points),
+                                           with_forehead(geometry), source.triangles, shape)
         warped[~covered] = target[~covered]
         mouth_open = mouth_opening(points) > self.settings.mouth_open_threshold
         core = core_mask(points, shape, self.settings, mouth_open) * covered
