@@ -1,7 +1,6 @@
 """Bad input: a clear one-line error naming the key, file or frame, and nothing lost."""
 
 import json
-import shutil
 
 import numpy as np
 import OpenImageIO as oiio

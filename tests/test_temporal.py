@@ -2,7 +2,6 @@
 the shot is chunked."""
 
 import hashlib
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path

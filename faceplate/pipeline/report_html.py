@@ -91,11 +91,15 @@ def _sheet(thumbs: dict[int, dict[str, str]], records: dict[int, dict[str, Any]]
     return "".join(cells)
 
 
+def _metric(faces: list[dict[str, Any]], key: str) -> str:
+    return ", ".join("" if f.get(key) is None else f"{f[key]:.3f}" for f in faces)
+
+
 def _table(records: list[dict[str, Any]]) -> str:
     rows = []
     for r in records:
         faces = r["faces"]
-        metric = lambda k: ", ".join("" if f.get(k) is None else f"{f[k]:.3f}" for f in faces)
+        metric = lambda k, faces=faces: _metric(faces, k)  # noqa: E731
         flags = "".join(f'<span class="flag" title="{html.escape(r["reasons"].get(f, ""))}">'
                         f"{html.escape(f)}</span>" for f in r["flags"])
         cls = ' class="flagged"' if r["flags"] else ""
