@@ -44,3 +44,15 @@ def test_round_trip_through_working_space(colour, space):
 def test_processors_are_built_once(colour):
     first = colour.processor("ACEScg", "sRGB Encoded Rec.709 (sRGB)")
     assert colour.processor("lin_ap1", "srgb_tx") is first
+
+
+@pytest.mark.parametrize("plate_space", ["ACEScg", "ACES2065-1", "ARRI LogC4", "ACEScct"])
+def test_plate_to_working_space_and_back(colour, plate_space):
+    """Plate values (scene-linear 0..8 within the working gamut, in the plate's own
+    encoding) survive plate -> model working space -> plate within 1e-4 relative."""
+    rng = np.random.default_rng(2)
+    linear = (rng.random((64, 64, 3)) * 8).astype(np.float32)
+    plate = colour.convert(linear, "Linear Rec.709 (sRGB)", plate_space)
+    working = "sRGB Encoded Rec.709 (sRGB)"
+    back = colour.convert(colour.convert(plate, plate_space, working), working, plate_space)
+    np.testing.assert_allclose(back, plate, rtol=1e-4, atol=1e-6)

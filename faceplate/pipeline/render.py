@@ -27,7 +27,8 @@ from faceplate.pipeline.provenance import description, shot_provenance
 from faceplate.pipeline.solve import SolvedFace, SolvedSwap
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.plateio.frame import Box, PlateFrame, read_frame
-from faceplate.plateio.write import write_image, write_matte
+from faceplate.plateio.output import write_frame
+from faceplate.plateio.write import write_matte
 from faceplate.types import Matte, RGBImage
 
 FRAME_SCHEMA = "faceplate.qcframe/1"
@@ -266,11 +267,15 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     attributes["ImageDescription"] = description(
         frame.spec.get_string_attribute("ImageDescription") or None, spec)
     out_path = spec.output.path.frame(frame_number)
-    write_image(out_path, frame.spec, frame.pixels, attributes, frame=frame_number)
+    write_frame(out_path, frame, attributes, matte=matte,
+                matte_channel=spec.output.matte_channel, compression=spec.output.compression)
     record.output = str(out_path)
     if spec.output.matte is not None:
         matte_path = spec.output.matte.frame(frame_number)
-        write_matte(matte_path, frame.spec, matte, attributes, frame=frame_number)
+        matte_attributes = dict(attributes)
+        if spec.output.compression is not None:
+            matte_attributes["compression"] = spec.output.compression
+        write_matte(matte_path, frame.spec, matte, matte_attributes, frame=frame_number)
         record.matte = str(matte_path)
     record.seconds = round(time.perf_counter() - start, 3)
     return record

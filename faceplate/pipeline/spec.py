@@ -37,7 +37,7 @@ _TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "
 _PLATE_KEYS = {"path", "frames", "colorspace"}
 _SOURCE_KEYS = {"images", "colorspace"}
 _SWAP_KEYS = {"source", "target"}
-_OUTPUT_KEYS = {"path", "matte", "qc", "cache"}
+_OUTPUT_KEYS = {"path", "matte", "qc", "cache", "compression", "matte_channel"}
 _SOLVE_KEYS = {"smoothing", "max_gap", "max_yaw", "beyond_yaw"}
 _QC_KEYS = {"max_identity_distance", "min_distance_to_original", "min_score", "max_jitter",
             "max_matte_change", "max_seam", "display", "view"}
@@ -86,6 +86,8 @@ class OutputSpec:
     matte: SequencePath | None
     qc: Path
     cache: Path
+    compression: str | None = None  # EXR compression of the output; None keeps the plate's
+    matte_channel: str | None = None  # the matte as a channel of the output frame, if set
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,29 @@ def _output(value: Any, base: Path) -> OutputSpec:
     cache = base / _string(output["cache"], "output.cache") if "cache" in output else qc / "cache"
     return OutputSpec(path=_sequence_path(output["path"], "output.path", base),
                       matte=_sequence_path(matte, "output.matte", base) if matte else None,
-                      qc=qc, cache=cache)
+                      qc=qc, cache=cache, compression=_compression(output),
+                      matte_channel=_matte_channel(output.get("matte_channel")))
+
+
+def _compression(output: dict[str, Any]) -> str | None:
+    if output.get("compression") is None:
+        return None
+    name = _string(output["compression"], "output.compression").strip().lower()
+    if not str(output["path"]).lower().endswith(".exr"):
+        raise SpecError("only EXR output takes a compression (other formats keep the "
+                        "plate's)", key="output.compression")
+    from faceplate.plateio.compression import check_compression
+    return check_compression(name)
+
+
+def _matte_channel(value: Any) -> str | None:
+    """``true`` means the default channel name, ``false``/absent no matte channel."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        from faceplate.plateio.output import DEFAULT_MATTE_CHANNEL
+        return DEFAULT_MATTE_CHANNEL
+    return _string(value, "output.matte_channel").strip()
 
 
 def _whole(value: Any, key: str) -> int:

@@ -52,6 +52,7 @@ class PlateFrame:
     spec: oiio.ImageSpec
     pixels: NativePixels
     rgb: tuple[int, int, int]
+    part: int = 0  # the subimage (EXR part) holding RGB; other parts are copied on write
 
     @property
     def data_box(self) -> Box:
@@ -68,10 +69,14 @@ class PlateFrame:
         return {a.name: a.value for a in self.spec.extra_attribs}
 
     def rgb_region(self, box: Box) -> RGBImage:
-        """Float32 RGB of ``box`` (which must lie inside the data window)."""
+        """Float32 RGB of ``box`` (which must lie inside the data window); integer
+        pixels are normalised to 0..1."""
         d = self.data_box
         sl = np.s_[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
-        return self.pixels[sl][..., list(self.rgb)].astype(np.float32)
+        rgb = self.pixels[sl][..., list(self.rgb)].astype(np.float32)
+        if np.issubdtype(self.pixels.dtype, np.integer):
+            rgb /= np.float32(np.iinfo(self.pixels.dtype).max)
+        return rgb
 
     def set_rgb_region(self, box: Box, rgb: RGBImage, where: np.ndarray) -> None:
         """Write float ``rgb`` into ``box`` at the pixels where ``where`` is true, in the
@@ -79,31 +84,57 @@ class PlateFrame:
         d = self.data_box
         sl = np.s_[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
         region = self.pixels[sl]
-        native = _to_native(rgb, self.pixels.dtype)
+        native = to_native(rgb, self.pixels.dtype)
         for out_c, c in enumerate(self.rgb):
             channel = region[..., c]
             channel[where] = native[..., out_c][where]
 
 
-def _to_native(rgb: RGBImage, dtype: np.dtype) -> np.ndarray:
+def to_native(rgb: RGBImage, dtype: np.dtype) -> np.ndarray:
+    """Float values (0..1 for integer types) in ``dtype``, rounded and clipped for integers."""
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         return np.clip(np.rint(rgb * info.max), info.min, info.max).astype(dtype)
     return rgb.astype(dtype)
 
 
-def _rgb_channels(spec: oiio.ImageSpec, path: Path, frame: int) -> tuple[int, int, int]:
+def _named_rgb(spec: oiio.ImageSpec) -> tuple[int, int, int] | None:
     names = list(spec.channelnames)
     for candidate in (("R", "G", "B"), ("r", "g", "b")):
         if all(n in names for n in candidate):
             return tuple(names.index(n) for n in candidate)  # type: ignore[return-value]
-    if spec.nchannels >= 3:
-        return (0, 1, 2)
-    raise PlateError(f"no RGB channels (channels: {', '.join(names)})", path=path, frame=frame)
+    return None
+
+
+def _rgb_part(inp: oiio.ImageInput, path: Path,
+              frame: int) -> tuple[int, oiio.ImageSpec, tuple[int, int, int]]:
+    """The first subimage with R, G, B channels (else the first with three channels)."""
+    specs = []
+    while inp.seek_subimage(len(specs), 0):
+        specs.append(oiio.ImageSpec(inp.spec()))
+    for part, spec in enumerate(specs):
+        rgb = _named_rgb(spec)
+        if rgb is not None:
+            return part, spec, rgb
+    if specs and specs[0].nchannels >= 3:
+        return 0, specs[0], (0, 1, 2)
+    names = ", ".join(specs[0].channelnames) if specs else ""
+    raise PlateError(f"no RGB channels (channels: {names})", path=path, frame=frame)
+
+
+def read_part(inp: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> NativePixels | None:
+    """All channels of subimage ``part`` as (H, W, C): the file's own type when every
+    channel shares one (half stays half), else float32."""
+    uniform = not spec.channelformats or len(set(map(str, spec.channelformats))) == 1
+    fmt = oiio.UNKNOWN if uniform else "float"
+    pixels = inp.read_image(part, 0, 0, spec.nchannels, fmt)
+    if pixels is None:
+        return None
+    return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels).copy()
 
 
 def read_frame(path: Path, frame: int) -> PlateFrame:
-    """Read every channel of the first subimage of ``path``.
+    """Read every channel of the subimage (EXR part) of ``path`` that holds RGB.
 
     Pixels come back in the file's own type when all channels share one (half
     stays half, so untouched pixels are written back bit for bit), else float32.
@@ -117,17 +148,13 @@ def read_frame(path: Path, frame: int) -> PlateFrame:
     if inp is None:
         raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
     try:
-        spec = oiio.ImageSpec(inp.spec())
-        uniform = not spec.channelformats or len(set(map(str, spec.channelformats))) == 1
-        fmt = oiio.UNKNOWN if uniform else "float"
-        pixels = inp.read_image(0, 0, 0, spec.nchannels, fmt)
+        part, spec, rgb = _rgb_part(inp, path, frame)
+        pixels = read_part(inp, part, spec)
         if pixels is None:
             raise PlateError(f"unreadable plate frame: {inp.geterror()}", path=path, frame=frame)
     finally:
         inp.close()
-    pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
-    return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels.copy(),
-                      rgb=_rgb_channels(spec, path, frame))
+    return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels, rgb=rgb, part=part)
 
 
 def read_rgb_image(path: Path) -> RGBImage:

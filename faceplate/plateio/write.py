@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import OpenImageIO as oiio
@@ -25,21 +25,31 @@ def write_image(path: Path, spec: oiio.ImageSpec, pixels: NativePixels,
     Raises:
         OutputError: the frame could not be written.
     """
+    write_parts(path, [(_with_attributes(spec, attributes), pixels)], frame=frame)
+
+
+def write_parts(path: Path, parts: Sequence[tuple[oiio.ImageSpec, NativePixels]], *,
+                frame: int | None = None) -> None:
+    """Write one file of several subimages (EXR parts) atomically, each spec as given.
+
+    Raises:
+        OutputError: the frame could not be written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    spec = oiio.ImageSpec(spec)
-    spec.erase_attribute("oiio:subimages")
-    if not spec.get_string_attribute("DateTime"):
-        # OpenImageIO stamps "now" into a header without one; an empty value stops it, so
-        # a frame rendered twice, in any process, is the same file.
-        spec.attribute("DateTime", "")
-    for name, value in attributes.items():
-        spec.attribute(name, value)
+    specs = [_with_attributes(spec, {}) for spec, _ in parts]
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
     out = oiio.ImageOutput.create(str(tmp))
     if out is None:
         raise OutputError(f"no writer for this file type: {oiio.geterror()}", path=path, frame=frame)
+    if len(specs) > 1 and not out.supports("multiimage"):
+        raise OutputError("this file type holds one image, the plate has several parts",
+                          path=path, frame=frame)
     try:
-        ok = out.open(str(tmp), spec) and out.write_image(np.ascontiguousarray(pixels))
+        ok = out.open(str(tmp), specs) if len(specs) > 1 else out.open(str(tmp), specs[0])
+        for i, (spec, (_, pixels)) in enumerate(zip(specs, parts)):
+            if i:
+                ok = ok and out.open(str(tmp), spec, "AppendSubimage")
+            ok = ok and out.write_image(np.ascontiguousarray(pixels))
         error = out.geterror()
         ok = out.close() and ok
     except Exception:
@@ -49,6 +59,19 @@ def write_image(path: Path, spec: oiio.ImageSpec, pixels: NativePixels,
         tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write frame: {error}", path=path, frame=frame)
     os.replace(tmp, path)
+
+
+def _with_attributes(spec: oiio.ImageSpec,
+                     attributes: Mapping[str, AttributeValue]) -> oiio.ImageSpec:
+    spec = oiio.ImageSpec(spec)
+    spec.erase_attribute("oiio:subimages")
+    if not spec.get_string_attribute("DateTime"):
+        # OpenImageIO stamps "now" into a header without one; an empty value stops it, so
+        # a frame rendered twice, in any process, is the same file.
+        spec.attribute("DateTime", "")
+    for name, value in attributes.items():
+        spec.attribute(name, value)
+    return spec
 
 
 def matte_spec(plate_spec: oiio.ImageSpec) -> oiio.ImageSpec:

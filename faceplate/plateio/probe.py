@@ -1,0 +1,91 @@
+"""Describing a frame sequence found on disk: range, holes, size, channels, windows, colour."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import fileseq
+import OpenImageIO as oiio
+
+from faceplate.errors import PlateError
+
+
+@dataclass(frozen=True)
+class SequenceInfo:
+    """What ``faceplate probe`` reports about one sequence (header of its first frame)."""
+
+    pattern: str
+    frames: str
+    first: int
+    last: int
+    count: int
+    holes: str
+    size: tuple[int, int]
+    data_window: tuple[int, int, int, int]
+    display_window: tuple[int, int, int, int]
+    channels: tuple[str, ...]
+    pixel_type: str
+    compression: str
+    colorspace: str
+    subimages: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def probe_sequence(pattern: str) -> SequenceInfo:
+    """Find ``pattern`` (``####`` is one digit per ``#``) on disk and read its first header.
+
+    Raises:
+        PlateError: no frame of the sequence exists, or the first frame is unreadable.
+    """
+    try:
+        seq = fileseq.findSequenceOnDisk(pattern, pad_style=fileseq.PAD_STYLE_HASH1,
+                                         allow_subframes=False)
+    except (fileseq.FileSeqException, fileseq.ParseException) as exc:
+        raise PlateError(f"no sequence on disk: {exc}", path=pattern) from None
+    frames = seq.frameSet()
+    if frames is None or len(frames) == 0:
+        raise PlateError("no frames on disk", path=pattern)
+    first_path = Path(seq.frame(frames.start()))
+    inp = oiio.ImageInput.open(str(first_path))
+    if inp is None:
+        raise PlateError(f"unreadable frame: {oiio.geterror()}", path=first_path,
+                         frame=frames.start())
+    try:
+        s = inp.spec()
+        subimages = 1
+        while inp.seek_subimage(subimages, 0):
+            subimages += 1
+    finally:
+        inp.close()
+    colorspace = (s.get_string_attribute("colorInteropID")
+                  or s.get_string_attribute("oiio:ColorSpace") or "")
+    missing = frames.invertedFrameRange()
+    return SequenceInfo(
+        pattern=pattern, frames=str(frames), first=frames.start(), last=frames.end(),
+        count=len(frames), holes=missing or "", size=(s.full_width, s.full_height),
+        data_window=(s.x, s.y, s.x + s.width - 1, s.y + s.height - 1),
+        display_window=(s.full_x, s.full_y, s.full_x + s.full_width - 1,
+                        s.full_y + s.full_height - 1),
+        channels=tuple(s.channelnames), pixel_type=str(s.format),
+        compression=s.get_string_attribute("compression"), colorspace=colorspace,
+        subimages=subimages)
+
+
+def format_table(info: SequenceInfo) -> str:
+    """A two-column text table of ``info``."""
+    def window(w: tuple[int, int, int, int]) -> str:
+        return f"({w[0]},{w[1]})-({w[2]},{w[3]})"
+    rows = [("sequence", info.pattern), ("frames", f"{info.frames} ({info.count})"),
+            ("range", f"{info.first}-{info.last}"), ("holes", info.holes or "none"),
+            ("size", f"{info.size[0]}x{info.size[1]}"),
+            ("data window", window(info.data_window)),
+            ("display window", window(info.display_window)),
+            ("channels", ", ".join(info.channels)), ("pixel type", info.pixel_type),
+            ("compression", info.compression or "-"),
+            ("colourspace", info.colorspace or "(not in header)"),
+            ("subimages", str(info.subimages))]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)

@@ -1,0 +1,53 @@
+"""`faceplate probe`: the sequence on disk, its range, holes, windows, channels and colour."""
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import run_cli, tool
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory):
+    """Frames -2, -1, 0, 1, 3 (hole at 2) of a 64x48 half EXR with overscan and a depth AOV."""
+    folder = tmp_path_factory.mktemp("probe")
+    for f in (-2, -1, 0, 1, 3):
+        subprocess.run([tool("oiiotool"), "--pattern", "constant:color=0.1,0.2,0.3,1,5",
+                        "72x56", "5", "--chnames", "R,G,B,A,depth.Z", "--origin", "-4-4",
+                        "--fullsize", "64x48+0+0", "-d", "half", "--compression", "piz",
+                        "--attrib", "oiio:ColorSpace", "ACEScg",
+                        "-o", str(folder / f"p.{f:04d}.exr")], check=True)
+    return folder
+
+
+def test_probe_json_reports_range_holes_windows_and_channels(sequence):
+    for pattern in ("p.####.exr", "p.%04d.exr", "p.@@@@.exr", "p.$F4.exr"):
+        result = run_cli("probe", str(sequence / pattern), "--json")
+        assert result.returncode == 0, result.stderr
+        info = json.loads(result.stdout)
+        assert (info["first"], info["last"], info["count"]) == (-2, 3, 5)
+        assert info["holes"] == "2"
+        assert info["size"] == [64, 48]
+        assert info["data_window"] == [-4, -4, 67, 51]
+        assert info["display_window"] == [0, 0, 63, 47]
+        assert info["channels"] == ["R", "G", "B", "A", "depth.Z"]
+        assert info["compression"] == "piz"
+        assert info["colorspace"] == "lin_ap1_scene"  # OIIO writes ACEScg's interop ID
+
+
+def test_probe_table(sequence):
+    result = run_cli("probe", str(sequence / "p.####.exr"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for expected in (["holes", "2"], ["data", "window", "(-4,-4)-(67,51)"],
+                     ["display", "window", "(0,0)-(63,47)"],
+                     ["channels", "R,", "G,", "B,", "A,", "depth.Z"]):
+        assert expected in [line.split() for line in lines]
+
+
+def test_probe_of_a_missing_sequence_is_one_line_error(sequence):
+    result = run_cli("probe", str(sequence / "q.####.exr"))
+    assert result.returncode == 3
+    assert result.stderr.startswith("ERROR:") and len(result.stderr.strip().splitlines()) == 1
+    assert "q.####.exr" in result.stderr
