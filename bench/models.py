@@ -1,0 +1,104 @@
+"""Model latency benchmark: per model and provider, ms per call and faces/s at a batch size.
+
+Real files are used when they are on FACEPLATE_MODEL_PATH (or --model-dir); with --tiny, tiny
+stand-ins with the swappers' real input/output contract (a 3×3 conv stack) are built in a
+temporary folder instead, which measures the adapter and runtime overhead only. Prints, never
+asserts.
+
+    python bench/models.py [--tiny] [--model-dir DIR] [--batch 4] [--repeat 20]
+        [--providers cuda,cpu] [--models inswapper_128,hyperswap_1a_256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from faceplate.models.adapters import adapter_for
+from faceplate.models.align import TEMPLATES
+from faceplate.models.files import locate
+from faceplate.models.runtime import ModelRegistry, RuntimeOptions
+
+ROLES = ("swapper", "enhancer", "recognizer")
+
+
+def _tiny_swapper(path: Path, size: int, layers: int = 4) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    inits, nodes, x = [], [], "target"
+    for i in range(layers):
+        inits.append(numpy_helper.from_array((rng.normal(size=(3, 3, 3, 3)) * 0.1).astype(np.float32), f"w{i}"))
+        nodes.append(helper.make_node("Conv", [x, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
+        x = f"c{i}"
+    inits += [numpy_helper.from_array(np.array([0], np.int64), "idx"),
+              numpy_helper.from_array(np.array([-1, 1, 1, 1], np.int64), "shape"),
+              numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap")]
+    nodes += [helper.make_node("Gather", ["source", "idx"], ["s0"], axis=1),
+              helper.make_node("Reshape", ["s0", "shape"], ["s4"]),
+              helper.make_node("Add", [x, "s4"], ["output"])]
+    f = TensorProto.FLOAT
+    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("target", f, ["N", 3, size, size]),
+                                              helper.make_tensor_value_info("source", f, ["N", 512])],
+                              [helper.make_tensor_value_info("output", f, ["N", 3, size, size])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def _points(n: int, template: str) -> list[np.ndarray]:
+    return [TEMPLATES[template] * 200 + np.array([300.0 * i + 100, 400.0]) for i in range(n)]
+
+
+def bench_model(registry: ModelRegistry, model_id: str, batch: int, repeat: int) -> None:
+    adapter = adapter_for(registry, model_id)
+    frame = np.random.default_rng(1).random((1080, 1920, 3), dtype=np.float32)
+    points = _points(batch, adapter.template)
+    role = adapter.entry.role
+    call = {"swapper": lambda: adapter.swap(frame, points, np.ones(512, np.float32)),  # type: ignore[attr-defined]
+            "enhancer": lambda: adapter.enhance(frame, points),  # type: ignore[attr-defined]
+            "recognizer": lambda: adapter.embed(frame, points)}[role]  # type: ignore[attr-defined]
+    call()  # warm-up: session creation, provider setup
+    start = time.perf_counter()
+    for _ in range(repeat):
+        call()
+    dt = (time.perf_counter() - start) / repeat
+    print(f"{model_id:24} {adapter.session.provider:28} batch {batch}: {dt * 1000:8.2f} ms/call "
+          f"{batch / dt:8.1f} faces/s (with 1080p align + warp)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--model-dir", action="append", type=Path, default=[])
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--providers", default="tensorrt,cuda,cpu")
+    parser.add_argument("--models", default="")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        dirs = list(args.model_dir)
+        if args.tiny:
+            _tiny_swapper(Path(tmp) / "inswapper_128.onnx", 128)
+            _tiny_swapper(Path(tmp) / "hyperswap_1a_256.onnx", 256)
+            dirs = [Path(tmp)]
+        for provider in args.providers.split(","):
+            registry = ModelRegistry(model_dirs=dirs, options=RuntimeOptions(providers=(provider,)))
+            wanted = [m for m in args.models.split(",") if m] or [
+                e.id for e in registry.manifest.values()
+                if e.role in ROLES and e.format == "onnx" and locate(e, registry.dirs)]
+            if not wanted:
+                print("no model files found: pass --tiny, --model-dir or set FACEPLATE_MODEL_PATH")
+                return
+            print(f"-- requested provider {provider}")
+            for model_id in wanted:
+                for batch in sorted({1, args.batch}):
+                    bench_model(registry, model_id, batch, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

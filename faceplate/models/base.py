@@ -1,0 +1,35 @@
+"""What every ONNX adapter shares: its session and batched calls."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from faceplate.models.runtime import ModelRegistry, Session
+
+
+class OnnxAdapter:
+    """An adapter bound to one model of a registry (the session is made on first use)."""
+
+    def __init__(self, registry: ModelRegistry, model_id: str) -> None:
+        self.registry = registry
+        self.entry = registry.entry(model_id)
+        self.template = self.entry.template or "arcface_128"
+        self.size = int(self.entry.size or 0)
+
+    @property
+    def session(self) -> Session:
+        return self.registry.session(self.entry.id)
+
+    def run_batched(self, batch: NDArray[np.float32], name: str,
+                    feeds: Callable[[NDArray[np.float32]], dict[str, np.ndarray]]
+                    ) -> NDArray[np.float32]:
+        """First output over ``batch``: one call when input ``name`` is batched, else per item."""
+        if len(batch) == 0:
+            return np.zeros((0,), np.float32)
+        if self.session.batched(name):
+            return self.session.run(feeds(batch))[0]
+        return np.concatenate([self.session.run(feeds(batch[i:i + 1]))[0]
+                               for i in range(len(batch))])

@@ -1,0 +1,57 @@
+"""The model manifest: data (``manifest.yaml``), loaded into typed entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from faceplate.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One known model: identity, file, pinned hash, licence and I/O contract."""
+
+    id: str
+    family: str
+    role: str
+    file: str | None
+    sha256: str | None
+    licence: str
+    format: str = "onnx"
+    template: str | None = None
+    size: int | None = None
+    channels: str = "RGB"
+    layout: str = "NCHW"
+    scale: float = 1.0
+    mean: tuple[float, ...] = (0.0, 0.0, 0.0)
+    std: tuple[float, ...] = (1.0, 1.0, 1.0)
+    inputs: tuple[str, ...] = ("input",)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+_FIELDS = set(ModelEntry.__dataclass_fields__) - {"extra"}
+
+
+def _entry(raw: dict[str, object]) -> ModelEntry:
+    known = {k: v for k, v in raw.items() if k in _FIELDS}
+    for key in ("mean", "std", "inputs"):
+        if key in known:
+            known[key] = tuple(known[key])  # type: ignore[arg-type]
+    extra = {k: v for k, v in raw.items() if k not in _FIELDS}
+    return ModelEntry(**known, extra=extra)  # type: ignore[arg-type]
+
+
+def load_manifest(path: Path | None = None) -> dict[str, ModelEntry]:
+    """Read a manifest (the packaged one when ``path`` is None) into entries keyed by id."""
+    try:
+        text = (path.read_text() if path is not None
+                else resources.files("faceplate.models").joinpath("manifest.yaml").read_text())
+        data = yaml.safe_load(text)
+        entries = [_entry(raw) for raw in data["models"]]
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise ModelError(f"unreadable model manifest: {exc}", path=path) from exc
+    return {e.id: e for e in entries}

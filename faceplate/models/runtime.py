@@ -1,0 +1,160 @@
+"""onnxruntime sessions: one per model per registry, provider order with fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceplate.errors import ModelError
+from faceplate.models.files import FileStatus, require, search_path
+from faceplate.models.manifest import ModelEntry, load_manifest
+from faceplate.models.policy import LicencePolicy
+
+#: Short names accepted in ``providers`` and the onnxruntime provider they mean.
+PROVIDERS = {"tensorrt": "TensorrtExecutionProvider", "cuda": "CUDAExecutionProvider",
+             "cpu": "CPUExecutionProvider"}
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How sessions are made: provider order, GPU memory limit (bytes), intra-op threads."""
+
+    providers: tuple[str, ...] = ("tensorrt", "cuda", "cpu")
+    gpu_mem_limit: int | None = None
+    intra_op_threads: int | None = None
+    backend: str = "onnxruntime"  # or "torch" (onnx2torch)
+
+
+def _provider_list(options: RuntimeOptions, available: list[str]) -> list[Any]:
+    chosen: list[Any] = []
+    for name in options.providers:
+        ort_name = PROVIDERS.get(name.lower(), name)
+        if ort_name not in available:
+            continue
+        if ort_name == "CUDAExecutionProvider" and options.gpu_mem_limit:
+            chosen.append((ort_name, {"gpu_mem_limit": str(options.gpu_mem_limit)}))
+        elif ort_name == "TensorrtExecutionProvider" and options.gpu_mem_limit:
+            chosen.append((ort_name, {"trt_max_workspace_size": str(options.gpu_mem_limit)}))
+        else:
+            chosen.append(ort_name)
+    if "CPUExecutionProvider" not in [c if isinstance(c, str) else c[0] for c in chosen]:
+        chosen.append("CPUExecutionProvider")  # last-resort fallback
+    return chosen
+
+
+@dataclass
+class Session:
+    """A loaded model: its entry, file status, and the provider actually used."""
+
+    entry: ModelEntry
+    status: FileStatus
+    provider: str
+    _run: Any
+    input_shapes: dict[str, list[Any]]
+    initializers: list[np.ndarray] = field(default_factory=list)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Run the model; wrap runtime failures in :class:`ModelError`."""
+        try:
+            return [np.asarray(o) for o in self._run(feeds)]
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"model {self.entry.id} failed to run: {exc}",
+                             path=self.status.path) from exc
+
+    def batched(self, name: str) -> bool:
+        """Whether input ``name`` has a free (symbolic or -1) batch dimension."""
+        dim0 = self.input_shapes[name][0] if self.input_shapes.get(name) else 1
+        return not isinstance(dim0, int) or dim0 < 1
+
+
+def _last_initializer(path: Path) -> list[np.ndarray]:
+    import onnx
+    from onnx import numpy_helper
+    model = onnx.load(str(path))
+    return [numpy_helper.to_array(model.graph.initializer[-1])] if model.graph.initializer else []
+
+
+def _ort_session(path: Path, options: RuntimeOptions) -> tuple[Any, str, dict[str, list[Any]]]:
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.log_severity_level = 3  # errors only: unused initializers (inswapper's emap) are expected
+    if options.intra_op_threads:
+        so.intra_op_num_threads = options.intra_op_threads
+    providers = _provider_list(options, ort.get_available_providers())
+    try:
+        sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
+    except Exception as exc:
+        raise ModelError(f"onnxruntime cannot load the model: {exc}", path=path) from exc
+    shapes = {i.name: list(i.shape) for i in sess.get_inputs()}
+
+    def run(feeds: dict[str, np.ndarray]) -> list[Any]:
+        return sess.run(None, feeds)
+    return run, sess.get_providers()[0], shapes
+
+
+def _torch_session(path: Path, options: RuntimeOptions) -> tuple[Any, str, dict[str, list[Any]]]:
+    try:
+        import onnx
+        import torch
+        from onnx2torch import convert
+    except ImportError as exc:
+        raise ModelError(f"backend torch needs the 'torch' extra: {exc}", path=path) from exc
+    model = onnx.load(str(path))
+    names = [i.name for i in model.graph.input
+             if i.name not in {init.name for init in model.graph.initializer}]
+    shapes = {i.name: [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim]
+              for i in model.graph.input if i.name in names}
+    device = "cuda" if torch.cuda.is_available() and "cuda" in options.providers else "cpu"
+    net = convert(model).eval().to(device)
+
+    def run(feeds: dict[str, np.ndarray]) -> list[Any]:
+        with torch.inference_mode():
+            out = net(*[torch.from_numpy(feeds[n]).to(device) for n in names])
+        out = out if isinstance(out, (list, tuple)) else [out]
+        return [o.cpu().numpy() for o in out]
+    return run, f"torch:{device}", shapes
+
+
+class ModelRegistry:
+    """Holds the manifest, search path, licence policy and the sessions made so far.
+
+    One session per model id per registry; pass one registry through a process (no globals).
+    """
+
+    def __init__(self, manifest: dict[str, ModelEntry] | None = None,
+                 model_dirs: list[Path] | None = None, policy: LicencePolicy | None = None,
+                 options: RuntimeOptions | None = None) -> None:
+        self.manifest = load_manifest() if manifest is None else manifest
+        self.dirs = search_path(model_dirs)
+        self.policy = policy or LicencePolicy()
+        self.options = options or RuntimeOptions()
+        self._sessions: dict[str, Session] = {}
+
+    def entry(self, model_id: str) -> ModelEntry:
+        """The manifest entry for ``model_id``."""
+        if model_id not in self.manifest:
+            raise ModelError(f"unknown model '{model_id}'; known: {', '.join(sorted(self.manifest))}")
+        return self.manifest[model_id]
+
+    def session(self, model_id: str) -> Session:
+        """The session for ``model_id``: licence checked, sha256 checked, loaded once."""
+        if model_id in self._sessions:
+            return self._sessions[model_id]
+        entry = self.entry(model_id)
+        self.policy.check(entry)
+        if entry.format != "onnx":
+            raise ModelError(f"model {model_id} is a {entry.format} model, not run here")
+        status = require(entry, self.dirs)
+        assert status.path is not None
+        make = _torch_session if self.options.backend == "torch" else _ort_session
+        run, provider, shapes = make(status.path, self.options)
+        inits = _last_initializer(status.path) if entry.extra.get("source_embedding") == "emap" else []
+        self._sessions[model_id] = Session(entry, status, provider, run, shapes, inits)
+        return self._sessions[model_id]
+
+    def providers_used(self) -> dict[str, str]:
+        """Model id -> provider actually used, for QC and ``faceplate doctor``."""
+        return {k: s.provider for k, s in self._sessions.items()}

@@ -1,0 +1,243 @@
+"""Adapters run tiny ONNX models (built with onnx.helper) through onnxruntime; the models compute
+something known, so alignment, normalisation, emap handling, paste-back and masks are checked
+numerically."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from faceplate.models.adapters import adapter_for  # noqa: E402
+from faceplate.models.align import TEMPLATES, estimate_affine, paste_back, warp_face  # noqa: E402
+from faceplate.models.detectors import decode_scrfd  # noqa: E402
+from faceplate.models.manifest import load_manifest  # noqa: E402
+from faceplate.models.masks import box_matte, combine  # noqa: E402
+from faceplate.models.runtime import ModelRegistry, RuntimeOptions  # noqa: E402
+
+F = TensorProto.FLOAT
+
+
+def _save(path: Path, nodes, inputs, outputs, inits=()) -> None:
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def _registry(tmp_path: Path, **overrides) -> ModelRegistry:
+    manifest = load_manifest()
+    for model_id, changes in overrides.items():
+        manifest[model_id] = dataclasses.replace(manifest[model_id], **changes)
+    return ModelRegistry(manifest, model_dirs=[tmp_path], options=RuntimeOptions(providers=("cpu",)))
+
+
+def _swapper_model(path: Path, size: int, emap: np.ndarray | None) -> None:
+    """output = target + source[:, 0] (broadcast); an unused emap initializer comes last."""
+    inits = [numpy_helper.from_array(np.array([0], np.int64), "idx"),
+             numpy_helper.from_array(np.array([-1, 1, 1, 1], np.int64), "shape")]
+    if emap is not None:
+        inits.append(numpy_helper.from_array(emap, "emap"))
+    nodes = [helper.make_node("Gather", ["source", "idx"], ["s0"], axis=1),
+             helper.make_node("Reshape", ["s0", "shape"], ["s4"]),
+             helper.make_node("Add", ["target", "s4"], ["output"])]
+    _save(path, nodes,
+          [helper.make_tensor_value_info("target", F, ["N", 3, size, size]),
+           helper.make_tensor_value_info("source", F, ["N", 512])],
+          [helper.make_tensor_value_info("output", F, ["N", 3, size, size])], inits)
+
+
+def _face_points(scale: float, angle: float, shift: tuple[float, float], template: str, size: int):
+    """Five frame points whose alignment onto ``template`` is the known inverse of this similarity."""
+    a = np.deg2rad(angle)
+    rot = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return TEMPLATES[template] * size @ rot.T + np.asarray(shift), rot, np.asarray(shift)
+
+
+def _frame(h=240, w=320, seed=0):
+    rng = np.random.default_rng(seed)
+    small = rng.random((h // 8, w // 8, 3)).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+
+
+def test_alignment_recovers_the_known_similarity():
+    pts, rot, shift = _face_points(1.7, 12.0, (60.0, 40.0), "arcface_128", 128)
+    m = estimate_affine(pts, "arcface_128", 128)
+    inv = np.linalg.inv(rot)
+    np.testing.assert_allclose(m[:, :2], inv, atol=1e-6)
+    np.testing.assert_allclose(m[:, 2], -inv @ shift, atol=1e-4)
+
+
+def test_paste_back_puts_the_crop_where_the_face_was_and_leaves_the_rest():
+    frame = _frame()
+    pts, _, _ = _face_points(1.2, -8.0, (90.0, 60.0), "arcface_128", 128)
+    crop, m = warp_face(frame, pts, "arcface_128", 128)
+    colour = np.float32([0.9, 0.1, 0.4])
+    out = paste_back(frame, np.broadcast_to(colour, crop.shape), np.ones((128, 128), np.float32), m)
+    centre = cv2.invertAffineTransform(m) @ np.array([64, 64, 1.0])
+    np.testing.assert_allclose(out[int(centre[1]), int(centre[0])], colour, atol=1e-5)
+    np.testing.assert_array_equal(out[0:5, 0:5], frame[0:5, 0:5])
+    # a zero matte is the frame exactly
+    np.testing.assert_array_equal(paste_back(frame, crop, np.zeros((128, 128), np.float32), m), frame)
+
+
+def test_inswapper_reads_emap_from_the_last_initializer(tmp_path):
+    rng = np.random.default_rng(1)
+    emap = rng.normal(size=(512, 512)).astype(np.float32)
+    _swapper_model(tmp_path / "inswapper_128.onnx", 128, emap)
+    swapper = adapter_for(_registry(tmp_path), "inswapper_128")
+    frame = _frame()
+    pts = [_face_points(1.0, 5.0, (80.0, 50.0), "arcface_128", 128)[0],
+           _face_points(0.8, -5.0, (150.0, 90.0), "arcface_128", 128)[0]]
+    embedding = rng.normal(size=512).astype(np.float32) * 3.0
+    faces = swapper.swap(frame, pts, embedding)
+    expected_offset = (embedding @ emap / np.linalg.norm(embedding))[0]
+    assert len(faces) == 2 and swapper.session.batched("target")
+    for face, p in zip(faces, pts):
+        crop, m = warp_face(frame, p, "arcface_128", 128)
+        np.testing.assert_allclose(face.matrix, m)
+        np.testing.assert_allclose(face.crop, np.clip(crop + expected_offset, 0, 1), atol=1e-5)
+
+
+@pytest.mark.parametrize("model_id, size", [("hyperswap_1a_256", 256), ("ghost_1_256", 256),
+                                            ("simswap_256", 256)])
+def test_swapper_normalisation_variants(tmp_path, model_id, size):
+    _swapper_model(tmp_path / f"{model_id}.onnx", size, None)
+    swapper = adapter_for(_registry(tmp_path), model_id)
+    entry = swapper.entry
+    frame = _frame(seed=2)
+    pts = _face_points(1.1, 0.0, (70.0, 30.0), entry.template, size)[0]
+    embedding = np.linspace(-1, 1, 512).astype(np.float32)
+    face = swapper.swap(frame, [pts], embedding)[0]
+    crop, _ = warp_face(frame, pts, entry.template, size)
+    mean, std = np.float32(entry.mean), np.float32(entry.std)
+    normalised = (crop - mean) / std
+    if entry.extra["source_embedding"] == "l2":
+        src0 = embedding[0] / np.linalg.norm(embedding)
+    else:
+        src0 = embedding[0]
+    if entry.extra["output"] == "denorm":
+        expected = (normalised + src0) * std + mean
+    else:
+        expected = normalised + src0
+    np.testing.assert_allclose(face.crop, np.clip(expected, 0, 1), atol=1e-5)
+
+
+def test_arcface_normalisation_and_batching(tmp_path):
+    nodes = [helper.make_node("GlobalAveragePool", ["input"], ["p"]),
+             helper.make_node("Flatten", ["p"], ["output"])]
+    _save(tmp_path / "arcface_w600k_r50.onnx", nodes,
+          [helper.make_tensor_value_info("input", F, ["N", 3, 112, 112])],
+          [helper.make_tensor_value_info("output", F, ["N", 3])])
+    rec = adapter_for(_registry(tmp_path), "arcface_w600k_r50")
+    frame = np.broadcast_to(np.float32([0.2, 0.5, 0.8]), (200, 200, 3)).copy()
+    pts = [_face_points(1.0, a, (40.0, 40.0), "arcface_112_v2", 112)[0] for a in (0, 10, -10)]
+    out = rec.embed(frame, pts)
+    assert len(out) == 3
+    for e in out:
+        np.testing.assert_allclose(e, np.float32([0.2, 0.5, 0.8]) * 255 / 127.5 - 1, atol=1e-4)
+
+
+def test_enhancer_blend_and_codeformer_weight(tmp_path):
+    # output = target * 0 + weight: a fixed colour chosen by the weight input
+    nodes = [helper.make_node("Cast", ["weight"], ["wf"], to=F),
+             helper.make_node("Mul", ["input", "zero"], ["z"]),
+             helper.make_node("Add", ["z", "wf"], ["output"])]
+    _save(tmp_path / "codeformer.onnx", nodes,
+          [helper.make_tensor_value_info("input", F, ["N", 3, 512, 512]),
+           helper.make_tensor_value_info("weight", TensorProto.DOUBLE, [1])],
+          [helper.make_tensor_value_info("output", F, ["N", 3, 512, 512])],
+          [numpy_helper.from_array(np.zeros(1, np.float32), "zero")])
+    enh = adapter_for(_registry(tmp_path), "codeformer")
+    enh.fidelity = 0.5            # enhancer output 0.5 in [-1, 1] is 0.75 in 0..1
+    frame = _frame(400, 400, seed=3)
+    pts = _face_points(0.6, 0.0, (40.0, 40.0), "ffhq_512", 512)[0]
+    face = enh.enhance(frame, [pts], blend=0.25)[0]
+    crop, _ = warp_face(frame, pts, "ffhq_512", 512)
+    np.testing.assert_allclose(face.crop, crop * 0.75 + 0.75 * 0.25, atol=1e-5)
+
+
+def test_xseg_reads_nhwc_bgr(tmp_path):
+    nodes = [helper.make_node("Gather", ["input", "idx"], ["output"], axis=3)]
+    _save(tmp_path / "xseg_1.onnx", nodes,
+          [helper.make_tensor_value_info("input", F, ["N", 256, 256, 3])],
+          [helper.make_tensor_value_info("output", F, ["N", 256, 256, 1])],
+          [numpy_helper.from_array(np.array([0], np.int64), "idx")])
+    masker = adapter_for(_registry(tmp_path), "xseg_1")
+    crop = np.broadcast_to(np.float32([0.9, 0.1, 0.3]), (128, 128, 3)).copy()
+    (matte,) = masker.mask([crop])
+    assert matte.shape == (128, 128)
+    np.testing.assert_allclose(matte, 0.3, atol=1e-5)  # channel 0 of BGR is blue
+
+
+def test_bisenet_selects_regions(tmp_path):
+    w = np.zeros((19, 3, 1, 1), np.float32)
+    w[1, 0] = 1.0   # skin scores the red channel
+    w[10, 1] = 1.0  # nose scores the green channel
+    nodes = [helper.make_node("Conv", ["input", "w"], ["output"])]
+    _save(tmp_path / "bisenet_resnet_34.onnx", nodes,
+          [helper.make_tensor_value_info("input", F, ["N", 3, 512, 512])],
+          [helper.make_tensor_value_info("output", F, ["N", 19, 512, 512])],
+          [numpy_helper.from_array(w, "w")])
+    masker = adapter_for(_registry(tmp_path), "bisenet_resnet_34")
+    crop = np.zeros((64, 64, 3), np.float32)
+    crop[:, :32, 0] = 1.0
+    crop[:, 32:, 1] = 1.0
+    skin = masker.select(["skin"]).mask([crop])[0]
+    nose = masker.select(["nose"]).mask([crop])[0]
+    assert skin[:, :28].min() == 1.0 and skin[:, 36:].max() == 0.0
+    assert nose[:, 36:].min() == 1.0 and nose[:, :28].max() == 0.0
+
+
+def test_mattes_combine_by_minimum():
+    box = box_matte(64)
+    occ = np.ones((64, 64), np.float32)
+    occ[:, :32] = 0.25
+    out = combine(box, occ)
+    np.testing.assert_array_equal(out, np.minimum(box, occ))
+    assert out[32, 10] == pytest.approx(min(box[32, 10], 0.25)) and out[32, 40] == box[32, 40]
+
+
+def _scrfd_outputs(size: int, cell: tuple[int, int], stride: int, d: np.ndarray, kps: np.ndarray):
+    outs_scores, outs_box, outs_kps = [], [], []
+    for s in (8, 16, 32):
+        n = (size // s) ** 2 * 2
+        sc, bx, kp = np.zeros((n, 1), np.float32), np.zeros((n, 4), np.float32), np.zeros((n, 10), np.float32)
+        if s == stride:
+            i = (cell[1] * (size // s) + cell[0]) * 2 + 1   # second anchor of that cell
+            sc[i], bx[i], kp[i] = 0.9, d, kps
+        outs_scores.append(sc), outs_box.append(bx), outs_kps.append(kp)
+    return outs_scores + outs_box + outs_kps
+
+
+def test_scrfd_decoding():
+    d = np.float32([1.0, 2.0, 3.0, 4.0])
+    kps = np.arange(10, dtype=np.float32) / 10
+    boxes, scores, points = decode_scrfd(_scrfd_outputs(160, (3, 2), 16, d, kps), 160, (8, 16, 32), 2, 0.5)
+    centre = np.float32([3 * 16, 2 * 16])
+    np.testing.assert_allclose(boxes[0], [48 - 16, 32 - 32, 48 + 48, 32 + 64])
+    np.testing.assert_allclose(points[0], kps.reshape(5, 2) * 16 + centre)
+    assert scores.tolist() == pytest.approx([0.9])
+
+
+def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path):
+    size = 160
+    outs = _scrfd_outputs(size, (3, 2), 16, np.float32([1, 1, 1, 1]), np.zeros(10, np.float32))
+    names = [f"o{i}" for i in range(9)]
+    nodes = [helper.make_node("Constant", [], [n], value=numpy_helper.from_array(o, n + "_v"))
+             for n, o in zip(names, outs)]
+    _save(tmp_path / "scrfd_2.5g.onnx", nodes,
+          [helper.make_tensor_value_info("input", F, [1, 3, size, size])],
+          [helper.make_tensor_value_info(n, F, list(o.shape)) for n, o in zip(names, outs)])
+    det = adapter_for(_registry(tmp_path, **{"scrfd_2.5g": {"size": size}}), "scrfd_2.5g")
+    faces = det.detect(np.zeros((320, 640, 3), np.float32))   # ratio 0.25
+    assert len(faces) == 1
+    np.testing.assert_allclose(faces[0].box, np.float32([32, 16, 64, 48]) * 4)
+    np.testing.assert_allclose(faces[0].points, np.tile([48.0, 32.0], (5, 1)) * 4)
