@@ -191,3 +191,6 @@ def doctor(ocio_config: str | None) -> None:
 
 
 # Command groups from other packages register here, one line each.
+from faceplate.plateio.probe_cli import probe; main.add_command(probe)  # noqa: E402
+from faceplate.farm.cli import submit; main.add_command(submit)  # noqa: E402
+from faceplate.models.cli import models; main.add_command(models)  # noqa: E402

@@ -95,3 +95,29 @@ class IncompleteShotError(FaceplateError):
     def __init__(self, message: str, *, frames: list[int]) -> None:
         super().__init__(message)
         self.frames = frames
+
+
+class ModelNotFoundError(ModelError):
+    """A model file is on no folder of the model search path."""
+
+
+class ModelHashError(ModelError):
+    """A model file's sha256 differs from the one pinned in the manifest; it is not loaded."""
+
+
+class LicenceRefusedError(ModelError):
+    """A model's licence is outside the studio's ``allow_licences`` policy.
+
+    Attributes:
+        licence: the licence the manifest records for the model.
+    """
+
+    def __init__(self, message: str, *, licence: str, path: str | Path | None = None) -> None:
+        super().__init__(message, path=path)
+        self.licence = licence
+
+
+class FarmError(FaceplateError):
+    """A farm could not take a job (scheduler missing, submission refused)."""
+
+    exit_code = 6
