@@ -105,3 +105,17 @@ def tool(name: str) -> str:
     if exe is None:
         pytest.fail(f"{name} not found: it ships in the OpenImageIO wheel")
     return exe
+
+
+def oiiotool(*args: object) -> None:
+    """Run oiiotool from the OpenImageIO wheel; fail the test if it fails."""
+    subprocess.run([tool("oiiotool"), *map(str, args)], check=True, capture_output=True)
+
+
+def header_lines(path: Path, ignore: tuple[str, ...] = ("faceplate/", "ImageDescription")) -> list[str]:
+    """``oiiotool --info -v -a`` lines of every part, without the file name lines and the
+    attributes faceplate adds."""
+    text = subprocess.run([tool("oiiotool"), "--info", "-v", "-a", str(path)], check=True,
+                          capture_output=True, text=True).stdout
+    lines = [line.strip() for line in text.splitlines()[2:]]
+    return [line for line in lines if not line.startswith(ignore)]

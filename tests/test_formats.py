@@ -9,7 +9,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from conftest import OBAMA, spec_dict, tool, write_spec
+from conftest import OBAMA, header_lines, oiiotool, spec_dict, tool, write_spec
 from faceplate.errors import OutputError, SpecError
 from faceplate.pipeline.spec import load_spec
 from faceplate.plateio.frame import Box, read_frame
@@ -19,16 +19,6 @@ OURS = {"faceplate/aiAssisted": 1, "faceplate/version": "test", "ImageDescriptio
 EDIT = Box(10, 10, 30, 30)  # display-window box; pixels at [15, 25) inside it are changed
 
 
-def oiiotool(*args):
-    subprocess.run([tool("oiiotool"), *map(str, args)], check=True, capture_output=True)
-
-
-def info(path):
-    """``oiiotool --info -v -a`` lines, without the file name and the attributes we add."""
-    text = subprocess.run([tool("oiiotool"), "--info", "-v", "-a", str(path)], check=True,
-                          capture_output=True, text=True).stdout
-    lines = [line.strip() for line in text.splitlines()[2:]]
-    return [line for line in lines if not line.startswith(("faceplate/", "ImageDescription"))]
 
 
 def idiff(a, b, *extra):
@@ -76,7 +66,7 @@ def test_multipart_processes_the_rgb_part_and_copies_the_others(multipart, tmp_p
     mask = edit(frame)
     out = tmp_path / "out.1001.exr"
     write_frame(out, frame, OURS)
-    assert info(out) == info(multipart)  # windows, tiles, compression, parts, attributes
+    assert header_lines(out) == header_lines(multipart)  # windows, tiles, compression, parts, attributes
     assert idiff(multipart, out, "-a") == 2  # the RGB part did change ...
     np.testing.assert_array_equal(native(out, 0).view(np.uint16),
                                   native(multipart, 0).view(np.uint16))  # ... the AOV part not
@@ -155,7 +145,7 @@ def test_integer_formats_keep_every_pixel_outside_the_edit(tmp_path, ext, depth,
     mask = edit(frame, value=0.5)
     out = tmp_path / f"out.1001.{ext}"
     write_frame(out, frame, OURS)
-    assert info(out) == info(plate)  # bit depth (10-bit DPX included), size, channels
+    assert header_lines(out) == header_lines(plate)  # bit depth (10-bit DPX included), size, channels
     after = native(out)
     assert after.dtype == before.dtype
     np.testing.assert_array_equal(after[~mask], before[~mask])

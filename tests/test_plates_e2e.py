@@ -10,24 +10,13 @@ import OpenImageIO as oiio
 import pytest
 import yaml
 
-from conftest import make_shot, run_cli, tool, write_spec
+from conftest import header_lines, make_shot, oiiotool, run_cli, tool, write_spec
 from faceplate.ocio import PINNED_CONFIG
 
 pytestmark = pytest.mark.slow
 FRAMES = "1001-1003"
-OURS = ("faceplate/", "ImageDescription")
 
 
-def oiiotool(*args):
-    subprocess.run([tool("oiiotool"), *map(str, args)], check=True, capture_output=True)
-
-
-def info(path):
-    """``oiiotool --info -v -a`` lines without the file name line and faceplate's attributes."""
-    text = subprocess.run([tool("oiiotool"), "--info", "-v", "-a", str(path)], check=True,
-                          capture_output=True, text=True).stdout
-    lines = [line.strip() for line in text.splitlines()[2:]]
-    return [line for line in lines if not line.startswith(OURS)]
 
 
 def idiff(a, b, *extra):
@@ -98,7 +87,7 @@ def test_logc4_tiled_plate_keeps_header_and_outside_pixels(logc4):
     assert _swapped(shot) == shot.frames
     for f in shot.frames:
         plate, out = shot.plate(f), shot.output(f)
-        assert info(out) == info(plate)  # windows, tiles, piz, channels, studio/* and owner
+        assert header_lines(out) == header_lines(plate)  # windows, tiles, piz, channels, studio/* and owner
         assert idiff(plate, out) == 2  # the face changed
         before, _ = native(plate)
         after, spec = native(out)
@@ -124,9 +113,9 @@ def test_aces2065_multipart_plate_gets_matte_channel_and_compression(aces):
                     .replace("channel list: R, G, B", "channel list: R, G, B, faceplate.matte")
                     .replace("80x64 [h,h,h]", "80x64 [h,h,h,h]")
                     .replace("672x392 [h,h,h]", "672x392 [h,h,h,h]")
-                    for line in info(plate)]
+                    for line in header_lines(plate)]
         chunking = ("oiio:RowsPerChunk", "openexr:chunkCount")  # follow from the compression
-        assert ([line for line in info(out) if not line.startswith(chunking)]
+        assert ([line for line in header_lines(out) if not line.startswith(chunking)]
                 == [line for line in expected if not line.startswith(chunking)])
         depth_plate, depth_out = native(plate, 0)[0], native(out, 0)[0]
         np.testing.assert_array_equal(depth_out.view(np.uint16), depth_plate.view(np.uint16))

@@ -109,10 +109,9 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         return FrameAnalysis(frame_number, status, reason=str(exc))
     data = frame.data_box
     rgb = frame.rgb_region(data)
-    finite = np.isfinite(rgb)
-    nonfinite = int(rgb.size - np.count_nonzero(finite))
+    nonfinite = frame.nonfinite_count()
     if nonfinite:
-        rgb = np.where(finite, rgb, 0.0).astype(np.float32)
+        rgb = np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0)
     colourspace = plate_colourspace(spec, frame, ctx)
     working = ctx.models.working_colorspace
     scale = min(1.0, settings.detect_size / max(rgb.shape[:2]))

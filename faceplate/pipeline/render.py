@@ -201,8 +201,7 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
         return record
     record = FrameRecord(frame_number, "passthrough")
     colourspace = plate_colourspace(spec, frame, ctx)
-    nonfinite = frame.rgb_region(frame.data_box)
-    record.nonfinite_pixels = int(nonfinite.size - np.count_nonzero(np.isfinite(nonfinite)))
+    record.nonfinite_pixels = frame.nonfinite_count()
     if record.nonfinite_pixels:
         record.flag("non_finite_pixels",
                     f"{record.nonfinite_pixels} NaN/Inf values in the plate's RGB")

@@ -78,6 +78,14 @@ class PlateFrame:
             rgb /= np.float32(np.iinfo(self.pixels.dtype).max)
         return rgb
 
+    def nonfinite_count(self) -> int:
+        """NaN and Inf values in the RGB channels of the whole data window, counted in the
+        file's own pixel type (integer files have none)."""
+        if np.issubdtype(self.pixels.dtype, np.integer):
+            return 0
+        rgb = self.pixels[..., list(self.rgb)]
+        return int(rgb.size - np.count_nonzero(np.isfinite(rgb)))
+
     def set_rgb_region(self, box: Box, rgb: RGBImage, where: np.ndarray) -> None:
         """Write float ``rgb`` into ``box`` at the pixels where ``where`` is true, in the
         file's own pixel type; every other pixel keeps its exact value."""
