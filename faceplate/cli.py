@@ -35,24 +35,24 @@ def _frames_option(text: str | None) -> list[int] | None:
         raise SpecError(exc.message, key="--frames") from None
 
 
-def _progress(update) -> None:
-    if update.done == update.total or update.done % 8 == 0:
-        click.echo(f"  {update.stage}: {update.done}/{update.total}", err=True)
-
-
 def _node(spec: Path):
     from faceplate.nodes import ShotNode
-    return ShotNode.from_file(spec, progress=_progress)
+    from faceplate.progress_bar import StageBars
+    return ShotNode.from_file(spec, progress=StageBars())
 
 
 def _print_result(result) -> None:
     summary = result.report.summary
-    click.echo(f"frames rendered: {len(result.render.records)}; "
+    rendered = result.render
+    click.echo(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
+               f"already complete: {len(rendered.reused)}; "
                f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
     click.echo(f"qc: {result.report.qc_json}")
     click.echo(f"report: {result.report.index_html}")
 
 
+force_opt = click.option("--force", is_flag=True,
+                         help="Render every frame again, even those already complete and current.")
 frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
                           help="Frames to render, e.g. 1001-1010 (default: the whole plate).")
 
@@ -69,12 +69,15 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
+@force_opt
 @click.option("--only", type=click.Choice(["flagged", "overridden"]), default=None,
               help="Re-render only the frames flagged in the last report, or those a "
                    "reviewer overrode.")
-def run(spec: Path, frames: str | None, only: str | None) -> None:
-    """Run a shot: analyse, solve, render FRAMES (default all) and report."""
-    _print_result(_node(spec).run(_frames_option(frames), only))
+def run(spec: Path, frames: str | None, force: bool, only: str | None) -> None:
+    """Run a shot: analyse, solve, render FRAMES (default all) and report.
+
+    Frames whose outputs are complete and current are kept (a re-run resumes)."""
+    _print_result(_node(spec).run(_frames_option(frames), only, force=force))
 
 
 @main.command()
@@ -113,13 +116,20 @@ def solve(spec: Path) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
-def render(spec: Path, frames: str | None) -> None:
-    """Stage 3: render FRAMES from the solved tracks (a farm chunk)."""
+@force_opt
+def render(spec: Path, frames: str | None, force: bool) -> None:
+    """Stage 3: render FRAMES from the solved tracks (a farm chunk).
+
+    Frames already complete and current are kept; a frame that fails fails the task (exit 3)
+    after the other frames are done."""
     from faceplate.errors import IncompleteShotError
-    result = _node(spec).render(_frames_option(frames))
-    click.echo(f"rendered {len(result.records)} frames")
+    result = _node(spec).render(_frames_option(frames), force=force)
+    click.echo(f"rendered {len(result.records) - len(result.reused)} frames; "
+               f"already complete: {len(result.reused)}")
     if result.failed:
-        raise IncompleteShotError(f"{len(result.failed)} frame(s) not written", frames=result.failed)
+        from faceplate.plateio.sequence import format_frames
+        raise IncompleteShotError(f"{len(result.failed)} frame(s) not written: "
+                                  f"{format_frames(result.failed)}", frames=result.failed)
 
 
 @main.command()
@@ -188,6 +198,14 @@ def doctor(ocio_config: str | None) -> None:
         click.echo(f"{name}: {version}")
     for m in ctx.models.models:
         click.echo(f"model {m.id}: {m.role}, {m.distribution} {m.file}, licence {m.licence}")
+
+
+@main.command()
+def plugins() -> None:
+    """List the farm and host plugins and where each comes from (models: `faceplate models list`)."""
+    from faceplate.plugin.registry import plugins as registered
+    for p in registered():
+        click.echo(f"{p.group:16} {p.name:10} {p.target:36} {p.distribution} {p.version} ({p.location})")
 
 
 # Command groups from other packages register here, one line each.

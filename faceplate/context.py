@@ -10,11 +10,18 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping, Protocol
 
 from faceplate.face.models import DlibFacePack
 from faceplate.face.swapper import ReferenceSwapper
 from faceplate.ocio import ColourManager, resolve_config
+
+if TYPE_CHECKING:
+    from faceplate.face.colour_match import LabStats
+    from faceplate.face.swapper import SourceFace, SwapResult
+    from faceplate.models.runtime import ModelRegistry
+    from faceplate.pipeline.models_spec import ModelsSpec
+    from faceplate.types import Landmarks, RGBImage
 
 
 @dataclass(frozen=True)
@@ -34,19 +41,49 @@ def _ignore_progress(_: Progress) -> None:
     return None
 
 
+class FaceSwapper(Protocol):
+    """What rendering calls to replace one face in a region (the reference warp or a learned
+    model): working-space region and its 68 landmarks in, swapped pixels and matte out."""
+
+    @property
+    def id(self) -> str: ...
+
+    def adjusted(self, values: dict[str, float]) -> "FaceSwapper": ...
+
+    def swap(self, target: "RGBImage", points: "Landmarks", source: "SourceFace",
+             target_skin: "LabStats | None" = None) -> "SwapResult": ...
+
+
 @dataclass
 class RunContext:
-    """Everything a stage needs besides the spec."""
+    """Everything a stage needs besides the spec.
+
+    ``models`` is the offline dlib pack (detection, landmarks, identity for QC); ``registry``
+    holds the ONNX sessions of the shot's ``models:`` section (None: no learned model)."""
 
     colour: ColourManager
     models: DlibFacePack = field(default_factory=DlibFacePack)
-    swapper: ReferenceSwapper = field(default_factory=ReferenceSwapper)
+    swapper: FaceSwapper = field(default_factory=ReferenceSwapper)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("faceplate"))
     progress: ProgressCallback = _ignore_progress
+    registry: "ModelRegistry | None" = None
 
     @classmethod
     def create(cls, spec_ocio: str | None = None, *, environ: Mapping[str, str] | None = None,
-               progress: ProgressCallback | None = None) -> "RunContext":
-        """A context whose OCIO config follows spec > $OCIO > pinned."""
+               progress: ProgressCallback | None = None,
+               models: "ModelsSpec | None" = None) -> "RunContext":
+        """A context whose OCIO config follows spec > $OCIO > pinned, with the swapper the
+        spec's ``models:`` section names (its models load on first use)."""
         config, choice = resolve_config(spec_ocio, os.environ if environ is None else environ)
-        return cls(colour=ColourManager(config, choice), progress=progress or _ignore_progress)
+        ctx = cls(colour=ColourManager(config, choice), progress=progress or _ignore_progress)
+        if models is not None and models.learned:
+            from faceplate.models.learned_swapper import registry_for
+            ctx.registry = registry_for(models)
+        return ctx
+
+    def providers(self) -> dict[str, str]:
+        """Model id → execution provider actually used so far (the dlib pack runs on the CPU)."""
+        used = {m.id: "CPU (dlib)" for m in self.models.models}
+        if self.registry is not None:
+            used.update(self.registry.providers_used())
+        return used

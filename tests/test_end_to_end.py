@@ -150,10 +150,10 @@ def test_output_face_is_nearer_the_source_than_the_plate_face_was(rendered, colo
 def test_a_chunk_rerender_is_bit_identical(rendered):
     shot, _, _ = rendered
     before = {f: _digest(shot.output(f)) for f in (1003, 1004)}
-    result = run_cli("run", str(shot.spec_path), "--frames", "1003-1004")
+    result = run_cli("run", str(shot.spec_path), "--frames", "1003-1004", "--force")
     assert result.returncode == 0, result.stderr
     assert {f: _digest(shot.output(f)) for f in (1003, 1004)} == before
-    assert "frames rendered: 2" in result.stdout
+    assert "frames rendered: 2;" in result.stdout
 
 
 def test_analysis_is_cached_until_the_plate_changes(rendered):

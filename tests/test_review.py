@@ -89,9 +89,12 @@ def test_only_flagged_renders_the_flagged_frames(reviewed):
     shot, *_ = reviewed
     qc = json.loads(shot.qc_json.read_text())
     flagged = [r["frame"] for r in qc["frames"] if r["flags"]]
-    result = run_cli("run", str(shot.spec_path), "--only", "flagged")
+    result = run_cli("run", str(shot.spec_path), "--only", "flagged", "--force")
     assert result.returncode == 0, result.stderr
-    assert f"frames rendered: {len(flagged)}" in result.stdout
+    assert f"frames rendered: {len(flagged)}; already complete: 0" in result.stdout
+    unchanged = run_cli("run", str(shot.spec_path), "--only", "flagged")
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert f"frames rendered: 0; already complete: {len(flagged)}" in unchanged.stdout
 
 
 def test_compare_shows_two_versions_side_by_side(reviewed):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,12 +65,12 @@ class DlibFacePack:
 
     @staticmethod
     def _model_file(name: str) -> str:
-        try:
-            import face_recognition_models as frm
-        except ImportError as exc:
+        from faceplate.models.files import distribution_folder
+        folder = distribution_folder("face_recognition_models")
+        if folder is None:
             raise ModelError("face_recognition_models is not installed "
-                             f"(pip install face_recognition_models): {exc}") from None
-        path = Path(frm.__file__).parent / "models" / name
+                             "(pip install face_recognition_models)")
+        path = folder / "models" / name
         if not path.is_file():
             raise ModelError("model file missing from face_recognition_models", path=path)
         return str(path)

@@ -1,28 +1,56 @@
 """Render-farm submission: one job per shot (analyse → solve → chunked render → report).
 
-Backends are registered by name in :data:`BACKENDS` (``module:function``) and imported only
-when chosen, so ``import faceplate.farm`` stays light.
+Backends are plugins in the ``faceplate.farms`` entry-point group (see
+:mod:`faceplate.plugin.registry`), each a ``submit(plan, outdir, *, dry_run)`` function,
+imported only when chosen, so ``import faceplate.farm`` stays light.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
-from typing import Callable, Mapping
+import os
+from pathlib import Path
+from typing import Protocol
 
-from faceplate.errors import SpecError
+from faceplate.farm.plan import JobPlan
 
-BACKENDS: Mapping[str, str] = MappingProxyType({
-    "slurm": "faceplate.farm.slurm:submit",
-})
+GROUP = "faceplate.farms"
+DEFAULT_FARM = "local"
 
 
-def backend(name: str) -> Callable[..., object]:
+class SubmitFunction(Protocol):
+    """A farm backend: write the job files for ``plan`` into ``outdir`` and, unless
+    ``dry_run``, hand them to the scheduler; returns the scheduler's job ids."""
+
+    def __call__(self, plan: JobPlan, outdir: Path, *, dry_run: bool = False) -> list[str]: ...
+
+
+def backend(name: str) -> SubmitFunction:
     """The submit function of farm ``name``, imported on first use."""
-    try:
-        target = BACKENDS[name]
-    except KeyError:
-        raise SpecError(f"unknown farm {name!r}; known: {', '.join(sorted(BACKENDS))}",
-                        key="--farm") from None
-    module, _, func = target.partition(":")
-    return getattr(importlib.import_module(module), func)
+    from faceplate.plugin.registry import load
+    return load(GROUP, name, key="--farm")  # type: ignore[return-value]
+
+
+def submit_shot(spec: str | os.PathLike[str], farm: str = DEFAULT_FARM, *, chunk: int = 10,
+                outdir: str | os.PathLike[str] | None = None, dry_run: bool = False,
+                max_parallel: int | None = None) -> list[str]:
+    """Submit the shot ``spec`` (a spec file) to ``farm`` as one job of dependent stage tasks.
+
+    Render tasks hold ``chunk`` frames each; at most ``max_parallel`` run at once (for
+    ``local``: the number of worker processes, default the CPU count). Job files go to
+    ``outdir`` (default ``farm/`` beside the spec). With ``dry_run`` they are only written.
+    Returns the scheduler's job ids (empty on a dry run).
+
+    Raises:
+        SpecError: a bad spec, farm name or chunk size.
+        FarmError: the scheduler is missing or refused the job.
+    """
+    from faceplate.farm.plan import plan_shot
+    from faceplate.pipeline.spec import load_spec
+    shot = load_spec(spec)
+    plan = plan_shot(shot.shot, Path(spec), list(shot.plate.frames), chunk,
+                     max_parallel=max_parallel)
+    target = Path(outdir) if outdir is not None else Path(spec).absolute().parent / "farm"
+    return backend(farm)(plan, target, dry_run=dry_run)
+
+
+__all__ = ["DEFAULT_FARM", "GROUP", "SubmitFunction", "backend", "submit_shot"]

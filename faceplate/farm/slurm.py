@@ -28,7 +28,8 @@ def script(plan: JobPlan, stage: str, logs: Path) -> str:
     if stage != "render":
         lines.append(shlex.join(plan.command(stage)))
     else:
-        lines.insert(3, f"#SBATCH --array=0-{len(plan.chunks) - 1}")
+        limit = f"%{plan.max_parallel}" if plan.max_parallel else ""
+        lines.insert(3, f"#SBATCH --array=0-{len(plan.chunks) - 1}{limit}")
         ranges = " ".join(shlex.quote(format_frames(list(c))) for c in plan.chunks)
         lines += [f"RANGES=({ranges})",
                   'FRAMES="${RANGES[$SLURM_ARRAY_TASK_ID]}"',

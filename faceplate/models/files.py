@@ -40,16 +40,23 @@ class FileStatus:
     sha256: str | None = None
 
 
+def distribution_folder(package: str) -> Path | None:
+    """The folder of an installed package, found without importing it (face_recognition_models'
+    ``__init__`` needs ``pkg_resources``, which new setuptools no longer ships)."""
+    import importlib.util
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def _distribution_file(entry: ModelEntry) -> Path | None:
     """The file inside the pip distribution that ships it (the offline dlib pack)."""
     if entry.extra.get("distribution") != "face_recognition_models" or entry.file is None:
         return None
-    import importlib.util
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / entry.file
-    return path if path.is_file() else None
+    folder = distribution_folder("face_recognition_models")
+    path = folder / "models" / entry.file if folder is not None else None
+    return path if path is not None and path.is_file() else None
 
 
 def locate(entry: ModelEntry, dirs: list[Path]) -> Path | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 import cv2
 import numpy as np
@@ -22,8 +22,10 @@ from faceplate.face.image8 import to_uint8
 from faceplate.face.models import identity_distance
 from faceplate.face.swapper import SourceFace
 from faceplate.pipeline.analyse import plate_colourspace
-from faceplate.pipeline.jsonfile import write_json
+from faceplate.pipeline.jsonfile import read_json, write_json
 from faceplate.pipeline.provenance import description, shot_provenance
+from faceplate.pipeline.resume import (is_current, output_stamps, remove_stale_temporaries,
+                                       render_key)
 from faceplate.pipeline.solve import SolvedFace, SolvedSwap
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.plateio.frame import Box, PlateFrame, read_frame
@@ -71,6 +73,16 @@ class FrameRecord:
     matte_area: float = 0.0
     overrides: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    render_key: str | None = None
+    outputs: dict[str, list[int]] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> "FrameRecord":
+        """A record as stored in ``<qc>/frames/<frame>.json``."""
+        known = {k: v for k, v in body.items() if k in cls.__dataclass_fields__}
+        known["faces"] = [FaceRecord(**f) for f in known.get("faces", [])]
+        return cls(**known)
 
     def flag(self, name: str, reason: str) -> None:
         if name not in self.flags:
@@ -80,9 +92,13 @@ class FrameRecord:
 
 @dataclass
 class RenderResult:
-    """Frames written and frames that could not be, with their records."""
+    """Frames written and frames that could not be, with their records.
+
+    ``reused`` lists the frames whose outputs were already complete and current (not rendered
+    again; their records are the stored ones)."""
 
     records: list[FrameRecord]
+    reused: list[int] = field(default_factory=list)
 
     @property
     def failed(self) -> list[int]:
@@ -277,6 +293,7 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
         write_matte(matte_path, frame.spec, matte, matte_attributes, frame=frame_number)
         record.matte = str(matte_path)
     record.seconds = round(time.perf_counter() - start, 3)
+    record.providers = ctx.providers()
     return record
 
 
@@ -285,14 +302,29 @@ def frame_record_path(spec: ShotSpec, frame: int):
 
 
 def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
-           sources: dict[str, SourceFace], ctx: RunContext) -> RenderResult:
-    """Render ``frames`` and write one QC record per frame."""
+           sources: dict[str, SourceFace], ctx: RunContext, *, force: bool = False) -> RenderResult:
+    """Render ``frames`` and write one QC record per frame.
+
+    A frame whose outputs are complete and current (see :mod:`faceplate.pipeline.resume`) is
+    not rendered again unless ``force``; a frame that fails is recorded and the rest carry on.
+    """
     frames = list(frames)
     provenance = shot_provenance(spec, ctx)
-    records = []
+    records, reused = [], []
     for i, f in enumerate(frames):
-        record = render_frame(spec, f, solved, sources, provenance, ctx)
-        write_json(frame_record_path(spec, f), FRAME_SCHEMA, asdict(record))
-        records.append(record)
+        key = render_key(spec, f, solved, provenance)
+        stored = None if force else read_json(frame_record_path(spec, f), FRAME_SCHEMA)
+        if stored is not None and is_current(stored, key):
+            records.append(FrameRecord.from_dict(stored))
+            reused.append(f)
+        else:
+            for path in (spec.output.path, spec.output.matte):
+                if path is not None:
+                    remove_stale_temporaries(path.frame(f))
+            record = render_frame(spec, f, solved, sources, provenance, ctx)
+            record.render_key = key
+            record.outputs = output_stamps([record.output, record.matte])
+            write_json(frame_record_path(spec, f), FRAME_SCHEMA, asdict(record))
+            records.append(record)
         ctx.progress(Progress("render", i + 1, len(frames), f))
-    return RenderResult(records)
+    return RenderResult(records, reused)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Literal
 
 from faceplate.context import RunContext
-from faceplate.errors import IncompleteShotError, SpecError, StageError
+from faceplate.errors import SpecError, StageError
 from faceplate.face.swapper import SourceFace
 from faceplate.ocio import check_spec_colourspaces
 from faceplate.ocio.display import check_display_view
@@ -47,7 +47,21 @@ class ShotRunner:
         and source images (each must hold a face)."""
         check_spec_colourspaces(self.spec, self.ctx.colour)
         check_display_view(self.ctx.colour, self.spec.qc.display, self.spec.qc.view)
+        self._learned_swapper()
         self.sources()
+
+    def _learned_swapper(self) -> None:
+        """Check the shot's learned models (manifest, role, licence, hash, load) and put their
+        swapper on the context, once."""
+        from faceplate.face.swapper import ReferenceSwapper
+        models = self.spec.models
+        if not models.learned or not isinstance(self.ctx.swapper, ReferenceSwapper):
+            return
+        from faceplate.models.learned_swapper import LearnedSwapper, check_models, registry_for
+        if self.ctx.registry is None:
+            self.ctx.registry = registry_for(models)
+        check_models(models, self.ctx.registry)
+        self.ctx.swapper = LearnedSwapper(models, self.ctx.registry)
 
     def sources(self) -> dict[str, SourceFace]:
         if self._sources is None:
@@ -78,9 +92,9 @@ class ShotRunner:
     def solve(self, analysis: ShotAnalysis | None = None) -> list[SolvedSwap]:
         return solve(self.spec, analysis or self.analyse(), self.ctx, self._references())
 
-    def render(self, frames: Iterable[int] | None = None) -> RenderResult:
+    def render(self, frames: Iterable[int] | None = None, *, force: bool = False) -> RenderResult:
         return render(self.spec, self.frames(frames), load_solve(self.spec), self.sources(),
-                      self.ctx)
+                      self.ctx, force=force)
 
     def report(self) -> Report:
         return report(self.spec, self.ctx)
@@ -95,26 +109,3 @@ class ShotRunner:
             raise StageError("no QC report yet: run the shot before --only flagged",
                              path=self.spec.output.qc / "qc.json")
         return [r["frame"] for r in body["frames"] if r["flags"]]
-
-    def run(self, frames: Iterable[int] | None = None, only: Only | None = None) -> ShotResult:
-        """analyse (whole shot, cached) → solve → render ``frames`` → report.
-
-        ``only`` narrows the frames to those flagged in the last report or covered by
-        reviewer overrides (within ``frames`` if both are given).
-
-        Raises:
-            IncompleteShotError: after the report, if some frames could not be written.
-        """
-        selected = self.frames(frames)
-        if only is not None:
-            chosen = set(self.only(only))
-            selected = [f for f in selected if f in chosen]
-        self.check()
-        self.solve(self.analyse())
-        rendered = self.render(selected)
-        result = ShotResult(rendered, self.report())
-        if rendered.failed:
-            raise IncompleteShotError(
-                f"{len(rendered.failed)} frame(s) not written: {format_frames(rendered.failed)}; "
-                f"see {result.report.qc_json}", frames=rendered.failed)
-        return result

@@ -1,0 +1,84 @@
+"""The local farm: the same stage tasks, run on this machine with render chunks in a
+process pool. Job ids are ``local:<shot>``; the job file is ``<shot>.farmjob.json``."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from faceplate.errors import IncompleteShotError
+from faceplate.farm.plan import SCHEMA, JobPlan
+from faceplate.plateio.sequence import format_frames
+
+STAGES = ("analyse", "solve", "render", "report")
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one render task did."""
+
+    rendered: list[int]
+    reused: list[int]
+    failed: list[int]
+
+
+def job_file(plan: JobPlan) -> dict[str, object]:
+    """The job as data: stages, the command of each task, and what each waits for."""
+    tasks: list[dict[str, object]] = [
+        {"stage": "analyse", "command": plan.command("analyse"), "after": []},
+        {"stage": "solve", "command": plan.command("solve"), "after": ["analyse"]}]
+    tasks += [{"stage": "render", "chunk": i, "frames": format_frames(list(c)),
+               "command": plan.command("render", i), "after": ["solve"]}
+              for i, c in enumerate(plan.chunks)]
+    tasks.append({"stage": "report", "command": plan.command("report"), "after": ["render"]})
+    return {"schema": SCHEMA, "shot": plan.shot, "spec": str(plan.spec),
+            "max_parallel": plan.max_parallel, "tasks": tasks}
+
+
+def render_chunk(spec: str, frames: list[int]) -> ChunkResult:
+    """One render task in a worker process: its own context, frames already done kept."""
+    from faceplate.nodes import ShotNode
+    result = ShotNode.from_file(spec).render(frames)
+    reused = set(result.reused)
+    failed = set(result.failed)
+    return ChunkResult([f for f in frames if f not in reused and f not in failed],
+                       sorted(reused), sorted(failed))
+
+
+def run_plan(plan: JobPlan, workers: int | None = None) -> list[ChunkResult]:
+    """Run the job here: analyse and solve, the render chunks on ``workers`` processes (default
+    ``plan.max_parallel``, else the CPU count), then the report.
+
+    Raises:
+        IncompleteShotError: after the report, when some frames could not be written.
+    """
+    from faceplate.nodes import ShotNode
+    node = ShotNode.from_file(plan.spec)
+    node.analyse()
+    node.solve()
+    count = workers or plan.max_parallel or os.cpu_count() or 1
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding OIIO/dlib threads
+    with ProcessPoolExecutor(max_workers=min(count, len(plan.chunks)), mp_context=spawn) as pool:
+        results = list(pool.map(render_chunk, [str(plan.spec)] * len(plan.chunks),
+                                [list(c) for c in plan.chunks]))
+    report = node.report()
+    failed = sorted(f for r in results for f in r.failed)
+    if failed:
+        raise IncompleteShotError(f"{len(failed)} frame(s) not written: {format_frames(failed)}; "
+                                  f"see {report.qc_json}", frames=failed)
+    return results
+
+
+def submit(plan: JobPlan, outdir: Path, *, dry_run: bool = False) -> list[str]:
+    """Write ``<shot>.farmjob.json`` into ``outdir`` and (unless ``dry_run``) run it here."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / f"{plan.shot}.farmjob.json"
+    path.write_text(json.dumps(job_file(plan), indent=1) + "\n", encoding="utf-8")
+    if dry_run:
+        return []
+    run_plan(plan)
+    return [f"local:{plan.shot}"]

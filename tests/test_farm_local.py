@@ -1,0 +1,112 @@
+"""The local farm (a process pool) and resumable, idempotent render tasks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import OpenImageIO as oiio
+import pytest
+
+from conftest import BIN, Shot, make_shot, run_cli
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stamps(shot: Shot, frames: list[int]) -> dict[int, int]:
+    return {f: shot.output(f).stat().st_mtime_ns for f in frames}
+
+
+@pytest.mark.slow
+def test_two_local_workers_give_the_same_bytes_as_one_process(tmp_path: Path, colour) -> None:
+    one = make_shot(tmp_path / "one", colour, "1001-1006")
+    pool = make_shot(tmp_path / "pool", colour, "1001-1006")
+    done = run_cli("run", str(one.spec_path))
+    assert done.returncode == 0, done.stderr
+    job = run_cli("submit", str(pool.spec_path), "--chunk", "2", "--max-parallel", "2")
+    assert job.returncode == 0, job.stderr
+    assert "submitted: local:tst010" in job.stdout
+    plan = json.loads((pool.folder / "farm" / "tst010.farmjob.json").read_text())
+    assert plan["schema"] == "faceplate.farmjob/1"
+    assert [t["frames"] for t in plan["tasks"] if t["stage"] == "render"] == \
+        ["1001-1002", "1003-1004", "1005-1006"]
+    for f in one.frames:
+        assert _digest(pool.output(f)) == _digest(one.output(f)), f
+        assert _digest(pool.matte(f)) == _digest(one.matte(f)), f
+    qc = json.loads(pool.qc_json.read_text())
+    assert [r["frame"] for r in qc["frames"]] == one.frames
+
+
+@pytest.mark.slow
+def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1008")
+    records = shot.folder / "out" / "qc" / "frames"
+    cmd = [str(BIN / "faceplate"), "submit", str(shot.spec_path), "--chunk", "1",
+           "--max-parallel", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while len(list(records.glob("*.json"))) < 3:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert time.monotonic() < deadline, "no frames rendered in time"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)  # let orphaned pool workers notice
+    finished = sorted(int(p.stem) for p in records.glob("*.json"))
+    assert 3 <= len(finished) < len(shot.frames)
+    # No partial frame: every output there is complete and readable.
+    for f in shot.frames:
+        if shot.output(f).exists():
+            inp = oiio.ImageInput.open(str(shot.output(f)))
+            assert inp is not None and inp.read_image() is not None, f
+            inp.close()
+    before = _stamps(shot, finished)
+    again = run_cli("submit", str(shot.spec_path), "--chunk", "1", "--max-parallel", "1")
+    assert again.returncode == 0, again.stderr
+    assert all(shot.output(f).is_file() and shot.matte(f).is_file() for f in shot.frames)
+    assert _stamps(shot, finished) == before, "finished frames were rendered again"
+    assert not list((shot.folder / "out").glob(".*tmp*")), "a stale temporary was left"
+    qc = json.loads(shot.qc_json.read_text())
+    assert [r["frame"] for r in qc["frames"]] == shot.frames
+
+
+@pytest.mark.slow
+def test_a_rerun_renders_only_frames_whose_inputs_changed(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1004")
+    first = run_cli("run", str(shot.spec_path))
+    assert first.returncode == 0, first.stderr
+    stamps = _stamps(shot, shot.frames)
+    same = run_cli("run", str(shot.spec_path))
+    assert same.returncode == 0, same.stderr
+    assert "frames rendered: 0; already complete: 4" in same.stdout
+    assert _stamps(shot, shot.frames) == stamps
+    marked = run_cli("review", "mark", str(shot.spec_path), "1003", "--set", "feather=0.2")
+    assert marked.returncode == 0, marked.stderr
+    changed = run_cli("run", str(shot.spec_path))
+    assert changed.returncode == 0, changed.stderr
+    assert "frames rendered: 1; already complete: 3" in changed.stdout
+    after = _stamps(shot, shot.frames)
+    assert [f for f in shot.frames if after[f] != stamps[f]] == [1003]
+    shot.output(1001).unlink()
+    forced = run_cli("render", str(shot.spec_path), "--frames", "1001-1002")
+    assert forced.returncode == 0, forced.stderr
+    assert "rendered 1 frames; already complete: 1" in forced.stdout
+
+
+def test_a_failed_frame_fails_its_task_after_the_rest_of_the_chunk(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1003")
+    assert run_cli("solve", str(shot.spec_path)).returncode == 0
+    shot.plate(1002).write_bytes(b"not an exr")
+    done = run_cli("render", str(shot.spec_path), "--frames", "1001-1003")
+    assert done.returncode == 3
+    assert "1002" in done.stderr.strip().splitlines()[-1]
+    assert shot.output(1001).is_file() and shot.output(1003).is_file()
+    assert not shot.output(1002).exists()
