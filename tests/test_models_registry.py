@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -129,14 +130,41 @@ def test_real_model_file_matches_its_contract(entry):
         assert session.initializers[-1].shape == (512, 512)
 
 
+def _conv_enhancer(path: Path) -> None:
+    """A small real network with GPEN's contract: Conv-ReLU-Conv-Tanh, random weights."""
+    from onnx import numpy_helper
+    rng = np.random.default_rng(4)
+    w1 = rng.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (3, 8, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["input", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["b"]),
+             helper.make_node("Conv", ["b", "w2"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Tanh", ["c"], ["output"])]
+    graph = helper.make_graph(nodes, "enh",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 512, 512])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 3, 512, 512])],
+                              initializer=[numpy_helper.from_array(w1, "w1"),
+                                           numpy_helper.from_array(w2, "w2")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
 def test_torch_backend_matches_onnxruntime(tmp_path):
-    pytest.importorskip("onnx2torch", reason="the torch extra is not installed: onnx2torch needs torchvision, which here means a 5.5 GB CUDA torch build; run it where `pip install faceplate[torch]` is done")
-    import numpy as np
-    _identity(tmp_path / "gfpgan_1.4.onnx")
-    x = np.random.default_rng(0).random((2, 3, 4, 4), dtype=np.float32)
+    pytest.importorskip("onnx2torch", reason="the torch extra is not installed (pip install 'faceplate[torch]'; "
+                        "onnx2torch needs torchvision, a multi-GB CUDA torch build from PyPI)")
+    from faceplate.models.adapters import adapter_for
+    from faceplate.models.align import TEMPLATES
+    _conv_enhancer(tmp_path / "gpen_bfr_512.onnx")
+    frame = np.random.default_rng(0).random((600, 600, 3), dtype=np.float32)
+    faces = [TEMPLATES["ffhq_512"] * 300 + 100, TEMPLATES["ffhq_512"] * 250 + 150]
     outs = []
     for backend in ("onnxruntime", "torch"):
-        reg = ModelRegistry(_manifest(None), model_dirs=[tmp_path],
+        reg = ModelRegistry({"gpen_bfr_512": load_manifest()["gpen_bfr_512"]}, model_dirs=[tmp_path],
                             options=RuntimeOptions(providers=("cpu",), backend=backend))
-        outs.append(reg.session("gfpgan_1.4").run({"input": x})[0])
-    np.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+        enhanced = adapter_for(reg, "gpen_bfr_512").enhance(frame, faces, blend=1.0)
+        outs.append(np.stack([f.crop for f in enhanced]))
+        assert reg.providers_used()["gpen_bfr_512"] == ("CPUExecutionProvider" if backend == "onnxruntime"
+                                                        else "torch:cpu")
+    assert outs[0].std() > 0.05  # the network does something
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-4)
