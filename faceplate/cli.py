@@ -186,11 +186,21 @@ def review_mark(spec: Path, frames: str, skip: bool, hold: int | None,
 
 
 @main.command()
+@click.argument("spec", type=click.Path(path_type=Path), required=False)
 @click.option("--ocio", "ocio_config", default=None, help="Config to check instead of the default.")
-def doctor(ocio_config: str | None) -> None:
-    """Say which OCIO config and models a run would use, and from where."""
+def doctor(spec: Path | None, ocio_config: str | None) -> None:
+    """Say which OCIO config, models and execution providers a run would use, and from where.
+
+    With SPEC, load the shot's models and show the provider each one actually got."""
+    import importlib.util
+    import onnxruntime
     from faceplate.context import RunContext
-    ctx = RunContext.create(ocio_config)
+    shot = None
+    if spec is not None:
+        from faceplate.pipeline.spec import load_spec
+        shot = load_spec(spec)
+    ctx = RunContext.create(ocio_config or (shot.ocio if shot else None),
+                            models=shot.models if shot else None)
     choice = ctx.colour.choice
     click.echo(f"faceplate {__version__}")
     click.echo(f"OCIO config: {choice.uri} (from {choice.origin})")
@@ -198,6 +208,16 @@ def doctor(ocio_config: str | None) -> None:
         click.echo(f"{name}: {version}")
     for m in ctx.models.models:
         click.echo(f"model {m.id}: {m.role}, {m.distribution} {m.file}, licence {m.licence}")
+    click.echo(f"onnxruntime {onnxruntime.__version__}: providers available "
+               f"{', '.join(onnxruntime.get_available_providers())}")
+    torch = "installed" if importlib.util.find_spec("onnx2torch") and importlib.util.find_spec("torch") \
+        else "not installed (pip install 'faceplate[torch]')"
+    click.echo(f"torch backend (onnx2torch): {torch}")
+    if shot is not None and shot.models.learned:
+        from faceplate.pipeline.shot import ShotRunner
+        ShotRunner(shot, ctx).check()
+        for model, provider in ctx.providers().items():
+            click.echo(f"{model}: runs on {provider}")
 
 
 @main.command()

@@ -58,17 +58,25 @@ def warp_face(image: RGBImage, points: Points5, template: str, size: int) -> tup
     return crop, matrix
 
 
+def unwarp(crop: RGBImage, crop_matte: Matte, matrix: Affine,
+           shape: tuple[int, int]) -> tuple[RGBImage, Matte]:
+    """``crop`` and its matte carried back to an image of ``shape`` (h, w) through the inverse
+    of ``matrix``; the matte is 0 outside the crop."""
+    h, w = shape
+    inverse = cv2.invertAffineTransform(matrix)
+    warped = cv2.warpAffine(np.asarray(crop, np.float32), inverse, (w, h),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    matte = cv2.warpAffine(np.asarray(crop_matte, np.float32), inverse, (w, h),
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped, np.clip(matte, 0.0, 1.0)
+
+
 def paste_back(frame: RGBImage, crop: RGBImage, crop_matte: Matte, matrix: Affine) -> RGBImage:
     """Composite ``crop`` back into ``frame`` through the inverse of ``matrix``.
 
     ``frame`` and ``crop`` must be in the same space: the caller converts the model output to
     the plate's linear working space first, so the blend ``frame·(1−m) + crop·m`` is linear light.
     """
-    h, w = frame.shape[:2]
-    inverse = cv2.invertAffineTransform(matrix)
-    warped = cv2.warpAffine(np.asarray(crop, np.float32), inverse, (w, h),
-                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    matte = cv2.warpAffine(np.asarray(crop_matte, np.float32), inverse, (w, h),
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    m = np.clip(matte, 0.0, 1.0)[..., None]
+    warped, matte = unwarp(crop, crop_matte, matrix, frame.shape[:2])
+    m = matte[..., None]
     return (frame * (1.0 - m) + warped * m).astype(np.float32)

@@ -155,6 +155,10 @@ class ModelRegistry:
         self._sessions[model_id] = Session(entry, status, provider, run, shapes, inits)
         return self._sessions[model_id]
 
+    def digests(self) -> dict[str, str]:
+        """Model id → sha256 of the file each loaded session was made from (provenance)."""
+        return {k: s.status.sha256 or "?" for k, s in self._sessions.items()}
+
     def providers_used(self) -> dict[str, str]:
         """Model id -> provider actually used, for QC and ``faceplate doctor``."""
         return {k: s.provider for k, s in self._sessions.items()}

@@ -19,6 +19,8 @@ def shot_provenance(spec: ShotSpec, ctx: RunContext) -> dict[str, str | int]:
         for name, src in spec.sources.items())
     versions = ", ".join(f"{k} {v}" for k, v in ctx.models.versions().items())
     models = ", ".join(m.id for m in ctx.models.models)
+    if ctx.registry is not None:
+        versions += "".join(f", {k} sha256 {d[:16]}" for k, d in sorted(ctx.registry.digests().items()))
     return {
         "faceplate/aiAssisted": 1,
         "faceplate/operation": "face_replacement",

@@ -77,6 +77,22 @@ def _worst(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"frame": r["frame"], "flags": r["flags"]} for r in flagged[:_WORST]]
 
 
+def _swap_models(spec: ShotSpec) -> list[str]:
+    m = spec.models
+    if not m.learned:
+        return [m.swapper]
+    return [i for i in (m.swapper, m.recognizer, m.enhancer, m.occlusion, m.regions) if i]
+
+
+def _providers(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Model id → the execution provider(s) the render tasks actually used."""
+    seen: dict[str, set[str]] = {}
+    for r in records:
+        for model, provider in (r.get("providers") or {}).items():
+            seen.setdefault(model, set()).add(provider)
+    return {model: ", ".join(sorted(p)) for model, p in sorted(seen.items())}
+
+
 def _summary(spec: ShotSpec, records: list[dict[str, Any]], missing: list[int],
              ctx: RunContext) -> dict[str, Any]:
     status = Counter(r["status"] for r in records)
@@ -95,8 +111,8 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]], missing: list[int],
             {"mean": round(float(np.mean(distances)), 4), "max": round(float(np.max(distances)), 4)}
             if distances else None),
         "seconds": _stage_seconds(spec, records),
-        "models": [m.id for m in ctx.models.models] + [ctx.swapper.id],
-        "execution_provider": "CPU (dlib)",
+        "models": [m.id for m in ctx.models.models] + _swap_models(spec),
+        "execution_provider": _providers(records),
     }
 
 

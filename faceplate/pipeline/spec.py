@@ -27,13 +27,15 @@ from typing import Any, Literal, Mapping
 import yaml
 
 from faceplate.errors import SpecError
+from faceplate.pipeline.models_spec import ModelsSpec, parse_models
 from faceplate.plateio.sequence import SequencePath, parse_frames
 
 SPEC_VERSION = 1
 TargetKind = Literal["largest", "reference", "track", "all"]
 YawPolicy = Literal["pass", "hold"]
 
-_TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "solve", "qc"}
+_TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "solve", "qc",
+             "models"}
 _PLATE_KEYS = {"path", "frames", "colorspace"}
 _SOURCE_KEYS = {"images", "colorspace"}
 _SWAP_KEYS = {"source", "target"}
@@ -151,6 +153,7 @@ class ShotSpec:
     ocio: str | None = None
     solve: SolveSpec = field(default_factory=SolveSpec)
     qc: QCSpec = field(default_factory=QCSpec)
+    models: ModelsSpec = field(default_factory=ModelsSpec)
     spec_path: Path | None = None
     version: int = SPEC_VERSION
 
@@ -191,8 +194,9 @@ def spec_from_dict(data: Any, *, base: Path, spec_path: Path | None = None) -> S
     ocio_config = _string(top["ocio"], "ocio") if top.get("ocio") is not None else None
     solve = _solve(top.get("solve", {}))
     qc = _qc(top.get("qc", {}))
+    models = parse_models(top.get("models"), base)
     spec = ShotSpec(shot=shot, plate=plate, sources=sources, swaps=swaps, output=output,
-                    ocio=ocio_config, solve=solve, qc=qc, spec_path=spec_path)
+                    ocio=ocio_config, solve=solve, qc=qc, models=models, spec_path=spec_path)
     _check_outputs_spare_plate(spec)
     return spec
 

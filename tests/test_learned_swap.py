@@ -1,0 +1,161 @@
+"""A shot whose spec selects learned models (``models:``): tiny ONNX models with the real
+contracts stand in for the weights, so what they compute is known and checked on the frames."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from conftest import make_shot, run_cli  # noqa: E402
+from faceplate.demo.build import PLATE_COLORSPACE  # noqa: E402
+from faceplate.errors import LicenceRefusedError, ModelNotFoundError, SpecError  # noqa: E402
+from faceplate.nodes import ShotNode  # noqa: E402
+from faceplate.pipeline.spec import load_spec  # noqa: E402
+
+F = TensorProto.FLOAT
+COLOUR = np.float32([0.2, 0.6, 0.3])  # what the tiny swapper paints, working space
+
+
+def _save(path: Path, nodes, inputs, outputs, inits=()) -> None:
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def _arcface(path: Path) -> None:
+    """512-d embedding from the crop's mean colour (a fixed projection)."""
+    proj = np.random.default_rng(1).normal(size=(3, 512)).astype(np.float32)
+    _save(path, [helper.make_node("GlobalAveragePool", ["input"], ["p"]),
+                 helper.make_node("Flatten", ["p"], ["f"]),
+                 helper.make_node("MatMul", ["f", "proj"], ["output"])],
+          [helper.make_tensor_value_info("input", F, ["N", 3, 112, 112])],
+          [helper.make_tensor_value_info("output", F, ["N", 512])],
+          [numpy_helper.from_array(proj, "proj")])
+
+
+def _inswapper(path: Path) -> None:
+    """Paints COLOUR over the crop (source read, times zero); an emap initializer comes last."""
+    colour = COLOUR.reshape(1, 3, 1, 1)
+    _save(path, [helper.make_node("ReduceSum", ["source"], ["s"], keepdims=0),
+                 helper.make_node("Mul", ["s", "zero"], ["s0"]),
+                 helper.make_node("Mul", ["target", "zero"], ["t0"]),
+                 helper.make_node("Add", ["t0", "colour"], ["c"]),
+                 helper.make_node("Add", ["c", "s0"], ["output"])],
+          [helper.make_tensor_value_info("target", F, ["N", 3, 128, 128]),
+           helper.make_tensor_value_info("source", F, ["N", 512])],
+          [helper.make_tensor_value_info("output", F, ["N", 3, 128, 128])],
+          [numpy_helper.from_array(np.zeros((), np.float32), "zero"),
+           numpy_helper.from_array(colour, "colour"),
+           numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap")])
+
+
+def _xseg(path: Path, value: float) -> None:
+    """An occluder that says every crop pixel is ``value`` visible."""
+    _save(path, [helper.make_node("Gather", ["input", "idx"], ["g"], axis=3),
+                 helper.make_node("Mul", ["g", "zero"], ["z"]),
+                 helper.make_node("Add", ["z", "v"], ["output"])],
+          [helper.make_tensor_value_info("input", F, ["N", 256, 256, 3])],
+          [helper.make_tensor_value_info("output", F, ["N", 256, 256, 1])],
+          [numpy_helper.from_array(np.array([0], np.int64), "idx"),
+           numpy_helper.from_array(np.zeros((), np.float32), "zero"),
+           numpy_helper.from_array(np.float32(value), "v")])
+
+
+def _read(path: Path) -> np.ndarray:
+    inp = oiio.ImageInput.open(str(path))
+    assert inp is not None, oiio.geterror()
+    try:
+        return inp.read_image(0, 0, 0, inp.spec().nchannels, oiio.FLOAT)
+    finally:
+        inp.close()
+
+
+@pytest.fixture()
+def model_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    _arcface(folder / "arcface_w600k_r50.onnx")
+    _inswapper(folder / "inswapper_128.onnx")
+    _xseg(folder / "xseg_1.onnx", 0.0)
+    return folder
+
+
+def _models(model_dir: Path, **extra) -> dict:
+    return {"swapper": "inswapper_128", "providers": ["cpu"], "model_dirs": [str(model_dir)], **extra}
+
+
+@pytest.mark.slow
+def test_the_learned_swapper_paints_the_face_and_nothing_else(tmp_path, colour, model_dir) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1002", models=_models(model_dir))
+    result = ShotNode.from_file(shot.spec_path).run()
+    assert [r.status for r in result.render.records] == ["swapped", "swapped"]
+    expected = colour.convert(COLOUR.reshape(1, 1, 3), "sRGB Encoded Rec.709 (sRGB)",
+                              PLATE_COLORSPACE).reshape(3)
+    for f in shot.frames:
+        out, plate, matte = _read(shot.output(f)), _read(shot.plate(f)), _read(shot.matte(f))[..., 0]
+        core = matte > 0.999
+        assert core.sum() > 500, "the matte covers the face"
+        np.testing.assert_allclose(out[core][:, :3], np.broadcast_to(expected, (core.sum(), 3)),
+                                   atol=2e-3)  # half float
+        outside = matte == 0
+        assert np.array_equal(out[outside], plate[outside])
+    qc = json.loads(shot.qc_json.read_text())
+    assert qc["summary"]["models"][-2:] == ["inswapper_128", "arcface_w600k_r50"]
+    assert qc["summary"]["execution_provider"]["inswapper_128"] == "CPUExecutionProvider"
+    spec = oiio.ImageInput.open(str(shot.output(1001))).spec()
+    assert "inswapper_128 sha256" in spec.get_string_attribute("faceplate/models")
+
+
+@pytest.mark.slow
+def test_an_occluder_that_sees_no_face_leaves_the_plate(tmp_path, colour, model_dir) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001",
+                     models=_models(model_dir, occlusion="xseg_1"))
+    ShotNode.from_file(shot.spec_path).run()
+    assert np.array_equal(_read(shot.output(1001))[..., :3], _read(shot.plate(1001))[..., :3])
+    assert _read(shot.matte(1001)).max() == 0.0
+
+
+def test_model_choices_are_checked_before_anything_is_written(tmp_path, colour, model_dir,
+                                                              monkeypatch) -> None:
+    shot = make_shot(tmp_path / "role", colour, "1001",
+                     models=_models(model_dir, swapper="arcface_w600k_r50"))
+    with pytest.raises(SpecError, match="is a recognizer, not a swapper") as caught:
+        ShotNode.from_file(shot.spec_path).check()
+    assert caught.value.key == "models.swapper"
+    missing = make_shot(tmp_path / "missing", colour, "1001",
+                        models=_models(model_dir, enhancer="gfpgan_1.4"))
+    with pytest.raises(ModelNotFoundError, match="gfpgan_1.4.onnx"):
+        ShotNode.from_file(missing.spec_path).check()
+    config = tmp_path / "faceplate.yaml"
+    config.write_text("allow_licences: [MIT, Apache-2.0]\n")
+    monkeypatch.setenv("FACEPLATE_CONFIG", str(config))
+    allowed = make_shot(tmp_path / "licence", colour, "1001", models=_models(model_dir))
+    with pytest.raises(LicenceRefusedError, match="non-commercial research"):
+        ShotNode.from_file(allowed.spec_path).check()
+    refused = run_cli("run", str(allowed.spec_path))
+    assert refused.returncode == 4 and "inswapper_128" in refused.stderr
+    done = run_cli("run", str(shot.spec_path))
+    assert done.returncode == 2 and "models.swapper" in done.stderr
+    for folder in ("role", "missing", "licence"):
+        assert not (tmp_path / folder / "out").exists()
+
+
+def test_the_models_section_is_validated_on_load(tmp_path, colour) -> None:
+    for bad, key in (({"backend": "tensorflow"}, "models.backend"),
+                     ({"providers": ["rocm"]}, "models.providers"),
+                     ({"region_classes": ["hair"]}, "models.region_classes"),
+                     ({"enhancer_blend": 2}, "models.enhancer_blend"),
+                     ({"swaper": "x"}, "models.swaper")):
+        shot = make_shot(tmp_path / key, colour, "1001", models=bad)
+        with pytest.raises(SpecError) as caught:
+            load_spec(shot.spec_path)
+        assert caught.value.key == key
