@@ -19,6 +19,7 @@ from faceplate.ocio import ColourManager, resolve_config
 if TYPE_CHECKING:
     from faceplate.face.colour_match import LabStats
     from faceplate.face.swapper import SourceFace, SwapResult
+    from faceplate.models.face_finder import FaceFinder
     from faceplate.models.runtime import ModelRegistry
     from faceplate.pipeline.models_spec import ModelsSpec
     from faceplate.types import Landmarks, RGBImage
@@ -67,6 +68,12 @@ class RunContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("faceplate"))
     progress: ProgressCallback = _ignore_progress
     registry: "ModelRegistry | None" = None
+    finder: "FaceFinder | None" = None
+
+    @property
+    def faces(self) -> "FaceFinder":
+        """What finds faces and their 68 landmarks: the shot's ONNX models, else the dlib pack."""
+        return self.finder if self.finder is not None else self.models  # type: ignore[return-value]
 
     @classmethod
     def create(cls, spec_ocio: str | None = None, *, environ: Mapping[str, str] | None = None,
@@ -76,7 +83,7 @@ class RunContext:
         spec's ``models:`` section names (its models load on first use)."""
         config, choice = resolve_config(spec_ocio, os.environ if environ is None else environ)
         ctx = cls(colour=ColourManager(config, choice), progress=progress or _ignore_progress)
-        if models is not None and models.learned:
+        if models is not None and models.needs_registry:
             from faceplate.models.learned_swapper import registry_for
             ctx.registry = registry_for(models)
         return ctx

@@ -159,3 +159,47 @@ def test_the_models_section_is_validated_on_load(tmp_path, colour) -> None:
         with pytest.raises(SpecError) as caught:
             load_spec(shot.spec_path)
         assert caught.value.key == key
+
+
+def _constant_scrfd(path: Path, size: int, score: float) -> None:
+    """An SCRFD-contract model that always finds one face: cell (3, 2) at stride 16."""
+    outs = []
+    for kind in ("score", "box", "kps"):
+        for s in (8, 16, 32):
+            n = (size // s) ** 2 * 2
+            width = {"score": 1, "box": 4, "kps": 10}[kind]
+            o = np.zeros((n, width), np.float32)
+            if s == 16:
+                o[(2 * (size // s) + 3) * 2] = {"score": score, "box": 1.0, "kps": 0.0}[kind]
+            outs.append(o)
+    names = [f"o{i}" for i in range(9)]
+    nodes = [helper.make_node("Constant", [], [n], value=numpy_helper.from_array(o, n + "_v"))
+             for n, o in zip(names, outs)]
+    _save(path, nodes, [helper.make_tensor_value_info("input", F, [1, 3, size, size])],
+          [helper.make_tensor_value_info(n, F, list(o.shape)) for n, o in zip(names, outs)])
+
+
+@pytest.mark.parametrize("score, threshold, found", [(0.9, 0.0, 1.6), (0.45, -0.5, -0.2),
+                                                     (0.45, 0.0, None)])
+def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, threshold, found):
+    import dataclasses
+
+    from faceplate.face.models import DlibFacePack
+    from faceplate.models.face_finder import OnnxFaceFinder
+    from faceplate.models.learned_swapper import face_finder
+    from faceplate.models.manifest import load_manifest
+    from faceplate.models.runtime import ModelRegistry, RuntimeOptions
+    from faceplate.pipeline.models_spec import ModelsSpec
+    _constant_scrfd(tmp_path / "scrfd_2.5g.onnx", 160, score)
+    manifest = load_manifest()
+    manifest["scrfd_2.5g"] = dataclasses.replace(manifest["scrfd_2.5g"], size=160)
+    registry = ModelRegistry(manifest, [tmp_path], options=RuntimeOptions(providers=("cpu",)))
+    finder = face_finder(ModelsSpec(detector="scrfd_2.5g"), registry, DlibFacePack())
+    assert isinstance(finder, OnnxFaceFinder) and finder.id == "scrfd_2.5g+dlib-68-landmarks"
+    faces = finder.detect(np.zeros((320, 640, 3), np.uint8), threshold=threshold)
+    if found is None:
+        assert faces == []
+    else:
+        (face,) = faces
+        assert face.score == pytest.approx(found)
+        np.testing.assert_allclose(face.box, np.float32([32, 16, 64, 48]) * 4)

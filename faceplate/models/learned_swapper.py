@@ -23,12 +23,14 @@ from faceplate.models.runtime import ModelRegistry, RuntimeOptions
 from faceplate.types import Landmarks, Matte, RGBImage
 
 if TYPE_CHECKING:
+    from faceplate.face.models import DlibFacePack
+    from faceplate.models.face_finder import OnnxFaceFinder
     from faceplate.face.colour_match import LabStats
     from faceplate.face.swapper import SourceFace, SwapResult
     from faceplate.pipeline.models_spec import ModelsSpec
 
 #: The role each ``models:`` key must name in the manifest.
-_ROLES = {"swapper": "swapper", "recognizer": "recognizer", "enhancer": "enhancer",
+_ROLES = {"detector": "detector", "landmarker": "landmarker", "swapper": "swapper", "recognizer": "recognizer", "enhancer": "enhancer",
           "occlusion": "masker", "regions": "masker"}
 
 
@@ -45,11 +47,12 @@ def registry_for(models: "ModelsSpec") -> ModelRegistry:
 def check_models(models: "ModelsSpec", registry: ModelRegistry) -> None:
     """Every model the shot names exists in the manifest with the right role, is allowed by
     the licence policy, is found and matches its hash, and loads. Raises before any output."""
+    from faceplate.pipeline.models_spec import DLIB_DETECTOR, DLIB_LANDMARKER
     for key, role in _ROLES.items():
         model_id = getattr(models, key)
-        if model_id is None or (key == "recognizer" and not models.learned):
+        if model_id is None or model_id in (DLIB_DETECTOR, DLIB_LANDMARKER):
             continue
-        if key == "swapper" and not models.learned:
+        if key in ("swapper", "recognizer") and not models.learned:
             continue
         if model_id not in registry.manifest:
             raise SpecError(f"unknown model {model_id!r}; see `faceplate models list`",
@@ -58,7 +61,21 @@ def check_models(models: "ModelsSpec", registry: ModelRegistry) -> None:
         if entry.role != role:
             raise SpecError(f"model {model_id!r} is a {entry.role}, not a {role}",
                             key=f"models.{key}")
+        if entry.format != "onnx":
+            raise SpecError(f"model {model_id!r} is not an ONNX model", key=f"models.{key}")
         registry.session(model_id)
+
+
+def face_finder(models: "ModelsSpec", registry: ModelRegistry, pack: "DlibFacePack") -> "OnnxFaceFinder":
+    """The ONNX detector (and landmarker) the shot names, behind the dlib pack's calls."""
+    from faceplate.models.adapters import adapter_for
+    from faceplate.models.face_finder import OnnxFaceFinder
+    from faceplate.pipeline.models_spec import DLIB_DETECTOR, DLIB_LANDMARKER
+    detector = (adapter_for(registry, models.detector) if models.detector != DLIB_DETECTOR
+                else None)
+    landmarker = (adapter_for(registry, models.landmarker)
+                  if models.landmarker != DLIB_LANDMARKER else None)
+    return OnnxFaceFinder(pack, detector, landmarker)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext) -> dic
     """What the cached analysis depends on: plate files, colour, models and settings."""
     return {"plate": str(spec.plate.path), "files": _fingerprint(spec),
             "colorspace": spec.plate.colorspace, "ocio": ctx.colour.choice.uri,
-            "models": ctx.models.id, "settings": asdict(settings)}
+            "models": ctx.faces.id, "settings": asdict(settings)}
 
 
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
@@ -119,7 +119,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                                                 interpolation=cv2.INTER_AREA)
     proxy8 = to_uint8(ctx.colour.convert(proxy, colourspace, working))
     faces = []
-    for det in ctx.models.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
+    for det in ctx.faces.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
         x0, y0, x1, y1 = (v / scale for v in det.box)
         pad_x, pad_y = 0.5 * (x1 - x0), 0.5 * (y1 - y0)
         region = Box(int(x0 - pad_x) + data.x0, int(y0 - pad_y) + data.y0,
@@ -131,7 +131,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         crop8 = to_uint8(ctx.colour.convert(np.nan_to_num(crop_rgb), colourspace, working))
         box_in_crop = (x0 + data.x0 - region.x0, y0 + data.y0 - region.y0,
                        x1 + data.x0 - region.x0, y1 + data.y0 - region.y0)
-        points = ctx.models.landmarks(crop8, box_in_crop)
+        points = ctx.faces.landmarks(crop8, box_in_crop)
         descriptor = ctx.models.descriptor(crop8, points).tolist() if settings.descriptors else None
         skin = face_skin_statistics(crop8.astype(np.float32) / 255.0, points)
         points = points + (region.x0, region.y0)

@@ -12,10 +12,12 @@ from faceplate.errors import SpecError
 
 #: The built-in swapper: no learned model, geometry and colour only (the offline default).
 REFERENCE_SWAPPER = "faceplate-reference-warp"
+#: The offline pack's detector and landmarker (dlib, shipped in PyPI distributions).
+DLIB_DETECTOR, DLIB_LANDMARKER = "dlib-hog-frontal", "dlib-68-landmarks"
 #: Face-parser regions kept by default: the inner face (not hair, ears, neck or glasses).
 DEFAULT_REGIONS = ("skin", "left-eyebrow", "right-eyebrow", "left-eye", "right-eye", "nose",
                    "mouth", "upper-lip", "lower-lip")
-_KEYS = {"swapper", "recognizer", "enhancer", "enhancer_blend", "occlusion", "regions",
+_KEYS = {"detector", "landmarker", "swapper", "recognizer", "enhancer", "enhancer_blend", "occlusion", "regions",
          "region_classes", "providers", "backend", "gpu_mem_limit", "threads", "model_dirs",
          "manifest"}
 _PROVIDERS = {"tensorrt", "cuda", "cpu"}
@@ -26,6 +28,8 @@ class ModelsSpec:
     """Models of one shot (ids of the model manifest) and their runtime options.
 
     Attributes:
+        detector, landmarker: face detection and 68 landmarks for analysis, sources and QC
+            (default the offline dlib pack; e.g. ``scrfd_2.5g`` with ``2dfan4``).
         swapper: a manifest swapper id, or ``faceplate-reference-warp`` (default).
         recognizer: the ArcFace model that makes the source embedding for a learned swapper.
         enhancer: optional face enhancer, mixed in by ``enhancer_blend`` (0..1).
@@ -38,6 +42,8 @@ class ModelsSpec:
             manifest replacing the packaged one.
     """
 
+    detector: str = DLIB_DETECTOR
+    landmarker: str = DLIB_LANDMARKER
     swapper: str = REFERENCE_SWAPPER
     recognizer: str = "arcface_w600k_r50"
     enhancer: str | None = None
@@ -56,6 +62,16 @@ class ModelsSpec:
     def learned(self) -> bool:
         """Whether the swap runs a learned model (else the reference warp)."""
         return self.swapper != REFERENCE_SWAPPER
+
+    @property
+    def onnx_finder(self) -> bool:
+        """Whether faces are found by an ONNX detector or landmarker (else the dlib pack)."""
+        return self.detector != DLIB_DETECTOR or self.landmarker != DLIB_LANDMARKER
+
+    @property
+    def needs_registry(self) -> bool:
+        """Whether any ONNX model runs for this shot."""
+        return self.learned or self.onnx_finder
 
 
 def _id(models: dict[str, Any], name: str) -> str | None:
@@ -112,6 +128,8 @@ def parse_models(value: Any, base: Path) -> ModelsSpec:
     if manifest is not None and not (base / str(manifest)).is_file():
         raise SpecError(f"file not found: {base / str(manifest)}", key="models.manifest")
     return ModelsSpec(
+        detector=_id(value, "detector") or defaults.detector,
+        landmarker=_id(value, "landmarker") or defaults.landmarker,
         swapper=_id(value, "swapper") or defaults.swapper,
         recognizer=_id(value, "recognizer") or defaults.recognizer,
         enhancer=_id(value, "enhancer"), enhancer_blend=float(blend),

@@ -176,7 +176,7 @@ def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str,
     region = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                          ctx.models.working_colorspace))
     x0, y0, x1, y1 = face.bbox
-    for det in ctx.models.detect(region, upsample=1, threshold=-1.0):
+    for det in ctx.faces.detect(region, upsample=1, threshold=-1.0):
         cx = (det.box[0] + det.box[2]) / 2 + box.x0
         cy = (det.box[1] + det.box[3]) / 2 + box.y0
         if x0 <= cx <= x1 and y0 <= cy <= y1:

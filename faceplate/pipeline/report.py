@@ -78,10 +78,12 @@ def _worst(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _swap_models(spec: ShotSpec) -> list[str]:
+    """The shot's models beyond the dlib pack: its ONNX finder, swapper and helpers."""
     m = spec.models
+    finder = [i for i in (m.detector, m.landmarker) if m.onnx_finder and not i.startswith("dlib")]
     if not m.learned:
-        return [m.swapper]
-    return [i for i in (m.swapper, m.recognizer, m.enhancer, m.occlusion, m.regions) if i]
+        return finder + [m.swapper]
+    return finder + [i for i in (m.swapper, m.recognizer, m.enhancer, m.occlusion, m.regions) if i]
 
 
 def _providers(records: list[dict[str, Any]]) -> dict[str, str]:

@@ -41,27 +41,32 @@ class ShotRunner:
         self.spec = spec
         self.ctx = ctx
         self._sources: dict[str, SourceFace] | None = None
+        self._models_ready = False
 
     def check(self) -> None:
         """Everything that can fail on bad input before a file is written: colourspaces
         and source images (each must hold a face)."""
         check_spec_colourspaces(self.spec, self.ctx.colour)
         check_display_view(self.ctx.colour, self.spec.qc.display, self.spec.qc.view)
-        self._learned_swapper()
+        self._models()
         self.sources()
 
-    def _learned_swapper(self) -> None:
-        """Check the shot's learned models (manifest, role, licence, hash, load) and put their
-        swapper on the context, once."""
-        from faceplate.face.swapper import ReferenceSwapper
+    def _models(self) -> None:
+        """Check the shot's ONNX models (manifest, role, licence, hash, load) and put its face
+        finder and learned swapper on the context, once."""
         models = self.spec.models
-        if not models.learned or not isinstance(self.ctx.swapper, ReferenceSwapper):
+        if not models.needs_registry or self._models_ready:
             return
-        from faceplate.models.learned_swapper import LearnedSwapper, check_models, registry_for
+        from faceplate.models.learned_swapper import (LearnedSwapper, check_models, face_finder,
+                                                      registry_for)
         if self.ctx.registry is None:
             self.ctx.registry = registry_for(models)
         check_models(models, self.ctx.registry)
-        self.ctx.swapper = LearnedSwapper(models, self.ctx.registry)
+        if models.onnx_finder:
+            self.ctx.finder = face_finder(models, self.ctx.registry, self.ctx.models)
+        if models.learned:
+            self.ctx.swapper = LearnedSwapper(models, self.ctx.registry)
+        self._models_ready = True
 
     def sources(self) -> dict[str, SourceFace]:
         if self._sources is None:

@@ -57,11 +57,11 @@ def find_face(path: Path, colorspace: str | None, ctx: RunContext, *, key: str) 
     working = ctx.colour.convert(rgb, still_colourspace(path, colorspace, ctx),
                                  ctx.models.working_colorspace)
     image8 = to_uint8(working)
-    detections = ctx.models.detect(image8) or ctx.models.detect(image8, upsample=1)
+    detections = ctx.faces.detect(image8) or ctx.faces.detect(image8, upsample=1)
     if not detections:
         raise SpecError(f"no face found in {path}", key=key, path=path)
     largest = max(detections, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
-    points = ctx.models.landmarks(image8, largest.box)
+    points = ctx.faces.landmarks(image8, largest.box)
     descriptor = ctx.models.descriptor(image8, points)
     x0, y0, x1, y1 = bounding_box(points)
     pad_x, pad_y = (x1 - x0) * _CROP_MARGIN, (y1 - y0) * _CROP_MARGIN
