@@ -232,3 +232,4 @@ def plugins() -> None:
 from faceplate.plateio.probe_cli import probe; main.add_command(probe)  # noqa: E402
 from faceplate.farm.cli import submit; main.add_command(submit)  # noqa: E402
 from faceplate.models.cli import models; main.add_command(models)  # noqa: E402
+from faceplate.plugin.cli import plugin_path; main.add_command(plugin_path)  # noqa: E402
