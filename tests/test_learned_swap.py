@@ -203,3 +203,61 @@ def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, 
         (face,) = faces
         assert face.score == pytest.approx(found)
         np.testing.assert_allclose(face.box, np.float32([32, 16, 64, 48]) * 4)
+
+
+def _simswap_parts(folder: Path, weights: np.ndarray) -> None:
+    """SimSwap's contract (arcface_112_v1 at 256, source input) and its crossface converter."""
+    _save(folder / "crossface_simswap.onnx", [helper.make_node("MatMul", ["input", "w"], ["output"])],
+          [helper.make_tensor_value_info("input", F, [1, 512])],
+          [helper.make_tensor_value_info("output", F, [1, 512])], [numpy_helper.from_array(weights, "w")])
+    _save(folder / "simswap_256.onnx", [helper.make_node("Identity", ["target"], ["output"]),
+                                        helper.make_node("Identity", ["source"], ["unused"])],
+          [helper.make_tensor_value_info("target", F, ["N", 3, 256, 256]),
+           helper.make_tensor_value_info("source", F, ["N", 512])],
+          [helper.make_tensor_value_info("output", F, ["N", 3, 256, 256]),
+           helper.make_tensor_value_info("unused", F, ["N", 512])])
+
+
+def test_simswap_sources_pass_through_their_converter(tmp_path, model_dir) -> None:
+    from faceplate.face.swapper import SourceFace
+    from faceplate.models.align import five_from_68
+    from faceplate.models.learned_swapper import LearnedSwapper, check_models, registry_for
+    from faceplate.pipeline.models_spec import ModelsSpec
+    weights = np.random.default_rng(2).normal(size=(512, 512)).astype(np.float32)
+    models = ModelsSpec(swapper="simswap_256", providers=("cpu",), model_dirs=(model_dir,))
+    _save(model_dir / "simswap_256.onnx", [helper.make_node("Identity", ["target"], ["output"])],
+          [helper.make_tensor_value_info("target", F, ["N", 3, 256, 256])],
+          [helper.make_tensor_value_info("output", F, ["N", 3, 256, 256])])
+    with pytest.raises(ModelNotFoundError, match="crossface_simswap.onnx"):
+        check_models(models, registry_for(models))      # the converter is checked too
+    _simswap_parts(model_dir, weights)
+    registry = registry_for(models)
+    check_models(models, registry)
+    assert set(registry.providers_used()) >= {"simswap_256", "crossface_simswap"}
+    rng = np.random.default_rng(4)
+    texture = rng.random((200, 200, 3)).astype(np.float32)
+    landmarks = np.random.default_rng(0).uniform(40, 160, size=(68, 2))
+    source = SourceFace("double", texture, landmarks, np.zeros(128))
+    swapper = LearnedSwapper(models, registry)
+    raw = swapper.recognizer.embed(texture, [five_from_68(landmarks)])[0]
+    np.testing.assert_allclose(swapper.embedding(source), raw @ weights, rtol=1e-3, atol=1e-2)
+
+
+def test_a_2dfan4_landmarker_stands_in_for_dlibs_in_the_face_finder(tmp_path) -> None:
+    from faceplate.face.models import DlibFacePack
+    from faceplate.models.learned_swapper import face_finder, registry_for
+    from faceplate.pipeline.models_spec import ModelsSpec
+    marks = np.random.default_rng(3).uniform(8, 56, size=(1, 68, 3)).astype(np.float32)
+    _save(tmp_path / "2dfan4.onnx",
+          [helper.make_node("Constant", [], ["output"], value=numpy_helper.from_array(marks, "m"))],
+          [helper.make_tensor_value_info("input", F, [1, 3, 256, 256])],
+          [helper.make_tensor_value_info("output", F, [1, 68, 3])])
+    models = ModelsSpec(landmarker="2dfan4", providers=("cpu",), model_dirs=(tmp_path,))
+    finder = face_finder(models, registry_for(models), DlibFacePack())
+    assert finder.id == "dlib-hog-frontal+2dfan4"
+    box = (100.0, 50.0, 300.0, 250.0)                 # 200² box: scale 195/200
+    points = finder.landmarks(np.zeros((400, 400, 3), np.uint8), box)
+    assert points.shape == (68, 2)
+    scale = 195 / 200
+    offset = (256 - np.float32([100 + 300, 50 + 250]) * scale) / 2   # box centred in the crop
+    np.testing.assert_allclose(points, (marks[0, :, :2] * 4 - offset) / scale, atol=1e-3)

@@ -241,3 +241,92 @@ def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path):
     assert len(faces) == 1
     np.testing.assert_allclose(faces[0].box, np.float32([32, 16, 64, 48]) * 4)
     np.testing.assert_allclose(faces[0].points, np.tile([48.0, 32.0], (5, 1)) * 4)
+
+
+def _constant_model(path: Path, outputs: list[np.ndarray], input_shape: list) -> None:
+    """A model whose outputs are fixed arrays, whatever its input."""
+    names = [f"o{i}" for i in range(len(outputs))]
+    nodes = [helper.make_node("Constant", [], [n], value=numpy_helper.from_array(o, n + "_v"))
+             for n, o in zip(names, outputs)]
+    _save(path, nodes, [helper.make_tensor_value_info("input", F, input_shape)],
+          [helper.make_tensor_value_info(n, F, list(o.shape)) for n, o in zip(names, outputs)])
+
+
+def test_yoloface_rows_decode_to_frame_pixels(tmp_path):
+    size, anchors = 160, 50
+    rows = np.zeros((20, anchors), np.float32)
+    points = np.float32([[50, 40], [70, 40], [60, 50], [52, 60], [68, 60]])
+    rows[:, 7] = [60, 50, 40, 60, 0.8, *np.concatenate([points, np.ones((5, 1))], 1).reshape(-1)]
+    rows[:, 9] = [10, 10, 8, 8, 0.3] + [0] * 15          # below the threshold
+    _constant_model(tmp_path / "yoloface_8n.onnx", [rows[None]], [1, 3, size, size])
+    det = adapter_for(_registry(tmp_path, yoloface_8n={"size": size}), "yoloface_8n")
+    faces = det.detect(np.zeros((80, 320, 3), np.float32), threshold=0.5)   # ratio 0.5
+    assert len(faces) == 1 and faces[0].score == pytest.approx(0.8)
+    np.testing.assert_allclose(faces[0].box, np.float32([40, 20, 80, 80]) * 2)
+    np.testing.assert_allclose(faces[0].points, points * 2)
+
+
+def _yunet_outputs(size: int, stride: int, cell: tuple[int, int], cls: float, obj: float,
+                   d: np.ndarray, kps: np.ndarray) -> list[np.ndarray]:
+    per_stride = {"cls": [], "obj": [], "bbox": [], "kps": []}
+    for s in (8, 16, 32):
+        n = (size // s) ** 2
+        arrays = {"cls": np.zeros((1, n, 1), np.float32), "obj": np.zeros((1, n, 1), np.float32),
+                  "bbox": np.zeros((1, n, 4), np.float32), "kps": np.zeros((1, n, 10), np.float32)}
+        if s == stride:
+            i = cell[1] * (size // s) + cell[0]
+            arrays["cls"][0, i], arrays["obj"][0, i] = cls, obj
+            arrays["bbox"][0, i], arrays["kps"][0, i] = d, kps
+        for key, value in arrays.items():
+            per_stride[key].append(value)
+    return [o for key in ("cls", "obj", "bbox", "kps") for o in per_stride[key]]
+
+
+@pytest.mark.parametrize("cls, obj, found", [(0.9, 0.8, True), (0.9, 0.5, False)])
+def test_yunet_scores_are_class_times_object_and_boxes_grow_by_exp(tmp_path, cls, obj, found):
+    size = 160
+    d = np.float32([0.5, -0.25, np.log(2.0), np.log(3.0)])
+    kps = np.arange(10, dtype=np.float32) / 10
+    outs = _yunet_outputs(size, 16, (4, 3), cls, obj, d, kps)
+    _constant_model(tmp_path / "yunet_2023_mar.onnx", outs, [1, 3, size, size])
+    det = adapter_for(_registry(tmp_path, yunet_2023_mar={"size": size}), "yunet_2023_mar")
+    faces = det.detect(np.zeros((size, size, 3), np.float32), threshold=0.6)
+    assert bool(faces) == found
+    if found:
+        anchor = np.float32([4 * 16, 3 * 16])
+        centre = anchor + d[:2] * 16
+        half = np.float32([2 * 16, 3 * 16]) / 2
+        assert faces[0].score == pytest.approx(cls * obj)
+        np.testing.assert_allclose(faces[0].box, np.concatenate([centre - half, centre + half]), rtol=1e-5)
+        np.testing.assert_allclose(faces[0].points, kps.reshape(5, 2) * 16 + anchor, rtol=1e-5)
+
+
+def test_2dfan4_crops_the_box_at_195_and_maps_heatmap_points_back(tmp_path):
+    marks = np.random.default_rng(3).uniform(8, 56, size=(1, 68, 3)).astype(np.float32)
+    heat = np.zeros((1, 68, 64, 64), np.float32)
+    _constant_model(tmp_path / "2dfan4.onnx", [marks, heat], [1, 3, 256, 256])
+    lm = adapter_for(_registry(tmp_path), "2dfan4")
+    frame = np.zeros((300, 400, 3), np.float32)
+    box = (120.0, 60.0, 220.0, 210.0)           # 100 × 150: scale 195/150 = 1.3
+    frame[60:210, 120:220] = 1.0
+    crop, matrix = lm.crop(frame, box)
+    inside = np.argwhere(crop[..., 0] > 0.5)
+    assert (inside.max(0) - inside.min(0) + 1)[0] == pytest.approx(195, abs=1)     # rows: box height
+    assert crop[128, 128, 0] == 1.0 and crop[2, 2, 0] == 0.0                         # box centred
+    points = lm.landmarks(frame, [box])[0]
+    expected_crop = marks[0, :, :2] * 4.0
+    np.testing.assert_allclose(points * 1.3 + matrix[:, 2], expected_crop, atol=1e-4)
+
+
+def test_crossface_converter_feeds_simswap_its_own_identity_space(tmp_path):
+    weights = np.random.default_rng(5).normal(size=(512, 512)).astype(np.float32)
+    _save(tmp_path / "crossface_simswap.onnx", [helper.make_node("MatMul", ["input", "w"], ["output"])],
+          [helper.make_tensor_value_info("input", F, [1, 512])],
+          [helper.make_tensor_value_info("output", F, [1, 512])], [numpy_helper.from_array(weights, "w")])
+    registry = _registry(tmp_path)
+    converter_id = registry.entry("simswap_256").extra["converter"]
+    assert converter_id == "crossface_simswap" and registry.entry("ghost_1_256").extra["converter"] == "crossface_ghost"
+    e = np.random.default_rng(6).normal(size=512).astype(np.float32)
+    converted = adapter_for(registry, converter_id).convert(e)
+    np.testing.assert_allclose(converted, e @ weights, rtol=1e-4, atol=1e-3)
+    assert converted.shape == (512,) and converted.dtype == np.float32

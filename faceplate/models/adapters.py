@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from faceplate.errors import ModelError
 from faceplate.models.base import OnnxAdapter
-from faceplate.models.detectors import AnchorDetector
+from faceplate.models.converters import EmbeddingConverter
+from faceplate.models.detectors import AnchorDetector, YoloFaceDetector, YuNetDetector
 from faceplate.models.enhancers import OnnxEnhancer
+from faceplate.models.landmarkers import Fan68Landmarker
 from faceplate.models.masks import BiSeNetMasker, XSegMasker
 from faceplate.models.runtime import ModelRegistry
 from faceplate.models.swappers import ArcFaceRecognizer, OnnxSwapper
 
 _FAMILIES: dict[str, type[OnnxAdapter]] = {
-    "scrfd": AnchorDetector, "retinaface": AnchorDetector, "arcface": ArcFaceRecognizer,
+    "scrfd": AnchorDetector, "retinaface": AnchorDetector, "yoloface": YoloFaceDetector,
+    "yunet": YuNetDetector, "2dfan4": Fan68Landmarker, "arcface": ArcFaceRecognizer,
+    "crossface": EmbeddingConverter,
     "inswapper": OnnxSwapper, "hyperswap": OnnxSwapper, "simswap": OnnxSwapper,
     "ghost": OnnxSwapper, "gfpgan": OnnxEnhancer, "codeformer": OnnxEnhancer,
     "gpen": OnnxEnhancer, "xseg": XSegMasker, "bisenet": BiSeNetMasker,

@@ -1,4 +1,7 @@
-"""Face detector adapters: SCRFD and RetinaFace (anchor decoding over strides 8/16/32)."""
+"""Face detector adapters: SCRFD and RetinaFace (anchor offsets over strides 8/16/32),
+YOLO-face (rows of centre, size, score and five points) and YuNet (per-stride class, object,
+box and point maps). Each sees the frame scaled to fit its square input and pasted top-left on
+zeros; each reports boxes and points in frame pixels after NMS (IoU 0.4)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,13 @@ from faceplate.models.protocols import Detection
 from faceplate.models.tensors import to_tensor
 from faceplate.types import RGBImage
 
+#: Boxes (N, 4) as x0, y0, x1, y1; scores (N,); five points (N, 5, 2); all in input pixels.
+Decoded = tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]
+
+
+def _nothing() -> Decoded:
+    return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32)
+
 
 def anchor_centres(size: int, stride: int, anchors: int) -> NDArray[np.float32]:
     """(cells·anchors, 2) anchor centres (x, y) in input pixels, row-major, repeated per anchor."""
@@ -21,9 +31,9 @@ def anchor_centres(size: int, stride: int, anchors: int) -> NDArray[np.float32]:
 
 
 def decode_scrfd(outputs: list[np.ndarray], size: int, strides: tuple[int, ...], anchors: int,
-                 threshold: float) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-    """Boxes (x0, y0, x1, y1), scores and 5 points in input pixels from the 3·len(strides) outputs
-    (scores, then boxes, then keypoints): box = anchor ∓ d·stride, kps = anchor + d·stride."""
+                 threshold: float) -> Decoded:
+    """SCRFD / RetinaFace: the 3·len(strides) outputs (scores, then boxes, then keypoints):
+    box = anchor ∓ d·stride, kps = anchor + d·stride."""
     k = len(strides)
     boxes, scores, kpss = [], [], []
     for i, stride in enumerate(strides):
@@ -38,15 +48,54 @@ def decode_scrfd(outputs: list[np.ndarray], size: int, strides: tuple[int, ...],
         kpss.append(kps + centre[:, None, :])
         scores.append(score[keep])
     if not boxes:
-        return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32)
+        return _nothing()
     return np.concatenate(boxes), np.concatenate(scores), np.concatenate(kpss)
 
 
-class AnchorDetector(OnnxAdapter):
-    """SCRFD / RetinaFace: frame scaled to fit size², pasted top-left on zeros, BGR (x−127.5)/128;
-    NMS IoU 0.4; results in frame pixels."""
+def decode_yoloface(output: np.ndarray, threshold: float) -> Decoded:
+    """YOLO-face: output (1, 20, anchors), each column [cx, cy, w, h, score, 5 × (x, y, conf)]."""
+    rows = np.asarray(output, np.float32).reshape(output.shape[-2], -1).T
+    rows = rows[rows[:, 4] >= threshold]
+    if not len(rows):
+        return _nothing()
+    centre, half = rows[:, :2], rows[:, 2:4] / 2
+    boxes = np.concatenate([centre - half, centre + half], 1)
+    points = rows[:, 5:20].reshape(-1, 5, 3)[..., :2]
+    return boxes, rows[:, 4].copy(), np.ascontiguousarray(points)
+
+
+def decode_yunet(outputs: list[np.ndarray], size: int, strides: tuple[int, ...],
+                 threshold: float) -> Decoded:
+    """YuNet: 4·len(strides) outputs (class, object, box, keypoints, each per stride), one anchor
+    per cell: score = cls·obj, centre = d·s + anchor, size = exp(d)·s, kps = d·s + anchor."""
+    k = len(strides)
+    boxes, scores, kpss = [], [], []
+    for i, stride in enumerate(strides):
+        score = outputs[i].reshape(-1) * outputs[k + i].reshape(-1)
+        keep = score >= threshold
+        if not keep.any():
+            continue
+        anchor = anchor_centres(size, stride, 1)[keep]
+        d = outputs[2 * k + i].reshape(-1, 4)[keep]
+        centre = d[:, :2] * stride + anchor
+        half = np.exp(d[:, 2:]) * stride / 2
+        boxes.append(np.concatenate([centre - half, centre + half], 1))
+        kps = outputs[3 * k + i].reshape(-1, 5, 2)[keep] * stride + anchor[:, None, :]
+        kpss.append(kps)
+        scores.append(score[keep])
+    if not boxes:
+        return _nothing()
+    return np.concatenate(boxes), np.concatenate(scores), np.concatenate(kpss)
+
+
+class CanvasDetector(OnnxAdapter):
+    """What every detector shares: the frame scaled to fit ``size``², pasted top-left on zeros,
+    normalised per the manifest; NMS; results divided back to frame pixels."""
 
     nms_iou: float = 0.4
+
+    def decode(self, outputs: list[np.ndarray], threshold: float) -> Decoded:
+        raise NotImplementedError
 
     def detect(self, frame: RGBImage, threshold: float = 0.5) -> list[Detection]:
         h, w = frame.shape[:2]
@@ -57,10 +106,34 @@ class AnchorDetector(OnnxAdapter):
         canvas[:resized.shape[0], :resized.shape[1]] = resized
         name = self.entry.inputs[0]
         outputs = self.session.run({name: to_tensor([canvas], self.entry)})
-        strides = tuple(self.entry.extra.get("strides", (8, 16, 32)))  # type: ignore[arg-type]
-        boxes, scores, kps = decode_scrfd(outputs, self.size, strides,
-                                          int(self.entry.extra.get("anchors", 2)), threshold)  # type: ignore[arg-type]
+        boxes, scores, kps = self.decode(outputs, threshold)
         xywh = [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes]
         keep = cv2.dnn.NMSBoxes(xywh, scores.tolist(), threshold, self.nms_iou) if xywh else []
         return [Detection(tuple(float(v) for v in boxes[i] / ratio), float(scores[i]),  # type: ignore[arg-type]
                           kps[i].astype(np.float64) / ratio) for i in np.asarray(keep).reshape(-1)]
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.entry.extra.get("strides", (8, 16, 32)))  # type: ignore[attr-defined]
+
+
+class AnchorDetector(CanvasDetector):
+    """SCRFD / RetinaFace: BGR (x − 127.5)/128, ``anchors`` per cell."""
+
+    def decode(self, outputs: list[np.ndarray], threshold: float) -> Decoded:
+        anchors = int(self.entry.extra.get("anchors", 2))  # type: ignore[call-overload]
+        return decode_scrfd(outputs, self.size, self.strides, anchors, threshold)
+
+
+class YoloFaceDetector(CanvasDetector):
+    """YOLO-face (yoloface_8n): BGR x/255, one output of candidate columns."""
+
+    def decode(self, outputs: list[np.ndarray], threshold: float) -> Decoded:
+        return decode_yoloface(outputs[0], threshold)
+
+
+class YuNetDetector(CanvasDetector):
+    """YuNet (2023mar): BGR 0..255 as is, twelve outputs."""
+
+    def decode(self, outputs: list[np.ndarray], threshold: float) -> Decoded:
+        return decode_yunet(outputs, self.size, self.strides, threshold)

@@ -64,6 +64,13 @@ def check_models(models: "ModelsSpec", registry: ModelRegistry) -> None:
         if entry.format != "onnx":
             raise SpecError(f"model {model_id!r} is not an ONNX model", key=f"models.{key}")
         registry.session(model_id)
+    converter = registry.manifest[models.swapper].extra.get("converter") if models.learned else None
+    if converter:
+        entry = registry.manifest.get(str(converter))
+        if entry is None or entry.role != "converter":
+            raise SpecError(f"model {models.swapper!r} names converter {converter!r}, which the "
+                            "manifest does not list as a converter", key="models.swapper")
+        registry.session(entry.id)
 
 
 def face_finder(models: "ModelsSpec", registry: ModelRegistry, pack: "DlibFacePack") -> "OnnxFaceFinder":

@@ -41,6 +41,10 @@ class Landmarker(Protocol):
                   ) -> list[NDArray[np.float64]]: ...
 
 
+class Converter(Protocol):
+    def convert(self, embedding: Embedding) -> Embedding: ...
+
+
 class Recognizer(Protocol):
     def embed(self, frame: RGBImage, points: Sequence[Points5]) -> list[Embedding]: ...
 
