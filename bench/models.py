@@ -2,16 +2,18 @@
 
 Real files are used when they are on FACEPLATE_MODEL_PATH (or --model-dir); with --tiny, tiny
 stand-ins with the swappers' real input/output contract (a 3×3 conv stack) are built in a
-temporary folder instead, which measures the adapter and runtime overhead only. Prints, never
-asserts.
+temporary folder instead, which measures the adapter and runtime overhead only; with
+--standin, an inswapper_128 of the real file's contract and size with random weights
+(bench/standin.py), which measures compute. Prints, never asserts.
 
-    python bench/models.py [--tiny] [--model-dir DIR] [--batch 4] [--repeat 20]
-        [--providers cuda,cpu] [--models inswapper_128,hyperswap_1a_256]
+    python bench/models.py [--tiny | --standin] [--model-dir DIR] [--batch 4] [--repeat 20]
+        [--providers cuda,cpu] [--backend onnxruntime|torch] [--models inswapper_128,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +24,8 @@ from faceplate.models.adapters import adapter_for
 from faceplate.models.align import TEMPLATES
 from faceplate.models.files import locate
 from faceplate.models.runtime import ModelRegistry, RuntimeOptions
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 ROLES = ("swapper", "enhancer", "recognizer")
 
@@ -74,6 +78,8 @@ def bench_model(registry: ModelRegistry, model_id: str, batch: int, repeat: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--standin", action="store_true")
+    parser.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
     parser.add_argument("--model-dir", action="append", type=Path, default=[])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=20)
@@ -86,8 +92,12 @@ def main() -> None:
             _tiny_swapper(Path(tmp) / "inswapper_128.onnx", 128)
             _tiny_swapper(Path(tmp) / "hyperswap_1a_256.onnx", 256)
             dirs = [Path(tmp)]
+        elif args.standin:
+            import standin
+            standin.inswapper_like(Path(tmp) / "inswapper_128.onnx")
+            dirs = [Path(tmp)]
         for provider in args.providers.split(","):
-            registry = ModelRegistry(model_dirs=dirs, options=RuntimeOptions(providers=(provider,)))
+            registry = ModelRegistry(model_dirs=dirs, options=RuntimeOptions(providers=(provider,), backend=args.backend))
             wanted = [m for m in args.models.split(",") if m] or [
                 e.id for e in registry.manifest.values()
                 if e.role in ROLES and e.format == "onnx" and locate(e, registry.dirs)]

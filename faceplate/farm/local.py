@@ -39,6 +39,19 @@ def job_file(plan: JobPlan) -> dict[str, object]:
             "max_parallel": plan.max_parallel, "tasks": tasks}
 
 
+def share_cores(workers: int) -> None:
+    """Worker-process initializer: give each of ``workers`` processes its share of the cores
+    for the libraries that start a thread per core (OpenImageIO and its EXR codec, OpenCV,
+    PyTorch's OpenMP pool), so a full pool does not run cores × cores threads."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # read when torch is first imported
+    import cv2
+    import OpenImageIO as oiio
+    oiio.attribute("threads", threads)
+    oiio.attribute("exr_threads", threads)
+    cv2.setNumThreads(threads)
+
+
 def render_chunk(spec: str, frames: list[int]) -> ChunkResult:
     """One render task in a worker process: its own context, frames already done kept."""
     from faceplate.nodes import ShotNode
@@ -62,7 +75,9 @@ def run_plan(plan: JobPlan, workers: int | None = None) -> list[ChunkResult]:
     node.solve()
     count = workers or plan.max_parallel or os.cpu_count() or 1
     spawn = multiprocessing.get_context("spawn")  # no fork of a process holding OIIO/dlib threads
-    with ProcessPoolExecutor(max_workers=min(count, len(plan.chunks)), mp_context=spawn) as pool:
+    workers = min(count, len(plan.chunks))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=share_cores,
+                             initargs=(workers,)) as pool:
         results = list(pool.map(render_chunk, [str(plan.spec)] * len(plan.chunks),
                                 [list(c) for c in plan.chunks]))
     report = node.report()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,16 @@ class Session:
         return not isinstance(dim0, int) or dim0 < 1
 
 
-def _last_initializer(path: Path) -> list[np.ndarray]:
-    import onnx
+def _last_initializer(model: Any) -> list[np.ndarray]:
+    """The graph's last initializer (inswapper's emap), from a loaded ModelProto."""
     from onnx import numpy_helper
-    model = onnx.load(str(path))
     return [numpy_helper.to_array(model.graph.initializer[-1])] if model.graph.initializer else []
 
 
-def _ort_session(path: Path, options: RuntimeOptions) -> tuple[Any, str, dict[str, list[Any]]]:
+_Made = tuple[Any, str, dict[str, list[Any]], list[np.ndarray]]
+
+
+def _ort_session(path: Path, options: RuntimeOptions, emap: bool) -> _Made:
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.log_severity_level = 3  # errors only: unused initializers (inswapper's emap) are expected
@@ -92,10 +95,14 @@ def _ort_session(path: Path, options: RuntimeOptions) -> tuple[Any, str, dict[st
 
     def run(feeds: dict[str, np.ndarray]) -> list[Any]:
         return sess.run(None, feeds)
-    return run, sess.get_providers()[0], shapes
+    inits = []
+    if emap:
+        import onnx
+        inits = _last_initializer(onnx.load(str(path)))
+    return run, sess.get_providers()[0], shapes, inits
 
 
-def _torch_session(path: Path, options: RuntimeOptions) -> tuple[Any, str, dict[str, list[Any]]]:
+def _torch_session(path: Path, options: RuntimeOptions, emap: bool) -> _Made:
     try:
         import onnx
         import torch
@@ -108,14 +115,17 @@ def _torch_session(path: Path, options: RuntimeOptions) -> tuple[Any, str, dict[
     shapes = {i.name: [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim]
               for i in model.graph.input if i.name in names}
     device = "cuda" if torch.cuda.is_available() and "cuda" in options.providers else "cpu"
-    net = convert(model).eval().to(device)
+    with warnings.catch_warnings():  # onnx2torch warns of its resize modes on every model
+        warnings.simplefilter("ignore", UserWarning)
+        net = convert(model).eval().to(device)
 
     def run(feeds: dict[str, np.ndarray]) -> list[Any]:
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             out = net(*[torch.from_numpy(feeds[n]).to(device) for n in names])
         out = out if isinstance(out, (list, tuple)) else [out]
         return [o.cpu().numpy() for o in out]
-    return run, f"torch:{device}", shapes
+    return run, f"torch:{device}", shapes, _last_initializer(model) if emap else []
 
 
 class ModelRegistry:
@@ -150,8 +160,8 @@ class ModelRegistry:
         status = require(entry, self.dirs)
         assert status.path is not None
         make = _torch_session if self.options.backend == "torch" else _ort_session
-        run, provider, shapes = make(status.path, self.options)
-        inits = _last_initializer(status.path) if entry.extra.get("source_embedding") == "emap" else []
+        run, provider, shapes, inits = make(status.path, self.options,
+                                            entry.extra.get("source_embedding") == "emap")
         self._sessions[model_id] = Session(entry, status, provider, run, shapes, inits)
         return self._sessions[model_id]
 

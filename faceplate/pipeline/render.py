@@ -308,7 +308,7 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     A frame whose outputs are complete and current (see :mod:`faceplate.pipeline.resume`) is
     not rendered again unless ``force``; a frame that fails is recorded and the rest carry on.
     """
-    frames = list(frames)
+    frames = [int(f) for f in frames]  # a host script may pass numpy integers
     provenance = shot_provenance(spec, ctx)
     records, reused = [], []
     for i, f in enumerate(frames):

@@ -1,0 +1,221 @@
+"""Render throughput of a learned swap on a 1080p shot, against ``oiiotool`` copying the same
+frames with the same number of processes, measured in the same run.
+
+The shot is the demo's portrait and camera move at 1920×1080, half-float RGB EXR (zip),
+``--frames`` long, one face on every frame. The face's 68 landmarks on each frame are the
+portrait's landmarks through the move's affine, so the solve is known exactly and written
+directly. Each of ``--workers`` processes then runs faceplate's render stage
+(:func:`faceplate.pipeline.render.render`: read, colour conversion, the learned swap with its
+box matte, paste-back in the plate's linear space, the QC identity check, frame, matte and QC
+record written) on a contiguous chunk, with its own context and model session, as the local
+farm does. Prints frames/s with and without the per-process start-up, and the ratios to
+oiiotool. Never asserts.
+
+The swapper is ``inswapper_128.onnx`` where a ``--model-dir`` holds it; with ``--standin`` a
+network of its contract and size with random weights (``bench/standin.py``) is used instead,
+which measures compute, not quality. Landmarks come from the dlib pack, or from ``--landmarks``
+(JSON: ``{"portrait": 68×2, "source": 68×2}`` in image pixels) where only the descriptor
+model is installed.
+
+    python bench/swap_throughput.py --standin [--frames 96] [--workers 1,8] [--backend torch]
+        [--providers cuda,cpu] [--landmarks FILE] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+FIRST = 1001
+SIZE = (1920, 1080)
+
+
+def _demo_image(name: str) -> Path:
+    return Path(str(resources.files("faceplate.demo") / "data" / name))
+
+
+def landmarks_from_dlib(colour) -> dict[str, list]:
+    """68 landmarks of the demo portrait and source still, found by the dlib pack."""
+    from faceplate.face.models import DlibFacePack
+    from faceplate.face.image8 import to_uint8
+    from faceplate.pipeline.sources import DEFAULT_STILL_COLORSPACE
+    from faceplate.plateio.frame import read_rgb_image
+    pack = DlibFacePack()
+    out = {}
+    for key, name in (("portrait", "astronaut.png"), ("source", "obama.jpg")):
+        image = to_uint8(colour.convert(read_rgb_image(_demo_image(name)), DEFAULT_STILL_COLORSPACE,
+                                        pack.working_colorspace))
+        box = max(pack.detect(image), key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1])).box
+        out[key] = pack.landmarks(image, box).tolist()
+    return out
+
+
+@dataclass(frozen=True)
+class Job:
+    spec_path: Path
+    frames: list[int]
+    landmarks: dict[str, list]
+
+
+def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray):
+    from faceplate.demo.build import CameraMove
+    from faceplate.pipeline.solve import SolvedFace, SolvedSwap
+    move, faces = CameraMove(), {}
+    for f in frames:
+        t = all_frames.index(f) / max(1, len(all_frames) - 1)
+        m = move.matrix(t, SIZE)
+        points = portrait @ m[:, :2].T + m[:, 2]
+        (x0, y0), (x1, y1) = points.min(0), points.max(0)
+        faces[f] = SolvedFace(f, 0, [float(x0), float(y0), float(x1), float(y1)], 1.0, points.tolist())
+    return [SolvedSwap(0, "actor", 0, faces)]
+
+
+def _source(ctx, points: np.ndarray):
+    from faceplate.face.image8 import to_uint8
+    from faceplate.face.swapper import SourceFace
+    from faceplate.pipeline.sources import DEFAULT_STILL_COLORSPACE
+    from faceplate.plateio.frame import read_rgb_image
+    working = ctx.colour.convert(read_rgb_image(_demo_image("obama.jpg")), DEFAULT_STILL_COLORSPACE,
+                                 ctx.models.working_colorspace)
+    descriptor = ctx.models.descriptor(to_uint8(working), points)
+    (x0, y0), (x1, y1) = points.min(0).astype(int) - 40, points.max(0).astype(int) + 40
+    x0, y0 = max(0, x0), max(0, y0)
+    crop = np.ascontiguousarray(np.clip(working[y0:y1, x0:x1], 0, 1))
+    return SourceFace("actor", crop, points - (x0, y0), descriptor)
+
+
+def render_chunk(job: Job) -> dict[str, object]:
+    """One worker: context, model session, then the render stage over its frames."""
+    start = time.perf_counter()
+    from faceplate.context import RunContext
+    from faceplate.models.learned_swapper import LearnedSwapper
+    from faceplate.pipeline.render import render
+    from faceplate.pipeline.spec import load_spec
+    spec = load_spec(job.spec_path)
+    ctx = RunContext.create(spec.ocio, models=spec.models)
+    assert ctx.registry is not None
+    ctx.swapper = LearnedSwapper(spec.models, ctx.registry)
+    sources = {"actor": _source(ctx, np.asarray(job.landmarks["source"]))}
+    solved = _known_solve(job.frames, spec.plate.frames, np.asarray(job.landmarks["portrait"]))
+    ctx.swapper.embedding(sources["actor"])
+    ctx.registry.session(spec.models.swapper)  # load the model before the clock starts
+    ready = time.perf_counter()
+    result = render(spec, job.frames, solved, sources, ctx, force=True)
+    done = time.perf_counter()
+    swapped = sum(r.status == "swapped" for r in result.records)
+    return {"startup": ready - start, "render": done - ready, "frames": len(job.frames),
+            "swapped": swapped, "provider": ctx.registry.providers_used().get(spec.models.swapper)}
+
+
+def _chunks(frames: list[int], n: int) -> list[list[int]]:
+    return [[int(f) for f in c] for c in np.array_split(frames, n) if len(c)]
+
+
+def build(folder: Path, frames: int, model_dir: Path, standin: bool, backend: str,
+          providers: list[str]) -> Path:
+    """Plate, source still, (stand-in) models and the shot spec under ``folder``."""
+    from faceplate.demo.build import render_plate
+    from faceplate.ocio import PINNED_CONFIG, ColourManager
+    from faceplate.ocio.config import ConfigChoice, load_config
+    from faceplate.plateio.sequence import parse_frames
+    choice = ConfigChoice(PINNED_CONFIG, "spec")
+    colour = ColourManager(load_config(choice), choice)
+    frame_range = f"{FIRST}-{FIRST + frames - 1}"
+    render_plate(colour, folder / "plates" / "gpu.####.exr", parse_frames(frame_range), size=SIZE)
+    (folder / "refs").mkdir(exist_ok=True)
+    shutil.copyfile(_demo_image("obama.jpg"), folder / "refs" / "actor.jpg")
+    if standin:
+        import standin as models
+        model_dir.mkdir(parents=True, exist_ok=True)
+        models.inswapper_like(model_dir / "inswapper_128.onnx")
+        models.arcface_like(model_dir / "arcface_w600k_r50.onnx")
+    spec = {"version": 1, "shot": "gpu010",
+            "plate": {"path": "plates/gpu.####.exr", "frames": frame_range, "colorspace": "ACEScg"},
+            "ocio": PINNED_CONFIG,
+            "sources": {"actor": {"images": ["refs/actor.jpg"],
+                                  "colorspace": "sRGB Encoded Rec.709 (sRGB)"}},
+            "swaps": [{"source": "actor", "target": "largest"}],
+            "models": {"swapper": "inswapper_128", "backend": backend, "providers": providers,
+                       "model_dirs": [str(model_dir)]},
+            "output": {"path": "out/gpu_fp.####.exr", "matte": "out/gpu_fp_matte.####.exr",
+                       "qc": "out/qc"}}
+    path = folder / "gpu010.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def oiiotool_copy(folder: Path, frames: list[int], workers: int) -> float:
+    """Seconds for ``workers`` oiiotool processes copying contiguous chunks, zip compression."""
+    tool = shutil.which("oiiotool", path=str(Path(sys.executable).parent)) or "oiiotool"
+    (folder / "ref").mkdir(exist_ok=True)
+    start = time.perf_counter()
+    procs = [subprocess.Popen([tool, "--frames", f"{c[0]}-{c[-1]}", str(folder / "plates" / "gpu.%04d.exr"),
+                               "--compression", "zip", "-o", str(folder / "ref" / "gpu.%04d.exr")])
+             for c in _chunks(frames, workers)]
+    if any(p.wait() for p in procs):
+        raise RuntimeError("oiiotool failed")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=96)
+    parser.add_argument("--workers", default="1,8")
+    parser.add_argument("--standin", action="store_true")
+    parser.add_argument("--model-dir", type=Path)
+    parser.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
+    parser.add_argument("--providers", default="tensorrt,cuda,cpu")
+    parser.add_argument("--landmarks", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if not args.standin and args.model_dir is None:
+        parser.error("pass --model-dir DIR (holding inswapper_128.onnx) or --standin")
+    folder = args.out or Path(tempfile.mkdtemp(prefix="faceplate_gpu_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    model_dir = args.model_dir or folder / "models"
+    t0 = time.perf_counter()
+    spec_path = build(folder, args.frames, model_dir, args.standin, args.backend,
+                      args.providers.split(","))
+    print(f"built {args.frames} frames {SIZE[0]}x{SIZE[1]} in {time.perf_counter() - t0:.1f} s under {folder}")
+    if args.landmarks:
+        landmarks = json.loads(args.landmarks.read_text())
+    else:
+        from faceplate.ocio import PINNED_CONFIG, ColourManager
+        from faceplate.ocio.config import ConfigChoice, load_config
+        choice = ConfigChoice(PINNED_CONFIG, "spec")
+        landmarks = landmarks_from_dlib(ColourManager(load_config(choice), choice))
+    frames = list(range(FIRST, FIRST + args.frames))
+    context = multiprocessing.get_context("spawn")
+    for workers in [int(w) for w in args.workers.split(",")]:
+        reference = oiiotool_copy(folder, frames, workers)
+        start = time.perf_counter()
+        from faceplate.farm.local import share_cores
+        with context.Pool(workers, initializer=share_cores, initargs=(workers,)) as pool:
+            results = pool.map(render_chunk, [Job(spec_path, c, landmarks) for c in _chunks(frames, workers)])
+        wall = time.perf_counter() - start
+        steady = max(r["render"] for r in results)  # type: ignore[type-var]
+        swapped = sum(r["swapped"] for r in results)  # type: ignore[misc]
+        print(f"-- {workers} worker(s), swapper on {results[0]['provider']}, {swapped}/{len(frames)} frames swapped")
+        print(f"   oiiotool copy            {reference:7.2f} s  {len(frames) / reference:6.1f} frames/s")
+        print(f"   faceplate render (wall)  {wall:7.2f} s  {len(frames) / wall:6.1f} frames/s  "
+              f"ratio {wall / reference:.2f}  (start-up per worker {np.mean([r['startup'] for r in results]):.1f} s)")
+        print(f"   faceplate render (after start-up) {steady:7.2f} s  {len(frames) / steady:6.1f} frames/s  "
+              f"ratio {steady / reference:.2f}")
+
+
+if __name__ == "__main__":
+    main()
