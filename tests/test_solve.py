@@ -91,11 +91,14 @@ def test_weak_detections_extend_tracks_but_never_start_them():
 
 
 def test_a_dropout_is_interpolated_and_a_long_gap_is_not():
-    frames = {1001 + i: [_moving(i)] for i in range(12)}
+    frames = {1001 + i: [_moving(i, identity=0.3)] for i in range(12)}
     frames[1004] = []
     frames[1008] = frames[1009] = frames[1010] = []
     (solved,) = _solve(frames, smoothing=0, max_gap=2)
     assert solved.faces[1004].origin == "interpolated"
+    # render's QC reuses analysis's descriptor of the plate face, where one was measured
+    assert solved.faces[1004].descriptor is None
+    assert solved.faces[1003].descriptor == pytest.approx(frames[1003][0].descriptor)
     expected = (np.array(solved.faces[1003].landmarks) + np.array(solved.faces[1005].landmarks)) / 2
     np.testing.assert_allclose(solved.faces[1004].landmarks, expected, atol=1e-3)
     assert not {1008, 1009, 1010} & set(solved.faces)

@@ -148,7 +148,9 @@ def _swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, coloursp
     clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
     target = ctx.colour.convert(clean, colourspace, working)
     local = points - (box.x0, box.y0)
-    original = ctx.models.descriptor(to_uint8(target), local)
+    measured = face.origin == "detected" and face.descriptor is not None  # by analysis, this frame
+    original = (np.asarray(face.descriptor) if measured
+                else ctx.models.descriptor(to_uint8(target), local))
     skin = LabStats.from_list(face.skin) if face.skin else None
     result = ctx.swapper.adjusted(face.params).swap(target, local, source, skin)
     swapped = ctx.colour.convert(result.rgb, working, colourspace)

@@ -18,6 +18,7 @@ from faceplate.ocio.display import display_processor
 from faceplate.pipeline.jsonfile import read_json, write_json
 from faceplate.pipeline.render import FRAME_SCHEMA, frame_record_path
 from faceplate.pipeline.report_html import render_page
+from faceplate.pipeline.solve import SCHEMA as TRACKS_SCHEMA
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.pipeline.thumbnails import contact_sheet, write_frame_thumbnails
 from faceplate.plateio.sequence import format_frames
@@ -63,7 +64,7 @@ def _stage_seconds(spec: ShotSpec, records: list[dict[str, Any]]) -> dict[str, f
     analysis = read_json(spec.output.cache / "analysis.json", "faceplate.analysis/1")
     if analysis is not None:
         seconds["analyse"] = round(sum(f.get("seconds", 0.0) for f in analysis["frames"]), 3)
-    tracks = read_json(spec.output.cache / "tracks.json", "faceplate.tracks/1")
+    tracks = read_json(spec.output.cache / "tracks.json", TRACKS_SCHEMA)
     if tracks is not None:
         seconds["solve"] = tracks.get("seconds", 0.0)
     return seconds

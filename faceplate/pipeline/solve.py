@@ -1,7 +1,7 @@
 """Stage 2, solve: link faces into tracks over the whole shot, map tracks to swaps,
 bridge gaps, reject outliers, and smooth landmarks and colour with zero-lag filters.
 
-Output: ``<cache>/tracks.json`` (schema ``faceplate.tracks/1``). Rendering reads only
+Output: ``<cache>/tracks.json`` (schema ``faceplate.tracks/2``). Rendering reads only
 this file, so any chunk rendered in any process gets the same alignment.
 """
 
@@ -23,7 +23,7 @@ from faceplate.pipeline.overrides import Override, load_overrides, overrides_pat
 from faceplate.pipeline.spec import ShotSpec, SolveSpec, SwapSpec
 from faceplate.types import Descriptor
 
-SCHEMA = "faceplate.tracks/1"
+SCHEMA = "faceplate.tracks/2"
 _MIN_IOU = 0.3
 _MAX_LINK_GAP = 3
 #: Faces whose descriptors are farther apart than this are never linked frame to frame.
@@ -49,7 +49,8 @@ class SolvedFace:
 
     ``origin`` says where the alignment came from: ``detected``, ``interpolated`` (a gap
     or a rejected outlier) or ``held`` (a frame beyond the yaw limit given the nearest
-    valid frame's alignment).
+    valid frame's alignment). ``descriptor`` is the identity descriptor of the plate's face
+    as analysis measured it, on detected frames (render's QC reuses it).
     """
 
     frame: int
@@ -63,6 +64,7 @@ class SolvedFace:
     jitter: float = 0.0
     params: dict[str, float] = field(default_factory=dict)
     override: str | None = None
+    descriptor: list[float] | None = None
 
 
 @dataclass
@@ -259,12 +261,14 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
         face = observed.get(int(f))
         origin = "detected" if valid[i] else "interpolated"
         bbox = face.bbox if face is not None and valid[i] else _bbox(landmarks[i])
+        descriptor = face.descriptor if face is not None and valid[i] else None
         solved[int(f)] = SolvedFace(
             int(f), track.id, [round(v, 3) for v in bbox], face.score if face else 0.0,
             landmarks[i].round(3).tolist(),
             pose[i].round(2).tolist() if pose is not None else None,
             skin[i].round(4).tolist() if skin is not None else None, origin,
-            round(float(jitter[i]), 4))
+            round(float(jitter[i]), 4),
+            descriptor=[round(v, 5) for v in descriptor] if descriptor is not None else None)
     return solved
 
 
