@@ -30,30 +30,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 ROLES = ("swapper", "enhancer", "recognizer")
 
 
-def _tiny_swapper(path: Path, size: int, layers: int = 4) -> None:
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    rng = np.random.default_rng(0)
-    inits, nodes, x = [], [], "target"
-    for i in range(layers):
-        inits.append(numpy_helper.from_array((rng.normal(size=(3, 3, 3, 3)) * 0.1).astype(np.float32), f"w{i}"))
-        nodes.append(helper.make_node("Conv", [x, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
-        x = f"c{i}"
-    inits += [numpy_helper.from_array(np.array([0], np.int64), "idx"),
-              numpy_helper.from_array(np.array([-1, 1, 1, 1], np.int64), "shape"),
-              numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap")]
-    nodes += [helper.make_node("Gather", ["source", "idx"], ["s0"], axis=1),
-              helper.make_node("Reshape", ["s0", "shape"], ["s4"]),
-              helper.make_node("Add", [x, "s4"], ["output"])]
-    f = TensorProto.FLOAT
-    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("target", f, ["N", 3, size, size]),
-                                              helper.make_tensor_value_info("source", f, ["N", 512])],
-                              [helper.make_tensor_value_info("output", f, ["N", 3, size, size])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-
-
 def _points(n: int, template: str) -> list[np.ndarray]:
     return [TEMPLATES[template] * 200 + np.array([300.0 * i + 100, 400.0]) for i in range(n)]
 
@@ -88,12 +64,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dirs = list(args.model_dir)
+        import standin
         if args.tiny:
-            _tiny_swapper(Path(tmp) / "inswapper_128.onnx", 128)
-            _tiny_swapper(Path(tmp) / "hyperswap_1a_256.onnx", 256)
+            standin.tiny_swapper(Path(tmp) / "inswapper_128.onnx", 128)
+            standin.tiny_swapper(Path(tmp) / "hyperswap_1a_256.onnx", 256)
             dirs = [Path(tmp)]
         elif args.standin:
-            import standin
             standin.inswapper_like(Path(tmp) / "inswapper_128.onnx")
             dirs = [Path(tmp)]
         for provider in args.providers.split(","):

@@ -131,3 +131,27 @@ def arcface_like(path: Path, seed: int = 1) -> None:
     f = tp.FLOAT
     _save(g, path, [helper.make_tensor_value_info("input", f, ["N", 3, 112, 112])],
           [helper.make_tensor_value_info("output", f, ["N", 512])])
+
+
+def tiny_swapper(path: Path, size: int, layers: int = 4) -> None:
+    """Write a 4-conv model with the swappers' contract to ``path`` (adapter overhead only)."""
+    onnx, TensorProto, helper, numpy_helper = _onnx()
+    rng = np.random.default_rng(0)
+    inits, nodes, x = [], [], "target"
+    for i in range(layers):
+        inits.append(numpy_helper.from_array((rng.normal(size=(3, 3, 3, 3)) * 0.1).astype(np.float32), f"w{i}"))
+        nodes.append(helper.make_node("Conv", [x, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
+        x = f"c{i}"
+    inits += [numpy_helper.from_array(np.array([0], np.int64), "idx"),
+              numpy_helper.from_array(np.array([-1, 1, 1, 1], np.int64), "shape"),
+              numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap")]
+    nodes += [helper.make_node("Gather", ["source", "idx"], ["s0"], axis=1),
+              helper.make_node("Reshape", ["s0", "shape"], ["s4"]),
+              helper.make_node("Add", [x, "s4"], ["output"])]
+    f = TensorProto.FLOAT
+    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("target", f, ["N", 3, size, size]),
+                                              helper.make_tensor_value_info("source", f, ["N", 512])],
+                              [helper.make_tensor_value_info("output", f, ["N", 3, size, size])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))

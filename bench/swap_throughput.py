@@ -17,7 +17,7 @@ which measures compute, not quality. Landmarks come from the dlib pack, or from 
 (JSON: ``{"portrait": 68×2, "source": 68×2}`` in image pixels) where only the descriptor
 model is installed.
 
-    python bench/swap_throughput.py --standin [--frames 96] [--workers 1,8] [--backend torch]
+    python bench/swap_throughput.py --standin [inswapper|tiny] [--frames 96] [--workers 1,8] [--backend torch]
         [--providers cuda,cpu] [--landmarks FILE] [--out DIR]
 """
 
@@ -71,7 +71,8 @@ class Job:
     landmarks: dict[str, list]
 
 
-def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray):
+def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray,
+                 descriptor: list[float] | None = None):
     from faceplate.demo.build import CameraMove
     from faceplate.pipeline.solve import SolvedFace, SolvedSwap
     move, faces = CameraMove(), {}
@@ -80,7 +81,8 @@ def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray)
         m = move.matrix(t, SIZE)
         points = portrait @ m[:, :2].T + m[:, 2]
         (x0, y0), (x1, y1) = points.min(0), points.max(0)
-        faces[f] = SolvedFace(f, 0, [float(x0), float(y0), float(x1), float(y1)], 1.0, points.tolist())
+        faces[f] = SolvedFace(f, 0, [float(x0), float(y0), float(x1), float(y1)], 1.0, points.tolist(),
+                              descriptor=descriptor)
     return [SolvedSwap(0, "actor", 0, faces)]
 
 
@@ -98,6 +100,17 @@ def _source(ctx, points: np.ndarray):
     return SourceFace("actor", crop, points - (x0, y0), descriptor)
 
 
+def _plate_descriptor(ctx, spec, face) -> list[float]:
+    from faceplate.face.image8 import to_uint8
+    from faceplate.pipeline.render import face_region
+    from faceplate.plateio.frame import read_frame
+    frame = read_frame(spec.plate.path.frame(face.frame), face.frame)
+    points = np.asarray(face.landmarks)
+    box = face_region(points, frame.data_box)
+    region = ctx.colour.convert(frame.rgb_region(box), "ACEScg", ctx.models.working_colorspace)
+    return ctx.models.descriptor(to_uint8(region), points - (box.x0, box.y0)).tolist()
+
+
 def render_chunk(job: Job) -> dict[str, object]:
     """One worker: context, model session, then the render stage over its frames."""
     start = time.perf_counter()
@@ -110,7 +123,11 @@ def render_chunk(job: Job) -> dict[str, object]:
     assert ctx.registry is not None
     ctx.swapper = LearnedSwapper(spec.models, ctx.registry)
     sources = {"actor": _source(ctx, np.asarray(job.landmarks["source"]))}
-    solved = _known_solve(job.frames, spec.plate.frames, np.asarray(job.landmarks["portrait"]))
+    # as analysis leaves it: the plate face's descriptor on each detected frame (measured once here;
+    # analysis, a stage of its own, measures it per frame)
+    plate_face = _known_solve(job.frames[:1], spec.plate.frames, np.asarray(job.landmarks["portrait"]))
+    descriptor = _plate_descriptor(ctx, spec, plate_face[0].faces[job.frames[0]])
+    solved = _known_solve(job.frames, spec.plate.frames, np.asarray(job.landmarks["portrait"]), descriptor)
     ctx.swapper.embedding(sources["actor"])
     ctx.registry.session(spec.models.swapper)  # load the model before the clock starts
     ready = time.perf_counter()
@@ -125,7 +142,7 @@ def _chunks(frames: list[int], n: int) -> list[list[int]]:
     return [[int(f) for f in c] for c in np.array_split(frames, n) if len(c)]
 
 
-def build(folder: Path, frames: int, model_dir: Path, standin: bool, backend: str,
+def build(folder: Path, frames: int, model_dir: Path, standin: str | None, backend: str,
           providers: list[str]) -> Path:
     """Plate, source still, (stand-in) models and the shot spec under ``folder``."""
     from faceplate.demo.build import render_plate
@@ -141,7 +158,10 @@ def build(folder: Path, frames: int, model_dir: Path, standin: bool, backend: st
     if standin:
         import standin as models
         model_dir.mkdir(parents=True, exist_ok=True)
-        models.inswapper_like(model_dir / "inswapper_128.onnx")
+        if standin == "tiny":
+            models.tiny_swapper(model_dir / "inswapper_128.onnx", 128)
+        else:
+            models.inswapper_like(model_dir / "inswapper_128.onnx")
         models.arcface_like(model_dir / "arcface_w600k_r50.onnx")
     spec = {"version": 1, "shot": "gpu010",
             "plate": {"path": "plates/gpu.####.exr", "frames": frame_range, "colorspace": "ACEScg"},
@@ -175,7 +195,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=96)
     parser.add_argument("--workers", default="1,8")
-    parser.add_argument("--standin", action="store_true")
+    parser.add_argument("--standin", nargs="?", const="inswapper", choices=("inswapper", "tiny"),
+                        help="inswapper: the inswapper_128-sized stand-in; tiny: a 4-conv model of "
+                             "its contract (the pipeline without the model's compute)")
     parser.add_argument("--model-dir", type=Path)
     parser.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
     parser.add_argument("--providers", default="tensorrt,cuda,cpu")
