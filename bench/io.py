@@ -87,7 +87,7 @@ def main() -> None:
                       str(folder / "plates" / "io.%04d.exr"), "--compression", args.compression,
                       "-o", str(folder / "oiio" / "io.%04d.exr")])
     run = timed([faceplate, "run", str(spec)])
-    render = timed([faceplate, "render", str(spec)])
+    render = timed([faceplate, "render", str(spec), "--force"])  # re-render, not resume
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"{args.frames} frames 1920x1080 half {args.compression}, in {folder}")
     print(f"oiiotool read+write:       {oiiotool:7.2f} s")

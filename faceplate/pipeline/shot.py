@@ -17,7 +17,8 @@ from faceplate.pipeline.render import RenderResult, render
 from faceplate.pipeline.report import SCHEMA as QC_SCHEMA
 from faceplate.pipeline.report import Report, report
 from faceplate.pipeline.solve import SolvedSwap, load_solve, solve
-from faceplate.pipeline.sources import find_face, prepare_source
+from faceplate.pipeline.source_cache import load_sources, store_sources
+from faceplate.pipeline.sources import find_face
 from faceplate.pipeline.spec import ShotSpec
 from faceplate.plateio.sequence import format_frames
 from faceplate.types import Descriptor
@@ -41,6 +42,7 @@ class ShotRunner:
         self.spec = spec
         self.ctx = ctx
         self._sources: dict[str, SourceFace] | None = None
+        self._sources_stored = False
         self._models_ready = False
 
     def check(self) -> None:
@@ -69,9 +71,9 @@ class ShotRunner:
         self._models_ready = True
 
     def sources(self) -> dict[str, SourceFace]:
+        """The source faces: from the stage cache where current, else found in their images."""
         if self._sources is None:
-            self._sources = {name: prepare_source(src, self.ctx)
-                             for name, src in self.spec.sources.items()}
+            self._sources, self._sources_stored = load_sources(self.spec, self.ctx)
         return self._sources
 
     def frames(self, requested: Iterable[int] | None) -> list[int]:
@@ -86,7 +88,14 @@ class ShotRunner:
         return frames
 
     def analyse(self, *, reuse: bool = True) -> ShotAnalysis:
-        return analyse(self.spec, self.ctx, AnalyseSettings(), reuse=reuse)
+        """Analyse the plate; the prepared sources are cached beside the analysis for the
+        stages and farm tasks that follow."""
+        analysis = analyse(self.spec, self.ctx, AnalyseSettings(), reuse=reuse)
+        sources = self.sources()
+        if not self._sources_stored:
+            store_sources(self.spec, self.ctx, sources)
+            self._sources_stored = True
+        return analysis
 
     def _references(self) -> dict[int, Descriptor]:
         return {i: find_face(s.target.reference, None, self.ctx,

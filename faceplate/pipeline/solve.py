@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from faceplate.context import RunContext
 from faceplate.errors import SpecError, StageError
@@ -202,6 +201,7 @@ def smooth_landmarks(points: np.ndarray, window: int) -> np.ndarray:
     window = min(window | 1, n if n % 2 else n - 1)
     if window < 5:
         return points
+    from scipy.signal import savgol_filter  # imported here: render and report never smooth
     return savgol_filter(points, window_length=window, polyorder=2, axis=0, mode="interp")
 
 

@@ -1,0 +1,55 @@
+"""Prepared sources are cached beside the analysis: a later process (a render chunk, a farm
+task) takes them from there, exactly as prepared, and a changed source image is found again."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from conftest import OBAMA, make_shot
+from faceplate.nodes import ShotNode
+from faceplate.pipeline.source_cache import load_sources
+
+
+def _same(a, b) -> None:
+    assert np.array_equal(a.texture, b.texture) and a.texture.dtype == b.texture.dtype
+    assert np.array_equal(a.landmarks, b.landmarks)
+    assert np.array_equal(a.descriptor, b.descriptor)
+
+
+def test_a_later_process_takes_the_sources_from_the_cache(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path, colour, "1001-1002")
+    first = ShotNode.from_file(shot.spec_path)
+    first.analyse()
+    cache = first.spec.output.cache
+    assert (cache / "sources.json").is_file()
+    later = ShotNode.from_file(shot.spec_path)          # a fresh context, as a farm task has
+    faces, cached = load_sources(later.spec, later.ctx)
+    assert cached
+    assert "_predictor" not in vars(later.ctx.models), "no landmark model loaded for the sources"
+    _same(faces["actor_a"], first._runner.sources()["actor_a"])
+
+    source = shot.folder / "refs" / "actor_a.jpg"       # a new image of the source: found again
+    shutil.copyfile(OBAMA.with_name("astronaut.png"), source)
+    again, cached = load_sources(later.spec, later.ctx)
+    assert not cached
+    assert not np.array_equal(again["actor_a"].landmarks, faces["actor_a"].landmarks)
+
+
+def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path, colour, "1001")
+    node = ShotNode.from_file(shot.spec_path)
+    node.analyse()
+    path = node.spec.output.cache / "sources.json"
+    body = json.loads(path.read_text())
+    body["sources"]["actor_a"]["texture"] = "gone.exr"
+    path.write_text(json.dumps(body))
+    fresh = ShotNode.from_file(shot.spec_path)
+    faces, cached = load_sources(fresh.spec, fresh.ctx)
+    assert not cached
+    _same(faces["actor_a"], node._runner.sources()["actor_a"])
+    path.write_text("{not json")
+    assert load_sources(fresh.spec, fresh.ctx)[1] is False
