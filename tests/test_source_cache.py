@@ -37,6 +37,11 @@ def test_a_later_process_takes_the_sources_from_the_cache(tmp_path: Path, colour
     again, cached = load_sources(later.spec, later.ctx)
     assert not cached
     assert not np.array_equal(again["actor_a"].landmarks, faces["actor_a"].landmarks)
+    before = {p.name for p in (cache / "sources").glob("*.exr")}
+    later.analyse()                                     # re-cached; the old texture goes
+    after = {p.name for p in (cache / "sources").glob("*.exr")}
+    assert len(before) == len(after) == 1 and before != after
+    assert load_sources(later.spec, later.ctx)[1]
 
 
 def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, colour) -> None:

@@ -73,7 +73,8 @@ def load_sources(spec: ShotSpec, ctx: RunContext) -> tuple[dict[str, SourceFace]
 
 
 def store_sources(spec: ShotSpec, ctx: RunContext, faces: dict[str, SourceFace]) -> None:
-    """Write the prepared ``faces`` to the cache (each file atomically)."""
+    """Write the prepared ``faces`` to the cache (each file atomically); textures no entry
+    names any more are removed."""
     path, folder = _paths(spec)
     entries = {}
     for name, face in faces.items():
@@ -88,3 +89,7 @@ def store_sources(spec: ShotSpec, ctx: RunContext, faces: dict[str, SourceFace])
                          "landmarks": np.asarray(face.landmarks, np.float64).tolist(),
                          "descriptor": np.asarray(face.descriptor, np.float64).tolist()}
     write_json(path, SCHEMA, {"sources": entries})
+    current = {e["texture"] for e in entries.values()}
+    for stale in folder.glob("*.exr"):  # textures of sources whose images have changed
+        if stale.name not in current:
+            stale.unlink(missing_ok=True)
