@@ -22,9 +22,9 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from faceplate.ocio import PINNED_CONFIG
+from faceplate.spec import save_spec, spec_data
+from faceplate.types import WORKING_SPACE
 
 FIRST = 1001
 BIN = Path(sys.executable).parent
@@ -50,17 +50,11 @@ def build(folder: Path, frames: int, compression: str) -> Path:
     refs.mkdir(exist_ok=True)
     shutil.copyfile(str(resources.files("faceplate.demo") / "data" / "obama.jpg"),
                     refs / "actor.jpg")
-    spec = {"version": 1, "shot": "io010",
-            "plate": {"path": "plates/io.####.exr", "frames": f"{FIRST}-{last}",
-                      "colorspace": "ACEScg"},
-            "ocio": PINNED_CONFIG,
-            "sources": {"actor": {"images": ["refs/actor.jpg"],
-                                  "colorspace": "sRGB Encoded Rec.709 (sRGB)"}},
-            "swaps": [{"source": "actor", "target": "largest"}],
-            "output": {"path": "out/io_fp.####.exr", "qc": "out/qc"}}
-    path = folder / "io.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    return path
+    spec = spec_data(shot="io010", plate="plates/io.####.exr", frames=f"{FIRST}-{last}",
+                     plate_colorspace="ACEScg", ocio=PINNED_CONFIG,
+                     sources={"actor": {"images": ["refs/actor.jpg"], "colorspace": WORKING_SPACE}},
+                     output="out/io_fp.####.exr", qc="out/qc")
+    return save_spec(spec, folder / "io.yaml")
 
 
 def timed(args: list[str]) -> float:

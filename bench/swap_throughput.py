@@ -36,7 +36,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -50,15 +49,13 @@ def _demo_image(name: str) -> Path:
 
 def landmarks_from_dlib(colour) -> dict[str, list]:
     """68 landmarks of the demo portrait and source still, found by the dlib pack."""
-    from faceplate.face.models import DlibFacePack
     from faceplate.face.image8 import to_uint8
-    from faceplate.pipeline.sources import DEFAULT_STILL_COLORSPACE
+    from faceplate.models.dlib_pack import DlibFacePack
     from faceplate.plateio.frame import read_rgb_image
     pack = DlibFacePack()
     out = {}
     for key, name in (("portrait", "astronaut.png"), ("source", "obama.jpg")):
-        image = to_uint8(colour.convert(read_rgb_image(_demo_image(name)), DEFAULT_STILL_COLORSPACE,
-                                        pack.working_colorspace))
+        image = to_uint8(read_rgb_image(_demo_image(name)))  # stills in the working space
         box = max(pack.detect(image), key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1])).box
         out[key] = pack.landmarks(image, box).tolist()
     return out
@@ -74,7 +71,7 @@ class Job:
 def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray,
                  descriptor: list[float] | None = None):
     from faceplate.demo.build import CameraMove
-    from faceplate.pipeline.solve import SolvedFace, SolvedSwap
+    from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
     move, faces = CameraMove(), {}
     for f in frames:
         t = all_frames.index(f) / max(1, len(all_frames) - 1)
@@ -89,11 +86,9 @@ def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray,
 def _source(ctx, points: np.ndarray):
     from faceplate.face.image8 import to_uint8
     from faceplate.face.swapper import SourceFace
-    from faceplate.pipeline.sources import DEFAULT_STILL_COLORSPACE
     from faceplate.plateio.frame import read_rgb_image
-    working = ctx.colour.convert(read_rgb_image(_demo_image("obama.jpg")), DEFAULT_STILL_COLORSPACE,
-                                 ctx.models.working_colorspace)
-    descriptor = ctx.models.descriptor(to_uint8(working), points)
+    working = read_rgb_image(_demo_image("obama.jpg"))  # a still in the working space
+    descriptor = ctx.face_pack.descriptor(to_uint8(working), points)
     (x0, y0), (x1, y1) = points.min(0).astype(int) - 40, points.max(0).astype(int) + 40
     x0, y0 = max(0, x0), max(0, y0)
     crop = np.ascontiguousarray(np.clip(working[y0:y1, x0:x1], 0, 1))
@@ -102,40 +97,42 @@ def _source(ctx, points: np.ndarray):
 
 def _plate_descriptor(ctx, spec, face) -> list[float]:
     from faceplate.face.image8 import to_uint8
-    from faceplate.pipeline.render import face_region
+    from faceplate.pipeline.render.swap import face_region
     from faceplate.plateio.frame import read_frame
+    from faceplate.types import WORKING_SPACE
     frame = read_frame(spec.plate.path.frame(face.frame), face.frame)
     points = np.asarray(face.landmarks)
     box = face_region(points, frame.data_box)
-    region = ctx.colour.convert(frame.rgb_region(box), "ACEScg", ctx.models.working_colorspace)
-    return ctx.models.descriptor(to_uint8(region), points - (box.x0, box.y0)).tolist()
+    region = ctx.colour.convert(frame.rgb_region(box), "ACEScg", WORKING_SPACE)
+    return ctx.face_pack.descriptor(to_uint8(region), points - (box.x0, box.y0)).tolist()
 
 
 def render_chunk(job: Job) -> dict[str, object]:
     """One worker: context, model session, then the render stage over its frames."""
     start = time.perf_counter()
-    from faceplate.context import RunContext
-    from faceplate.models.learned_swapper import LearnedSwapper
+    from faceplate.pipeline.context import RunContext
+    from faceplate.pipeline.preflight import preflight
     from faceplate.pipeline.render import render
-    from faceplate.pipeline.spec import load_spec
+    from faceplate.spec import load_spec
     spec = load_spec(job.spec_path)
-    ctx = RunContext.create(spec.ocio, models=spec.models)
-    assert ctx.registry is not None
-    ctx.swapper = LearnedSwapper(spec.models, ctx.registry)
+    ctx = RunContext.create(spec.ocio)
+    pre = preflight(spec, ctx)             # checks and loads the shot's models
+    models = pre.shot_models()
+    assert models.registry is not None and hasattr(models.swapper, "embedding")
     sources = {"actor": _source(ctx, np.asarray(job.landmarks["source"]))}
     # as analysis leaves it: the plate face's descriptor on each detected frame (measured once here;
     # analysis, a stage of its own, measures it per frame)
     plate_face = _known_solve(job.frames[:1], spec.plate.frames, np.asarray(job.landmarks["portrait"]))
     descriptor = _plate_descriptor(ctx, spec, plate_face[0].faces[job.frames[0]])
     solved = _known_solve(job.frames, spec.plate.frames, np.asarray(job.landmarks["portrait"]), descriptor)
-    ctx.swapper.embedding(sources["actor"])
-    ctx.registry.session(spec.models.swapper)  # load the model before the clock starts
+    models.swapper.embedding(sources["actor"])
+    models.registry.session(spec.models.swapper)  # load the model before the clock starts
     ready = time.perf_counter()
-    result = render(spec, job.frames, solved, sources, ctx, force=True)
+    result = render(spec, job.frames, solved, sources, ctx, pre, force=True)
     done = time.perf_counter()
     swapped = sum(r.status == "swapped" for r in result.records)
     return {"startup": ready - start, "render": done - ready, "frames": len(job.frames),
-            "swapped": swapped, "provider": ctx.registry.providers_used().get(spec.models.swapper)}
+            "swapped": swapped, "provider": models.registry.providers_used().get(spec.models.swapper)}
 
 
 def _chunks(frames: list[int], n: int) -> list[list[int]]:
@@ -146,9 +143,11 @@ def build(folder: Path, frames: int, model_dir: Path, standin: str | None, backe
           providers: list[str]) -> Path:
     """Plate, source still, (stand-in) models and the shot spec under ``folder``."""
     from faceplate.demo.build import render_plate
+    from faceplate.frames import parse_frames
     from faceplate.ocio import PINNED_CONFIG, ColourManager
     from faceplate.ocio.config import ConfigChoice, load_config
-    from faceplate.plateio.sequence import parse_frames
+    from faceplate.spec import save_spec, spec_data
+    from faceplate.types import WORKING_SPACE
     choice = ConfigChoice(PINNED_CONFIG, "spec")
     colour = ColourManager(load_config(choice), choice)
     frame_range = f"{FIRST}-{FIRST + frames - 1}"
@@ -163,19 +162,13 @@ def build(folder: Path, frames: int, model_dir: Path, standin: str | None, backe
         else:
             models.inswapper_like(model_dir / "inswapper_128.onnx")
         models.arcface_like(model_dir / "arcface_w600k_r50.onnx")
-    spec = {"version": 1, "shot": "gpu010",
-            "plate": {"path": "plates/gpu.####.exr", "frames": frame_range, "colorspace": "ACEScg"},
-            "ocio": PINNED_CONFIG,
-            "sources": {"actor": {"images": ["refs/actor.jpg"],
-                                  "colorspace": "sRGB Encoded Rec.709 (sRGB)"}},
-            "swaps": [{"source": "actor", "target": "largest"}],
-            "models": {"swapper": "inswapper_128", "backend": backend, "providers": providers,
-                       "model_dirs": [str(model_dir)]},
-            "output": {"path": "out/gpu_fp.####.exr", "matte": "out/gpu_fp_matte.####.exr",
-                       "qc": "out/qc"}}
-    path = folder / "gpu010.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
+    spec = spec_data(shot="gpu010", plate="plates/gpu.####.exr", frames=frame_range,
+                     plate_colorspace="ACEScg", ocio=PINNED_CONFIG,
+                     sources={"actor": {"images": ["refs/actor.jpg"], "colorspace": WORKING_SPACE}},
+                     models={"swapper": "inswapper_128", "backend": backend,
+                             "providers": providers, "model_dirs": [str(model_dir)]},
+                     output="out/gpu_fp.####.exr", matte="out/gpu_fp_matte.####.exr", qc="out/qc")
+    return save_spec(spec, folder / "gpu010.yaml")
 
 
 def oiiotool_copy(folder: Path, frames: list[int], workers: int) -> float:

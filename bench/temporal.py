@@ -19,12 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceplate.context import RunContext
 from faceplate.demo.build import CameraMove, _data_file
-from faceplate.pipeline.shot import ShotRunner
-from faceplate.pipeline.spec import load_spec
+from faceplate.nodes import ShotNode
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.solve import solve
 from faceplate.plateio.frame import read_frame
 from faceplate.plateio.write import write_image
+from faceplate.spec import load_spec
 
 SIZE = (1024, 576)
 
@@ -33,8 +34,8 @@ def still_landmarks(ctx: RunContext) -> np.ndarray:
     """Landmarks of the portrait itself, found at 2× for precision."""
     portrait = cv2.cvtColor(cv2.imread(str(_data_file("astronaut.png"))), cv2.COLOR_BGR2RGB)
     big = cv2.resize(portrait, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    face = ctx.models.detect(big)[0]
-    return ctx.models.landmarks(big, face.box) / 2.0
+    face = ctx.face_pack.detect(big)[0]
+    return ctx.face_pack.landmarks(big, face.box) / 2.0
 
 
 def build(folder: Path, frames: int, grain: float, seed: int = 7) -> tuple[Path, list[np.ndarray]]:
@@ -69,12 +70,10 @@ def measure(folder: Path, frames: int, grain: float) -> tuple[dict[str, float], 
     ctx = RunContext.create(spec.ocio)
     still = still_landmarks(ctx)
     truth = np.array([still @ m[:, :2].T + m[:, 2] for m in matrices])
-    runner = ShotRunner(spec, ctx)
-    analysis = runner.analyse()
+    analysis = ShotNode(spec, ctx).analyse()
     figures = {}
     for label, window in (("per-frame", 0), ("solved", spec.solve.smoothing)):
-        runner.spec = replace(spec, solve=replace(spec.solve, smoothing=window))
-        (swap,) = runner.solve(analysis)
+        (swap,) = solve(replace(spec, solve=replace(spec.solve, smoothing=window)), analysis, ctx)
         frames = sorted(swap.faces)
         tracked = np.array([swap.faces[f].landmarks for f in frames])
         figures[label] = jitter(tracked, truth[[f - 1001 for f in frames]])

@@ -6,6 +6,6 @@ only when work starts. The node API lives in :mod:`faceplate.nodes`.
 
 __version__ = "0.1.0"
 
-from faceplate.errors import FaceplateError  # noqa: E402
+from faceplate.errors import FaceplateError
 
 __all__ = ["FaceplateError", "__version__"]

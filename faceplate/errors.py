@@ -65,6 +65,11 @@ class PlateError(FaceplateError):
     exit_code = 3
 
 
+class PlateMissingError(PlateError):
+    """A plate frame is not on disk (its status is ``missing``; other plate errors are
+    ``unreadable``)."""
+
+
 class OutputError(FaceplateError):
     """An output frame could not be written."""
 

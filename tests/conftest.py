@@ -12,13 +12,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import OpenImageIO as oiio
 import pytest
-import yaml
 
 from faceplate.demo.build import PLATE_COLORSPACE, SOURCE_COLORSPACE, render_plate
+from faceplate.frames import parse_frames
 from faceplate.ocio import PINNED_CONFIG, ColourManager
 from faceplate.ocio.config import ConfigChoice, load_config
-from faceplate.plateio.sequence import parse_frames
+from faceplate.spec import save_spec, spec_data
 
 DATA = Path(__file__).parent / "data"
 OBAMA = Path(str(resources.files("faceplate.demo") / "data" / "obama.jpg"))
@@ -33,25 +35,43 @@ def colour() -> ColourManager:
 
 def spec_dict(**overrides: Any) -> dict[str, Any]:
     """A valid spec (paths relative to the shot folder) with top-level keys replaced."""
-    spec: dict[str, Any] = {
-        "version": 1,
-        "shot": "tst010",
-        "plate": {"path": "plates/tst010.####.exr", "frames": "1001-1008",
-                  "colorspace": PLATE_COLORSPACE},
-        "ocio": PINNED_CONFIG,
-        "sources": {"actor_a": {"images": ["refs/actor_a.jpg"], "colorspace": SOURCE_COLORSPACE}},
-        "swaps": [{"source": "actor_a", "target": "largest"}],
-        "output": {"path": "out/tst010_fp.####.exr", "matte": "out/tst010_fp_matte.####.exr",
-                   "qc": "out/qc"},
-    }
+    spec = spec_data(shot="tst010", plate="plates/tst010.####.exr", frames="1001-1008",
+                     plate_colorspace=PLATE_COLORSPACE, ocio=PINNED_CONFIG,
+                     sources={"actor_a": {"images": ["refs/actor_a.jpg"],
+                                          "colorspace": SOURCE_COLORSPACE}},
+                     output="out/tst010_fp.####.exr", matte="out/tst010_fp_matte.####.exr",
+                     qc="out/qc")
     spec.update(overrides)
     return spec
 
 
 def write_spec(folder: Path, spec: dict[str, Any]) -> Path:
-    path = folder / "shot.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    return path
+    return save_spec(spec, folder / "shot.yaml")
+
+
+def read_pixels(path: Path | str, part: int = 0, fmt: Any = oiio.UNKNOWN) -> np.ndarray:
+    """Every channel of subimage ``part`` of an image, (height, width, channels), in the file's
+    own type (``fmt`` converts, e.g. ``oiio.FLOAT``)."""
+    inp = oiio.ImageInput.open(str(path))
+    assert inp is not None, oiio.geterror()
+    try:
+        assert inp.seek_subimage(part, 0), f"{path} has no part {part}"
+        spec = inp.spec()
+        pixels = inp.read_image(part, 0, 0, spec.nchannels, fmt)
+    finally:
+        inp.close()
+    return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
+
+
+def read_header(path: Path | str, part: int = 0) -> oiio.ImageSpec:
+    """The header of subimage ``part`` of an image."""
+    inp = oiio.ImageInput.open(str(path))
+    assert inp is not None, oiio.geterror()
+    try:
+        assert inp.seek_subimage(part, 0), f"{path} has no part {part}"
+        return oiio.ImageSpec(inp.spec())
+    finally:
+        inp.close()
 
 
 @dataclass

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import yaml
 
-from faceplate.ocio import PINNED_CONFIG, ColourManager
-from faceplate.plateio.sequence import SequencePath
 from faceplate.demo.build import plate_spec
+from faceplate.frames import SequencePath
+from faceplate.ocio import PINNED_CONFIG, ColourManager
 from faceplate.plateio.write import write_image
 
 DATA = Path(__file__).parent / "data"

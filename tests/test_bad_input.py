@@ -6,8 +6,8 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import yaml
-
 from conftest import make_shot, run_cli
+
 from faceplate.plateio.frame import read_frame
 from faceplate.plateio.write import write_image
 

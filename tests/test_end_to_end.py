@@ -8,23 +8,18 @@ import subprocess
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+from conftest import OBAMA, make_shot, read_header, read_pixels, run_cli, tool
 
-from conftest import OBAMA, make_shot, run_cli, tool
-from faceplate.context import RunContext
 from faceplate.face.image8 import to_uint8
-from faceplate.face.models import identity_distance
-from faceplate.pipeline.sources import find_face
+from faceplate.models.dlib_pack import identity_distance
+from faceplate.pipeline.analyse.sources import find_face
+from faceplate.pipeline.context import RunContext
 
 pytestmark = pytest.mark.slow
 
 
 def _read(path):
-    inp = oiio.ImageInput.open(str(path))
-    assert inp is not None, oiio.geterror()
-    spec = oiio.ImageSpec(inp.spec())
-    pixels = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
-    inp.close()
-    return spec, pixels
+    return read_header(path), read_pixels(path)
 
 
 def _digest(path):
@@ -123,7 +118,7 @@ def test_qc_json_records_every_frame(rendered):
         face = record["faces"][0]
         assert len(face["landmarks"]) == 68
         xs, ys = np.array(face["landmarks"]).T
-        assert 0 < xs.min() and xs.max() < 640 and 0 < ys.min() and ys.max() < 360
+        assert xs.min() > 0 and xs.max() < 640 and ys.min() > 0 and ys.max() < 360
         x0, y0, x1, y1 = face["bbox"]
         assert x0 < xs.mean() < x1 and y0 < ys.mean() < y1
         assert face["score"] > 0
@@ -142,7 +137,7 @@ def test_output_face_is_nearer_the_source_than_the_plate_face_was(rendered, colo
         _, plate = _read(shot.plate(record["frame"]))
         rgb = colour.convert(plate[16:-16, 16:-16, :3].astype(np.float32), "ACEScg",
                              "sRGB Encoded Rec.709 (sRGB)")
-        original = identity_distance(ctx.models.descriptor(to_uint8(rgb), points), source)
+        original = identity_distance(ctx.face_pack.descriptor(to_uint8(rgb), points), source)
         swapped = record["faces"][0]["identity_distance_to_source"]
         assert swapped < original - 0.05, (record["frame"], swapped, original)
 

@@ -3,17 +3,17 @@
 import cv2
 import numpy as np
 import pytest
-
 from conftest import DATA, OBAMA
-from faceplate.context import RunContext
+
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import match_colour
 from faceplate.face.landmarks import mouth_opening
 from faceplate.face.matte import MatteSettings, core_mask, soften
-from faceplate.face.models import identity_distance
 from faceplate.face.swapper import identity_geometry
 from faceplate.face.warp import piecewise_affine, triangulate
-from faceplate.pipeline.sources import find_face
+from faceplate.models.dlib_pack import identity_distance
+from faceplate.pipeline.analyse.sources import find_face
+from faceplate.pipeline.context import RunContext
 
 
 def _grid_points():

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import OpenImageIO as oiio
 import pytest
-
 from conftest import BIN, Shot, make_shot, run_cli
 
 

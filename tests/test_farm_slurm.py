@@ -8,23 +8,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import OpenImageIO as oiio
 import pytest
+from conftest import BIN, make_shot, read_pixels, run_cli
 
-from conftest import BIN, make_shot, run_cli
-from faceplate.farm.plan import plan_shot
-from faceplate.farm.slurm import STAGES, script
+from faceplate.farm.plan import STAGES, plan_shot
+from faceplate.farm.slurm import script
 
 FARM = Path(__file__).resolve().parents[1].parent / "shared" / "farm"
 
 
-def _pixels(path: Path) -> np.ndarray:
-    inp = oiio.ImageInput.open(str(path))
-    assert inp is not None, oiio.geterror()
-    try:
-        return inp.read_image(0, 0, 0, inp.spec().nchannels, oiio.UNKNOWN)
-    finally:
-        inp.close()
+_pixels = read_pixels
 
 
 def test_render_script_is_bash_with_array_from_zero(tmp_path: Path) -> None:

@@ -8,12 +8,14 @@ import subprocess
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+from conftest import OBAMA, header_lines, oiiotool, read_pixels, spec_dict, tool, write_spec
 
-from conftest import OBAMA, header_lines, oiiotool, spec_dict, tool, write_spec
 from faceplate.errors import OutputError, SpecError
-from faceplate.pipeline.spec import load_spec
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.preflight import preflight
 from faceplate.plateio.frame import Box, read_frame
-from faceplate.plateio.output import DEFAULT_MATTE_CHANNEL, write_frame
+from faceplate.plateio.output import write_frame
+from faceplate.spec import DEFAULT_MATTE_CHANNEL, load_spec
 
 OURS = {"faceplate/aiAssisted": 1, "faceplate/version": "test", "ImageDescription": "AI-assisted"}
 EDIT = Box(10, 10, 30, 30)  # display-window box; pixels at [15, 25) inside it are changed
@@ -38,13 +40,7 @@ def edit(frame, value=None):
     return mask
 
 
-def native(path, part=0):
-    inp = oiio.ImageInput.open(str(path))
-    inp.seek_subimage(part, 0)
-    spec = inp.spec()
-    pixels = inp.read_image(part, 0, 0, spec.nchannels, oiio.UNKNOWN)
-    inp.close()
-    return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
+native = read_pixels
 
 
 @pytest.fixture
@@ -116,6 +112,12 @@ def folder(tmp_path):
     return tmp_path
 
 
+def _preflight(path):
+    """Load a spec and run its pre-flight, where the compression is checked."""
+    spec = load_spec(path)
+    return preflight(spec, RunContext.create(spec.ocio, environ={}), models=False)
+
+
 def test_spec_compression_is_checked_against_openimageio(folder):
     data = spec_dict()
     data["output"].update(compression="DWAA:45", matte_channel=True)
@@ -125,7 +127,7 @@ def test_spec_compression_is_checked_against_openimageio(folder):
     for bad in ("bogus", "htj2k", "zip:fast"):  # OpenImageIO would silently write zip
         data["output"]["compression"] = bad
         with pytest.raises(SpecError, match="^output.compression: ") as err:
-            load_spec(write_spec(folder, data))
+            _preflight(write_spec(folder, data))
         assert bad in str(err.value) and "\n" not in str(err.value)
     assert not (folder / "out").exists()
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import OBAMA, make_shot, run_cli
+
 from faceplate.demo.build import PLATE_COLORSPACE
-from faceplate.pipeline.spec import load_spec
-from faceplate.plugin import nuke as fp_nuke
-from faceplate.plugin import resolve as fp_resolve
-from faceplate.plugin.host_shot import colourspace_name
+from faceplate.hosts import nuke as fp_nuke
+from faceplate.hosts import resolve as fp_resolve
+from faceplate.hosts.clip_spec import colourspace_name
+from faceplate.spec import load_spec
 
 
 class Knob:

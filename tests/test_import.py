@@ -13,7 +13,7 @@ PROBE = f"""
 import json, logging, os, sys
 before = (dict(os.environ), os.getcwd(), list(logging.getLogger().handlers),
           logging.getLogger().level, set(sys.modules))
-import faceplate, faceplate.errors, faceplate.farm, faceplate.plugin
+import faceplate, faceplate.errors, faceplate.farm, faceplate.hosts
 after = (dict(os.environ), os.getcwd(), list(logging.getLogger().handlers),
          logging.getLogger().level)
 print(json.dumps({{"same": list(before[:4]) == list(after),

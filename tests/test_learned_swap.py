@@ -11,13 +11,13 @@ import OpenImageIO as oiio
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
+from conftest import make_shot, read_pixels, run_cli  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from conftest import make_shot, run_cli  # noqa: E402
 from faceplate.demo.build import PLATE_COLORSPACE  # noqa: E402
 from faceplate.errors import LicenceRefusedError, ModelNotFoundError, SpecError  # noqa: E402
 from faceplate.nodes import ShotNode  # noqa: E402
-from faceplate.pipeline.spec import load_spec  # noqa: E402
+from faceplate.spec import load_spec  # noqa: E402
 
 F = TensorProto.FLOAT
 COLOUR = np.float32([0.2, 0.6, 0.3])  # what the tiny swapper paints, working space
@@ -71,12 +71,7 @@ def _xseg(path: Path, value: float) -> None:
 
 
 def _read(path: Path) -> np.ndarray:
-    inp = oiio.ImageInput.open(str(path))
-    assert inp is not None, oiio.geterror()
-    try:
-        return inp.read_image(0, 0, 0, inp.spec().nchannels, oiio.FLOAT)
-    finally:
-        inp.close()
+    return read_pixels(path, fmt=oiio.FLOAT)
 
 
 @pytest.fixture()
@@ -184,12 +179,12 @@ def _constant_scrfd(path: Path, size: int, score: float) -> None:
 def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, threshold, found):
     import dataclasses
 
-    from faceplate.face.models import DlibFacePack
+    from faceplate.models.dlib_pack import DlibFacePack
     from faceplate.models.face_finder import OnnxFaceFinder
-    from faceplate.models.learned_swapper import face_finder
     from faceplate.models.manifest import load_manifest
     from faceplate.models.runtime import ModelRegistry, RuntimeOptions
-    from faceplate.pipeline.models_spec import ModelsSpec
+    from faceplate.pipeline.shot_models import face_finder
+    from faceplate.spec import ModelsSpec
     _constant_scrfd(tmp_path / "scrfd_2.5g.onnx", 160, score)
     manifest = load_manifest()
     manifest["scrfd_2.5g"] = dataclasses.replace(manifest["scrfd_2.5g"], size=160)
@@ -221,8 +216,9 @@ def _simswap_parts(folder: Path, weights: np.ndarray) -> None:
 def test_simswap_sources_pass_through_their_converter(tmp_path, model_dir) -> None:
     from faceplate.face.swapper import SourceFace
     from faceplate.models.align import five_from_68
-    from faceplate.models.learned_swapper import LearnedSwapper, check_models, registry_for
-    from faceplate.pipeline.models_spec import ModelsSpec
+    from faceplate.models.learned_swapper import LearnedSwapper
+    from faceplate.pipeline.shot_models import check_models, registry_for
+    from faceplate.spec import ModelsSpec
     weights = np.random.default_rng(2).normal(size=(512, 512)).astype(np.float32)
     models = ModelsSpec(swapper="simswap_256", providers=("cpu",), model_dirs=(model_dir,))
     _save(model_dir / "simswap_256.onnx", [helper.make_node("Identity", ["target"], ["output"])],
@@ -244,9 +240,9 @@ def test_simswap_sources_pass_through_their_converter(tmp_path, model_dir) -> No
 
 
 def test_a_2dfan4_landmarker_stands_in_for_dlibs_in_the_face_finder(tmp_path) -> None:
-    from faceplate.face.models import DlibFacePack
-    from faceplate.models.learned_swapper import face_finder, registry_for
-    from faceplate.pipeline.models_spec import ModelsSpec
+    from faceplate.models.dlib_pack import DlibFacePack
+    from faceplate.pipeline.shot_models import face_finder, registry_for
+    from faceplate.spec import ModelsSpec
     marks = np.random.default_rng(3).uniform(8, 56, size=(1, 68, 3)).astype(np.float32)
     _save(tmp_path / "2dfan4.onnx",
           [helper.make_node("Constant", [], ["output"], value=numpy_helper.from_array(marks, "m"))],

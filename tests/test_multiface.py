@@ -5,14 +5,14 @@ import json
 import numpy as np
 import OpenImageIO as oiio
 import pytest
-
 from conftest import run_cli
-from faceplate.context import RunContext
-from faceplate.face.image8 import to_uint8
-from faceplate.face.models import identity_distance
-from faceplate.pipeline.sources import prepare_source
-from faceplate.pipeline.spec import load_spec
 from multiface import build_three_faces
+
+from faceplate.face.image8 import to_uint8
+from faceplate.models.dlib_pack import identity_distance
+from faceplate.pipeline.analyse.sources import prepare_source
+from faceplate.pipeline.context import RunContext
+from faceplate.spec import load_spec
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def test_each_output_face_is_nearest_its_own_source(three, colour):
         pixels = oiio.ImageBuf(record["output"]).get_pixels(oiio.FLOAT)[..., :3]
         image8 = to_uint8(colour.convert(pixels, "ACEScg", "sRGB Encoded Rec.709 (sRGB)"))
         for face in record["faces"]:
-            descriptor = ctx.models.descriptor(image8, np.array(face["landmarks"]))
+            descriptor = ctx.face_pack.descriptor(image8, np.array(face["landmarks"]))
             distances = {name: identity_distance(descriptor, d) for name, d in sources.items()}
             nearest = min(distances, key=distances.get)
             assert nearest == face["source"], (record["frame"], face["source"], distances)

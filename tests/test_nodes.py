@@ -8,14 +8,14 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import PINNED_CONFIG, make_shot
-from faceplate.context import Progress
+
 from faceplate.demo.build import PLATE_COLORSPACE, SOURCE_COLORSPACE
 from faceplate.errors import FaceplateError, SpecError
 from faceplate.nodes import ShotNode
 from faceplate.nodes.base import Node
-from faceplate.pipeline.spec import load_spec
+from faceplate.pipeline.progress import Progress
+from faceplate.spec import load_spec
 
 
 def _kwargs(folder: Path) -> dict:
@@ -33,7 +33,7 @@ def test_a_node_runs_its_phases_in_order() -> None:
         def validate(self) -> None:
             seen.append("validate")
 
-        def execute(self) -> int:
+        def _execute(self) -> int:
             seen.append("execute")
             return 7
 

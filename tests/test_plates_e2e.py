@@ -6,11 +6,19 @@ import json
 import subprocess
 
 import numpy as np
-import OpenImageIO as oiio
 import pytest
 import yaml
+from conftest import (
+    header_lines,
+    make_shot,
+    oiiotool,
+    read_header,
+    read_pixels,
+    run_cli,
+    tool,
+    write_spec,
+)
 
-from conftest import header_lines, make_shot, oiiotool, run_cli, tool, write_spec
 from faceplate.ocio import PINNED_CONFIG
 
 pytestmark = pytest.mark.slow
@@ -25,12 +33,7 @@ def idiff(a, b, *extra):
 
 
 def native(path, part=0):
-    inp = oiio.ImageInput.open(str(path))
-    inp.seek_subimage(part, 0)
-    spec = oiio.ImageSpec(inp.spec())
-    pixels = inp.read_image(part, 0, 0, spec.nchannels, oiio.UNKNOWN)
-    inp.close()
-    return pixels, spec
+    return read_pixels(path, part), read_header(path, part)
 
 
 def shot_with(folder, colour, space, output):

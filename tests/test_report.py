@@ -6,10 +6,10 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import make_shot, run_cli
-from faceplate.pipeline.report import check_matte_jumps
-from faceplate.pipeline.report_html import svg_plot
+
+from faceplate.pipeline.report.html import svg_plot
+from faceplate.pipeline.report.stage import check_matte_jumps
 from faceplate.plateio.frame import read_frame
 from faceplate.plateio.write import write_image
 

@@ -7,14 +7,13 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import yaml
-
-from conftest import make_shot, run_cli
+from conftest import make_shot, read_pixels, run_cli
 
 pytestmark = pytest.mark.slow
 
 
 def _pixels(path):
-    return oiio.ImageBuf(str(path)).get_pixels(oiio.FLOAT)
+    return read_pixels(path, fmt=oiio.FLOAT)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from faceplate.errors import SpecError
-from faceplate.plateio.sequence import SequencePath, format_frames, parse_frames
+from faceplate.frames import SequencePath, format_frames, parse_frames
 
 
 @pytest.mark.parametrize("pattern", ["sh010.####.exr", "sh010.%04d.exr", "sh010.@@@@.exr",

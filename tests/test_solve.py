@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from faceplate.pipeline.analyse import FaceObservation, FrameAnalysis, ShotAnalysis
-from faceplate.pipeline.solve import link_tracks, merge_by_identity, smooth_landmarks
+from faceplate.pipeline.solve.link import link_tracks, merge_by_identity
+from faceplate.pipeline.solve.smooth import smooth_landmarks
+from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
 
 
 def _face(x, y, size=100.0, identity=0.0):
@@ -66,8 +67,8 @@ def test_runs_too_short_to_smooth_are_kept(n):
 
 
 def _solve(frames, **settings):
-    from faceplate.pipeline.solve import solve_track
-    from faceplate.pipeline.spec import SolveSpec, SwapSpec, TargetSpec
+    from faceplate.pipeline.solve.smooth import solve_track
+    from faceplate.spec import SolveSpec, SwapSpec, TargetSpec
     analysis = _analysis(frames)
     tracks = merge_by_identity(link_tracks(analysis), analysis)
     swap = SwapSpec("actor_a", TargetSpec("largest"))
@@ -132,8 +133,8 @@ def test_faces_turned_beyond_the_yaw_limit(policy):
 
 def test_swaps_pick_tracks_by_number_or_all():
     from faceplate.errors import SpecError
-    from faceplate.pipeline.solve import pick_tracks
-    from faceplate.pipeline.spec import SwapSpec, TargetSpec
+    from faceplate.pipeline.solve.link import pick_tracks
+    from faceplate.spec import SwapSpec, TargetSpec
     frames = {1001 + i: [_face(100, 100, identity=0.0), _face(400, 100, size=150, identity=0.9)]
               for i in range(3)}
     analysis = _analysis(frames)

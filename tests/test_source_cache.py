@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-
 from conftest import OBAMA, make_shot
+
 from faceplate.nodes import ShotNode
-from faceplate.pipeline.source_cache import load_sources
+from faceplate.pipeline.analyse.source_cache import load_sources
 
 
 def _same(a, b) -> None:
@@ -29,8 +29,8 @@ def test_a_later_process_takes_the_sources_from_the_cache(tmp_path: Path, colour
     later = ShotNode.from_file(shot.spec_path)          # a fresh context, as a farm task has
     faces, cached = load_sources(later.spec, later.ctx)
     assert cached
-    assert "_predictor" not in vars(later.ctx.models), "no landmark model loaded for the sources"
-    _same(faces["actor_a"], first._runner.sources()["actor_a"])
+    assert "_predictor" not in vars(later.ctx.face_pack), "no landmark model loaded for the sources"
+    _same(faces["actor_a"], first.sources()["actor_a"])
 
     source = shot.folder / "refs" / "actor_a.jpg"       # a new image of the source: found again
     shutil.copyfile(OBAMA.with_name("astronaut.png"), source)
@@ -55,6 +55,6 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, colour) -> None:
     fresh = ShotNode.from_file(shot.spec_path)
     faces, cached = load_sources(fresh.spec, fresh.ctx)
     assert not cached
-    _same(faces["actor_a"], node._runner.sources()["actor_a"])
+    _same(faces["actor_a"], node.sources()["actor_a"])
     path.write_text("{not json")
     assert load_sources(fresh.spec, fresh.ctx)[1] is False

@@ -1,11 +1,11 @@
 import shutil
 
 import pytest
-
 from conftest import OBAMA, spec_dict, write_spec
+
 from faceplate.errors import ColourError, SpecError
-from faceplate.ocio import check_spec_colourspaces
-from faceplate.pipeline.spec import load_spec
+from faceplate.pipeline.preflight import check_spec_colourspaces
+from faceplate.spec import check_inputs, load_spec
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_missing_source_image_names_the_file(folder):
     data = spec_dict()
     data["sources"]["actor_a"]["images"] = ["refs/nobody.jpg"]
     with pytest.raises(SpecError) as err:
-        load_spec(write_spec(folder, data))
+        check_inputs(load_spec(write_spec(folder, data)))
     assert err.value.key == "sources.actor_a.images[0]"
     assert "nobody.jpg" in str(err.value)
 

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from conftest import make_shot, run_cli
 
 pytestmark = pytest.mark.slow

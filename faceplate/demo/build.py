@@ -14,16 +14,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import OpenImageIO as oiio
-import yaml
 
+from faceplate.frames import SequencePath, parse_frames
 from faceplate.ocio import PINNED_CONFIG, ColourManager
 from faceplate.ocio.config import ConfigChoice, load_config
-from faceplate.plateio.sequence import SequencePath, parse_frames
 from faceplate.plateio.write import write_image
+from faceplate.spec import save_spec, spec_data
+from faceplate.types import WORKING_SPACE
 
 DEMO_FRAMES = "1001-1048"
+#: The demo plate's colourspace (its ``plate.colorspace``).
 PLATE_COLORSPACE = "ACEScg"
-SOURCE_COLORSPACE = "sRGB Encoded Rec.709 (sRGB)"
+#: The source portrait's colourspace (its ``sources.actor_a.colorspace``).
+SOURCE_COLORSPACE = WORKING_SPACE
 _SIZE = (1024, 576)
 _FACE_CENTRE = np.array([222.0, 135.0])
 
@@ -105,17 +108,10 @@ def build_demo_shot(out_dir: Path) -> Path:
     refs = out_dir / "refs"
     refs.mkdir(exist_ok=True)
     shutil.copyfile(_data_file("obama.jpg"), refs / "actor_a.jpg")
-    spec = {
-        "version": 1,
-        "shot": "sh010",
-        "plate": {"path": "plates/sh010.####.exr", "frames": DEMO_FRAMES,
-                  "colorspace": PLATE_COLORSPACE},
-        "ocio": PINNED_CONFIG,
-        "sources": {"actor_a": {"images": ["refs/actor_a.jpg"], "colorspace": SOURCE_COLORSPACE}},
-        "swaps": [{"source": "actor_a", "target": "largest"}],
-        "output": {"path": "out/sh010_fp.####.exr", "matte": "out/sh010_fp_matte.####.exr",
-                   "qc": "out/qc"},
-    }
-    path = out_dir / "sh010.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    return path
+    spec = spec_data(shot="sh010", plate="plates/sh010.####.exr", frames=DEMO_FRAMES,
+                     plate_colorspace=PLATE_COLORSPACE, ocio=PINNED_CONFIG,
+                     sources={"actor_a": {"images": ["refs/actor_a.jpg"],
+                                          "colorspace": SOURCE_COLORSPACE}},
+                     output="out/sh010_fp.####.exr", matte="out/sh010_fp_matte.####.exr",
+                     qc="out/qc")
+    return save_spec(spec, out_dir / "sh010.yaml")

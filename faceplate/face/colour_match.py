@@ -29,7 +29,7 @@ class LabStats:
         return [*self.mean, *self.std]
 
     @classmethod
-    def from_list(cls, values: list[float]) -> "LabStats":
+    def from_list(cls, values: list[float]) -> LabStats:
         return cls(tuple(values[:3]), tuple(values[3:6]))  # type: ignore[arg-type]
 
 

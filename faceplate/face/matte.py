@@ -8,8 +8,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from faceplate.face.landmarks import (INNER_LIPS, JAW, LEFT_EYE, OUTER_LIPS, RIGHT_EYE,
-                                      face_size, with_forehead)
+from faceplate.face.landmarks import (
+    INNER_LIPS,
+    JAW,
+    LEFT_EYE,
+    OUTER_LIPS,
+    RIGHT_EYE,
+    face_size,
+    with_forehead,
+)
 from faceplate.types import Landmarks, Matte
 
 _SUBPIXEL_BITS = 4

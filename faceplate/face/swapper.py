@@ -102,7 +102,7 @@ class ReferenceSwapper:
         self.settings = settings
         self.identity_amount = identity_amount
 
-    def adjusted(self, values: dict[str, float]) -> "ReferenceSwapper":
+    def adjusted(self, values: dict[str, float]) -> ReferenceSwapper:
         """A swapper with some parameters changed (``identity_amount`` and the matte's
         ``feather``, ``erode``, ``blend_softness``), e.g. by a reviewer's override."""
         if not values:

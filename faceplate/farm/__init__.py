@@ -1,7 +1,7 @@
 """Render-farm submission: one job per shot (analyse → solve → chunked render → report).
 
 Backends are plugins in the ``faceplate.farms`` entry-point group (see
-:mod:`faceplate.plugin.registry`), each a ``submit(plan, outdir, *, dry_run)`` function,
+:mod:`faceplate.registry`), each a ``submit(plan, outdir, *, dry_run)`` function,
 imported only when chosen, so ``import faceplate.farm`` stays light.
 """
 
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
-from faceplate.farm.plan import JobPlan
+from faceplate.errors import SpecError
+from faceplate.farm.plan import JobPlan, plan_shot
+from faceplate.registry import load
+from faceplate.spec import check_inputs, load_spec
 
 GROUP = "faceplate.farms"
 DEFAULT_FARM = "local"
@@ -25,9 +28,15 @@ class SubmitFunction(Protocol):
 
 
 def backend(name: str) -> SubmitFunction:
-    """The submit function of farm ``name``, imported on first use."""
-    from faceplate.plugin.registry import load
-    return load(GROUP, name, key="--farm")  # type: ignore[return-value]
+    """The submit function of farm ``name``, imported on first use.
+
+    Raises:
+        SpecError: no farm of that name, or what it names is not a submit function.
+    """
+    found = load(GROUP, name, key="--farm")
+    if not callable(found):
+        raise SpecError(f"farm plugin {name!r} is not a submit function", key="--farm")
+    return cast(SubmitFunction, found)
 
 
 def submit_shot(spec: str | os.PathLike[str], farm: str = DEFAULT_FARM, *, chunk: int = 10,
@@ -44,9 +53,7 @@ def submit_shot(spec: str | os.PathLike[str], farm: str = DEFAULT_FARM, *, chunk
         SpecError: a bad spec, farm name or chunk size.
         FarmError: the scheduler is missing or refused the job.
     """
-    from faceplate.farm.plan import plan_shot
-    from faceplate.pipeline.spec import load_spec
-    shot = load_spec(spec)
+    shot = check_inputs(load_spec(spec))
     plan = plan_shot(shot.shot, Path(spec), list(shot.plate.frames), chunk,
                      max_parallel=max_parallel)
     target = Path(outdir) if outdir is not None else Path(spec).absolute().parent / "farm"

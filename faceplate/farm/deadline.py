@@ -10,30 +10,24 @@ import subprocess
 from pathlib import Path
 
 from faceplate.errors import FarmError
-from faceplate.farm.plan import SCHEMA, JobPlan
-from faceplate.plateio.sequence import format_frames
-
-STAGES = ("analyse", "solve", "render", "report")
+from faceplate.farm.plan import SCHEMA, STAGES, JobPlan, is_chunked
 
 
 def _frames(plan: JobPlan) -> tuple[str, int]:
-    frames = [f for c in plan.chunks for f in c]
-    if frames != list(range(frames[0], frames[-1] + 1)):
-        raise FarmError(f"Deadline chunks a contiguous range; {format_frames(frames)} is not: "
-                        "use --farm slurm or local for stepped or holed ranges")
-    return f"{frames[0]}-{frames[-1]}", len(plan.chunks[0])
+    first, last = plan.contiguous_range("Deadline")
+    return f"{first}-{last}", len(plan.chunks[0])
 
 
 def job_info(plan: JobPlan, stage: str, depends_on: str | None = None) -> dict[str, str]:
     """The job-info keys of one stage's job."""
-    frames, chunk = _frames(plan) if stage == "render" else (str(plan.chunks[0][0]), 1)
+    frames, chunk = _frames(plan) if is_chunked(stage) else (str(plan.chunks[0][0]), 1)
     info = {"Plugin": "CommandLine", "Name": f"{plan.shot} faceplate {stage}",
             "BatchName": f"{plan.shot} faceplate", "Frames": frames, "ChunkSize": str(chunk),
             "Comment": "AI-assisted face replacement",
             "ExtraInfoKeyValue0": f"faceplate.farmjob={SCHEMA}",
             "ExtraInfoKeyValue1": f"faceplate.stage={stage}",
             "ExtraInfoKeyValue2": f"faceplate.spec={plan.spec}"}
-    if stage == "render" and plan.max_parallel:
+    if is_chunked(stage) and plan.max_parallel:
         info["MachineLimit"] = str(plan.max_parallel)
     if depends_on:
         info["JobDependencies"] = depends_on
@@ -42,8 +36,8 @@ def job_info(plan: JobPlan, stage: str, depends_on: str | None = None) -> dict[s
 
 def plugin_info(plan: JobPlan, stage: str) -> dict[str, str]:
     """The CommandLine plugin-info keys of one stage's job."""
-    if stage == "render":
-        args = plan.command("render")[1:3] + ["--frames", "<STARTFRAME>-<ENDFRAME>"]
+    if is_chunked(stage):
+        args = plan.command(stage)[1:3] + ["--frames", "<STARTFRAME>-<ENDFRAME>"]
     else:
         args = plan.command(stage)[1:]
     return {"Executable": str(plan.faceplate), "Arguments": " ".join(_quote(a) for a in args),

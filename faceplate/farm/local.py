@@ -10,11 +10,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from faceplate.errors import IncompleteShotError
-from faceplate.farm.plan import SCHEMA, JobPlan
-from faceplate.plateio.sequence import format_frames
-
-STAGES = ("analyse", "solve", "render", "report")
+from faceplate.farm.plan import SCHEMA, STAGES, JobPlan, is_chunked
+from faceplate.frames import format_frames
+from faceplate.nodes import ShotNode
+from faceplate.pipeline.runner import incomplete, run_stages
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,16 @@ class ChunkResult:
 
 def job_file(plan: JobPlan) -> dict[str, object]:
     """The job as data: stages, the command of each task, and what each waits for."""
-    tasks: list[dict[str, object]] = [
-        {"stage": "analyse", "command": plan.command("analyse"), "after": []},
-        {"stage": "solve", "command": plan.command("solve"), "after": ["analyse"]}]
-    tasks += [{"stage": "render", "chunk": i, "frames": format_frames(list(c)),
-               "command": plan.command("render", i), "after": ["solve"]}
-              for i, c in enumerate(plan.chunks)]
-    tasks.append({"stage": "report", "command": plan.command("report"), "after": ["render"]})
+    tasks: list[dict[str, object]] = []
+    after: list[str] = []
+    for name in STAGES:
+        if is_chunked(name):
+            tasks += [{"stage": name, "chunk": i, "frames": format_frames(list(c)),
+                       "command": plan.command(name, i), "after": after}
+                      for i, c in enumerate(plan.chunks)]
+        else:
+            tasks.append({"stage": name, "command": plan.command(name), "after": after})
+        after = [name]
     return {"schema": SCHEMA, "shot": plan.shot, "spec": str(plan.spec),
             "max_parallel": plan.max_parallel, "tasks": tasks}
 
@@ -54,7 +56,6 @@ def share_cores(workers: int) -> None:
 
 def render_chunk(spec: str, frames: list[int]) -> ChunkResult:
     """One render task in a worker process: its own context, frames already done kept."""
-    from faceplate.nodes import ShotNode
     result = ShotNode.from_file(spec).render(frames)
     reused = set(result.reused)
     failed = set(result.failed)
@@ -69,22 +70,25 @@ def run_plan(plan: JobPlan, workers: int | None = None) -> list[ChunkResult]:
     Raises:
         IncompleteShotError: after the report, when some frames could not be written.
     """
-    from faceplate.nodes import ShotNode
     node = ShotNode.from_file(plan.spec)
-    node.analyse()
-    node.solve()
     count = workers or plan.max_parallel or os.cpu_count() or 1
-    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding OIIO/dlib threads
-    workers = min(count, len(plan.chunks))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=share_cores,
-                             initargs=(workers,)) as pool:
-        results = list(pool.map(render_chunk, [str(plan.spec)] * len(plan.chunks),
-                                [list(c) for c in plan.chunks]))
-    report = node.report()
+
+    def render_chunks(_: object) -> list[ChunkResult]:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process holding OIIO threads
+        pool_size = min(count, len(plan.chunks))
+        with ProcessPoolExecutor(max_workers=pool_size, mp_context=spawn, initializer=share_cores,
+                                 initargs=(pool_size,)) as pool:
+            return list(pool.map(render_chunk, [str(plan.spec)] * len(plan.chunks),
+                                 [list(c) for c in plan.chunks]))
+
+    done = run_stages({"analyse": lambda _: node.analyse(),
+                       "solve": lambda results: node.solve(results["analyse"]),
+                       "render": render_chunks,
+                       "report": lambda _: node.report()})
+    results: list[ChunkResult] = done["render"]
     failed = sorted(f for r in results for f in r.failed)
     if failed:
-        raise IncompleteShotError(f"{len(failed)} frame(s) not written: {format_frames(failed)}; "
-                                  f"see {report.qc_json}", frames=failed)
+        raise incomplete(failed, done["report"].qc_json)
     return results
 
 

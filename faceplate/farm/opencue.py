@@ -11,23 +11,12 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from faceplate.errors import FarmError
-from faceplate.farm.plan import SCHEMA, JobPlan
-from faceplate.plateio.sequence import format_frames
-
-STAGES = ("analyse", "solve", "render", "report")
-
-
-def _contiguous(plan: JobPlan) -> tuple[int, int]:
-    frames = [f for c in plan.chunks for f in c]
-    first, last = frames[0], frames[-1]
-    if frames != list(range(first, last + 1)):
-        raise FarmError(f"OpenCue chunks a contiguous range; {format_frames(frames)} is not: "
-                        "use --farm slurm or local for stepped or holed ranges")
-    return first, last
+from faceplate.farm.plan import SCHEMA, STAGES, JobPlan, is_chunked
 
 
 @contextlib.contextmanager
@@ -46,15 +35,15 @@ def build_outline(plan: JobPlan) -> Any:
     """The pyoutline ``Outline`` of the shot: four Shell layers with their dependencies."""
     import outline
     from outline.modules.shell import Shell
-    first, last = _contiguous(plan)
+    first, last = plan.contiguous_range("OpenCue")
     chunk = len(plan.chunks[0])
     show = os.environ.get("CUE_SHOW") or os.environ.get("SHOW") or "faceplate"
     ol = outline.Outline(f"fp_{plan.shot}", frame_range=f"{first}-{last}", shot=plan.shot,
                          show=show, user=getpass.getuser())
     previous = None
     for stage in STAGES:
-        if stage == "render":
-            command = plan.command("render")[:3] + ["--frames", "#FRAME_START#-#FRAME_END#"]
+        if is_chunked(stage):
+            command = plan.command(stage)[:3] + ["--frames", "#FRAME_START#-#FRAME_END#"]
             layer = Shell(stage, command=command, range=f"{first}-{last}", chunk=chunk)
         else:
             layer = Shell(stage, command=plan.command(stage), range=str(first), chunk=1)

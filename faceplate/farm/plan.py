@@ -1,4 +1,9 @@
-"""A shot's farm job as data: the stage tasks, render chunks and their dependencies."""
+"""A shot's farm job as data: the stage tasks, render chunks and their dependencies.
+
+Every backend takes its stages, their order and which one is chunked from here (:data:`STAGES`,
+:func:`is_chunked`, after :data:`faceplate.pipeline.runner.STAGES`), and a farm that chunks only
+a contiguous range asks :meth:`JobPlan.contiguous_range`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from faceplate.plateio.sequence import format_frames
+from faceplate.errors import FarmError, SpecError
+from faceplate.frames import contiguous_range, format_frames
+from faceplate.pipeline.runner import STAGE_NAMES, stage
 
 SCHEMA = "faceplate.farmjob/1"
+#: The stage tasks of a shot's job, in the order they run.
+STAGES = STAGE_NAMES
+
+
+def is_chunked(name: str) -> bool:
+    """Whether stage ``name`` runs as one task per chunk of frames (render)."""
+    return stage(name).chunked
 
 
 @dataclass(frozen=True)
@@ -22,12 +36,25 @@ class JobPlan:
     faceplate: Path
     max_parallel: int | None = None
 
-    def command(self, stage: str, chunk: int | None = None) -> list[str]:
-        """The command line of one task; ``chunk`` selects a render chunk."""
-        cmd = [str(self.faceplate), stage, str(self.spec)]
+    def command(self, name: str, chunk: int | None = None) -> list[str]:
+        """The command line of one task of stage ``name``; ``chunk`` selects a render chunk."""
+        cmd = [str(self.faceplate), name, str(self.spec)]
         if chunk is not None:
             cmd += ["--frames", format_frames(list(self.chunks[chunk]))]
         return cmd
+
+    def contiguous_range(self, farm: str) -> tuple[int, int]:
+        """``(first, last)`` of the plan's frames, for a farm that chunks a contiguous range.
+
+        Raises:
+            FarmError: the frames are stepped or have holes (naming ``farm``).
+        """
+        frames = [f for c in self.chunks for f in c]
+        found = contiguous_range(frames)
+        if found is None:
+            raise FarmError(f"{farm} chunks a contiguous range; {format_frames(frames)} is not: "
+                            "use --farm slurm or local for stepped or holed ranges")
+        return found
 
 
 def default_faceplate() -> Path:
@@ -38,7 +65,6 @@ def default_faceplate() -> Path:
 def plan_shot(shot: str, spec: Path, frames: list[int], chunk: int,
               faceplate: Path | None = None, max_parallel: int | None = None) -> JobPlan:
     """Split ``frames`` into chunks of ``chunk`` frames."""
-    from faceplate.errors import SpecError
     if chunk < 1:
         raise SpecError("chunk size must be at least 1", key="--chunk")
     if max_parallel is not None and max_parallel < 1:

@@ -8,10 +8,8 @@ import subprocess
 from pathlib import Path
 
 from faceplate.errors import FarmError
-from faceplate.farm.plan import SCHEMA, JobPlan
-from faceplate.plateio.sequence import format_frames
-
-STAGES = ("analyse", "solve", "render", "report")
+from faceplate.farm.plan import SCHEMA, STAGES, JobPlan, is_chunked
+from faceplate.frames import format_frames
 
 
 def _header(plan: JobPlan, stage: str, logs: Path) -> list[str]:
@@ -25,7 +23,7 @@ def _header(plan: JobPlan, stage: str, logs: Path) -> list[str]:
 def script(plan: JobPlan, stage: str, logs: Path) -> str:
     """The sbatch script of one stage; ``render`` maps SLURM_ARRAY_TASK_ID to a frame range."""
     lines = _header(plan, stage, logs)
-    if stage != "render":
+    if not is_chunked(stage):
         lines.append(shlex.join(plan.command(stage)))
     else:
         limit = f"%{plan.max_parallel}" if plan.max_parallel else ""
@@ -33,7 +31,7 @@ def script(plan: JobPlan, stage: str, logs: Path) -> str:
         ranges = " ".join(shlex.quote(format_frames(list(c))) for c in plan.chunks)
         lines += [f"RANGES=({ranges})",
                   'FRAMES="${RANGES[$SLURM_ARRAY_TASK_ID]}"',
-                  shlex.join(plan.command("render")[:3]) + ' --frames "$FRAMES"']
+                  shlex.join(plan.command(stage)[:3]) + ' --frames "$FRAMES"']
     return "\n".join(lines) + "\n"
 
 

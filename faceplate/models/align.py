@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from faceplate.types import Matte, RGBImage
+from faceplate.types import Matte, Points5, RGBImage
 
 #: Five points (left eye, right eye, nose, left mouth, right mouth) in unit crop coordinates.
 TEMPLATES: dict[str, NDArray[np.float64]] = {
@@ -29,8 +29,6 @@ TEMPLATES: dict[str, NDArray[np.float64]] = {
 
 #: A 2×3 affine matrix, float64.
 Affine = NDArray[np.float64]
-#: Five points (x, y) in frame pixels, shape (5, 2).
-Points5 = NDArray[np.float64]
 
 #: dlib 68-point indices that make the 5 template points (eye centres, nose tip, mouth corners).
 _EYE_L, _EYE_R = list(range(36, 42)), list(range(42, 48))

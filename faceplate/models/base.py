@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,11 @@ class OnnxAdapter:
         self.entry = registry.entry(model_id)
         self.template = self.entry.template or "arcface_128"
         self.size = int(self.entry.size or 0)
+
+    @property
+    def id(self) -> str:
+        """The model's manifest id."""
+        return self.entry.id
 
     @property
     def session(self) -> Session:

@@ -10,12 +10,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from faceplate.models.base import OnnxAdapter
-from faceplate.models.protocols import Detection
 from faceplate.models.tensors import to_tensor
-from faceplate.types import RGBImage
+from faceplate.types import BoxCoords, Detection, RGBImage
 
 #: Boxes (N, 4) as x0, y0, x1, y1; scores (N,); five points (N, 5, 2); all in input pixels.
 Decoded = tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]
+
+
+def _box(values: np.ndarray) -> BoxCoords:
+    x0, y0, x1, y1 = (float(v) for v in values[:4])
+    return x0, y0, x1, y1
 
 
 def _nothing() -> Decoded:
@@ -109,8 +113,8 @@ class CanvasDetector(OnnxAdapter):
         boxes, scores, kps = self.decode(outputs, threshold)
         xywh = [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes]
         keep = cv2.dnn.NMSBoxes(xywh, scores.tolist(), threshold, self.nms_iou) if xywh else []
-        return [Detection(tuple(float(v) for v in boxes[i] / ratio), float(scores[i]),  # type: ignore[arg-type]
-                          kps[i].astype(np.float64) / ratio) for i in np.asarray(keep).reshape(-1)]
+        return [Detection(_box(boxes[i] / ratio), float(scores[i]), kps[i].astype(np.float64) / ratio)
+                for i in np.asarray(keep).reshape(-1)]
 
     @property
     def strides(self) -> tuple[int, ...]:

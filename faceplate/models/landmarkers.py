@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -11,15 +11,13 @@ from numpy.typing import NDArray
 from faceplate.models.align import Affine
 from faceplate.models.base import OnnxAdapter
 from faceplate.models.tensors import to_tensor
-from faceplate.types import RGBImage
-
-Box = tuple[float, float, float, float]
+from faceplate.types import BoxCoords, RGBImage
 
 #: Side, in input pixels, that the face box is scaled to (of the 256² input).
 _BOX_SIDE = 195.0
 
 
-def box_crop_matrix(box: Box, size: int) -> Affine:
+def box_crop_matrix(box: BoxCoords, size: int) -> Affine:
     """Frame → crop affine of 2DFAN4: scale ``195/max(w, h)`` (for a 256 input), box centred."""
     x0, y0, x1, y1 = box
     scale = _BOX_SIDE * size / 256.0 / max(x1 - x0, y1 - y0)
@@ -32,13 +30,13 @@ class Fan68Landmarker(OnnxAdapter):
     """2DFAN4: RGB x/255 crop around each box; output ``[0]`` (N, 68, ≥2) points in heatmap cells
     (a quarter of the input side), mapped ×4 to the crop and back through the crop's inverse."""
 
-    def crop(self, frame: RGBImage, box: Box) -> tuple[RGBImage, Affine]:
+    def crop(self, frame: RGBImage, box: BoxCoords) -> tuple[RGBImage, Affine]:
         matrix = box_crop_matrix(box, self.size)
         crop = cv2.warpAffine(np.asarray(frame, np.float32), matrix, (self.size, self.size),
                               flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
         return crop, matrix
 
-    def landmarks(self, frame: RGBImage, boxes: Sequence[Box]) -> list[NDArray[np.float64]]:
+    def landmarks(self, frame: RGBImage, boxes: Sequence[BoxCoords]) -> list[NDArray[np.float64]]:
         crops = [self.crop(frame, b) for b in boxes]
         if not crops:
             return []

@@ -10,79 +10,47 @@ paste-back ``plate·(1−m) + swap·m`` happens in the plate's linear light.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from faceplate.errors import ModelError, SpecError
+from faceplate.errors import ModelError
+from faceplate.face.colour_match import LabStats
 from faceplate.face.landmarks import mouth_opening
 from faceplate.face.matte import MatteSettings
+from faceplate.face.swapper import SourceFace, SwapResult
+from faceplate.models.adapters import (
+    converter_for,
+    enhancer_for,
+    occluder_for,
+    recognizer_for,
+    region_masker_for,
+    swapper_for,
+)
 from faceplate.models.align import five_from_68, unwarp, warp_face
 from faceplate.models.masks import box_matte, combine
-from faceplate.models.runtime import ModelRegistry, RuntimeOptions
+from faceplate.models.protocols import Embedding
+from faceplate.models.runtime import ModelRegistry
 from faceplate.types import Landmarks, Matte, RGBImage
 
-if TYPE_CHECKING:
-    from faceplate.face.models import DlibFacePack
-    from faceplate.models.face_finder import OnnxFaceFinder
-    from faceplate.face.colour_match import LabStats
-    from faceplate.face.swapper import SourceFace, SwapResult
-    from faceplate.pipeline.models_spec import ModelsSpec
 
-#: The role each ``models:`` key must name in the manifest.
-_ROLES = {"detector": "detector", "landmarker": "landmarker", "swapper": "swapper", "recognizer": "recognizer", "enhancer": "enhancer",
-          "occlusion": "masker", "regions": "masker"}
+class LearnedModels(Protocol):
+    """The model ids and options a learned swap runs (a spec's ``models:`` section is one)."""
 
-
-def registry_for(models: "ModelsSpec") -> ModelRegistry:
-    """The model registry a shot's ``models:`` section describes (studio policy applied)."""
-    from faceplate.models.manifest import load_manifest
-    from faceplate.models.policy import load_policy
-    options = RuntimeOptions(providers=models.providers, gpu_mem_limit=models.gpu_mem_limit,
-                             intra_op_threads=models.threads, backend=models.backend)
-    return ModelRegistry(load_manifest(models.manifest), list(models.model_dirs), load_policy(),
-                         options)
-
-
-def check_models(models: "ModelsSpec", registry: ModelRegistry) -> None:
-    """Every model the shot names exists in the manifest with the right role, is allowed by
-    the licence policy, is found and matches its hash, and loads. Raises before any output."""
-    from faceplate.pipeline.models_spec import DLIB_DETECTOR, DLIB_LANDMARKER
-    for key, role in _ROLES.items():
-        model_id = getattr(models, key)
-        if model_id is None or model_id in (DLIB_DETECTOR, DLIB_LANDMARKER):
-            continue
-        if key in ("swapper", "recognizer") and not models.learned:
-            continue
-        if model_id not in registry.manifest:
-            raise SpecError(f"unknown model {model_id!r}; see `faceplate models list`",
-                            key=f"models.{key}")
-        entry = registry.manifest[model_id]
-        if entry.role != role:
-            raise SpecError(f"model {model_id!r} is a {entry.role}, not a {role}",
-                            key=f"models.{key}")
-        if entry.format != "onnx":
-            raise SpecError(f"model {model_id!r} is not an ONNX model", key=f"models.{key}")
-        registry.session(model_id)
-    converter = registry.manifest[models.swapper].extra.get("converter") if models.learned else None
-    if converter:
-        entry = registry.manifest.get(str(converter))
-        if entry is None or entry.role != "converter":
-            raise SpecError(f"model {models.swapper!r} names converter {converter!r}, which the "
-                            "manifest does not list as a converter", key="models.swapper")
-        registry.session(entry.id)
-
-
-def face_finder(models: "ModelsSpec", registry: ModelRegistry, pack: "DlibFacePack") -> "OnnxFaceFinder":
-    """The ONNX detector (and landmarker) the shot names, behind the dlib pack's calls."""
-    from faceplate.models.adapters import adapter_for
-    from faceplate.models.face_finder import OnnxFaceFinder
-    from faceplate.pipeline.models_spec import DLIB_DETECTOR, DLIB_LANDMARKER
-    detector = (adapter_for(registry, models.detector) if models.detector != DLIB_DETECTOR
-                else None)
-    landmarker = (adapter_for(registry, models.landmarker)
-                  if models.landmarker != DLIB_LANDMARKER else None)
-    return OnnxFaceFinder(pack, detector, landmarker)
+    @property
+    def swapper(self) -> str | None: ...
+    @property
+    def recognizer(self) -> str: ...
+    @property
+    def enhancer(self) -> str | None: ...
+    @property
+    def enhancer_blend(self) -> float: ...
+    @property
+    def occlusion(self) -> str | None: ...
+    @property
+    def regions(self) -> str | None: ...
+    @property
+    def region_classes(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -96,21 +64,22 @@ class LearnedSwapSettings:
 class LearnedSwapper:
     """Swap through the shot's learned models. Embeddings of each source are computed once."""
 
-    def __init__(self, models: "ModelsSpec", registry: ModelRegistry,
+    def __init__(self, models: LearnedModels, registry: ModelRegistry,
                  settings: LearnedSwapSettings | None = None) -> None:
-        from faceplate.models.adapters import adapter_for
+        if models.swapper is None:
+            raise ModelError("a learned swap needs a swapper model id")
         self.models = models
         self.registry = registry
         self.settings = settings or LearnedSwapSettings(enhancer_blend=models.enhancer_blend)
         self.matte_settings = MatteSettings()
-        self.swapper = adapter_for(registry, models.swapper)
-        self.recognizer = adapter_for(registry, models.recognizer)
-        self.enhancer = adapter_for(registry, models.enhancer) if models.enhancer else None
-        self.occlusion = adapter_for(registry, models.occlusion) if models.occlusion else None
-        self.regions = adapter_for(registry, models.regions) if models.regions else None
-        if self.regions is not None:
-            self.regions.select(models.region_classes)  # type: ignore[attr-defined]
-        self._embeddings: dict[str, np.ndarray] = {}
+        self.swapper = swapper_for(registry, models.swapper)
+        self.swapper_entry = registry.entry(models.swapper)
+        self.recognizer = recognizer_for(registry, models.recognizer)
+        self.enhancer = enhancer_for(registry, models.enhancer) if models.enhancer else None
+        self.occlusion = occluder_for(registry, models.occlusion) if models.occlusion else None
+        self.regions = (region_masker_for(registry, models.regions).select(models.region_classes)
+                        if models.regions else None)
+        self._embeddings: dict[str, Embedding] = {}
 
     @property
     def id(self) -> str:
@@ -118,7 +87,7 @@ class LearnedSwapper:
                 self.models.occlusion, self.models.regions]
         return "+".join(m for m in used if m)
 
-    def adjusted(self, values: dict[str, float]) -> "LearnedSwapper":
+    def adjusted(self, values: dict[str, float]) -> LearnedSwapper:
         """A swapper with a reviewer's ``feather`` (box-matte blur) or ``enhancer_blend``."""
         changed = {k: v for k, v in (("box_blur", values.get("feather")),
                                      ("enhancer_blend", values.get("enhancer_blend")))
@@ -130,14 +99,13 @@ class LearnedSwapper:
         twin.settings = replace(self.settings, **changed)
         return twin
 
-    def embedding(self, source: "SourceFace") -> np.ndarray:
+    def embedding(self, source: SourceFace) -> Embedding:
         """The swapper's source vector for ``source`` (recognizer, then the model's converter)."""
         if source.name not in self._embeddings:
-            raw = self.recognizer.embed(source.texture, [five_from_68(source.landmarks)])[0]  # type: ignore[attr-defined]
-            converter = self.swapper.entry.extra.get("converter")
+            raw = self.recognizer.embed(source.texture, [five_from_68(source.landmarks)])[0]
+            converter = self.swapper_entry.extra.get("converter")
             if converter:
-                from faceplate.models.adapters import adapter_for
-                raw = adapter_for(self.registry, str(converter)).convert(raw)  # type: ignore[attr-defined]
+                raw = converter_for(self.registry, str(converter)).convert(raw)
             self._embeddings[source.name] = raw
         return self._embeddings[source.name]
 
@@ -146,21 +114,20 @@ class LearnedSwapper:
         mattes = [box_matte(size, self.settings.box_blur)]
         for masker in (self.occlusion, self.regions):
             if masker is not None:
-                mattes.append(masker.mask([target_crop])[0])  # type: ignore[attr-defined]
+                mattes.append(masker.mask([target_crop])[0])
         return combine(*mattes)
 
-    def swap(self, target: RGBImage, points: Landmarks, source: "SourceFace",
-             target_skin: "LabStats | None" = None) -> "SwapResult":
+    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace,
+             target_skin: LabStats | None = None) -> SwapResult:
         """Replace the face with 68 landmarks ``points`` (region pixels) in ``target``."""
-        from faceplate.face.swapper import SwapResult
         five = five_from_68(points)
-        swapped = self.swapper.swap(target, [five], self.embedding(source))[0]  # type: ignore[attr-defined]
+        swapped = self.swapper.swap(target, [five], self.embedding(source))[0]
         target_crop, _ = warp_face(target, five, self.swapper.template, self.swapper.size)
         rgb, matte = unwarp(swapped.crop, self._crop_matte(target_crop), swapped.matrix,
                             target.shape[:2])
         if self.enhancer is not None:
             pasted = target + matte[..., None] * (rgb - target)
-            enhanced = self.enhancer.enhance(pasted, [five], self.settings.enhancer_blend)[0]  # type: ignore[attr-defined]
+            enhanced = self.enhancer.enhance(pasted, [five], self.settings.enhancer_blend)[0]
             rgb, _ = unwarp(enhanced.crop, np.ones(enhanced.crop.shape[:2], np.float32),
                             enhanced.matrix, target.shape[:2])
         if not np.isfinite(rgb).all():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -49,7 +49,7 @@ class BiSeNetMasker(OnnxAdapter):
 
     regions: tuple[str, ...] = tuple(REGIONS)
 
-    def select(self, regions: Sequence[str]) -> "BiSeNetMasker":
+    def select(self, regions: Sequence[str]) -> BiSeNetMasker:
         unknown = set(regions) - set(REGIONS)
         if unknown:
             raise ModelError(f"unknown face regions {sorted(unknown)}; known: {', '.join(REGIONS)}")

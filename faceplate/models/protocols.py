@@ -1,27 +1,27 @@
-"""The roles a pipeline calls. Images are working-space float32 RGB in 0..1, (H, W, 3)."""
+"""The roles models play, as the types the rest of faceplate uses.
+
+ONNX roles (what an adapter of each model family does) take working-space float32 RGB in 0..1,
+(H, W, 3). The two pipeline roles, :class:`FaceFinder` and :class:`FaceSwapper`, are what analysis,
+sources, QC and rendering call: the offline dlib pack and the reference warp play them by
+default, the shot's ONNX models when its spec names them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from faceplate.models.align import Affine, Points5
-from faceplate.types import Matte, RGBImage
+from faceplate.face.colour_match import LabStats
+from faceplate.face.swapper import SourceFace, SwapResult
+from faceplate.models.align import Affine
+from faceplate.types import BoxCoords, Detection, Image8, Landmarks, Matte, Points5, RGBImage
 
 #: A (512,) float32 identity embedding as the recognizer returns it (not normalised).
 Embedding = NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class Detection:
-    """A face found in a frame: box (x0, y0, x1, y1), score, five points, all in frame pixels."""
-
-    box: tuple[float, float, float, float]
-    score: float
-    points: Points5
 
 
 @dataclass(frozen=True)
@@ -33,23 +33,39 @@ class AlignedFace:
 
 
 class Detector(Protocol):
+    """Faces with their five points; scores 0..1."""
+
+    @property
+    def id(self) -> str: ...
+
     def detect(self, frame: RGBImage, threshold: float = 0.5) -> list[Detection]: ...
 
 
 class Landmarker(Protocol):
-    def landmarks(self, frame: RGBImage, boxes: Sequence[tuple[float, float, float, float]]
+    """68 landmarks (x, y) per box."""
+
+    @property
+    def id(self) -> str: ...
+
+    def landmarks(self, frame: RGBImage, boxes: Sequence[BoxCoords]
                   ) -> list[NDArray[np.float64]]: ...
 
 
 class Converter(Protocol):
+    """An embedding into the identity space a swapper was trained on."""
+
     def convert(self, embedding: Embedding) -> Embedding: ...
 
 
 class Recognizer(Protocol):
+    """An identity embedding per face (five points each)."""
+
     def embed(self, frame: RGBImage, points: Sequence[Points5]) -> list[Embedding]: ...
 
 
 class Swapper(Protocol):
+    """The source identity on each face, as crops of the model's template and size."""
+
     template: str
     size: int
 
@@ -58,6 +74,8 @@ class Swapper(Protocol):
 
 
 class Enhancer(Protocol):
+    """Each face restored, as crops of the model's template and size."""
+
     template: str
     size: int
 
@@ -66,4 +84,38 @@ class Enhancer(Protocol):
 
 
 class Masker(Protocol):
+    """A matte (1: keep the swap) per crop."""
+
     def mask(self, crops: Sequence[RGBImage]) -> list[Matte]: ...
+
+
+class RegionMasker(Masker, Protocol):
+    """A face parser: a matte of the chosen regions."""
+
+    def select(self, regions: Sequence[str]) -> RegionMasker: ...
+
+
+class FaceFinder(Protocol):
+    """Detection and 68 landmarks on 8-bit RGB working-space images, for analysis, sources and
+    QC; scores on dlib's scale (0 a usual detection, below 0 a weak one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    def detect(self, image: Image8, *, upsample: int = 0,
+               threshold: float = 0.0) -> list[Detection]: ...
+
+    def landmarks(self, image: Image8, box: BoxCoords) -> Landmarks: ...
+
+
+class FaceSwapper(Protocol):
+    """What rendering calls to replace one face in a region (the reference warp or a learned
+    model): working-space region and its 68 landmarks in, swapped pixels and matte out."""
+
+    @property
+    def id(self) -> str: ...
+
+    def adjusted(self, values: dict[str, float]) -> FaceSwapper: ...
+
+    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace,
+             target_skin: LabStats | None = None) -> SwapResult: ...

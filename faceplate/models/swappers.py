@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from faceplate.errors import ModelError
-from faceplate.models.align import Points5, warp_face
+from faceplate.models.align import warp_face
 from faceplate.models.base import OnnxAdapter
 from faceplate.models.protocols import AlignedFace, Embedding
 from faceplate.models.tensors import from_tensor, to_tensor
-from faceplate.types import RGBImage
+from faceplate.types import Points5, RGBImage
 
 
 class ArcFaceRecognizer(OnnxAdapter):

@@ -1,4 +1,5 @@
-"""The Python node API: build a shot from a spec file and run its stages.
+"""The Python node API, the one public API for scripts, hosts and farm tasks: build a shot from a
+spec file or keyword arguments and run its stages.
 
 Example::
 
@@ -8,6 +9,6 @@ Example::
     print(result.report.summary["flagged_frames"])
 """
 
-from faceplate.nodes.shot import ShotNode
+from faceplate.nodes.shot import ShotNode, ShotResult
 
-__all__ = ["ShotNode"]
+__all__ = ["ShotNode", "ShotResult"]

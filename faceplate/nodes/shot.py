@@ -1,23 +1,47 @@
-"""ShotNode: one shot, its context, and its stage nodes."""
+"""ShotNode: one shot, its context, what its pre-flight resolved, and its stage nodes."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any
 
-from faceplate.context import ProgressCallback, RunContext
-from faceplate.errors import IncompleteShotError
+from faceplate.face.swapper import SourceFace
+from faceplate.frames import select_frames
 from faceplate.nodes.stages import AnalyseNode, RenderNode, ReportNode, SolveNode
-from faceplate.pipeline.analyse import ShotAnalysis
+from faceplate.pipeline.analyse.source_cache import load_sources, store_sources
+from faceplate.pipeline.analyse.sources import find_face
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.preflight import Preflight, preflight
+from faceplate.pipeline.progress import ProgressCallback
 from faceplate.pipeline.render import RenderResult
 from faceplate.pipeline.report import Report
-from faceplate.pipeline.shot import ShotResult, ShotRunner
-from faceplate.pipeline.solve import SolvedSwap
-from faceplate.pipeline.spec import ShotSpec, load_spec, spec_from_dict
-from faceplate.plateio.sequence import format_frames
+from faceplate.pipeline.runner import Only, incomplete, only_frames, run_stages
+from faceplate.pipeline.shot_models import resolve_models
+from faceplate.pipeline.stage_files.analysis import ShotAnalysis
+from faceplate.pipeline.stage_files.tracks import SolvedSwap
+from faceplate.spec import (
+    ShotSpec,
+    check_inputs,
+    load_spec,
+    parse_spec,
+    save_spec,
+    spec_data,
+    with_absolute_paths,
+)
+from faceplate.types import Descriptor
 
 PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class ShotResult:
+    """What a run did: the render records and the refreshed report."""
+
+    render: RenderResult
+    report: Report
 
 
 class ShotNode:
@@ -30,127 +54,105 @@ class ShotNode:
     def __init__(self, spec: ShotSpec, ctx: RunContext | None = None, *,
                  progress: ProgressCallback | None = None,
                  data: Mapping[str, Any] | None = None) -> None:
-        self.spec = spec
-        self.ctx = ctx or RunContext.create(spec.ocio, progress=progress, models=spec.models)
+        self.spec = check_inputs(spec)
+        self.ctx = ctx or RunContext.create(spec.ocio, progress=progress)
         self.data = dict(data) if data is not None else None
-        self._runner = ShotRunner(spec, self.ctx)
+        self._preflight: Preflight | None = None
+        self._sources: dict[str, SourceFace] | None = None
+        self._sources_stored = False
 
     @classmethod
-    def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None) -> "ShotNode":
+    def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None) -> ShotNode:
         """A shot from a spec file (see docs/spec.md)."""
         return cls(load_spec(path), progress=progress)
 
     @classmethod
-    def from_kwargs(cls, *, shot: str, plate: PathLike, frames: str, sources: Mapping[str, Any],
-                    output: PathLike, qc: PathLike, matte: PathLike | None = None,
-                    plate_colorspace: str | None = None, swaps: Sequence[Mapping[str, Any]] | None = None,
-                    base: PathLike | None = None, progress: ProgressCallback | None = None,
-                    **sections: Any) -> "ShotNode":
-        """A shot from keyword arguments, validated exactly like a spec file.
-
-        ``sources`` maps a name to an image path, a list of them, or a source mapping;
-        ``swaps`` defaults to every source on the ``largest`` face when there is one source.
-        Further spec sections (``ocio``, ``solve``, ``qc`` thresholds under ``qc_settings``,
-        ``models``...) pass through ``sections``. Relative paths resolve against ``base``
-        (default: the current folder).
+    def from_kwargs(cls, *, base: PathLike | None = None,
+                    progress: ProgressCallback | None = None, **kwargs: Any) -> ShotNode:
+        """A shot from keyword arguments (those of :func:`faceplate.spec.spec_data`: ``shot``,
+        ``plate``, ``frames``, ``sources``, ``output``, ``qc``, ``matte``,
+        ``plate_colorspace``, ``swaps`` and further spec sections), validated exactly like a
+        spec file. Relative paths resolve against ``base`` (default: the current folder).
         """
-        data = _spec_data(shot, plate, frames, sources, output, qc, matte, plate_colorspace,
-                          swaps, sections)
+        data = spec_data(**kwargs)
         folder = Path(base) if base is not None else Path.cwd()
-        return cls(spec_from_dict(data, base=folder.absolute()), progress=progress, data=data)
+        return cls(parse_spec(data, base=folder.absolute()), progress=progress, data=data)
 
     def save(self, path: PathLike) -> Path:
         """Write the spec this node was built from to ``path`` (e.g. to submit it to a farm);
-        returns the absolute path. Only for nodes built with :meth:`from_kwargs`."""
-        import yaml
+        returns the absolute path. A node built from a file returns that file."""
         if self.data is None:
             assert self.spec.spec_path is not None
             return self.spec.spec_path
-        target = Path(path).absolute()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml.safe_dump(_absolute(self.data, self.spec), sort_keys=False),
-                          encoding="utf-8")
-        return target
+        return save_spec(with_absolute_paths(self.data, self.spec), path)
+
+    def preflight(self, *, models: bool = True) -> Preflight:
+        """What the shot resolves before anything is written (colourspaces, display and view,
+        compression, and unless ``models`` is False its models), resolved once per node."""
+        if self._preflight is None:
+            self._preflight = preflight(self.spec, self.ctx, models=models)
+        elif models and self._preflight.models is None:
+            self._preflight = replace(self._preflight,
+                                      models=resolve_models(self.spec.models, self.ctx.face_pack))
+        return self._preflight
 
     def check(self) -> None:
-        """Validate colourspaces and sources; writes nothing."""
-        self._runner.check()
+        """Everything that can fail on bad input, before a file is written: the pre-flight and
+        the source faces (each image must hold one). Writes nothing."""
+        self.preflight()
+        self.sources()
+
+    def sources(self) -> dict[str, SourceFace]:
+        """The source faces: from the stage cache where current, else found in their images."""
+        if self._sources is None:
+            faces = self.preflight().shot_models().faces
+            self._sources, self._sources_stored = load_sources(self.spec, self.ctx, faces)
+        return self._sources
+
+    def store_sources(self) -> None:
+        """Cache the prepared source faces beside the analysis (once, unless they came from it)."""
+        if not self._sources_stored:
+            store_sources(self.spec, self.ctx, self.preflight().shot_models().faces,
+                          self.sources())
+            self._sources_stored = True
+
+    def references(self) -> dict[int, Descriptor]:
+        """The identity of each swap's ``{reference: image}`` target, by swap index."""
+        faces = self.preflight().shot_models().faces
+        return {i: find_face(s.target.reference, None, self.ctx, faces=faces,
+                             key=f"swaps[{i}].target.reference").descriptor
+                for i, s in enumerate(self.spec.swaps)
+                if s.target.kind == "reference" and s.target.reference is not None}
 
     def analyse(self, *, reuse: bool = True) -> ShotAnalysis:
-        return AnalyseNode(self._runner, reuse).process()
+        return AnalyseNode(self, reuse).process()
 
-    def solve(self) -> list[SolvedSwap]:
-        return SolveNode(self._runner).process()
+    def solve(self, analysis: ShotAnalysis | None = None) -> list[SolvedSwap]:
+        return SolveNode(self, analysis).process()
 
     def render(self, frames: Iterable[int] | None = None, *, force: bool = False) -> RenderResult:
-        return RenderNode(self._runner, frames, force).process()
+        return RenderNode(self, frames, force).process()
 
     def report(self) -> Report:
-        return ReportNode(self._runner).process()
+        return ReportNode(self).process()
 
-    def run(self, frames: Iterable[int] | None = None,
-            only: Literal["flagged", "overridden"] | None = None, *,
+    def run(self, frames: Iterable[int] | None = None, only: Only | None = None, *,
             force: bool = False) -> ShotResult:
-        """Every stage; ``only`` is ``flagged`` or ``overridden`` to re-render just those.
+        """Every stage, in the runner's order; ``only`` is ``flagged`` or ``overridden`` to
+        re-render just those.
 
         Raises:
             IncompleteShotError: after the report, if some frames could not be written.
         """
-        selected = self._runner.frames(frames)
+        selected: Sequence[int] = select_frames(frames, self.spec.plate.frames)
         if only is not None:
-            chosen = set(self._runner.only(only))
+            chosen = set(only_frames(self.spec, only))
             selected = [f for f in selected if f in chosen]
-        self.analyse()
-        self.solve()
-        rendered = self.render(selected, force=force)
-        result = ShotResult(rendered, self.report())
-        if rendered.failed:
-            raise IncompleteShotError(
-                f"{len(rendered.failed)} frame(s) not written: {format_frames(rendered.failed)}; "
-                f"see {result.report.qc_json}", frames=rendered.failed)
+        done = run_stages({"analyse": lambda _: self.analyse(),
+                           "solve": lambda results: self.solve(results["analyse"]),
+                           "render": lambda _: self.render(selected, force=force),
+                           "report": lambda _: self.report()})
+        result = ShotResult(done["render"], done["report"])
+        if result.render.failed:
+            raise incomplete(result.render.failed, result.report.qc_json)
         return result
-
-
-def _spec_data(shot: str, plate: PathLike, frames: str, sources: Mapping[str, Any],
-               output: PathLike, qc: PathLike, matte: PathLike | None,
-               plate_colorspace: str | None, swaps: Sequence[Mapping[str, Any]] | None,
-               sections: Mapping[str, Any]) -> dict[str, Any]:
-    plate_data: dict[str, Any] = {"path": str(plate), "frames": frames}
-    if plate_colorspace is not None:
-        plate_data["colorspace"] = plate_colorspace
-    source_data = {}
-    for name, value in sources.items():
-        if isinstance(value, Mapping):
-            source_data[name] = dict(value)
-        elif isinstance(value, (str, os.PathLike)):
-            source_data[name] = {"images": [str(value)]}
-        else:
-            source_data[name] = {"images": [str(v) for v in value]}
-    if swaps is None:
-        swaps = [{"source": name, "target": "largest"} for name in list(sources)[:1]]
-    output_data: dict[str, Any] = {"path": str(output), "qc": str(qc)}
-    if matte is not None:
-        output_data["matte"] = str(matte)
-    extra = dict(sections)
-    if "qc_settings" in extra:
-        extra["qc"] = extra.pop("qc_settings")
-    return {"version": 1, "shot": shot, "plate": plate_data, "sources": source_data,
-            "swaps": [dict(s) for s in swaps], "output": output_data, **extra}
-
-
-def _absolute(data: dict[str, Any], spec: ShotSpec) -> dict[str, Any]:
-    """``data`` with every path made absolute (the saved spec may live anywhere)."""
-    out = dict(data)
-    out["plate"] = {**data["plate"], "path": str(spec.plate.path)}
-    out["sources"] = {name: {**data["sources"][name], "images": [str(p) for p in src.images]}
-                      for name, src in spec.sources.items()}
-    output = {**data["output"], "path": str(spec.output.path), "qc": str(spec.output.qc)}
-    if spec.output.matte is not None:
-        output["matte"] = str(spec.output.matte)
-    if spec.output.cache != spec.output.qc / "cache":
-        output["cache"] = str(spec.output.cache)
-    out["output"] = output
-    out["swaps"] = [{**raw, "target": {"reference": str(swap.target.reference)}}
-                    if swap.target.kind == "reference" else dict(raw)
-                    for raw, swap in zip(data["swaps"], spec.swaps)]
-    return out

@@ -3,52 +3,94 @@ them may run alone, in any process (a farm task)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Protocol
 
-from faceplate.errors import OutputError
+from faceplate.face.swapper import SourceFace
+from faceplate.frames import select_frames
 from faceplate.nodes.base import Node
-from faceplate.pipeline.analyse import ShotAnalysis
-from faceplate.pipeline.render import RenderResult
-from faceplate.pipeline.report import Report
-from faceplate.pipeline.shot import ShotRunner
-from faceplate.pipeline.solve import SolvedSwap
+from faceplate.pipeline.analyse import analyse
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.preflight import Preflight
+from faceplate.pipeline.render import RenderResult, render
+from faceplate.pipeline.report import Report, report
+from faceplate.pipeline.solve import solve
+from faceplate.pipeline.stage_files.analysis import ShotAnalysis
+from faceplate.pipeline.stage_files.paths import analysis_path, tracks_path
+from faceplate.pipeline.stage_files.tracks import SolvedSwap, load_solve
+from faceplate.spec import ShotSpec
+from faceplate.types import Descriptor
+
+
+class Shot(Protocol):
+    """What a stage node needs of its shot (:class:`faceplate.nodes.ShotNode` is one)."""
+
+    spec: ShotSpec
+    ctx: RunContext
+
+    def preflight(self, *, models: bool = True) -> Preflight: ...
+
+    def check(self) -> None: ...
+
+    def sources(self) -> dict[str, SourceFace]: ...
+
+    def store_sources(self) -> None: ...
+
+    def references(self) -> dict[int, Descriptor]: ...
+
+    def analyse(self, *, reuse: bool = True) -> ShotAnalysis: ...
 
 
 @dataclass
 class AnalyseNode(Node[ShotAnalysis]):
-    """Faces on every frame of the plate (``analysis.json``, reused while current)."""
+    """Faces on every frame of the plate (``analysis.json``, reused while current); records the
+    prepared sources beside it (``sources.json``) for the stages and farm tasks that follow."""
 
-    runner: ShotRunner
+    shot: Shot
     reuse: bool = True
     name = "analyse"
 
     def validate(self) -> None:
-        self.runner.check()
+        self.shot.check()
 
-    def execute(self) -> ShotAnalysis:
-        return self.runner.analyse(reuse=self.reuse)
+    def _execute(self) -> ShotAnalysis:
+        return analyse(self.shot.spec, self.shot.ctx, self.shot.preflight(), reuse=self.reuse)
 
-    def check(self, result: ShotAnalysis) -> None:
-        _exists(self.runner.spec.output.cache / "analysis.json")
+    def outputs(self, result: ShotAnalysis) -> Sequence[tuple[Path, int | None]]:
+        return [(analysis_path(self.shot.spec), None)]
+
+    def record(self, result: ShotAnalysis) -> ShotAnalysis:
+        self.shot.store_sources()
+        return super().record(result)
+
+    def summary(self, result: ShotAnalysis) -> str:
+        faces = sum(len(f.faces) for f in result.frames.values())
+        return f"{len(result.frames)} frames, {faces} faces"
 
 
 @dataclass
 class SolveNode(Node[list[SolvedSwap]]):
-    """Tracks over the whole shot, smoothed (``tracks.json``)."""
+    """Tracks over the whole shot, smoothed (``tracks.json``), from ``analysis`` (default: the
+    shot's, analysed or re-used from its cache)."""
 
-    runner: ShotRunner
+    shot: Shot
+    analysis: ShotAnalysis | None = None
     name = "solve"
 
     def validate(self) -> None:
-        self.runner.check()
+        self.shot.check()
 
-    def execute(self) -> list[SolvedSwap]:
-        return self.runner.solve()
+    def _execute(self) -> list[SolvedSwap]:
+        analysis = self.analysis if self.analysis is not None else self.shot.analyse()
+        return solve(self.shot.spec, analysis, self.shot.ctx, self.shot.references())
 
-    def check(self, result: list[SolvedSwap]) -> None:
-        _exists(self.runner.spec.output.cache / "tracks.json")
+    def outputs(self, result: list[SolvedSwap]) -> Sequence[tuple[Path, int | None]]:
+        return [(tracks_path(self.shot.spec), None)]
+
+    def summary(self, result: list[SolvedSwap]) -> str:
+        return f"{len(result)} swap(s) on {sum(len(s.faces) for s in result)} faces"
 
 
 @dataclass
@@ -57,40 +99,45 @@ class RenderNode(Node[RenderResult]):
 
     Frames already complete and current are kept unless ``force``."""
 
-    runner: ShotRunner
+    shot: Shot
     frames: Iterable[int] | None = None
     force: bool = False
     name = "render"
 
     def validate(self) -> None:
-        self.frames = self.runner.frames(self.frames)
-        self.runner.check()
+        self._selected = select_frames(self.frames, self.shot.spec.plate.frames)
+        self.shot.check()
 
-    def execute(self) -> RenderResult:
-        return self.runner.render(self.frames, force=self.force)
+    def inputs(self) -> Sequence[tuple[Path, str]]:
+        return [(tracks_path(self.shot.spec), "shot not solved yet: run `faceplate solve` first")]
 
-    def check(self, result: RenderResult) -> None:
-        for record in result.records:
-            for path in (record.output, record.matte):
-                if path is not None:
-                    _exists(Path(path), record.frame)
+    def _execute(self) -> RenderResult:
+        spec = self.shot.spec
+        return render(spec, self._selected, load_solve(spec), self.shot.sources(), self.shot.ctx,
+                      self.shot.preflight(), force=self.force)
+
+    def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
+        return [(Path(path), record.frame) for record in result.records
+                for path in (record.output, record.matte) if path is not None]
+
+    def summary(self, result: RenderResult) -> str:
+        return (f"{len(result.records) - len(result.reused)} frames rendered, "
+                f"{len(result.reused)} already complete, {len(result.failed)} not written")
 
 
 @dataclass
 class ReportNode(Node[Report]):
     """``qc.json`` and ``index.html`` from every frame record written so far."""
 
-    runner: ShotRunner
+    shot: Shot
     name = "report"
 
-    def execute(self) -> Report:
-        return self.runner.report()
+    def _execute(self) -> Report:
+        return report(self.shot.spec, self.shot.ctx, self.shot.preflight(models=False))
 
-    def check(self, result: Report) -> None:
-        _exists(result.qc_json)
-        _exists(result.index_html)
+    def outputs(self, result: Report) -> Sequence[tuple[Path, int | None]]:
+        return [(result.qc_json, None), (result.index_html, None)]
 
-
-def _exists(path: Path, frame: int | None = None) -> None:
-    if not path.is_file():
-        raise OutputError("expected output is missing after the stage ran", path=path, frame=frame)
+    def summary(self, result: Report) -> str:
+        return (f"{result.summary['flagged']} of {result.summary['frames']} frames flagged "
+                f"({result.qc_json})")

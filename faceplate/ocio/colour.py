@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
 
 import numpy as np
 import PyOpenColorIO as ocio
@@ -11,9 +10,6 @@ import PyOpenColorIO as ocio
 from faceplate.errors import ColourError
 from faceplate.ocio.config import ConfigChoice
 from faceplate.types import RGBImage
-
-if TYPE_CHECKING:
-    from faceplate.pipeline.spec import ShotSpec
 
 
 class ColourManager:
@@ -70,15 +66,3 @@ class ColourManager:
         by_rule = self.config.getColorSpaceFromFilepath(filename)
         return by_rule or None
 
-
-def check_spec_colourspaces(spec: "ShotSpec", colour: ColourManager) -> None:
-    """Check every colourspace the spec names exists in the config.
-
-    Raises:
-        ColourError: naming the spec key and the closest valid names.
-    """
-    if spec.plate.colorspace:
-        colour.canonical(spec.plate.colorspace, key="plate.colorspace")
-    for name, source in spec.sources.items():
-        if source.colorspace:
-            colour.canonical(source.colorspace, key=f"sources.{name}.colorspace")

@@ -1,1 +1,3 @@
-"""The shot pipeline: spec → analyse → solve → render → report, each stage writing a file."""
+"""The shot's data flow: pre-flight, then analyse → solve → render → report (one sub-package per
+stage, talking only through the stage files), run in the order :mod:`faceplate.pipeline.runner`
+declares. Importing this package is light; each stage loads its libraries when imported."""

@@ -1,26 +1,35 @@
-"""Provenance written into every output frame: AI-assisted, which source, models and version."""
+"""Provenance: what every output frame says of itself (AI-assisted, which sources, models and
+version), and the file digests that name sources in it and in cache keys."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from faceplate import __version__
-from faceplate.context import RunContext
-from faceplate.pipeline.spec import ShotSpec
-from faceplate.pipeline.sources import file_digest
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.shot_models import ShotModels
+from faceplate.spec import ShotSpec
 
 #: IPTC digital source type for a real plate with an element made by trained algorithms.
 DIGITAL_SOURCE_TYPE = ("http://cv.iptc.org/newscodes/digitalsourcetype/"
                        "compositeWithTrainedAlgorithmicMedia")
 
 
-def shot_provenance(spec: ShotSpec, ctx: RunContext) -> dict[str, str | int]:
+def file_digest(path: Path) -> str:
+    """Short sha256 of a file, for provenance and cache keys."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def shot_provenance(spec: ShotSpec, ctx: RunContext,
+                    models: ShotModels) -> dict[str, str | int]:
     """Attributes shared by every output frame of the shot (``faceplate/...`` namespace)."""
     sources = "; ".join(
         f"{name}: " + ", ".join(f"{p.name} (sha256 {file_digest(p)})" for p in src.images)
         for name, src in spec.sources.items())
-    versions = ", ".join(f"{k} {v}" for k, v in ctx.models.versions().items())
-    models = ", ".join(m.id for m in ctx.models.models)
-    if ctx.registry is not None:
-        versions += "".join(f", {k} sha256 {d[:16]}" for k, d in sorted(ctx.registry.digests().items()))
+    versions = ", ".join(f"{k} {v}" for k, v in ctx.face_pack.versions().items())
+    pack = ", ".join(m.id for m in ctx.face_pack.model_infos)
+    versions += "".join(f", {k} sha256 {d[:16]}" for k, d in sorted(models.digests().items()))
     return {
         "faceplate/aiAssisted": 1,
         "faceplate/operation": "face_replacement",
@@ -28,7 +37,7 @@ def shot_provenance(spec: ShotSpec, ctx: RunContext) -> dict[str, str | int]:
         "faceplate/version": __version__,
         "faceplate/shot": spec.shot,
         "faceplate/sources": sources,
-        "faceplate/models": f"{models}; swapper {ctx.swapper.id} ({versions})",
+        "faceplate/models": f"{pack}; swapper {models.swapper.id} ({versions})",
         "faceplate/ocioConfig": ctx.colour.choice.uri,
     }
 

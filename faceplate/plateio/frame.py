@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import OpenImageIO as oiio
 
-from faceplate.errors import PlateError
+from faceplate.errors import PlateError, PlateMissingError
 from faceplate.types import NativePixels, RGBImage
 
 
@@ -33,7 +33,7 @@ class Box:
     def empty(self) -> bool:
         return self.width <= 0 or self.height <= 0
 
-    def intersect(self, other: "Box") -> "Box":
+    def intersect(self, other: Box) -> Box:
         return Box(max(self.x0, other.x0), max(self.y0, other.y0),
                    min(self.x1, other.x1), min(self.y1, other.y1))
 
@@ -151,7 +151,7 @@ def read_frame(path: Path, frame: int) -> PlateFrame:
         PlateError: the frame is missing or unreadable.
     """
     if not path.exists():
-        raise PlateError("plate frame missing", path=path, frame=frame)
+        raise PlateMissingError("plate frame missing", path=path, frame=frame)
     inp = oiio.ImageInput.open(str(path))
     if inp is None:
         raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
@@ -163,6 +163,24 @@ def read_frame(path: Path, frame: int) -> PlateFrame:
     finally:
         inp.close()
     return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels, rgb=rgb, part=part)
+
+
+def read_header(path: Path, frame: int) -> dict[str, object]:
+    """The attributes of the subimage (EXR part) of ``path`` that holds RGB; no pixels are read.
+
+    Raises:
+        PlateError: the frame is missing or unreadable.
+    """
+    if not path.exists():
+        raise PlateMissingError("plate frame missing", path=path, frame=frame)
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
+    try:
+        _, spec, _ = _rgb_part(inp, path, frame)
+    finally:
+        inp.close()
+    return {a.name: a.value for a in spec.extra_attribs}
 
 
 def read_rgb_image(path: Path) -> RGBImage:

@@ -3,8 +3,8 @@ plate's other parts copied untouched, an optional compression."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import OpenImageIO as oiio

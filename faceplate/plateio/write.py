@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import OpenImageIO as oiio
@@ -90,7 +90,11 @@ def matte_spec(plate_spec: oiio.ImageSpec) -> oiio.ImageSpec:
 
 
 def write_matte(path: Path, plate_spec: oiio.ImageSpec, matte: Matte,
-                attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None) -> None:
-    """Write a data-window sized float matte as a single-channel EXR with the plate's windows."""
+                attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None,
+                compression: str | None = None) -> None:
+    """Write a data-window sized float matte as a single-channel EXR with the plate's windows
+    and its compression (``compression`` replaces it, as it does on the output frame)."""
+    if compression is not None:
+        attributes = {**attributes, "compression": compression}
     write_image(path, matte_spec(plate_spec), matte[..., None].astype(np.float32), attributes,
                 frame=frame)

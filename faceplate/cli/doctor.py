@@ -1,0 +1,45 @@
+"""``faceplate doctor``: which OCIO config, models and execution providers a run would use."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import click
+
+from faceplate import __version__
+from faceplate.spec import check_inputs, load_spec
+
+
+@click.command()
+@click.argument("spec", type=click.Path(path_type=Path), required=False)
+@click.option("--ocio", "ocio_config", default=None, help="Config to check instead of the default.")
+def doctor(spec: Path | None, ocio_config: str | None) -> None:
+    """Say which OCIO config, models and execution providers a run would use, and from where.
+
+    With SPEC, load the shot's models and show the provider each one actually got."""
+    import onnxruntime
+
+    from faceplate.nodes import ShotNode
+    from faceplate.pipeline.context import RunContext
+    from faceplate.pipeline.shot_models import learned_swapper
+    shot = check_inputs(load_spec(spec)) if spec is not None else None
+    ctx = RunContext.create(ocio_config or (shot.ocio if shot else None))
+    choice = ctx.colour.choice
+    click.echo(f"faceplate {__version__}")
+    click.echo(f"OCIO config: {choice.uri} (from {choice.origin})")
+    for name, version in ctx.face_pack.versions().items():
+        click.echo(f"{name}: {version}")
+    for m in ctx.face_pack.model_infos:
+        click.echo(f"model {m.id}: {m.role}, {m.distribution} {m.file}, licence {m.licence}")
+    click.echo(f"onnxruntime {onnxruntime.__version__}: providers available "
+               f"{', '.join(onnxruntime.get_available_providers())}")
+    torch = ("installed" if importlib.util.find_spec("onnx2torch")
+             and importlib.util.find_spec("torch")
+             else "not installed (pip install 'faceplate[torch]')")
+    click.echo(f"torch backend (onnx2torch): {torch}")
+    if shot is not None and learned_swapper(shot.models) is not None:
+        node = ShotNode(shot, ctx)
+        node.check()
+        for model, provider in node.preflight().shot_models().providers(ctx.face_pack).items():
+            click.echo(f"{model}: runs on {provider}")

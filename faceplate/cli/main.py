@@ -1,0 +1,44 @@
+"""The ``faceplate`` command group. With host plugins, the only place that catches
+:class:`FaceplateError`: one ``ERROR:`` line and the error's exit code (see the README)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from faceplate import __version__
+from faceplate.cli.doctor import doctor
+from faceplate.cli.models import models
+from faceplate.cli.plugins import plugin_path, plugins
+from faceplate.cli.probe import probe
+from faceplate.cli.review import review
+from faceplate.cli.stages import COMMANDS
+from faceplate.cli.submit import submit
+from faceplate.errors import FaceplateError
+
+
+class _Boundary(click.Group):
+    """Turns faceplate errors into one ``ERROR:`` line and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FaceplateError as exc:
+            click.echo(f"ERROR: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Boundary)
+@click.version_option(__version__, prog_name="faceplate")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
+def main(verbose: bool) -> None:
+    """faceplate: headless face replacement for VFX plates."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(name)s: %(message)s", stream=sys.stderr)
+
+
+for _command in (*COMMANDS, review, doctor, plugins, plugin_path, probe, submit, models):
+    main.add_command(_command)

@@ -1,0 +1,134 @@
+"""The offline default face pack: dlib's HOG detector, 68-point shape predictor and ResNet face
+descriptor, whose weights ship inside the dlib-bin and face_recognition_models distributions on
+PyPI. Nothing is downloaded. The pack's model ids live here and nowhere else in the code (the
+model manifest lists them as data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from faceplate.errors import ModelError
+from faceplate.models.files import distribution_folder
+from faceplate.types import BoxCoords, Descriptor, Detection, Image8, Landmarks
+
+#: The pack's detector, landmarker and recognizer ids.
+DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID = ("dlib-hog-frontal", "dlib-68-landmarks",
+                                             "dlib-resnet-descriptor")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model is and where it came from, for provenance and ``faceplate doctor``."""
+
+    id: str
+    role: str
+    distribution: str
+    file: str
+    licence: str
+
+
+class DlibFacePack:
+    """Detector, landmarker and recognizer from dlib. Each model loads on first use,
+    once per instance; hold one instance per process (the run context does)."""
+
+    id = "dlib-default"
+    detector_id, landmarker_id = DETECTOR_ID, LANDMARKER_ID
+
+    #: The pack's models, for provenance, QC and ``faceplate doctor``.
+    model_infos = (
+        ModelInfo(DETECTOR_ID, "detector", "dlib-bin", "(built into dlib)", "BSL-1.0"),
+        ModelInfo(LANDMARKER_ID, "landmarker", "face_recognition_models",
+                  "shape_predictor_68_face_landmarks.dat", "CC0-1.0 (training set iBUG 300-W: "
+                  "non-commercial, see docs/models.md)"),
+        ModelInfo(RECOGNIZER_ID, "recognizer", "face_recognition_models",
+                  "dlib_face_recognition_resnet_model_v1.dat", "CC0-1.0"),
+    )
+
+    @classmethod
+    def ids(cls) -> tuple[str, ...]:
+        """The ids of the pack's models (a spec naming one means the pack's own)."""
+        return tuple(m.id for m in cls.model_infos)
+
+    @staticmethod
+    def _dlib() -> Any:
+        try:
+            import dlib
+        except ImportError as exc:
+            raise ModelError(f"dlib is not installed (pip install dlib-bin): {exc}") from None
+        return dlib
+
+    @staticmethod
+    def _model_file(name: str) -> str:
+        folder = distribution_folder("face_recognition_models")
+        if folder is None:
+            raise ModelError("face_recognition_models is not installed "
+                             "(pip install face_recognition_models)")
+        path = folder / "models" / name
+        if not path.is_file():
+            raise ModelError("model file missing from face_recognition_models", path=path)
+        return str(path)
+
+    @cached_property
+    def _detector(self) -> Any:
+        return self._dlib().get_frontal_face_detector()
+
+    @cached_property
+    def _predictor(self) -> Any:
+        path = self._model_file("shape_predictor_68_face_landmarks.dat")
+        try:
+            return self._dlib().shape_predictor(path)
+        except RuntimeError as exc:
+            raise ModelError(f"cannot load landmark model: {exc}", path=path) from None
+
+    @cached_property
+    def _recognizer(self) -> Any:
+        path = self._model_file("dlib_face_recognition_resnet_model_v1.dat")
+        try:
+            return self._dlib().face_recognition_model_v1(path)
+        except RuntimeError as exc:
+            raise ModelError(f"cannot load recognition model: {exc}", path=path) from None
+
+    def versions(self) -> dict[str, str]:
+        """Installed versions of the distributions the models come from."""
+        out = {}
+        for dist in ("dlib-bin", "face_recognition_models"):
+            try:
+                out[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                out[dist] = "unknown"
+        return out
+
+    def detect(self, image: Image8, *, upsample: int = 0, threshold: float = 0.0) -> list[Detection]:
+        """Faces in an 8-bit RGB image, best first."""
+        rects, scores, _ = self._detector.run(np.ascontiguousarray(image), upsample, threshold)
+        found = [Detection((r.left(), r.top(), r.right() + 1, r.bottom() + 1), float(s))
+                 for r, s in zip(rects, scores)]
+        return sorted(found, key=lambda d: -d.score)
+
+    def landmarks(self, image: Image8, box: BoxCoords) -> Landmarks:
+        """68 landmarks (x, y) of the face in ``box`` of an 8-bit RGB image."""
+        dlib = self._dlib()
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        shape = self._predictor(np.ascontiguousarray(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+    def descriptor(self, image: Image8, points: Landmarks) -> Descriptor:
+        """128-d identity descriptor of the face with landmarks ``points`` in ``image``."""
+        dlib = self._dlib()
+        x0, y0 = points.min(axis=0)
+        x1, y1 = points.max(axis=0)
+        rect = dlib.rectangle(int(x0), int(y0), int(x1), int(y1))
+        shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y)))
+                                                  for x, y in points])
+        return np.array(self._recognizer.compute_face_descriptor(np.ascontiguousarray(image), shape),
+                        dtype=np.float64)
+
+
+def identity_distance(a: Descriptor, b: Descriptor) -> float:
+    """Euclidean distance between descriptors (dlib: < 0.6 is the same person)."""
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))

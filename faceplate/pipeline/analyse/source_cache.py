@@ -1,0 +1,99 @@
+"""Prepared source faces kept beside the analysis, so render chunks and farm tasks start
+without finding the faces in the source stills again.
+
+``<cache>/sources.json`` (schema ``faceplate.sources/1``) holds, per source, the key it was
+prepared under (each image's path and sha256, the declared colourspace, the OCIO config and the
+face finder) with the face's landmarks and identity descriptor; the texture (working-space
+float RGB, lossless) is ``<cache>/sources/<digest>.exr``. A source whose key no longer matches,
+or whose entry is damaged, is prepared again from its images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import OpenImageIO as oiio
+
+from faceplate.errors import PlateError, StageError
+from faceplate.face.swapper import SourceFace
+from faceplate.models.protocols import FaceFinder
+from faceplate.pipeline.analyse.sources import prepare_source
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.provenance import file_digest
+from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
+from faceplate.pipeline.stage_files.paths import SOURCES_SCHEMA, sources_path, textures_folder
+from faceplate.plateio.frame import read_rgb_image
+from faceplate.plateio.write import write_image
+from faceplate.spec import ShotSpec, SourceSpec
+
+
+def source_key(source: SourceSpec, ctx: RunContext, faces: FaceFinder) -> dict[str, Any]:
+    """What a prepared source depends on."""
+    return {"images": [[str(p), file_digest(p)] for p in source.images],
+            "colorspace": source.colorspace, "ocio": ctx.colour.choice.uri, "finder": faces.id}
+
+
+def _paths(spec: ShotSpec) -> tuple[Path, Path]:
+    return sources_path(spec), textures_folder(spec)
+
+
+def _from_entry(name: str, entry: dict[str, Any], folder: Path) -> SourceFace | None:
+    try:
+        texture = read_rgb_image(folder / entry["texture"])
+        return SourceFace(name, texture, np.asarray(entry["landmarks"], np.float64),
+                          np.asarray(entry["descriptor"], np.float64))
+    except (PlateError, KeyError, TypeError, ValueError):
+        return None
+
+
+def load_sources(spec: ShotSpec, ctx: RunContext,
+                 faces: FaceFinder | None = None) -> tuple[dict[str, SourceFace], bool]:
+    """The shot's source faces, from the cache where it is current, else prepared from their
+    images with ``faces`` (default: the dlib pack); and whether every one came from the cache.
+
+    Raises:
+        SpecError: a source image that had to be read is unreadable or holds no face.
+    """
+    finder = faces if faces is not None else ctx.face_pack
+    path, folder = _paths(spec)
+    try:
+        stored = (read_json(path, SOURCES_SCHEMA) or {}).get("sources", {})
+    except StageError:
+        stored = {}  # a damaged cache is rebuilt, never trusted
+    prepared, cached = {}, True
+    for name, source in spec.sources.items():
+        entry = stored.get(name)
+        face = (_from_entry(name, entry, folder) if isinstance(entry, dict)
+                and entry.get("key") == source_key(source, ctx, finder) else None)
+        if face is None:
+            face, cached = prepare_source(source, ctx, finder), False
+        prepared[name] = face
+    return prepared, cached
+
+
+def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
+                  prepared: dict[str, SourceFace]) -> None:
+    """Write the ``prepared`` source faces (found by ``faces``) to the cache (each file
+    atomically); textures no entry names any more are removed."""
+    path, folder = _paths(spec)
+    entries = {}
+    for name, face in prepared.items():
+        key = source_key(spec.sources[name], ctx, faces)
+        digest = hashlib.sha256(json.dumps([name, key]).encode()).hexdigest()[:16]
+        texture = np.ascontiguousarray(face.texture, np.float32)
+        image = oiio.ImageSpec(texture.shape[1], texture.shape[0], 3, oiio.FLOAT)
+        image.attribute("compression", "zip")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_image(folder / f"{digest}.exr", image, texture)
+        entries[name] = {"key": key, "texture": f"{digest}.exr",
+                         "landmarks": np.asarray(face.landmarks, np.float64).tolist(),
+                         "descriptor": np.asarray(face.descriptor, np.float64).tolist()}
+    write_json(path, SOURCES_SCHEMA, {"sources": entries})
+    current = {e["texture"] for e in entries.values()}
+    for stale in folder.glob("*.exr"):  # textures of sources whose images have changed
+        if stale.name not in current:
+            stale.unlink(missing_ok=True)

@@ -1,0 +1,115 @@
+"""Pre-flight: everything a shot resolves before anything is written, resolved once.
+
+The plate's colourspace (its canonical OCIO name), the review display and view, the output
+compression and the shot's models are checked here and kept in a frozen :class:`Preflight` that
+every stage is given, so no stage derives them again (and cache keys use the canonical names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faceplate.errors import PlateError
+from faceplate.ocio import ColourManager
+from faceplate.ocio.display import resolve_display_view
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.shot_models import ShotModels, resolve_models
+from faceplate.plateio.compression import check_compression
+from faceplate.plateio.frame import read_header
+from faceplate.spec import ShotSpec, check_inputs
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What a shot resolved before it ran.
+
+    Attributes:
+        plate_colourspace: the plate's colourspace, canonical: the spec's, else the header's
+            (or the config's file rules) of the first readable frame; None only when no plate
+            frame can be read (every frame is then recorded missing or unreadable).
+        display, view: the OCIO display and view of review images (the config's defaults
+            when the spec names none).
+        compression: the output's EXR compression, checked against OpenImageIO (None: the
+            plate's).
+        models: what finds and swaps faces; None when resolved for a stage that runs no model
+            (the report).
+    """
+
+    plate_colourspace: str | None
+    display: str
+    view: str
+    compression: str | None
+    models: ShotModels | None
+
+    def shot_models(self) -> ShotModels:
+        """The shot's models (a stage that runs them is given a pre-flight that has them)."""
+        if self.models is None:
+            raise RuntimeError("pre-flight made without models for a stage that runs them")
+        return self.models
+
+    def plate_space(self) -> str:
+        """The plate's colourspace, for a stage that has a readable frame in hand.
+
+        Raises:
+            PlateError: no plate frame was readable at pre-flight.
+        """
+        if self.plate_colourspace is None:
+            raise PlateError("plate colourspace unknown: no plate frame could be read")
+        return self.plate_colourspace
+
+
+def check_spec_colourspaces(spec: ShotSpec, colour: ColourManager) -> str | None:
+    """Check every colourspace the spec names exists in the config; returns the plate's
+    canonical name (None when the spec leaves it to the files).
+
+    Raises:
+        ColourError: naming the spec key and the closest valid names.
+    """
+    plate = (colour.canonical(spec.plate.colorspace, key="plate.colorspace")
+             if spec.plate.colorspace else None)
+    for name, source in spec.sources.items():
+        if source.colorspace:
+            colour.canonical(source.colorspace, key=f"sources.{name}.colorspace")
+    return plate
+
+
+def plate_colourspace(spec: ShotSpec, colour: ColourManager) -> str | None:
+    """The plate's canonical colourspace: the spec's, else what the first readable frame's
+    header (or the config's file rules) says; None when no frame is readable.
+
+    Raises:
+        PlateError: a readable frame says nothing and the spec names none.
+    """
+    declared = check_spec_colourspaces(spec, colour)
+    if declared is not None:
+        return declared
+    for frame in spec.plate.frames:
+        path = spec.plate.path.frame(frame)
+        try:
+            header = read_header(path, frame)
+        except PlateError:
+            continue  # recorded as missing or unreadable by the stages
+        found = colour.colourspace_from_header(header, str(path))
+        if not found:
+            raise PlateError("plate colourspace unknown: set plate.colorspace in the spec",
+                             path=path, frame=frame)
+        return found
+    return None
+
+
+def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True) -> Preflight:
+    """Check and resolve everything that can fail on bad input before a file is written.
+
+    ``models`` False leaves the models unresolved (for the report, which runs none).
+
+    Raises:
+        SpecError, ColourError, PlateError, ModelError: naming the key, file or frame.
+    """
+    check_inputs(spec)
+    compression = (check_compression(spec.output.compression)
+                   if spec.output.compression is not None else None)
+    plate = plate_colourspace(spec, ctx.colour)
+    display, view = resolve_display_view(ctx.colour, spec.qc.display, spec.qc.view,
+                                         keys=("qc.display", "qc.view"))
+    resolved = resolve_models(spec.models, ctx.face_pack) if models else None
+    return Preflight(plate, display, view, compression, resolved)

@@ -1,0 +1,113 @@
+"""One face on one frame: the region it is swapped in, the swap composited under its matte in
+the plate's colourspace, and what QC measures of it (seam, identity on the output)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceplate.face.colour_match import LabStats, to_lab
+from faceplate.face.image8 import to_uint8
+from faceplate.face.landmarks import face_size
+from faceplate.face.swapper import SourceFace
+from faceplate.models.protocols import FaceFinder, FaceSwapper
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.stage_files.tracks import SolvedFace
+from faceplate.plateio.frame import Box, PlateFrame
+from faceplate.types import WORKING_SPACE, Descriptor, Matte, RGBImage
+
+_REGION_MARGIN = 0.45
+
+
+def face_region(landmarks: np.ndarray, data: Box) -> Box:
+    """The region a face's swap works in: its landmarks' box plus margin, inside the data."""
+    x0, y0 = landmarks.min(axis=0)
+    x1, y1 = landmarks.max(axis=0)
+    pad = _REGION_MARGIN * max(x1 - x0, y1 - y0)
+    return Box(int(np.floor(x0 - pad)), int(np.floor(y0 - pad)),
+               int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad))).intersect(data)
+
+
+@dataclass(frozen=True)
+class PlacedFace:
+    """A face swapped on a frame, with what QC measures of the swap itself."""
+
+    box: Box
+    mouth_open: bool
+    matte_area: float
+    seam: float | None
+    original: Descriptor
+
+
+def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
+    """Mean CIE76 ΔE between result and plate over a band ``band`` pixels wide just inside
+    the matte's edge (where the matte is at least 0.95): the colour step a seam shows."""
+    edge = cv2.dilate((matte < 0.95).astype(np.uint8), np.ones((2 * band + 1,) * 2, np.uint8))
+    inside = (matte >= 0.95) & edge.astype(bool)
+    if inside.sum() < 16:
+        return None
+    delta = to_lab(result)[inside] - to_lab(plate)[inside]
+    return float(np.linalg.norm(delta.mean(axis=0)))
+
+
+def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspace: str,
+              matte: Matte, swapper: FaceSwapper, ctx: RunContext) -> PlacedFace | None:
+    """Swap ``face`` on ``frame`` (its pixels and ``matte`` updated in place); None when its
+    region lies outside the data window."""
+    points = np.asarray(face.landmarks)
+    box = face_region(points, frame.data_box)
+    if box.empty:
+        return None
+    working = WORKING_SPACE
+    plate_rgb = frame.rgb_region(box)
+    finite = np.isfinite(plate_rgb)
+    clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
+    target = ctx.colour.convert(clean, colourspace, working)
+    local = points - (box.x0, box.y0)
+    measured = face.origin == "detected" and face.descriptor is not None  # by analysis, this frame
+    original = (np.asarray(face.descriptor) if measured
+                else ctx.face_pack.descriptor(to_uint8(target), local))
+    skin = LabStats.from_list(face.skin) if face.skin else None
+    result = swapper.adjusted(face.params).swap(target, local, source, skin)
+    swapped = ctx.colour.convert(result.rgb, working, colourspace)
+    weight = result.matte[..., None]
+    composite = clean + weight * (swapped - clean)
+    frame.set_rgb_region(box, composite, result.matte > 0)
+    d = frame.data_box
+    region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
+    np.maximum(region, result.matte, out=region)
+    band = max(2, int(round(0.05 * face_size(local))))
+    shown = target + weight * (result.rgb - target)
+    return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
+                      seam_difference(shown, target, result.matte, band), original)
+
+
+def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str, faces: FaceFinder,
+                      ctx: RunContext) -> bool:
+    """Whether the plate shows something face-like where an interpolated face would go:
+    the detector, run on that region at a very low threshold, finds a face whose centre
+    lies inside the interpolated face's box. Flash frames, cuts and occluders fail this."""
+    points = np.asarray(face.landmarks)
+    box = face_region(points, frame.data_box)
+    if box.empty:
+        return False
+    region = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
+                                         WORKING_SPACE))
+    x0, y0, x1, y1 = face.bbox
+    for det in faces.detect(region, upsample=1, threshold=-1.0):
+        cx = (det.box[0] + det.box[2]) / 2 + box.x0
+        cy = (det.box[1] + det.box[3]) / 2 + box.y0
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            return True
+    return False
+
+
+def output_identity(frame: PlateFrame, box: Box, face: SolvedFace, colourspace: str,
+                    ctx: RunContext) -> Descriptor:
+    """The descriptor of the face as it stands on the output frame."""
+    out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
+                                       WORKING_SPACE))
+    points = np.asarray(face.landmarks) - (box.x0, box.y0)
+    return ctx.face_pack.descriptor(out8, points)

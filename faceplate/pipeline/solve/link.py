@@ -1,0 +1,146 @@
+"""Faces into tracks: frame-to-frame linking by box overlap (never across identities), joining
+tracks of one person across absences, and picking the tracks each swap replaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from faceplate.errors import SpecError
+from faceplate.models.dlib_pack import identity_distance
+from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
+from faceplate.spec import SwapSpec
+from faceplate.types import Descriptor
+
+_MIN_IOU = 0.3
+_MAX_LINK_GAP = 3
+#: Faces whose descriptors are farther apart than this are never linked frame to frame.
+_DIFFERENT_PERSON = 0.6
+#: Tracks apart in time whose mean descriptors are closer than this are one person.
+_SAME_PERSON = 0.5
+
+
+@dataclass
+class Track:
+    """A face followed over frames: frame → index of the face in that frame's analysis."""
+
+    id: int
+    faces: dict[int, int] = field(default_factory=dict)
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _different_people(a: FaceObservation, b: FaceObservation) -> bool:
+    if a.descriptor is None or b.descriptor is None:
+        return False
+    return identity_distance(np.asarray(a.descriptor), np.asarray(b.descriptor)) > _DIFFERENT_PERSON
+
+
+def link_tracks(analysis: ShotAnalysis) -> list[Track]:
+    """Greedy frame-to-frame association by box overlap (never across identities),
+    bridging gaps of up to three frames."""
+    tracks: list[Track] = []
+    last: dict[int, tuple[int, FaceObservation]] = {}
+    for frame in sorted(analysis.frames):
+        faces = analysis.frames[frame].faces
+        pairs = sorted(((_iou(seen.bbox, face.bbox), tid, i)
+                        for tid, (when, seen) in last.items() if frame - when <= _MAX_LINK_GAP + 1
+                        for i, face in enumerate(faces)), reverse=True)
+        used_tracks, used_faces = set(), set()
+        for overlap, tid, i in pairs:
+            if overlap < _MIN_IOU or tid in used_tracks or i in used_faces:
+                continue
+            if _different_people(last[tid][1], faces[i]):
+                continue
+            tracks[tid].faces[frame] = i
+            last[tid] = (frame, faces[i])
+            used_tracks.add(tid)
+            used_faces.add(i)
+        for i, face in enumerate(faces):
+            if i not in used_faces and face.score >= 0:
+                tracks.append(Track(len(tracks), {frame: i}))
+                last[len(tracks) - 1] = (frame, face)
+    return tracks
+
+
+def face_at(analysis: ShotAnalysis, frame: int, index: int) -> FaceObservation:
+    return analysis.frames[frame].faces[index]
+
+
+def _mean_descriptor(track: Track, analysis: ShotAnalysis) -> Descriptor | None:
+    found = [d for f, i in track.faces.items()
+             if (d := face_at(analysis, f, i).descriptor) is not None]
+    return np.mean(np.asarray(found), axis=0) if found else None
+
+
+def merge_by_identity(tracks: list[Track], analysis: ShotAnalysis) -> list[Track]:
+    """Join tracks that never share a frame and show the same person, so a face that
+    leaves the frame or is lost for a while comes back on the same track. Track ids
+    are renumbered by first appearance."""
+    merged: list[Track] = []
+    identities: list[Descriptor | None] = []
+    for track in sorted(tracks, key=lambda t: min(t.faces)):
+        identity = _mean_descriptor(track, analysis)
+        home = None
+        if identity is not None:
+            for i, other in enumerate(merged):
+                if identities[i] is None or max(other.faces) >= min(track.faces):
+                    continue
+                if identity_distance(identities[i], identity) < _SAME_PERSON:
+                    home = i
+                    break
+        if home is None:
+            merged.append(Track(len(merged), dict(track.faces)))
+            identities.append(identity)
+        else:
+            merged[home].faces.update(track.faces)
+            identities[home] = _mean_descriptor(merged[home], analysis)
+    return merged
+
+
+def _area(face: FaceObservation) -> float:
+    x0, y0, x1, y1 = face.bbox
+    return (x1 - x0) * (y1 - y0)
+
+
+def _track_size(track: Track, analysis: ShotAnalysis) -> float:
+    """Total face area over the shot: a long, large track beats a brief one."""
+    return sum(_area(face_at(analysis, f, i)) for f, i in track.faces.items())
+
+
+def _track_distance(track: Track, analysis: ShotAnalysis, reference: Descriptor) -> float:
+    identity = _mean_descriptor(track, analysis)
+    return identity_distance(identity, reference) if identity is not None else float("inf")
+
+
+def pick_tracks(index: int, swap: SwapSpec, tracks: list[Track], taken: set[int],
+                analysis: ShotAnalysis, references: dict[int, Descriptor]) -> list[Track]:
+    """The tracks a swap replaces: the largest free one, the one most like its reference,
+    the numbered one, or every free one.
+
+    Raises:
+        SpecError: ``{track: N}`` names a track the solve did not find.
+    """
+    free = [t for t in tracks if t.id not in taken]
+    kind = swap.target.kind
+    if kind == "track":
+        found = [t for t in tracks if t.id == swap.target.track]
+        if not found:
+            raise SpecError(f"no track {swap.target.track} in this shot "
+                            f"(tracks: 0-{len(tracks) - 1})" if tracks else "no face tracks in this shot",
+                            key=f"swaps[{index}].target.track")
+        return found
+    if not free:
+        return []
+    if kind == "all":
+        return free
+    if kind == "reference":
+        return [min(free, key=lambda t: _track_distance(t, analysis, references[index]))]
+    return [max(free, key=lambda t: _track_size(t, analysis))]

@@ -1,0 +1,159 @@
+"""One track over time: gaps bridged, outliers rejected, landmarks and colour smoothed with
+zero-lag filters, jitter measured, and the yaw limit applied."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceplate.pipeline.solve.link import Track, face_at
+from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
+from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
+from faceplate.spec import SolveSpec, SwapSpec
+
+#: A frame whose landmarks stray further than this (× face size) from the track's
+#: smooth path is an outlier and is replaced by interpolation.
+_OUTLIER = 0.12
+
+
+def smooth_landmarks(points: np.ndarray, window: int) -> np.ndarray:
+    """Savitzky–Golay (quadratic, zero lag) smoothing of (frames, ...) values over time."""
+    n = len(points)
+    window = min(window | 1, n if n % 2 else n - 1)
+    if window < 5:
+        return points
+    from scipy.signal import savgol_filter  # imported here: render and report never smooth
+    return savgol_filter(points, window_length=window, polyorder=2, axis=0, mode="interp")
+
+
+def _segments(frames: list[int], max_gap: int, analysed: set[int]) -> list[list[int]]:
+    """Runs of frames whose gaps are at most ``max_gap`` frames, all of them analysed."""
+    runs: list[list[int]] = []
+    for f in frames:
+        gap = range(runs[-1][-1] + 1, f) if runs else range(0)
+        if runs and len(gap) <= max_gap and all(g in analysed for g in gap):
+            runs[-1].append(f)
+        else:
+            runs.append([f])
+    return runs
+
+
+def _interpolate(frames: np.ndarray, known: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Linear interpolation over time of (n, ...) ``values`` where ``known`` is False."""
+    flat = values.reshape(len(values), -1).copy()
+    for c in range(flat.shape[1]):
+        flat[~known, c] = np.interp(frames[~known], frames[known], flat[known, c])
+    return flat.reshape(values.shape)
+
+
+def _outliers(points: np.ndarray, window: int) -> np.ndarray:
+    """Frames whose landmarks stray from the smooth path by more than ``_OUTLIER`` × face size."""
+    if len(points) < 5:
+        return np.zeros(len(points), dtype=bool)
+    path = smooth_landmarks(points, max(window, 5))
+    size = np.linalg.norm(points[:, 45] - points[:, 36], axis=1)
+    error = np.linalg.norm(points - path, axis=2).mean(axis=1) / np.maximum(size, 1e-6)
+    return error > _OUTLIER
+
+
+def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
+                   settings: SolveSpec) -> dict[int, SolvedFace]:
+    span = np.arange(frames[0], frames[-1] + 1)
+    known = np.isin(span, frames)
+    observed = {f: face_at(analysis, f, track.faces[f]) for f in frames}
+    landmarks = np.zeros((len(span), 68, 2))
+    landmarks[known] = [observed[f].landmarks for f in frames]
+    outlier = np.zeros(len(span), dtype=bool)
+    outlier[known] = _outliers(landmarks[known], settings.smoothing)
+    valid = known & ~outlier
+    if valid.sum() < 2:
+        valid = known
+    if valid.sum() >= 2:
+        landmarks = _interpolate(span, valid, landmarks)
+    skin = _series(span, valid, [observed.get(f) for f in span], "skin")
+    pose = _series(span, valid, [observed.get(f) for f in span], "pose")
+    if settings.smoothing:
+        landmarks = smooth_landmarks(landmarks, settings.smoothing)
+        if skin is not None:
+            skin = smooth_landmarks(skin, 2 * settings.smoothing + 1)
+    jitter = landmark_jitter(landmarks)
+    solved = {}
+    for i, f in enumerate(span):
+        face = observed.get(int(f))
+        origin = "detected" if valid[i] else "interpolated"
+        bbox = face.bbox if face is not None and valid[i] else _bbox(landmarks[i])
+        descriptor = face.descriptor if face is not None and valid[i] else None
+        solved[int(f)] = SolvedFace(
+            int(f), track.id, [round(v, 3) for v in bbox], face.score if face else 0.0,
+            landmarks[i].round(3).tolist(),
+            pose[i].round(2).tolist() if pose is not None else None,
+            skin[i].round(4).tolist() if skin is not None else None, origin,
+            round(float(jitter[i]), 4),
+            descriptor=[round(v, 5) for v in descriptor] if descriptor is not None else None)
+    return solved
+
+
+def landmark_jitter(landmarks: np.ndarray) -> np.ndarray:
+    """Per frame, how far the landmarks sit off the straight line between their neighbours
+    (mean over points of |L[t] - (L[t-1] + L[t+1]) / 2|), relative to the face size.
+    Smooth motion scores near 0; a shake or a pop scores high. Ends of a run score 0."""
+    jitter = np.zeros(len(landmarks))
+    if len(landmarks) >= 3:
+        middle = landmarks[1:-1] - 0.5 * (landmarks[:-2] + landmarks[2:])
+        size = np.linalg.norm(landmarks[1:-1, 45] - landmarks[1:-1, 36], axis=1)
+        jitter[1:-1] = np.linalg.norm(middle, axis=2).mean(axis=1) / np.maximum(size, 1e-6)
+    return jitter
+
+
+def _series(span: np.ndarray, valid: np.ndarray, faces: list[FaceObservation | None],
+            name: str) -> np.ndarray | None:
+    """A per-face measure (``skin`` or ``pose``) over the span, interpolated where invalid."""
+    have = np.array([v and f is not None and getattr(f, name) is not None
+                     for v, f in zip(valid, faces)], dtype=bool)
+    if have.sum() < 1:
+        return None
+    width = len(next(getattr(f, name) for f, h in zip(faces, have) if h))
+    values = np.zeros((len(span), width))
+    values[have] = [getattr(f, name) for f, h in zip(faces, have) if h]
+    if have.sum() == 1:
+        values[~have] = values[have][0]
+        return values
+    return _interpolate(span, have, values)
+
+
+def _bbox(points: np.ndarray) -> list[float]:
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return [float(x0), float(y0), float(x1), float(y1)]
+
+
+def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[int, str]:
+    """Remove (``pass``) or re-align (``hold``) frames turned beyond the limit; return them."""
+    beyond = {f for f, face in faces.items()
+              if face.pose is not None and abs(face.pose[0]) > settings.max_yaw}
+    if not beyond:
+        return {}
+    within = sorted(set(faces) - beyond)
+    skipped = {}
+    for f in sorted(beyond):
+        yaw = faces[f].pose[0]  # type: ignore[index]
+        reason = f"yaw {yaw:.1f}° beyond the limit of {settings.max_yaw:g}°"
+        if settings.beyond_yaw == "hold" and within:
+            nearest = min(within, key=lambda w: (abs(w - f), w))
+            held = faces[nearest]
+            faces[f] = SolvedFace(f, held.track, held.bbox, held.score, held.landmarks,
+                                  faces[f].pose, held.skin, origin="held")
+            skipped[f] = f"{reason}: held frame {nearest}'s alignment"
+        else:
+            del faces[f]
+            skipped[f] = f"{reason}: passed through"
+    return skipped
+
+
+def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis,
+                settings: SolveSpec) -> SolvedSwap:
+    """The solved faces of one swap on one track."""
+    faces: dict[int, SolvedFace] = {}
+    analysed = {f for f, a in analysis.frames.items() if a.status == "ok"}
+    for segment in _segments(sorted(track.faces), settings.max_gap, analysed):
+        faces.update(_solve_segment(track, segment, analysis, settings))
+    skipped = _apply_yaw_limit(faces, settings)
+    return SolvedSwap(index, swap.source, track.id, faces, skipped)

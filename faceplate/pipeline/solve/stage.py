@@ -1,0 +1,63 @@
+"""Stage 2, solve: link faces into tracks over the whole shot, map tracks to swaps, bridge
+gaps, reject outliers, smooth landmarks and colour with zero-lag filters, and apply reviewer
+overrides.
+
+Output: ``<cache>/tracks.json`` (:mod:`faceplate.pipeline.stage_files.tracks`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.solve.link import link_tracks, merge_by_identity, pick_tracks
+from faceplate.pipeline.solve.smooth import solve_track
+from faceplate.pipeline.stage_files.analysis import ShotAnalysis
+from faceplate.pipeline.stage_files.tracks import SolvedSwap, write_tracks
+from faceplate.spec import ShotSpec
+from faceplate.spec.overrides import Override, load_overrides, overrides_path
+from faceplate.types import Descriptor
+
+
+def apply_overrides(solved: list[SolvedSwap], overrides: list[Override]) -> None:
+    """Apply reviewer overrides in order: skip the swap, hold another frame's alignment,
+    or set swap parameters, on every swap of the given frames."""
+    for o in overrides:
+        label = o.as_yaml()
+        label.pop("frames")
+        text = f"override {label}"
+        for swap in solved:
+            for f in o.frames:
+                if o.action == "skip":
+                    if swap.faces.pop(f, None) is not None or f in swap.skipped:
+                        swap.skipped[f] = f"{text}: passed through"
+                elif o.action == "hold" and o.hold in swap.faces:
+                    held = swap.faces[o.hold]
+                    swap.faces[f] = replace(held, frame=f, origin="held", override=text)
+                    swap.skipped.pop(f, None)
+                elif o.action == "set" and f in swap.faces:
+                    face = swap.faces[f]
+                    swap.faces[f] = replace(face, params={**face.params, **o.values}, override=text)
+
+
+def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
+          references: dict[int, Descriptor] | None = None) -> list[SolvedSwap]:
+    """Solve the whole shot and write ``tracks.json``."""
+    start = time.perf_counter()
+    references = references or {}
+    tracks = merge_by_identity(link_tracks(analysis), analysis)
+    taken: set[int] = set()
+    solved = []
+    for i, swap in enumerate(spec.swaps):
+        picked = pick_tracks(i, swap, tracks, taken, analysis, references)
+        taken.update(t.id for t in picked)
+        solved.extend(solve_track(i, swap, t, analysis, spec.solve) for t in picked)
+        if not picked:
+            solved.append(SolvedSwap(i, swap.source, None, {}))
+    apply_overrides(solved, load_overrides(overrides_path(spec.spec_path), spec.plate.frames))
+    write_tracks(spec, solved, analysis_key=analysis.key, solve=asdict(spec.solve),
+                 seconds=round(time.perf_counter() - start, 3),
+                 tracks=[{"id": t.id, "frames": sorted(t.faces)} for t in tracks])
+    ctx.log.info("solve: %d tracks, %d swaps", len(tracks), len(solved))
+    return solved

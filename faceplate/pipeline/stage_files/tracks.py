@@ -1,0 +1,80 @@
+"""``tracks.json`` (schema ``faceplate.tracks/2``): the solved faces of every swap. Rendering
+reads only this file, so any chunk rendered in any process gets the same alignment."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from faceplate.errors import StageError
+from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
+from faceplate.pipeline.stage_files.paths import TRACKS_SCHEMA, tracks_path
+from faceplate.spec import ShotSpec
+
+
+@dataclass
+class SolvedFace:
+    """Where a swap's target face is on one frame, after the solve.
+
+    ``origin`` says where the alignment came from: ``detected``, ``interpolated`` (a gap
+    or a rejected outlier) or ``held`` (a frame beyond the yaw limit given the nearest
+    valid frame's alignment). ``descriptor`` is the identity descriptor of the plate's face
+    as analysis measured it, on detected frames (render's QC reuses it).
+    """
+
+    frame: int
+    track: int
+    bbox: list[float]
+    score: float
+    landmarks: list[list[float]]
+    pose: list[float] | None = None
+    skin: list[float] | None = None
+    origin: str = "detected"
+    jitter: float = 0.0
+    params: dict[str, float] = field(default_factory=dict)
+    override: str | None = None
+    descriptor: list[float] | None = None
+
+
+@dataclass
+class SolvedSwap:
+    """One swap on one track over the shot: its source, the face per frame, and the
+    frames of the track it leaves alone with the reason."""
+
+    swap: int
+    source: str
+    track: int | None
+    faces: dict[int, SolvedFace]
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def _swap_json(s: SolvedSwap) -> dict[str, Any]:
+    return {"swap": s.swap, "source": s.source, "track": s.track,
+            "faces": [asdict(f) for f in s.faces.values()],
+            "skipped": [{"frame": f, "reason": r} for f, r in sorted(s.skipped.items())]}
+
+
+def write_tracks(spec: ShotSpec, solved: list[SolvedSwap], **extra: Any) -> None:
+    """Write ``tracks.json``: the solved swaps, with ``extra`` keys (key, settings, timing)."""
+    write_json(tracks_path(spec), TRACKS_SCHEMA,
+               {**extra, "swaps": [_swap_json(s) for s in solved]})
+
+
+def read_tracks_body(spec: ShotSpec) -> dict[str, Any] | None:
+    """The stored solve as plain data (None: not solved yet)."""
+    return read_json(tracks_path(spec), TRACKS_SCHEMA)
+
+
+def load_solve(spec: ShotSpec) -> list[SolvedSwap]:
+    """Read ``tracks.json`` for rendering.
+
+    Raises:
+        StageError: the shot has not been solved yet.
+    """
+    body = read_tracks_body(spec)
+    if body is None:
+        raise StageError("shot not solved yet: run `faceplate solve` first", path=tracks_path(spec))
+    return [SolvedSwap(s["swap"], s["source"], s["track"],
+                       {f["frame"]: SolvedFace(**f) for f in s["faces"]},
+                       {k["frame"]: k["reason"] for k in s.get("skipped", [])})
+            for s in body["swaps"]]

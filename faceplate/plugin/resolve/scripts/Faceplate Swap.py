@@ -1,5 +1,0 @@
-# faceplate for DaVinci Resolve (Workspace > Scripts): swap the face on the current clip.
-# Set FACEPLATE_SOURCES (and optionally FACEPLATE_OUT, FACEPLATE_FARM) before starting Resolve.
-from faceplate.plugin.resolve import main
-
-print(main(globals().get("resolve")))

@@ -1,0 +1,146 @@
+"""The shot spec (``faceplate.shot`` contract) as typed, frozen values with every path absolute.
+
+A spec is YAML::
+
+    version: 1
+    shot: sh010
+    plate: {path: plates/sh010.####.exr, frames: 1001-1048, colorspace: ACEScg}
+    ocio: ocio://studio-config-v4.0.0_aces-v2.0_ocio-v2.5   # optional
+    sources:
+      actor_a: {images: [refs/actor_a.jpg], colorspace: sRGB Encoded Rec.709 (sRGB)}
+    swaps:
+      - {source: actor_a, target: largest}
+    output: {path: out/sh010_fp.####.exr, matte: out/sh010_fp_matte.####.exr, qc: out/qc}
+
+:mod:`faceplate.spec.parse` makes these from YAML; the YAML keys keep their spelling
+(``colorspace``), and so do these fields, which mirror them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from faceplate.frames import SequencePath
+from faceplate.spec.models_section import ModelsSpec
+from faceplate.spec.versions import SPEC_VERSION
+
+TargetKind = Literal["largest", "reference", "track", "all"]
+YawPolicy = Literal["pass", "hold"]
+#: The matte channel's name when ``output.matte_channel`` is ``true``.
+DEFAULT_MATTE_CHANNEL = "faceplate.matte"
+
+
+@dataclass(frozen=True)
+class PlateSpec:
+    """The plate sequence: where it is, which frames, and its colourspace (None: from the file)."""
+
+    path: SequencePath
+    frames: tuple[int, ...]
+    colorspace: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """An identity to put on the plate: one or more images of one person."""
+
+    name: str
+    images: tuple[Path, ...]
+    colorspace: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Which face on the plate a swap replaces."""
+
+    kind: TargetKind
+    reference: Path | None = None
+    track: int | None = None
+
+
+@dataclass(frozen=True)
+class SwapSpec:
+    """One replacement: the faces picked by ``target`` get the identity ``source``."""
+
+    source: str
+    target: TargetSpec
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where the swapped frames, mattes, QC report and stage caches go."""
+
+    path: SequencePath
+    matte: SequencePath | None
+    qc: Path
+    cache: Path
+    compression: str | None = None  # EXR compression of the output; None keeps the plate's
+    matte_channel: str | None = None  # the matte as a channel of the output frame, if set
+
+
+@dataclass(frozen=True)
+class SolveSpec:
+    """Whole-shot solve settings.
+
+    Attributes:
+        smoothing: landmark smoothing window in frames (0: off); colour smooths over twice it.
+        max_gap: longest run of frames without any detection (weak ones included) that is
+            bridged by interpolation; longer gaps pass through and are flagged ``no_face``.
+        max_yaw: faces turned further than this (degrees) are not swapped ...
+        beyond_yaw: ... but passed through (``pass``) or given the nearest valid frame's
+            alignment (``hold``); either way the frames are flagged.
+    """
+
+    smoothing: int = 9
+    max_gap: int = 2
+    max_yaw: float = 60.0
+    beyond_yaw: YawPolicy = "pass"
+
+
+@dataclass(frozen=True)
+class QCSpec:
+    """QC thresholds (each flag names its value and threshold) and the review display.
+
+    Attributes:
+        max_identity_distance: flag a face whose output is farther than this from its
+            source (dlib descriptor distance; below 0.6 dlib calls two faces one person,
+            different people measure 0.63-0.90).
+        min_distance_to_original: flag a face whose output is still this close to the
+            plate's original face (the swap did not take).
+        min_score: flag a detection scoring below this (weak detections score below 0).
+        max_jitter: flag landmarks sitting this far (× face size) off the line between
+            their neighbouring frames' positions after the solve.
+        max_matte_change: flag a matte whose area changes by more than this fraction
+            from the previous frame.
+        max_seam: flag a mean colour difference (CIE76 ΔE, working space) between result
+            and plate just inside the matte edge above this.
+        display, view: the OCIO display and view for review images (config defaults).
+    """
+
+    max_identity_distance: float = 0.68
+    min_distance_to_original: float = 0.3
+    min_score: float = 0.0
+    max_jitter: float = 0.03
+    max_matte_change: float = 0.25
+    max_seam: float = 12.0
+    display: str | None = None
+    view: str | None = None
+
+
+@dataclass(frozen=True)
+class ShotSpec:
+    """A validated shot spec with every path absolute."""
+
+    shot: str
+    plate: PlateSpec
+    sources: Mapping[str, SourceSpec]
+    swaps: tuple[SwapSpec, ...]
+    output: OutputSpec
+    ocio: str | None = None
+    solve: SolveSpec = field(default_factory=SolveSpec)
+    qc: QCSpec = field(default_factory=QCSpec)
+    models: ModelsSpec = field(default_factory=ModelsSpec)
+    spec_path: Path | None = None
+    version: int = SPEC_VERSION
