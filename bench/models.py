@@ -16,11 +16,12 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from faceplate.models.adapters import adapter_for
+from faceplate.models.adapters import adapter_for, enhancer_for, recognizer_for, swapper_for
 from faceplate.models.align import TEMPLATES
 from faceplate.models.files import locate
 from faceplate.models.runtime import ModelRegistry, RuntimeOptions
@@ -39,9 +40,12 @@ def bench_model(registry: ModelRegistry, model_id: str, batch: int, repeat: int)
     frame = np.random.default_rng(1).random((1080, 1920, 3), dtype=np.float32)
     points = _points(batch, adapter.template)
     role = adapter.entry.role
-    call = {"swapper": lambda: adapter.swap(frame, points, np.ones(512, np.float32)),  # type: ignore[attr-defined]
-            "enhancer": lambda: adapter.enhance(frame, points),  # type: ignore[attr-defined]
-            "recognizer": lambda: adapter.embed(frame, points)}[role]  # type: ignore[attr-defined]
+    calls: dict[str, Callable[[], object]] = {
+        "swapper": lambda: swapper_for(registry, model_id).swap(frame, points,
+                                                                np.ones(512, np.float32)),
+        "enhancer": lambda: enhancer_for(registry, model_id).enhance(frame, points),
+        "recognizer": lambda: recognizer_for(registry, model_id).embed(frame, points)}
+    call = calls[role]
     call()  # warm-up: session creation, provider setup
     start = time.perf_counter()
     for _ in range(repeat):
@@ -73,7 +77,8 @@ def main() -> None:
             standin.inswapper_like(Path(tmp) / "inswapper_128.onnx")
             dirs = [Path(tmp)]
         for provider in args.providers.split(","):
-            registry = ModelRegistry(model_dirs=dirs, options=RuntimeOptions(providers=(provider,), backend=args.backend))
+            options = RuntimeOptions(providers=(provider,), backend=args.backend)
+            registry = ModelRegistry(model_dirs=dirs, options=options)
             wanted = [m for m in args.models.split(",") if m] or [
                 e.id for e in registry.manifest.values()
                 if e.role in ROLES and e.format == "onnx" and locate(e, registry.dirs)]

@@ -55,11 +55,12 @@ class _Graph:
         self.nodes.append(self.helper.make_node(kind, inputs, [out], **attrs))
         return out
 
-    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1, reflect: bool = False) -> str:
+    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1,
+             reflect: bool = False) -> str:
         pad = k // 2
         if reflect:
-            x = self.op("Pad", [x, self.const(np.array([0, 0, pad, pad, 0, 0, pad, pad], np.int64))],
-                        mode="reflect")
+            pads8 = self.const(np.array([0, 0, pad, pad, 0, 0, pad, pad], np.int64))
+            x = self.op("Pad", [x, pads8], mode="reflect")
             pads = [0, 0, 0, 0]
         else:
             pads = [pad] * 4
@@ -71,19 +72,23 @@ class _Graph:
         return self.op("LeakyRelu", [x], alpha=0.2)
 
     def up(self, x: str) -> str:
-        return self.op("Resize", [x, "", self.const(np.array([1, 1, 2, 2], np.float32))], mode="nearest")
+        scales = self.const(np.array([1, 1, 2, 2], np.float32))
+        return self.op("Resize", [x, "", scales], mode="nearest")
 
     def modulate(self, x: str, source: str, channels: int) -> str:
         """Instance norm, then x·(1 + γ) + β with γ, β from the source vector (AdaIN)."""
-        one, zero = (self.const(np.ones(channels, np.float32)), self.const(np.zeros(channels, np.float32)))
+        one = self.const(np.ones(channels, np.float32))
+        zero = self.const(np.zeros(channels, np.float32))
         x = self.op("InstanceNormalization", [x, one, zero])
         style = self.op("Gemm", [source, self.weight((512, 2 * channels), 512),
                                  self.const(np.zeros(2 * channels, np.float32))])
-        style = self.op("Reshape", [style, self.const(np.array([-1, 2 * channels, 1, 1], np.int64))])
-        gamma = self.op("Slice", [style, self.const(np.array([0], np.int64)),
-                                  self.const(np.array([channels], np.int64)), self.const(np.array([1], np.int64))])
-        beta = self.op("Slice", [style, self.const(np.array([channels], np.int64)),
-                                 self.const(np.array([2 * channels], np.int64)), self.const(np.array([1], np.int64))])
+        shape = self.const(np.array([-1, 2 * channels, 1, 1], np.int64))
+        style = self.op("Reshape", [style, shape])
+
+        def index(value: int) -> str:
+            return self.const(np.array([value], np.int64))
+        gamma = self.op("Slice", [style, index(0), index(channels), index(1)])
+        beta = self.op("Slice", [style, index(channels), index(2 * channels), index(1)])
         scaled = self.op("Mul", [x, self.op("Add", [gamma, self.const(np.ones((), np.float32))])])
         return self.op("Add", [scaled, beta])
 
@@ -114,7 +119,8 @@ def inswapper_like(path: Path, seed: int = 0, width: int = 1024, blocks: int = 6
     x = g.op("Tanh", [g.conv(x, 128, 3, 7, reflect=True)])
     half = g.const(np.float32(0.5))
     g.nodes.append(helper.make_node("Add", [g.op("Mul", [x, half]), half], ["output"]))
-    g.inits.append(numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap"))  # last, as in the real file
+    # last, as in the real file
+    g.inits.append(numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap"))
     f = tp.FLOAT
     _save(g, path, [helper.make_tensor_value_info("target", f, ["N", 3, 128, 128]),
                     helper.make_tensor_value_info("source", f, ["N", 512])],
@@ -139,7 +145,8 @@ def tiny_swapper(path: Path, size: int, layers: int = 4) -> None:
     rng = np.random.default_rng(0)
     inits, nodes, x = [], [], "target"
     for i in range(layers):
-        inits.append(numpy_helper.from_array((rng.normal(size=(3, 3, 3, 3)) * 0.1).astype(np.float32), f"w{i}"))
+        weights = (rng.normal(size=(3, 3, 3, 3)) * 0.1).astype(np.float32)
+        inits.append(numpy_helper.from_array(weights, f"w{i}"))
         nodes.append(helper.make_node("Conv", [x, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
         x = f"c{i}"
     inits += [numpy_helper.from_array(np.array([0], np.int64), "idx"),
@@ -149,9 +156,10 @@ def tiny_swapper(path: Path, size: int, layers: int = 4) -> None:
               helper.make_node("Reshape", ["s0", "shape"], ["s4"]),
               helper.make_node("Add", [x, "s4"], ["output"])]
     f = TensorProto.FLOAT
-    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("target", f, ["N", 3, size, size]),
-                                              helper.make_tensor_value_info("source", f, ["N", 512])],
-                              [helper.make_tensor_value_info("output", f, ["N", 3, size, size])], inits)
+    inputs = [helper.make_tensor_value_info("target", f, ["N", 3, size, size]),
+              helper.make_tensor_value_info("source", f, ["N", 512])]
+    outputs = [helper.make_tensor_value_info("output", f, ["N", 3, size, size])]
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))

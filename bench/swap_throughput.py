@@ -17,8 +17,8 @@ which measures compute, not quality. Landmarks come from the dlib pack, or from 
 (JSON: ``{"portrait": 68×2, "source": 68×2}`` in image pixels) where only the descriptor
 model is installed.
 
-    python bench/swap_throughput.py --standin [inswapper|tiny] [--frames 96] [--workers 1,8] [--backend torch]
-        [--providers cuda,cpu] [--landmarks FILE] [--out DIR]
+    python bench/swap_throughput.py --standin [inswapper|tiny] [--frames 96] [--workers 1,8]
+        [--backend torch] [--providers cuda,cpu] [--landmarks FILE] [--out DIR]
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def _demo_image(name: str) -> Path:
     return Path(str(resources.files("faceplate.demo") / "data" / name))
 
 
-def landmarks_from_dlib(colour) -> dict[str, list]:
+def landmarks_from_dlib() -> dict[str, list]:
     """68 landmarks of the demo portrait and source still, found by the dlib pack."""
     from faceplate.face.image8 import to_uint8
     from faceplate.models.dlib_pack import DlibFacePack
@@ -56,7 +57,9 @@ def landmarks_from_dlib(colour) -> dict[str, list]:
     out = {}
     for key, name in (("portrait", "astronaut.png"), ("source", "obama.jpg")):
         image = to_uint8(read_rgb_image(_demo_image(name)))  # stills in the working space
-        box = max(pack.detect(image), key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1])).box
+        largest = max(pack.detect(image),
+                      key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+        box = largest.box
         out[key] = pack.landmarks(image, box).tolist()
     return out
 
@@ -78,8 +81,8 @@ def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray,
         m = move.matrix(t, SIZE)
         points = portrait @ m[:, :2].T + m[:, 2]
         (x0, y0), (x1, y1) = points.min(0), points.max(0)
-        faces[f] = SolvedFace(f, 0, [float(x0), float(y0), float(x1), float(y1)], 1.0, points.tolist(),
-                              descriptor=descriptor)
+        faces[f] = SolvedFace(f, 0, [float(x0), float(y0), float(x1), float(y1)], 1.0,
+                              points.tolist(), descriptor=descriptor)
     return [SolvedSwap(0, "actor", 0, faces)]
 
 
@@ -107,7 +110,7 @@ def _plate_descriptor(ctx, spec, face) -> list[float]:
     return ctx.face_pack.descriptor(to_uint8(region), points - (box.x0, box.y0)).tolist()
 
 
-def render_chunk(job: Job) -> dict[str, object]:
+def render_chunk(job: Job) -> dict[str, Any]:
     """One worker: context, model session, then the render stage over its frames."""
     start = time.perf_counter()
     from faceplate.pipeline.context import RunContext
@@ -122,9 +125,10 @@ def render_chunk(job: Job) -> dict[str, object]:
     sources = {"actor": _source(ctx, np.asarray(job.landmarks["source"]))}
     # as analysis leaves it: the plate face's descriptor on each detected frame (measured once here;
     # analysis, a stage of its own, measures it per frame)
-    plate_face = _known_solve(job.frames[:1], spec.plate.frames, np.asarray(job.landmarks["portrait"]))
+    portrait = np.asarray(job.landmarks["portrait"])
+    plate_face = _known_solve(job.frames[:1], spec.plate.frames, portrait)
     descriptor = _plate_descriptor(ctx, spec, plate_face[0].faces[job.frames[0]])
-    solved = _known_solve(job.frames, spec.plate.frames, np.asarray(job.landmarks["portrait"]), descriptor)
+    solved = _known_solve(job.frames, spec.plate.frames, portrait, descriptor)
     models.swapper.embedding(sources["actor"])
     models.registry.session(spec.models.swapper)  # load the model before the clock starts
     ready = time.perf_counter()
@@ -132,7 +136,8 @@ def render_chunk(job: Job) -> dict[str, object]:
     done = time.perf_counter()
     swapped = sum(r.status == "swapped" for r in result.records)
     return {"startup": ready - start, "render": done - ready, "frames": len(job.frames),
-            "swapped": swapped, "provider": models.registry.providers_used().get(spec.models.swapper)}
+            "swapped": swapped,
+            "provider": models.registry.providers_used().get(spec.models.swapper)}
 
 
 def _chunks(frames: list[int], n: int) -> list[list[int]]:
@@ -176,8 +181,9 @@ def oiiotool_copy(folder: Path, frames: list[int], workers: int) -> float:
     tool = shutil.which("oiiotool", path=str(Path(sys.executable).parent)) or "oiiotool"
     (folder / "ref").mkdir(exist_ok=True)
     start = time.perf_counter()
-    procs = [subprocess.Popen([tool, "--frames", f"{c[0]}-{c[-1]}", str(folder / "plates" / "gpu.%04d.exr"),
-                               "--compression", "zip", "-o", str(folder / "ref" / "gpu.%04d.exr")])
+    procs = [subprocess.Popen([tool, "--frames", f"{c[0]}-{c[-1]}",
+                               str(folder / "plates" / "gpu.%04d.exr"), "--compression", "zip",
+                               "-o", str(folder / "ref" / "gpu.%04d.exr")])
              for c in _chunks(frames, workers)]
     if any(p.wait() for p in procs):
         raise RuntimeError("oiiotool failed")
@@ -205,14 +211,10 @@ def main() -> None:
     t0 = time.perf_counter()
     spec_path = build(folder, args.frames, model_dir, args.standin, args.backend,
                       args.providers.split(","))
-    print(f"built {args.frames} frames {SIZE[0]}x{SIZE[1]} in {time.perf_counter() - t0:.1f} s under {folder}")
-    if args.landmarks:
-        landmarks = json.loads(args.landmarks.read_text())
-    else:
-        from faceplate.ocio import PINNED_CONFIG, ColourManager
-        from faceplate.ocio.config import ConfigChoice, load_config
-        choice = ConfigChoice(PINNED_CONFIG, "spec")
-        landmarks = landmarks_from_dlib(ColourManager(load_config(choice), choice))
+    print(f"built {args.frames} frames {SIZE[0]}x{SIZE[1]} in {time.perf_counter() - t0:.1f} s "
+          f"under {folder}")
+    landmarks = (json.loads(args.landmarks.read_text()) if args.landmarks
+                 else landmarks_from_dlib())
     frames = list(range(FIRST, FIRST + args.frames))
     context = multiprocessing.get_context("spawn")
     for workers in [int(w) for w in args.workers.split(",")]:
@@ -220,15 +222,20 @@ def main() -> None:
         start = time.perf_counter()
         from faceplate.farm.local import share_cores
         with context.Pool(workers, initializer=share_cores, initargs=(workers,)) as pool:
-            results = pool.map(render_chunk, [Job(spec_path, c, landmarks) for c in _chunks(frames, workers)])
+            jobs = [Job(spec_path, c, landmarks) for c in _chunks(frames, workers)]
+            results = pool.map(render_chunk, jobs)
         wall = time.perf_counter() - start
-        steady = max(r["render"] for r in results)  # type: ignore[type-var]
-        swapped = sum(r["swapped"] for r in results)  # type: ignore[misc]
-        print(f"-- {workers} worker(s), swapper on {results[0]['provider']}, {swapped}/{len(frames)} frames swapped")
-        print(f"   oiiotool copy            {reference:7.2f} s  {len(frames) / reference:6.1f} frames/s")
+        steady = max(r["render"] for r in results)
+        swapped = sum(r["swapped"] for r in results)
+        print(f"-- {workers} worker(s), swapper on {results[0]['provider']}, "
+              f"{swapped}/{len(frames)} frames swapped")
+        print(f"   oiiotool copy            {reference:7.2f} s  "
+              f"{len(frames) / reference:6.1f} frames/s")
         print(f"   faceplate render (wall)  {wall:7.2f} s  {len(frames) / wall:6.1f} frames/s  "
-              f"ratio {wall / reference:.2f}  (start-up per worker {np.mean([r['startup'] for r in results]):.1f} s)")
-        print(f"   faceplate render (after start-up) {steady:7.2f} s  {len(frames) / steady:6.1f} frames/s  "
+              f"ratio {wall / reference:.2f}  "
+              f"(start-up per worker {np.mean([r['startup'] for r in results]):.1f} s)")
+        print(f"   faceplate render (after start-up) {steady:7.2f} s  "
+              f"{len(frames) / steady:6.1f} frames/s  "
               f"ratio {steady / reference:.2f}")
 
 

@@ -63,7 +63,7 @@ def parse_frames(text: str | int) -> list[int]:
         raise SpecError(f"not a frame range: {text!r} ({exc})") from None
     if not frames:
         raise SpecError(f"empty frame range: {text!r}")
-    return sorted(set(int(f) for f in frames))
+    return sorted({int(f) for f in frames})
 
 
 def format_frames(frames: list[int]) -> str:
@@ -85,7 +85,7 @@ def select_frames(requested: Iterable[int] | None, plate: Sequence[int], *,
     """
     if requested is None:
         return list(plate)
-    frames = sorted(set(int(f) for f in requested))  # a host script may pass numpy integers
+    frames = sorted({int(f) for f in requested})  # a host script may pass numpy integers
     beyond = outside(frames, plate)
     if beyond:
         raise SpecError(f"frames {format_frames(beyond)} are outside the plate range "

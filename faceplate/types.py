@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,8 +20,9 @@ Landmarks = NDArray[np.float64]
 Points5 = NDArray[np.float64]
 #: A face descriptor (identity embedding), shape (n,), float64.
 Descriptor = NDArray[np.float64]
-#: Pixels in the file's own dtype (float16, float32, uint8, uint16...), shape (height, width, channels).
-NativePixels = NDArray[np.generic]
+#: Pixels in the file's own dtype (float16, float32, uint8, uint16...), shape
+#: (height, width, channels).
+NativePixels = NDArray[Any]
 #: A box (x0, y0, x1, y1) in pixels.
 BoxCoords = tuple[float, float, float, float]
 

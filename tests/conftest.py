@@ -132,7 +132,8 @@ def oiiotool(*args: object) -> None:
     subprocess.run([tool("oiiotool"), *map(str, args)], check=True, capture_output=True)
 
 
-def header_lines(path: Path, ignore: tuple[str, ...] = ("faceplate/", "ImageDescription")) -> list[str]:
+def header_lines(path: Path, ignore: tuple[str, ...] = ("faceplate/", "ImageDescription")
+                 ) -> list[str]:
     """``oiiotool --info -v -a`` lines of every part, without the file name lines and the
     attributes faceplate adds."""
     text = subprocess.run([tool("oiiotool"), "--info", "-v", "-a", str(path)], check=True,

@@ -34,7 +34,7 @@ def damaged(tmp_path_factory, colour):
 
 
 def test_exit_code_and_one_line_error_naming_the_frames(damaged):
-    shot, result, _ = damaged
+    _, result, _ = damaged
     assert result.returncode == 3
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1

@@ -53,8 +53,8 @@ def test_plate_is_never_written(rendered):
 def test_pixels_outside_the_matte_are_bit_identical(rendered):
     shot, _, _ = rendered
     for f in shot.frames:
-        plate_spec, plate = _read(shot.plate(f))
-        out_spec, out = _read(shot.output(f))
+        _, plate = _read(shot.plate(f))
+        _, out = _read(shot.output(f))
         _, matte = _read(shot.matte(f))
         assert out.dtype == np.float16 and out.shape == plate.shape
         outside = matte[..., 0] == 0

@@ -37,8 +37,10 @@ def test_piecewise_affine_reproduces_a_known_affine_warp():
 def test_multiband_blend_limits():
     rng = np.random.default_rng(0)
     fg, bg = rng.random((64, 96, 3), dtype=np.float32), rng.random((64, 96, 3), dtype=np.float32)
-    np.testing.assert_allclose(multiband_blend(fg, bg, np.ones((64, 96), np.float32)), fg, atol=1e-5)
-    np.testing.assert_allclose(multiband_blend(fg, bg, np.zeros((64, 96), np.float32)), bg, atol=1e-5)
+    np.testing.assert_allclose(multiband_blend(fg, bg, np.ones((64, 96), np.float32)), fg,
+                               atol=1e-5)
+    np.testing.assert_allclose(multiband_blend(fg, bg, np.zeros((64, 96), np.float32)), bg,
+                               atol=1e-5)
     half = np.zeros((64, 96), np.float32)
     half[:, :48] = 1
     mixed = multiband_blend(fg, bg, half)
@@ -53,7 +55,10 @@ def test_colour_match_takes_the_reference_statistics():
                         0, 1).astype(np.float32)
     weights = np.ones((50, 50), np.float32)
     matched = match_colour(face, reference, weights)
-    lab = lambda im: cv2.cvtColor(np.clip(im, 0, 1), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
+    def lab(im):
+        return cv2.cvtColor(np.clip(im, 0, 1), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
     np.testing.assert_allclose(lab(matched).mean(0), lab(reference).mean(0), atol=1.0)
     assert np.abs(lab(face).mean(0) - lab(reference).mean(0)).max() > 10
 
@@ -78,7 +83,8 @@ def test_dlib_descriptors_tell_people_apart(ctx, obama):
 def test_landmarks_land_on_the_face(obama):
     points = obama.landmarks
     assert points.shape == (68, 2)
-    left_eye, right_eye, nose, chin = points[36:42].mean(0), points[42:48].mean(0), points[30], points[8]
+    left_eye, right_eye = points[36:42].mean(0), points[42:48].mean(0)
+    nose, chin = points[30], points[8]
     assert left_eye[0] < nose[0] < right_eye[0]
     assert max(left_eye[1], right_eye[1]) < nose[1] < chin[1]
 

@@ -17,7 +17,8 @@ FACEPLATE = Path("/opt/fp/bin/faceplate")
 
 
 def _plan(tmp_path: Path, frames=range(1001, 1026), chunk: int = 10, **kw):
-    return plan_shot("sh010", tmp_path / "shot.yaml", list(frames), chunk, faceplate=FACEPLATE, **kw)
+    return plan_shot("sh010", tmp_path / "shot.yaml", list(frames), chunk, faceplate=FACEPLATE,
+                     **kw)
 
 
 def test_opencue_xml_holds_layers_ranges_chunks_and_dependencies(tmp_path: Path) -> None:
@@ -38,7 +39,8 @@ def test_opencue_xml_holds_layers_ranges_chunks_and_dependencies(tmp_path: Path)
         assert layers[name].findtext("cmd").split()[1:] == [name, str(tmp_path / "shot.yaml")]
     depends = [(d.findtext("deplayer"), d.findtext("onlayer"), d.get("type"))
                for d in root.iter("depend")]
-    assert depends == [("solve", "analyse", "LAYER_ON_LAYER"), ("render", "solve", "LAYER_ON_LAYER"),
+    assert depends == [("solve", "analyse", "LAYER_ON_LAYER"),
+                       ("render", "solve", "LAYER_ON_LAYER"),
                        ("report", "render", "LAYER_ON_LAYER")]
     assert (tmp_path / "job" / "opencue_sessions").is_dir()
 
@@ -50,7 +52,8 @@ def test_opencue_unreachable_is_a_farm_error(tmp_path: Path, monkeypatch) -> Non
     assert caught.value.exit_code == 6
 
 
-def test_stepped_ranges_are_refused_where_the_farm_chunks_a_contiguous_range(tmp_path: Path) -> None:
+def test_stepped_ranges_are_refused_where_the_farm_chunks_a_contiguous_range(
+        tmp_path: Path) -> None:
     for backend in (opencue, deadline):
         with pytest.raises(FarmError, match="contiguous"):
             backend.submit(_plan(tmp_path, range(1001, 1020, 2)), tmp_path / "job", dry_run=True)
@@ -71,7 +74,8 @@ def test_deadline_files_hold_the_required_keys(tmp_path: Path) -> None:
         assert plugin["Executable"] == str(FACEPLATE) and plugin["Shell"] == "False"
         assert plugin["Arguments"].split()[:2] == [stage, str(tmp_path / "shot.yaml")]
         if stage == "render":
-            assert (job["Frames"], job["ChunkSize"], job["MachineLimit"]) == ("1001-1025", "10", "3")
+            assert (job["Frames"], job["ChunkSize"], job["MachineLimit"]) == ("1001-1025", "10",
+                                                                              "3")
             assert plugin["Arguments"].endswith("--frames <STARTFRAME>-<ENDFRAME>")
         else:
             assert (job["Frames"], job["ChunkSize"]) == ("1001", "1")

@@ -74,7 +74,8 @@ def _wait(job: str, limit: float = 600) -> str:
     end = time.monotonic() + limit
     while time.monotonic() < end:
         state = _state(job)
-        if state and not {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING"} & set(state.split(",")):
+        busy = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING"}
+        if state and not busy & set(state.split(",")):
             return state
         time.sleep(1)
     return f"still {_state(job)}"

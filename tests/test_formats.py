@@ -62,7 +62,8 @@ def test_multipart_processes_the_rgb_part_and_copies_the_others(multipart, tmp_p
     mask = edit(frame)
     out = tmp_path / "out.1001.exr"
     write_frame(out, frame, OURS)
-    assert header_lines(out) == header_lines(multipart)  # windows, tiles, compression, parts, attributes
+    # windows, tiles, compression, parts, attributes
+    assert header_lines(out) == header_lines(multipart)
     assert idiff(multipart, out, "-a") == 2  # the RGB part did change ...
     np.testing.assert_array_equal(native(out, 0).view(np.uint16),
                                   native(multipart, 0).view(np.uint16))  # ... the AOV part not
@@ -147,7 +148,8 @@ def test_integer_formats_keep_every_pixel_outside_the_edit(tmp_path, ext, depth,
     mask = edit(frame, value=0.5)
     out = tmp_path / f"out.1001.{ext}"
     write_frame(out, frame, OURS)
-    assert header_lines(out) == header_lines(plate)  # bit depth (10-bit DPX included), size, channels
+    # bit depth (10-bit DPX included), size, channels
+    assert header_lines(out) == header_lines(plate)
     after = native(out)
     assert after.dtype == before.dtype
     np.testing.assert_array_equal(after[~mask], before[~mask])

@@ -134,7 +134,7 @@ def test_nuke_shows_a_faceplate_error_as_one_message(tmp_path: Path) -> None:
     read = FakeRead(file=str(tmp_path / "missing.####.exr"), first=1, last=2, colorspace="")
     nuke = FakeNuke(read, [str(tmp_path / "nobody.jpg"), str(tmp_path / "out")])
     assert fp_nuke.swap_selected(nuke) is None
-    (kind, text), = [c for c in nuke.calls if c[0] == "message"]
+    (_, text), = [c for c in nuke.calls if c[0] == "message"]
     assert text.startswith("Faceplate: sources.source.images[0]: file not found")
     assert "\n" not in text
 
@@ -196,7 +196,8 @@ class FakeResolve:
 
 
 @pytest.mark.slow
-def test_resolve_script_swaps_the_current_clip_and_imports_the_results(tmp_path: Path, colour) -> None:
+def test_resolve_script_swaps_the_current_clip_and_imports_the_results(tmp_path: Path,
+                                                                       colour) -> None:
     shot = make_shot(tmp_path / "shot", colour, "1001-1002")
     media = FakeMedia({"File Path": str(shot.folder / "plates" / "tst010.[1001-1002].exr"),
                        "Input Color Space": PLATE_COLORSPACE})
@@ -207,7 +208,8 @@ def test_resolve_script_swaps_the_current_clip_and_imports_the_results(tmp_path:
                                        "FACEPLATE_OUT": str(tmp_path / "out")})
     assert status == "Faceplate: done (2 item(s))"
     assert resolve.imported == [
-        {"FilePath": str(tmp_path / "out" / "tst010_fp.%04d.exr"), "StartIndex": 1001, "EndIndex": 1002},
+        {"FilePath": str(tmp_path / "out" / "tst010_fp.%04d.exr"), "StartIndex": 1001,
+         "EndIndex": 1002},
         {"FilePath": str(tmp_path / "out" / "tst010_fp_matte.%04d.exr"), "StartIndex": 1001,
          "EndIndex": 1002}]
     assert (tmp_path / "out" / "tst010_fp.1001.exr").is_file()

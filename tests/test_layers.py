@@ -125,7 +125,8 @@ def test_the_check_sees_a_forbidden_import_inside_a_function(tmp_path: Path) -> 
 PROBE = """
 import importlib, json, sys
 importlib.import_module({name!r})
-print(json.dumps(sorted({{m for m in sys.modules if m == 'faceplate' or m.startswith('faceplate.')}})))
+ours = {{m for m in sys.modules if m == 'faceplate' or m.startswith('faceplate.')}}
+print(json.dumps(sorted(ours)))
 """
 
 

@@ -85,7 +85,8 @@ def model_dir(tmp_path: Path) -> Path:
 
 
 def _models(model_dir: Path, **extra) -> dict:
-    return {"swapper": "inswapper_128", "providers": ["cpu"], "model_dirs": [str(model_dir)], **extra}
+    return {"swapper": "inswapper_128", "providers": ["cpu"], "model_dirs": [str(model_dir)],
+            **extra}
 
 
 @pytest.mark.slow
@@ -96,7 +97,8 @@ def test_the_learned_swapper_paints_the_face_and_nothing_else(tmp_path, colour, 
     expected = colour.convert(COLOUR.reshape(1, 1, 3), "sRGB Encoded Rec.709 (sRGB)",
                               PLATE_COLORSPACE).reshape(3)
     for f in shot.frames:
-        out, plate, matte = _read(shot.output(f)), _read(shot.plate(f)), _read(shot.matte(f))[..., 0]
+        out, plate = _read(shot.output(f)), _read(shot.plate(f))
+        matte = _read(shot.matte(f))[..., 0]
         core = matte > 0.999
         assert core.sum() > 500, "the matte covers the face"
         np.testing.assert_allclose(out[core][:, :3], np.broadcast_to(expected, (core.sum(), 3)),
@@ -202,9 +204,11 @@ def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, 
 
 def _simswap_parts(folder: Path, weights: np.ndarray) -> None:
     """SimSwap's contract (arcface_112_v1 at 256, source input) and its crossface converter."""
-    _save(folder / "crossface_simswap.onnx", [helper.make_node("MatMul", ["input", "w"], ["output"])],
+    _save(folder / "crossface_simswap.onnx",
+          [helper.make_node("MatMul", ["input", "w"], ["output"])],
           [helper.make_tensor_value_info("input", F, [1, 512])],
-          [helper.make_tensor_value_info("output", F, [1, 512])], [numpy_helper.from_array(weights, "w")])
+          [helper.make_tensor_value_info("output", F, [1, 512])],
+          [numpy_helper.from_array(weights, "w")])
     _save(folder / "simswap_256.onnx", [helper.make_node("Identity", ["target"], ["output"]),
                                         helper.make_node("Identity", ["source"], ["unused"])],
           [helper.make_tensor_value_info("target", F, ["N", 3, 256, 256]),

@@ -36,7 +36,8 @@ def _registry(tmp_path: Path, **overrides) -> ModelRegistry:
     manifest = load_manifest()
     for model_id, changes in overrides.items():
         manifest[model_id] = dataclasses.replace(manifest[model_id], **changes)
-    return ModelRegistry(manifest, model_dirs=[tmp_path], options=RuntimeOptions(providers=("cpu",)))
+    return ModelRegistry(manifest, model_dirs=[tmp_path],
+                         options=RuntimeOptions(providers=("cpu",)))
 
 
 def _swapper_model(path: Path, size: int, emap: np.ndarray | None) -> None:
@@ -55,7 +56,8 @@ def _swapper_model(path: Path, size: int, emap: np.ndarray | None) -> None:
 
 
 def _face_points(scale: float, angle: float, shift: tuple[float, float], template: str, size: int):
-    """Five frame points whose alignment onto ``template`` is the known inverse of this similarity."""
+    """Five frame points whose alignment onto ``template`` is the known inverse of this
+    similarity."""
     a = np.deg2rad(angle)
     rot = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     return TEMPLATES[template] * size @ rot.T + np.asarray(shift), rot, np.asarray(shift)
@@ -85,7 +87,8 @@ def test_paste_back_puts_the_crop_where_the_face_was_and_leaves_the_rest():
     np.testing.assert_allclose(out[int(centre[1]), int(centre[0])], colour, atol=1e-5)
     np.testing.assert_array_equal(out[0:5, 0:5], frame[0:5, 0:5])
     # a zero matte is the frame exactly
-    np.testing.assert_array_equal(paste_back(frame, crop, np.zeros((128, 128), np.float32), m), frame)
+    np.testing.assert_array_equal(paste_back(frame, crop, np.zeros((128, 128), np.float32), m),
+                                  frame)
 
 
 def test_inswapper_reads_emap_from_the_last_initializer(tmp_path):
@@ -209,7 +212,8 @@ def _scrfd_outputs(size: int, cell: tuple[int, int], stride: int, d: np.ndarray,
     outs_scores, outs_box, outs_kps = [], [], []
     for s in (8, 16, 32):
         n = (size // s) ** 2 * 2
-        sc, bx, kp = np.zeros((n, 1), np.float32), np.zeros((n, 4), np.float32), np.zeros((n, 10), np.float32)
+        sc, bx = np.zeros((n, 1), np.float32), np.zeros((n, 4), np.float32)
+        kp = np.zeros((n, 10), np.float32)
         if s == stride:
             i = (cell[1] * (size // s) + cell[0]) * 2 + 1   # second anchor of that cell
             sc[i], bx[i], kp[i] = 0.9, d, kps
@@ -220,7 +224,8 @@ def _scrfd_outputs(size: int, cell: tuple[int, int], stride: int, d: np.ndarray,
 def test_scrfd_decoding():
     d = np.float32([1.0, 2.0, 3.0, 4.0])
     kps = np.arange(10, dtype=np.float32) / 10
-    boxes, scores, points = decode_scrfd(_scrfd_outputs(160, (3, 2), 16, d, kps), 160, (8, 16, 32), 2, 0.5)
+    boxes, scores, points = decode_scrfd(_scrfd_outputs(160, (3, 2), 16, d, kps), 160, (8, 16, 32),
+                                         2, 0.5)
     centre = np.float32([3 * 16, 2 * 16])
     np.testing.assert_allclose(boxes[0], [48 - 16, 32 - 32, 48 + 48, 32 + 64])
     np.testing.assert_allclose(points[0], kps.reshape(5, 2) * 16 + centre)
@@ -297,7 +302,8 @@ def test_yunet_scores_are_class_times_object_and_boxes_grow_by_exp(tmp_path, cls
         centre = anchor + d[:2] * 16
         half = np.float32([2 * 16, 3 * 16]) / 2
         assert faces[0].score == pytest.approx(cls * obj)
-        np.testing.assert_allclose(faces[0].box, np.concatenate([centre - half, centre + half]), rtol=1e-5)
+        np.testing.assert_allclose(faces[0].box, np.concatenate([centre - half, centre + half]),
+                                   rtol=1e-5)
         np.testing.assert_allclose(faces[0].points, kps.reshape(5, 2) * 16 + anchor, rtol=1e-5)
 
 
@@ -311,7 +317,8 @@ def test_2dfan4_crops_the_box_at_195_and_maps_heatmap_points_back(tmp_path):
     frame[60:210, 120:220] = 1.0
     crop, matrix = lm.crop(frame, box)
     inside = np.argwhere(crop[..., 0] > 0.5)
-    assert (inside.max(0) - inside.min(0) + 1)[0] == pytest.approx(195, abs=1)     # rows: box height
+    # rows: box height
+    assert (inside.max(0) - inside.min(0) + 1)[0] == pytest.approx(195, abs=1)
     assert crop[128, 128, 0] == 1.0 and crop[2, 2, 0] == 0.0                         # box centred
     points = lm.landmarks(frame, [box])[0]
     expected_crop = marks[0, :, :2] * 4.0
@@ -320,12 +327,15 @@ def test_2dfan4_crops_the_box_at_195_and_maps_heatmap_points_back(tmp_path):
 
 def test_crossface_converter_feeds_simswap_its_own_identity_space(tmp_path):
     weights = np.random.default_rng(5).normal(size=(512, 512)).astype(np.float32)
-    _save(tmp_path / "crossface_simswap.onnx", [helper.make_node("MatMul", ["input", "w"], ["output"])],
+    _save(tmp_path / "crossface_simswap.onnx",
+          [helper.make_node("MatMul", ["input", "w"], ["output"])],
           [helper.make_tensor_value_info("input", F, [1, 512])],
-          [helper.make_tensor_value_info("output", F, [1, 512])], [numpy_helper.from_array(weights, "w")])
+          [helper.make_tensor_value_info("output", F, [1, 512])],
+          [numpy_helper.from_array(weights, "w")])
     registry = _registry(tmp_path)
     converter_id = registry.entry("simswap_256").extra["converter"]
-    assert converter_id == "crossface_simswap" and registry.entry("ghost_1_256").extra["converter"] == "crossface_ghost"
+    assert converter_id == "crossface_simswap" and \
+        registry.entry("ghost_1_256").extra["converter"] == "crossface_ghost"
     e = np.random.default_rng(6).normal(size=512).astype(np.float32)
     converted = adapter_for(registry, converter_id).convert(e)
     np.testing.assert_allclose(converted, e @ weights, rtol=1e-4, atol=1e-3)

@@ -26,9 +26,10 @@ from faceplate.models.runtime import ModelRegistry, RuntimeOptions  # noqa: E402
 
 
 def _identity(path: Path) -> str:
+    f = TensorProto.FLOAT
     graph = helper.make_graph([helper.make_node("Identity", ["input"], ["output"])], "id",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 4, 4])],
-                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 3, 4, 4])])
+                              [helper.make_tensor_value_info("input", f, ["N", 3, 4, 4])],
+                              [helper.make_tensor_value_info("output", f, ["N", 3, 4, 4])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -83,12 +84,14 @@ def test_licence_policy_refuses_with_the_licence_named(tmp_path):
 
 def test_search_path_order(tmp_path):
     env = {"FACEPLATE_MODEL_PATH": os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])}
-    assert search_path([tmp_path / "cli"], env) == [tmp_path / "cli", tmp_path / "a", tmp_path / "b"]
+    assert search_path([tmp_path / "cli"], env) == [tmp_path / "cli", tmp_path / "a",
+                                                    tmp_path / "b"]
 
 
 def test_manifest_records_licences_for_every_model_including_the_dlib_pack():
     manifest = load_manifest()
-    assert {"dlib-hog-frontal", "dlib-68-landmarks", "dlib-resnet-descriptor", "inswapper_128"} <= set(manifest)
+    assert {"dlib-hog-frontal", "dlib-68-landmarks", "dlib-resnet-descriptor",
+            "inswapper_128"} <= set(manifest)
     assert all(e.licence for e in manifest.values())
 
 
@@ -101,16 +104,20 @@ def test_models_cli_list_and_verify(tmp_path, monkeypatch):
     bad.write_text(row.format("f" * 64))
     monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "none.yaml"))
     runner = CliRunner()
-    listed = runner.invoke(main, ["models", "list", "--model-dir", str(tmp_path), "--manifest", str(bad)])
-    assert listed.exit_code == 0 and "hash mismatch" in listed.output and "Apache-2.0" in listed.output
+    listed = runner.invoke(main, ["models", "list", "--model-dir", str(tmp_path),
+                                  "--manifest", str(bad)])
+    assert listed.exit_code == 0 and "hash mismatch" in listed.output and \
+        "Apache-2.0" in listed.output
     assert runner.invoke(main, ["models", "verify", "--model-dir", str(tmp_path),
                                 "--manifest", str(good)]).exit_code == 0
-    failed = runner.invoke(main, ["models", "verify", "--model-dir", str(tmp_path), "--manifest", str(bad)])
+    failed = runner.invoke(main, ["models", "verify", "--model-dir", str(tmp_path),
+                                  "--manifest", str(bad)])
     assert failed.exit_code == 4
 
 
 def test_importing_the_cli_stays_light():
-    code = "import sys, faceplate.cli; print(sorted({'onnxruntime', 'onnx', 'torch'} & set(sys.modules)))"
+    code = ("import sys, faceplate.cli; "
+            "print(sorted({'onnxruntime', 'onnx', 'torch'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -140,9 +147,10 @@ def _conv_enhancer(path: Path) -> None:
              helper.make_node("Relu", ["a"], ["b"]),
              helper.make_node("Conv", ["b", "w2"], ["c"], pads=[1, 1, 1, 1]),
              helper.make_node("Tanh", ["c"], ["output"])]
+    f = TensorProto.FLOAT
     graph = helper.make_graph(nodes, "enh",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 512, 512])],
-                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 3, 512, 512])],
+                              [helper.make_tensor_value_info("input", f, ["N", 3, 512, 512])],
+                              [helper.make_tensor_value_info("output", f, ["N", 3, 512, 512])],
                               initializer=[numpy_helper.from_array(w1, "w1"),
                                            numpy_helper.from_array(w2, "w2")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -151,8 +159,9 @@ def _conv_enhancer(path: Path) -> None:
 
 
 def test_torch_backend_matches_onnxruntime(tmp_path):
-    pytest.importorskip("onnx2torch", reason="the torch extra is not installed (pip install 'faceplate[torch]'; "
-                        "onnx2torch needs torchvision, a multi-GB CUDA torch build from PyPI)")
+    pytest.importorskip("onnx2torch", reason="the torch extra is not installed (pip install "
+                        "'faceplate[torch]'; onnx2torch needs torchvision, a multi-GB CUDA torch "
+                        "build from PyPI)")
     from faceplate.models.adapters import adapter_for
     from faceplate.models.align import TEMPLATES
     _conv_enhancer(tmp_path / "gpen_bfr_512.onnx")
@@ -160,11 +169,12 @@ def test_torch_backend_matches_onnxruntime(tmp_path):
     faces = [TEMPLATES["ffhq_512"] * 300 + 100, TEMPLATES["ffhq_512"] * 250 + 150]
     outs = []
     for backend in ("onnxruntime", "torch"):
-        reg = ModelRegistry({"gpen_bfr_512": load_manifest()["gpen_bfr_512"]}, model_dirs=[tmp_path],
+        reg = ModelRegistry({"gpen_bfr_512": load_manifest()["gpen_bfr_512"]},
+                            model_dirs=[tmp_path],
                             options=RuntimeOptions(providers=("cpu",), backend=backend))
         enhanced = adapter_for(reg, "gpen_bfr_512").enhance(frame, faces, blend=1.0)
         outs.append(np.stack([f.crop for f in enhanced]))
-        assert reg.providers_used()["gpen_bfr_512"] == ("CPUExecutionProvider" if backend == "onnxruntime"
-                                                        else "torch:cpu")
+        assert reg.providers_used()["gpen_bfr_512"] == (
+            "CPUExecutionProvider" if backend == "onnxruntime" else "torch:cpu")
     assert outs[0].std() > 0.05  # the network does something
     np.testing.assert_allclose(outs[0], outs[1], atol=1e-4)

@@ -21,7 +21,8 @@ from faceplate.spec import load_spec
 def _kwargs(folder: Path) -> dict:
     return dict(shot="tst010", plate="plates/tst010.####.exr", frames="1001-1002",
                 plate_colorspace=PLATE_COLORSPACE,
-                sources={"actor_a": {"images": ["refs/actor_a.jpg"], "colorspace": SOURCE_COLORSPACE}},
+                sources={"actor_a": {"images": ["refs/actor_a.jpg"],
+                                     "colorspace": SOURCE_COLORSPACE}},
                 output="kw/tst010_fp.####.exr", matte="kw/tst010_fp_matte.####.exr", qc="kw/qc",
                 base=folder, ocio=PINNED_CONFIG)
 
@@ -82,7 +83,8 @@ def test_run_returns_results_reports_progress_and_leaves_the_host_alone(
     assert [r.frame for r in result.render.records] == [1001, 1002]
     assert all(Path(r.output).is_file() and Path(r.matte).is_file() for r in result.render.records)
     assert result.report.qc_json.is_file()
-    assert [(u.stage, u.done) for u in updates if u.stage == "render"] == [("render", 1), ("render", 2)]
+    assert [(u.stage, u.done) for u in updates if u.stage == "render"] == [("render", 1),
+                                                                           ("render", 2)]
     assert [u.total for u in updates if u.stage == "analyse"] == [2, 2]
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""

@@ -90,7 +90,8 @@ def test_logc4_tiled_plate_keeps_header_and_outside_pixels(logc4):
     assert _swapped(shot) == shot.frames
     for f in shot.frames:
         plate, out = shot.plate(f), shot.output(f)
-        assert header_lines(out) == header_lines(plate)  # windows, tiles, piz, channels, studio/* and owner
+        # windows, tiles, piz, channels, studio/* and owner
+        assert header_lines(out) == header_lines(plate)
         assert idiff(plate, out) == 2  # the face changed
         before, _ = native(plate)
         after, spec = native(out)

@@ -69,7 +69,10 @@ def test_hold_uses_the_other_frames_alignment(reviewed):
 
 def test_set_changes_the_parameter_on_those_frames(reviewed):
     shot, _, mattes, _, _ = reviewed
-    soft = lambda m: int(((m > 0.02) & (m < 0.98)).sum())
+
+    def soft(m):
+        return int(((m > 0.02) & (m < 0.98)).sum())
+
     assert soft(_pixels(shot.matte(1005))) > 1.5 * soft(mattes[1005])
     np.testing.assert_array_equal(_pixels(shot.matte(1006)), mattes[1006])
 

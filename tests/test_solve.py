@@ -118,7 +118,7 @@ def test_an_outlier_frame_is_replaced_by_interpolation():
 @pytest.mark.parametrize("policy", ["pass", "hold"])
 def test_faces_turned_beyond_the_yaw_limit(policy):
     frames = {1001 + i: [_moving(i)] for i in range(8)}
-    for i, f in enumerate(frames):
+    for f in frames:
         frames[f][0].pose = [75.0 if f in (1005, 1006) else 10.0, 0.0, 0.0]
     (solved,) = _solve(frames, smoothing=0, max_yaw=60, beyond_yaw=policy)
     assert set(solved.skipped) == {1005, 1006}
@@ -141,7 +141,8 @@ def test_swaps_pick_tracks_by_number_or_all():
     tracks = link_tracks(analysis)
     largest = pick_tracks(0, SwapSpec("a", TargetSpec("largest")), tracks, set(), analysis, {})
     assert [t.id for t in largest] == [1]
-    numbered = pick_tracks(0, SwapSpec("a", TargetSpec("track", track=0)), tracks, set(), analysis, {})
+    numbered = pick_tracks(0, SwapSpec("a", TargetSpec("track", track=0)), tracks, set(),
+                           analysis, {})
     assert [t.id for t in numbered] == [0]
     everyone = pick_tracks(0, SwapSpec("a", TargetSpec("all")), tracks, {1}, analysis, {})
     assert [t.id for t in everyone] == [0]

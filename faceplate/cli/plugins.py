@@ -1,4 +1,4 @@
-"""``faceplate plugins`` and ``faceplate plugin-path HOST``: the plugins and where they come from."""
+"""``faceplate plugins`` and ``faceplate plugin-path HOST``: the plugins, where they come from."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from faceplate.registry import plugins as registered
 
 @click.command()
 def plugins() -> None:
-    """List the farm and host plugins and where each comes from (models: `faceplate models list`)."""
+    """List the farm and host plugins and where each comes from (models: `faceplate models
+    list`)."""
     for p in registered():
         click.echo(f"{p.group:16} {p.name:10} {p.target:36} {p.distribution} {p.version} "
                    f"({p.location})")

@@ -41,13 +41,15 @@ class CameraMove:
     centre: tuple[tuple[float, float], tuple[float, float]] = ((0.44, 0.434), (0.576, 0.403))
 
     def matrix(self, t: float, size: tuple[int, int] = _SIZE) -> np.ndarray:
-        """The 2×3 affine taking portrait pixels to pixels of a ``size`` frame at time ``t`` (0..1)."""
+        """The 2×3 affine taking portrait pixels to pixels of a ``size`` frame at time ``t``
+        (0..1)."""
         e = t * t * (3.0 - 2.0 * t)
         scale = (self.scale[0] + e * (self.scale[1] - self.scale[0])) * size[1] / 576.0
         roll = math.radians(self.roll[0] + e * (self.roll[1] - self.roll[0]))
         start, end = np.array(self.centre[0]), np.array(self.centre[1])
         centre = (start + e * (end - start)) * np.array(size, dtype=np.float64)
-        rot = scale * np.array([[math.cos(roll), -math.sin(roll)], [math.sin(roll), math.cos(roll)]])
+        rot = scale * np.array([[math.cos(roll), -math.sin(roll)],
+                                [math.sin(roll), math.cos(roll)]])
         return np.hstack([rot, (centre - rot @ _FACE_CENTRE)[:, None]])
 
 
@@ -80,7 +82,8 @@ def render_plate(colour: ColourManager, out: Path, frames: list[int],
     """Write the plate sequence ``out`` (a ``####`` pattern path) for ``frames``."""
     seq = SequencePath(str(out))
     portrait = cv2.cvtColor(cv2.imread(str(_data_file("astronaut.png"))), cv2.COLOR_BGR2RGB)
-    linear = colour.convert(portrait.astype(np.float32) / 255.0, SOURCE_COLORSPACE, PLATE_COLORSPACE)
+    linear = colour.convert(portrait.astype(np.float32) / 255.0, SOURCE_COLORSPACE,
+                            PLATE_COLORSPACE)
     spec = plate_spec(*size, overscan=overscan, depth_channel=depth_channel)
     data_size = (spec.width, spec.height)
     for i, f in enumerate(frames):

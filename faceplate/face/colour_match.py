@@ -6,6 +6,7 @@ from the whole-shot solve, which smooths them along the face's track.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -30,7 +31,12 @@ class LabStats:
 
     @classmethod
     def from_list(cls, values: list[float]) -> LabStats:
-        return cls(tuple(values[:3]), tuple(values[3:6]))  # type: ignore[arg-type]
+        return cls(_triple(values[:3]), _triple(values[3:6]))
+
+
+def _triple(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
+    a, b, c = (float(v) for v in values)
+    return a, b, c
 
 
 def to_lab(rgb: RGBImage) -> np.ndarray:
@@ -47,7 +53,7 @@ def lab_statistics(rgb: RGBImage, weights: Matte) -> LabStats | None:
     values = to_lab(rgb).reshape(-1, 3)
     mean = (values * w).sum(axis=0) / total
     std = np.sqrt((((values - mean) ** 2) * w).sum(axis=0) / total)
-    return LabStats(tuple(float(v) for v in mean), tuple(float(v) for v in std))  # type: ignore[arg-type]
+    return LabStats(_triple(mean), _triple(std))
 
 
 def transfer_colour(face: RGBImage, face_stats: LabStats, target: LabStats) -> RGBImage:

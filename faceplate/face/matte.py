@@ -43,7 +43,8 @@ def _polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> Matte:
 def _blur(mask: Matte, sigma: float) -> Matte:
     if sigma <= 0:
         return mask
-    return cv2.GaussianBlur(mask, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_CONSTANT)
+    return cv2.GaussianBlur(mask, (0, 0), sigmaX=sigma, sigmaY=sigma,
+                            borderType=cv2.BORDER_CONSTANT)
 
 
 def core_mask(points: Landmarks, shape: tuple[int, int], settings: MatteSettings,
@@ -51,12 +52,12 @@ def core_mask(points: Landmarks, shape: tuple[int, int], settings: MatteSettings
     """The hard face region: hull of jaw and brows, eroded; mouth opening removed if open."""
     size = face_size(points)
     hull = _polygon_mask(np.concatenate([points[JAW], with_forehead(points)[68:]]), shape)
-    radius = max(1, int(round(settings.erode * size)))
+    radius = max(1, round(settings.erode * size))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     core = cv2.erode(hull, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     if mouth_open:
         mouth = _polygon_mask(points[INNER_LIPS], shape)
-        grow = max(1, int(round(0.02 * size)))
+        grow = max(1, round(0.02 * size))
         mouth = cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                             (2 * grow + 1, 2 * grow + 1)))
         core = core * (1.0 - mouth)
@@ -81,7 +82,7 @@ def skin_weights(core: Matte, points: Landmarks) -> Matte:
         features = np.maximum(features, _polygon_mask(points[region], shape))
     for brow in (slice(17, 22), slice(22, 27)):
         features = np.maximum(features, _polygon_mask(points[brow], shape))
-    grow = max(1, int(round(0.08 * face_size(points))))
+    grow = max(1, round(0.08 * face_size(points)))
     features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                               (2 * grow + 1, 2 * grow + 1)))
     return core * (1.0 - features)

@@ -8,7 +8,8 @@ a region of interest; reading, colour conversion and writing live in the pipelin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -35,12 +36,14 @@ class SourceFace:
     texture: RGBImage
     landmarks: Landmarks
     descriptor: Descriptor
-    triangles: Triangles = field(default=None)  # type: ignore[assignment]
     skin: LabStats | None = None
 
+    @cached_property
+    def triangles(self) -> Triangles:
+        """The mesh over the landmarks (with the forehead points), made once per source face."""
+        return triangulate(with_forehead(self.landmarks))
+
     def __post_init__(self) -> None:
-        if self.triangles is None:
-            object.__setattr__(self, "triangles", triangulate(with_forehead(self.landmarks)))
         if self.skin is None:
             object.__setattr__(self, "skin", face_skin_statistics(self.texture, self.landmarks))
 
@@ -98,7 +101,8 @@ class ReferenceSwapper:
 
     id = "faceplate-reference-warp"
 
-    def __init__(self, settings: MatteSettings = MatteSettings(), identity_amount: float = 0.7) -> None:
+    def __init__(self, settings: MatteSettings = MatteSettings(),
+                 identity_amount: float = 0.7) -> None:
         self.settings = settings
         self.identity_amount = identity_amount
 

@@ -21,7 +21,8 @@ def triangulate(points: Landmarks) -> Triangles:
 
 
 def piecewise_affine(source: RGBImage, source_points: Landmarks, target_points: Landmarks,
-                     triangles: Triangles, shape: tuple[int, int]) -> tuple[RGBImage, NDArray[np.bool_]]:
+                     triangles: Triangles,
+                     shape: tuple[int, int]) -> tuple[RGBImage, NDArray[np.bool_]]:
     """Warp ``source`` so its landmarks land on ``target_points``.
 
     Each triangle maps by its own affine transform; pixels are sampled bilinearly.

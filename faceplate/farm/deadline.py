@@ -63,7 +63,8 @@ def write_files(plan: JobPlan, outdir: Path) -> dict[str, tuple[Path, Path]]:
     dependencies are filled in at submission, when the job ids are known)."""
     outdir.mkdir(parents=True, exist_ok=True)
     return {stage: (_write(outdir / f"{plan.shot}_{stage}_job_info.job", job_info(plan, stage)),
-                    _write(outdir / f"{plan.shot}_{stage}_plugin_info.job", plugin_info(plan, stage)))
+                    _write(outdir / f"{plan.shot}_{stage}_plugin_info.job",
+                           plugin_info(plan, stage)))
             for stage in STAGES}
 
 
@@ -92,8 +93,8 @@ def submit(plan: JobPlan, outdir: Path, *, dry_run: bool = False) -> list[str]:
         done = subprocess.run([command, "-SubmitJob", str(job), str(plugin)],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise FarmError(f"deadlinecommand failed: {(done.stderr or done.stdout).strip()[-200:]}",
-                            path=job)
+            said = (done.stderr or done.stdout).strip()[-200:]
+            raise FarmError(f"deadlinecommand failed: {said}", path=job)
         ids[stage] = _job_id(done.stdout, job)
         previous = stage
     return [ids[s] for s in STAGES]

@@ -48,7 +48,8 @@ def estimate_affine(points: Points5, template: str, size: int) -> Affine:
     return matrix.astype(np.float64)
 
 
-def warp_face(image: RGBImage, points: Points5, template: str, size: int) -> tuple[RGBImage, Affine]:
+def warp_face(image: RGBImage, points: Points5, template: str,
+              size: int) -> tuple[RGBImage, Affine]:
     """The aligned ``size``² crop of ``image`` and the affine that made it."""
     matrix = estimate_affine(points, template, size)
     crop = cv2.warpAffine(np.asarray(image, np.float32), matrix, (size, size),

@@ -113,19 +113,20 @@ class CanvasDetector(OnnxAdapter):
         boxes, scores, kps = self.decode(outputs, threshold)
         xywh = [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes]
         keep = cv2.dnn.NMSBoxes(xywh, scores.tolist(), threshold, self.nms_iou) if xywh else []
-        return [Detection(_box(boxes[i] / ratio), float(scores[i]), kps[i].astype(np.float64) / ratio)
+        return [Detection(_box(boxes[i] / ratio), float(scores[i]),
+                          kps[i].astype(np.float64) / ratio)
                 for i in np.asarray(keep).reshape(-1)]
 
     @property
     def strides(self) -> tuple[int, ...]:
-        return tuple(int(s) for s in self.entry.extra.get("strides", (8, 16, 32)))  # type: ignore[attr-defined]
+        return self.entry.extra_ints("strides", (8, 16, 32))
 
 
 class AnchorDetector(CanvasDetector):
     """SCRFD / RetinaFace: BGR (x − 127.5)/128, ``anchors`` per cell."""
 
     def decode(self, outputs: list[np.ndarray], threshold: float) -> Decoded:
-        anchors = int(self.entry.extra.get("anchors", 2))  # type: ignore[call-overload]
+        anchors = self.entry.extra_int("anchors", 2)
         return decode_scrfd(outputs, self.size, self.strides, anchors, threshold)
 
 

@@ -103,7 +103,8 @@ class DlibFacePack:
                 out[dist] = "unknown"
         return out
 
-    def detect(self, image: Image8, *, upsample: int = 0, threshold: float = 0.0) -> list[Detection]:
+    def detect(self, image: Image8, *, upsample: int = 0,
+               threshold: float = 0.0) -> list[Detection]:
         """Faces in an 8-bit RGB image, best first."""
         rects, scores, _ = self._detector.run(np.ascontiguousarray(image), upsample, threshold)
         found = [Detection((r.left(), r.top(), r.right() + 1, r.bottom() + 1), float(s))
@@ -113,7 +114,7 @@ class DlibFacePack:
     def landmarks(self, image: Image8, box: BoxCoords) -> Landmarks:
         """68 landmarks (x, y) of the face in ``box`` of an 8-bit RGB image."""
         dlib = self._dlib()
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        x0, y0, x1, y1 = (round(v) for v in box)
         shape = self._predictor(np.ascontiguousarray(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
@@ -123,10 +124,10 @@ class DlibFacePack:
         x0, y0 = points.min(axis=0)
         x1, y1 = points.max(axis=0)
         rect = dlib.rectangle(int(x0), int(y0), int(x1), int(y1))
-        shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y)))
+        shape = dlib.full_object_detection(rect, [dlib.point(round(x), round(y))
                                                   for x, y in points])
-        return np.array(self._recognizer.compute_face_descriptor(np.ascontiguousarray(image), shape),
-                        dtype=np.float64)
+        found = self._recognizer.compute_face_descriptor(np.ascontiguousarray(image), shape)
+        return np.array(found, dtype=np.float64)
 
 
 def identity_distance(a: Descriptor, b: Descriptor) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +13,11 @@ from faceplate.models.manifest import ModelEntry
 
 
 def search_path(model_dirs: list[Path] | None = None,
-                env: dict[str, str] | None = None) -> list[Path]:
+                env: Mapping[str, str] | None = None) -> list[Path]:
     """``--model-dir`` folders first, then ``FACEPLATE_MODEL_PATH`` (os.pathsep separated)."""
-    env = os.environ if env is None else env
+    environ = os.environ if env is None else env
     dirs = list(model_dirs or [])
-    dirs += [Path(p) for p in env.get("FACEPLATE_MODEL_PATH", "").split(os.pathsep) if p]
+    dirs += [Path(p) for p in environ.get("FACEPLATE_MODEL_PATH", "").split(os.pathsep) if p]
     return dirs
 
 
@@ -47,7 +48,7 @@ def distribution_folder(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _distribution_file(entry: ModelEntry) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,17 +33,37 @@ class ModelEntry:
     inputs: tuple[str, ...] = ("input",)
     extra: dict[str, object] = field(default_factory=dict)
 
+    def extra_ints(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        """A list of whole numbers from the entry's extra keys (``strides``...).
+
+        Raises:
+            ModelError: the manifest gives something else.
+        """
+        value = self.extra.get(key, default)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
+            raise ModelError(f"model {self.id}: manifest key {key!r} must be a list of whole "
+                             f"numbers, not {value!r}")
+        return tuple(value)
+
+    def extra_int(self, key: str, default: int) -> int:
+        """A whole number from the entry's extra keys (``anchors``...)."""
+        value = self.extra.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ModelError(f"model {self.id}: manifest key {key!r} must be a whole number, "
+                             f"not {value!r}")
+        return value
+
 
 _FIELDS = set(ModelEntry.__dataclass_fields__) - {"extra"}
 
 
-def _entry(raw: dict[str, object]) -> ModelEntry:
+def _entry(raw: dict[str, Any]) -> ModelEntry:
     known = {k: v for k, v in raw.items() if k in _FIELDS}
     for key in ("mean", "std", "inputs"):
         if key in known:
-            known[key] = tuple(known[key])  # type: ignore[arg-type]
+            known[key] = tuple(known[key])
     extra = {k: v for k, v in raw.items() if k not in _FIELDS}
-    return ModelEntry(**known, extra=extra)  # type: ignore[arg-type]
+    return ModelEntry(**known, extra=extra)
 
 
 def load_manifest(path: Path | None = None) -> dict[str, ModelEntry]:

@@ -38,7 +38,8 @@ class XSegMasker(OnnxAdapter):
 
     def mask(self, crops: Sequence[RGBImage]) -> list[Matte]:
         name = self.entry.inputs[0]
-        resized = [cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_AREA) for c in crops]
+        resized = [cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_AREA)
+                   for c in crops]
         out = self.run_batched(to_tensor(resized, self.entry), name, lambda b: {name: b})
         return [np.clip(cv2.resize(o.reshape(self.size, self.size).astype(np.float32),
                                    c.shape[1::-1]), 0, 1) for o, c in zip(out, crops)]
@@ -59,7 +60,8 @@ class BiSeNetMasker(OnnxAdapter):
     def mask(self, crops: Sequence[RGBImage]) -> list[Matte]:
         name = self.entry.inputs[0]
         keep = [k for r in self.regions for k in REGIONS[r]]
-        resized = [cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_AREA) for c in crops]
+        resized = [cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_AREA)
+                   for c in crops]
         out = self.run_batched(to_tensor(resized, self.entry), name, lambda b: {name: b})
         labels = np.argmax(out, axis=1)
         return [cv2.resize(np.isin(lab, keep).astype(np.float32), c.shape[1::-1],

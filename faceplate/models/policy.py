@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,11 @@ class LicencePolicy:
                 f"of {self.source}", licence=entry.licence, path=self.source)
 
 
-def config_path(env: dict[str, str] | None = None) -> Path:
+def config_path(env: Mapping[str, str] | None = None) -> Path:
     """``$FACEPLATE_CONFIG`` or ``<user config dir>/faceplate/faceplate.yaml``."""
-    env = os.environ if env is None else env
-    if env.get("FACEPLATE_CONFIG"):
-        return Path(env["FACEPLATE_CONFIG"])
+    environ = os.environ if env is None else env
+    if environ.get("FACEPLATE_CONFIG"):
+        return Path(environ["FACEPLATE_CONFIG"])
     import platformdirs
     return Path(platformdirs.user_config_dir("faceplate")) / "faceplate.yaml"
 

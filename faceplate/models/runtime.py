@@ -146,7 +146,8 @@ class ModelRegistry:
     def entry(self, model_id: str) -> ModelEntry:
         """The manifest entry for ``model_id``."""
         if model_id not in self.manifest:
-            raise ModelError(f"unknown model '{model_id}'; known: {', '.join(sorted(self.manifest))}")
+            known = ", ".join(sorted(self.manifest))
+            raise ModelError(f"unknown model '{model_id}'; known: {known}")
         return self.manifest[model_id]
 
     def session(self, model_id: str) -> Session:

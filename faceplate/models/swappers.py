@@ -45,7 +45,8 @@ class OnnxSwapper(OnnxAdapter):
     Output ``[0]`` CHW RGB, de-normalised (``output: denorm``) or clipped to 0..1 (``clip``).
     """
 
-    def swap(self, frame: RGBImage, points: Sequence[Points5], source: Embedding) -> list[AlignedFace]:
+    def swap(self, frame: RGBImage, points: Sequence[Points5],
+             source: Embedding) -> list[AlignedFace]:
         warped = [warp_face(frame, p, self.template, self.size) for p in points]
         mode = str(self.entry.extra.get("source_embedding", "l2"))
         emap = self.session.initializers[-1] if self.session.initializers else None

@@ -110,14 +110,15 @@ def _named_rgb(spec: oiio.ImageSpec) -> tuple[int, int, int] | None:
     names = list(spec.channelnames)
     for candidate in (("R", "G", "B"), ("r", "g", "b")):
         if all(n in names for n in candidate):
-            return tuple(names.index(n) for n in candidate)  # type: ignore[return-value]
+            r, g, b = (names.index(n) for n in candidate)
+            return r, g, b
     return None
 
 
 def _rgb_part(inp: oiio.ImageInput, path: Path,
               frame: int) -> tuple[int, oiio.ImageSpec, tuple[int, int, int]]:
     """The first subimage with R, G, B channels (else the first with three channels)."""
-    specs = []
+    specs: list[oiio.ImageSpec] = []
     while inp.seek_subimage(len(specs), 0):
         specs.append(oiio.ImageSpec(inp.spec()))
     for part, spec in enumerate(specs):

@@ -52,7 +52,7 @@ def probe_sequence(pattern: str) -> SequenceInfo:
     inp = oiio.ImageInput.open(str(first_path))
     if inp is None:
         raise PlateError(f"unreadable frame: {oiio.geterror()}", path=first_path,
-                         frame=frames.start())
+                         frame=int(frames.start()))
     try:
         s = inp.spec()
         subimages = 1
@@ -64,7 +64,7 @@ def probe_sequence(pattern: str) -> SequenceInfo:
                   or s.get_string_attribute("oiio:ColorSpace") or "")
     missing = frames.invertedFrameRange()
     return SequenceInfo(
-        pattern=pattern, frames=str(frames), first=frames.start(), last=frames.end(),
+        pattern=pattern, frames=str(frames), first=int(frames.start()), last=int(frames.end()),
         count=len(frames), holes=missing or "", size=(s.full_width, s.full_height),
         data_window=(s.x, s.y, s.x + s.width - 1, s.y + s.height - 1),
         display_window=(s.full_x, s.full_y, s.full_x + s.full_width - 1,

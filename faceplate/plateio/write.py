@@ -40,7 +40,8 @@ def write_parts(path: Path, parts: Sequence[tuple[oiio.ImageSpec, NativePixels]]
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
     out = oiio.ImageOutput.create(str(tmp))
     if out is None:
-        raise OutputError(f"no writer for this file type: {oiio.geterror()}", path=path, frame=frame)
+        raise OutputError(f"no writer for this file type: {oiio.geterror()}", path=path,
+                          frame=frame)
     if len(specs) > 1 and not out.supports("multiimage"):
         raise OutputError("this file type holds one image, the plate has several parts",
                           path=path, frame=frame)

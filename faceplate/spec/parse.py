@@ -10,7 +10,7 @@ display and view, output compression, models).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,8 @@ def parse_spec(data: Any, *, base: Path, spec_path: Path | None = None) -> ShotS
     return spec
 
 
-def _mapping(value: Any, key: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+def _mapping(value: Any, key: str, allowed: set[str],
+             required: Collection[str] = ()) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SpecError(f"expected a mapping, got {type(value).__name__}", key=key)
     prefix = "" if key == "(top level)" else f"{key}."
@@ -176,7 +177,8 @@ def _swaps(value: Any, sources: Mapping[str, SourceSpec], base: Path) -> tuple[S
         if source not in sources:
             raise SpecError(f"unknown source {source!r} (sources: {', '.join(sources)})",
                             key=f"{key}.source")
-        swaps.append(SwapSpec(source, _target(swap.get("target", "largest"), f"{key}.target", base)))
+        target = _target(swap.get("target", "largest"), f"{key}.target", base)
+        swaps.append(SwapSpec(source, target))
     return tuple(swaps)
 
 
@@ -227,22 +229,23 @@ def _solve(value: Any) -> SolveSpec:
     beyond = solve.get("beyond_yaw", defaults.beyond_yaw)
     if beyond not in ("pass", "hold"):
         raise SpecError("expected 'pass' or 'hold'", key="solve.beyond_yaw")
-    return SolveSpec(smoothing=_whole(solve.get("smoothing", defaults.smoothing), "solve.smoothing"),
+    return SolveSpec(smoothing=_whole(solve.get("smoothing", defaults.smoothing),
+                                      "solve.smoothing"),
                      max_gap=_whole(solve.get("max_gap", defaults.max_gap), "solve.max_gap"),
                      max_yaw=float(max_yaw), beyond_yaw=beyond)
 
 
 def _qc(value: Any) -> QCSpec:
     qc = _mapping(value, "qc", _QC_KEYS)
-    numbers = {}
+    values: dict[str, Any] = {}
     for name in sorted(_QC_KEYS - {"display", "view"}):
         if name in qc:
             number = qc[name]
             if not isinstance(number, (int, float)) or isinstance(number, bool):
                 raise SpecError("expected a number", key=f"qc.{name}")
-            numbers[name] = float(number)
-    names = {n: _string(qc[n], f"qc.{n}") for n in ("display", "view") if n in qc}
-    return QCSpec(**numbers, **names)
+            values[name] = float(number)
+    values.update({n: _string(qc[n], f"qc.{n}") for n in ("display", "view") if n in qc})
+    return QCSpec(**values)
 
 
 def _check_outputs_spare_plate(spec: ShotSpec) -> None:

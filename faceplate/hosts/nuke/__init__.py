@@ -30,23 +30,24 @@ def plugin_path() -> Path:
 
 def nuke_module() -> Any:
     """The access function for Nuke's Python API."""
-    import nuke  # type: ignore[import-not-found]
+    import nuke
     return nuke
 
 
 def qt() -> Any:
     """The access function for Qt inside Nuke: PySide6 (Nuke 16+) or PySide2."""
     try:
-        from PySide6 import QtWidgets  # type: ignore[import-not-found]
+        from PySide6 import QtWidgets
     except ImportError:
-        from PySide2 import QtWidgets  # type: ignore[import-not-found]
+        from PySide2 import QtWidgets
     return QtWidgets
 
 
 def install_menu(nuke: Any) -> None:
     """Add the Faceplate menu to Nuke's menu bar (called from ``menu.py``)."""
     menu = nuke.menu("Nuke").addMenu(MENU)
-    menu.addCommand("Swap selected Read...", "import faceplate.hosts.nuke as fp; fp.swap_selected()")
+    menu.addCommand("Swap selected Read...",
+                    "import faceplate.hosts.nuke as fp; fp.swap_selected()")
     menu.addCommand("Submit selected Read to farm...",
                     "import faceplate.hosts.nuke as fp; fp.submit_selected()")
 
@@ -95,19 +96,20 @@ def run_in_background(nuke: Any, values: dict[str, Any], spec_path: Path,
     created on the main thread. ``start`` runs the worker (default: a daemon thread)."""
     def work() -> None:
         from faceplate.nodes import ShotNode  # the pipeline loads only when a shot runs
-        task = nuke.ProgressTask("Faceplate")
+        tasks = [nuke.ProgressTask("Faceplate")]  # Nuke closes the task when it is released
 
         def progress(p: Any) -> None:
             start, end = _SPANS.get(p.stage, (0, 100))
-            task.setMessage(f"{p.stage} frame {p.frame}")
-            task.setProgress(start + int((end - start) * p.done / max(p.total, 1)))
+            for task in tasks:
+                task.setMessage(f"{p.stage} frame {p.frame}")
+                task.setProgress(start + int((end - start) * p.done / max(p.total, 1)))
         try:
             ShotNode.from_file(spec_path, progress=progress).run()
         except FaceplateError as exc:
             nuke.executeInMainThread(nuke.message, args=(f"Faceplate: {exc}",))
             return
         finally:
-            del task
+            tasks.clear()
         nuke.executeInMainThread(create_reads, args=(nuke, values, spec_path))
     if start is not None:
         return start(work)

@@ -39,7 +39,7 @@ def resolve_app(injected: Any = None) -> Any:
     into scripts it runs, else the one ``DaVinciResolveScript`` connects to."""
     if injected is not None:
         return injected
-    import DaVinciResolveScript  # type: ignore[import-not-found]
+    import DaVinciResolveScript
     app = DaVinciResolveScript.scriptapp("Resolve")
     if app is None:
         raise FaceplateError("DaVinci Resolve is not running or does not allow external scripts")
@@ -65,9 +65,9 @@ def import_results(media_pool: Any, spec_path: Path) -> Any:
     """Import the swapped frames and the matte as image sequences into the media pool."""
     spec = load_spec(spec_path)
     first, last = spec.plate.frames[0], spec.plate.frames[-1]
+    results = [seq for seq in (spec.output.path, spec.output.matte) if seq is not None]
     return media_pool.ImportMedia([{"FilePath": printf_pattern(str(seq)), "StartIndex": first,
-                                    "EndIndex": last}
-                                   for seq in (spec.output.path, spec.output.matte) if seq is not None])
+                                    "EndIndex": last} for seq in results])
 
 
 def swap_current_clip(resolve: Any, sources: list[str], out_dir: Path | None = None,
@@ -100,7 +100,8 @@ def main(injected: Any = None, environ: dict[str, str] | None = None) -> str:
     try:
         sources = [s for s in env.get("FACEPLATE_SOURCES", "").split(os.pathsep) if s]
         if not sources:
-            raise SpecError("set FACEPLATE_SOURCES to the source face image(s)", key="FACEPLATE_SOURCES")
+            raise SpecError("set FACEPLATE_SOURCES to the source face image(s)",
+                            key="FACEPLATE_SOURCES")
         out = Path(env["FACEPLATE_OUT"]) if env.get("FACEPLATE_OUT") else None
         done = swap_current_clip(resolve_app(injected), sources, out, env.get("FACEPLATE_FARM"))
         return f"Faceplate: done ({len(done)} item(s))"

@@ -44,8 +44,8 @@ class AnalyseSettings:
     descriptors: bool = True
 
 
-def _fingerprint(spec: ShotSpec) -> list[list[Any]]:
-    out = []
+def _fingerprint(spec: ShotSpec) -> list[list[int | None]]:
+    out: list[list[int | None]] = []
     for f in spec.plate.frames:
         path = spec.plate.path.frame(f)
         try:

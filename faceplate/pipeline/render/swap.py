@@ -78,7 +78,7 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     np.maximum(region, result.matte, out=region)
-    band = max(2, int(round(0.05 * face_size(local))))
+    band = max(2, round(0.05 * face_size(local)))
     shown = target + weight * (result.rgb - target)
     return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
                       seam_difference(shown, target, result.matte, band), original)

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import cv2
+
 from faceplate.errors import StageError
 from faceplate.ocio.display import display_processor
 from faceplate.pipeline.context import RunContext
@@ -32,13 +34,13 @@ def _cells(record: dict[str, Any] | None) -> str:
         return "<td>not rendered</td>"
     distances = ", ".join(f"{f['identity_distance_to_source']:.3f}" for f in record["faces"])
     flags = ", ".join(record["flags"]) or "ok"
-    return f"<td>{html.escape(record['status'])}<br>identity {distances}<br>{html.escape(flags)}</td>"
+    return (f"<td>{html.escape(record['status'])}<br>identity {distances}<br>"
+            f"{html.escape(flags)}</td>")
 
 
 def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b: Path) -> Path:
     """Write ``<qc>/compare_<A>_<B>/index.html``: per frame flagged in either version (or a
     sample if none), the plate and both results side by side with their QC."""
-    import cv2
     (name_a, frames_a), (name_b, frames_b) = _load(a), _load(b)
     if name_a == name_b:
         name_a, name_b = f"{name_a}-A", f"{name_b}-B"
@@ -66,8 +68,10 @@ def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b
         rows.append(f'<tr id="frame-{f}"><th>{f}</th>{"".join(cells)}'
                     f"{_cells(frames_a.get(f))}{_cells(frames_b.get(f))}</tr>")
     page = folder / "index.html"
+    title = (f"faceplate A/B: {html.escape(spec.shot)} {html.escape(name_a)} vs "
+             f"{html.escape(name_b)}")
     page.write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>faceplate A/B: {html.escape(spec.shot)} {html.escape(name_a)} vs {html.escape(name_b)}</title>
+<title>{title}</title>
 <style>body{{font-family:sans-serif;background:#1d1d1d;color:#ddd}}td,th{{padding:4px;
 vertical-align:top}}img{{height:140px}}</style></head><body>
 <h1>{html.escape(spec.shot)}: {html.escape(name_a)} vs {html.escape(name_b)}</h1>

@@ -45,12 +45,14 @@ def svg_plot(title: str, points: list[tuple[int, float]], threshold: float | Non
         return f"{x:.1f},{y:.1f}"
 
     line = " ".join(xy(f, v) for f, v in points)
-    parts = [f'<svg width="{_PLOT_W}" height="{_PLOT_H}" role="img" aria-label="{html.escape(title)}">',
+    parts = [f'<svg width="{_PLOT_W}" height="{_PLOT_H}" role="img" '
+             f'aria-label="{html.escape(title)}">',
              f'<text x="{_PAD}" y="14" fill="#ccc" font-size="12">{html.escape(title)}</text>',
              f'<text x="2" y="{_PLOT_H - _PAD / 2}" fill="#888" font-size="10">{v0:.3g}</text>',
              f'<text x="2" y="{_PAD}" fill="#888" font-size="10">{v1:.3g}</text>',
              f'<text x="{_PAD}" y="{_PLOT_H - 2}" fill="#888" font-size="10">{f0}</text>',
-             f'<text x="{_PLOT_W - _PAD - 24}" y="{_PLOT_H - 2}" fill="#888" font-size="10">{f1}</text>']
+             f'<text x="{_PLOT_W - _PAD - 24}" y="{_PLOT_H - 2}" fill="#888" '
+             f'font-size="10">{f1}</text>']
     if threshold is not None:
         a, b = xy(f0, threshold).split(","), xy(f1, threshold).split(",")
         parts.append(f'<line x1="{a[0]}" y1="{a[1]}" x2="{b[0]}" y2="{b[1]}" stroke="#c55" '
@@ -117,11 +119,14 @@ def _table(records: list[dict[str, Any]]) -> str:
 def render_page(shot: str, summary: dict[str, Any], records: list[dict[str, Any]],
                 thumbs: dict[int, dict[str, str]], qc: dict[str, Any], display: str) -> str:
     """The whole index.html."""
-    summary_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v))}</td></tr>"
+    summary_rows = "".join(f"<tr><th>{html.escape(k)}</th>"
+                           f"<td>{html.escape(json.dumps(v))}</td></tr>"
                            for k, v in summary.items())
     worst = "".join(f'<li><a href="#frame-{w["frame"]}">{w["frame"]}</a>: '
                     f'{html.escape(", ".join(w["flags"]))}</li>' for w in summary["worst_frames"])
     by_frame = {r["frame"]: r for r in records}
+    sheet_title = ("Contact sheet: flagged frames, then samples (plate | result | matte, "
+                   f"{html.escape(display)})")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>faceplate QC: {html.escape(shot)}</title>
 <style>{_STYLE}</style></head><body>
@@ -131,7 +136,7 @@ def render_page(shot: str, summary: dict[str, Any], records: list[dict[str, Any]
 <h2>Worst frames</h2><ol id="worst">{worst or "<li>none</li>"}</ol>
 <h2>Summary</h2><table id="summary">{summary_rows}</table>
 <h2>Tracks</h2>{track_plots(records, qc)}
-<h2>Contact sheet: flagged frames, then samples (plate | result | matte, {html.escape(display)})</h2>
+<h2>{sheet_title}</h2>
 <div class="sheet" id="sheet">{_sheet(thumbs, by_frame) or "<p>No flagged frames.</p>"}</div>
 <h2>Frames</h2>{_table(records)}
 {_LOADED_SCRIPT}

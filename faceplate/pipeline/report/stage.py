@@ -125,7 +125,8 @@ def _thumbnails(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
         return {}, ""
     display, view = pre.display, pre.view
     processor = display_processor(ctx.colour, pre.plate_space(), display, view)
-    thumbs = {r["frame"]: write_frame_thumbnails(folder, r["frame"], spec.plate.path.frame(r["frame"]),
+    thumbs = {r["frame"]: write_frame_thumbnails(folder, r["frame"],
+                                                 spec.plate.path.frame(r["frame"]),
                                                  r["output"], r["matte"], processor)
               for r in picks}
     contact_sheet(folder, [(r["frame"], thumbs[r["frame"]], bool(r["flags"])) for r in picks],

@@ -58,14 +58,15 @@ def contact_sheet(folder: Path, rows: list[tuple[int, dict[str, str], bool]], pa
     """Stack written thumbnails (plate | result | matte per frame) into one PNG."""
     lines = []
     for frame, names, flagged in rows:
-        cells = [cv2.imread(str(folder / names[k])) for k in ("plate", "result", "matte")
-                 if k in names]
+        read = [cv2.imread(str(folder / names[k])) for k in ("plate", "result", "matte")
+                if k in names]
+        cells: list[np.ndarray] = [c for c in read if c is not None]
         if not cells:
             continue
         height = max(c.shape[0] for c in cells)
-        cells = [cv2.copyMakeBorder(c, 2, 2 + height - c.shape[0], 2, 2, cv2.BORDER_CONSTANT,
-                                    value=(20, 20, 20)) for c in cells]
-        line = np.hstack(cells)
+        line = np.hstack([cv2.copyMakeBorder(c, 2, 2 + height - c.shape[0], 2, 2,
+                                             cv2.BORDER_CONSTANT, value=(20, 20, 20))
+                          for c in cells])
         colour = (60, 60, 230) if flagged else (230, 230, 230)
         cv2.putText(line, str(frame), (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
         lines.append(line)

@@ -91,9 +91,10 @@ def merge_by_identity(tracks: list[Track], analysis: ShotAnalysis) -> list[Track
         home = None
         if identity is not None:
             for i, other in enumerate(merged):
-                if identities[i] is None or max(other.faces) >= min(track.faces):
+                known = identities[i]
+                if known is None or max(other.faces) >= min(track.faces):
                     continue
-                if identity_distance(identities[i], identity) < _SAME_PERSON:
+                if identity_distance(known, identity) < _SAME_PERSON:
                     home = i
                     break
         if home is None:
@@ -134,8 +135,8 @@ def pick_tracks(index: int, swap: SwapSpec, tracks: list[Track], taken: set[int]
         found = [t for t in tracks if t.id == swap.target.track]
         if not found:
             raise SpecError(f"no track {swap.target.track} in this shot "
-                            f"(tracks: 0-{len(tracks) - 1})" if tracks else "no face tracks in this shot",
-                            key=f"swaps[{index}].target.track")
+                            f"(tracks: 0-{len(tracks) - 1})" if tracks
+                            else "no face tracks in this shot", key=f"swaps[{index}].target.track")
         return found
     if not free:
         return []

@@ -69,8 +69,8 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
         valid = known
     if valid.sum() >= 2:
         landmarks = _interpolate(span, valid, landmarks)
-    skin = _series(span, valid, [observed.get(f) for f in span], "skin")
-    pose = _series(span, valid, [observed.get(f) for f in span], "pose")
+    skin = _series(span, valid, [observed.get(int(f)) for f in span], "skin")
+    pose = _series(span, valid, [observed.get(int(f)) for f in span], "pose")
     if settings.smoothing:
         landmarks = smooth_landmarks(landmarks, settings.smoothing)
         if skin is not None:
@@ -134,7 +134,9 @@ def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[
     within = sorted(set(faces) - beyond)
     skipped = {}
     for f in sorted(beyond):
-        yaw = faces[f].pose[0]  # type: ignore[index]
+        pose = faces[f].pose
+        assert pose is not None  # only posed faces are beyond the limit
+        yaw = pose[0]
         reason = f"yaw {yaw:.1f}° beyond the limit of {settings.max_yaw:g}°"
         if settings.beyond_yaw == "hold" and within:
             nearest = min(within, key=lambda w: (abs(w - f), w))

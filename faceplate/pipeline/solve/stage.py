@@ -48,7 +48,7 @@ def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
     references = references or {}
     tracks = merge_by_identity(link_tracks(analysis), analysis)
     taken: set[int] = set()
-    solved = []
+    solved: list[SolvedSwap] = []
     for i, swap in enumerate(spec.swaps):
         picked = pick_tracks(i, swap, tracks, taken, analysis, references)
         taken.update(t.id for t in picked)

@@ -1,4 +1,5 @@
-"""Versioned JSON files that stages hand each other: written atomically, read with a schema check."""
+"""Versioned JSON files that stages hand each other: written atomically, read with a schema
+check."""
 
 from __future__ import annotations
 
