@@ -9,12 +9,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import yaml
 
 from faceplate.demo.build import plate_spec
 from faceplate.frames import SequencePath
 from faceplate.ocio import PINNED_CONFIG, ColourManager
 from faceplate.plateio.write import write_image
+from faceplate.spec import save_spec, spec_data
 
 DATA = Path(__file__).parent / "data"
 DEMO = Path(str(resources.files("faceplate.demo") / "data"))
@@ -56,22 +56,16 @@ def build_three_faces(folder: Path, colour: ColourManager, frames: int = 48) -> 
             inside = warped[..., 0] >= 0
             canvas[inside] = warped[inside]
         write_image(seq.frame(1001 + i), spec, canvas.astype(np.float16), frame=1001 + i)
-    data = {
-        "version": 1, "shot": "three", "ocio": PINNED_CONFIG,
-        "plate": {"path": "plates/three.####.exr", "frames": f"1001-{1000 + frames}",
-                  "colorspace": "ACEScg"},
-        "sources": {"obama": {"images": ["refs/obama.jpg"]},
-                    "biden": {"images": ["refs/biden.png"]},
-                    "astronaut": {"images": ["refs/astronaut.png"]}},
-        "swaps": [{"source": "biden", "target": {"reference": "refs/obama2.png"}},
-                  {"source": "astronaut", "target": {"reference": "refs/biden.png"}},
-                  {"source": "obama", "target": {"reference": "refs/astronaut.png"}}],
-        "output": {"path": "out/three_fp.####.exr", "matte": "out/three_matte.####.exr",
-                   "qc": "out/qc"},
-    }
-    path = folder / "three.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    data = spec_data(
+        shot="three", ocio=PINNED_CONFIG, plate="plates/three.####.exr",
+        frames=f"1001-{1000 + frames}", plate_colorspace="ACEScg",
+        sources={"obama": "refs/obama.jpg", "biden": "refs/biden.png",
+                 "astronaut": "refs/astronaut.png"},
+        swaps=[{"source": "biden", "target": {"reference": "refs/obama2.png"}},
+               {"source": "astronaut", "target": {"reference": "refs/biden.png"}},
+               {"source": "obama", "target": {"reference": "refs/astronaut.png"}}],
+        output="out/three_fp.####.exr", matte="out/three_matte.####.exr", qc="out/qc")
+    return save_spec(data, folder / "three.yaml")
 
 
 def build_crossing(folder: Path, colour: ColourManager, frames: int = 24) -> tuple[Path, dict]:
@@ -112,16 +106,11 @@ def build_crossing(folder: Path, colour: ColourManager, frames: int = 24) -> tup
             canvas[inside] = warped[inside]
             centres[name][1001 + i] = (cx, 180.0)
         write_image(seq.frame(1001 + i), spec, canvas.astype(np.float16), frame=1001 + i)
-    data = {
-        "version": 1, "shot": "cross", "ocio": PINNED_CONFIG,
-        "plate": {"path": "plates/cross.####.exr", "frames": f"1001-{1000 + frames}",
-                  "colorspace": "ACEScg"},
-        "sources": {"obama": {"images": ["refs/obama.jpg"]},
-                    "obama2": {"images": ["refs/obama2.jpg"]}},
-        "swaps": [{"source": "obama", "target": {"reference": "refs/astronaut.png"}},
-                  {"source": "obama2", "target": {"reference": "refs/biden.png"}}],
-        "output": {"path": "out/cross_fp.####.exr", "qc": "out/qc"},
-    }
-    path = folder / "cross.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path, centres
+    data = spec_data(
+        shot="cross", ocio=PINNED_CONFIG, plate="plates/cross.####.exr",
+        frames=f"1001-{1000 + frames}", plate_colorspace="ACEScg",
+        sources={"obama": "refs/obama.jpg", "obama2": "refs/obama2.jpg"},
+        swaps=[{"source": "obama", "target": {"reference": "refs/astronaut.png"}},
+               {"source": "obama2", "target": {"reference": "refs/biden.png"}}],
+        output="out/cross_fp.####.exr", qc="out/qc")
+    return save_spec(data, folder / "cross.yaml"), centres

@@ -64,5 +64,7 @@ class ColourManager:
             if isinstance(value, str) and self.config.getColorSpace(value) is not None:
                 return self.canonical(value)
         by_rule = self.config.getColorSpaceFromFilepath(filename)
-        return by_rule or None
+        if isinstance(by_rule, tuple):  # PyOpenColorIO returns (name, rule index)
+            by_rule = by_rule[0]
+        return self.canonical(by_rule) if by_rule else None
 

@@ -9,6 +9,7 @@ there is nothing to upgrade yet; the next version adds ``{2: upgrade_to_2}`` to 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -53,5 +54,5 @@ def upgrade(data: dict[str, Any], *, upgrades: Mapping[int, Upgrade] = UPGRADES,
         if step is None:
             raise SpecError(f"no upgrade from spec version {target - 1} to {target}",
                             key="version")
-        data = {**step(dict(data)), "version": target}
+        data = {**step(copy.deepcopy(data)), "version": target}  # the caller's data is kept
     return data

@@ -1,0 +1,35 @@
+"""Frame ranges every layer shares: inside the plate, contiguous for farms that chunk a range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceplate.errors import SpecError
+from faceplate.frames import contiguous_range, outside, select_frames
+
+PLATE = tuple(range(1001, 1011))
+
+
+def test_requested_frames_are_sorted_unique_and_inside_the_plate() -> None:
+    assert select_frames(None, PLATE) == list(PLATE)
+    assert select_frames([1005, np.int64(1003), 1005], PLATE) == [1003, 1005]
+    assert all(type(f) is int for f in select_frames(np.array([1002, 1001]), PLATE))
+    with pytest.raises(SpecError) as caught:
+        select_frames([999, 1001, 1011], PLATE, key="--frames")
+    assert caught.value.key == "--frames"
+    assert str(caught.value) == ("--frames: frames 999,1011 are outside the plate range "
+                                 "1001-1010")
+    assert outside([1012, 1001, 990], PLATE) == [990, 1012]
+
+
+@pytest.mark.parametrize("frames, expected", [
+    ([1001, 1002, 1003], (1001, 1003)),
+    ([7], (7, 7)),
+    ([1001, 1003, 1005], None),        # stepped
+    ([1001, 1002, 1004], None),        # a hole
+    ([1002, 1001], None),              # not in order
+    ([], None),
+])
+def test_contiguous_range(frames: list[int], expected: tuple[int, int] | None) -> None:
+    assert contiguous_range(frames) == expected
