@@ -63,6 +63,19 @@ def read_pixels(path: Path | str, part: int = 0, fmt: Any = oiio.UNKNOWN) -> np.
     return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
 
 
+def save_onnx(path: Path, nodes: list[Any], inputs: list[Any], outputs: list[Any],
+              inits: Any = ()) -> None:
+    """A tiny ONNX model (opset 17, IR 8), checked, saved to ``path`` (needs the test extra's
+    onnx)."""
+    import onnx
+    from onnx import helper
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
 def read_header(path: Path | str, part: int = 0) -> oiio.ImageSpec:
     """The header of subimage ``part`` of an image."""
     inp = oiio.ImageInput.open(str(path))

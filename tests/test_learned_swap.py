@@ -11,7 +11,7 @@ import OpenImageIO as oiio
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
-from conftest import make_shot, read_pixels, run_cli  # noqa: E402
+from conftest import make_shot, read_pixels, run_cli, save_onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from faceplate.demo.build import PLATE_COLORSPACE  # noqa: E402
@@ -23,12 +23,7 @@ F = TensorProto.FLOAT
 COLOUR = np.float32([0.2, 0.6, 0.3])  # what the tiny swapper paints, working space
 
 
-def _save(path: Path, nodes, inputs, outputs, inits=()) -> None:
-    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=list(inits))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+_save = save_onnx
 
 
 def _arcface(path: Path) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
+from conftest import save_onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from faceplate.models.adapters import adapter_for  # noqa: E402
@@ -24,12 +25,7 @@ from faceplate.models.runtime import ModelRegistry, RuntimeOptions  # noqa: E402
 F = TensorProto.FLOAT
 
 
-def _save(path: Path, nodes, inputs, outputs, inits=()) -> None:
-    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=list(inits))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+_save = save_onnx
 
 
 def _registry(tmp_path: Path, **overrides) -> ModelRegistry:

@@ -142,6 +142,21 @@ def read_part(inp: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> NativePi
     return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels).copy()
 
 
+def _open(path: Path, frame: int) -> oiio.ImageInput:
+    """An open plate frame.
+
+    Raises:
+        PlateMissingError: no such file.
+        PlateError: OpenImageIO cannot open it.
+    """
+    if not path.exists():
+        raise PlateMissingError("plate frame missing", path=path, frame=frame)
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
+    return inp
+
+
 def read_frame(path: Path, frame: int) -> PlateFrame:
     """Read every channel of the subimage (EXR part) of ``path`` that holds RGB.
 
@@ -151,11 +166,7 @@ def read_frame(path: Path, frame: int) -> PlateFrame:
     Raises:
         PlateError: the frame is missing or unreadable.
     """
-    if not path.exists():
-        raise PlateMissingError("plate frame missing", path=path, frame=frame)
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
+    inp = _open(path, frame)
     try:
         part, spec, rgb = _rgb_part(inp, path, frame)
         pixels = read_part(inp, part, spec)
@@ -172,11 +183,7 @@ def read_header(path: Path, frame: int) -> dict[str, object]:
     Raises:
         PlateError: the frame is missing or unreadable.
     """
-    if not path.exists():
-        raise PlateMissingError("plate frame missing", path=path, frame=frame)
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
+    inp = _open(path, frame)
     try:
         _, spec, _ = _rgb_part(inp, path, frame)
     finally:
