@@ -58,6 +58,8 @@ def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Pa
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    if proc.stderr is not None:
+        proc.stderr.close()
     time.sleep(0.5)  # let orphaned pool workers notice
     finished = sorted(int(p.stem) for p in records.glob("*.json"))
     assert 3 <= len(finished) < len(shot.frames)

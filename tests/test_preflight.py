@@ -41,7 +41,7 @@ def test_the_plate_colourspace_is_resolved_once_to_its_canonical_name(tmp_path, 
     _respec(shot.spec_path, colorspace=None)                      # from the frames' header
     assert preflight(load_spec(shot.spec_path), ctx, models=False).plate_colourspace == "ACEScg"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        pre.display = "elsewhere"  # type: ignore[misc]
+        pre.display = "elsewhere"
 
 
 def test_a_plate_that_names_no_colourspace_takes_the_config_file_rules(tmp_path, colour) -> None:
@@ -95,7 +95,7 @@ def test_run_analyses_once_and_caches_by_the_canonical_name(tmp_path, colour, mo
     assert calls == [True]
     assert node.ctx is ctx and node.preflight() is node.preflight()
     with pytest.raises(dataclasses.FrozenInstanceError):
-        node.ctx.colour = None  # type: ignore[misc]
+        node.ctx.colour = None
     before = (shot.folder / "out" / "qc" / "cache" / "analysis.json").stat().st_mtime_ns
     _respec(shot.spec_path, colorspace="lin_ap1")               # the same space by its alias
     ShotNode.from_file(shot.spec_path).analyse()

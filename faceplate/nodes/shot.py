@@ -105,15 +105,17 @@ class ShotNode:
     def sources(self) -> dict[str, SourceFace]:
         """The source faces: from the stage cache where current, else found in their images."""
         if self._sources is None:
-            faces = self.preflight().shot_models().faces
-            self._sources, self._sources_stored = load_sources(self.spec, self.ctx, faces)
+            pre = self.preflight()
+            self._sources, self._sources_stored = load_sources(
+                self.spec, self.ctx, pre.shot_models().faces, pre.source_colourspaces)
         return self._sources
 
     def store_sources(self) -> None:
         """Cache the prepared source faces beside the analysis (once, unless they came from it)."""
         if not self._sources_stored:
-            store_sources(self.spec, self.ctx, self.preflight().shot_models().faces,
-                          self.sources())
+            pre = self.preflight()
+            store_sources(self.spec, self.ctx, pre.shot_models().faces, self.sources(),
+                          pre.source_colourspaces)
             self._sources_stored = True
 
     def references(self) -> dict[int, Descriptor]:

@@ -7,7 +7,8 @@ every stage is given, so no stage derives them again (and cache keys use the can
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from faceplate.errors import PlateError
 from faceplate.ocio import ColourManager
@@ -31,6 +32,8 @@ class Preflight:
             when the spec names none).
         compression: the output's EXR compression, checked against OpenImageIO (None: the
             plate's).
+        source_colourspaces: each source's declared colourspace, canonical (None: its images
+            say, or the working space).
         models: what finds and swaps faces; None when resolved for a stage that runs no model
             (the report).
     """
@@ -40,6 +43,7 @@ class Preflight:
     view: str
     compression: str | None
     models: ShotModels | None
+    source_colourspaces: Mapping[str, str | None] = field(default_factory=dict)
 
     def shot_models(self) -> ShotModels:
         """The shot's models (a stage that runs them is given a pre-flight that has them)."""
@@ -65,12 +69,19 @@ def check_spec_colourspaces(spec: ShotSpec, colour: ColourManager) -> str | None
     Raises:
         ColourError: naming the spec key and the closest valid names.
     """
-    plate = (colour.canonical(spec.plate.colorspace, key="plate.colorspace")
-             if spec.plate.colorspace else None)
-    for name, source in spec.sources.items():
-        if source.colorspace:
-            colour.canonical(source.colorspace, key=f"sources.{name}.colorspace")
-    return plate
+    source_colourspaces(spec, colour)
+    return (colour.canonical(spec.plate.colorspace, key="plate.colorspace")
+            if spec.plate.colorspace else None)
+
+
+def source_colourspaces(spec: ShotSpec, colour: ColourManager) -> dict[str, str | None]:
+    """Each source's declared colourspace, canonical (None where it declares none).
+
+    Raises:
+        ColourError: naming the spec key and the closest valid names.
+    """
+    return {name: colour.canonical(source.colorspace, key=f"sources.{name}.colorspace")
+            if source.colorspace else None for name, source in spec.sources.items()}
 
 
 def plate_colourspace(spec: ShotSpec, colour: ColourManager) -> str | None:
@@ -112,4 +123,5 @@ def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True) -> Prefli
     display, view = resolve_display_view(ctx.colour, spec.qc.display, spec.qc.view,
                                          keys=("qc.display", "qc.view"))
     resolved = resolve_models(spec.models, ctx.face_pack) if models else None
-    return Preflight(plate, display, view, compression, resolved)
+    return Preflight(plate, display, view, compression, resolved,
+                     source_colourspaces(spec, ctx.colour))

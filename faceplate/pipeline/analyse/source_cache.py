@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.analyse.sources import prepare_source
 from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.preflight import source_colourspaces
 from faceplate.pipeline.provenance import file_digest
 from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
 from faceplate.pipeline.stage_files.paths import SOURCES_SCHEMA, sources_path, textures_folder
@@ -31,10 +33,17 @@ from faceplate.plateio.write import write_image
 from faceplate.spec import ShotSpec, SourceSpec
 
 
-def source_key(source: SourceSpec, ctx: RunContext, faces: FaceFinder) -> dict[str, Any]:
-    """What a prepared source depends on."""
+def source_key(source: SourceSpec, ctx: RunContext, faces: FaceFinder,
+               colourspace: str | None) -> dict[str, Any]:
+    """What a prepared source depends on (``colourspace``: its declared one, canonical)."""
     return {"images": [[str(p), file_digest(p)] for p in source.images],
-            "colorspace": source.colorspace, "ocio": ctx.colour.choice.uri, "finder": faces.id}
+            "colourspace": colourspace, "ocio": ctx.colour.choice.uri, "finder": faces.id}
+
+
+def _declared(spec: ShotSpec, ctx: RunContext,
+              colourspaces: Mapping[str, str | None] | None) -> Mapping[str, str | None]:
+    """The sources' declared colourspaces, canonical (from the pre-flight when given)."""
+    return colourspaces if colourspaces is not None else source_colourspaces(spec, ctx.colour)
 
 
 def _paths(spec: ShotSpec) -> tuple[Path, Path]:
@@ -50,15 +59,18 @@ def _from_entry(name: str, entry: dict[str, Any], folder: Path) -> SourceFace | 
         return None
 
 
-def load_sources(spec: ShotSpec, ctx: RunContext,
-                 faces: FaceFinder | None = None) -> tuple[dict[str, SourceFace], bool]:
+def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = None,
+                 colourspaces: Mapping[str, str | None] | None = None
+                 ) -> tuple[dict[str, SourceFace], bool]:
     """The shot's source faces, from the cache where it is current, else prepared from their
     images with ``faces`` (default: the dlib pack); and whether every one came from the cache.
+    ``colourspaces`` are the pre-flight's canonical source colourspaces.
 
     Raises:
         SpecError: a source image that had to be read is unreadable or holds no face.
     """
     finder = faces if faces is not None else ctx.face_pack
+    declared = _declared(spec, ctx, colourspaces)
     path, folder = _paths(spec)
     try:
         stored = (read_json(path, SOURCES_SCHEMA) or {}).get("sources", {})
@@ -68,7 +80,8 @@ def load_sources(spec: ShotSpec, ctx: RunContext,
     for name, source in spec.sources.items():
         entry = stored.get(name)
         face = (_from_entry(name, entry, folder) if isinstance(entry, dict)
-                and entry.get("key") == source_key(source, ctx, finder) else None)
+                and entry.get("key") == source_key(source, ctx, finder, declared[name])
+                else None)
         if face is None:
             face, cached = prepare_source(source, ctx, finder), False
         prepared[name] = face
@@ -76,13 +89,15 @@ def load_sources(spec: ShotSpec, ctx: RunContext,
 
 
 def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
-                  prepared: dict[str, SourceFace]) -> None:
+                  prepared: dict[str, SourceFace],
+                  colourspaces: Mapping[str, str | None] | None = None) -> None:
     """Write the ``prepared`` source faces (found by ``faces``) to the cache (each file
     atomically); textures no entry names any more are removed."""
+    declared = _declared(spec, ctx, colourspaces)
     path, folder = _paths(spec)
     entries = {}
     for name, face in prepared.items():
-        key = source_key(spec.sources[name], ctx, faces)
+        key = source_key(spec.sources[name], ctx, faces, declared[name])
         digest = hashlib.sha256(json.dumps([name, key]).encode()).hexdigest()[:16]
         texture = np.ascontiguousarray(face.texture, np.float32)
         image = oiio.ImageSpec(texture.shape[1], texture.shape[0], 3, oiio.FLOAT)
