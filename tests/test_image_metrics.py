@@ -1,0 +1,181 @@
+"""The image metrics against values worked out independently: known translations, known
+lightness from the CIE formula, known contrast, known noise sigma, hand-placed landmarks."""
+
+import cv2
+import numpy as np
+import pytest
+
+from faceplate.face import image_metrics as im
+
+
+def cie_lightness(code: float) -> float:
+    """L* of a neutral 8-bit sRGB grey, from the sRGB and CIE formulas (not OpenCV)."""
+    c = code / 255.0
+    y = c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    f = y ** (1.0 / 3.0) if y > (6.0 / 29.0) ** 3 else y / (3.0 * (6.0 / 29.0) ** 2) + 4.0 / 29.0
+    return 116.0 * f - 16.0
+
+
+def texture(size=(200, 260), seed=3, sigma=2.0):
+    """Smooth random texture in 30..220, RGB uint8."""
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.standard_normal(size).astype(np.float32), (0, 0), sigma)
+    noise = (noise - noise.min()) / (noise.max() - noise.min())
+    grey = (30 + 190 * noise).astype(np.uint8)
+    return np.dstack([grey, grey, grey])
+
+
+def grey_image(code, size=(40, 50)):
+    return np.full(size + (3,), code, np.uint8)
+
+
+def centre_mask(shape, margin=40):
+    mask = np.zeros(shape[:2], bool)
+    mask[margin:-margin, margin:-margin] = True
+    return mask
+
+
+def shifted(image, dx, dy=0):
+    return np.roll(image, (dy, dx), axis=(0, 1))
+
+
+# -- swim ---------------------------------------------------------------------------------
+
+def test_swim_is_the_known_mismatch_of_two_translations():
+    base = texture()
+    plates = [shifted(base, 2 * t) for t in range(5)]          # the plate moves 2 px/frame
+    outputs = [shifted(base, 3 * t, t) for t in range(5)]      # the output 3 px right, 1 down
+    masks = [centre_mask(base.shape)] * 5
+    result = im.swim(outputs, plates, masks)
+    expected = np.hypot(3 - 2, 1 - 0)
+    assert len(result.per_pair) == 4
+    assert result.mean == pytest.approx(expected, abs=0.1)
+    assert result.p95 == pytest.approx(expected, abs=0.1)
+
+
+def test_swim_is_zero_for_the_plate_itself_and_nan_without_a_face():
+    base = texture()
+    plates = [shifted(base, t) for t in range(3)]
+    masks = [centre_mask(base.shape)] * 3
+    assert im.swim(plates, plates, masks).mean == pytest.approx(0.0, abs=1e-6)
+    empty = [np.zeros(base.shape[:2], bool)] * 3
+    assert np.isnan(im.swim(plates, plates, empty).mean)
+    with pytest.raises(ValueError):
+        im.swim(plates, plates[:2], masks)
+
+
+def test_swim_p95_picks_the_worst_pairs():
+    base = texture()
+    steps = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]   # one 4 px jump in 20
+    plates = [base] * 21
+    outputs, x = [base], 0
+    for s in steps:
+        x += s
+        outputs.append(shifted(base, x))
+    result = im.swim(outputs, plates, [centre_mask(base.shape)] * 21)
+    assert result.mean == pytest.approx(4 / 20, abs=0.05)
+    # numpy's linear percentile over 19 zeros and one 4: rank 0.95 * 19 = 18.05 -> 0.05 * 4
+    assert result.p95 == pytest.approx(0.2, abs=0.05)
+
+
+# -- flicker and highlight ----------------------------------------------------------------
+
+def test_flicker_of_an_alternating_lightness_offset_is_four_times_its_amplitude():
+    plate = grey_image(120)
+    codes = [140, 100] * 4
+    outputs = [grey_image(c) for c in codes]
+    masks = [np.ones((40, 50), bool)] * len(codes)
+    d = [cie_lightness(c) - cie_lightness(120) for c in codes]
+    second = [d[t + 1] - 2 * d[t] + d[t - 1] for t in range(1, len(d) - 1)]
+    expected = (sum(s * s for s in second) / len(second)) ** 0.5
+    assert im.flicker(outputs, [plate] * len(codes), masks) == pytest.approx(expected, abs=0.05)
+    a = (cie_lightness(140) - cie_lightness(100)) / 2
+    assert expected == pytest.approx(4 * a, rel=0.05)
+
+
+def test_flicker_ignores_a_steady_drift():
+    assert im.flicker_of([0.0, 0.5, 1.0, 1.5, 2.0]) == pytest.approx(0.0)
+    assert np.isnan(im.flicker_of([1.0, 2.0]))
+
+
+def test_highlight_is_the_difference_of_99th_percentile_lightness():
+    plate = grey_image(100)
+    output = grey_image(100)
+    output[:10] = 180                      # a quarter of the face is a bright highlight
+    mask = np.ones((40, 50), bool)
+    assert im.highlight(output, plate, mask) == pytest.approx(cie_lightness(180) - cie_lightness(100),
+                                                              abs=0.3)
+    assert im.highlight(plate, plate, mask) == pytest.approx(0.0, abs=1e-6)
+
+
+# -- detail -------------------------------------------------------------------------------
+
+def test_detail_ratio_of_half_contrast_is_one_half_and_blur_lowers_it():
+    plate = texture(sigma=1.2)
+    mask = centre_mask(plate.shape, 5)
+    half = (128 + (plate.astype(np.float32) - 128) * 0.5).round().astype(np.uint8)
+    assert im.detail_ratio(half, plate, mask) == pytest.approx(0.5, abs=0.02)
+    blurred = cv2.GaussianBlur(plate, (0, 0), 1.5)
+    ratio = im.detail_ratio(blurred, plate, mask)
+    assert ratio < 0.7
+    assert im.detail_ratio(plate, blurred, mask) == pytest.approx(1 / ratio, rel=1e-6)
+
+
+# -- grain --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sigma", [2.0, 5.0])
+def test_grain_level_measures_added_white_noise(sigma):
+    rng = np.random.default_rng(11)
+    ramp = np.tile(np.linspace(60, 180, 300, dtype=np.float32), (240, 1))   # a smooth gradient
+    noisy = np.dstack([ramp + rng.normal(0, sigma * (1 + 0.5 * c), ramp.shape) for c in range(3)])
+    image = np.clip(noisy.round(), 0, 255).astype(np.uint8)
+    mask = np.ones(ramp.shape, bool)
+    level = im.grain_level(image, im.flat_mask(image, mask))
+    # rounding to integers adds a uniform error of variance 1/12
+    expected = [np.sqrt((sigma * (1 + 0.5 * c)) ** 2 + 1 / 12) for c in range(3)]
+    assert level == pytest.approx(expected, rel=0.07)
+
+
+def test_grain_ratio_of_half_the_noise():
+    rng = np.random.default_rng(5)
+    base = np.full((200, 200, 3), 128.0)
+    plate = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).round().astype(np.uint8)
+    output = np.clip(base + rng.normal(0, 3, base.shape), 0, 255).round().astype(np.uint8)
+    ratio = im.grain_ratio(output, plate, np.ones((200, 200), bool))
+    expected = np.sqrt(9 + 1 / 12) / np.sqrt(36 + 1 / 12)
+    assert ratio == pytest.approx([expected] * 3, rel=0.07)
+
+
+def test_flat_mask_keeps_the_flattest_pixels_inside_the_mask():
+    image = grey_image(100, (60, 60))
+    image[:, 30:] = 200                      # one hard edge
+    mask = np.ones((60, 60), bool)
+    flat = im.flat_mask(image, mask)
+    assert not flat[:, 27:33].any()
+    assert not flat[0].any() and not flat[:, 0].any()      # one pixel in from the mask's edge
+    assert flat[1:-1, 1:20].all()
+    assert not im.flat_mask(image, np.zeros((60, 60), bool)).any()
+
+
+# -- openness -----------------------------------------------------------------------------
+
+def hand_placed():
+    p = np.zeros((68, 2))
+    # left eye: corners 30 px apart, lids 12 px apart
+    p[36], p[39] = (100, 100), (130, 100)
+    p[37], p[38], p[41], p[40] = (108, 94), (122, 94), (108, 106), (122, 106)
+    # right eye: corners 30 px apart, lids 6 px apart; outer corners 36-45 are 100 px apart
+    p[42], p[45] = (170, 100), (200, 100)
+    p[43], p[44], p[47], p[46] = (178, 97), (192, 97), (178, 103), (192, 103)
+    # inner lips: gaps 10, 20, 10
+    p[61], p[62], p[63] = (140, 200), (150, 200), (160, 200)
+    p[67], p[66], p[65] = (140, 210), (150, 220), (160, 210)
+    return p
+
+
+def test_eye_openness_from_hand_placed_landmarks():
+    assert im.eye_openness(hand_placed()) == pytest.approx((12 / 30 + 6 / 30) / 2)
+
+
+def test_mouth_openness_from_hand_placed_landmarks():
+    assert im.mouth_openness(hand_placed()) == pytest.approx((10 + 20 + 10) / 3 / 100)
