@@ -39,7 +39,10 @@ DEMO = PORTRAITS[2:]
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    image = cv2.imread(str(path))
+    if image is None:
+        raise SystemExit(f"ERROR: {path}: cannot read")
+    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
 
 
 def fit(pack: MediaPipeFacePack, image: np.ndarray) -> np.ndarray:
@@ -148,7 +151,7 @@ def triangulate(layout: np.ndarray) -> np.ndarray:
     triangles = [_ccw(xy, t.tolist()) for t in Delaunay(xy).simplices]
     holes = [mesh.LIPS_INNER, mesh.eye_loop(0), mesh.eye_loop(1)]
     for loop in holes:
-        for a, b in zip(loop, loop[1:] + loop[:1]):
+        for a, b in zip(loop, loop[1:] + loop[:1], strict=True):
             enforce_edge(xy, triangles, a, b)
     polygons = [xy[list(loop)].astype(np.float32) for loop in [mesh.FACE_OVAL] + holes]
     keep = []

@@ -72,8 +72,9 @@ def notice(hashes: dict[str, str]) -> str:
     for inner, (name, size, _) in FILES.items():
         lines += [f"{name}", f"  path in wheel: {inner}", f"  size: {size} bytes",
                   f"  sha256: {hashes[name]}"]
-    lines += ["", "The wheel holds no canonical face model; faceplate's canonical layout of the 468",
-              "points (faceplate/face/data/) is derived from this model's output (faceplate/face/mesh.py)."]
+    lines += ["", "The wheel holds no canonical face model; faceplate's canonical layout of the",
+              "468 points (faceplate/face/data/) is derived from this model's output",
+              "(tools/derive_face_mesh_layout.py, faceplate/face/mesh.py)."]
     return "\n".join(lines) + "\n"
 
 
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", type=Path, help="use this wheel instead of downloading it")
     parser.add_argument("--check", action="store_true", help="compare with the shipped files only")
-    parser.add_argument("--out", type=Path, default=TARGET, help="folder to write (default: package)")
+    parser.add_argument("--out", type=Path, default=TARGET,
+                        help="folder to write (default: the package's)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or download_wheel(Path(tmp))

@@ -52,7 +52,9 @@ MOUTH_CORNERS = (61, 291)
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
              400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21,
              54, 103, 67, 109)
-NOSE_TIP = 1
+#: The nose tip: the point nearest the camera in the canonical layout, and the mesh point
+#: nearest dlib's nose tip (MediaPipe's annotations name point 1, just below it).
+NOSE_TIP = 4
 #: The iris points of the 478-point layout: centre first, then four edge points.
 LEFT_IRIS = (468, 469, 470, 471, 472)
 RIGHT_IRIS = (473, 474, 475, 476, 477)
@@ -67,10 +69,10 @@ IBUG68 = (34, 234, 147, 215, 172, 136, 149, 148, 152, 377, 378, 365, 397, 435, 3
           76, 80, 72, 13, 302, 310, 306, 321, 314, 17, 84, 91,
           78, 38, 12, 268, 308, 317, 14, 87)
 #: Facing upper/lower lid points of each eye (upper, lower), outer to inner.
-_LID_PAIRS = tuple(tuple(zip(upper, lower[1:-1])) for upper, lower in
+_LID_PAIRS = tuple(tuple(zip(upper, lower[1:-1], strict=True)) for upper, lower in
                    ((LEFT_UPPER_LID, LEFT_LOWER_LID), (RIGHT_UPPER_LID, RIGHT_LOWER_LID)))
 #: Facing upper/lower inner-lip points, image-left to image-right.
-_LIP_PAIRS = tuple(zip(LIPS_INNER[1:10], LIPS_INNER[19:10:-1]))
+_LIP_PAIRS = tuple(zip(LIPS_INNER[1:10], LIPS_INNER[19:10:-1], strict=True))
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,9 @@ def _normal(start: NDArray[np.float64], end: NDArray[np.float64]) -> NDArray[np.
 def eye_openings(points: Points) -> tuple[float, float]:
     """Each eye's opening (image-left first): the mean gap between facing upper and lower lid
     points, at right angles to the eye-corner line, over the eye's corner-to-corner width.
-    About 0.25..0.35 for open eyes, near 0 closed; negative when the lids cross."""
+    About 0.15..0.3 for open eyes, near 0 closed; negative when the lids cross."""
     out = []
-    for (outer, inner), pairs in zip(EYE_CORNERS, _LID_PAIRS):
+    for (outer, inner), pairs in zip(EYE_CORNERS, _LID_PAIRS, strict=True):
         a, b = points[outer, :2], points[inner, :2]
         across = _normal(a, b) if a[0] < b[0] else _normal(b, a)
         width = max(float(np.linalg.norm(b - a)), 1e-9)

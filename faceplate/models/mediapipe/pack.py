@@ -31,8 +31,11 @@ from faceplate.errors import ModelError
 from faceplate.face import mesh as face_mesh
 from faceplate.models.mediapipe import detector as blaze
 from faceplate.models.mediapipe import iris as iris_model
-from faceplate.models.mediapipe.face_mesh import (FaceMeshModel, region_from_detection,
-                                                  region_from_mesh)
+from faceplate.models.mediapipe.face_mesh import (
+    FaceMeshModel,
+    region_from_detection,
+    region_from_mesh,
+)
 from faceplate.models.mediapipe.roi import Region
 from faceplate.types import Descriptor, Landmarks
 
@@ -164,7 +167,8 @@ class MediaPipeFacePack:
         detector on the whole image and, on a wide or tall image, on overlapping squares of
         it; the short-range detector (faces filling the frame) on the whole image."""
         height, width = image.shape[:2]
-        found = [self.full_range.detect(image, min_score), self.short_range.detect(image, min_score)]
+        found = [self.full_range.detect(image, min_score),
+                 self.short_range.detect(image, min_score)]
         for x0, y0, side in tiles(width, height):
             part = self.full_range.detect(image[y0:y0 + side, x0:x0 + side], min_score)
             found.append([blaze.FaceDetection((d.box[0] + x0, d.box[1] + y0, d.box[2] + x0,
@@ -179,7 +183,7 @@ class MediaPipeFacePack:
             return None
         left, right = self.iris_model.fit(image, fit.points)
         points = np.vstack([fit.points, left.iris, right.iris])
-        for eye, lids in zip((left, right), face_mesh.LIDS):
+        for eye, lids in zip((left, right), face_mesh.LIDS, strict=True):
             points[list(lids), :2] = eye.contour[:16, :2]
         return FaceLandmarks(points, np.stack([left.contour, right.contour]), fit.presence, region)
 

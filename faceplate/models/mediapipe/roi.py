@@ -44,8 +44,9 @@ class Region:
 
     def crop(self, image: NDArray[np.uint8], size: int, mirror: bool = False) -> NDArray[np.uint8]:
         """The region resampled to ``size x size`` (edges replicated outside the image)."""
-        return cv2.warpAffine(image, self.crop_matrix(size, mirror), (size, size),
+        crop = cv2.warpAffine(image, self.crop_matrix(size, mirror), (size, size),
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return np.asarray(crop, np.uint8)
 
     def to_image(self, points: NDArray[np.floating], size: int, mirror: bool = False
                  ) -> NDArray[np.float64]:
