@@ -129,6 +129,31 @@ def test_iris_centres_sit_inside_the_eye_openings(pack, images, name):
         assert 0.12 < iris.radius / width < 0.3
 
 
+def test_the_478_layout_carries_the_iris_models_lids_and_irises(pack, images):
+    face = face_of(pack, images["obama"])
+    assert face.points.shape == (478, 3) and face.eye_contours.shape == (2, 71, 3)
+    for eye in (0, 1):
+        np.testing.assert_array_equal(face.points[list(mesh.LIDS[eye]), :2],
+                                      face.eye_contours[eye, :16, :2])
+    left, right = mesh.irises(face.points)
+    assert left.centre[0] < right.centre[0]  # 468.. is the image-left eye's iris
+
+
+def test_depth_scales_with_the_image_like_x(pack, images):
+    """z is in image pixels on x's scale: the nose tip stands in front of the outer eye
+    corners by about half their distance, at any image size."""
+    for name in ("obama", "biden"):
+        ratios = []
+        for scale in (1.0, 0.5):
+            image = cv2.resize(images[name], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            points = face_of(pack, image).mesh
+            eyes = points[[33, 263]]
+            width = np.linalg.norm(eyes[0, :2] - eyes[1, :2])
+            ratios.append((eyes[:, 2].mean() - points[mesh.NOSE_TIP, 2]) / width)
+        assert 0.4 < ratios[0] < 0.75
+        assert ratios[1] == pytest.approx(ratios[0], rel=0.05)
+
+
 def test_mouth_and_eye_openings_tell_open_from_closed(pack, images):
     assert mesh.mouth_opening(face_of(pack, images["biden"]).points) < 0.03
     assert mesh.mouth_opening(face_of(pack, images["obama2"]).points) > 0.15
@@ -184,9 +209,11 @@ def _check_found(pack, dlib_pack, frame, portrait, scale, x0, y0):
     return found
 
 
-def test_a_small_face_is_found_on_a_1080p_frame(pack, dlib_pack, images):
-    portrait = images["obama2"]
-    scale = 0.4  # dlib's box ~86 px, outer eye corners ~47 px apart, on 1920x1080
+@pytest.mark.parametrize("name,scale", [("biden", 0.4), ("obama2", 0.3)])
+def test_a_small_face_is_found_on_a_1080p_frame(pack, dlib_pack, images, name, scale):
+    """dlib's box 86 and 65 px wide on 1920x1080 (outer eye corners ~46 and ~35 px apart):
+    found by the full-range detector on the frame's overlapping squares."""
+    portrait = images[name]
     frame = paste(background(1080, 1920), portrait, scale, 1400, 600)
     _check_found(pack, dlib_pack, frame, portrait, scale, 1400, 600)
 

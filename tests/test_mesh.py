@@ -182,8 +182,15 @@ def test_head_pose_signs_mean_what_the_docstring_says(layout):
 
 
 def test_head_pose_ignores_expression(layout):
-    points = pixels(layout.canonical)
-    points[list(mesh.LIPS_INNER[11:20]) + [152, 148, 377], 1] += 25.0  # jaw drops
-    points[list(mesh.LEFT_UPPER_LID + mesh.RIGHT_UPPER_LID), 1] += 5.0  # lids lower
+    """The jaw opens (everything below the mouth turns 20 degrees about a hinge near the ears)
+    and the lids lower: the head has not turned."""
+    c = layout.canonical
+    below = np.flatnonzero(c[:, 1] > c[list(mesh.LIPS_INNER), 1].mean())
+    hinge = np.array([0.0, c[mesh.NOSE_TIP, 1], c[:, 2].max()])
+    opened = c.copy()
+    opened[below] = (c[below] - hinge) @ rotation(0, 20, 0).T + hinge
+    points = pixels(opened)
+    points[list(mesh.LEFT_UPPER_LID + mesh.RIGHT_UPPER_LID), 1] += 5.0
+    assert mesh.mouth_opening(points) > 0.3
     pose = mesh.head_pose(points)
     assert (pose.yaw, pose.pitch, pose.roll) == pytest.approx((0, 0, 0), abs=0.5)
