@@ -121,7 +121,7 @@ def _normal(start: NDArray[np.float64], end: NDArray[np.float64]) -> NDArray[np.
     """Unit vector at right angles to start -> end, pointing down the face (image y-ish)."""
     d = (end - start) / max(float(np.linalg.norm(end - start)), 1e-9)
     n = np.array([-d[1], d[0]])
-    return n if n @ (0.0, 1.0) >= 0 or abs(d[0]) < 1e-9 else -n
+    return n if float(n[1]) >= 0 else -n
 
 
 def eye_openings(points: Points) -> tuple[float, float]:

@@ -71,6 +71,20 @@ class FaceDetection:
     keypoints: NDArray[np.float64]
     score: float
 
+    def shifted(self, dx: float, dy: float) -> FaceDetection:
+        """The detection moved by (dx, dy) pixels."""
+        x0, y0, x1, y1 = self.box
+        return FaceDetection((x0 + dx, y0 + dy, x1 + dx, y1 + dy), self.keypoints + (dx, dy),
+                             self.score)
+
+    def unscaled(self, scale_x: float, scale_y: float) -> FaceDetection:
+        """The detection on an image ``scale`` times larger than the one it was found on
+        (pixel centres at integers: a point x maps to (x + 0.5) / scale - 0.5)."""
+        x0, y0, x1, y1 = self.box
+        scale = np.array([scale_x, scale_y])
+        return FaceDetection((x0 / scale_x, y0 / scale_y, x1 / scale_x, y1 / scale_y),
+                             (self.keypoints + 0.5) / scale - 0.5, self.score)
+
 
 def anchor_centres(spec: DetectorSpec) -> NDArray[np.float64]:
     """(N, 2) anchor centres (x, y) in 0..1 of the model input, in the model's output order.
@@ -122,15 +136,34 @@ def letterbox(image: Image8, size: int) -> tuple[NDArray[np.float32], Letterbox]
     return tensor[None], Letterbox(new_w / width, new_h / height, x0, y0)
 
 
+def shrink(image: Image8, short_side: int) -> tuple[Image8, float, float]:
+    """``image`` made smaller so its short side is ``short_side`` (never larger): an area
+    average by a whole factor (fast), then linear to the exact size. Returns it and its scale
+    (its pixels per image pixel) in x and y."""
+    height, width = image.shape[:2]
+    if min(height, width) <= short_side:
+        return image, 1.0, 1.0
+    scale = short_side / min(height, width)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    factor = int(1 / scale)
+    small = np.ascontiguousarray(image)
+    if factor >= 2:
+        small = np.asarray(cv2.resize(small, (width // factor, height // factor),
+                                      interpolation=cv2.INTER_AREA), np.uint8)
+    proxy = cv2.resize(small, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(proxy, np.uint8), new_w / width, new_h / height
+
+
 def _iou(box: NDArray[np.float64], others: NDArray[np.float64]) -> NDArray[np.float64]:
     x0 = np.maximum(box[0], others[:, 0])
     y0 = np.maximum(box[1], others[:, 1])
     x1 = np.minimum(box[2], others[:, 2])
     y1 = np.minimum(box[3], others[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    inter = np.maximum(x1 - x0, 0.0) * np.maximum(y1 - y0, 0.0)
     area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-12)
+    union: NDArray[np.float64] = area + areas - inter
+    return inter / np.maximum(union, 1e-12)
 
 
 def weighted_nms(boxes: NDArray[np.float64], keypoints: NDArray[np.float64],
@@ -146,7 +179,7 @@ def weighted_nms(boxes: NDArray[np.float64], keypoints: NDArray[np.float64],
         if not alive[i]:
             continue
         idx = np.flatnonzero(alive)
-        group = idx[_iou(boxes[i], boxes[idx]) > iou]
+        group = idx[np.greater(_iou(boxes[i], boxes[idx]), iou)]
         group = np.union1d(group, [i])
         w = scores[group][:, None]
         out.append(((boxes[group] * w).sum(0) / w.sum(),
@@ -168,7 +201,7 @@ class BlazeFaceDetector:
         tensor, fit = letterbox(image, self.spec.size)
         out = self.model.run(tensor)
         raw = out[self.spec.boxes_name][0].astype(np.float64)
-        logits = np.clip(out[self.spec.scores_name][0, :, 0].astype(np.float64), -100, 100)
+        logits = np.clip(out[self.spec.scores_name][0, :, 0].astype(np.float64), -100.0, 100.0)
         scores = 1.0 / (1.0 + np.exp(-logits))
         keep = scores >= (self.spec.min_score if min_score is None else min_score)
         if not keep.any():

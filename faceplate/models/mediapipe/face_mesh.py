@@ -17,6 +17,7 @@ here on real faces:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,5 +72,5 @@ class FaceMeshModel:
         crop = region.crop(image, SIZE)
         out = self.model.run((crop.astype(np.float32) / 255.0)[None])
         raw = out["conv2d_21"].reshape(468, 3).astype(np.float64)
-        presence = 1.0 / (1.0 + np.exp(-float(out["conv2d_31"].ravel()[0])))
+        presence = 1.0 / (1.0 + math.exp(-float(out["conv2d_31"].ravel()[0])))
         return MeshFit(region.to_image(raw, SIZE), presence, region)

@@ -163,18 +163,20 @@ class MediaPipeFacePack:
 
     def find_faces(self, image: Image8, min_score: float | None = None
                    ) -> list[blaze.FaceDetection]:
-        """Faces in an 8-bit RGB image of any size and aspect, best first: the full-range
-        detector on the whole image and, on a wide or tall image, on overlapping squares of
-        it; the short-range detector (faces filling the frame) on the whole image."""
-        height, width = image.shape[:2]
-        found = [self.full_range.detect(image, min_score),
-                 self.short_range.detect(image, min_score)]
+        """Faces in an 8-bit RGB image of any size and aspect, best first, in its pixels.
+
+        On a proxy of the image whose short side is the full-range model's input (192 px):
+        the full-range detector on the whole proxy and, on a wide or tall image, on
+        overlapping squares of it (small faces get the model's full resolution); the
+        short-range detector (faces filling the frame) on the whole proxy."""
+        proxy, scale_x, scale_y = blaze.shrink(image, blaze.FULL_RANGE.size)
+        height, width = proxy.shape[:2]
+        found = [self.full_range.detect(proxy, min_score),
+                 self.short_range.detect(proxy, min_score)]
         for x0, y0, side in tiles(width, height):
-            part = self.full_range.detect(image[y0:y0 + side, x0:x0 + side], min_score)
-            found.append([blaze.FaceDetection((d.box[0] + x0, d.box[1] + y0, d.box[2] + x0,
-                                               d.box[3] + y0), d.keypoints + (x0, y0), d.score)
-                          for d in part])
-        return blaze.merge(*found)
+            part = self.full_range.detect(proxy[y0:y0 + side, x0:x0 + side], min_score)
+            found.append([d.shifted(x0, y0) for d in part])
+        return [d.unscaled(scale_x, scale_y) for d in blaze.merge(*found)]
 
     def fit(self, image: Image8, region: Region) -> FaceLandmarks | None:
         """The face in ``region``: mesh, then iris; None when the mesh model sees no face."""
