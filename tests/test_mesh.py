@@ -145,6 +145,18 @@ def test_eye_openings_follow_the_lids(layout):
     assert mesh.eye_openings(points)[0] < 0
 
 
+@pytest.mark.parametrize("degrees", [30.0, 100.0, 180.0, -135.0])
+def test_openings_do_not_change_when_the_face_rolls(layout, degrees):
+    points = pixels(layout.canonical)
+    points[list(mesh.LIPS_INNER[11:20]), 1] += 10.0  # an open mouth
+    turn = cv2.getRotationMatrix2D((400.0, 300.0), degrees, 1.0)
+    turned = points.copy()
+    turned[:, :2] = points[:, :2] @ turn[:, :2].T + turn[:, 2]
+    assert mesh.eye_openings(turned) == pytest.approx(mesh.eye_openings(points), abs=1e-9)
+    assert mesh.mouth_opening(turned) == pytest.approx(mesh.mouth_opening(points), abs=1e-9)
+    assert mesh.mouth_opening(points) > 0.04
+
+
 def test_irises_are_circles_through_their_edge_points(layout):
     points = pixels(layout.canonical)
     for index, centre, radius in ((mesh.LEFT_IRIS, (300.0, 240.0), 9.0),

@@ -117,11 +117,20 @@ def _gap(points: Points, pairs: tuple[tuple[int, int], ...], across: NDArray[np.
     return float(np.mean([(points[b, :2] - points[a, :2]) @ across for a, b in pairs]))
 
 
-def _normal(start: NDArray[np.float64], end: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Unit vector at right angles to start -> end, pointing down the face (image y-ish)."""
+def _down(points: Points) -> NDArray[np.float64]:
+    """The face's downward direction in the image: from between the outer eye corners to
+    between the mouth corners (any roll)."""
+    eyes = (points[EYE_CORNERS[0][0], :2] + points[EYE_CORNERS[1][0], :2]) / 2
+    mouth = (points[MOUTH_CORNERS[0], :2] + points[MOUTH_CORNERS[1], :2]) / 2
+    return np.asarray(mouth - eyes, np.float64)
+
+
+def _normal(start: NDArray[np.float64], end: NDArray[np.float64], down: NDArray[np.float64]
+            ) -> NDArray[np.float64]:
+    """Unit vector at right angles to start -> end, on the side ``down`` points to."""
     d = (end - start) / max(float(np.linalg.norm(end - start)), 1e-9)
     n = np.array([-d[1], d[0]])
-    return n if float(n[1]) >= 0 else -n
+    return n if float(n @ down) >= 0 else -n
 
 
 def eye_openings(points: Points) -> tuple[float, float]:
@@ -129,9 +138,10 @@ def eye_openings(points: Points) -> tuple[float, float]:
     points, at right angles to the eye-corner line, over the eye's corner-to-corner width.
     About 0.15..0.3 for open eyes, near 0 closed; negative when the lids cross."""
     out = []
+    down = _down(points)
     for (outer, inner), pairs in zip(EYE_CORNERS, _LID_PAIRS, strict=True):
         a, b = points[outer, :2], points[inner, :2]
-        across = _normal(a, b) if a[0] < b[0] else _normal(b, a)
+        across = _normal(a, b, down)
         width = max(float(np.linalg.norm(b - a)), 1e-9)
         out.append(_gap(points, pairs, across) / width)
     return out[0], out[1]
@@ -141,7 +151,8 @@ def mouth_opening(points: Points) -> float:
     """Inner-lip gap (mean over facing points, at right angles to the mouth-corner line) over
     the outer-eye-corner width: about 0 closed, above ~0.08 visibly open."""
     a, b = points[MOUTH_CORNERS[0], :2], points[MOUTH_CORNERS[1], :2]
-    return _gap(points, _LIP_PAIRS, _normal(a, b)) / max(eye_corner_width(points), 1e-9)
+    across = _normal(a, b, _down(points))
+    return _gap(points, _LIP_PAIRS, across) / max(eye_corner_width(points), 1e-9)
 
 
 @dataclass(frozen=True)
