@@ -95,11 +95,12 @@ def main() -> None:
         "  one mesh fit (192 px rotated crop)": lambda im: pack.mesh_model.fit(im, region),
         "  irises (two 64 px crops)": lambda im: pack.iris_model.fit(im, mesh_points),
     }
-    print(f"1920x1080, one face, {args.frames} frames, {args.threads} thread(s); median ms per frame")
+    print(f"1920x1080, one face, {args.frames} frames, {args.threads} thread(s); "
+          "median ms per frame")
     rows: list[tuple[str, Callable[[np.ndarray], object]]] = [
-            ("mediapipe, detect every frame (detectors + 2 meshes + irises)", detect_every_frame),
-            ("mediapipe, tracking from the previous mesh (mesh + irises)", tracking),
-            ("dlib, HOG on a 1024 px proxy + 68 points (today)", dlib_path)]
+        ("mediapipe, detect every frame (detectors + 2 meshes + irises)", detect_every_frame),
+        ("mediapipe, tracking from the previous mesh (mesh + irises)", tracking),
+        ("dlib, HOG on a 1024 px proxy + 68 points (today)", dlib_path)]
     results = {}
     for name, call in rows:
         state["face"] = detect_every_frame(images[0])
