@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from frames import Box, Display, frame_path, read_matte, read_rgb  # noqa: E402
+from frames import Box, Display, frame_path, read_matte, read_rgb
 
 
 def matte_box(matte: np.ndarray, margin: float = 0.35, minimum: int = 64) -> Box | None:
@@ -41,23 +41,39 @@ def union_box(boxes: Sequence[Box | None]) -> Box | None:
     real = [b for b in boxes if b is not None]
     if not real:
         return None
-    return (min(b[0] for b in real), min(b[1] for b in real), max(b[2] for b in real),
-            max(b[3] for b in real))
+    return (
+        min(b[0] for b in real),
+        min(b[1] for b in real),
+        max(b[2] for b in real),
+        max(b[3] for b in real),
+    )
 
 
-def strip(plate8: np.ndarray, output8: np.ndarray, matte: np.ndarray, label: str = "") -> np.ndarray:
+def strip(
+    plate8: np.ndarray, output8: np.ndarray, matte: np.ndarray, label: str = ""
+) -> np.ndarray:
     """One row: plate | result | matte (grey), with a 4 px gap and an optional label."""
     matte8 = (np.clip(matte, 0, 1) * 255 + 0.5).astype(np.uint8)
     gap = np.full((plate8.shape[0], 4, 3), 40, np.uint8)
     row = np.hstack([plate8, gap, output8, gap, np.dstack([matte8] * 3)])
     if label:
-        cv2.putText(row, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            row, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1, cv2.LINE_AA
+        )
     return row
 
 
-def write_strips(out: str | Path, *, plate: str | Path, output: str | Path, matte: str | Path,
-                 frames: Sequence[int], colorspace: str = "ACEScg", box: Box | None = None,
-                 display: Display | None = None) -> Path:
+def write_strips(
+    out: str | Path,
+    *,
+    plate: str | Path,
+    output: str | Path,
+    matte: str | Path,
+    frames: Sequence[int],
+    colorspace: str = "ACEScg",
+    box: Box | None = None,
+    display: Display | None = None,
+) -> Path:
     """Write ``out`` (PNG): one plate | result | matte row per frame, all cropped 1:1 to
     ``box`` (default: the union of the frames' matte boxes, grown by a third)."""
     display = display or Display(colorspace=colorspace)
@@ -88,8 +104,16 @@ def main() -> None:
     ap.add_argument("frames", type=int, nargs="+")
     ap.add_argument("--colorspace", default="ACEScg")
     args = ap.parse_args()
-    print(write_strips(args.out, plate=args.plate, output=args.output, matte=args.matte,
-                       frames=args.frames, colorspace=args.colorspace))
+    print(
+        write_strips(
+            args.out,
+            plate=args.plate,
+            output=args.output,
+            matte=args.matte,
+            frames=args.frames,
+            colorspace=args.colorspace,
+        )
+    )
 
 
 if __name__ == "__main__":

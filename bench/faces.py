@@ -49,10 +49,13 @@ class Dlib68:
 
     @cached_property
     def _recognizer(self):
-        return dlib.face_recognition_model_v1(_model_file("dlib_face_recognition_resnet_model_v1.dat"))
+        return dlib.face_recognition_model_v1(
+            _model_file("dlib_face_recognition_resnet_model_v1.dat")
+        )
 
-    def find(self, image: np.ndarray, *, upsample: int = 0,
-             near: tuple[float, float] | None = None) -> Face | None:
+    def find(
+        self, image: np.ndarray, *, upsample: int = 0, near: tuple[float, float] | None = None
+    ) -> Face | None:
         """The largest face in ``image`` (8-bit RGB), or the one nearest ``near`` (x, y)."""
         image = np.ascontiguousarray(image)
         rects, scores, _ = self._detector.run(image, upsample, 0.0)
@@ -78,5 +81,7 @@ class Dlib68:
         """The 128-d identity descriptor of ``face`` in ``image``."""
         x0, y0, x1, y1 = (round(v) for v in face.box)
         shape = self._predictor(np.ascontiguousarray(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
-        return np.array(self._recognizer.compute_face_descriptor(np.ascontiguousarray(image), shape),
-                        dtype=np.float64)
+        return np.array(
+            self._recognizer.compute_face_descriptor(np.ascontiguousarray(image), shape),
+            dtype=np.float64,
+        )

@@ -31,14 +31,14 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from crops import write_strips  # noqa: E402
-from faces import Dlib68  # noqa: E402
-from shots import SOURCE, Shot, demo_shot, load_frames, run_demo, run_faceplate  # noqa: E402
+from crops import write_strips
+from faces import Dlib68
+from shots import SOURCE, Shot, demo_shot, load_frames, run_demo, run_faceplate
 
-from faceplate.demo.plate_look import Look  # noqa: E402
-from faceplate.demo.plate_motion import Handheld, Performance  # noqa: E402
-from faceplate.demo.plates import PlateRecipe, build_plate  # noqa: E402
-from faceplate.face import image_metrics as im  # noqa: E402
+from faceplate.demo.plate_look import Look
+from faceplate.demo.plate_motion import Handheld, Performance
+from faceplate.demo.plates import PlateRecipe, build_plate
+from faceplate.face import image_metrics as im
 
 GENTLE = Handheld(shake_px=1.0, roll_deg=0.05, zoom=1.02)
 TALKING = Performance(yaw=10.0, nod=2.0, roll=1.0, sway=0.06)
@@ -51,16 +51,43 @@ def recipes(frames: int, size: tuple[int, int], seed: int) -> list[PlateRecipe]:
     face = 270.0 * size[1] / 720.0
     common = {"size": size, "frames": frames, "face_px": face, "camera": GENTLE, "seed": seed}
     return [
-        PlateRecipe(name="soft", portrait="astronaut", performance=TALKING,
-                    look=Look(defocus=2.5 * size[1] / 720.0, grain=0.012), **common),
-        PlateRecipe(name="grainy", portrait="biden", performance=TALKING,
-                    look=Look(grain=0.06, grain_size=0.9), **common),
-        PlateRecipe(name="warm", portrait="biden", performance=TALKING,
-                    look=Look(light="warm", exposure=0.3, grain=0.015), **common),
-        PlateRecipe(name="down", portrait="biden",
-                    performance=Performance(yaw=0.0, nod=1.5, roll=1.0, sway=0.04, pitch=12.0,
-                                            lids=0.55, talk=False, blink=False),
-                    look=Look(grain=0.015), **common),
+        PlateRecipe(
+            name="soft",
+            portrait="astronaut",
+            performance=TALKING,
+            look=Look(defocus=2.5 * size[1] / 720.0, grain=0.012),
+            **common,
+        ),
+        PlateRecipe(
+            name="grainy",
+            portrait="biden",
+            performance=TALKING,
+            look=Look(grain=0.06, grain_size=0.9),
+            **common,
+        ),
+        PlateRecipe(
+            name="warm",
+            portrait="biden",
+            performance=TALKING,
+            look=Look(light="warm", exposure=0.3, grain=0.015),
+            **common,
+        ),
+        PlateRecipe(
+            name="down",
+            portrait="biden",
+            performance=Performance(
+                yaw=0.0,
+                nod=1.5,
+                roll=1.0,
+                sway=0.04,
+                pitch=12.0,
+                lids=0.55,
+                talk=False,
+                blink=False,
+            ),
+            look=Look(grain=0.015),
+            **common,
+        ),
     ]
 
 
@@ -76,20 +103,29 @@ def measure(shot: Shot, finder: Dlib68, source: np.ndarray, crops_dir: Path) -> 
     start = time.perf_counter()
     frames = load_frames(shot, margin=0.6)
     rows = []
-    for number, plate, output, matte in zip(frames.numbers, frames.plates, frames.outputs, frames.mattes):
+    for number, plate, output, matte in zip(
+        frames.numbers, frames.plates, frames.outputs, frames.mattes
+    ):
         mask = im.face_mask(matte)
         if mask.sum() < 100:
             continue
-        row = {"frame": number, "highlight": im.highlight(output, plate, mask),
-               "detail": im.detail_ratio(output, plate, mask),
-               "grain": float(np.mean(im.grain_ratio(output, plate, mask)))}
+        row = {
+            "frame": number,
+            "highlight": im.highlight(output, plate, mask),
+            "detail": im.detail_ratio(output, plate, mask),
+            "grain": float(np.mean(im.grain_ratio(output, plate, mask))),
+        }
         ys, xs = np.nonzero(mask)
         near = (float(xs.mean()), float(ys.mean()))
         pf, of = finder.find(plate, near=near), finder.find(output, near=near)
         if pf is not None and of is not None:
-            row.update(eye_plate=im.eye_openness(pf.points), eye_out=im.eye_openness(of.points),
-                       mouth_plate=im.mouth_openness(pf.points), mouth_out=im.mouth_openness(of.points),
-                       identity=float(np.linalg.norm(finder.descriptor(output, of) - source)))
+            row.update(
+                eye_plate=im.eye_openness(pf.points),
+                eye_out=im.eye_openness(of.points),
+                mouth_plate=im.mouth_openness(pf.points),
+                mouth_out=im.mouth_openness(of.points),
+                identity=float(np.linalg.norm(finder.descriptor(output, of) - source)),
+            )
         rows.append(row)
 
     def mean(key: str) -> float:
@@ -97,18 +133,40 @@ def measure(shot: Shot, finder: Dlib68, source: np.ndarray, crops_dir: Path) -> 
         return float(np.mean(values)) if values else float("nan")
 
     found = [r for r in rows if "eye_out" in r]
-    summary = {"shot": shot.name, "frames": len(frames.numbers), "measured": len(rows),
-               "landmarked": len(found), "highlight": mean("highlight"), "detail": mean("detail"),
-               "grain": mean("grain"), "eye_plate": mean("eye_plate"), "mouth_plate": mean("mouth_plate"),
-               "eye_diff": float(np.mean([r["eye_out"] - r["eye_plate"] for r in found])) if found else float("nan"),
-               "mouth_diff": float(np.mean([r["mouth_out"] - r["mouth_plate"] for r in found])) if found else float("nan"),
-               "mouth_absdiff": float(np.mean([abs(r["mouth_out"] - r["mouth_plate"]) for r in found])) if found else float("nan"),
-               "identity": mean("identity"), "faceplate_s": shot.seconds,
-               "measure_s": time.perf_counter() - start, "per_frame": rows}
+    summary = {
+        "shot": shot.name,
+        "frames": len(frames.numbers),
+        "measured": len(rows),
+        "landmarked": len(found),
+        "highlight": mean("highlight"),
+        "detail": mean("detail"),
+        "grain": mean("grain"),
+        "eye_plate": mean("eye_plate"),
+        "mouth_plate": mean("mouth_plate"),
+        "eye_diff": float(np.mean([r["eye_out"] - r["eye_plate"] for r in found]))
+        if found
+        else float("nan"),
+        "mouth_diff": float(np.mean([r["mouth_out"] - r["mouth_plate"] for r in found]))
+        if found
+        else float("nan"),
+        "mouth_absdiff": float(np.mean([abs(r["mouth_out"] - r["mouth_plate"]) for r in found]))
+        if found
+        else float("nan"),
+        "identity": mean("identity"),
+        "faceplate_s": shot.seconds,
+        "measure_s": time.perf_counter() - start,
+        "per_frame": rows,
+    }
     widest = max(found, key=lambda r: r["mouth_plate"])["frame"] if found else frames.numbers[0]
     picks = sorted({frames.numbers[0], frames.numbers[len(frames.numbers) // 2], widest})
-    write_strips(crops_dir / f"{shot.name}_crops.png", plate=shot.plate, output=shot.output,
-                 matte=shot.matte, frames=picks, colorspace=shot.colorspace)
+    write_strips(
+        crops_dir / f"{shot.name}_crops.png",
+        plate=shot.plate,
+        output=shot.output,
+        matte=shot.matte,
+        frames=picks,
+        colorspace=shot.colorspace,
+    )
     return summary
 
 
@@ -118,8 +176,11 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--seed", type=int, default=2)
-    ap.add_argument("--demo", default="run",
-                    help="'run' (faceplate demo), 'skip', or a folder where the demo already ran")
+    ap.add_argument(
+        "--demo",
+        default="run",
+        help="'run' (faceplate demo), 'skip', or a folder where the demo already ran",
+    )
     ap.add_argument("--only", nargs="*", help="plate names to run (default: all)")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="faceplate_platematch_"))
@@ -139,16 +200,22 @@ def main() -> None:
     elif args.demo != "skip":
         shots.append(demo_shot(Path(args.demo)))
     rows = [measure(s, finder, source, out / "crops") for s in shots]
-    print(f"\n{'plate':8} {'frames':>6} {'lmk':>4} {'highlight':>9} {'detail':>7} {'grain':>6} "
-          f"{'eye pl':>7} {'eye d':>7} {'mouth pl':>8} {'mouth d':>8} {'|m d|':>6} {'identity':>8} "
-          f"{'fp s':>5}")
+    print(
+        f"\n{'plate':8} {'frames':>6} {'lmk':>4} {'highlight':>9} {'detail':>7} {'grain':>6} "
+        f"{'eye pl':>7} {'eye d':>7} {'mouth pl':>8} {'mouth d':>8} {'|m d|':>6} {'identity':>8} "
+        f"{'fp s':>5}"
+    )
     for r in rows:
-        print(f"{r['shot']:8} {r['frames']:6d} {r['landmarked']:4d} {r['highlight']:9.2f} "
-              f"{r['detail']:7.2f} {r['grain']:6.2f} {r['eye_plate']:7.3f} {r['eye_diff']:+7.3f} "
-              f"{r['mouth_plate']:8.3f} {r['mouth_diff']:+8.3f} {r['mouth_absdiff']:6.3f} "
-              f"{r['identity']:8.3f} {r['faceplate_s']:5.0f}")
-    print("targets (issue 16): |highlight| <= 3 L*, detail 0.8-1.25, grain 0.8-1.2, "
-          "|eye d| <= 0.015, |mouth d| <= 0.03, identity no worse than 0.37-0.39 on the demo")
+        print(
+            f"{r['shot']:8} {r['frames']:6d} {r['landmarked']:4d} {r['highlight']:9.2f} "
+            f"{r['detail']:7.2f} {r['grain']:6.2f} {r['eye_plate']:7.3f} {r['eye_diff']:+7.3f} "
+            f"{r['mouth_plate']:8.3f} {r['mouth_diff']:+8.3f} {r['mouth_absdiff']:6.3f} "
+            f"{r['identity']:8.3f} {r['faceplate_s']:5.0f}"
+        )
+    print(
+        "targets (issue 16): |highlight| <= 3 L*, detail 0.8-1.25, grain 0.8-1.2, "
+        "|eye d| <= 0.015, |mouth d| <= 0.03, identity no worse than 0.37-0.39 on the demo"
+    )
     (out / "platematch.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print(f"crops: {out / 'crops'}; figures: {out / 'platematch.json'}")
 

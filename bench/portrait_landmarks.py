@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from faces import Dlib68  # noqa: E402
+from faces import Dlib68
 
 DATA = Path(__file__).parent.parent / "faceplate" / "demo" / "data"
 PORTRAITS = {

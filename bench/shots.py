@@ -16,8 +16,8 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from crops import matte_box, union_box  # noqa: E402
-from frames import PINNED_OCIO, Box, Display, frame_path, read_matte, read_rgb  # noqa: E402
+from crops import matte_box, union_box
+from frames import PINNED_OCIO, Box, Display, frame_path, read_matte, read_rgb
 
 SOURCE = Path(str(resources.files("faceplate.demo") / "data" / "obama.jpg"))
 SOURCE_COLORSPACE = "sRGB Encoded Rec.709 (sRGB)"
@@ -37,8 +37,14 @@ class Shot:
     seconds: float = 0.0
 
 
-def write_spec(folder: Path, name: str, plate: Path, frames: list[int], colorspace: str,
-               extra: dict | None = None) -> Path:
+def write_spec(
+    folder: Path,
+    name: str,
+    plate: Path,
+    frames: list[int],
+    colorspace: str,
+    extra: dict | None = None,
+) -> Path:
     """A spec swapping the largest face of ``plate`` for the demo's source portrait."""
     refs = folder / "refs"
     refs.mkdir(parents=True, exist_ok=True)
@@ -46,12 +52,19 @@ def write_spec(folder: Path, name: str, plate: Path, frames: list[int], colorspa
     spec = {
         "version": 1,
         "shot": name,
-        "plate": {"path": str(plate), "frames": f"{frames[0]}-{frames[-1]}", "colorspace": colorspace},
+        "plate": {
+            "path": str(plate),
+            "frames": f"{frames[0]}-{frames[-1]}",
+            "colorspace": colorspace,
+        },
         "ocio": PINNED_OCIO,
         "sources": {"actor_a": {"images": ["refs/actor_a.jpg"], "colorspace": SOURCE_COLORSPACE}},
         "swaps": [{"source": "actor_a", "target": "largest"}],
-        "output": {"path": f"out/{name}_fp.####.exr", "matte": f"out/{name}_fp_matte.####.exr",
-                   "qc": "out/qc"},
+        "output": {
+            "path": f"out/{name}_fp.####.exr",
+            "matte": f"out/{name}_fp_matte.####.exr",
+            "qc": "out/qc",
+        },
     }
     spec.update(extra or {})
     path = folder / f"{name}.yaml"
@@ -59,24 +72,40 @@ def write_spec(folder: Path, name: str, plate: Path, frames: list[int], colorspa
     return path
 
 
-def run_faceplate(folder: Path, name: str, plate: Path, frames: list[int], colorspace: str = "ACEScg",
-                  extra: dict | None = None) -> Shot:
+def run_faceplate(
+    folder: Path,
+    name: str,
+    plate: Path,
+    frames: list[int],
+    colorspace: str = "ACEScg",
+    extra: dict | None = None,
+) -> Shot:
     """``faceplate run`` on ``plate`` in ``folder``; raises if it exits non-zero."""
     spec = write_spec(folder, name, plate, frames, colorspace, extra)
     start = time.perf_counter()
-    done = subprocess.run([FACEPLATE, "run", str(spec)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [FACEPLATE, "run", str(spec)], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"faceplate run {spec} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return Shot(name, plate, folder / "out" / f"{name}_fp.####.exr",
-                folder / "out" / f"{name}_fp_matte.####.exr", frames, colorspace, seconds)
+    return Shot(
+        name,
+        plate,
+        folder / "out" / f"{name}_fp.####.exr",
+        folder / "out" / f"{name}_fp_matte.####.exr",
+        frames,
+        colorspace,
+        seconds,
+    )
 
 
 def run_demo(folder: Path) -> Shot:
     """``faceplate demo --out folder``: the demo shot, built and run."""
     start = time.perf_counter()
-    done = subprocess.run([FACEPLATE, "demo", "--out", str(folder)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [FACEPLATE, "demo", "--out", str(folder)], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"faceplate demo exited {done.returncode}:\n{done.stderr[-3000:]}")
@@ -87,9 +116,15 @@ def demo_shot(folder: Path, seconds: float = 0.0) -> Shot:
     """The demo shot that ran in ``folder`` (``faceplate demo --out folder``)."""
     spec = yaml.safe_load((folder / "sh010.yaml").read_text())
     first, last = (int(x) for x in spec["plate"]["frames"].split("-"))
-    return Shot("demo", folder / spec["plate"]["path"], folder / spec["output"]["path"],
-                folder / spec["output"]["matte"], list(range(first, last + 1)),
-                spec["plate"]["colorspace"], seconds)
+    return Shot(
+        "demo",
+        folder / spec["plate"]["path"],
+        folder / spec["output"]["path"],
+        folder / spec["output"]["matte"],
+        list(range(first, last + 1)),
+        spec["plate"]["colorspace"],
+        seconds,
+    )
 
 
 @dataclass

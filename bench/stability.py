@@ -27,19 +27,26 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from crops import write_strips  # noqa: E402
-from shots import Shot, load_frames, run_demo, run_faceplate  # noqa: E402
+from crops import write_strips
+from shots import Shot, load_frames, run_demo, run_faceplate
 
-from faceplate.demo.plate_look import Look  # noqa: E402
-from faceplate.demo.plates import PlateRecipe, build_plate  # noqa: E402
-from faceplate.face.image_metrics import face_mask, flicker, swim  # noqa: E402
+from faceplate.demo.plate_look import Look
+from faceplate.demo.plates import PlateRecipe, build_plate
+from faceplate.face.image_metrics import face_mask, flicker, swim
 
 
 def handheld_recipe(frames: int, size: tuple[int, int], portrait: str, seed: int) -> PlateRecipe:
     """The handheld benchmark plate: a talking, turning, blinking head, handheld camera,
     light grain."""
-    return PlateRecipe(name="hh010", portrait=portrait, size=size, frames=frames,
-                       face_px=270.0 * size[1] / 720.0, look=Look(grain=0.02), seed=seed)
+    return PlateRecipe(
+        name="hh010",
+        portrait=portrait,
+        size=size,
+        frames=frames,
+        face_px=270.0 * size[1] / 720.0,
+        look=Look(grain=0.02),
+        seed=seed,
+    )
 
 
 def measure(shot: Shot, crops_dir: Path) -> dict:
@@ -48,15 +55,30 @@ def measure(shot: Shot, crops_dir: Path) -> dict:
     frames = load_frames(shot)
     masks = [face_mask(m) for m in frames.mattes]
     s = swim(frames.outputs, frames.plates, masks)
-    result = {"shot": shot.name, "frames": len(frames.numbers), "swim_mean": s.mean,
-              "swim_p95": s.p95, "flicker": flicker(frames.outputs, frames.plates, masks),
-              "faceplate_s": shot.seconds, "measure_s": time.perf_counter() - start,
-              "per_pair": s.per_pair}
+    result = {
+        "shot": shot.name,
+        "frames": len(frames.numbers),
+        "swim_mean": s.mean,
+        "swim_p95": s.p95,
+        "flicker": flicker(frames.outputs, frames.plates, masks),
+        "faceplate_s": shot.seconds,
+        "measure_s": time.perf_counter() - start,
+        "per_pair": s.per_pair,
+    }
     order = np.argsort(np.nan_to_num(s.per_pair, nan=-1.0))[::-1]
-    worst = sorted({frames.numbers[int(i)] for i in order[:2]} | {frames.numbers[int(i)] + 1 for i in order[:1]})
+    worst = sorted(
+        {frames.numbers[int(i)] for i in order[:2]}
+        | {frames.numbers[int(i)] + 1 for i in order[:1]}
+    )
     picks = sorted(set(worst) | {frames.numbers[len(frames.numbers) // 2]})
-    write_strips(crops_dir / f"{shot.name}_crops.png", plate=shot.plate, output=shot.output,
-                 matte=shot.matte, frames=picks, colorspace=shot.colorspace)
+    write_strips(
+        crops_dir / f"{shot.name}_crops.png",
+        plate=shot.plate,
+        output=shot.output,
+        matte=shot.matte,
+        frames=picks,
+        colorspace=shot.colorspace,
+    )
     return result
 
 
@@ -68,8 +90,11 @@ def main() -> None:
     ap.add_argument("--portrait", default="biden")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-demo", action="store_true", help="skip the demo shot")
-    ap.add_argument("--unsmoothed", action="store_true",
-                    help="also run the handheld plate with solve.smoothing 0 (per-frame landmarks)")
+    ap.add_argument(
+        "--unsmoothed",
+        action="store_true",
+        help="also run the handheld plate with solve.smoothing 0 (per-frame landmarks)",
+    )
     ap.add_argument("--reuse", action="store_true", help="reuse a plate already built in --out")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="faceplate_stability_"))
@@ -81,20 +106,33 @@ def main() -> None:
     start = time.perf_counter()
     if not (args.reuse and (plates / f"{recipe.name}.truth.json").is_file()):
         build_plate(recipe, plates)
-    print(f"handheld plate {pattern} ({size[0]}x{size[1]}, {len(frames)} frames, {args.portrait}): "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"handheld plate {pattern} ({size[0]}x{size[1]}, {len(frames)} frames, {args.portrait}): "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     shots = [run_faceplate(out / "handheld", "hh010", pattern, frames)]
     if args.unsmoothed:
-        shots.append(run_faceplate(out / "handheld_unsmoothed", "hh010u", pattern, frames,
-                                   extra={"solve": {"smoothing": 0}}))
+        shots.append(
+            run_faceplate(
+                out / "handheld_unsmoothed",
+                "hh010u",
+                pattern,
+                frames,
+                extra={"solve": {"smoothing": 0}},
+            )
+        )
     if not args.no_demo:
         shots.append(run_demo(out / "demo"))
     rows = [measure(s, out / "crops") for s in shots]
-    print(f"\n{'shot':10} {'frames':>6} {'swim mean':>10} {'swim p95':>9} {'flicker':>8} "
-          f"{'faceplate s':>12} {'measure s':>10}")
+    print(
+        f"\n{'shot':10} {'frames':>6} {'swim mean':>10} {'swim p95':>9} {'flicker':>8} "
+        f"{'faceplate s':>12} {'measure s':>10}"
+    )
     for r in rows:
-        print(f"{r['shot']:10} {r['frames']:6d} {r['swim_mean']:10.2f} {r['swim_p95']:9.2f} "
-              f"{r['flicker']:8.2f} {r['faceplate_s']:12.0f} {r['measure_s']:10.0f}")
+        print(
+            f"{r['shot']:10} {r['frames']:6d} {r['swim_mean']:10.2f} {r['swim_p95']:9.2f} "
+            f"{r['flicker']:8.2f} {r['faceplate_s']:12.0f} {r['measure_s']:10.0f}"
+        )
     print("targets (issue 15): swim mean <= 0.5 px, p95 <= 1.0 px, flicker <= 0.4 L*")
     (out / "stability.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print(f"crops: {out / 'crops'}; figures: {out / 'stability.json'}")

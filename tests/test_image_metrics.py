@@ -41,10 +41,11 @@ def shifted(image, dx, dy=0):
 
 # -- swim ---------------------------------------------------------------------------------
 
+
 def test_swim_is_the_known_mismatch_of_two_translations():
     base = texture()
-    plates = [shifted(base, 2 * t) for t in range(5)]          # the plate moves 2 px/frame
-    outputs = [shifted(base, 3 * t, t) for t in range(5)]      # the output 3 px right, 1 down
+    plates = [shifted(base, 2 * t) for t in range(5)]  # the plate moves 2 px/frame
+    outputs = [shifted(base, 3 * t, t) for t in range(5)]  # the output 3 px right, 1 down
     masks = [centre_mask(base.shape)] * 5
     result = im.swim(outputs, plates, masks)
     expected = np.hypot(3 - 2, 1 - 0)
@@ -66,7 +67,7 @@ def test_swim_is_zero_for_the_plate_itself_and_nan_without_a_face():
 
 def test_swim_p95_picks_the_worst_pairs():
     base = texture()
-    steps = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]   # one 4 px jump in 20
+    steps = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]  # one 4 px jump in 20
     plates = [base] * 21
     outputs, x = [base], 0
     for s in steps:
@@ -79,6 +80,7 @@ def test_swim_p95_picks_the_worst_pairs():
 
 
 # -- flicker and highlight ----------------------------------------------------------------
+
 
 def test_flicker_of_an_alternating_lightness_offset_is_four_times_its_amplitude():
     plate = grey_image(120)
@@ -101,14 +103,16 @@ def test_flicker_ignores_a_steady_drift():
 def test_highlight_is_the_difference_of_99th_percentile_lightness():
     plate = grey_image(100)
     output = grey_image(100)
-    output[:10] = 180                      # a quarter of the face is a bright highlight
+    output[:10] = 180  # a quarter of the face is a bright highlight
     mask = np.ones((40, 50), bool)
-    assert im.highlight(output, plate, mask) == pytest.approx(cie_lightness(180) - cie_lightness(100),
-                                                              abs=0.3)
+    assert im.highlight(output, plate, mask) == pytest.approx(
+        cie_lightness(180) - cie_lightness(100), abs=0.3
+    )
     assert im.highlight(plate, plate, mask) == pytest.approx(0.0, abs=1e-6)
 
 
 # -- detail -------------------------------------------------------------------------------
+
 
 def test_detail_ratio_of_half_contrast_is_one_half_and_blur_lowers_it():
     plate = texture(sigma=1.2)
@@ -123,10 +127,11 @@ def test_detail_ratio_of_half_contrast_is_one_half_and_blur_lowers_it():
 
 # -- grain --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sigma", [2.0, 5.0])
 def test_grain_level_measures_added_white_noise(sigma):
     rng = np.random.default_rng(11)
-    ramp = np.tile(np.linspace(60, 180, 300, dtype=np.float32), (240, 1))   # a smooth gradient
+    ramp = np.tile(np.linspace(60, 180, 300, dtype=np.float32), (240, 1))  # a smooth gradient
     noisy = np.dstack([ramp + rng.normal(0, sigma * (1 + 0.5 * c), ramp.shape) for c in range(3)])
     image = np.clip(noisy.round(), 0, 255).astype(np.uint8)
     mask = np.ones(ramp.shape, bool)
@@ -148,16 +153,17 @@ def test_grain_ratio_of_half_the_noise():
 
 def test_flat_mask_keeps_the_flattest_pixels_inside_the_mask():
     image = grey_image(100, (60, 60))
-    image[:, 30:] = 200                      # one hard edge
+    image[:, 30:] = 200  # one hard edge
     mask = np.ones((60, 60), bool)
     flat = im.flat_mask(image, mask)
     assert not flat[:, 27:33].any()
-    assert not flat[0].any() and not flat[:, 0].any()      # one pixel in from the mask's edge
+    assert not flat[0].any() and not flat[:, 0].any()  # one pixel in from the mask's edge
     assert flat[1:-1, 1:20].all()
     assert not im.flat_mask(image, np.zeros((60, 60), bool)).any()
 
 
 # -- openness -----------------------------------------------------------------------------
+
 
 def hand_placed():
     p = np.zeros((68, 2))

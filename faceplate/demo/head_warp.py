@@ -72,9 +72,14 @@ class HeadRig:
     """The face frame, head model and feature curves of one portrait (RGB float32, any
     colourspace; the warps do not look at pixel values except through sampling)."""
 
-    def __init__(self, image: F32, landmarks: NDArray[np.float64], *,
-                 encode: Callable[[tuple[float, float, float]], NDArray[np.float32]] | None = None,
-                 mouth_shows_teeth: bool | None = None) -> None:
+    def __init__(
+        self,
+        image: F32,
+        landmarks: NDArray[np.float64],
+        *,
+        encode: Callable[[tuple[float, float, float]], NDArray[np.float32]] | None = None,
+        mouth_shows_teeth: bool | None = None,
+    ) -> None:
         self.image = image
         #: Display sRGB colour -> the image's encoding (identity if the image is display sRGB).
         self.encode = encode or (lambda c: np.asarray(c, np.float32))
@@ -89,12 +94,17 @@ class HeadRig:
         self.ey = np.array([-self.ex[1], self.ex[0]])
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
         self.grid_x, self.grid_y = xs, ys
-        self.u = ((xs - self.origin[0]) * self.ex[0] + (ys - self.origin[1]) * self.ex[1]).astype(np.float32)
-        self.v = ((xs - self.origin[0]) * self.ey[0] + (ys - self.origin[1]) * self.ey[1]).astype(np.float32)
+        self.u = ((xs - self.origin[0]) * self.ex[0] + (ys - self.origin[1]) * self.ex[1]).astype(
+            np.float32
+        )
+        self.v = ((xs - self.origin[0]) * self.ey[0] + (ys - self.origin[1]) * self.ey[1]).astype(
+            np.float32
+        )
         self.pu, self.pv = self._to_face(p)
         inner_gap = float(np.mean(self.pv[[65, 66, 67]] - self.pv[[63, 62, 61]]))
-        self.mouth_shows_teeth = (inner_gap > 0.06 * self.iod) if mouth_shows_teeth is None \
-            else mouth_shows_teeth
+        self.mouth_shows_teeth = (
+            (inner_gap > 0.06 * self.iod) if mouth_shows_teeth is None else mouth_shows_teeth
+        )
         self._build_head_model()
         lo = np.floor(p.min(axis=0) - 1.1 * self.iod).astype(int)
         hi = np.ceil(p.max(axis=0) + 1.1 * self.iod).astype(int)
@@ -137,21 +147,31 @@ class HeadRig:
         self.weight = _smoothstep(1.55, 1.0, r)
         depth = 0.85 * self.head_a * np.cos(np.pi / 2.0 * np.clip(r, 0.0, 1.0))
         features = np.zeros_like(depth)
-        ridge = [(self.points[27] + t * (self.points[30] - self.points[27]), 0.10 + 0.28 * t)
-                 for t in np.linspace(0.0, 1.0, 9)]
+        ridge = [
+            (self.points[27] + t * (self.points[30] - self.points[27]), 0.10 + 0.28 * t)
+            for t in np.linspace(0.0, 1.0, 9)
+        ]
         bumps = [(c, hgt * iod, 0.17 * iod) for c, hgt in ridge]
-        bumps += [(self.points[31], 0.14 * iod, 0.13 * iod), (self.points[35], 0.14 * iod, 0.13 * iod)]
+        bumps += [
+            (self.points[31], 0.14 * iod, 0.13 * iod),
+            (self.points[35], 0.14 * iod, 0.13 * iod),
+        ]
         for centre, height, sigma in bumps:
-            g = height * np.exp(-((self.grid_x - centre[0]) ** 2 + (self.grid_y - centre[1]) ** 2)
-                                / (2.0 * sigma * sigma))
+            g = height * np.exp(
+                -((self.grid_x - centre[0]) ** 2 + (self.grid_y - centre[1]) ** 2)
+                / (2.0 * sigma * sigma)
+            )
             features = np.maximum(features, g)
         for centre, height, sigma in (
-                (self.points[36:42].mean(axis=0), -0.09 * iod, 0.24 * iod),
-                (self.points[42:48].mean(axis=0), -0.09 * iod, 0.24 * iod),
-                (self.points[48:68].mean(axis=0), 0.08 * iod, 0.35 * iod),
-                (self.points[8] * 0.7 + self.points[57] * 0.3, 0.05 * iod, 0.3 * iod)):
+            (self.points[36:42].mean(axis=0), -0.09 * iod, 0.24 * iod),
+            (self.points[42:48].mean(axis=0), -0.09 * iod, 0.24 * iod),
+            (self.points[48:68].mean(axis=0), 0.08 * iod, 0.35 * iod),
+            (self.points[8] * 0.7 + self.points[57] * 0.3, 0.05 * iod, 0.3 * iod),
+        ):
             features = features + height * np.exp(
-                -((self.grid_x - centre[0]) ** 2 + (self.grid_y - centre[1]) ** 2) / (2.0 * sigma * sigma))
+                -((self.grid_x - centre[0]) ** 2 + (self.grid_y - centre[1]) ** 2)
+                / (2.0 * sigma * sigma)
+            )
         #: Depth towards the camera from the head's rotation axes, still pixels.
         self.depth = (depth + features * self.weight).astype(np.float32)
 
@@ -170,8 +190,10 @@ class HeadRig:
         v2 = u1 * math.sin(roll) + v1 * math.cos(roll) + pose.shift[1]
         du = (u2 - u) * self.weight
         dv = (v2 - v) * self.weight
-        return ((du * self.ex[0] + dv * self.ey[0]).astype(np.float32),
-                (du * self.ex[1] + dv * self.ey[1]).astype(np.float32))
+        return (
+            (du * self.ex[0] + dv * self.ey[0]).astype(np.float32),
+            (du * self.ex[1] + dv * self.ey[1]).astype(np.float32),
+        )
 
     def pose_map(self, pose: Pose, iterations: int = 10) -> tuple[F32, F32]:
         """Inverse map of ``pose``: for each output pixel of the still's grid, the still
@@ -188,10 +210,24 @@ class HeadRig:
 
     def _lip_line(self, u: F32) -> F32:
         pu, pv = self.pu, self.pv
-        us = [pu[48], pu[60], (pu[61] + pu[67]) / 2, (pu[62] + pu[66]) / 2, (pu[63] + pu[65]) / 2,
-              pu[64], pu[54]]
-        vs = [pv[48], pv[60], (pv[61] + pv[67]) / 2, (pv[62] + pv[66]) / 2, (pv[63] + pv[65]) / 2,
-              pv[64], pv[54]]
+        us = [
+            pu[48],
+            pu[60],
+            (pu[61] + pu[67]) / 2,
+            (pu[62] + pu[66]) / 2,
+            (pu[63] + pu[65]) / 2,
+            pu[64],
+            pu[54],
+        ]
+        vs = [
+            pv[48],
+            pv[60],
+            (pv[61] + pv[67]) / 2,
+            (pv[62] + pv[66]) / 2,
+            (pv[63] + pv[65]) / 2,
+            pv[64],
+            pv[54],
+        ]
         order = np.argsort(us)
         return np.interp(u, np.asarray(us)[order], np.asarray(vs)[order]).astype(np.float32)
 
@@ -266,8 +302,9 @@ class HeadRig:
         v_jaw = v.copy()
         for _ in range(8):
             x, y = self._from_face(u, v_jaw)
-            d = cv2.remap(dv, x - origin[0], y - origin[1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
+            d = cv2.remap(
+                dv, x - origin[0], y - origin[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+            )
             v_jaw = v - d
         v_lid, lid_mask = self._lids_inverse(max(expr.lids, 0.0), u, v)
         mx, my = self._from_face(u, np.where(lid_mask > 0, v_lid, v_jaw))
@@ -278,8 +315,9 @@ class HeadRig:
         return out
 
     def _mouth_interior(self, depth: F32, alpha: F32) -> F32:
-        """Mouth interior colours (display sRGB through ``self.encode``): dark throat, tongue towards the lower lip, upper
-        teeth under the upper lip when the still shows no teeth of its own."""
+        """Mouth interior colours (display sRGB through ``self.encode``): dark throat, tongue
+        towards the lower lip, upper teeth under the upper lip
+        when the still shows no teeth of its own."""
         dark = np.array(self.encode(MOUTH_DARK), np.float32)
         tongue = np.array(self.encode(MOUTH_TONGUE), np.float32)
         teeth = np.array(self.encode(TEETH), np.float32)
@@ -293,4 +331,3 @@ class HeadRig:
             shade = 0.55 + 0.45 * _smoothstep(0.2, 0.0, depth)[..., None]
             colour = colour * (1.0 - band) + teeth * shade * band
         return np.broadcast_to(colour, alpha.shape + (3,)).astype(np.float32)
-

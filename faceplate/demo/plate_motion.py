@@ -28,7 +28,7 @@ def pink_walk(rng: np.random.Generator, frames: int, oversample: int, step_rms: 
     walk = np.fft.irfft(spectrum, size)[:n]
     walk -= walk[0]
     steps = np.diff(walk[::oversample])
-    rms = float(np.sqrt(np.mean(steps ** 2))) if len(steps) else 1.0
+    rms = float(np.sqrt(np.mean(steps**2))) if len(steps) else 1.0
     return walk * (step_rms / rms if rms > 0 else 0.0)
 
 
@@ -94,8 +94,12 @@ class Timeline:
 
     def pose(self, frame: float, iod: float) -> Pose:
         """The head pose at a (fractional) frame; sway scaled by the still's ``iod``."""
-        return Pose(self._at(self.yaw, frame), self._at(self.pitch, frame), self._at(self.roll, frame),
-                    (self._at(self.shift_u, frame) * iod, self._at(self.shift_v, frame) * iod))
+        return Pose(
+            self._at(self.yaw, frame),
+            self._at(self.pitch, frame),
+            self._at(self.roll, frame),
+            (self._at(self.shift_u, frame) * iod, self._at(self.shift_v, frame) * iod),
+        )
 
     def expression(self, frame: float) -> Expression:
         """Jaw and lids at a (fractional) frame."""
@@ -103,8 +107,12 @@ class Timeline:
 
     def camera(self, frame: float) -> tuple[float, float, float, float]:
         """Camera offset x, y (frame pixels), roll (degrees), zoom factor at a frame."""
-        return (self._at(self.cam_x, frame), self._at(self.cam_y, frame),
-                self._at(self.cam_roll, frame), self._at(self.cam_zoom, frame))
+        return (
+            self._at(self.cam_x, frame),
+            self._at(self.cam_y, frame),
+            self._at(self.cam_roll, frame),
+            self._at(self.cam_zoom, frame),
+        )
 
 
 def _speech(rng: np.random.Generator, frames: int, oversample: int, fps: float) -> Series:
@@ -120,7 +128,9 @@ def _speech(rng: np.random.Generator, frames: int, oversample: int, fps: float) 
             quick = not quick if rng.random() < 0.7 else quick
             peak = float(rng.uniform(0.35, 1.0))
             inside = (t >= pos) & (t <= pos + length)
-            jaw[inside] = np.maximum(jaw[inside], peak * 0.5 * (1.0 - np.cos(2.0 * np.pi * (t[inside] - pos) / length)))
+            jaw[inside] = np.maximum(
+                jaw[inside], peak * 0.5 * (1.0 - np.cos(2.0 * np.pi * (t[inside] - pos) / length))
+            )
             pos += length + float(rng.integers(0, 4))
         pos += float(rng.uniform(0.3, 0.8)) * fps
     return jaw
@@ -140,7 +150,9 @@ def _blinks(rng: np.random.Generator, frames: int, oversample: int, fps: float) 
     return closure
 
 
-def _turns(rng: np.random.Generator, frames: int, oversample: int, fps: float, yaw: float) -> Series:
+def _turns(
+    rng: np.random.Generator, frames: int, oversample: int, fps: float, yaw: float
+) -> Series:
     """Yaw in degrees: eased turns every 0.6-1.4 s between 0, ±yaw/2 and ±yaw, reaching
     both +yaw and -yaw when the shot is long enough (>= 2.5 s)."""
     t = np.arange(frames * oversample + 1) / oversample
@@ -156,8 +168,14 @@ def _turns(rng: np.random.Generator, frames: int, oversample: int, fps: float, y
     return _ease(np.array(keys_t), np.array(keys_v), t)
 
 
-def build_timeline(seed: int, frames: int, fps: float, oversample: int,
-                   camera: Handheld | None, performance: Performance | None) -> Timeline:
+def build_timeline(
+    seed: int,
+    frames: int,
+    fps: float,
+    oversample: int,
+    camera: Handheld | None,
+    performance: Performance | None,
+) -> Timeline:
     """All curves of a plate, deterministic from ``seed``."""
     rng = np.random.default_rng(seed)
     n = frames * oversample + 1
@@ -173,8 +191,20 @@ def build_timeline(seed: int, frames: int, fps: float, oversample: int,
         cam_x = cam_y = cam_roll = zeros
         cam_zoom = np.ones(n)
     if performance is None:
-        return Timeline(oversample, cam_x, cam_y, cam_roll, cam_zoom, zeros, zeros, zeros, zeros,
-                        zeros, zeros, zeros)
+        return Timeline(
+            oversample,
+            cam_x,
+            cam_y,
+            cam_roll,
+            cam_zoom,
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+        )
     p = performance
 
     def wander(amount: float) -> Series:
@@ -190,6 +220,9 @@ def build_timeline(seed: int, frames: int, fps: float, oversample: int,
     roll = wander(p.roll)
     shift_u, shift_v = wander(p.sway), wander(p.sway * 0.5)
     jaw = _speech(rng, frames, oversample, fps) if p.talk else zeros
-    lids = np.maximum(p.lids, _blinks(rng, frames, oversample, fps)) if p.blink else np.full(n, p.lids)
-    return Timeline(oversample, cam_x, cam_y, cam_roll, cam_zoom, yaw, pitch, roll, shift_u, shift_v,
-                    jaw, lids)
+    lids = (
+        np.maximum(p.lids, _blinks(rng, frames, oversample, fps)) if p.blink else np.full(n, p.lids)
+    )
+    return Timeline(
+        oversample, cam_x, cam_y, cam_roll, cam_zoom, yaw, pitch, roll, shift_u, shift_v, jaw, lids
+    )

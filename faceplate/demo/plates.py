@@ -100,10 +100,14 @@ class _Colour:
     def __init__(self, config_uri: str) -> None:
         try:
             config = ocio.Config.CreateFromFile(config_uri)
-            self._cpu = config.getProcessor(PORTRAIT_COLORSPACE, PLATE_COLORSPACE).getDefaultCPUProcessor()
+            self._cpu = config.getProcessor(
+                PORTRAIT_COLORSPACE, PLATE_COLORSPACE
+            ).getDefaultCPUProcessor()
         except ocio.Exception as exc:
-            raise ColourError(f"cannot convert {PORTRAIT_COLORSPACE!r} to {PLATE_COLORSPACE!r} "
-                              f"with {config_uri!r}: {exc}") from None
+            raise ColourError(
+                f"cannot convert {PORTRAIT_COLORSPACE!r} to {PLATE_COLORSPACE!r} "
+                f"with {config_uri!r}: {exc}"
+            ) from None
 
     def to_plate(self, rgb: F32) -> F32:
         out = np.ascontiguousarray(rgb, dtype=np.float32).copy()
@@ -128,18 +132,30 @@ def load_rig(portrait: str, colour: _Colour, upscale: int = 1) -> HeadRig:
     return HeadRig(colour.to_plate(np.clip(rgb, 0.0, 1.0)), points, encode=colour.colour)
 
 
-def _camera_matrix(rig: HeadRig, recipe: PlateRecipe, timeline: Timeline, frame: float) -> NDArray[np.float64]:
+def _camera_matrix(
+    rig: HeadRig, recipe: PlateRecipe, timeline: Timeline, frame: float
+) -> NDArray[np.float64]:
     """2x3 affine taking still pixels to frame pixels at a (fractional) frame."""
     cx, cy, roll, zoom = timeline.camera(frame)
     scale = recipe.face_px / rig.face_height * zoom
     angle = math.radians(roll)
-    rot = scale * np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    target = np.array([recipe.face_at[0] * recipe.size[0] + cx, recipe.face_at[1] * recipe.size[1] + cy])
+    rot = scale * np.array(
+        [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+    )
+    target = np.array(
+        [recipe.face_at[0] * recipe.size[0] + cx, recipe.face_at[1] * recipe.size[1] + cy]
+    )
     return np.hstack([rot, (target - rot @ rig.face_centre)[:, None]])
 
 
-def _render_sample(rig: HeadRig, still: F32, recipe: PlateRecipe, timeline: Timeline,
-                   frame: float, grid: tuple[F32, F32]) -> F32:
+def _render_sample(
+    rig: HeadRig,
+    still: F32,
+    recipe: PlateRecipe,
+    timeline: Timeline,
+    frame: float,
+    grid: tuple[F32, F32],
+) -> F32:
     """One instant: the expression still, posed, seen by the camera."""
     if recipe.performance is not None:
         mx, my = rig.pose_map(timeline.pose(frame, rig.iod))
@@ -160,7 +176,9 @@ def render_frame(rig: HeadRig, recipe: PlateRecipe, timeline: Timeline, index: i
     """Frame ``index`` (0-based) in ACEScg, float32, before it is written."""
     w, h = recipe.size
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-    still = rig.expression(timeline.expression(index)) if recipe.performance is not None else rig.image
+    still = (
+        rig.expression(timeline.expression(index)) if recipe.performance is not None else rig.image
+    )
     moving = recipe.camera is not None or recipe.performance is not None
     samples = recipe.shutter_samples if moving else 1
     open_ = (recipe.camera.shutter if recipe.camera is not None else 180.0) / 360.0
@@ -185,8 +203,9 @@ def _spec(recipe: PlateRecipe, portrait: dict[str, Any]) -> oiio.ImageSpec:
     spec.attribute("oiio:ColorSpace", PLATE_COLORSPACE)
     spec.attribute("framesPerSecond", oiio.TypeDesc("rational2i"), (recipe.fps, 1))
     spec.attribute("Copyright", portrait["licence"])
-    spec.attribute("ImageDescription", f"faceplate test plate {recipe.name} built from "
-                                       f"{portrait['origin']}")
+    spec.attribute(
+        "ImageDescription", f"faceplate test plate {recipe.name} built from {portrait['origin']}"
+    )
     spec.attribute("faceplate/plateRecipe", json.dumps(asdict(recipe), sort_keys=True))
     return spec
 
@@ -211,20 +230,35 @@ def build_plate(recipe: PlateRecipe, out_dir: Path, *, config: str = PINNED_OCIO
     landmarks = np.array(info["landmarks68"], np.float64)
     magnification = recipe.face_px / float(np.ptp(landmarks[:, 1]))
     rig = load_rig(recipe.portrait, colour, upscale=2 if magnification > 1.4 else 1)
-    timeline = build_timeline(recipe.seed, recipe.frames, recipe.fps, 8, recipe.camera,
-                              recipe.performance)
+    timeline = build_timeline(
+        recipe.seed, recipe.frames, recipe.fps, 8, recipe.camera, recipe.performance
+    )
     spec = _spec(recipe, _portraits()[recipe.portrait])
-    built = BuiltPlate(out_dir / f"{recipe.name}.####.exr",
-                       list(range(recipe.first, recipe.first + recipe.frames)),
-                       PLATE_COLORSPACE, recipe, out_dir / f"{recipe.name}.truth.json")
+    built = BuiltPlate(
+        out_dir / f"{recipe.name}.####.exr",
+        list(range(recipe.first, recipe.first + recipe.frames)),
+        PLATE_COLORSPACE,
+        recipe,
+        out_dir / f"{recipe.name}.truth.json",
+    )
     truth = []
     for i, number in enumerate(built.frames):
         _write(built.frame(number), spec, render_frame(rig, recipe, timeline, i))
         pose = timeline.pose(i, rig.iod)
         expr = timeline.expression(i)
-        truth.append({"frame": number, "camera": _camera_matrix(rig, recipe, timeline, i).tolist(),
-                      "yaw": pose.yaw, "pitch": pose.pitch, "roll": pose.roll,
-                      "shift": list(pose.shift), "jaw": expr.jaw, "lids": expr.lids})
-    built.truth.write_text(json.dumps({"recipe": asdict(recipe), "frames": truth}, indent=1),
-                           encoding="utf-8")
+        truth.append(
+            {
+                "frame": number,
+                "camera": _camera_matrix(rig, recipe, timeline, i).tolist(),
+                "yaw": pose.yaw,
+                "pitch": pose.pitch,
+                "roll": pose.roll,
+                "shift": list(pose.shift),
+                "jaw": expr.jaw,
+                "lids": expr.lids,
+            }
+        )
+    built.truth.write_text(
+        json.dumps({"recipe": asdict(recipe), "frames": truth}, indent=1), encoding="utf-8"
+    )
     return built

@@ -68,7 +68,7 @@ def lightness(image: Image8) -> NDArray[np.float64]:
 def dis_flow(a: Image8, b: Image8) -> NDArray[np.float32]:
     """Dense optical flow from ``a`` to ``b`` (h, w, 2: dx, dy in pixels), OpenCV DIS,
     preset MEDIUM, on grey levels."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     return dis.calc(grey(a), grey(b), None)
 
 
@@ -102,8 +102,12 @@ def swim(outputs: Sequence[Image8], plates: Sequence[Image8], masks: Sequence[Ma
     """:func:`swim_pair` over consecutive frames; pair (t, t+1) uses ``masks[t]``."""
     if not len(outputs) == len(plates) == len(masks):
         raise ValueError("outputs, plates and masks must have the same length")
-    return Swim([swim_pair((outputs[t], outputs[t + 1]), (plates[t], plates[t + 1]), masks[t])
-                 for t in range(len(outputs) - 1)])
+    return Swim(
+        [
+            swim_pair((outputs[t], outputs[t + 1]), (plates[t], plates[t + 1]), masks[t])
+            for t in range(len(outputs) - 1)
+        ]
+    )
 
 
 def face_lightness_difference(output: Image8, plate: Image8, mask: Mask) -> float:
@@ -118,20 +122,26 @@ def flicker_of(differences: Sequence[float]) -> float:
     if len(d) < 3:
         return float("nan")
     second = d[2:] - 2.0 * d[1:-1] + d[:-2]
-    return float(np.sqrt(np.mean(second ** 2)))
+    return float(np.sqrt(np.mean(second**2)))
 
 
 def flicker(outputs: Sequence[Image8], plates: Sequence[Image8], masks: Sequence[Mask]) -> float:
     """RMS over time of the second difference of (mean L* of the output face - mean L* of
     the plate face), frame t measured over ``masks[t]``."""
-    return flicker_of([face_lightness_difference(o, p, m) if m.any() else float("nan")
-                       for o, p, m in zip(outputs, plates, masks)])
+    return flicker_of(
+        [
+            face_lightness_difference(o, p, m) if m.any() else float("nan")
+            for o, p, m in zip(outputs, plates, masks)
+        ]
+    )
 
 
 def highlight(output: Image8, plate: Image8, mask: Mask, percentile: float = 99.0) -> float:
     """99th-percentile L* of the output face minus the plate face's, the same pixels."""
-    return float(np.percentile(lightness(output)[mask], percentile)
-                 - np.percentile(lightness(plate)[mask], percentile))
+    return float(
+        np.percentile(lightness(output)[mask], percentile)
+        - np.percentile(lightness(plate)[mask], percentile)
+    )
 
 
 def mean_abs_laplacian(image: Image8, mask: Mask) -> float:
@@ -157,8 +167,12 @@ def flat_mask(image: Image8, mask: Mask, fraction: float = 0.5) -> Mask:
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
     magnitude = np.hypot(gx, gy)
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
-                      borderValue=0).astype(bool)
+    inner = cv2.erode(
+        mask.astype(np.uint8),
+        np.ones((3, 3), np.uint8),
+        borderType=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    ).astype(bool)
     if not inner.any():
         return inner
     return inner & (magnitude <= np.quantile(magnitude[inner], fraction))
@@ -171,8 +185,12 @@ def grain_level(image: Image8, where: Mask) -> FloatArray:
     image, lower for grain clumped over several pixels. Use :func:`flat_mask` for ``where``."""
     out = np.zeros(image.shape[2])
     for c in range(image.shape[2]):
-        response = cv2.filter2D(image[..., c].astype(np.float32), cv2.CV_32F, _NOISE_KERNEL,
-                                borderType=cv2.BORDER_REFLECT)
+        response = cv2.filter2D(
+            image[..., c].astype(np.float32),
+            cv2.CV_32F,
+            _NOISE_KERNEL,
+            borderType=cv2.BORDER_REFLECT,
+        )
         out[c] = np.sqrt(np.pi / 2.0) / 6.0 * float(np.abs(response)[where].mean())
     return out
 
