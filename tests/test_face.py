@@ -5,12 +5,15 @@ import numpy as np
 import pytest
 from conftest import DATA, OBAMA
 
+from scipy.spatial import Delaunay
+
+from faceplate.face import mesh
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import match_colour
-from faceplate.face.landmarks import mouth_opening
-from faceplate.face.matte import MatteSettings, core_mask, soften
+from faceplate.face.matte import MatteSettings, face_mattes, skin_mask
+from faceplate.face.regions import facing, warp_triangles
 from faceplate.face.swapper import identity_geometry
-from faceplate.face.warp import piecewise_affine, triangulate
+from faceplate.face.warp import piecewise_affine
 from faceplate.models.dlib_pack import identity_distance
 from faceplate.pipeline.analyse.sources import find_face
 from faceplate.pipeline.context import RunContext
@@ -27,7 +30,8 @@ def test_piecewise_affine_reproduces_a_known_affine_warp():
     src_pts = _grid_points()
     matrix = np.array([[0.9, 0.1, 6.0], [-0.08, 1.05, 4.0]])
     dst_pts = src_pts @ matrix[:, :2].T + matrix[:, 2]
-    warped, covered = piecewise_affine(source, src_pts, dst_pts, triangulate(src_pts), (110, 110))
+    triangles = Delaunay(src_pts).simplices.astype(np.int32)
+    warped, covered = piecewise_affine(source, src_pts, dst_pts, triangles, (110, 110))
     expected = cv2.warpAffine(source, matrix, (110, 110), flags=cv2.INTER_LINEAR)
     inner = cv2.erode(covered.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     assert inner.sum() > 4000
@@ -80,43 +84,120 @@ def test_dlib_descriptors_tell_people_apart(ctx, obama):
     assert identity_distance(obama.descriptor, other.descriptor) > 0.6
 
 
-def test_landmarks_land_on_the_face(obama):
+def test_the_mesh_lands_on_the_face(obama):
     points = obama.landmarks
-    assert points.shape == (68, 2)
-    left_eye, right_eye = points[36:42].mean(0), points[42:48].mean(0)
-    nose, chin = points[30], points[8]
+    assert points.shape == (478, 3)
+    left_eye, right_eye = mesh.eye_centres(points)
+    nose, chin = points[mesh.NOSE_TIP, :2], points[152, :2]
     assert left_eye[0] < nose[0] < right_eye[0]
     assert max(left_eye[1], right_eye[1]) < nose[1] < chin[1]
 
 
+def _inside(polygon, point) -> bool:
+    return cv2.pointPolygonTest(np.float32(polygon).reshape(-1, 1, 2),
+                                (float(point[0]), float(point[1])), False) > 0
+
+
 def test_matte_covers_the_face_and_nothing_far_away(obama):
     shape = obama.image.shape[:2]
-    core = core_mask(obama.landmarks, shape, MatteSettings(), mouth_open=False)
-    matte = soften(core, obama.landmarks, MatteSettings().feather)
-    nose = obama.landmarks[30].round().astype(int)
+    matte, blend = face_mattes(obama.landmarks, shape, MatteSettings(), mouth_open=False)
+    nose = obama.landmarks[mesh.NOSE_TIP].round().astype(int)
     assert matte[nose[1], nose[0]] == pytest.approx(1.0, abs=1e-3)
+    assert blend[nose[1], nose[0]] == pytest.approx(1.0, abs=1e-3)
     assert matte[0, 0] == 0.0 and matte[-1, -1] == 0.0
     assert matte.min() >= 0 and matte.max() <= 1
+    # The outline reaches up the forehead at least as far as the hull of jaw and brows of
+    # the 68-point matte did on this face (its 0.5 level 0.19 eye distances above the brows'
+    # centres; measured with that code).
+    size = mesh.face_size(obama.landmarks)
+    for brow in (mesh.LEFT_BROW_UPPER, mesh.RIGHT_BROW_UPPER):
+        top = obama.landmarks[list(brow), :2].mean(axis=0) - (0, 0.2 * size)
+        assert matte[round(top[1]), round(top[0])] > 0.5
+    # ...and stops short of the top of the mesh (the hairline).
+    hairline = obama.landmarks[10, :2].round().astype(int)
+    assert matte[hairline[1], hairline[0]] < 0.5
 
 
-def test_open_mouth_is_cut_out_of_the_matte(obama):
+def test_an_open_mouth_is_cut_out_of_the_matte_and_the_lips_stay(obama):
     points = obama.landmarks.copy()
-    points[[65, 66, 67], 1] += 18          # drop the lower inner lip: open the mouth
-    assert mouth_opening(points) > MatteSettings().mouth_open_threshold
+    lower = list(mesh.LIPS_INNER[11:20]) + list(mesh.LIPS_OUTER[11:20]) + [152]
+    points[lower, 1] += 0.15 * mesh.face_size(points)  # drop the lower lip: open the mouth
+    assert mesh.mouth_opening(points) > MatteSettings().mouth_open_threshold
     shape = obama.image.shape[:2]
-    inside_mouth = points[[62, 66]].mean(0).round().astype(int)
-    closed = core_mask(points, shape, MatteSettings(), mouth_open=False)
-    opened = core_mask(points, shape, MatteSettings(), mouth_open=True)
-    assert closed[inside_mouth[1], inside_mouth[0]] == pytest.approx(1.0)
-    assert opened[inside_mouth[1], inside_mouth[0]] == pytest.approx(0.0)
+    inside = points[list(mesh.LIPS_INNER), :2].mean(0).round().astype(int)
+    assert _inside(points[list(mesh.LIPS_INNER), :2], inside)
+    closed, _ = face_mattes(points, shape, MatteSettings(), mouth_open=False)
+    opened, _ = face_mattes(points, shape, MatteSettings(), mouth_open=True)
+    assert closed[inside[1], inside[0]] == pytest.approx(1.0)
+    assert opened[inside[1], inside[0]] < 0.05
+    # the cut is tight: the middle of the lower lip (between inner and outer contour) stays
+    lip = ((points[mesh.LIPS_INNER[15], :2] + points[mesh.LIPS_OUTER[15], :2]) / 2).round()
+    assert opened[int(lip[1]), int(lip[0])] > 0.5
 
 
-def test_identity_geometry_keeps_jaw_and_expression(obama):
+def test_skin_is_measured_off_eyes_brows_and_lips(obama):
+    points = obama.landmarks
+    skin = skin_mask(points, obama.image.shape[:2])
+    assert skin.sum() > 0.1 * (skin.shape[0] * skin.shape[1]) * 0.05
+    for loop in (mesh.eye_loop(0), mesh.eye_loop(1), mesh.LIPS_OUTER):
+        polygon = np.zeros(skin.shape, np.uint8)
+        cv2.fillPoly(polygon, [points[list(loop), :2].round().astype(np.int32)], 1)
+        assert skin[polygon > 0].max() == 0.0
+    for index in (*mesh.LEFT_BROW_UPPER, *mesh.RIGHT_BROW_LOWER):
+        x, y = points[index, :2].round().astype(int)
+        assert skin[y, x] == 0.0
+    cheek = (points[mesh.EYE_CORNERS[0][0], :2] + points[mesh.MOUTH_CORNERS[0], :2]) / 2
+    assert skin[round(cheek[1]), round(cheek[0])] == 1.0
+
+
+def test_identity_geometry_keeps_outline_inner_lips_and_gaze(obama):
     target = obama.landmarks * 1.1 + 5
     source = obama.landmarks.copy()
-    source[17:48] += 4.0
+    source[list(mesh.LIDS[0]) + list(mesh.LEFT_BROW_UPPER), :2] += 4.0
     moved = identity_geometry(target, source, 0.7)
-    np.testing.assert_array_equal(moved[:17], target[:17])
-    np.testing.assert_array_equal(moved[60:], target[60:])
-    assert not np.allclose(moved[17:48], target[17:48])
+    np.testing.assert_allclose(moved[list(mesh.FACE_OVAL)], target[list(mesh.FACE_OVAL)])
+    np.testing.assert_allclose(moved[list(mesh.LIPS_INNER)], target[list(mesh.LIPS_INNER)])
+    changed = np.linalg.norm(moved[list(mesh.LIDS[0]), :2] - target[list(mesh.LIDS[0]), :2], axis=1)
+    assert changed.min() > 0.5
+    # the iris keeps its place in the eye: it moves with its lids
+    step = (moved[list(mesh.LIDS[0]), :2] - target[list(mesh.LIDS[0]), :2]).mean(axis=0)
+    np.testing.assert_allclose(moved[mesh.LEFT_IRIS[0], :2], target[mesh.LEFT_IRIS[0], :2] + step)
     np.testing.assert_array_equal(identity_geometry(target, source, 0.0), target)
+
+
+def _rotated(points: np.ndarray, yaw: float) -> np.ndarray:
+    y = np.radians(yaw)
+    rotation = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    centre = points.mean(axis=0)
+    return (points - centre) @ rotation.T + centre
+
+
+def _overlap(points: np.ndarray, triangles: np.ndarray, shape: tuple[int, int]) -> float:
+    """Share of the covered pixels that more than one triangle covers, each triangle shrunk by
+    a quarter toward its centre (neighbours then share no edge pixels: what overlaps is a
+    fold), on a 4x finer grid."""
+    count = np.zeros((shape[0] * 4, shape[1] * 4), np.int32)
+    for tri in triangles:
+        corners = points[tri, :2] * 4
+        corners = corners.mean(axis=0) + 0.75 * (corners - corners.mean(axis=0))
+        one = np.zeros(count.shape, np.uint8)
+        cv2.fillConvexPoly(one, np.round(corners * 16).astype(np.int32), 1,
+                           lineType=cv2.LINE_8, shift=4)
+        count += one
+    return float((count > 1).sum() / max((count > 0).sum(), 1))
+
+
+@pytest.mark.parametrize("yaw", [0.0, 50.0, -70.0])
+def test_triangles_turned_away_are_hidden(obama, yaw):
+    """A turned face's far side folds over its near side in the image: drawing every triangle
+    covers pixels twice; of the triangles ``facing`` keeps, only those the nose hides overlap
+    (the painter's order, far first, draws those right)."""
+    points = _rotated(obama.landmarks, yaw)
+    shape = obama.image.shape[:2]
+    shown = facing(warp_triangles(), points)
+    hidden = _overlap(points, shown, shape)
+    if yaw == 0.0:
+        assert len(shown) > 0.98 * len(warp_triangles()) and hidden < 0.01
+    else:
+        every = _overlap(points, warp_triangles(), shape)
+        assert every > 0.1 and hidden < 0.05 and hidden < every / 4, (every, hidden)

@@ -21,7 +21,7 @@ from faceplate.models.files import sha256_of
 from faceplate.models.mediapipe import MediaPipeFacePack
 from faceplate.models.mediapipe import detector as blaze
 from faceplate.models.mediapipe.face_mesh import FaceMeshModel
-from faceplate.models.mediapipe.pack import DATA, MODELS, tiles
+from faceplate.models.mediapipe.pack import DATA, models, tiles
 from faceplate.models.mediapipe.roi import Region
 
 TESTS = Path(__file__).parent / "data"
@@ -90,15 +90,15 @@ def test_shipped_models_match_their_pinned_hashes_and_licence():
     notice = (DATA / "NOTICE").read_text()
     assert "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl" in notice
     assert "Apache License" in (DATA / "LICENSE").read_text()
-    for model in MODELS:
-        assert model.licence == "Apache-2.0"
+    for model in models():
+        assert model.licence == "Apache-2.0" and model.commercial_use
         assert sha256_of(DATA / model.file) == model.sha256
         assert model.sha256 in notice and model.file in notice
 
 
 def test_the_fetch_tool_pins_the_same_files():
     tool = (Path(__file__).parents[1] / "tools" / "fetch_mediapipe_models.py").read_text()
-    for model in MODELS:
+    for model in models():
         assert model.sha256 in tool and model.file in tool
 
 
@@ -244,7 +244,7 @@ def test_tracking_from_the_previous_mesh_follows_a_moving_face(pack, images):
     for frame in range(1, 9):
         shift = np.float64([[1, 0, step[0] * frame], [0, 1, step[1] * frame]])
         image = cv2.warpAffine(base, shift, (1280, 720), borderMode=cv2.BORDER_REPLICATE)
-        face = pack.track(image, face)
+        face = pack.track_face(image, face)
         assert face is not None and face.presence > 0.9
         if first is None:
             first = face.mesh[:, :2] - step * frame
@@ -269,25 +269,42 @@ def test_detect_landmarks_and_descriptor_keep_the_face_finder_contract(pack, dli
     obama, obama2, biden = images["obama"], images["obama2"], images["biden"]
     found = pack.detect(obama)
     assert len(found) == 1 and found[0].score > 0  # dlib's scale: 0 is a usual detection
-    for box in (found[0].box, dlib_pack.detect(obama)[0].box):  # any detector's box
-        points = pack.landmarks(obama, box)
-        assert points.shape == (68, 2) and points.dtype == np.float64
-        marks = dlib_marks(dlib_pack, obama)
-        assert np.linalg.norm(points[30] - marks[30]) < 0.1 * np.linalg.norm(marks[45] - marks[36])
-    same = pack.descriptor(obama2, pack.landmarks(obama2, pack.detect(obama2)[0].box))
-    other = pack.descriptor(biden, pack.landmarks(biden, pack.detect(biden)[0].box))
-    mine = pack.descriptor(obama, pack.landmarks(obama, found[0].box))
+    assert found[0].points is not None and found[0].points.shape == (6, 2)
+    marks = dlib_marks(dlib_pack, obama)
+    for face in (found[0], dlib_pack.detect(obama)[0]):  # any detector's, keypoints or not
+        points = pack.landmarks(obama, face)
+        assert points is not None and points.shape == (478, 3) and points.dtype == np.float64
+        nose = mesh.to_ibug68(points)[30]
+        assert np.linalg.norm(nose - marks[30]) < 0.1 * np.linalg.norm(marks[45] - marks[36])
+    same = pack.descriptor(obama2, pack.landmarks(obama2, pack.detect(obama2)[0]))
+    other = pack.descriptor(biden, pack.landmarks(biden, pack.detect(biden)[0]))
+    mine = pack.descriptor(obama, pack.landmarks(obama, found[0]))
     assert identity_distance(mine, same) < pack.same_person_distance
     assert identity_distance(mine, other) > pack.same_person_distance
-    assert {m.licence for m in pack.models} == {"Apache-2.0", "CC0-1.0"}
+    # 68 points (any landmarker's) measure identity too
+    assert identity_distance(pack.descriptor(obama, marks), mine) < 0.25
+
+
+def test_the_pipeline_tracks_a_face_by_its_previous_mesh(pack, images):
+    base = paste(background(720, 1280), images["obama"], 1.0, 500, 150)
+    before = pack.landmarks(base, pack.detect(base)[0])
+    moved = cv2.warpAffine(base, np.float64([[1, 0, 6], [0, 1, -4]]), (1280, 720),
+                           borderMode=cv2.BORDER_REPLICATE)
+    after = pack.track(moved, before)
+    assert pack.tracks and after is not None and after.shape == (478, 3)
+    shift = np.median(after[:468, :2] - before[:468, :2], axis=0)
+    np.testing.assert_allclose(shift, (6, -4), atol=1.5)
+    detected = pack.landmarks(moved, pack.detect(moved)[0])
+    assert np.median(np.linalg.norm(after[:468, :2] - detected[:468, :2], axis=1)) < 2.0
+    assert pack.track(background(720, 1280), before) is None
 
 
 def test_no_recognizer_no_descriptor(images):
     bare = MediaPipeFacePack()
     with pytest.raises(ModelError, match="recognizer"):
         bare.descriptor(images["obama"], np.zeros((68, 2)))
-    with pytest.raises(ModelError, match="no face"):
-        bare.landmarks(background(400, 400), (100, 100, 300, 300))
+    from faceplate.types import Detection
+    assert bare.landmarks(background(400, 400), Detection((100, 100, 300, 300), 0.0)) is None
 
 
 # --- model files that are not what they claim ----------------------------------------------

@@ -21,13 +21,15 @@ from faceplate.errors import FaceplateError
 
 
 class _Boundary(click.Group):
-    """Turns faceplate errors into one ``ERROR:`` line and the error's exit code."""
+    """Turns faceplate errors into ``ERROR:`` lines (one per problem an error lists, e.g. each
+    model a licence policy refuses) and the error's exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FaceplateError as exc:
-            click.echo(f"ERROR: {exc}", err=True)
+            for line in str(exc).splitlines():
+                click.echo(f"ERROR: {line}", err=True)
             ctx.exit(exc.exit_code)
 
 

@@ -1,4 +1,4 @@
-"""The ``faceplate models`` command group: ``list`` and ``verify``."""
+"""The ``faceplate models`` command group: ``list``, ``verify`` and ``pin``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from faceplate.errors import ModelHashError
-from faceplate.models.files import FileStatus, check, search_path
+from faceplate.errors import ModelError, ModelHashError
+from faceplate.models.files import FileStatus, check, mismatch_message, search_path
+from faceplate.models.lock import ModelLock, load_lock, lock_path, write_lock
 from faceplate.models.manifest import ModelEntry, load_manifest
 from faceplate.models.policy import LicencePolicy, load_policy
 
@@ -17,49 +18,101 @@ model_dir_opt = click.option(
 manifest_opt = click.option(
     "--manifest", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="A studio manifest to use instead of the packaged one.")
+lock_opt = click.option(
+    "--lock", "lock_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="The studio's model lock (default: $FACEPLATE_MODEL_LOCK, else models.lock.yaml "
+         "beside faceplate.yaml).")
 
 
-def _statuses(model_dirs: tuple[Path, ...],
-              manifest: Path | None) -> tuple[list[FileStatus], LicencePolicy]:
-    entries = load_manifest(manifest)
+def _statuses(model_dirs: tuple[Path, ...], manifest: Path | None, lock: ModelLock
+              ) -> list[FileStatus]:
     dirs = search_path(list(model_dirs))
-    policy = load_policy()
-    return [check(e, dirs) for e in entries.values()], policy
+    return [check(e, dirs, lock) for e in load_manifest(manifest).values()]
 
 
-def _allowed(policy: LicencePolicy, entry: ModelEntry) -> str:
-    return ("allowed" if policy.allow is None or entry.licence in policy.allow
-            else "REFUSED by policy")
+def _verdict(policy: LicencePolicy, entry: ModelEntry) -> str:
+    use = "commercial use" if entry.commercial_use else "NOT for commercial use"
+    return f"{use}, {'allowed' if policy.allows(entry) else 'REFUSED by policy'}"
+
+
+def _contract(status: FileStatus) -> str | None:
+    """Why the found file is not a loadable model of its contract (None: it is)."""
+    from faceplate.models.contracts import check_file
+    assert status.path is not None
+    try:
+        check_file(status.entry, status.path)
+    except ModelError as exc:
+        return exc.message
+    return None
 
 
 @click.group()
 def models() -> None:
-    """Known models: where their files are, their hashes and licences."""
+    """Known models: where their files are, their hashes, contracts and licences."""
 
 
 @models.command("list")
 @model_dir_opt
 @manifest_opt
-def list_models(model_dirs: tuple[Path, ...], manifest: Path | None) -> None:
-    """Show each model: found / missing / hash mismatch / no pinned hash, licence, location."""
-    statuses, policy = _statuses(model_dirs, manifest)
-    for s in statuses:
+@lock_opt
+def list_models(model_dirs: tuple[Path, ...], manifest: Path | None,
+                lock_file: Path | None) -> None:
+    """Show each model: found / missing / hash mismatch / no pinned hash / built in, its
+    licence, whether it allows commercial use and the studio policy allows it, location."""
+    policy = load_policy()
+    for s in _statuses(model_dirs, manifest, load_lock(lock_file)):
         where = str(s.path) if s.path else "-"
-        click.echo(f"{s.entry.id:24} {s.entry.role:11} {s.state:15} licence {s.entry.licence} "
-                   f"({_allowed(policy, s.entry)})  {where}")
+        click.echo(f"{s.entry.id:36} {s.entry.role:10} {s.state:14} licence {s.entry.licence} "
+                   f"({_verdict(policy, s.entry)})  {where}")
 
 
 @models.command()
 @model_dir_opt
 @manifest_opt
-def verify(model_dirs: tuple[Path, ...], manifest: Path | None) -> None:
-    """Hash every model file found; exit 4 when one does not match its pinned sha256."""
-    statuses, _ = _statuses(model_dirs, manifest)
-    bad = [s for s in statuses if s.state == "hash mismatch"]
-    for s in statuses:
-        if s.path is not None:
-            note = "ok" if s.state == "found" else s.state
-            click.echo(f"{s.entry.id}: {note} sha256 {s.sha256} ({s.path})")
+@lock_opt
+def verify(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | None) -> None:
+    """Check every model file found: its sha256 against the manifest and the studio's lock,
+    and that it is a loadable model of its declared contract. Exit 4 when one is not."""
+    bad = []
+    for s in _statuses(model_dirs, manifest, load_lock(lock_file)):
+        if s.path is None:
+            continue
+        problem = mismatch_message(s) if s.state == "hash mismatch" else _contract(s)
+        note = "ok" if s.state == "found" else s.state
+        click.echo(f"{s.entry.id}: {'REFUSED: ' + problem if problem else note} "
+                   f"sha256 {s.sha256} ({s.path})")
+        if problem:
+            bad.append(s)
     if bad:
-        raise ModelHashError(f"{len(bad)} model file(s) do not match their pinned sha256: "
+        raise ModelHashError(f"{len(bad)} model file(s) refused: "
                              f"{', '.join(s.entry.id for s in bad)}", path=bad[0].path)
+
+
+@models.command()
+@model_dir_opt
+@manifest_opt
+@lock_opt
+@click.argument("ids", nargs=-1)
+def pin(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | None,
+        ids: tuple[str, ...]) -> None:
+    """Write the studio's lock: the sha256 of each approved model file found (IDS, default
+    every one found), after checking it matches the manifest's pin and its contract. Runs and
+    ``verify`` then refuse a file whose hash differs, before loading it."""
+    path = lock_file or lock_path()
+    lock = load_lock(path)
+    statuses = {s.entry.id: s for s in _statuses(model_dirs, manifest, ModelLock())}
+    unknown = [i for i in ids if i not in statuses]
+    if unknown:
+        raise ModelError(f"unknown model(s) {', '.join(unknown)}; see `faceplate models list`")
+    chosen = [statuses[i] for i in ids] if ids else [s for s in statuses.values() if s.path]
+    pins = dict(lock.pins)
+    for s in chosen:
+        if s.path is None or s.sha256 is None:
+            raise ModelError(f"model {s.entry.id}: no file found to pin ({s.state})")
+        problem = mismatch_message(s) if s.state == "hash mismatch" else _contract(s)
+        if problem:
+            raise ModelError(f"not pinned: {problem}", path=s.path)
+        pins[s.entry.id] = (s.path.name, s.sha256)
+        click.echo(f"{s.entry.id}: sha256 {s.sha256} ({s.path})")
+    write_lock(path, pins)
+    click.echo(f"lock: {path} ({len(pins)} models)")

@@ -1,5 +1,6 @@
-"""Face mattes from landmarks: the hull of jaw and brows, eroded and feathered, with the
-mouth opening cut out when the target's mouth is open."""
+"""Face mattes from the dense mesh: the face's outline (the hull of the mesh, forehead to
+chin), eroded and feathered, with the mouth opening (the inner-lip contour) cut out with a
+tight edge when the target's mouth is open; and the skin the colour is measured on."""
 
 from __future__ import annotations
 
@@ -8,81 +9,96 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from faceplate.face.landmarks import (
-    INNER_LIPS,
-    JAW,
-    LEFT_EYE,
-    OUTER_LIPS,
-    RIGHT_EYE,
-    face_size,
-    with_forehead,
-)
-from faceplate.types import Landmarks, Matte
+from faceplate.face.mesh import LIPS_INNER, face_size
+from faceplate.face.regions import matte_points, skin_triangles
+from faceplate.types import Matte, Mesh
 
 _SUBPIXEL_BITS = 4
+_SCALE = 1 << _SUBPIXEL_BITS
 
 
 @dataclass(frozen=True)
 class MatteSettings:
     """Sizes relative to the face size (outer eye corner distance)."""
 
-    erode: float = 0.06
+    erode: float = 0.02
     feather: float = 0.07
     blend_softness: float = 0.03
     mouth_open_threshold: float = 0.06
 
 
-def _polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> Matte:
+def _fixed(points: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(points, np.float64)[:, :2] * _SCALE).astype(np.int32)
+
+
+def _hull_mask(points: np.ndarray, shape: tuple[int, int]) -> Matte:
     mask = np.zeros(shape, dtype=np.float32)
-    hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
-    cv2.fillConvexPoly(mask, np.round(hull * (1 << _SUBPIXEL_BITS)).astype(np.int32), 1.0,
-                       lineType=cv2.LINE_AA, shift=_SUBPIXEL_BITS)
+    hull = cv2.convexHull(np.ascontiguousarray(points, np.float32)[:, :2].copy()).reshape(-1, 2)
+    cv2.fillConvexPoly(mask, _fixed(hull), 1.0, lineType=cv2.LINE_AA, shift=_SUBPIXEL_BITS)
     return mask
 
 
-def _blur(mask: Matte, sigma: float) -> Matte:
-    if sigma <= 0:
-        return mask
-    return cv2.GaussianBlur(mask, (0, 0), sigmaX=sigma, sigmaY=sigma,
-                            borderType=cv2.BORDER_CONSTANT)
+def _polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> Matte:
+    mask = np.zeros(shape, dtype=np.float32)
+    cv2.fillPoly(mask, [_fixed(points)], 1.0, lineType=cv2.LINE_AA, shift=_SUBPIXEL_BITS)
+    return mask
 
 
-def core_mask(points: Landmarks, shape: tuple[int, int], settings: MatteSettings,
-              mouth_open: bool) -> Matte:
-    """The hard face region: hull of jaw and brows, eroded; mouth opening removed if open."""
-    size = face_size(points)
-    hull = _polygon_mask(np.concatenate([points[JAW], with_forehead(points)[68:]]), shape)
-    radius = max(1, round(settings.erode * size))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    core = cv2.erode(hull, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def mouth_mask(points: Mesh, shape: tuple[int, int]) -> Matte:
+    """The mouth opening: the inner-lip contour, filled (antialiased)."""
+    return _polygon_mask(np.asarray(points)[list(LIPS_INNER)], shape)
+
+
+def core_mask(points: Mesh, shape: tuple[int, int], settings: MatteSettings) -> Matte:
+    """The hard face region: the hull of the mesh's points from the forehead
+    (:func:`faceplate.face.regions.matte_points`) to the chin, eroded."""
+    hull = _hull_mask(np.asarray(points)[matte_points()], shape)
+    radius = max(1, round(settings.erode * face_size(points)))
+    return cv2.erode(hull, _disc(radius), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def face_mattes(points: Mesh, shape: tuple[int, int], settings: MatteSettings,
+                mouth_open: bool, covered: np.ndarray | None = None) -> tuple[Matte, Matte]:
+    """The output matte and the blend mask of a face: the core (where ``covered``, when
+    given) feathered by ``feather`` and ``blend_softness``, times the mouth opening's cut when
+    the mouth is open, which is soft only by ``blend_softness``: the lips stay swapped, the
+    plate's mouth interior stays the plate's."""
+    core = core_mask(points, shape, settings)
+    if covered is not None:
+        core = core * covered
+    matte = soften(core, points, settings.feather)
+    blend = soften(core, points, settings.blend_softness)
     if mouth_open:
-        mouth = _polygon_mask(points[INNER_LIPS], shape)
-        grow = max(1, round(0.02 * size))
-        mouth = cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                                            (2 * grow + 1, 2 * grow + 1)))
-        core = core * (1.0 - mouth)
-    return core
+        keep = 1.0 - soften(mouth_mask(points, shape), points, settings.blend_softness)
+        matte, blend = matte * keep, blend * keep
+    return matte, blend
 
 
-def soften(core: Matte, points: Landmarks, relative_sigma: float) -> Matte:
+def soften(core: Matte, points: Mesh, relative_sigma: float) -> Matte:
     """Feather a hard mask by a Gaussian of ``relative_sigma`` × face size. Values within
     1/1024 of 0 or 1 snap to it, so the matte is exactly 0 off the face and 1 on it."""
-    soft = _blur(core, relative_sigma * face_size(points))
+    sigma = relative_sigma * face_size(points)
+    soft = core if sigma <= 0 else cv2.GaussianBlur(core, (0, 0), sigmaX=sigma, sigmaY=sigma,
+                                                    borderType=cv2.BORDER_CONSTANT)
+    soft = soft.copy()
     soft[soft < 1.0 / 1024.0] = 0.0
     soft[soft > 1.0 - 1.0 / 1024.0] = 1.0
     return np.clip(soft, 0.0, 1.0)
 
 
-def skin_weights(core: Matte, points: Landmarks) -> Matte:
-    """``core`` without eyes, brows and lips: the skin, for colour statistics that
-    should not depend on how much of the face is features."""
-    shape = core.shape
-    features = np.zeros(shape, dtype=np.float32)
-    for region in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS):
-        features = np.maximum(features, _polygon_mask(points[region], shape))
-    for brow in (slice(17, 22), slice(22, 27)):
-        features = np.maximum(features, _polygon_mask(points[brow], shape))
-    grow = max(1, round(0.08 * face_size(points)))
-    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                                              (2 * grow + 1, 2 * grow + 1)))
-    return core * (1.0 - features)
+def skin_mask(points: Mesh, shape: tuple[int, int]) -> Matte:
+    """The mesh's skin triangles (forehead, cheeks, nose; no eyes, brows or lips) that face
+    the camera, filled: where the face's colour is measured."""
+    pts = np.asarray(points, np.float64)
+    mask = np.zeros(shape, dtype=np.float32)
+    triangles = skin_triangles()
+    corners = pts[triangles, :2]
+    (ax, ay), (bx, by) = (corners[:, 1] - corners[:, 0]).T, (corners[:, 2] - corners[:, 0]).T
+    facing = (ax * by - ay * bx) > 0  # counter-clockwise in the layout: facing the camera
+    for tri in corners[facing]:
+        cv2.fillConvexPoly(mask, _fixed(tri), 1.0, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
+    return mask

@@ -111,6 +111,36 @@ def eye_corner_width(points: Points) -> float:
     return float(np.linalg.norm(points[EYE_CORNERS[1][0], :2] - points[EYE_CORNERS[0][0], :2]))
 
 
+def face_size(points: Points) -> float:
+    """The face's scale: distance between the outer eye corners, in 3D when the points have
+    depth (so it does not shrink as the head turns), else in the image."""
+    pts = np.asarray(points, np.float64)
+    a, b = pts[EYE_CORNERS[0][0]], pts[EYE_CORNERS[1][0]]
+    return float(np.linalg.norm(b - a))
+
+
+def bounding_box(points: Points) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of the points in the image."""
+    pts = np.asarray(points, np.float64)[:, :2]
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def eye_centres(points: Points) -> NDArray[np.float64]:
+    """Each eye's centre (image-left first), (2, 2): the mean of its 16 lid-contour points
+    (steadier than the iris, which follows the gaze)."""
+    pts = np.asarray(points, np.float64)
+    return np.stack([pts[list(lids), :2].mean(axis=0) for lids in LIDS])
+
+
+def five_points(points: Points) -> NDArray[np.float64]:
+    """The five alignment points of the learned models' templates (left eye, right eye, nose
+    tip, left and right mouth corner, as seen): eye centres from the lid contours, the nose
+    tip, the mouth corners."""
+    pts = np.asarray(points, np.float64)
+    return np.vstack([eye_centres(pts), pts[[NOSE_TIP, *MOUTH_CORNERS], :2]])
+
+
 def _gap(points: Points, pairs: tuple[tuple[int, int], ...], across: NDArray[np.float64]
          ) -> float:
     """Mean distance along ``across`` from each pair's first point to its second."""
@@ -200,18 +230,33 @@ def _rigid_points(canonical: Points) -> NDArray[np.intp]:
     return np.array([i for i in range(468) if canonical[i, 1] < limit and i not in moving])
 
 
-def rigid_fit(points: Points) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
-    """Scale, rotation (3, 3) and shift that carry the canonical layout onto ``points``' 468
-    (x, y, z) on the face's rigid part (least squares; rotation without reflection)."""
-    canonical = layout().canonical
-    index = _rigid_points(canonical)
-    src, dst = canonical[index], np.asarray(points, np.float64)[index, :3]
+def similarity_3d(source: Points, target: Points, index: NDArray[np.intp] | None = None
+                  ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+    """Scale, rotation (3, 3) and shift best carrying ``source``'s (x, y, z) points onto
+    ``target``'s (least squares over ``index``, default all; rotation without reflection)."""
+    src, dst = np.asarray(source, np.float64)[:, :3], np.asarray(target, np.float64)[:, :3]
+    if index is not None:
+        src, dst = src[index], dst[index]
     ms, md = src.mean(0), dst.mean(0)
     u, sig, vt = np.linalg.svd((dst - md).T @ (src - ms))
     flip = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
     rotation = u @ flip @ vt
-    scale = float(np.trace(np.diag(sig) @ flip) / ((src - ms) ** 2).sum())
+    scale = float(np.trace(np.diag(sig) @ flip) / max(((src - ms) ** 2).sum(), 1e-12))
     return scale, rotation, md - scale * rotation @ ms
+
+
+@lru_cache(maxsize=1)
+def rigid_points() -> NDArray[np.intp]:
+    """The mesh points that move with the skull, not with expression (see
+    :func:`_rigid_points`)."""
+    return _rigid_points(layout().canonical)
+
+
+def rigid_fit(points: Points) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+    """Scale, rotation (3, 3) and shift that carry the canonical layout onto ``points``' 468
+    (x, y, z) on the face's rigid part (least squares; rotation without reflection)."""
+    return similarity_3d(layout().canonical, np.asarray(points, np.float64)[:468],
+                         rigid_points())
 
 
 def head_pose(points: Points) -> Pose:

@@ -1,9 +1,10 @@
-"""The reference swapper: no learned swap model, just geometry and colour.
+"""The reference swapper: no learned swap model, just geometry and colour on the dense mesh.
 
-The source face is warped onto the target's 68 landmarks piecewise-affinely,
-colour-matched to the target in Lab, and blended multi-band under a feathered
-matte. Everything here works on working-space (display-referred, 0..1) arrays of
-a region of interest; reading, colour conversion and writing live in the pipeline.
+The source face is warped onto the target's mesh piecewise-affinely over the mesh's own
+triangulation (:func:`faceplate.face.regions.warp_triangles`), nearer triangles drawn last,
+colour-matched to the target's skin in Lab, and blended multi-band under a feathered matte.
+Everything here works on working-space (display-referred, 0..1) arrays of a region of
+interest; reading, colour conversion and writing live in the pipeline.
 """
 
 from __future__ import annotations
@@ -16,36 +17,57 @@ import numpy as np
 
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
-from faceplate.face.landmarks import face_size, mouth_opening, with_forehead
-from faceplate.face.matte import MatteSettings, core_mask, skin_weights, soften
-from faceplate.face.warp import Triangles, piecewise_affine, triangulate
-from faceplate.types import Descriptor, Landmarks, Matte, RGBImage
+from faceplate.face.matte import (
+    MatteSettings,
+    core_mask,
+    face_mattes,
+    mouth_mask,
+    skin_mask,
+    soften,
+)
+from faceplate.face.mesh import (
+    LEFT_IRIS,
+    LIDS,
+    RIGHT_IRIS,
+    face_size,
+    mouth_opening,
+    rigid_points,
+    similarity_3d,
+)
+from faceplate.face.regions import facing, identity_weights, warp_triangles
+from faceplate.face.warp import piecewise_affine
+from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 
-#: Points that fix the pose: jaw, nose bridge and eye corners.
-_POSE_POINTS = np.r_[0:17, 27:31, 36, 39, 42, 45]
-#: Points that carry identity: brows, nose, eyes and the outer lip line.
-_IDENTITY_POINTS = np.r_[17:60]
+
+#: How far inside its own outline (× face size) the source's face is taken from: its ears,
+#: sideburns and hairline stay behind.
+SOURCE_ERODE = 0.06
 
 
 @dataclass(frozen=True)
 class SourceFace:
-    """An identity ready to paste: a face texture in the working space, its landmarks
-    in texture pixels, the mesh over them, and its identity descriptor."""
+    """An identity ready to paste: a face texture in the working space, its mesh (478, 3)
+    in texture pixels, and its identity descriptor."""
 
     name: str
     texture: RGBImage
-    landmarks: Landmarks
+    landmarks: Mesh
     descriptor: Descriptor
     skin: LabStats | None = None
-
-    @cached_property
-    def triangles(self) -> Triangles:
-        """The mesh over the landmarks (with the forehead points), made once per source face."""
-        return triangulate(with_forehead(self.landmarks))
 
     def __post_init__(self) -> None:
         if self.skin is None:
             object.__setattr__(self, "skin", face_skin_statistics(self.texture, self.landmarks))
+
+    @cached_property
+    def layers(self) -> RGBImage:
+        """The texture with a fourth channel: where it holds the source's face (its matte,
+        made as a target's is), so what lies beyond the source's own outline (ears, hair,
+        background) is never pasted."""
+        settings = MatteSettings(erode=SOURCE_ERODE)
+        own = soften(core_mask(self.landmarks, self.texture.shape[:2], settings),
+                     self.landmarks, settings.blend_softness)
+        return np.dstack([self.texture, own]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -57,36 +79,30 @@ class SwapResult:
     mouth_open: bool
 
 
-def face_skin_statistics(image: RGBImage, points: Landmarks,
-                         settings: MatteSettings = MatteSettings()) -> LabStats | None:
-    """Lab statistics of a face's skin (the matte's core without eyes, brows and lips)."""
-    core = core_mask(points, image.shape[:2], settings, mouth_opening(points) >
-                     settings.mouth_open_threshold)
-    skin = skin_weights(core, points)
-    return lab_statistics(image, skin if skin.sum() > 0.25 * core.sum() else core)
+def face_skin_statistics(image: RGBImage, points: Mesh) -> LabStats | None:
+    """Lab statistics of a face's skin: the mesh's forehead, cheeks and nose (no eyes, brows,
+    lips), facing the camera."""
+    return lab_statistics(image, skin_mask(points, image.shape[:2]))
 
 
-def similarity_fit(src: Landmarks, dst: Landmarks) -> np.ndarray:
-    """The 2×3 similarity transform (rotation, uniform scale, shift) best taking ``src``
-    onto ``dst`` in the least-squares sense."""
-    matrix, _ = cv2.estimateAffinePartial2D(src.astype(np.float32), dst.astype(np.float32),
-                                            method=cv2.LMEDS)
-    return matrix
+def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
+    """The target's mesh with its inner face moved ``amount`` of the way to the source's
+    proportions, posed like the target (a 3D similarity on the skull's rigid points).
 
-
-def identity_geometry(target: Landmarks, source: Landmarks, amount: float) -> Landmarks:
-    """Target landmarks with the inner face (brows, eyes, nose, outer lips) moved
-    ``amount`` of the way to the source's proportions, posed like the target.
-
-    The jaw line and the inner lips stay the target's, so the silhouette and the
-    expression (an open or closed mouth) are kept while the face reads as the source.
+    The outline and the inner lips stay the target's (:func:`identity_weights`), so the
+    silhouette and the expression are kept while the face reads as the source; each iris
+    moves with its eye's lids, keeping the target's gaze.
     """
     if amount <= 0:
         return target
-    fit = similarity_fit(source[_POSE_POINTS], target[_POSE_POINTS])
-    posed = source @ fit[:, :2].T + fit[:, 2]
+    target = np.asarray(target, np.float64)
+    scale, rotation, shift = similarity_3d(source[:468], target[:468], rigid_points())
+    posed = scale * np.asarray(source, np.float64) @ rotation.T + shift
     moved = target.copy()
-    moved[_IDENTITY_POINTS] += amount * (posed[_IDENTITY_POINTS] - target[_IDENTITY_POINTS])
+    step = amount * identity_weights()[:, None] * (posed[:, :2] - target[:, :2])
+    moved[:, :2] += step
+    for iris, lids in ((LEFT_IRIS, LIDS[0]), (RIGHT_IRIS, LIDS[1])):
+        moved[list(iris), :2] = target[list(iris), :2] + step[list(lids)].mean(axis=0)
     return moved
 
 
@@ -115,36 +131,47 @@ class ReferenceSwapper:
         return ReferenceSwapper(replace(self.settings, **matte),
                                 values.get("identity_amount", self.identity_amount))
 
-    def _scaled_source(self, source: SourceFace, points: Landmarks) -> tuple[RGBImage, Landmarks]:
-        """Prefilter the source down to about the target's size so the warp does not alias."""
+    def _scaled_source(self, source: SourceFace, points: Mesh) -> tuple[RGBImage, Mesh]:
+        """The source's layers (texture and its own matte), prefiltered down to about the
+        target's size so the warp does not alias."""
         scale = face_size(points) / max(face_size(source.landmarks), 1e-6)
         if scale >= 0.8:
-            return source.texture, source.landmarks
+            return source.layers, source.landmarks
         scale = max(scale * 1.25, 1e-3)
-        texture = cv2.resize(source.texture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        return texture, source.landmarks * scale
+        layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return layers, source.landmarks * scale
 
-    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace,
+    def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
              target_skin: LabStats | None = None) -> SwapResult:
-        """Replace the face with landmarks ``points`` (region pixels) in ``target``.
+        """Replace the face with mesh ``points`` (region pixels) in ``target``.
 
         ``target_skin`` gives the colour to match (e.g. smoothed over the shot); by
         default it is measured on ``target``.
         """
         shape = target.shape[:2]
-        texture, source_points = self._scaled_source(source, points)
+        points = np.asarray(points, np.float64)
+        layers, source_points = self._scaled_source(source, points)
         geometry = identity_geometry(points, source.landmarks, self.identity_amount)
-        warped, covered = piecewise_affine(texture, with_forehead(source_points),
-                                           with_forehead(geometry), source.triangles, shape)
-        warped[~covered] = target[~covered]
+        triangles = facing(warp_triangles(), geometry)
+        far_first = triangles[np.argsort(-geometry[triangles, 2].mean(axis=1), kind="stable")]
+        warped4, covered = piecewise_affine(layers, source_points[:, :2], geometry[:, :2],
+                                            far_first, shape)
+        warped, own = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3]
         mouth_open = mouth_opening(points) > self.settings.mouth_open_threshold
-        core = core_mask(points, shape, self.settings, mouth_open) * covered
-        target_skin = target_skin or face_skin_statistics(target, points, self.settings)
+        # The mouth opening is a hole of the warp: the plate's own pixels there, under the
+        # matte while the mouth is closed (no seam along the lips), cut out when it is open.
+        hole = mouth_mask(points, shape)
+        face = covered | (hole > 0)
+        matte, blend_mask = face_mattes(points, shape, self.settings, mouth_open, face)
+        # Only the source's own face is pasted (its alpha, carried by the warp; the mouth
+        # hole counts as covered), with a soft edge.
+        own = np.where(covered, np.clip(own, 0.0, 1.0), hole).astype(np.float32)
+        own = soften(own, points, self.settings.blend_softness)
+        matte, blend_mask = matte * own, blend_mask * own
+        target_skin = target_skin or face_skin_statistics(target, points)
         matched = warped
         if target_skin is not None and source.skin is not None:
             matched = transfer_colour(warped, source.skin, target_skin)
         matched[~covered] = target[~covered]
-        blend_mask = soften(core, points, self.settings.blend_softness)
         blended = multiband_blend(matched, target, blend_mask)
-        matte = soften(core, points, self.settings.feather)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)

@@ -1,31 +1,27 @@
-"""Piecewise-affine warping of a face over a fixed triangulation of its landmarks."""
+"""Piecewise-affine warping of a face over a fixed triangulation of its mesh."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import Delaunay
 
-from faceplate.types import Landmarks, RGBImage
+from faceplate.types import RGBImage
 
 Triangles = NDArray[np.int32]
 
 _SUBPIXEL_BITS = 4
 
 
-def triangulate(points: Landmarks) -> Triangles:
-    """Delaunay triangles (T, 3) of ``points``; computed once per source face and reused
-    for every target so the mesh topology never changes between frames."""
-    return Delaunay(points).simplices.astype(np.int32)
-
-
-def piecewise_affine(source: RGBImage, source_points: Landmarks, target_points: Landmarks,
+def piecewise_affine(source: RGBImage, source_points: NDArray[np.float64],
+                     target_points: NDArray[np.float64],
                      triangles: Triangles,
                      shape: tuple[int, int]) -> tuple[RGBImage, NDArray[np.bool_]]:
     """Warp ``source`` so its landmarks land on ``target_points``.
 
-    Each triangle maps by its own affine transform; pixels are sampled bilinearly.
+    Each triangle maps by its own affine transform; pixels are sampled bilinearly. Where
+    triangles overlap (a turned face), the later one in ``triangles`` wins: pass them far
+    to near.
 
     Returns:
         The warped image of ``shape`` (height, width) and the mask of pixels the mesh covers.

@@ -30,16 +30,6 @@ TEMPLATES: dict[str, NDArray[np.float64]] = {
 #: A 2×3 affine matrix, float64.
 Affine = NDArray[np.float64]
 
-#: dlib 68-point indices that make the 5 template points (eye centres, nose tip, mouth corners).
-_EYE_L, _EYE_R = list(range(36, 42)), list(range(42, 48))
-
-
-def five_from_68(landmarks: NDArray[np.float64]) -> Points5:
-    """The five template points from 68 iBUG landmarks (as seen: left eye is image-left)."""
-    lm = np.asarray(landmarks, np.float64)
-    return np.stack([lm[_EYE_L].mean(0), lm[_EYE_R].mean(0), lm[30], lm[48], lm[54]])
-
-
 def estimate_affine(points: Points5, template: str, size: int) -> Affine:
     """Similarity transform (RANSAC) taking ``points`` onto ``template`` scaled to ``size``."""
     dst = TEMPLATES[template] * size

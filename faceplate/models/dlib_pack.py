@@ -1,13 +1,12 @@
-"""The offline default face pack: dlib's HOG detector, 68-point shape predictor and ResNet face
-descriptor, whose weights ship inside the dlib-bin and face_recognition_models distributions on
-PyPI. Nothing is downloaded. The pack's model ids live here and nowhere else in the code (the
-model manifest lists them as data)."""
+"""dlib's models, whose weights ship inside the dlib-bin and face_recognition_models
+distributions on PyPI (nothing is downloaded): the ResNet face descriptor (CC0), which
+measures identity for the solve and QC, and, opt-in (``models: {detector: dlib-hog,
+landmarker: dlib-68}``), the HOG detector and the 68-point shape predictor, whose training set
+(iBUG 300-W) excludes commercial use. The ids live here and in the model manifest."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -16,43 +15,16 @@ from faceplate.errors import ModelError
 from faceplate.models.files import distribution_folder
 from faceplate.types import BoxCoords, Descriptor, Detection, Image8, Landmarks
 
-#: The pack's detector, landmarker and recognizer ids.
-DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID = ("dlib-hog-frontal", "dlib-68-landmarks",
-                                             "dlib-resnet-descriptor")
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a model is and where it came from, for provenance and ``faceplate doctor``."""
-
-    id: str
-    role: str
-    distribution: str
-    file: str
-    licence: str
+#: The detector, landmarker and recognizer ids (the model manifest's).
+DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID = "dlib-hog", "dlib-68", "dlib-resnet-descriptor"
 
 
 class DlibFacePack:
     """Detector, landmarker and recognizer from dlib. Each model loads on first use,
-    once per instance; hold one instance per process (the run context does)."""
+    once per instance."""
 
-    id = "dlib-default"
-    detector_id, landmarker_id = DETECTOR_ID, LANDMARKER_ID
-
-    #: The pack's models, for provenance, QC and ``faceplate doctor``.
-    model_infos = (
-        ModelInfo(DETECTOR_ID, "detector", "dlib-bin", "(built into dlib)", "BSL-1.0"),
-        ModelInfo(LANDMARKER_ID, "landmarker", "face_recognition_models",
-                  "shape_predictor_68_face_landmarks.dat", "CC0-1.0 (training set iBUG 300-W: "
-                  "non-commercial, see docs/models.md)"),
-        ModelInfo(RECOGNIZER_ID, "recognizer", "face_recognition_models",
-                  "dlib_face_recognition_resnet_model_v1.dat", "CC0-1.0"),
-    )
-
-    @classmethod
-    def ids(cls) -> tuple[str, ...]:
-        """The ids of the pack's models (a spec naming one means the pack's own)."""
-        return tuple(m.id for m in cls.model_infos)
+    #: The ids of the models (a spec naming one means dlib's own).
+    ids = (DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID)
 
     @staticmethod
     def _dlib() -> Any:
@@ -93,19 +65,10 @@ class DlibFacePack:
         except RuntimeError as exc:
             raise ModelError(f"cannot load recognition model: {exc}", path=path) from None
 
-    def versions(self) -> dict[str, str]:
-        """Installed versions of the distributions the models come from."""
-        out = {}
-        for dist in ("dlib-bin", "face_recognition_models"):
-            try:
-                out[dist] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                out[dist] = "unknown"
-        return out
-
     def detect(self, image: Image8, *, upsample: int = 0,
                threshold: float = 0.0) -> list[Detection]:
-        """Faces in an 8-bit RGB image, best first."""
+        """Faces in an 8-bit RGB image, best first (HOG; scores on dlib's own scale, which is
+        the pipeline's)."""
         rects, scores, _ = self._detector.run(np.ascontiguousarray(image), upsample, threshold)
         found = [Detection((r.left(), r.top(), r.right() + 1, r.bottom() + 1), float(s))
                  for r, s in zip(rects, scores)]

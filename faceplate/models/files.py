@@ -1,4 +1,5 @@
-"""Finding model files on the search path and checking their sha256."""
+"""Finding model files on the search path (and in the distributions that ship them) and
+checking their sha256 against the manifest's pin and the studio's lock."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faceplate.errors import ModelHashError, ModelNotFoundError
+from faceplate.models.lock import ModelLock
 from faceplate.models.manifest import ModelEntry
+
+#: Where the model files faceplate ships live (the MediaPipe pack, see its NOTICE).
+SHIPPED = Path(__file__).parent / "mediapipe" / "data"
 
 
 def search_path(model_dirs: list[Path] | None = None,
@@ -32,13 +37,16 @@ def sha256_of(path: Path) -> str:
 
 @dataclass(frozen=True)
 class FileStatus:
-    """Where a model's file is and whether its hash matches: ``found``, ``missing``,
-    ``hash mismatch`` or ``no pinned hash``."""
+    """Where a model's file is and whether its hash matches: ``found`` (matches its pins),
+    ``missing``, ``hash mismatch``, ``no pinned hash`` or ``built in``; ``expected`` is the pin
+    it failed (``pinned_by``: ``manifest`` or ``lock``)."""
 
     entry: ModelEntry
     path: Path | None
     state: str
     sha256: str | None = None
+    expected: str | None = None
+    pinned_by: str | None = None
 
 
 def distribution_folder(package: str) -> Path | None:
@@ -52,11 +60,17 @@ def distribution_folder(package: str) -> Path | None:
 
 
 def _distribution_file(entry: ModelEntry) -> Path | None:
-    """The file inside the pip distribution that ships it (the offline dlib pack)."""
-    if entry.extra.get("distribution") != "face_recognition_models" or entry.file is None:
+    """The file inside the distribution that ships it (faceplate's own, or the dlib pack's)."""
+    if entry.file is None:
         return None
-    folder = distribution_folder("face_recognition_models")
-    path = folder / "models" / entry.file if folder is not None else None
+    source = entry.extra.get("distribution")
+    if source == "faceplate":
+        path: Path | None = SHIPPED / entry.file
+    elif source == "face_recognition_models":
+        folder = distribution_folder("face_recognition_models")
+        path = folder / "models" / entry.file if folder is not None else None
+    else:
+        return None
     return path if path is not None and path.is_file() else None
 
 
@@ -70,28 +84,40 @@ def locate(entry: ModelEntry, dirs: list[Path]) -> Path | None:
     return _distribution_file(entry)
 
 
-def check(entry: ModelEntry, dirs: list[Path]) -> FileStatus:
-    """Locate and hash one model file (no exception: the state says what is wrong)."""
+def check(entry: ModelEntry, dirs: list[Path], lock: ModelLock | None = None) -> FileStatus:
+    """Locate and hash one model file against the manifest's pin and the studio's ``lock``
+    (no exception: the state says what is wrong)."""
     if entry.file is None:
         return FileStatus(entry, None, "built in")
     path = locate(entry, dirs)
     if path is None:
         return FileStatus(entry, None, "missing")
     digest = sha256_of(path)
-    if entry.sha256 is None:
+    pins = [(p.lower(), by) for p, by in ((entry.sha256, "manifest"),
+                                          (lock.sha256(entry.id) if lock else None, "lock"))
+            if p is not None]
+    if not pins:
         return FileStatus(entry, path, "no pinned hash", digest)
-    state = "found" if digest == entry.sha256.lower() else "hash mismatch"
-    return FileStatus(entry, path, state, digest)
+    for expected, by in pins:
+        if digest != expected:
+            return FileStatus(entry, path, "hash mismatch", digest, expected, by)
+    return FileStatus(entry, path, "found", digest)
 
 
-def require(entry: ModelEntry, dirs: list[Path]) -> FileStatus:
+def mismatch_message(status: FileStatus) -> str:
+    """One line naming the model, the file, the expected and the found sha256."""
+    source = "the studio lock" if status.pinned_by == "lock" else "the manifest"
+    return (f"model {status.entry.id}: {status.path}: expected sha256 {status.expected} "
+            f"(pinned in {source}), found {status.sha256}; refusing to load")
+
+
+def require(entry: ModelEntry, dirs: list[Path], lock: ModelLock | None = None) -> FileStatus:
     """Like :func:`check` but raise on a missing file or a hash mismatch."""
-    status = check(entry, dirs)
+    status = check(entry, dirs, lock)
     if status.state == "missing":
         raise ModelNotFoundError(
             f"model {entry.id}: {entry.file} is on no model folder "
             f"({', '.join(map(str, dirs)) or 'FACEPLATE_MODEL_PATH empty'})")
     if status.state == "hash mismatch":
-        raise ModelHashError(f"model {entry.id}: sha256 {status.sha256} is not the pinned "
-                             f"{entry.sha256}; refusing to load", path=status.path)
+        raise ModelHashError(mismatch_message(status), path=status.path)
     return status

@@ -16,8 +16,8 @@ import numpy as np
 
 from faceplate.errors import ModelError
 from faceplate.face.colour_match import LabStats
-from faceplate.face.landmarks import mouth_opening
 from faceplate.face.matte import MatteSettings
+from faceplate.face.mesh import five_points, mouth_opening
 from faceplate.face.swapper import SourceFace, SwapResult
 from faceplate.models.adapters import (
     converter_for,
@@ -27,11 +27,11 @@ from faceplate.models.adapters import (
     region_masker_for,
     swapper_for,
 )
-from faceplate.models.align import five_from_68, unwarp, warp_face
+from faceplate.models.align import unwarp, warp_face
 from faceplate.models.masks import box_matte, combine
 from faceplate.models.protocols import Embedding
 from faceplate.models.runtime import ModelRegistry
-from faceplate.types import Landmarks, Matte, RGBImage
+from faceplate.types import Matte, Mesh, RGBImage
 
 
 class LearnedModels(Protocol):
@@ -102,7 +102,7 @@ class LearnedSwapper:
     def embedding(self, source: SourceFace) -> Embedding:
         """The swapper's source vector for ``source`` (recognizer, then the model's converter)."""
         if source.name not in self._embeddings:
-            raw = self.recognizer.embed(source.texture, [five_from_68(source.landmarks)])[0]
+            raw = self.recognizer.embed(source.texture, [five_points(source.landmarks)])[0]
             converter = self.swapper_entry.extra.get("converter")
             if converter:
                 raw = converter_for(self.registry, str(converter)).convert(raw)
@@ -117,10 +117,11 @@ class LearnedSwapper:
                 mattes.append(masker.mask([target_crop])[0])
         return combine(*mattes)
 
-    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace,
+    def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
              target_skin: LabStats | None = None) -> SwapResult:
-        """Replace the face with 68 landmarks ``points`` (region pixels) in ``target``."""
-        five = five_from_68(points)
+        """Replace the face with mesh ``points`` (region pixels) in ``target``, aligned by the
+        mesh's five template points (:func:`faceplate.face.mesh.five_points`)."""
+        five = five_points(points)
         swapped = self.swapper.swap(target, [five], self.embedding(source))[0]
         target_crop, _ = warp_face(target, five, self.swapper.template, self.swapper.size)
         rgb, matte = unwarp(swapped.crop, self._crop_matte(target_crop), swapped.matrix,

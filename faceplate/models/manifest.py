@@ -11,6 +11,9 @@ import yaml
 
 from faceplate.errors import ModelError
 
+#: Words in a licence's name that mark it as not for commercial use.
+_NOT_COMMERCIAL = ("non-commercial", "noncommercial", "research", "excludes commercial", "nc-")
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -22,6 +25,7 @@ class ModelEntry:
     file: str | None
     sha256: str | None
     licence: str
+    commercial: bool | None = None
     format: str = "onnx"
     template: str | None = None
     size: int | None = None
@@ -32,6 +36,16 @@ class ModelEntry:
     std: tuple[float, ...] = (1.0, 1.0, 1.0)
     inputs: tuple[str, ...] = ("input",)
     extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def commercial_use(self) -> bool:
+        """Whether the licence allows commercial delivery: the manifest's ``commercial`` key,
+        else judged from the licence's name (non-commercial, research-only or excluding
+        commercial use: not)."""
+        if self.commercial is not None:
+            return self.commercial
+        name = self.licence.lower()
+        return not any(word in name for word in _NOT_COMMERCIAL)
 
     def extra_ints(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
         """A list of whole numbers from the entry's extra keys (``strides``...).

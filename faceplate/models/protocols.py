@@ -2,8 +2,8 @@
 
 ONNX roles (what an adapter of each model family does) take working-space float32 RGB in 0..1,
 (H, W, 3). The two pipeline roles, :class:`FaceFinder` and :class:`FaceSwapper`, are what analysis,
-sources, QC and rendering call: the offline dlib pack and the reference warp play them by
-default, the shot's ONNX models when its spec names them.
+sources, QC and rendering call: the MediaPipe pack and the reference warp play them by default;
+the models a shot's spec names (dlib's, ONNX) when it names them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from faceplate.face.colour_match import LabStats
 from faceplate.face.swapper import SourceFace, SwapResult
 from faceplate.models.align import Affine
-from faceplate.types import BoxCoords, Detection, Image8, Landmarks, Matte, Points5, RGBImage
+from faceplate.types import BoxCoords, Detection, Image8, Matte, Mesh, Points5, RGBImage
 
 #: A (512,) float32 identity embedding as the recognizer returns it (not normalised).
 Embedding = NDArray[np.float32]
@@ -96,26 +96,38 @@ class RegionMasker(Masker, Protocol):
 
 
 class FaceFinder(Protocol):
-    """Detection and 68 landmarks on 8-bit RGB working-space images, for analysis, sources and
-    QC; scores on dlib's scale (0 a usual detection, below 0 a weak one)."""
+    """Detection and the dense mesh on 8-bit RGB working-space images, for analysis, sources
+    and QC; scores on the pipeline's scale (:mod:`faceplate.models.scores`)."""
 
     @property
     def id(self) -> str: ...
 
+    @property
+    def tracks(self) -> bool:
+        """Whether ``track`` can follow a face the detector misses."""
+        ...
+
     def detect(self, image: Image8, *, upsample: int = 0,
                threshold: float = 0.0) -> list[Detection]: ...
 
-    def landmarks(self, image: Image8, box: BoxCoords) -> Landmarks: ...
+    def landmarks(self, image: Image8, face: Detection) -> Mesh | None:
+        """The 478-point mesh of a found face (None: no face there after all)."""
+        ...
+
+    def track(self, image: Image8, previous: Mesh) -> Mesh | None:
+        """The face whose previous frame's mesh is ``previous``, without detection (None:
+        lost, or a finder that cannot tell)."""
+        ...
 
 
 class FaceSwapper(Protocol):
     """What rendering calls to replace one face in a region (the reference warp or a learned
-    model): working-space region and its 68 landmarks in, swapped pixels and matte out."""
+    model): working-space region and its mesh in, swapped pixels and matte out."""
 
     @property
     def id(self) -> str: ...
 
     def adjusted(self, values: dict[str, float]) -> FaceSwapper: ...
 
-    def swap(self, target: RGBImage, points: Landmarks, source: SourceFace,
+    def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
              target_skin: LabStats | None = None) -> SwapResult: ...

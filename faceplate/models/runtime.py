@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from faceplate.errors import ModelError
-from faceplate.models.files import FileStatus, require, search_path
+from faceplate.models.contracts import verify_file
+from faceplate.models.files import FileStatus, search_path
+from faceplate.models.lock import ModelLock
 from faceplate.models.manifest import ModelEntry, load_manifest
 from faceplate.models.policy import LicencePolicy
 
@@ -129,18 +131,20 @@ def _torch_session(path: Path, options: RuntimeOptions, emap: bool) -> _Made:
 
 
 class ModelRegistry:
-    """Holds the manifest, search path, licence policy and the sessions made so far.
+    """Holds the manifest, search path, licence policy, the studio's lock and the sessions made
+    so far.
 
     One session per model id per registry; pass one registry through a process (no globals).
     """
 
     def __init__(self, manifest: dict[str, ModelEntry] | None = None,
                  model_dirs: list[Path] | None = None, policy: LicencePolicy | None = None,
-                 options: RuntimeOptions | None = None) -> None:
+                 options: RuntimeOptions | None = None, lock: ModelLock | None = None) -> None:
         self.manifest = load_manifest() if manifest is None else manifest
         self.dirs = search_path(model_dirs)
         self.policy = policy or LicencePolicy()
         self.options = options or RuntimeOptions()
+        self.lock = lock or ModelLock()
         self._sessions: dict[str, Session] = {}
 
     def entry(self, model_id: str) -> ModelEntry:
@@ -151,14 +155,15 @@ class ModelRegistry:
         return self.manifest[model_id]
 
     def session(self, model_id: str) -> Session:
-        """The session for ``model_id``: licence checked, sha256 checked, loaded once."""
+        """The session for ``model_id``: licence, sha256 (manifest and lock) and contract
+        checked, loaded once."""
         if model_id in self._sessions:
             return self._sessions[model_id]
         entry = self.entry(model_id)
         self.policy.check(entry)
         if entry.format != "onnx":
             raise ModelError(f"model {model_id} is a {entry.format} model, not run here")
-        status = require(entry, self.dirs)
+        status = verify_file(entry, self.dirs, self.lock)
         assert status.path is not None
         make = _torch_session if self.options.backend == "torch" else _ort_session
         run, provider, shapes, inits = make(status.path, self.options,

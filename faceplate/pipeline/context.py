@@ -1,4 +1,4 @@
-"""The explicit per-process run context: colour manager, the offline face pack, logger, progress.
+"""The explicit per-process run context: colour manager, the default face pack, logger, progress.
 
 faceplate keeps no global state; whoever runs a shot (the CLI, a host plugin, a farm task) makes
 one context and passes it down. It does not change during a run: what a shot resolves (its
@@ -15,19 +15,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from faceplate.models.dlib_pack import DlibFacePack
+from faceplate.models.mediapipe import MediaPipeFacePack
 from faceplate.ocio import ColourManager, resolve_config
 from faceplate.pipeline.progress import ProgressCallback, ignore_progress
+
+
+def default_face_pack() -> MediaPipeFacePack:
+    """MediaPipe's detectors, mesh and iris models, with dlib's ResNet descriptor for identity
+    (each loads on first use)."""
+    return MediaPipeFacePack(DlibFacePack())
 
 
 @dataclass(frozen=True)
 class RunContext:
     """Everything a stage needs besides the spec and the pre-flight.
 
-    ``face_pack`` is the offline dlib pack: it measures identity for QC whichever models find
-    and swap the faces, and finds them when the spec names no ONNX detector."""
+    ``face_pack`` is the default pack, MediaPipe's models with dlib's ResNet descriptor: it
+    finds faces when the spec names no other detector or landmarker, and measures identity
+    for the solve and QC whichever models find and swap the faces."""
 
     colour: ColourManager
-    face_pack: DlibFacePack = field(default_factory=DlibFacePack)
+    face_pack: MediaPipeFacePack = field(default_factory=default_face_pack)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("faceplate"))
     progress: ProgressCallback = ignore_progress
 

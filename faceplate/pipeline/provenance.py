@@ -28,7 +28,7 @@ def shot_provenance(spec: ShotSpec, ctx: RunContext,
         f"{name}: " + ", ".join(f"{p.name} (sha256 {file_digest(p)})" for p in src.images)
         for name, src in spec.sources.items())
     versions = ", ".join(f"{k} {v}" for k, v in ctx.face_pack.versions().items())
-    pack = ", ".join(m.id for m in ctx.face_pack.model_infos)
+    finders = ", ".join(i for i in models.ids if i != models.swapper.id)
     versions += "".join(f", {k} sha256 {d[:16]}" for k, d in sorted(models.digests().items()))
     return {
         "faceplate/aiAssisted": 1,
@@ -37,7 +37,7 @@ def shot_provenance(spec: ShotSpec, ctx: RunContext,
         "faceplate/version": __version__,
         "faceplate/shot": spec.shot,
         "faceplate/sources": sources,
-        "faceplate/models": f"{pack}; swapper {models.swapper.id} ({versions})",
+        "faceplate/models": f"{finders}; swapper {models.swapper.id} ({versions})",
         "faceplate/ocioConfig": ctx.colour.choice.uri,
     }
 

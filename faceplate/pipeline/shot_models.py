@@ -1,10 +1,14 @@
 """The models a shot runs, resolved once from its spec's ``models:`` section: the face finder
-(the offline dlib pack, or the ONNX detector and landmarker it names), the swapper (the
-reference warp, or a learned one) and the registry holding their ONNX sessions.
+(the MediaPipe pack by default; dlib's HOG and 68-point predictor, or ONNX detectors and
+landmarkers, when named), the swapper (the reference warp, or a learned one), the registry
+holding their ONNX sessions, and the ids ``qc.json`` and every frame list.
 
-An id left out of the section, or naming a built-in model (the dlib pack's, the reference
-warp's), means the built-in one. Every ONNX model is checked (manifest, role, licence, hash,
-load) by :func:`resolve_models` before anything is written.
+An id left out of the section means the default (the MediaPipe pack's detectors and mesh, the
+reference warp). Before anything is written, :func:`resolve_models` checks every model the shot
+uses: known, of the right role, allowed by the studio's licence policy (non-commercial licences
+are refused unless ``faceplate.yaml`` allows them by name, each refusal one line), its file's
+sha256 against the manifest and the studio's lock, and its contract (it loads, with the inputs
+and outputs its code reads).
 """
 
 from __future__ import annotations
@@ -14,12 +18,24 @@ from dataclasses import dataclass
 from faceplate.errors import SpecError
 from faceplate.face.swapper import ReferenceSwapper
 from faceplate.models.adapters import detector_for, landmarker_for
-from faceplate.models.dlib_pack import DlibFacePack
-from faceplate.models.face_finder import OnnxFaceFinder
+from faceplate.models.contracts import verify_file
+from faceplate.models.dlib_pack import DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID, DlibFacePack
+from faceplate.models.face_finder import (
+    Detects,
+    FaceFinder,
+    Ibug68Mesher,
+    Meshes,
+    NamedDetection,
+    OnnxDetection,
+    OnnxMarks68,
+)
 from faceplate.models.learned_swapper import LearnedSwapper
-from faceplate.models.manifest import load_manifest
+from faceplate.models.lock import ModelLock, load_lock
+from faceplate.models.manifest import ModelEntry, load_manifest
+from faceplate.models.mediapipe.pack import DETECTOR_IDS, MESH_IDS, MediaPipeFacePack
 from faceplate.models.policy import load_policy
-from faceplate.models.protocols import FaceFinder, FaceSwapper
+from faceplate.models.protocols import FaceFinder as FaceFinderRole
+from faceplate.models.protocols import FaceSwapper
 from faceplate.models.runtime import ModelRegistry, RuntimeOptions
 from faceplate.spec import ModelsSpec
 
@@ -27,24 +43,26 @@ from faceplate.spec import ModelsSpec
 _ROLES = {"detector": "detector", "landmarker": "landmarker", "swapper": "swapper",
           "recognizer": "recognizer", "enhancer": "enhancer", "occlusion": "masker",
           "regions": "masker"}
+#: Ids that name a model faceplate runs itself (not through onnxruntime).
+BUILT_IN = (*DETECTOR_IDS, *MESH_IDS, *DlibFacePack.ids, ReferenceSwapper.id)
 
 
-def _onnx(model_id: str | None, built_in: tuple[str, ...]) -> str | None:
+def _onnx(model_id: str | None) -> str | None:
     """``model_id`` when it names an ONNX model, None when it names a built-in one."""
-    return None if model_id is None or model_id in built_in else model_id
+    return None if model_id is None or model_id in BUILT_IN else model_id
 
 
 def onnx_detector(models: ModelsSpec) -> str | None:
-    return _onnx(models.detector, DlibFacePack.ids())
+    return _onnx(models.detector)
 
 
 def onnx_landmarker(models: ModelsSpec) -> str | None:
-    return _onnx(models.landmarker, DlibFacePack.ids())
+    return _onnx(models.landmarker)
 
 
 def learned_swapper(models: ModelsSpec) -> str | None:
     """The learned swapper's id (None: the reference warp)."""
-    return _onnx(models.swapper, (ReferenceSwapper.id,))
+    return _onnx(models.swapper)
 
 
 def needs_registry(models: ModelsSpec) -> bool:
@@ -53,99 +71,146 @@ def needs_registry(models: ModelsSpec) -> bool:
                                        learned_swapper(models)))
 
 
+def finder_ids(models: ModelsSpec) -> list[str]:
+    """The models that find faces: the detector(s), the landmarker (the mesh and iris models,
+    or a 68-point one), and the identity descriptor."""
+    detector = (list(DETECTOR_IDS) if models.detector in (None, *DETECTOR_IDS)
+                else [str(models.detector)])
+    landmarker = (list(MESH_IDS) if models.landmarker in (None, *MESH_IDS)
+                  else [str(models.landmarker)])
+    return [*detector, *landmarker, RECOGNIZER_ID]
+
+
 def model_ids(models: ModelsSpec) -> list[str]:
-    """Every model a shot with this section uses, for ``qc.json``: the dlib pack's, then the
-    ONNX finder's, then the swapper and (for a learned one) its helpers."""
-    finder = [i for i in (onnx_detector(models), onnx_landmarker(models)) if i is not None]
+    """Every model a shot with this section uses, for ``qc.json`` and the frames' provenance:
+    the finder's, then the swapper and (for a learned one) its helpers."""
     learned = learned_swapper(models)
     if learned is None:
-        return [*DlibFacePack.ids(), *finder, ReferenceSwapper.id]
+        return [*finder_ids(models), ReferenceSwapper.id]
     helpers = (models.recognizer, models.enhancer, models.occlusion, models.regions)
-    return [*DlibFacePack.ids(), *finder, learned, *(i for i in helpers if i)]
+    return [*finder_ids(models), learned, *(i for i in helpers if i)]
 
 
-def registry_for(models: ModelsSpec) -> ModelRegistry:
-    """The model registry a shot's ``models:`` section describes (studio policy applied)."""
+def registry_for(models: ModelsSpec, lock: ModelLock | None = None) -> ModelRegistry:
+    """The model registry a shot's ``models:`` section describes (studio policy and lock)."""
     options = RuntimeOptions(providers=models.providers, gpu_mem_limit=models.gpu_mem_limit,
                              intra_op_threads=models.threads, backend=models.backend)
     return ModelRegistry(load_manifest(models.manifest), list(models.model_dirs), load_policy(),
-                         options)
+                         options, lock if lock is not None else load_lock())
 
 
-def check_models(models: ModelsSpec, registry: ModelRegistry) -> None:
-    """Every ONNX model the shot names exists in the manifest with the right role, is allowed
-    by the licence policy, is found and matches its hash, and loads. Raises before any output."""
+def _named(models: ModelsSpec, manifest: dict[str, ModelEntry]) -> list[tuple[str, ModelEntry]]:
+    """The ``models:`` keys that name a model, with its entry (checked: known, right role)."""
     learned = learned_swapper(models) is not None
+    named = []
     for key, role in _ROLES.items():
         model_id = getattr(models, key)
-        if key in ("detector", "landmarker"):
-            model_id = _onnx(model_id, DlibFacePack.ids())
-        if model_id is None:
+        if model_id is None or (key in ("swapper", "recognizer") and not learned):
             continue
-        if key in ("swapper", "recognizer") and not learned:
+        if model_id == ReferenceSwapper.id:
             continue
-        if model_id not in registry.manifest:
+        if model_id not in manifest:
             raise SpecError(f"unknown model {model_id!r}; see `faceplate models list`",
                             key=f"models.{key}")
-        entry = registry.manifest[model_id]
+        entry = manifest[model_id]
         if entry.role != role:
             raise SpecError(f"model {model_id!r} is a {entry.role}, not a {role}",
                             key=f"models.{key}")
-        if entry.format != "onnx":
+        if key not in ("detector", "landmarker") and entry.format != "onnx":
             raise SpecError(f"model {model_id!r} is not an ONNX model", key=f"models.{key}")
-        registry.session(model_id)
+        named.append((key, entry))
+    return named
+
+
+def _converter(models: ModelsSpec, manifest: dict[str, ModelEntry]) -> ModelEntry | None:
     swapper = learned_swapper(models)
-    converter = registry.manifest[swapper].extra.get("converter") if swapper else None
-    if converter:
-        found = registry.manifest.get(str(converter))
-        if found is None or found.role != "converter":
-            raise SpecError(f"model {swapper!r} names converter {converter!r}, which the "
-                            "manifest does not list as a converter", key="models.swapper")
-        registry.session(found.id)
+    converter = manifest[swapper].extra.get("converter") if swapper else None
+    if not converter:
+        return None
+    found = manifest.get(str(converter))
+    if found is None or found.role != "converter":
+        raise SpecError(f"model {swapper!r} names converter {converter!r}, which the "
+                        "manifest does not list as a converter", key="models.swapper")
+    return found
 
 
-def face_finder(models: ModelsSpec, registry: ModelRegistry, pack: DlibFacePack) -> FaceFinder:
-    """The ONNX detector (and landmarker) the shot names behind the dlib pack's calls, or the
-    pack itself when it names neither."""
-    detector, landmarker = onnx_detector(models), onnx_landmarker(models)
-    if detector is None and landmarker is None:
+def check_models(models: ModelsSpec, registry: ModelRegistry) -> None:
+    """Every model the shot uses exists in the manifest with the right role, is allowed by the
+    licence policy (every refusal named, one line each), is found, matches its sha256 pins
+    (manifest and studio lock) and its contract, and loads. Raises before any output."""
+    manifest = registry.manifest
+    _named(models, manifest)
+    converter = _converter(models, manifest)
+    used = [manifest[i] for i in model_ids(models) if i in manifest]
+    registry.policy.check_all([*used, *([converter] if converter else [])])
+    for entry in used:
+        if entry.format != "onnx":
+            verify_file(entry, registry.dirs, registry.lock)
+        else:
+            registry.session(entry.id)
+    if converter is not None:
+        registry.session(converter.id)
+
+
+def _detects(models: ModelsSpec, registry: ModelRegistry, pack: MediaPipeFacePack) -> Detects:
+    if models.detector in (None, *DETECTOR_IDS):
         return pack
-    return OnnxFaceFinder(pack, detector_for(registry, detector) if detector else None,
-                          landmarker_for(registry, landmarker) if landmarker else None)
+    if models.detector == DETECTOR_ID:
+        return NamedDetection(DETECTOR_ID, DlibFacePack())
+    return OnnxDetection(detector_for(registry, str(models.detector)))
+
+
+def _meshes(models: ModelsSpec, registry: ModelRegistry, pack: MediaPipeFacePack) -> Meshes:
+    if models.landmarker in (None, *MESH_IDS):
+        return pack
+    if models.landmarker == LANDMARKER_ID:
+        return Ibug68Mesher(LANDMARKER_ID, DlibFacePack())
+    onnx = OnnxMarks68(landmarker_for(registry, str(models.landmarker)))
+    return Ibug68Mesher(onnx.id, onnx)
+
+
+def face_finder(models: ModelsSpec, registry: ModelRegistry,
+                pack: MediaPipeFacePack) -> FaceFinderRole:
+    """The finder the section names: the MediaPipe pack itself by default, else its detector
+    and landmarker (either may be the pack's)."""
+    detects, meshes = _detects(models, registry, pack), _meshes(models, registry, pack)
+    if detects is pack and meshes is pack:
+        return pack
+    return FaceFinder(detects, meshes)
 
 
 @dataclass(frozen=True)
 class ShotModels:
-    """What finds faces, what swaps them, the registry of their ONNX sessions (None: no ONNX
-    model runs), and the ids ``qc.json`` lists."""
+    """What finds faces, what swaps them, the registry of their sessions (its policy, lock and
+    ONNX sessions), and the ids ``qc.json`` lists."""
 
-    faces: FaceFinder
+    faces: FaceFinderRole
     swapper: FaceSwapper
-    registry: ModelRegistry | None
+    registry: ModelRegistry
     ids: tuple[str, ...]
 
-    def providers(self, pack: DlibFacePack) -> dict[str, str]:
-        """Model id → execution provider actually used so far (the dlib pack runs on the CPU)."""
-        used = {m.id: "CPU (dlib)" for m in pack.model_infos}
-        if self.registry is not None:
-            used.update(self.registry.providers_used())
+    def providers(self) -> dict[str, str]:
+        """Model id → execution provider actually used so far (LiteRT and dlib run on the
+        CPU)."""
+        used = {i: "CPU (LiteRT)" if i in (*DETECTOR_IDS, *MESH_IDS) else "CPU (dlib)"
+                for i in self.ids if i in BUILT_IN and i != ReferenceSwapper.id}
+        used.update(self.registry.providers_used())
         return used
 
     def digests(self) -> dict[str, str]:
         """Model id → sha256 of each ONNX file loaded so far (provenance)."""
-        return self.registry.digests() if self.registry is not None else {}
+        return self.registry.digests()
 
 
-def resolve_models(models: ModelsSpec, pack: DlibFacePack) -> ShotModels:
-    """The shot's models, checked and ready (the dlib pack's load on first use).
+def resolve_models(models: ModelsSpec, pack: MediaPipeFacePack) -> ShotModels:
+    """The shot's models, checked and ready (the built-in ones load on first use).
 
     Raises:
         SpecError: an unknown id or an id of the wrong role.
-        ModelError: a model is refused by the licence policy, missing, altered or unloadable.
+        ModelError: a model is refused by the licence policy, missing, altered, not of its
+            contract or unloadable.
     """
     ids = tuple(model_ids(models))
-    if not needs_registry(models):
-        return ShotModels(pack, ReferenceSwapper(), None, ids)
     registry = registry_for(models)
     check_models(models, registry)
     swapper: FaceSwapper = (LearnedSwapper(models, registry) if learned_swapper(models)

@@ -1,7 +1,9 @@
-"""The MediaPipe face pack: detection, a 478-point mesh with iris, tracking from the previous
-mesh, and (through a recognizer it is given) identity descriptors.
+"""The MediaPipe face pack, faceplate's default face finder: detection, a 478-point mesh with
+iris, tracking from the previous mesh, and (through a recognizer it is given) identity
+descriptors.
 
-The models are MediaPipe's Apache-2.0 ``.tflite`` files shipped in ``data/`` (see NOTICE).
+The models are MediaPipe's Apache-2.0 ``.tflite`` files shipped in ``data/`` (see NOTICE),
+listed with their pinned sha256 in the model manifest (family ``mediapipe``).
 
 Landmark layout (:class:`FaceLandmarks.points`, (478, 3), image pixels, z on x's scale,
 smaller nearer the camera), MediaPipe's refined order:
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +32,7 @@ from numpy.typing import NDArray
 
 from faceplate.errors import ModelError
 from faceplate.face import mesh as face_mesh
+from faceplate.models.manifest import ModelEntry, load_manifest
 from faceplate.models.mediapipe import detector as blaze
 from faceplate.models.mediapipe import iris as iris_model
 from faceplate.models.mediapipe.face_mesh import (
@@ -37,47 +41,21 @@ from faceplate.models.mediapipe.face_mesh import (
     region_from_mesh,
 )
 from faceplate.models.mediapipe.roi import Region
-from faceplate.types import Descriptor, Landmarks
+from faceplate.models.scores import score_floor, to_pipeline_score
+from faceplate.types import BoxCoords, Descriptor, Detection, Landmarks, Mesh
 
 Image8 = NDArray[np.uint8]
 DATA = Path(__file__).parent / "data"
-DISTRIBUTION = "faceplate (models from the mediapipe 0.10.21 wheel)"
-#: Scores are reported to the pipeline on dlib's scale, as the ONNX face finder does: a
-#: model score s (0..1) becomes (s - 0.5) * 4, so 0.5 maps to 0 and 0.375 to -0.5.
-_DLIB_SCALE = 4.0
+#: The pack's detector ids and the ids of its mesh and iris models (the manifest's entries).
+DETECTOR_IDS = ("mediapipe-face-detection-full-range", "mediapipe-face-detection-short-range")
+MESH_IDS = ("mediapipe-face-mesh", "mediapipe-iris")
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a model is and where it came from, for provenance and ``faceplate doctor``."""
-
-    id: str
-    role: str
-    distribution: str
-    file: str
-    licence: str
-    sha256: str
-
-
-MODELS = (
-    ModelInfo("mediapipe-face-detection-full-range", "detector", DISTRIBUTION,
-              blaze.FULL_RANGE.file, "Apache-2.0",
-              "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1"),
-    ModelInfo("mediapipe-face-detection-short-range", "detector", DISTRIBUTION,
-              blaze.SHORT_RANGE.file, "Apache-2.0",
-              "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"),
-    ModelInfo("mediapipe-face-mesh", "landmarker", DISTRIBUTION, "face_landmark.tflite",
-              "Apache-2.0", "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"),
-    ModelInfo("mediapipe-iris", "iris", DISTRIBUTION, iris_model.FILE, "Apache-2.0",
-              "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f"),
-)
-
-
-#: The identity model a recognizer brings (dlib's ResNet, public domain).
-DLIB_DESCRIPTOR = ModelInfo(
-    "dlib-resnet-descriptor", "recognizer", "face_recognition_models",
-    "dlib_face_recognition_resnet_model_v1.dat", "CC0-1.0",
-    "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30")
+@lru_cache(maxsize=1)
+def models() -> tuple[ModelEntry, ...]:
+    """The pack's four models as the packaged manifest lists them (file, sha256, licence)."""
+    manifest = load_manifest()
+    return tuple(manifest[i] for i in (*DETECTOR_IDS, *MESH_IDS))
 
 
 class Recognizer(Protocol):
@@ -85,17 +63,6 @@ class Recognizer(Protocol):
     pack's ``descriptor``)."""
 
     def descriptor(self, image: Image8, points: Landmarks) -> Descriptor: ...
-
-
-@dataclass(frozen=True)
-class Detection:
-    """A face for the pipeline: box (x0, y0, x1, y1) and score on dlib's scale (0: a usual
-    detection), with the detector's six keypoints and its own 0..1 score."""
-
-    box: tuple[float, float, float, float]
-    score: float
-    keypoints: NDArray[np.float64]
-    confidence: float
 
 
 @dataclass(frozen=True)
@@ -136,9 +103,14 @@ def tiles(width: int, height: int, overlap: float = 0.2) -> list[tuple[int, int,
 class MediaPipeFacePack:
     """MediaPipe's detectors, face mesh and iris models, one LiteRT interpreter each, loaded on
     first use; ``recognizer`` (the dlib ResNet descriptor's pack) gives identity descriptors.
-    One instance per thread; each file's sha256 is checked when it is loaded."""
+    One instance per thread; each file's sha256 is checked when it is loaded.
+
+    It is a :class:`~faceplate.models.protocols.FaceFinder`: ``detect``, ``landmarks`` (the
+    478-point mesh of a detected face) and ``track`` (the mesh from the previous frame's)."""
 
     id = "mediapipe-face"
+    #: It follows faces the detector misses (:meth:`track`).
+    tracks = True
     #: Colourspace the models expect their 8-bit input in.
     working_colorspace = "sRGB Encoded Rec.709 (sRGB)"
     #: Distance under which the recognizer calls two faces the same person.
@@ -146,7 +118,7 @@ class MediaPipeFacePack:
 
     def __init__(self, recognizer: Recognizer | None = None, *, folder: Path = DATA,
                  threads: int | None = 1, min_presence: float = 0.5) -> None:
-        hashes = {m.file: m.sha256 for m in MODELS}
+        hashes = {m.file: m.sha256 for m in models()}
         self.full_range = blaze.BlazeFaceDetector(folder, blaze.FULL_RANGE, threads)
         self.short_range = blaze.BlazeFaceDetector(folder, blaze.SHORT_RANGE, threads)
         self.mesh_model = FaceMeshModel(folder, threads)
@@ -155,9 +127,13 @@ class MediaPipeFacePack:
                       self.iris_model.model):
             model.sha256 = hashes[model.path.name]
         self.recognizer = recognizer
-        #: The models this pack runs: MediaPipe's four and the recognizer's, if given.
-        self.models = MODELS + ((DLIB_DESCRIPTOR,) if recognizer is not None else ())
         self.min_presence = min_presence
+
+    def load(self) -> None:
+        """Load and check the four models now (otherwise their first use does)."""
+        for model in (self.full_range.model, self.short_range.model, self.mesh_model.model,
+                      self.iris_model.model):
+            model.load()
 
     # --- MediaPipe-native calls -------------------------------------------------------------
 
@@ -193,52 +169,68 @@ class MediaPipeFacePack:
                        ) -> FaceLandmarks | None:
         """Mesh a detected face: a first fit on the detection's crop, a second on the crop that
         fit gives (the crop MediaPipe would track the face with)."""
-        first = self.mesh_model.fit(image, region_from_detection(detection))
+        return self._refined(image, region_from_detection(detection))
+
+    def _refined(self, image: Image8, region: Region) -> FaceLandmarks | None:
+        first = self.mesh_model.fit(image, region)
         if first.presence < self.min_presence:
             return None
         return self.fit(image, region_from_mesh(first.points))
 
-    def track(self, image: Image8, previous: FaceLandmarks) -> FaceLandmarks | None:
+    def track_face(self, image: Image8, previous: FaceLandmarks) -> FaceLandmarks | None:
         """The face of ``previous`` (last frame's fit) in this frame, without detection."""
         return self.fit(image, previous.next_region())
 
-    # --- The face finder's calls (dlib pack compatible) -------------------------------------
+    # --- The face finder's calls --------------------------------------------------------------
 
     def detect(self, image: Image8, *, upsample: int = 0, threshold: float = 0.0
                ) -> list[Detection]:
-        """Faces, best first, scores on dlib's scale; ``upsample`` (a dlib notion) is ignored."""
-        floor = min(max(0.5 + threshold / _DLIB_SCALE, 0.02), 0.98)
-        return [Detection(d.box, (d.score - 0.5) * _DLIB_SCALE, d.keypoints, d.score)
-                for d in self.find_faces(image, floor)]
+        """Faces, best first, scores on the pipeline's scale, BlazeFace's six keypoints;
+        ``upsample`` (a dlib notion) is ignored."""
+        return [Detection(d.box, to_pipeline_score(d.score), d.keypoints)
+                for d in self.find_faces(image, score_floor(threshold))]
 
-    def landmarks(self, image: Image8, box: tuple[float, float, float, float]) -> Landmarks:
-        """68 iBUG landmarks (x, y) of the face in ``box`` (any detector's box)."""
-        found = self.landmarks_in_box(image, box)
-        if found is None:
-            raise ModelError("the face mesh finds no face in the box "
-                             f"({', '.join(f'{v:.0f}' for v in box)})")
-        return found.ibug68()
+    def landmarks(self, image: Image8, face: Detection) -> Mesh | None:
+        """The 478-point mesh of the face found as ``face`` (any detector's: its first two
+        keypoints, when given, are the eyes and set the crop's roll); None when the mesh model
+        sees no face there."""
+        x0, y0, x1, y1 = face.box
+        if face.points is not None and len(face.points) >= 2:
+            blaze_face = blaze.FaceDetection(face.box, np.asarray(face.points, np.float64), 1.0)
+            region = region_from_detection(blaze_face)
+        else:
+            region = Region((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * 1.5, 0.0)
+        found = self._refined(image, region)
+        return None if found is None else found.points
 
-    def landmarks_in_box(self, image: Image8, box: tuple[float, float, float, float]
-                         ) -> FaceLandmarks | None:
+    def track(self, image: Image8, previous: Mesh) -> Mesh | None:
+        """The mesh of the face whose previous frame's mesh is ``previous``, fitted on the crop
+        that mesh gives (no detection); None when the mesh model no longer sees a face."""
+        found = self.fit(image, region_from_mesh(np.asarray(previous, np.float64)[:468]))
+        return None if found is None else found.points
+
+    def landmarks_in_box(self, image: Image8, box: BoxCoords) -> FaceLandmarks | None:
         """The face in ``box``: an upright crop around it, then the crop that fit gives."""
         x0, y0, x1, y1 = box
-        upright = Region((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * 1.5, 0.0)
-        first = self.mesh_model.fit(image, upright)
-        if first.presence < self.min_presence:
-            return None
-        return self.fit(image, region_from_mesh(first.points))
+        return self._refined(image, Region((x0 + x1) / 2, (y0 + y1) / 2,
+                                           max(x1 - x0, y1 - y0) * 1.5, 0.0))
 
-    def descriptor(self, image: Image8, points: Landmarks) -> Descriptor:
-        """128-d identity descriptor from the recognizer this pack was given."""
+    def descriptor(self, image: Image8, points: Mesh) -> Descriptor:
+        """128-d identity descriptor, from the recognizer this pack was given, of the face with
+        mesh ``points`` (or 68 iBUG points) in ``image``."""
         if self.recognizer is None:
             raise ModelError("the MediaPipe pack was made without a recognizer for identity")
-        return self.recognizer.descriptor(image, points)
+        points = np.asarray(points, np.float64)
+        marks = points if len(points) == 68 else face_mesh.to_ibug68(points)
+        return self.recognizer.descriptor(image, marks[:, :2])
 
     def versions(self) -> dict[str, str]:
         """Installed versions of what runs the models."""
-        try:
-            litert = metadata.version("ai-edge-litert")
-        except metadata.PackageNotFoundError:
-            litert = "unknown"
-        return {"ai-edge-litert": litert, "mediapipe models": "0.10.21"}
+        out = {}
+        for dist in ("ai-edge-litert", "dlib-bin", "face_recognition_models"):
+            try:
+                out[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                out[dist] = "unknown"
+        out["mediapipe models"] = "0.10.21"
+        return out

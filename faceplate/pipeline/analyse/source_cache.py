@@ -1,9 +1,9 @@
 """Prepared source faces kept beside the analysis, so render chunks and farm tasks start
 without finding the faces in the source stills again.
 
-``<cache>/sources.json`` (schema ``faceplate.sources/1``) holds, per source, the key it was
+``<cache>/sources.json`` (schema ``faceplate.sources/2``) holds, per source, the key it was
 prepared under (each image's path and sha256, the declared colourspace, the OCIO config and the
-face finder) with the face's landmarks and identity descriptor; the texture (working-space
+face finder) with the face's mesh (478 x, y, z) and identity descriptor; the texture (working-space
 float RGB, lossless) is ``<cache>/sources/<digest>.exr``. A source whose key no longer matches,
 or whose entry is damaged, is prepared again from its images.
 """
@@ -53,8 +53,10 @@ def _paths(spec: ShotSpec) -> tuple[Path, Path]:
 def _from_entry(name: str, entry: dict[str, Any], folder: Path) -> SourceFace | None:
     try:
         texture = read_rgb_image(folder / entry["texture"])
-        return SourceFace(name, texture, np.asarray(entry["landmarks"], np.float64),
-                          np.asarray(entry["descriptor"], np.float64))
+        mesh = np.asarray(entry["landmarks"], np.float64)
+        if mesh.shape != (478, 3):
+            return None
+        return SourceFace(name, texture, mesh, np.asarray(entry["descriptor"], np.float64))
     except (PlateError, KeyError, TypeError, ValueError):
         return None
 
@@ -63,7 +65,7 @@ def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = Non
                  colourspaces: Mapping[str, str | None] | None = None
                  ) -> tuple[dict[str, SourceFace], bool]:
     """The shot's source faces, from the cache where it is current, else prepared from their
-    images with ``faces`` (default: the dlib pack); and whether every one came from the cache.
+    images with ``faces`` (default: the context's pack); and whether every one came from the cache.
     ``colourspaces`` are the pre-flight's canonical source colourspaces.
 
     Raises:

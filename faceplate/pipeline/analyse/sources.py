@@ -9,23 +9,23 @@ import numpy as np
 
 from faceplate.errors import PlateError, SpecError
 from faceplate.face.image8 import to_uint8
-from faceplate.face.landmarks import bounding_box
+from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.context import RunContext
 from faceplate.plateio.frame import read_header, read_rgb_image
 from faceplate.spec import SourceSpec
-from faceplate.types import WORKING_SPACE, Descriptor, Landmarks, RGBImage
+from faceplate.types import WORKING_SPACE, Descriptor, Mesh, RGBImage
 
 _CROP_MARGIN = 0.6
 
 
 @dataclass(frozen=True)
 class FoundFace:
-    """The largest face in a still: working-space crop around it, landmarks in the crop."""
+    """The largest face in a still: working-space crop around it, its mesh in the crop."""
 
     image: RGBImage
-    landmarks: Landmarks
+    landmarks: Mesh
     descriptor: Descriptor
 
 
@@ -42,7 +42,8 @@ def still_colourspace(path: Path, declared: str | None, ctx: RunContext) -> str:
 
 def find_face(path: Path, colourspace: str | None, ctx: RunContext, *, key: str,
               faces: FaceFinder | None = None) -> FoundFace:
-    """Read a still and return its largest face, found by ``faces`` (default: the dlib pack).
+    """Read a still and return its largest face, found by ``faces`` (default: the context's
+    pack).
 
     Raises:
         SpecError: the image is unreadable or holds no face (``key`` names the spec entry).
@@ -58,7 +59,10 @@ def find_face(path: Path, colourspace: str | None, ctx: RunContext, *, key: str,
     if not detections:
         raise SpecError(f"no face found in {path}", key=key, path=path)
     largest = max(detections, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
-    points = finder.landmarks(image8, largest.box)
+    points = finder.landmarks(image8, largest)
+    if points is None:
+        raise SpecError(f"no face found in {path} (the face mesh does not fit the face the "
+                        "detector found)", key=key, path=path)
     descriptor = ctx.face_pack.descriptor(image8, points)
     x0, y0, x1, y1 = bounding_box(points)
     pad_x, pad_y = (x1 - x0) * _CROP_MARGIN, (y1 - y0) * _CROP_MARGIN
@@ -66,7 +70,7 @@ def find_face(path: Path, colourspace: str | None, ctx: RunContext, *, key: str,
     cx0, cy0 = max(0, int(x0 - pad_x)), max(0, int(y0 - pad_y))
     cx1, cy1 = min(w, int(np.ceil(x1 + pad_x))), min(h, int(np.ceil(y1 + pad_y)))
     crop = np.ascontiguousarray(np.clip(working[cy0:cy1, cx0:cx1], 0.0, 1.0))
-    return FoundFace(crop, points - (cx0, cy0), descriptor)
+    return FoundFace(crop, points - (cx0, cy0, 0.0), descriptor)
 
 
 def prepare_source(source: SourceSpec, ctx: RunContext,
@@ -76,7 +80,7 @@ def prepare_source(source: SourceSpec, ctx: RunContext,
     found = [find_face(path, source.colorspace, ctx, key=f"sources.{source.name}.images[{i}]",
                        faces=faces)
              for i, path in enumerate(source.images)]
-    best = max(found, key=lambda f: np.ptp(f.landmarks[:, 0]))
+    best = max(found, key=lambda f: face_size(f.landmarks))
     descriptor = np.mean([f.descriptor for f in found], axis=0)
     return SourceFace(name=source.name, texture=best.image, landmarks=best.landmarks,
                       descriptor=descriptor)

@@ -1,7 +1,10 @@
-"""Stage 1, analyse: faces (box, score, 68 landmarks, optional descriptor) on every plate frame.
+"""Stage 1, analyse: faces (box, score, the 478-point mesh, pose, skin colour, optional
+descriptor) on every plate frame, faces the detector misses followed by their mesh from the
+frame before, and the faces lost.
 
 The result is cached per shot in ``<cache>/analysis.json`` (schema
-``faceplate.analysis/1``) and re-used while the plate files and settings are unchanged.
+``faceplate.analysis/2``) and re-used while the plate files and settings are unchanged; a file
+of another schema is rebuilt.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from faceplate.errors import PlateError, PlateMissingError
+from faceplate.errors import PlateError, PlateMissingError, StageError
 from faceplate.face.image8 import to_uint8
-from faceplate.face.pose import estimate_pose
+from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
+from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
@@ -24,14 +28,18 @@ from faceplate.pipeline.stage_files.analysis import (
     FaceObservation,
     FrameAnalysis,
     FrameStatus,
+    LostFace,
     ShotAnalysis,
     read_analysis,
     write_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path
-from faceplate.plateio.frame import Box, read_frame
+from faceplate.plateio.frame import Box, PlateFrame, read_frame
 from faceplate.spec import ShotSpec
-from faceplate.types import WORKING_SPACE
+from faceplate.types import WORKING_SPACE, Image8, Mesh
+
+#: Boxes overlapping more than this are one face (a detection and a followed face).
+_SAME_FACE = 0.3
 
 
 @dataclass(frozen=True)
@@ -64,50 +72,103 @@ def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext,
             "models": pre.shot_models().faces.id, "settings": asdict(settings)}
 
 
+def _to_uint8(frame: PlateFrame, box: Box, colourspace: str, ctx: RunContext) -> Image8:
+    """``box`` of the frame (inside its data window) as 8-bit working-space RGB."""
+    rgb = np.nan_to_num(frame.rgb_region(box), nan=0.0, posinf=0.0, neginf=0.0)
+    return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE))
+
+
+def _around(box: tuple[float, float, float, float], pad: float, data: Box) -> Box:
+    """``box`` (display pixels) grown by ``pad`` of its size on each side, inside ``data``."""
+    x0, y0, x1, y1 = box
+    px, py = pad * (x1 - x0), pad * (y1 - y0)
+    return Box(int(np.floor(x0 - px)), int(np.floor(y0 - py)), int(np.ceil(x1 + px)),
+               int(np.ceil(y1 + py))).intersect(data)
+
+
+def _observe(mesh: Mesh, crop: Image8, region: Box, score: float, settings: AnalyseSettings,
+             ctx: RunContext, **extra: object) -> FaceObservation:
+    """What analysis records of a face whose mesh (crop pixels) was found on ``crop``."""
+    descriptor = (ctx.face_pack.descriptor(crop, mesh).tolist() if settings.descriptors
+                  else None)
+    skin = face_skin_statistics(crop.astype(np.float32) / 255.0, mesh)
+    pose = head_pose(mesh)
+    points = np.asarray(mesh, np.float64) + (region.x0, region.y0, 0.0)
+    return FaceObservation(
+        bbox=[round(v, 3) for v in bounding_box(points)], score=round(score, 4),
+        landmarks=points.round(2).tolist(), descriptor=descriptor,
+        pose=[round(pose.yaw, 2), round(pose.pitch, 2), round(pose.roll, 2)],
+        skin=[round(v, 4) for v in skin.as_list()] if skin else None, **extra)  # type: ignore[arg-type]
+
+
+def _overlap(a: list[float], b: list[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+def _lost_reason(face: FaceObservation, data: Box, finder: FaceFinder) -> str:
+    x0, y0, x1, y1 = face.bbox
+    inside = Box(int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))).intersect(data)
+    area = max((x1 - x0) * (y1 - y0), 1.0)
+    if inside.empty or inside.width * inside.height < 0.5 * area:
+        return "not detected: the face left the frame"
+    if not finder.tracks:
+        return ("not detected, and the landmarker cannot follow a face the detector loses "
+                f"({finder.id})")
+    return ("not detected, and the face mesh no longer fits the face followed from the frame "
+            "before (turned away, covered, blurred or out of frame)")
+
+
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
-                  ctx: RunContext, pre: Preflight) -> FrameAnalysis:
-    """Detect and landmark every face on one frame."""
+                  ctx: RunContext, pre: Preflight,
+                  previous: list[FaceObservation] | None = None) -> FrameAnalysis:
+    """Detect every face on one frame and fit its mesh; follow each face of ``previous`` (the
+    frame before's) that the detector missed by fitting the mesh on the crop its previous mesh
+    gives, and record the ones that cannot be followed as lost, with the reason."""
     try:
         frame = read_frame(spec.plate.path.frame(frame_number), frame_number)
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
     data = frame.data_box
-    rgb = frame.rgb_region(data)
-    nonfinite = frame.nonfinite_count()
-    if nonfinite:
-        rgb = np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0)
     colourspace = pre.plate_space()
-    faces_of = pre.shot_models().faces
+    finder = pre.shot_models().faces
+    rgb = np.nan_to_num(frame.rgb_region(data), nan=0.0, posinf=0.0, neginf=0.0)
     scale = min(1.0, settings.detect_size / max(rgb.shape[:2]))
     proxy = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA)
     proxy8 = to_uint8(ctx.colour.convert(proxy, colourspace, WORKING_SPACE))
-    faces = []
-    for det in faces_of.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
-        x0, y0, x1, y1 = (v / scale for v in det.box)
-        pad_x, pad_y = 0.5 * (x1 - x0), 0.5 * (y1 - y0)
-        region = Box(int(x0 - pad_x) + data.x0, int(y0 - pad_y) + data.y0,
-                     int(np.ceil(x1 + pad_x)) + data.x0, int(np.ceil(y1 + pad_y)) + data.y0
-                     ).intersect(data)
+    faces: list[FaceObservation] = []
+    for det in finder.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
+        found = det.moved(1.0 / scale, data.x0, data.y0)  # display-window pixels
+        region = _around(found.box, 0.75, data)
         if region.empty:
             continue
-        crop_rgb = frame.rgb_region(region)
-        crop8 = to_uint8(ctx.colour.convert(np.nan_to_num(crop_rgb), colourspace, WORKING_SPACE))
-        box_in_crop = (x0 + data.x0 - region.x0, y0 + data.y0 - region.y0,
-                       x1 + data.x0 - region.x0, y1 + data.y0 - region.y0)
-        points = faces_of.landmarks(crop8, box_in_crop)
-        descriptor = (ctx.face_pack.descriptor(crop8, points).tolist() if settings.descriptors
-                      else None)
-        skin = face_skin_statistics(crop8.astype(np.float32) / 255.0, points)
-        points = points + (region.x0, region.y0)
-        pose = estimate_pose(points, frame.display_size)
-        faces.append(FaceObservation(
-            bbox=[x0 + data.x0, y0 + data.y0, x1 + data.x0, y1 + data.y0], score=det.score,
-            landmarks=points.round(3).tolist(), descriptor=descriptor,
-            pose=[round(pose.yaw, 2), round(pose.pitch, 2), round(pose.roll, 2)],
-            skin=[round(v, 4) for v in skin.as_list()] if skin else None))
-    return FrameAnalysis(frame_number, "ok", faces=faces, nonfinite_pixels=nonfinite)
+        crop = _to_uint8(frame, region, colourspace, ctx)
+        mesh = finder.landmarks(crop, found.moved(1.0, -region.x0, -region.y0))
+        if mesh is not None:
+            faces.append(_observe(mesh, crop, region, det.score, settings, ctx))
+    lost = []
+    for index, before in enumerate(previous or []):
+        if any(_overlap(before.bbox, f.bbox) > _SAME_FACE for f in faces):
+            continue
+        region = _around(tuple(before.bbox), 0.5, data)  # type: ignore[arg-type]
+        mesh = None
+        if not region.empty:
+            crop = _to_uint8(frame, region, colourspace, ctx)
+            shifted = np.asarray(before.landmarks, np.float64) - (region.x0, region.y0, 0.0)
+            mesh = finder.track(crop, shifted)
+        if mesh is not None:
+            tracked = _observe(mesh, crop, region, 0.0, settings, ctx, origin="tracked",
+                               tracked_from=index)
+            if not any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
+                faces.append(tracked)
+                continue
+        lost.append(LostFace(index, before.bbox, _lost_reason(before, data, finder)))
+    return FrameAnalysis(frame_number, "ok", faces=faces, lost=lost,
+                         nonfinite_pixels=frame.nonfinite_count())
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
@@ -115,16 +176,22 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     """Analyse every frame of the shot, or re-use the cached analysis if still valid."""
     key = cache_key(spec, settings, ctx, pre)
     if reuse:
-        stored = read_analysis(spec, key)
+        try:
+            stored = read_analysis(spec, key)
+        except StageError as exc:  # another schema or damaged: rebuilt, never misread
+            ctx.log.info("analysis: rebuilding (%s)", exc)
+            stored = None
         if stored is not None:
             ctx.log.info("analysis: re-using %s", analysis_path(spec))
             return stored
-    frames = {}
+    frames: dict[int, FrameAnalysis] = {}
     total = len(spec.plate.frames)
+    previous: list[FaceObservation] = []
     for i, f in enumerate(spec.plate.frames):
         start = time.perf_counter()
-        frames[f] = analyse_frame(spec, f, settings, ctx, pre)
+        frames[f] = analyse_frame(spec, f, settings, ctx, pre, previous)
         frames[f].seconds = round(time.perf_counter() - start, 3)
+        previous = frames[f].faces
         ctx.progress(Progress("analyse", i + 1, total, f))
     analysis = ShotAnalysis(key=key, frames=frames)
     write_analysis(spec, analysis)

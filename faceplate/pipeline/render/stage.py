@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceplate.errors import PlateError, PlateMissingError
+from faceplate.face.mesh import to_ibug68
 from faceplate.face.swapper import SourceFace
 from faceplate.models.dlib_pack import identity_distance
 from faceplate.pipeline.context import RunContext
@@ -87,8 +88,10 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
                     f"{record.nonfinite_pixels} NaN/Inf values in the plate's RGB")
     matte = np.zeros((frame.spec.height, frame.spec.width), dtype=np.float32)
     done: list[tuple[SolvedSwap, SolvedFace, PlacedFace]] = []
-    skipped = []
+    skipped, lost = [], []
     for swap in solved:
+        if frame_number in swap.lost:
+            lost.append(f"swap {swap.swap}: {swap.lost[frame_number]}: not swapped")
         reason = swap.skipped.get(frame_number)
         if reason is not None and reason.startswith("override"):
             record.overrides.append(f"swap {swap.swap} track {swap.track}: {reason}")
@@ -114,7 +117,8 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
         to_source = identity_distance(output, sources[swap.source].descriptor)
         to_original = identity_distance(output, placed.original)
         record.faces.append(FaceRecord(
-            swap.swap, swap.source, face.track, face.bbox, face.landmarks, face.score,
+            swap.swap, swap.source, face.track, face.bbox,
+            to_ibug68(np.asarray(face.landmarks)).round(2).tolist(), face.score,
             round(to_source, 4), placed.mouth_open, face.pose, face.origin,
             identity_distance_to_original=round(to_original, 4), jitter=face.jitter,
             matte_area=round(placed.matte_area, 1),
@@ -138,9 +142,11 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     record.matte_area = round(float(matte.sum()), 1)
     if skipped:
         record.flag("pose_beyond_limit", "; ".join(skipped))
+    if lost:
+        record.flag("face_lost", "; ".join(lost))
     if done:
         record.status = "swapped"
-    elif not skipped and not record.overrides and "no_face" not in record.flags:
+    elif not skipped and not lost and not record.overrides and "no_face" not in record.flags:
         record.flag("no_face", "no target face on this frame: passed through unchanged")
     attributes = dict(provenance)
     attributes["faceplate/facesReplaced"] = len(done)
@@ -157,7 +163,7 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
                     compression=pre.compression)
         record.matte = str(matte_path)
     record.seconds = round(time.perf_counter() - start, 3)
-    record.providers = models.providers(ctx.face_pack)
+    record.providers = models.providers()
     return record
 
 

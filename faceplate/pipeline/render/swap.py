@@ -10,7 +10,7 @@ import numpy as np
 
 from faceplate.face.colour_match import LabStats, to_lab
 from faceplate.face.image8 import to_uint8
-from faceplate.face.landmarks import face_size
+from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder, FaceSwapper
 from faceplate.pipeline.context import RunContext
@@ -22,9 +22,8 @@ _REGION_MARGIN = 0.45
 
 
 def face_region(landmarks: np.ndarray, data: Box) -> Box:
-    """The region a face's swap works in: its landmarks' box plus margin, inside the data."""
-    x0, y0 = landmarks.min(axis=0)
-    x1, y1 = landmarks.max(axis=0)
+    """The region a face's swap works in: its mesh's box plus margin, inside the data."""
+    x0, y0, x1, y1 = bounding_box(landmarks)
     pad = _REGION_MARGIN * max(x1 - x0, y1 - y0)
     return Box(int(np.floor(x0 - pad)), int(np.floor(y0 - pad)),
                int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad))).intersect(data)
@@ -41,10 +40,20 @@ class PlacedFace:
     original: Descriptor
 
 
+def _outside(matte: Matte) -> np.ndarray:
+    """Where the matte is below 0.95, outside the face: holes (an open mouth) left out."""
+    below = (matte < 0.95).astype(np.uint8)
+    count, labels = cv2.connectedComponents(below, connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return np.isin(labels, border[border > 0]) if count > 1 else below.astype(bool)
+
+
 def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
     """Mean CIE76 ΔE between result and plate over a band ``band`` pixels wide just inside
-    the matte's edge (where the matte is at least 0.95): the colour step a seam shows."""
-    edge = cv2.dilate((matte < 0.95).astype(np.uint8), np.ones((2 * band + 1,) * 2, np.uint8))
+    the matte's outer edge (where the matte is at least 0.95; the edge of an open mouth's cut
+    is not a seam): the colour step a seam shows."""
+    outside = _outside(matte).astype(np.uint8)
+    edge = cv2.dilate(outside, np.ones((2 * band + 1,) * 2, np.uint8))
     inside = (matte >= 0.95) & edge.astype(bool)
     if inside.sum() < 16:
         return None
@@ -65,8 +74,8 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     finite = np.isfinite(plate_rgb)
     clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
     target = ctx.colour.convert(clean, colourspace, working)
-    local = points - (box.x0, box.y0)
-    measured = face.origin == "detected" and face.descriptor is not None  # by analysis, this frame
+    local = points - (box.x0, box.y0, 0.0)
+    measured = face.descriptor is not None  # by analysis, on this frame
     original = (np.asarray(face.descriptor) if measured
                 else ctx.face_pack.descriptor(to_uint8(target), local))
     skin = LabStats.from_list(face.skin) if face.skin else None
@@ -109,5 +118,5 @@ def output_identity(frame: PlateFrame, box: Box, face: SolvedFace, colourspace: 
     """The descriptor of the face as it stands on the output frame."""
     out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                        WORKING_SPACE))
-    points = np.asarray(face.landmarks) - (box.x0, box.y0)
+    points = np.asarray(face.landmarks) - (box.x0, box.y0, 0.0)
     return ctx.face_pack.descriptor(out8, points)

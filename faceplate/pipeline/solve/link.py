@@ -1,5 +1,7 @@
-"""Faces into tracks: frame-to-frame linking by box overlap (never across identities), joining
-tracks of one person across absences, and picking the tracks each swap replaces."""
+"""Faces into tracks: frame-to-frame linking (a face the analysis followed by its mesh joins the
+track of the face it was followed from; others by box overlap, never across identities),
+joining tracks of one person across absences, the frames where analysis lost each track's
+face, and picking the tracks each swap replaces."""
 
 from __future__ import annotations
 
@@ -19,14 +21,18 @@ _MAX_LINK_GAP = 3
 _DIFFERENT_PERSON = 0.6
 #: Tracks apart in time whose mean descriptors are closer than this are one person.
 _SAME_PERSON = 0.5
+#: Beyond this yaw (degrees) a descriptor says little about identity: it never splits a link.
+_DESCRIPTOR_YAW = 45.0
 
 
 @dataclass
 class Track:
-    """A face followed over frames: frame → index of the face in that frame's analysis."""
+    """A face followed over frames: frame → index of the face in that frame's analysis, and
+    the frames where analysis lost it (frame → reason)."""
 
     id: int
     faces: dict[int, int] = field(default_factory=dict)
+    lost: dict[int, str] = field(default_factory=dict)
 
 
 def _iou(a: list[float], b: list[float]) -> float:
@@ -37,23 +43,40 @@ def _iou(a: list[float], b: list[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _turned(face: FaceObservation) -> bool:
+    return face.pose is not None and abs(face.pose[0]) > _DESCRIPTOR_YAW
+
+
 def _different_people(a: FaceObservation, b: FaceObservation) -> bool:
-    if a.descriptor is None or b.descriptor is None:
+    if a.descriptor is None or b.descriptor is None or _turned(a) or _turned(b):
         return False
     return identity_distance(np.asarray(a.descriptor), np.asarray(b.descriptor)) > _DIFFERENT_PERSON
 
 
 def link_tracks(analysis: ShotAnalysis) -> list[Track]:
-    """Greedy frame-to-frame association by box overlap (never across identities),
-    bridging gaps of up to three frames."""
+    """Frame-to-frame association: a followed face joins the track of the face it was followed
+    from; the others greedily by box overlap (never across identities), bridging gaps of up to
+    three frames. A face analysis lost is recorded on its track."""
     tracks: list[Track] = []
     last: dict[int, tuple[int, FaceObservation]] = {}
     for frame in sorted(analysis.frames):
         faces = analysis.frames[frame].faces
+        holder = {tracks[tid].faces[when]: tid for tid, (when, _) in last.items()
+                  if when == frame - 1}
+        for lost in analysis.frames[frame].lost:
+            if lost.previous in holder:
+                tracks[holder[lost.previous]].lost[frame] = lost.reason
+        used_tracks, used_faces = set(), set()
+        for i, face in enumerate(faces):
+            tid = holder.get(face.tracked_from) if face.tracked_from is not None else None
+            if tid is not None and tid not in used_tracks:
+                tracks[tid].faces[frame] = i
+                last[tid] = (frame, face)
+                used_tracks.add(tid)
+                used_faces.add(i)
         pairs = sorted(((_iou(seen.bbox, face.bbox), tid, i)
                         for tid, (when, seen) in last.items() if frame - when <= _MAX_LINK_GAP + 1
                         for i, face in enumerate(faces)), reverse=True)
-        used_tracks, used_faces = set(), set()
         for overlap, tid, i in pairs:
             if overlap < _MIN_IOU or tid in used_tracks or i in used_faces:
                 continue
@@ -98,10 +121,11 @@ def merge_by_identity(tracks: list[Track], analysis: ShotAnalysis) -> list[Track
                     home = i
                     break
         if home is None:
-            merged.append(Track(len(merged), dict(track.faces)))
+            merged.append(Track(len(merged), dict(track.faces), dict(track.lost)))
             identities.append(identity)
         else:
             merged[home].faces.update(track.faces)
+            merged[home].lost.update(track.lost)
             identities[home] = _mean_descriptor(merged[home], analysis)
     return merged
 

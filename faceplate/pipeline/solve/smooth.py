@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceplate.face.mesh import EYE_CORNERS
 from faceplate.pipeline.solve.link import Track, face_at
 from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
 from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
@@ -13,6 +14,13 @@ from faceplate.spec import SolveSpec, SwapSpec
 #: A frame whose landmarks stray further than this (× face size) from the track's
 #: smooth path is an outlier and is replaced by interpolation.
 _OUTLIER = 0.12
+#: The outer eye corners of the mesh: the face size over time.
+_OUTER = (EYE_CORNERS[0][0], EYE_CORNERS[1][0])
+
+
+def _sizes(points: np.ndarray) -> np.ndarray:
+    """Per frame, the distance between the outer eye corners (in the image) of (n, 478, 3)."""
+    return np.linalg.norm(points[:, _OUTER[1], :2] - points[:, _OUTER[0], :2], axis=1)
 
 
 def smooth_landmarks(points: np.ndarray, window: int) -> np.ndarray:
@@ -50,8 +58,8 @@ def _outliers(points: np.ndarray, window: int) -> np.ndarray:
     if len(points) < 5:
         return np.zeros(len(points), dtype=bool)
     path = smooth_landmarks(points, max(window, 5))
-    size = np.linalg.norm(points[:, 45] - points[:, 36], axis=1)
-    error = np.linalg.norm(points - path, axis=2).mean(axis=1) / np.maximum(size, 1e-6)
+    error = np.linalg.norm((points - path)[..., :2], axis=2).mean(axis=1)
+    error = error / np.maximum(_sizes(points), 1e-6)
     return error > _OUTLIER
 
 
@@ -60,7 +68,8 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
     span = np.arange(frames[0], frames[-1] + 1)
     known = np.isin(span, frames)
     observed = {f: face_at(analysis, f, track.faces[f]) for f in frames}
-    landmarks = np.zeros((len(span), 68, 2))
+    first = np.asarray(observed[frames[0]].landmarks, np.float64)
+    landmarks = np.zeros((len(span), *first.shape))
     landmarks[known] = [observed[f].landmarks for f in frames]
     outlier = np.zeros(len(span), dtype=bool)
     outlier[known] = _outliers(landmarks[known], settings.smoothing)
@@ -79,12 +88,12 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
     solved = {}
     for i, f in enumerate(span):
         face = observed.get(int(f))
-        origin = "detected" if valid[i] else "interpolated"
+        origin = face.origin if face is not None and valid[i] else "interpolated"
         bbox = face.bbox if face is not None and valid[i] else _bbox(landmarks[i])
         descriptor = face.descriptor if face is not None and valid[i] else None
         solved[int(f)] = SolvedFace(
             int(f), track.id, [round(v, 3) for v in bbox], face.score if face else 0.0,
-            landmarks[i].round(3).tolist(),
+            landmarks[i].round(2).tolist(),
             pose[i].round(2).tolist() if pose is not None else None,
             skin[i].round(4).tolist() if skin is not None else None, origin,
             round(float(jitter[i]), 4),
@@ -98,8 +107,8 @@ def landmark_jitter(landmarks: np.ndarray) -> np.ndarray:
     Smooth motion scores near 0; a shake or a pop scores high. Ends of a run score 0."""
     jitter = np.zeros(len(landmarks))
     if len(landmarks) >= 3:
-        middle = landmarks[1:-1] - 0.5 * (landmarks[:-2] + landmarks[2:])
-        size = np.linalg.norm(landmarks[1:-1, 45] - landmarks[1:-1, 36], axis=1)
+        middle = (landmarks[1:-1] - 0.5 * (landmarks[:-2] + landmarks[2:]))[..., :2]
+        size = _sizes(landmarks[1:-1])
         jitter[1:-1] = np.linalg.norm(middle, axis=2).mean(axis=1) / np.maximum(size, 1e-6)
     return jitter
 
@@ -121,7 +130,7 @@ def _series(span: np.ndarray, valid: np.ndarray, faces: list[FaceObservation | N
 
 
 def _bbox(points: np.ndarray) -> list[float]:
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
     return [float(x0), float(y0), float(x1), float(y1)]
 
 
@@ -150,12 +159,27 @@ def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[
     return skipped
 
 
+def lost_frames(track: Track, faces: dict[int, SolvedFace], frames: list[int]) -> dict[int, str]:
+    """Every frame from where analysis lost the track's face until it is seen again (or the
+    shot ends) that the solve did not bridge, with the reason it was lost."""
+    out: dict[int, str] = {}
+    seen = sorted(track.faces)
+    for at, reason in sorted(track.lost.items()):
+        back = next((f for f in seen if f > at), None)
+        for f in frames:
+            if f >= at and (back is None or f < back) and f not in faces:
+                out[f] = f"track {track.id}: face lost at frame {at}, {reason}"
+    return out
+
+
 def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis,
                 settings: SolveSpec) -> SolvedSwap:
-    """The solved faces of one swap on one track."""
+    """The solved faces of one swap on one track, and the frames its face was lost on."""
     faces: dict[int, SolvedFace] = {}
     analysed = {f for f, a in analysis.frames.items() if a.status == "ok"}
     for segment in _segments(sorted(track.faces), settings.max_gap, analysed):
         faces.update(_solve_segment(track, segment, analysis, settings))
     skipped = _apply_yaw_limit(faces, settings)
-    return SolvedSwap(index, swap.source, track.id, faces, skipped)
+    lost = {f: r for f, r in lost_frames(track, faces, sorted(analysed)).items()
+            if f not in skipped}
+    return SolvedSwap(index, swap.source, track.id, faces, skipped, lost)

@@ -1,4 +1,5 @@
-"""``analysis.json`` (schema ``faceplate.analysis/1``): the faces analysis found on every frame."""
+"""``analysis.json`` (schema ``faceplate.analysis/2``): the faces analysis found on every frame,
+each with its dense mesh, and the faces it lost."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ FrameStatus = Literal["ok", "missing", "unreadable"]
 
 @dataclass
 class FaceObservation:
-    """One face on one frame, in display-window pixels. A negative ``score`` marks a weak
-    detection: it may extend a track through a hard frame but never starts one."""
+    """One face on one frame, in display-window pixels: the box of its mesh, the detection
+    score (pipeline scale), the mesh (478 x, y, z), identity descriptor, pose (yaw, pitch,
+    roll) and skin colour. A negative ``score`` marks a weak detection: it may extend a track
+    through a hard frame but never starts one. ``origin`` is ``detected``, or ``tracked``: the
+    detector missed it and the mesh was fitted on the crop of face ``tracked_from`` (its index)
+    of the frame before."""
 
     bbox: list[float]
     score: float
@@ -23,6 +28,18 @@ class FaceObservation:
     descriptor: list[float] | None = None
     pose: list[float] | None = None
     skin: list[float] | None = None
+    origin: str = "detected"
+    tracked_from: int | None = None
+
+
+@dataclass
+class LostFace:
+    """A face of the frame before (index ``previous``, its box ``bbox``) that is neither
+    detected nor tracked on this frame, and why."""
+
+    previous: int
+    bbox: list[float]
+    reason: str
 
 
 @dataclass
@@ -32,6 +49,7 @@ class FrameAnalysis:
     frame: int
     status: FrameStatus
     faces: list[FaceObservation] = field(default_factory=list)
+    lost: list[LostFace] = field(default_factory=list)
     nonfinite_pixels: int = 0
     reason: str | None = None
     seconds: float = 0.0
@@ -49,7 +67,8 @@ def _from_json(body: dict[str, Any]) -> ShotAnalysis:
     frames = {}
     for raw in body["frames"]:
         faces = [FaceObservation(**f) for f in raw.pop("faces")]
-        frames[int(raw["frame"])] = FrameAnalysis(faces=faces, **raw)
+        lost = [LostFace(**f) for f in raw.pop("lost")]
+        frames[int(raw["frame"])] = FrameAnalysis(faces=faces, lost=lost, **raw)
     return ShotAnalysis(key=body["key"], frames=frames)
 
 

@@ -1,5 +1,6 @@
-"""``tracks.json`` (schema ``faceplate.tracks/2``): the solved faces of every swap. Rendering
-reads only this file, so any chunk rendered in any process gets the same alignment."""
+"""``tracks.json`` (schema ``faceplate.tracks/3``): the solved faces of every swap, each with
+its dense mesh, and the frames its face was lost on. Rendering reads only this file, so any
+chunk rendered in any process gets the same alignment."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from faceplate.spec import ShotSpec
 class SolvedFace:
     """Where a swap's target face is on one frame, after the solve.
 
-    ``origin`` says where the alignment came from: ``detected``, ``interpolated`` (a gap
-    or a rejected outlier) or ``held`` (a frame beyond the yaw limit given the nearest
-    valid frame's alignment). ``descriptor`` is the identity descriptor of the plate's face
-    as analysis measured it, on detected frames (render's QC reuses it).
+    ``landmarks`` is the mesh (478 x, y, z, display-window pixels). ``origin`` says where the
+    alignment came from: ``detected``, ``tracked`` (the detector missed the face, its mesh
+    was followed from the frame before), ``interpolated`` (a gap or a rejected outlier) or
+    ``held`` (a frame beyond the yaw limit given the nearest valid frame's alignment).
+    ``descriptor`` is the identity descriptor of the plate's face as analysis measured it, on
+    detected and tracked frames (render's QC reuses it).
     """
 
     frame: int
@@ -38,20 +41,26 @@ class SolvedFace:
 
 @dataclass
 class SolvedSwap:
-    """One swap on one track over the shot: its source, the face per frame, and the
-    frames of the track it leaves alone with the reason."""
+    """One swap on one track over the shot: its source, the face per frame, the frames of
+    the track it leaves alone (beyond the yaw limit, overridden) and the frames its face was
+    lost on, each with the reason."""
 
     swap: int
     source: str
     track: int | None
     faces: dict[int, SolvedFace]
     skipped: dict[int, str] = field(default_factory=dict)
+    lost: dict[int, str] = field(default_factory=dict)
+
+
+def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
+    return [{"frame": f, "reason": r} for f, r in sorted(reasons.items())]
 
 
 def _swap_json(s: SolvedSwap) -> dict[str, Any]:
     return {"swap": s.swap, "source": s.source, "track": s.track,
             "faces": [asdict(f) for f in s.faces.values()],
-            "skipped": [{"frame": f, "reason": r} for f, r in sorted(s.skipped.items())]}
+            "skipped": _frames_json(s.skipped), "lost": _frames_json(s.lost)}
 
 
 def write_tracks(spec: ShotSpec, solved: list[SolvedSwap], **extra: Any) -> None:
@@ -76,5 +85,6 @@ def load_solve(spec: ShotSpec) -> list[SolvedSwap]:
         raise StageError("shot not solved yet: run `faceplate solve` first", path=tracks_path(spec))
     return [SolvedSwap(s["swap"], s["source"], s["track"],
                        {f["frame"]: SolvedFace(**f) for f in s["faces"]},
-                       {k["frame"]: k["reason"] for k in s.get("skipped", [])})
+                       {k["frame"]: k["reason"] for k in s.get("skipped", [])},
+                       {k["frame"]: k["reason"] for k in s.get("lost", [])})
             for s in body["swaps"]]
