@@ -2,8 +2,8 @@
 frames with the same number of processes, measured in the same run.
 
 The shot is the demo's portrait and camera move at 1920×1080, half-float RGB EXR (zip),
-``--frames`` long, one face on every frame. The face's 68 landmarks on each frame are the
-portrait's landmarks through the move's affine, so the solve is known exactly and written
+``--frames`` long, one face on every frame. The face's mesh on each frame is the
+portrait's mesh through the move's affine, so the solve is known exactly and written
 directly. Each of ``--workers`` processes then runs faceplate's render stage
 (:func:`faceplate.pipeline.render.render`: read, colour conversion, the learned swap with its
 box matte, paste-back in the plate's linear space, the QC identity check, frame, matte and QC
@@ -13,8 +13,8 @@ oiiotool. Never asserts.
 
 The swapper is ``inswapper_128.onnx`` where a ``--model-dir`` holds it; with ``--standin`` a
 network of its contract and size with random weights (``bench/standin.py``) is used instead,
-which measures compute, not quality. Landmarks come from the dlib pack, or from ``--landmarks``
-(JSON: ``{"portrait": 68×2, "source": 68×2}`` in image pixels) where only the descriptor
+which measures compute, not quality. Meshes come from the default pack, or from ``--landmarks``
+(JSON: ``{"portrait": 478×3, "source": 478×3}`` in image pixels) where only the descriptor
 model is installed.
 
     python bench/swap_throughput.py --standin [inswapper|tiny] [--frames 96] [--workers 1,8]
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -48,19 +49,21 @@ def _demo_image(name: str) -> Path:
     return Path(str(resources.files("faceplate.demo") / "data" / name))
 
 
-def landmarks_from_dlib() -> dict[str, list]:
-    """68 landmarks of the demo portrait and source still, found by the dlib pack."""
+def landmarks_from_pack() -> dict[str, list]:
+    """The face meshes (478 x, y, z) of the demo portrait and source still, found by the
+    default pack."""
     from faceplate.face.image8 import to_uint8
-    from faceplate.models.dlib_pack import DlibFacePack
+    from faceplate.models.mediapipe import MediaPipeFacePack
     from faceplate.plateio.frame import read_rgb_image
-    pack = DlibFacePack()
+    pack = MediaPipeFacePack()
     out = {}
     for key, name in (("portrait", "astronaut.png"), ("source", "obama.jpg")):
         image = to_uint8(read_rgb_image(_demo_image(name)))  # stills in the working space
         largest = max(pack.detect(image),
                       key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
-        box = largest.box
-        out[key] = pack.landmarks(image, box).tolist()
+        mesh = pack.landmarks(image, largest)
+        assert mesh is not None, f"no face mesh on {name}"
+        out[key] = mesh.tolist()
     return out
 
 
@@ -79,8 +82,10 @@ def _known_solve(frames: list[int], all_frames: list[int], portrait: np.ndarray,
     for f in frames:
         t = all_frames.index(f) / max(1, len(all_frames) - 1)
         m = move.matrix(t, SIZE)
-        points = portrait @ m[:, :2].T + m[:, 2]
-        (x0, y0), (x1, y1) = points.min(0), points.max(0)
+        points = portrait.copy()
+        points[:, :2] = portrait[:, :2] @ m[:, :2].T + m[:, 2]
+        points[:, 2] *= float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+        (x0, y0), (x1, y1) = points[:, :2].min(0), points[:, :2].max(0)
         faces[f] = SolvedFace(f, 0, [float(x0), float(y0), float(x1), float(y1)], 1.0,
                               points.tolist(), descriptor=descriptor)
     return [SolvedSwap(0, "actor", 0, faces)]
@@ -92,10 +97,11 @@ def _source(ctx, points: np.ndarray):
     from faceplate.plateio.frame import read_rgb_image
     working = read_rgb_image(_demo_image("obama.jpg"))  # a still in the working space
     descriptor = ctx.face_pack.descriptor(to_uint8(working), points)
-    (x0, y0), (x1, y1) = points.min(0).astype(int) - 40, points.max(0).astype(int) + 40
+    (x0, y0), (x1, y1) = (points[:, :2].min(0).astype(int) - 40,
+                          points[:, :2].max(0).astype(int) + 40)
     x0, y0 = max(0, x0), max(0, y0)
     crop = np.ascontiguousarray(np.clip(working[y0:y1, x0:x1], 0, 1))
-    return SourceFace("actor", crop, points - (x0, y0), descriptor)
+    return SourceFace("actor", crop, points - (x0, y0, 0), descriptor)
 
 
 def _plate_descriptor(ctx, spec, face) -> list[float]:
@@ -107,7 +113,7 @@ def _plate_descriptor(ctx, spec, face) -> list[float]:
     points = np.asarray(face.landmarks)
     box = face_region(points, frame.data_box)
     region = ctx.colour.convert(frame.rgb_region(box), "ACEScg", WORKING_SPACE)
-    return ctx.face_pack.descriptor(to_uint8(region), points - (box.x0, box.y0)).tolist()
+    return ctx.face_pack.descriptor(to_uint8(region), points - (box.x0, box.y0, 0)).tolist()
 
 
 def render_chunk(job: Job) -> dict[str, Any]:
@@ -207,6 +213,11 @@ def main() -> None:
         parser.error("pass --model-dir DIR (holding inswapper_128.onnx) or --standin")
     folder = args.out or Path(tempfile.mkdtemp(prefix="faceplate_gpu_"))
     folder.mkdir(parents=True, exist_ok=True)
+    # inswapper_128 and ArcFace are non-commercial: this bench measures speed, so its own
+    # studio config allows them by name (the workers inherit it)
+    config = folder / "faceplate.yaml"
+    config.write_text("allow_models: [inswapper_128, arcface_w600k_r50]\n")
+    os.environ["FACEPLATE_CONFIG"] = str(config)
     model_dir = args.model_dir or folder / "models"
     t0 = time.perf_counter()
     spec_path = build(folder, args.frames, model_dir, args.standin, args.backend,
@@ -214,7 +225,7 @@ def main() -> None:
     print(f"built {args.frames} frames {SIZE[0]}x{SIZE[1]} in {time.perf_counter() - t0:.1f} s "
           f"under {folder}")
     landmarks = (json.loads(args.landmarks.read_text()) if args.landmarks
-                 else landmarks_from_dlib())
+                 else landmarks_from_pack())
     frames = list(range(FIRST, FIRST + args.frames))
     context = multiprocessing.get_context("spawn")
     for workers in [int(w) for w in args.workers.split(",")]:

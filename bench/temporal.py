@@ -31,11 +31,13 @@ SIZE = (1024, 576)
 
 
 def still_landmarks(ctx: RunContext) -> np.ndarray:
-    """Landmarks of the portrait itself, found at 2× for precision."""
+    """The portrait's own mesh (x, y), found at 2× for precision."""
     portrait = cv2.cvtColor(cv2.imread(str(_data_file("astronaut.png"))), cv2.COLOR_BGR2RGB)
     big = cv2.resize(portrait, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     face = ctx.face_pack.detect(big)[0]
-    return ctx.face_pack.landmarks(big, face.box) / 2.0
+    mesh = ctx.face_pack.landmarks(big, face)
+    assert mesh is not None, "no face mesh on the portrait"
+    return mesh[:, :2] / 2.0
 
 
 def build(folder: Path, frames: int, grain: float, seed: int = 7) -> tuple[Path, list[np.ndarray]]:
@@ -75,7 +77,7 @@ def measure(folder: Path, frames: int, grain: float) -> tuple[dict[str, float], 
     for label, window in (("per-frame", 0), ("solved", spec.solve.smoothing)):
         (swap,) = solve(replace(spec, solve=replace(spec.solve, smoothing=window)), analysis, ctx)
         frames = sorted(swap.faces)
-        tracked = np.array([swap.faces[f].landmarks for f in frames])
+        tracked = np.array([swap.faces[f].landmarks for f in frames])[..., :2]
         figures[label] = jitter(tracked, truth[[f - 1001 for f in frames]])
     return figures, spec.solve.smoothing
 

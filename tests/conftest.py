@@ -27,6 +27,15 @@ OBAMA = Path(str(resources.files("faceplate.demo") / "data" / "obama.jpg"))
 BIN = Path(sys.executable).parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_personal_studio_config(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The tests see faceplate's defaults, not a studio config or model lock of the machine
+    they run on (a test that needs one sets its own)."""
+    folder = tmp_path_factory.mktemp("studio")
+    os.environ["FACEPLATE_CONFIG"] = str(folder / "faceplate.yaml")
+    os.environ["FACEPLATE_MODEL_LOCK"] = str(folder / "models.lock.yaml")
+
+
 @pytest.fixture(scope="session")
 def colour() -> ColourManager:
     choice = ConfigChoice(PINNED_CONFIG, "spec")

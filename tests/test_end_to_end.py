@@ -86,7 +86,9 @@ def test_header_survives_and_provenance_is_added(rendered):
     assert spec.getattribute("faceplate/aiAssisted") == 1
     assert spec.getattribute("faceplate/facesReplaced") == 1
     assert "actor_a.jpg (sha256 " in spec.get_string_attribute("faceplate/sources")
-    assert "dlib-68-landmarks" in spec.get_string_attribute("faceplate/models")
+    models = spec.get_string_attribute("faceplate/models")
+    assert "mediapipe-face-mesh" in models and "dlib-resnet-descriptor" in models
+    assert "dlib-68" not in models  # the default run uses only commercially licensed models
     assert spec.get_string_attribute("faceplate/version")
     assert "AI-assisted face replacement" in spec.get_string_attribute("ImageDescription")
     assert (spec.x, spec.y, spec.full_width, spec.full_height) == (-16, -16, 640, 360)
@@ -155,7 +157,7 @@ def test_analysis_is_cached_until_the_plate_changes(rendered):
     shot, _, _ = rendered
     cache = shot.folder / "out" / "qc" / "cache" / "analysis.json"
     stamp = cache.stat().st_mtime_ns
-    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/1"
+    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/2"
     again = run_cli("analyse", str(shot.spec_path))
     assert again.returncode == 0, again.stderr
     assert cache.stat().st_mtime_ns == stamp
@@ -168,3 +170,37 @@ def test_analysis_is_cached_until_the_plate_changes(rendered):
         os.utime(plate, ns=times)
     assert changed.returncode == 0, changed.stderr
     assert cache.stat().st_mtime_ns != stamp
+
+
+def test_default_run_lists_only_commercially_licensed_models(rendered):
+    from faceplate.models.manifest import load_manifest
+    shot, _, _ = rendered
+    qc = json.loads(shot.qc_json.read_text())
+    manifest = load_manifest()
+    assert qc["models"][:4] == ["mediapipe-face-detection-full-range",
+                                "mediapipe-face-detection-short-range", "mediapipe-face-mesh",
+                                "mediapipe-iris"]
+    assert all(manifest[m].commercial_use for m in qc["models"]), qc["models"]
+
+
+def test_stage_files_of_the_68_point_version_are_rebuilt_never_misread(tmp_path, colour):
+    """An analysis or sources file of the old schema (68 landmarks) is made again; an old
+    tracks file is refused by name by a stage that only reads it."""
+    shot = make_shot(tmp_path / "old", colour, "1001-1002")
+    cache = shot.folder / "out" / "qc" / "cache"
+    cache.mkdir(parents=True)
+    old = {"schema": "faceplate.analysis/1", "key": {}, "frames": []}
+    (cache / "analysis.json").write_text(json.dumps(old))
+    (cache / "sources.json").write_text(json.dumps({"schema": "faceplate.sources/1",
+                                                    "sources": {}}))
+    (cache / "tracks.json").write_text(json.dumps({"schema": "faceplate.tracks/2",
+                                                   "swaps": []}))
+    render = run_cli("render", str(shot.spec_path))
+    assert render.returncode == 5 and "faceplate.tracks/3" in render.stderr
+    result = run_cli("run", str(shot.spec_path))
+    assert result.returncode == 0, result.stderr
+    for name, schema in (("analysis", "faceplate.analysis/2"), ("sources", "faceplate.sources/2"),
+                         ("tracks", "faceplate.tracks/3")):
+        assert json.loads((cache / f"{name}.json").read_text())["schema"] == schema
+    body = json.loads((cache / "analysis.json").read_text())
+    assert np.array(body["frames"][0]["faces"][0]["landmarks"]).shape == (478, 3)

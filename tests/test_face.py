@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 import pytest
 from conftest import DATA, OBAMA
-
 from scipy.spatial import Delaunay
 
 from faceplate.face import mesh

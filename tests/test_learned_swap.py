@@ -69,6 +69,19 @@ def _read(path: Path) -> np.ndarray:
     return read_pixels(path, fmt=oiio.FLOAT)
 
 
+#: The non-commercial models these tests run, allowed by name as a studio would.
+ALLOWED = ("arcface_w600k_r50", "inswapper_128", "simswap_256", "crossface_simswap",
+           "scrfd_2.5g")
+
+
+@pytest.fixture(autouse=True)
+def studio_allows_the_test_models(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "studio" / "faceplate.yaml"
+    config.parent.mkdir()
+    config.write_text(f"allow_models: [{', '.join(ALLOWED)}]\n")
+    monkeypatch.setenv("FACEPLATE_CONFIG", str(config))
+
+
 @pytest.fixture()
 def model_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "models"
@@ -176,18 +189,21 @@ def _constant_scrfd(path: Path, size: int, score: float) -> None:
 def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, threshold, found):
     import dataclasses
 
-    from faceplate.models.dlib_pack import DlibFacePack
-    from faceplate.models.face_finder import OnnxFaceFinder
+    from faceplate.models.face_finder import FaceFinder
     from faceplate.models.manifest import load_manifest
+    from faceplate.models.mediapipe import MediaPipeFacePack
+    from faceplate.models.policy import LicencePolicy
     from faceplate.models.runtime import ModelRegistry, RuntimeOptions
     from faceplate.pipeline.shot_models import face_finder
     from faceplate.spec import ModelsSpec
     _constant_scrfd(tmp_path / "scrfd_2.5g.onnx", 160, score)
     manifest = load_manifest()
     manifest["scrfd_2.5g"] = dataclasses.replace(manifest["scrfd_2.5g"], size=160)
-    registry = ModelRegistry(manifest, [tmp_path], options=RuntimeOptions(providers=("cpu",)))
-    finder = face_finder(ModelsSpec(detector="scrfd_2.5g"), registry, DlibFacePack())
-    assert isinstance(finder, OnnxFaceFinder) and finder.id == "scrfd_2.5g+dlib-68-landmarks"
+    registry = ModelRegistry(manifest, [tmp_path], options=RuntimeOptions(providers=("cpu",)),
+                             policy=LicencePolicy(allow_models=("scrfd_2.5g",)))
+    finder = face_finder(ModelsSpec(detector="scrfd_2.5g"), registry, MediaPipeFacePack())
+    assert isinstance(finder, FaceFinder) and finder.id == "scrfd_2.5g+mediapipe-face"
+    assert finder.tracks  # the mesh follows what the detector misses
     faces = finder.detect(np.zeros((320, 640, 3), np.uint8), threshold=threshold)
     if found is None:
         assert faces == []
@@ -213,16 +229,15 @@ def _simswap_parts(folder: Path, weights: np.ndarray) -> None:
 
 
 def test_simswap_sources_pass_through_their_converter(tmp_path, model_dir) -> None:
+    from faceplate.face.mesh import five_points
     from faceplate.face.swapper import SourceFace
-    from faceplate.models.align import five_from_68
     from faceplate.models.learned_swapper import LearnedSwapper
     from faceplate.pipeline.shot_models import check_models, registry_for
     from faceplate.spec import ModelsSpec
     weights = np.random.default_rng(2).normal(size=(512, 512)).astype(np.float32)
     models = ModelsSpec(swapper="simswap_256", providers=("cpu",), model_dirs=(model_dir,))
-    _save(model_dir / "simswap_256.onnx", [helper.make_node("Identity", ["target"], ["output"])],
-          [helper.make_tensor_value_info("target", F, ["N", 3, 256, 256])],
-          [helper.make_tensor_value_info("output", F, ["N", 3, 256, 256])])
+    _simswap_parts(model_dir, weights)
+    (model_dir / "crossface_simswap.onnx").unlink()
     with pytest.raises(ModelNotFoundError, match="crossface_simswap.onnx"):
         check_models(models, registry_for(models))      # the converter is checked too
     _simswap_parts(model_dir, weights)
@@ -231,28 +246,35 @@ def test_simswap_sources_pass_through_their_converter(tmp_path, model_dir) -> No
     assert set(registry.providers_used()) >= {"simswap_256", "crossface_simswap"}
     rng = np.random.default_rng(4)
     texture = rng.random((200, 200, 3)).astype(np.float32)
-    landmarks = np.random.default_rng(0).uniform(40, 160, size=(68, 2))
+    landmarks = np.random.default_rng(0).uniform(40, 160, size=(478, 3))
     source = SourceFace("double", texture, landmarks, np.zeros(128))
     swapper = LearnedSwapper(models, registry)
-    raw = swapper.recognizer.embed(texture, [five_from_68(landmarks)])[0]
+    raw = swapper.recognizer.embed(texture, [five_points(landmarks)])[0]
     np.testing.assert_allclose(swapper.embedding(source), raw @ weights, rtol=1e-3, atol=1e-2)
 
 
-def test_a_2dfan4_landmarker_stands_in_for_dlibs_in_the_face_finder(tmp_path) -> None:
-    from faceplate.models.dlib_pack import DlibFacePack
+def test_a_2dfan4_landmarker_feeds_the_mesh_in_the_face_finder(tmp_path) -> None:
+    """2DFAN4's 68 points (a frontal face, in heatmap cells) become the dense mesh: the mesh
+    passes through them at the points that stand for the 68."""
+    from faceplate.face import mesh
+    from faceplate.models.mediapipe import MediaPipeFacePack
     from faceplate.pipeline.shot_models import face_finder, registry_for
     from faceplate.spec import ModelsSpec
-    marks = np.random.default_rng(3).uniform(8, 56, size=(1, 68, 3)).astype(np.float32)
+    from faceplate.types import Detection
+    frontal = mesh.layout().canonical[list(mesh.IBUG68), :2] * 20 + 32
+    marks = np.concatenate([frontal, np.zeros((68, 1))], axis=1)[None].astype(np.float32)
     _save(tmp_path / "2dfan4.onnx",
           [helper.make_node("Constant", [], ["output"], value=numpy_helper.from_array(marks, "m"))],
           [helper.make_tensor_value_info("input", F, [1, 3, 256, 256])],
           [helper.make_tensor_value_info("output", F, [1, 68, 3])])
     models = ModelsSpec(landmarker="2dfan4", providers=("cpu",), model_dirs=(tmp_path,))
-    finder = face_finder(models, registry_for(models), DlibFacePack())
-    assert finder.id == "dlib-hog-frontal+2dfan4"
+    finder = face_finder(models, registry_for(models), MediaPipeFacePack())
+    assert finder.id == "mediapipe-face+2dfan4" and not finder.tracks
     box = (100.0, 50.0, 300.0, 250.0)                 # 200² box: scale 195/200
-    points = finder.landmarks(np.zeros((400, 400, 3), np.uint8), box)
-    assert points.shape == (68, 2)
+    points = finder.landmarks(np.zeros((400, 400, 3), np.uint8), Detection(box, 0.0))
+    assert points is not None and points.shape == (478, 3)
     scale = 195 / 200
     offset = (256 - np.float32([100 + 300, 50 + 250]) * scale) / 2   # box centred in the crop
-    np.testing.assert_allclose(points, (marks[0, :, :2] * 4 - offset) / scale, atol=1e-3)
+    expected = (marks[0, :, :2] * 4 - offset) / scale
+    np.testing.assert_allclose(mesh.to_ibug68(points), expected, atol=0.05)
+    assert finder.track(np.zeros((400, 400, 3), np.uint8), points) is None

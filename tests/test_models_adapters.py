@@ -20,6 +20,7 @@ from faceplate.models.align import TEMPLATES, estimate_affine, paste_back, warp_
 from faceplate.models.detectors import decode_scrfd  # noqa: E402
 from faceplate.models.manifest import load_manifest  # noqa: E402
 from faceplate.models.masks import box_matte, combine  # noqa: E402
+from faceplate.models.policy import LicencePolicy  # noqa: E402
 from faceplate.models.runtime import ModelRegistry, RuntimeOptions  # noqa: E402
 
 F = TensorProto.FLOAT
@@ -32,8 +33,10 @@ def _registry(tmp_path: Path, **overrides) -> ModelRegistry:
     manifest = load_manifest()
     for model_id, changes in overrides.items():
         manifest[model_id] = dataclasses.replace(manifest[model_id], **changes)
+    # These tests are about the adapters, not licences: every model is allowed by name.
     return ModelRegistry(manifest, model_dirs=[tmp_path],
-                         options=RuntimeOptions(providers=("cpu",)))
+                         options=RuntimeOptions(providers=("cpu",)),
+                         policy=LicencePolicy(allow_models=tuple(manifest)))
 
 
 def _swapper_model(path: Path, size: int, emap: np.ndarray | None) -> None:
@@ -135,7 +138,10 @@ def test_arcface_normalisation_and_batching(tmp_path):
     _save(tmp_path / "arcface_w600k_r50.onnx", nodes,
           [helper.make_tensor_value_info("input", F, ["N", 3, 112, 112])],
           [helper.make_tensor_value_info("output", F, ["N", 3])])
-    rec = adapter_for(_registry(tmp_path), "arcface_w600k_r50")
+    entry = load_manifest()["arcface_w600k_r50"]  # a 3-d stand-in for the 512-d embedding
+    rec = adapter_for(_registry(tmp_path, arcface_w600k_r50={"extra": {**entry.extra,
+                                                                       "outputs": 3}}),
+                      "arcface_w600k_r50")
     frame = np.broadcast_to(np.float32([0.2, 0.5, 0.8]), (200, 200, 3)).copy()
     pts = [_face_points(1.0, a, (40.0, 40.0), "arcface_112_v2", 112)[0] for a in (0, 10, -10)]
     out = rec.embed(frame, pts)

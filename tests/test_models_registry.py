@@ -37,7 +37,8 @@ def _identity(path: Path) -> str:
 
 
 def _manifest(sha: str | None):
-    entry = dataclasses.replace(load_manifest()["gfpgan_1.4"], sha256=sha)
+    """gfpgan_1.4's entry for the 4x4 identity model the tests build (its contract's size)."""
+    entry = dataclasses.replace(load_manifest()["gfpgan_1.4"], sha256=sha, size=4)
     return {"gfpgan_1.4": entry}
 
 
@@ -88,11 +89,15 @@ def test_search_path_order(tmp_path):
                                                     tmp_path / "b"]
 
 
-def test_manifest_records_licences_for_every_model_including_the_dlib_pack():
+def test_manifest_records_licences_for_every_model_including_the_default_pack():
     manifest = load_manifest()
-    assert {"dlib-hog-frontal", "dlib-68-landmarks", "dlib-resnet-descriptor",
-            "inswapper_128"} <= set(manifest)
+    assert {"mediapipe-face-detection-full-range", "mediapipe-face-detection-short-range",
+            "mediapipe-face-mesh", "mediapipe-iris", "dlib-hog", "dlib-68",
+            "dlib-resnet-descriptor", "inswapper_128"} <= set(manifest)
     assert all(e.licence for e in manifest.values())
+    assert not manifest["dlib-68"].commercial_use  # its training set excludes commercial use
+    assert not manifest["inswapper_128"].commercial_use
+    assert manifest["mediapipe-face-mesh"].commercial_use
 
 
 def test_models_cli_list_and_verify(tmp_path, monkeypatch):

@@ -38,7 +38,6 @@ from faceplate.face.regions import facing, identity_weights, warp_triangles
 from faceplate.face.warp import piecewise_affine
 from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 
-
 #: How far inside its own outline (× face size) the source's face is taken from: its ears,
 #: sideburns and hairline stay behind.
 SOURCE_ERODE = 0.06
