@@ -117,7 +117,7 @@ class ReferenceSwapper:
     id = "faceplate-reference-warp"
 
     def __init__(self, settings: MatteSettings = MatteSettings(),
-                 identity_amount: float = 0.7) -> None:
+                 identity_amount: float = 0.8) -> None:
         self.settings = settings
         self.identity_amount = identity_amount
 
