@@ -18,6 +18,7 @@ import yaml
 
 from faceplate.errors import SpecError
 from faceplate.frames import SequencePath, parse_frames
+from faceplate.spec.farm_section import FARM_OPTIONS
 from faceplate.spec.models_section import parse_models
 from faceplate.spec.schema import (
     DEFAULT_MATTE_CHANNEL,
@@ -30,10 +31,11 @@ from faceplate.spec.schema import (
     SwapSpec,
     TargetSpec,
 )
+from faceplate.spec.validation import validate
 from faceplate.spec.versions import upgrade
 
 _TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "solve", "qc",
-             "models"}
+             "models", "farm"}
 _PLATE_KEYS = {"path", "frames", "colorspace"}
 _SOURCE_KEYS = {"images", "colorspace"}
 _SWAP_KEYS = {"source", "target"}
@@ -79,8 +81,10 @@ def parse_spec(data: Any, *, base: Path, spec_path: Path | None = None) -> ShotS
     solve = _solve(top.get("solve", {}))
     qc = _qc(top.get("qc", {}))
     models = parse_models(top.get("models"), base)
+    farm = _farm(top.get("farm", {}))
     spec = ShotSpec(shot=shot, plate=plate, sources=sources, swaps=swaps, output=output,
-                    ocio=ocio_config, solve=solve, qc=qc, models=models, spec_path=spec_path)
+                    ocio=ocio_config, solve=solve, qc=qc, models=models, farm=farm,
+                    spec_path=spec_path)
     _check_outputs_spare_plate(spec)
     return spec
 
@@ -246,6 +250,21 @@ def _qc(value: Any) -> QCSpec:
             values[name] = float(number)
     values.update({n: _string(qc[n], f"qc.{n}") for n in ("display", "view") if n in qc})
     return QCSpec(**values)
+
+
+def _farm(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError("expected a mapping of farm names to options", key="farm")
+    out: dict[str, Any] = {}
+    for name, options in value.items():
+        cls = FARM_OPTIONS.get(str(name))
+        if cls is None:
+            if not isinstance(options, dict):
+                raise SpecError("expected a mapping of options", key=f"farm.{name}")
+            out[str(name)] = dict(options)
+        else:
+            out[str(name)] = validate(cls, options or {}, f"farm.{name}")
+    return out
 
 
 def _check_outputs_spare_plate(spec: ShotSpec) -> None:

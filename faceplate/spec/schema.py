@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from faceplate.frames import SequencePath
 from faceplate.spec.models_section import ModelsSpec
@@ -142,5 +142,6 @@ class ShotSpec:
     solve: SolveSpec = field(default_factory=SolveSpec)
     qc: QCSpec = field(default_factory=QCSpec)
     models: ModelsSpec = field(default_factory=ModelsSpec)
+    farm: Mapping[str, Any] = field(default_factory=dict)
     spec_path: Path | None = None
     version: int = SPEC_VERSION
