@@ -14,6 +14,7 @@ from faceplate.cli.output import set_verbosity
 from faceplate.cli.plugins import plugin_path, plugins
 from faceplate.cli.probe import probe
 from faceplate.cli.review import review
+from faceplate.cli.spec import spec_group
 from faceplate.cli.stages import COMMANDS
 from faceplate.cli.submit import submit
 from faceplate.errors import FaceplateError
@@ -44,5 +45,6 @@ def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     set_verbosity(verbose, quiet)
 
 
-for _command in (*COMMANDS, review, doctor, plugins, plugin_path, probe, submit, models):
+for _command in (*COMMANDS, review, doctor, plugins, plugin_path, probe, submit, models,
+                 spec_group):
     main.add_command(_command)

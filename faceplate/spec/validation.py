@@ -5,7 +5,7 @@ one line."""
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,8 @@ def message_of(error: Mapping[str, Any], root: Any = None) -> str:
         return f"unknown key (allowed: {allowed})" if allowed else "unknown key"
     if kind in ("missing", "missing_argument"):
         return "missing required key"
+    if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == r"\S":
+        return "expected a non-empty string"
     if kind == "string_pattern_mismatch":
         _, info = field_at(root, loc) if root is not None else (None, None)
         what = getattr(info, "description", None) or "the expected form"
@@ -91,11 +93,14 @@ def spec_errors(exc: ValidationError, root: Any, prefix: str = "",
                 path: str | Path | None = None) -> list[SpecError]:
     """Every problem of ``exc`` (a validation of ``root``) as a :class:`SpecError`; a custom
     error may name its own key in its context (``ctx["key"]``)."""
-    found = []
+    found: list[SpecError] = []
     for error in exc.errors(include_url=False):
         ctx = error.get("ctx") or {}
         key = ctx["key"] if "key" in ctx else key_of(tuple(error["loc"]), prefix)
-        found.append(SpecError(message_of(error, root), key=key, path=path))
+        if any(f.key == key for f in found):
+            continue  # one error per key
+        message = " ".join(message_of(error, root).split())  # one line, whatever it quotes
+        found.append(SpecError(message, key=key, path=path))
     return found
 
 
@@ -111,12 +116,3 @@ def validate(cls: type, data: Any, prefix: str = "", *, path: str | Path | None 
     except ValidationError as exc:
         raise_spec_errors(spec_errors(exc, cls, prefix, path))
         raise  # pragma: no cover - spec_errors always finds the problem
-
-
-def collect(errors: list[SpecError], checks: Sequence[Any]) -> None:
-    """Run each zero-argument check, adding the :class:`SpecError` it raises to ``errors``."""
-    for check in checks:
-        try:
-            check()
-        except SpecError as exc:
-            errors.extend(getattr(exc, "errors", (exc,)))
