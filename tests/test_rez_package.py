@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,16 @@ def _rez_name(distribution: str) -> str:
 
 
 def _pyproject() -> dict[str, Any]:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    """The fields of pyproject.toml's [project] table this test needs (read without tomllib,
+    which Python 3.10 lacks)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M)
+    python = re.search(r'^requires-python = "([^"]+)"', text, re.M)
+    scripts = re.search(r"^\[project\.scripts\]\n(.*?)(?:^\[|\Z)", text, re.S | re.M)
+    assert block and python and scripts
+    return {"dependencies": re.findall(r'"([^"]+)"', block.group(1)),
+            "requires-python": python.group(1),
+            "scripts": re.findall(r"^(\S+) =", scripts.group(1), re.M)}
 
 
 def test_name_version_and_tools_match_the_python_package() -> None:
