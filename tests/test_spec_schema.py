@@ -74,7 +74,7 @@ def test_one_error_is_still_a_plain_spec_error(folder: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(write_spec(folder, spec_dict(solve={"max_gap": 1.5})))
     assert not isinstance(caught.value, SpecErrors)
-    assert str(caught.value) == "solve.max_gap: input should be a valid integer"
+    assert str(caught.value) == "solve.max_gap: expected a whole number of frames >= 0"
 
 
 def test_spec_check_says_ok(folder: Path) -> None:

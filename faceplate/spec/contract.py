@@ -18,37 +18,28 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
-    ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from faceplate.errors import SpecError
 from faceplate.frames import SequencePath, parse_frames
 from faceplate.spec.farm_section import DeadlineOptions, LocalOptions, OpenCueOptions, SlurmOptions
 from faceplate.spec.models_section import ModelsSpec
 from faceplate.spec.schema import NonEmpty, QCSpec, SolveSpec
+from faceplate.spec.validation import custom, says
 from faceplate.spec.versions import SPEC_VERSION
 
 SCHEMA_ID = "urn:faceplate:shot-spec:1"
-
-
-def _custom(message: str, key: str | None = None) -> PydanticCustomError:
-    """A validation error with faceplate's wording; ``key`` names the key it concerns when it
-    is not the one being validated."""
-    return PydanticCustomError("spec", "{message}", {"message": message,
-                                                     **({"key": key} if key else {})})
 
 
 def _sequence(value: str) -> str:
     try:
         SequencePath(value)
     except SpecError as exc:
-        raise _custom(exc.message) from None
+        raise custom(exc.message) from None
     return value
 
 
@@ -56,7 +47,19 @@ def _frames(value: str | int) -> str | int:
     try:
         parse_frames(value)
     except SpecError as exc:
-        raise _custom(exc.message) from None
+        raise custom(exc.message) from None
+    return value
+
+
+def _mapping_of_sources(value: Any) -> Any:
+    if not isinstance(value, dict) or not value:
+        raise custom("expected a mapping of source names to {images: [...]}")
+    return value
+
+
+def _list_of_swaps(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise custom("expected a non-empty list of {source, target}")
     return value
 
 
@@ -64,14 +67,6 @@ def _empty_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _one_of(message: str) -> WrapValidator:
-    """A union's failure as one error saying what is expected (not one per branch)."""
-    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(value)
-        except ValidationError:
-            raise _custom(message) from None
-    return WrapValidator(check)
 
 
 #: A frame-numbered path: ``####`` (one digit each), ``%04d``, ``@@@@`` or ``$F4``.
@@ -99,7 +94,7 @@ class SourceSection(_Section):
     """An identity: stills of one person."""
 
     images: Annotated[NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)],
-                      _one_of("expected an image path or a non-empty list of them")] = Field(
+                      says("expected a list of image paths")] = Field(
         description="one or more stills of one person")
     colorspace: Colourspace = Field(None, description="the stills' colourspace")
 
@@ -115,9 +110,19 @@ class ReferenceTarget(_Section):
 class SwapSection(_Section):
     """One replacement."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _track_number(cls, data: Any) -> Any:
+        target = data.get("target") if isinstance(data, dict) else None
+        if isinstance(target, dict) and "track" in target:
+            track = target["track"]
+            if not isinstance(track, int) or isinstance(track, bool) or track < 0:
+                raise custom("expected a track number >= 0", subkey="target.track")
+        return data
+
     source: NonEmpty = Field(description="a name from sources")
     target: Annotated[Literal["largest", "all"] | TrackTarget | ReferenceTarget,
-                      _one_of("expected 'largest', 'all', {track: N} or {reference: image}")] = \
+                      says("expected 'largest', 'all', {track: N} or {reference: image}")] = \
         Field(
         "largest", description="which face: largest, all, {track: N} or {reference: image}")
 
@@ -134,14 +139,14 @@ class OutputSection(_Section):
     compression: NonEmpty | None = Field(None, description="EXR compression of the outputs "
                                                            "(default: the plate's)")
     matte_channel: Annotated[bool | NonEmpty | None,
-                             _one_of("expected true, false or a channel name")] = Field(
+                             says("expected true, false or a channel name")] = Field(
         None, description="also write the matte as a channel (true or a name)")
 
     @model_validator(mode="after")
     def _compression_needs_exr(self) -> OutputSection:
         if self.compression is not None and not self.path.lower().endswith(".exr"):
-            raise _custom("only EXR output takes a compression (other formats keep the "
-                          "plate's)", key="output.compression")
+            raise custom("only EXR output takes a compression (other formats keep the "
+                         "plate's)", key="output.compression")
         return self
 
 
@@ -158,7 +163,7 @@ class FarmSection(_Section):
     def _plugin_farms_are_mappings(self) -> FarmSection:
         for name, value in (self.model_extra or {}).items():
             if not isinstance(value, dict):
-                raise _custom("expected a mapping of options", key=f"farm.{name}")
+                raise custom("expected a mapping of options", key=f"farm.{name}")
         return self
 
 
@@ -172,9 +177,11 @@ class ShotSection(_Section):
     plate: PlateSection
     ocio: NonEmpty | None = Field(None, description="OCIO config path or ocio:// URI; default "
                                                     "$OCIO, else faceplate's pinned config")
-    sources: Annotated[dict[str, SourceSection], Field(min_length=1)] = Field(
+    sources: Annotated[dict[str, SourceSection], Field(min_length=1),
+                       WrapValidator(lambda v, h: h(_mapping_of_sources(v)))] = Field(
         description="identities by name")
-    swaps: Annotated[list[SwapSection], Field(min_length=1)] = Field(
+    swaps: Annotated[list[SwapSection], Field(min_length=1),
+                     WrapValidator(lambda v, h: h(_list_of_swaps(v)))] = Field(
         description="which face gets which identity")
     output: OutputSection
     solve: SolveSpec = Field(default_factory=SolveSpec)
@@ -194,7 +201,7 @@ class ShotSection(_Section):
         if sources is not None:
             for i, swap in enumerate(swaps):
                 if swap.source not in sources:
-                    raise _custom(f"unknown source {swap.source!r} (sources: "
+                    raise custom(f"unknown source {swap.source!r} (sources: "
                                   f"{', '.join(sources)})", key=f"swaps[{i}].source")
         return swaps
 
@@ -209,9 +216,9 @@ class ShotSection(_Section):
                 continue
             target = os.path.normpath(SequencePath(seq).resolved(base).frame(frame))
             if target == plate_file:
-                raise _custom(f"would overwrite the plate {plate_file}", key=key)
+                raise custom(f"would overwrite the plate {plate_file}", key=key)
             if target in seen:
-                raise _custom(f"same file as {seen[target]}", key=key)
+                raise custom(f"same file as {seen[target]}", key=key)
             seen[target] = key
         return self
 

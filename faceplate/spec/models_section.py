@@ -15,6 +15,8 @@ from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
+from faceplate.spec.validation import says
+
 Region = Literal["skin", "left-eyebrow", "right-eyebrow", "left-eye", "right-eye", "nose",
                  "mouth", "upper-lip", "lower-lip", "glasses"]
 Provider = Literal["tensorrt", "cuda", "cpu"]
@@ -24,7 +26,10 @@ _PROVIDERS: tuple[Provider, ...] = get_args(Provider)
 DEFAULT_REGIONS: tuple[Region, ...] = ("skin", "left-eyebrow", "right-eyebrow", "left-eye",
                                        "right-eye", "nose", "mouth", "upper-lip", "lower-lip")
 #: A model id of the manifest (see ``faceplate models list``).
-ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
+                    says("expected a model id (see `faceplate models list`)")]
+#: A whole number from 1.
+Count = Annotated[int, Field(ge=1, strict=True), says("expected a whole number >= 1")]
 
 
 def _names(value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,8 +70,9 @@ class ModelsSpec:
     recognizer: ModelId = Field(default="arcface_w600k_r50",
                                 description="ArcFace model for a learned swapper's source")
     enhancer: ModelId | None = Field(default=None, description="face enhancer id")
-    enhancer_blend: float = Field(default=0.8, ge=0, le=1, strict=True,
-                                  description="how much of the enhancer is mixed in")
+    enhancer_blend: Annotated[float, Field(ge=0, le=1, strict=True),
+                              says("expected a number in [0, 1]")] = Field(
+        default=0.8, description="how much of the enhancer is mixed in")
     occlusion: ModelId | None = Field(default=None, description="occluder id (XSeg)")
     regions: ModelId | None = Field(default=None, description="face parser id (BiSeNet)")
     region_classes: tuple[Region, ...] = Field(default=DEFAULT_REGIONS,
@@ -74,11 +80,12 @@ class ModelsSpec:
     providers: tuple[Provider, ...] = Field(default=_PROVIDERS,
                                             description="onnxruntime execution providers, in "
                                                         "order")
-    backend: Literal["onnxruntime", "torch"] = Field(default="onnxruntime",
-                                                     description="how ONNX models run")
-    gpu_mem_limit: int | None = Field(default=None, ge=1, strict=True,
-                                      description="GPU memory a session may use (bytes)")
-    threads: int | None = Field(default=None, ge=1, strict=True, description="intra-op CPU threads")
+    backend: Annotated[Literal["onnxruntime", "torch"],
+                       says("expected 'onnxruntime' or 'torch'")] = Field(
+        default="onnxruntime", description="how ONNX models run")
+    gpu_mem_limit: Count | None = Field(default=None,
+                                        description="GPU memory a session may use (bytes)")
+    threads: Count | None = Field(default=None, description="intra-op CPU threads")
     model_dirs: tuple[Path, ...] = Field(default=(), description="folders searched for model files")
     manifest: Path | None = Field(default=None, description="a studio model manifest")
 

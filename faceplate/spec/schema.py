@@ -28,11 +28,15 @@ from pydantic.dataclasses import dataclass as section
 
 from faceplate.frames import SequencePath
 from faceplate.spec.models_section import ModelsSpec
+from faceplate.spec.validation import says
 from faceplate.spec.versions import SPEC_VERSION
 
 TargetKind = Literal["largest", "reference", "track", "all"]
 #: A string that is not empty or only spaces.
-NonEmpty = Annotated[str, StringConstraints(pattern=r"\S")]
+NonEmpty = Annotated[str, StringConstraints(pattern=r"\S"), says("expected a non-empty string")]
+#: A number (an int or a float, not a bool or a string).
+Number = Annotated[float, Field(strict=True), says("expected a number")]
+_FRAMES = "expected a whole number of frames >= 0"
 YawPolicy = Literal["pass", "hold"]
 #: The matte channel's name when ``output.matte_channel`` is ``true``.
 DEFAULT_MATTE_CHANNEL = "faceplate.matte"
@@ -98,13 +102,15 @@ class SolveSpec:
             alignment (``hold``); either way the frames are flagged.
     """
 
-    smoothing: int = Field(default=9, ge=0, strict=True,
-                           description="landmark smoothing window in frames (0: off)")
-    max_gap: int = Field(default=2, ge=0, strict=True,
-                         description="longest run of frames without a face that is bridged")
-    max_yaw: float = Field(default=60.0, gt=0, le=180, strict=True,
-                           description="faces turned further (degrees) are not swapped")
-    beyond_yaw: YawPolicy = Field(default="pass", description="pass through or hold beyond max_yaw")
+    smoothing: Annotated[int, Field(ge=0, strict=True), says(_FRAMES)] = Field(
+        default=9, description="landmark smoothing window in frames (0: off)")
+    max_gap: Annotated[int, Field(ge=0, strict=True), says(_FRAMES)] = Field(
+        default=2, description="longest run of frames without a face that is bridged")
+    max_yaw: Annotated[float, Field(gt=0, le=180, strict=True),
+                       says("expected degrees in (0, 180]")] = Field(
+        default=60.0, description="faces turned further (degrees) are not swapped")
+    beyond_yaw: Annotated[YawPolicy, says("expected 'pass' or 'hold'")] = Field(
+        default="pass", description="pass through or hold beyond max_yaw")
 
 
 @section(frozen=True, config=ConfigDict(extra="forbid"))
@@ -127,17 +133,17 @@ class QCSpec:
         display, view: the OCIO display and view for review images (config defaults).
     """
 
-    max_identity_distance: float = Field(default=0.68, strict=True,
-                                         description="flag a face farther from its source")
-    min_distance_to_original: float = Field(default=0.3, strict=True,
-                                            description="flag a face this close to the plate's")
-    min_score: float = Field(default=0.0, strict=True, description="flag a weaker detection")
-    max_jitter: float = Field(default=0.03, strict=True,
-                              description="flag landmarks this far off their path (x face size)")
-    max_matte_change: float = Field(default=0.25, strict=True,
-                                    description="flag a matte area change above this fraction")
-    max_seam: float = Field(default=12.0, strict=True,
-                            description="flag a colour difference (ΔE) at the matte edge above")
+    max_identity_distance: Number = Field(default=0.68,
+                                          description="flag a face farther from its source")
+    min_distance_to_original: Number = Field(default=0.3,
+                                             description="flag a face this close to the plate's")
+    min_score: Number = Field(default=0.0, description="flag a weaker detection")
+    max_jitter: Number = Field(default=0.03,
+                               description="flag landmarks this far off their path (x face size)")
+    max_matte_change: Number = Field(default=0.25,
+                                     description="flag a matte area change above this fraction")
+    max_seam: Number = Field(default=12.0,
+                             description="flag a colour difference (ΔE) at the matte edge above")
     display: NonEmpty | None = Field(default=None, description="OCIO display of review images")
     view: NonEmpty | None = Field(default=None, description="OCIO view of review images")
 

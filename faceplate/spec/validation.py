@@ -9,11 +9,37 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 
 from faceplate.errors import SpecError, raise_spec_errors
 
 Loc = tuple[int | str, ...]
+#: pydantic's error types for a value that should have been a mapping.
+_NOT_A_MAPPING = {"model_type", "model_attributes_type", "dataclass_type", "dict_type"}
+
+
+def custom(message: str, *, key: str | None = None,
+           subkey: str | None = None) -> PydanticCustomError:
+    """A validation error in faceplate's words. ``key`` names the key it concerns when that is
+    not the one being validated; ``subkey`` a key below the one being validated."""
+    ctx: dict[str, str] = {"message": message}
+    if key:
+        ctx["key"] = key
+    if subkey:
+        ctx["subkey"] = subkey
+    return PydanticCustomError("spec", "{message}", ctx)
+
+
+def says(message: str) -> WrapValidator:
+    """Metadata for a field (or a union): any failure to validate it is the one error
+    ``message`` (what is expected), not pydantic's wording or one error per union branch."""
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise custom(message) from None
+    return WrapValidator(check)
 
 
 def key_of(loc: Loc, prefix: str = "") -> str:
@@ -78,6 +104,10 @@ def message_of(error: Mapping[str, Any], root: Any = None) -> str:
         return f"unknown key (allowed: {allowed})" if allowed else "unknown key"
     if kind in ("missing", "missing_argument"):
         return "missing required key"
+    if kind in _NOT_A_MAPPING:
+        return f"expected a mapping, got {type(error['input']).__name__}"
+    if kind == "string_type":
+        return "expected a non-empty string"
     if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == r"\S":
         return "expected a non-empty string"
     if kind == "string_pattern_mismatch":
@@ -97,6 +127,8 @@ def spec_errors(exc: ValidationError, root: Any, prefix: str = "",
     for error in exc.errors(include_url=False):
         ctx = error.get("ctx") or {}
         key = ctx["key"] if "key" in ctx else key_of(tuple(error["loc"]), prefix)
+        if "subkey" in ctx:
+            key = f"{key}.{ctx['subkey']}" if key != "(top level)" else ctx["subkey"]
         if any(f.key == key for f in found):
             continue  # one error per key
         message = " ".join(message_of(error, root).split())  # one line, whatever it quotes
