@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from faceplate.cli.output import Output, output_options
 from faceplate.errors import ModelError, ModelHashError
 from faceplate.models.files import FileStatus, check, mismatch_message, search_path
 from faceplate.models.lock import ModelLock, load_lock, lock_path, write_lock
@@ -46,6 +47,11 @@ def _contract(status: FileStatus) -> str | None:
     return None
 
 
+def _problem(status: FileStatus) -> str | None:
+    """Why a found file is refused: its hash, else its contract (None: it is not)."""
+    return mismatch_message(status) if status.state == "hash mismatch" else _contract(status)
+
+
 @click.group()
 def models() -> None:
     """Known models: where their files are, their hashes, contracts and licences."""
@@ -55,34 +61,45 @@ def models() -> None:
 @model_dir_opt
 @manifest_opt
 @lock_opt
-def list_models(model_dirs: tuple[Path, ...], manifest: Path | None,
-                lock_file: Path | None) -> None:
+@output_options
+def list_models(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | None,
+                out: Output) -> None:
     """Show each model: found / missing / hash mismatch / no pinned hash / built in, its
     licence, whether it allows commercial use and the studio policy allows it, location."""
     policy = load_policy()
-    for s in _statuses(model_dirs, manifest, load_lock(lock_file)):
+    statuses = _statuses(model_dirs, manifest, load_lock(lock_file))
+    for s in statuses:
         where = str(s.path) if s.path else "-"
-        click.echo(f"{s.entry.id:36} {s.entry.role:10} {s.state:14} licence {s.entry.licence} "
-                   f"({_verdict(policy, s.entry)})  {where}")
+        out.line(f"{s.entry.id:36} {s.entry.role:10} {s.state:14} licence {s.entry.licence} "
+                 f"({_verdict(policy, s.entry)})  {where}")
+    out.result({"models": [{"id": s.entry.id, "role": s.entry.role, "state": s.state,
+                            "licence": s.entry.licence, "commercial": s.entry.commercial_use,
+                            "allowed": policy.allows(s.entry),
+                            "path": str(s.path) if s.path else None} for s in statuses]})
 
 
 @models.command()
 @model_dir_opt
 @manifest_opt
 @lock_opt
-def verify(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | None) -> None:
+@output_options
+def verify(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | None,
+           out: Output) -> None:
     """Check every model file found: its sha256 against the manifest and the studio's lock,
     and that it is a loadable model of its declared contract. Exit 4 when one is not."""
-    bad = []
+    checked = []
     for s in _statuses(model_dirs, manifest, load_lock(lock_file)):
         if s.path is None:
             continue
-        problem = mismatch_message(s) if s.state == "hash mismatch" else _contract(s)
+        problem = _problem(s)
         note = "ok" if s.state == "found" else s.state
-        click.echo(f"{s.entry.id}: {'REFUSED: ' + problem if problem else note} "
-                   f"sha256 {s.sha256} ({s.path})")
-        if problem:
-            bad.append(s)
+        out.line(f"{s.entry.id}: {'REFUSED: ' + problem if problem else note} "
+                 f"sha256 {s.sha256} ({s.path})")
+        checked.append((s, problem))
+    bad = [s for s, problem in checked if problem]
+    out.result({"verified": [{"id": s.entry.id, "state": s.state, "sha256": s.sha256,
+                              "path": str(s.path), "refused": problem} for s, problem in checked],
+                "mismatched": [s.entry.id for s in bad]})
     if bad:
         raise ModelHashError(f"{len(bad)} model file(s) refused: "
                              f"{', '.join(s.entry.id for s in bad)}", path=bad[0].path)
@@ -93,8 +110,9 @@ def verify(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path 
 @manifest_opt
 @lock_opt
 @click.argument("ids", nargs=-1)
+@output_options
 def pin(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | None,
-        ids: tuple[str, ...]) -> None:
+        ids: tuple[str, ...], out: Output) -> None:
     """Write the studio's lock: the sha256 of each approved model file found (IDS, default
     every one found), after checking it matches the manifest's pin and its contract. Runs and
     ``verify`` then refuse a file whose hash differs, before loading it."""
@@ -109,10 +127,11 @@ def pin(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path | N
     for s in chosen:
         if s.path is None or s.sha256 is None:
             raise ModelError(f"model {s.entry.id}: no file found to pin ({s.state})")
-        problem = mismatch_message(s) if s.state == "hash mismatch" else _contract(s)
+        problem = _problem(s)
         if problem:
             raise ModelError(f"not pinned: {problem}", path=s.path)
         pins[s.entry.id] = (s.path.name, s.sha256)
-        click.echo(f"{s.entry.id}: sha256 {s.sha256} ({s.path})")
+        out.line(f"{s.entry.id}: sha256 {s.sha256} ({s.path})")
     write_lock(path, pins)
-    click.echo(f"lock: {path} ({len(pins)} models)")
+    out.line(f"lock: {path} ({len(pins)} models)")
+    out.result({"lock": str(path), "pinned": {s.entry.id: s.sha256 for s in chosen}})
