@@ -63,9 +63,11 @@ class ModelsSpec:
             manifest replacing the packaged one (relative to the spec's folder in a spec).
     """
 
-    detector: ModelId | None = Field(default=None,
-                                     description="face detector id (default: dlib pack)")
-    landmarker: ModelId | None = Field(default=None, description="68-landmark model id")
+    detector: ModelId | None = Field(
+        default=None, description="face detector id (default: the MediaPipe pack's)")
+    landmarker: ModelId | None = Field(
+        default=None, description="face landmarker id (default: the MediaPipe face mesh; a "
+                                  "68-point one, dlib-68 or 2dfan4, is fitted onto the mesh)")
     swapper: ModelId | None = Field(default=None,
                                     description="swapper id (default: the reference warp)")
     recognizer: ModelId = Field(default="arcface_w600k_r50",
