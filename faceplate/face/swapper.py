@@ -62,10 +62,15 @@ class SourceFace:
     def layers(self) -> RGBImage:
         """The texture with a fourth channel: where it holds the source's face (its matte,
         made as a target's is), so what lies beyond the source's own outline (ears, hair,
-        background) is never pasted."""
+        background) is never pasted..."""
         settings = MatteSettings(erode=SOURCE_ERODE)
-        own = soften(core_mask(self.landmarks, self.texture.shape[:2], settings),
-                     self.landmarks, settings.blend_softness)
+        shape = self.texture.shape[:2]
+        core = core_mask(self.landmarks, shape, settings)
+        # nor its mouth interior (teeth, tongue), which the warp's lips would otherwise
+        # sample at their inner edge: a thin ring of it, not the lips, is left out
+        ring = max(1, round(0.01 * face_size(self.landmarks)))
+        mouth = cv2.dilate(mouth_mask(self.landmarks, shape), np.ones((2 * ring + 1,) * 2))
+        own = soften(core * (1.0 - mouth), self.landmarks, settings.blend_softness / 3)
         return np.dstack([self.texture, own]).astype(np.float32)
 
 
