@@ -200,3 +200,24 @@ def test_triangles_turned_away_are_hidden(obama, yaw):
     else:
         every = _overlap(points, warp_triangles(), shape)
         assert every > 0.1 and hidden < 0.05 and hidden < every / 4, (every, hidden)
+
+
+def test_an_open_mouthed_source_brings_no_teeth_into_a_closed_mouth(ctx, obama):
+    """Biden's mouth is closed, the source (Obama) smiles with his teeth: on Biden's lip line
+    the result is no brighter than the plate there (teeth are lighter than lips: with the
+    source's mouth interior in its matte, a dozen pixels of teeth show there)."""
+    from faceplate.face.colour_match import to_lab
+    from faceplate.face.swapper import ReferenceSwapper, SourceFace
+    target = find_face(DATA / "biden.jpg", None, ctx, key="test")
+    assert mesh.mouth_opening(target.landmarks) < MatteSettings().mouth_open_threshold
+    assert mesh.mouth_opening(obama.landmarks) > MatteSettings().mouth_open_threshold
+    source = SourceFace("obama", obama.image, obama.landmarks, obama.descriptor)
+    result = ReferenceSwapper().swap(target.image, target.landmarks, source)
+    shown = target.image + result.matte[..., None] * (result.rgb - target.image)
+    line = np.zeros(target.image.shape[:2], np.uint8)
+    cv2.polylines(line, [target.landmarks[list(mesh.LIPS_INNER), :2].round().astype(np.int32)],
+                  True, 1, thickness=1)
+    band = line > 0
+    assert band.sum() > 50
+    plate_l, shown_l = to_lab(target.image)[..., 0][band], to_lab(shown)[..., 0][band]
+    assert (shown_l > plate_l.max() + 2).sum() <= 2
