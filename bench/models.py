@@ -13,10 +13,10 @@ on one core, the default pack (MediaPipe through LiteRT) against dlib's HOG + 68
 - the identity descriptor (dlib's ResNet, every face every frame), for the stage's total.
 
 Frames: the demo's public-domain portrait on a textured 1920x1080 plate, drifting a few
-pixels a frame (face box ~300 px). With ``--plate``, also ``faceplate run`` (under ``taskset -c
-0`` where there is one) on a built 1080p plate of a talking head, and the analysis stage's own
-per-frame seconds from its ``analysis.json`` (reading the EXR, colour, detection, mesh, iris,
-descriptor, skin colour).
+pixels a frame (face box ~300 px). With ``--plate``, also ``faceplate run`` (threads limited
+to one; ``--pin``: on core 0) on a built 1080p plate of a talking head, and the analysis
+stage's own per-frame seconds from its ``analysis.json`` (reading the EXR, colour, detection,
+mesh, iris, descriptor, skin colour).
 
 **ONNX models** (unless ``--analysis-only``): per model and provider, ms per call and faces/s
 at a batch size. Real files are used when they are on FACEPLATE_MODEL_PATH (or --model-dir);
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -173,9 +174,10 @@ def bench_analysis(count: int) -> None:
     print("target (issue 14): detect every frame <= 30 ms")
 
 
-def bench_plate(count: int) -> None:
-    """``faceplate run`` on a built 1080p plate (one core where ``taskset`` exists); the
-    analysis stage's per-frame seconds from its ``analysis.json``."""
+def bench_plate(count: int, pin: bool = False) -> None:
+    """``faceplate run`` on a built 1080p plate (its libraries' threads limited to one; with
+    ``pin``, on core 0 only, where ``taskset`` exists: on a shared machine that core may be
+    busy); the analysis stage's per-frame seconds from its ``analysis.json``."""
     from shots import write_spec
 
     from faceplate.demo.plate_look import Look
@@ -187,16 +189,18 @@ def bench_plate(count: int) -> None:
         built = build_plate(recipe, folder / "plates")
         spec = write_spec(folder, "hd010", built.pattern, built.frames, "ACEScg")
         command = [str(Path(sys.executable).parent / "faceplate"), "run", str(spec)]
-        if shutil.which("taskset"):
+        if pin and shutil.which("taskset"):
             command = ["taskset", "-c", "0", *command]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENIMAGEIO_THREADS": "1",
+               "OPENCV_FOR_THREADS_NUM": "1"}
         start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         wall = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"faceplate run exited {done.returncode}: {done.stderr[-2000:]}")
         body = json.loads((folder / "out" / "qc" / "cache" / "analysis.json").read_text())
         seconds = [f["seconds"] * 1000 for f in body["frames"]]
-        print(f"faceplate run, 1920x1080 plate, {count} frames"
+        print(f"faceplate run, 1920x1080 plate, {count} frames, threads 1"
               f"{', taskset -c 0' if command[0] == 'taskset' else ''}: analysis stage per "
               f"frame median {statistics.median(seconds):.1f} ms, mean {np.mean(seconds):.1f} "
               f"ms (EXR read, colour, detection, mesh, iris, descriptor, skin); whole run "
@@ -210,6 +214,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=24, help="analysis frames")
     parser.add_argument("--plate", action="store_true",
                         help="also faceplate run on a built 1080p plate")
+    parser.add_argument("--pin", action="store_true", help="run it on core 0 (taskset)")
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("--standin", action="store_true")
     parser.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
@@ -222,7 +227,7 @@ def main() -> None:
     if not args.onnx_only:
         bench_analysis(args.frames)
         if args.plate:
-            bench_plate(max(args.frames // 2, 8))
+            bench_plate(max(args.frames // 2, 8), args.pin)
     if not args.analysis_only:
         bench_onnx(args)
 

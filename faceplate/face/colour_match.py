@@ -49,8 +49,10 @@ def lab_statistics(rgb: RGBImage, weights: Matte) -> LabStats | None:
     total = float(weights.sum())
     if total < _MIN_WEIGHT:
         return None
-    w = weights.reshape(-1, 1)
-    values = to_lab(rgb).reshape(-1, 3)
+    ys, xs = np.nonzero(weights)  # only the weighted pixels' box is converted
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    w = weights[box].reshape(-1, 1)
+    values = to_lab(rgb[box]).reshape(-1, 3)
     mean = (values * w).sum(axis=0) / total
     std = np.sqrt((((values - mean) ** 2) * w).sum(axis=0) / total)
     return LabStats(_triple(mean), _triple(std))

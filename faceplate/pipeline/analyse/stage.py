@@ -40,6 +40,8 @@ from faceplate.types import WORKING_SPACE, Image8, Mesh
 
 #: Boxes overlapping more than this are one face (a detection and a followed face).
 _SAME_FACE = 0.3
+#: The longest side, in pixels, of a face's crop as the models see it.
+_CROP_SIDE = 640
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,46 @@ def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext,
             "models": pre.shot_models().faces.id, "settings": asdict(settings)}
 
 
-def _to_uint8(frame: PlateFrame, box: Box, colourspace: str, ctx: RunContext) -> Image8:
-    """``box`` of the frame (inside its data window) as 8-bit working-space RGB."""
-    rgb = np.nan_to_num(frame.rgb_region(box), nan=0.0, posinf=0.0, neginf=0.0)
-    return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE))
+def _finite(rgb: np.ndarray, clean: bool) -> np.ndarray:
+    """``rgb`` with NaN and Inf made 0 (unless the frame is known to hold none)."""
+    return rgb if clean else np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+@dataclass(frozen=True)
+class _Crop:
+    """A region of the frame as the models see it: 8-bit working-space RGB, no larger than
+    :data:`_CROP_SIDE` on its longer side (models read faces at 192 px, the descriptor at 150:
+    converting more pixels through OCIO buys nothing). ``scale``: crop pixels per frame pixel;
+    a frame position p is ``(p - origin + 0.5) * scale - 0.5`` here."""
+
+    image: Image8
+    region: Box
+    scale: float
+
+    def to_crop(self, points: np.ndarray) -> np.ndarray:
+        out = np.asarray(points, np.float64).copy()
+        out[:, :2] = (out[:, :2] - (self.region.x0, self.region.y0) + 0.5) * self.scale - 0.5
+        out[:, 2:] *= self.scale
+        return out
+
+    def to_frame(self, points: np.ndarray) -> np.ndarray:
+        out = np.asarray(points, np.float64).copy()
+        out[:, :2] = (out[:, :2] + 0.5) / self.scale - 0.5 + (self.region.x0, self.region.y0)
+        out[:, 2:] /= self.scale
+        return out
+
+
+def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
+          clean: bool) -> _Crop:
+    """``region`` of the frame (inside its data window), made smaller when larger than
+    :data:`_CROP_SIDE`, as 8-bit working-space RGB."""
+    rgb = _finite(frame.rgb_region(region), clean)
+    scale = min(1.0, _CROP_SIDE / max(region.width, region.height))
+    if scale < 1.0:
+        size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        scale = size[0] / region.width
+    return _Crop(to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE)), region, scale)
 
 
 def _around(box: tuple[float, float, float, float], pad: float, data: Box) -> Box:
@@ -87,14 +125,14 @@ def _around(box: tuple[float, float, float, float], pad: float, data: Box) -> Bo
                int(np.ceil(y1 + py))).intersect(data)
 
 
-def _observe(mesh: Mesh, crop: Image8, region: Box, score: float, settings: AnalyseSettings,
+def _observe(mesh: Mesh, crop: _Crop, score: float, settings: AnalyseSettings,
              ctx: RunContext, **extra: object) -> FaceObservation:
     """What analysis records of a face whose mesh (crop pixels) was found on ``crop``."""
-    descriptor = (ctx.face_pack.descriptor(crop, mesh).tolist() if settings.descriptors
+    descriptor = (ctx.face_pack.descriptor(crop.image, mesh).tolist() if settings.descriptors
                   else None)
-    skin = face_skin_statistics(crop.astype(np.float32) / 255.0, mesh)
+    skin = face_skin_statistics(crop.image.astype(np.float32) / 255.0, mesh)
     pose = head_pose(mesh)
-    points = np.asarray(mesh, np.float64) + (region.x0, region.y0, 0.0)
+    points = crop.to_frame(mesh)
     return FaceObservation(
         bbox=[round(v, 3) for v in bounding_box(points)], score=round(score, 4),
         landmarks=points.round(2).tolist(), descriptor=descriptor,
@@ -136,7 +174,9 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     data = frame.data_box
     colourspace = pre.plate_space()
     finder = pre.shot_models().faces
-    rgb = np.nan_to_num(frame.rgb_region(data), nan=0.0, posinf=0.0, neginf=0.0)
+    nonfinite = frame.nonfinite_count()
+    clean = nonfinite == 0
+    rgb = _finite(frame.rgb_region(data), clean)
     scale = min(1.0, settings.detect_size / max(rgb.shape[:2]))
     proxy = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA)
@@ -144,32 +184,33 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     faces: list[FaceObservation] = []
     for det in finder.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
         found = det.moved(1.0 / scale, data.x0, data.y0)  # display-window pixels
-        region = _around(found.box, 0.75, data)
+        region = _around(found.box, 0.6, data)
         if region.empty:
             continue
-        crop = _to_uint8(frame, region, colourspace, ctx)
-        mesh = finder.landmarks(crop, found.moved(1.0, -region.x0, -region.y0))
+        crop = _crop(frame, region, colourspace, ctx, clean)
+        shift = (0.5 - np.array([region.x0, region.y0])) * crop.scale - 0.5
+        mesh = finder.landmarks(crop.image, found.moved(crop.scale, *shift))
         if mesh is not None:
-            faces.append(_observe(mesh, crop, region, det.score, settings, ctx))
+            faces.append(_observe(mesh, crop, det.score, settings, ctx))
     lost = []
     for index, before in enumerate(previous or []):
         if any(_overlap(before.bbox, f.bbox) > _SAME_FACE for f in faces):
             continue
         region = _around(tuple(before.bbox), 0.5, data)  # type: ignore[arg-type]
-        mesh = None
+        mesh: Mesh | None = None
+        crop: _Crop | None = None
         if not region.empty:
-            crop = _to_uint8(frame, region, colourspace, ctx)
-            shifted = np.asarray(before.landmarks, np.float64) - (region.x0, region.y0, 0.0)
-            mesh = finder.track(crop, shifted)
-        if mesh is not None:
-            tracked = _observe(mesh, crop, region, 0.0, settings, ctx, origin="tracked",
+            crop = _crop(frame, region, colourspace, ctx, clean)
+            mesh = finder.track(crop.image, crop.to_crop(np.asarray(before.landmarks)))
+        if mesh is not None and crop is not None:
+            tracked = _observe(mesh, crop, 0.0, settings, ctx, origin="tracked",
                                tracked_from=index)
             if not any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
                 faces.append(tracked)
                 continue
         lost.append(LostFace(index, before.bbox, _lost_reason(before, data, finder)))
     return FrameAnalysis(frame_number, "ok", faces=faces, lost=lost,
-                         nonfinite_pixels=frame.nonfinite_count())
+                         nonfinite_pixels=nonfinite)
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
