@@ -197,17 +197,15 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         if any(_overlap(before.bbox, f.bbox) > _SAME_FACE for f in faces):
             continue
         region = _around(tuple(before.bbox), 0.5, data)  # type: ignore[arg-type]
-        mesh: Mesh | None = None
-        crop: _Crop | None = None
         if not region.empty:
-            crop = _crop(frame, region, colourspace, ctx, clean)
-            mesh = finder.track(crop.image, crop.to_crop(np.asarray(before.landmarks)))
-        if mesh is not None and crop is not None:
-            tracked = _observe(mesh, crop, 0.0, settings, ctx, origin="tracked",
-                               tracked_from=index)
-            if not any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
-                faces.append(tracked)
-                continue
+            near = _crop(frame, region, colourspace, ctx, clean)
+            followed = finder.track(near.image, near.to_crop(np.asarray(before.landmarks)))
+            if followed is not None:
+                tracked = _observe(followed, near, 0.0, settings, ctx, origin="tracked",
+                                   tracked_from=index)
+                if not any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
+                    faces.append(tracked)
+                    continue
         lost.append(LostFace(index, before.bbox, _lost_reason(before, data, finder)))
     return FrameAnalysis(frame_number, "ok", faces=faces, lost=lost,
                          nonfinite_pixels=nonfinite)
