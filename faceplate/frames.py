@@ -28,7 +28,8 @@ class SequencePath:
     def __post_init__(self) -> None:
         seq = self._sequence()
         if not seq.padding():
-            raise SpecError(f"no frame number token (####, %04d, @@@@, $F4) in {shown(self.pattern)}")
+            raise SpecError("no frame number token (####, %04d, @@@@, $F4) in "
+                            f"{shown(self.pattern)}")
 
     def _sequence(self) -> fileseq.FileSequence:
         try:

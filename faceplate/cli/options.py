@@ -21,25 +21,32 @@ frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
                           help="Frames to render, e.g. 1001-1010 (default: the whole plate).")
 
 
-def frames_option(text: str | None) -> list[int] | None:
+def frames_option(text: str | None, key: str = "--frames") -> list[int] | None:
     """The frames of a ``--frames`` value (None: not given).
 
     Raises:
-        SpecError: not a frame range (key ``--frames``).
+        SpecError: not a frame range (naming ``key``).
     """
     if text is None:
         return None
     try:
         return parse_frames(text)
     except SpecError as exc:
-        raise SpecError(exc.message, key="--frames") from None
+        raise SpecError(exc.message, key=key) from None
 
 
 def shot_node(spec: Path) -> ShotNode:
-    """The node of the spec file ``spec``, drawing progress bars on a terminal."""
+    """The node of the spec file ``spec``, drawing progress bars on a terminal; a signal stops
+    its run after the frame in flight (the command line's stop flag)."""
     from faceplate.cli.progress_bar import StageBars
     from faceplate.nodes import ShotNode  # the pipeline loads only when a shot command runs
-    return ShotNode.from_file(spec, progress=StageBars())
+    from faceplate.pipeline.stop import StopFlag
+    context = click.get_current_context(silent=True)
+    stop = context.find_object(StopFlag) if context is not None else None
+    node = ShotNode.from_file(spec, progress=StageBars(), stop=stop)
+    if stop is not None:
+        stop.watched = True
+    return node
 
 
 def print_result(result: ShotResult) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from faceplate.errors import SpecError
+from faceplate.frames import shown
 
 #: Face-parser regions kept by default: the inner face (not hair, ears, neck or glasses).
 DEFAULT_REGIONS = ("skin", "left-eyebrow", "right-eyebrow", "left-eye", "right-eye", "nose",
@@ -94,7 +95,7 @@ def parse_models(value: Any, base: Path) -> ModelsSpec:
         raise SpecError("expected a mapping", key="models")
     unknown = sorted(set(value) - _KEYS)
     if unknown:
-        raise SpecError(f"unknown key {unknown[0]!r}; known: {', '.join(sorted(_KEYS))}",
+        raise SpecError(f"unknown key {shown(unknown[0])}; known: {', '.join(sorted(_KEYS))}",
                         key=f"models.{unknown[0]}")
     defaults = ModelsSpec()
     blend = value.get("enhancer_blend", defaults.enhancer_blend)

@@ -14,10 +14,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from faceplate.errors import SpecError
-from faceplate.frames import SequencePath, parse_frames
+from faceplate.frames import SequencePath, parse_frames, shown
 from faceplate.spec.models_section import parse_models
 from faceplate.spec.schema import (
     DEFAULT_MATTE_CHANNEL,
@@ -31,13 +29,16 @@ from faceplate.spec.schema import (
     TargetSpec,
 )
 from faceplate.spec.versions import upgrade
+from faceplate.spec.yamlfile import load_yaml
 
 _TOP_KEYS = {"version", "shot", "plate", "ocio", "sources", "swaps", "output", "solve", "qc",
              "models"}
 _PLATE_KEYS = {"path", "frames", "colorspace"}
 _SOURCE_KEYS = {"images", "colorspace"}
 _SWAP_KEYS = {"source", "target"}
-_OUTPUT_KEYS = {"path", "matte", "qc", "cache", "compression", "matte_channel"}
+_OUTPUT_KEYS = {"path", "matte", "qc", "cache", "compression", "matte_channel", "pixel_type"}
+#: Sample types an output may be asked for by name (``output.pixel_type``).
+PIXEL_TYPES = ("uint8", "uint16", "half", "float")
 _SOLVE_KEYS = {"smoothing", "max_gap", "max_yaw", "beyond_yaw"}
 _QC_KEYS = {"max_identity_distance", "min_distance_to_original", "min_score", "max_jitter",
             "max_matte_change", "max_seam", "display", "view"}
@@ -51,15 +52,9 @@ def load_spec(path: str | os.PathLike[str]) -> ShotSpec:
     """
     spec_path = Path(path).absolute()
     try:
-        data = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        data = load_yaml(spec_path, "shot spec")
     except FileNotFoundError:
         raise SpecError("shot spec not found", path=spec_path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read shot spec: {exc}", path=spec_path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SpecError(f"not valid YAML{where}", path=spec_path) from None
     return parse_spec(data, base=spec_path.parent, spec_path=spec_path)
 
 
@@ -79,10 +74,8 @@ def parse_spec(data: Any, *, base: Path, spec_path: Path | None = None) -> ShotS
     solve = _solve(top.get("solve", {}))
     qc = _qc(top.get("qc", {}))
     models = parse_models(top.get("models"), base)
-    spec = ShotSpec(shot=shot, plate=plate, sources=sources, swaps=swaps, output=output,
+    return ShotSpec(shot=shot, plate=plate, sources=sources, swaps=swaps, output=output,
                     ocio=ocio_config, solve=solve, qc=qc, models=models, spec_path=spec_path)
-    _check_outputs_spare_plate(spec)
-    return spec
 
 
 def _mapping(value: Any, key: str, allowed: set[str],
@@ -173,9 +166,9 @@ def _swaps(value: Any, sources: Mapping[str, SourceSpec], base: Path) -> tuple[S
     for i, entry in enumerate(value):
         key = f"swaps[{i}]"
         swap = _mapping(entry, key, _SWAP_KEYS, required={"source"})
-        source = str(swap["source"])
-        if source not in sources:
-            raise SpecError(f"unknown source {source!r} (sources: {', '.join(sources)})",
+        source = swap["source"]
+        if not isinstance(source, str) or source not in sources:
+            raise SpecError(f"unknown source {shown(source)} (sources: {', '.join(sources)})",
                             key=f"{key}.source")
         target = _target(swap.get("target", "largest"), f"{key}.target", base)
         swaps.append(SwapSpec(source, target))
@@ -190,7 +183,18 @@ def _output(value: Any, base: Path) -> OutputSpec:
     return OutputSpec(path=_sequence_path(output["path"], "output.path", base),
                       matte=_sequence_path(matte, "output.matte", base) if matte else None,
                       qc=qc, cache=cache, compression=_compression(output),
-                      matte_channel=_matte_channel(output.get("matte_channel")))
+                      matte_channel=_matte_channel(output.get("matte_channel")),
+                      pixel_type=_pixel_type(output.get("pixel_type")))
+
+
+def _pixel_type(value: Any) -> str | None:
+    """The output's sample type asked for by name (None: the plate's)."""
+    if value is None:
+        return None
+    if value not in PIXEL_TYPES:
+        raise SpecError(f"expected one of {', '.join(PIXEL_TYPES)}, got {shown(value)}",
+                        key="output.pixel_type")
+    return str(value)
 
 
 def _compression(output: dict[str, Any]) -> str | None:
@@ -246,20 +250,3 @@ def _qc(value: Any) -> QCSpec:
             values[name] = float(number)
     values.update({n: _string(qc[n], f"qc.{n}") for n in ("display", "view") if n in qc})
     return QCSpec(**values)
-
-
-def _check_outputs_spare_plate(spec: ShotSpec) -> None:
-    """Refuse a spec whose output or matte would overwrite a plate frame or each other."""
-    written = {"output.path": spec.output.path}
-    if spec.output.matte is not None:
-        written["output.matte"] = spec.output.matte
-    frame = spec.plate.frames[0]
-    plate_file = os.path.normpath(spec.plate.path.frame(frame))
-    seen: dict[str, str] = {}
-    for key, seq in written.items():
-        target = os.path.normpath(seq.frame(frame))
-        if target == plate_file:
-            raise SpecError(f"would overwrite the plate {plate_file}", key=key)
-        if target in seen:
-            raise SpecError(f"same file as {seen[target]}", key=key)
-        seen[target] = key

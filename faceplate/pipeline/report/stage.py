@@ -4,7 +4,6 @@ review page ``<qc>/index.html`` with its thumbnails."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from faceplate.pipeline.stage_files.paths import qc_json_path
 from faceplate.pipeline.stage_files.records import add_flag, read_record, write_qc
 from faceplate.pipeline.stage_files.tracks import read_tracks_body
 from faceplate.spec import ShotSpec
+from faceplate.written import remove_written, write_bytes
 
 _MAX_SHEET = 48
 _SAMPLES = 6
@@ -120,7 +120,7 @@ def _thumbnails(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                 pre: Preflight, qc: Path) -> tuple[dict[int, dict[str, str]], str]:
     picks = _sheet_frames(records)
     folder = qc / "thumbs"
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_written(folder)  # the last report's thumbnails; nothing else there
     if not picks:
         return {}, ""
     display, view = pre.display, pre.view
@@ -153,15 +153,16 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
     check_matte_jumps(records, spec.qc.max_matte_change)
     summary = _summary(spec, records, missing)
     qc = spec.output.qc
-    qc.mkdir(parents=True, exist_ok=True)
-    thumbs, display = _thumbnails(spec, records, ctx, pre, qc)
     qc_json = qc_json_path(spec)
+    # qc.json first: it is what a farm and a supervisor need, and the smallest to write when
+    # the disk is nearly full.
     write_qc(spec, {
         "shot": spec.shot, "spec": str(spec.spec_path) if spec.spec_path else None,
         "faceplate_version": __version__, "ocio_config": ctx.colour.choice.uri,
         "models": summary["models"], "thresholds": asdict(spec.qc),
         "summary": summary, "frames": records})
+    thumbs, display = _thumbnails(spec, records, ctx, pre, qc)
     index = qc / "index.html"
-    index.write_text(render_page(spec.shot, summary, records, thumbs, asdict(spec.qc), display),
-                     encoding="utf-8")
+    page = render_page(spec.shot, summary, records, thumbs, asdict(spec.qc), display)
+    write_bytes(index, page.encode("utf-8"), record=True)
     return Report(qc_json, index, summary)

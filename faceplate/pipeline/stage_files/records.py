@@ -16,7 +16,7 @@ from faceplate.pipeline.stage_files.paths import (
 )
 from faceplate.spec import ShotSpec
 
-RenderStatus = Literal["swapped", "passthrough", "missing", "unreadable"]
+RenderStatus = Literal["swapped", "passthrough", "missing", "unreadable", "unwritten"]
 
 
 def add_flag(flags: list[str], reasons: dict[str, str], name: str, reason: str) -> None:
@@ -91,4 +91,4 @@ def read_qc(path: Path) -> dict[str, Any] | None:
 
 
 def write_qc(spec: ShotSpec, body: dict[str, Any]) -> None:
-    write_json(qc_json_path(spec), QC_SCHEMA, body)
+    write_json(qc_json_path(spec), QC_SCHEMA, body, record=True)
