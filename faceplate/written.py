@@ -1,7 +1,7 @@
 """What faceplate wrote, folder by folder, so it deletes only that; and writing a file safely
 beside other processes.
 
-Every folder faceplate writes into holds a manifest, ``.faceplate-written.json``: the names of
+Every folder faceplate writes into holds a manifest, ``.faceplate-written`` (JSON): the names of
 the files faceplate wrote there and may remove later (thumbnails, cache textures, the report's
 files) and the temporaries being written there now. Removing is only ever of names the manifest
 lists (:func:`remove_written`); a file faceplate did not write is never deleted, whatever its
@@ -32,7 +32,7 @@ from typing import Any
 
 from faceplate.errors import DiskFullError, OutputError
 
-MANIFEST_NAME = ".faceplate-written.json"
+MANIFEST_NAME = ".faceplate-written"
 MANIFEST_SCHEMA = "faceplate.written/1"
 #: A temporary whose writer cannot be asked (another host) is stale after this many seconds.
 STALE_AFTER_S = 6 * 3600.0
