@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: The longest error line the CLI prints (a message never repeats a whole hostile value).
-ONE_LINE_LIMIT = 400
+ONE_LINE_LIMIT = 1000
 
 
 def one_line(text: str, limit: int = ONE_LINE_LIMIT) -> str:
@@ -51,9 +51,8 @@ class FaceplateError(Exception):
         """``<key|file|frame>: <what>`` on one line of at most ``limit`` characters: what the
         CLI prints after ``ERROR:``."""
         if self.path is not None and self.path not in self.message:
-            text = f"{self.path}: {self.message}"
-            if self.frame is not None:
-                text += f" (frame {self.frame})"
+            frame = f" (frame {self.frame})" if self.frame is not None else ""
+            text = f"{self.path}{frame}: {self.message}"
         elif self.frame is not None:
             text = f"frame {self.frame}: {self.message}"
         else:

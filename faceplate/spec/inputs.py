@@ -46,23 +46,25 @@ def check_inputs(spec: ShotSpec) -> ShotSpec:
     return spec
 
 
-def real_frames(pattern: SequencePath, frames: Iterable[int]) -> Iterator[tuple[int, str]]:
-    """``(frame, real path)`` of each frame of ``pattern``: the folder resolved once, each file
-    again only when it is a symbolic link."""
+def real_frames(pattern: SequencePath,
+                frames: Iterable[int]) -> Iterator[tuple[int, str, str]]:
+    """``(frame, path, real path)`` of each frame of ``pattern``: the folder resolved once, each
+    file again only when it is a symbolic link."""
     folder: str | None = None
     for frame in frames:
         path = str(pattern.frame(frame))
         if folder is None:
             folder = os.path.realpath(os.path.dirname(path) or ".")
         real = os.path.join(folder, os.path.basename(path))
-        yield frame, os.path.realpath(real) if os.path.islink(real) else real
+        yield frame, path, os.path.realpath(real) if os.path.islink(real) else real
 
 
-def input_files(spec: ShotSpec) -> dict[str, str]:
-    """Real path → what it is (the spec key, and the frame for plate frames), for every input
-    the spec names (plate frames of the whole range, whether on disk or not)."""
-    inputs = {real: f"the plate frame {frame} (plate.path)"
-              for frame, real in real_frames(spec.plate.path, spec.plate.frames)}
+def input_files(spec: ShotSpec) -> dict[str, tuple[str, str]]:
+    """Real path → (what it is: the spec key, and the frame for plate frames; its path as the
+    spec names it), for every input the spec names (plate frames of the whole range, whether
+    on disk or not)."""
+    inputs = {real: (f"the plate frame {frame} (plate.path)", path)
+              for frame, path, real in real_frames(spec.plate.path, spec.plate.frames)}
     named: list[tuple[Path, str]] = [
         (image, f"sources.{name}.images[{i}]")
         for name, source in spec.sources.items() for i, image in enumerate(source.images)]
@@ -75,7 +77,7 @@ def input_files(spec: ShotSpec) -> dict[str, str]:
     if spec.spec_path is not None:
         named.append((spec.spec_path, "the shot spec"))
     for path, key in named:
-        inputs.setdefault(os.path.realpath(path), key)
+        inputs.setdefault(os.path.realpath(path), (key, str(path)))
     return inputs
 
 
@@ -96,18 +98,21 @@ def check_outputs_spare_inputs(spec: ShotSpec) -> None:
     if spec.output.matte is not None:
         outputs.append(("output.matte", spec.output.matte))
     for key, pattern in outputs:
-        for frame, real in real_frames(pattern, spec.plate.frames):
+        for frame, path, real in real_frames(pattern, spec.plate.frames):
             if real in inputs:
-                raise SpecError(f"would overwrite {inputs[real]}: frame {frame} is written to "
-                                f"{real}, which is that input; faceplate never writes its "
-                                "inputs", key=key)
+                what, named = inputs[real]
+                raise SpecError(f"would overwrite {what}: frame {frame} goes to {path}, which by "
+                                f"its real path is {named}; faceplate never writes its inputs",
+                                key=key)
             if real in written:
-                raise SpecError(f"frame {frame} is written to {real}, the same file as "
-                                f"{written[real]}", key=key)
+                raise SpecError(f"frame {frame} goes to {path}, by its real path the same file "
+                                f"as {written[real]}", key=key)
             written[real] = f"{key} (frame {frame})"
     for key, folder in (("output.qc", spec.output.qc), ("output.cache", spec.output.cache)):
         real_folder = os.path.realpath(folder)
         held = next((real for real in inputs if _inside(real, real_folder)), None)
         if held is not None:
-            raise SpecError(f"the folder {real_folder} holds {inputs[held]} ({held}); faceplate "
-                            "writes and removes files in it, so it may hold no input", key=key)
+            what, named = inputs[held]
+            raise SpecError(f"the folder {folder} holds {what}, {named} (by real paths); "
+                            "faceplate writes and removes files there, so it may hold no "
+                            "input", key=key)
