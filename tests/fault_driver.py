@@ -31,18 +31,25 @@ _fill = write._fill
 def _half_then_fault(out: oiio.ImageOutput, tmp: Path, specs, pixels) -> tuple[bool, str]:
     if os.environ["FP_FAULT_MATCH"] not in tmp.name:
         return _fill(out, tmp, specs, pixels)
-    spec, first = specs[0], np.ascontiguousarray(pixels[0])
+    first = np.ascontiguousarray(pixels[0])
     half = first.shape[0] // 2
-    assert out.open(str(tmp), spec), out.geterror()
-    assert out.write_scanlines(spec.y, spec.y + half, 0, np.ascontiguousarray(first[:half])), \
-        out.geterror()
+    ok = out.open(str(tmp), list(specs)) if len(specs) > 1 else out.open(str(tmp), specs[0])
+    y = specs[0].y
+    ok = ok and out.write_scanlines(y, y + half, 0, np.ascontiguousarray(first[:half]))
+    assert ok, out.geterror()
     if os.environ["FP_FAULT"] == "raise":
         raise RuntimeError("injected: the writer failed half-way through the frame")
     os.write(int(os.environ["FP_FAULT_READY_FD"]), f"{os.getpid()}\n".encode())
     while os.read(int(os.environ["FP_FAULT_GO_FD"]), 64):
         pass
-    out.close()
-    return _fill(oiio.ImageOutput.create(str(tmp)), tmp, specs, pixels)
+    # the same writer carries on where it stopped, as a slow write would
+    ok = out.write_scanlines(y + half, y + first.shape[0], 0,
+                             np.ascontiguousarray(first[half:]))
+    for spec, part in zip(specs[1:], pixels[1:]):
+        ok = ok and out.open(str(tmp), spec, "AppendSubimage")
+        ok = ok and out.write_image(np.ascontiguousarray(part))
+    error = out.geterror()
+    return out.close() and ok, error
 
 
 write._fill = _half_then_fault
