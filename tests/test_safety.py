@@ -535,6 +535,13 @@ def test_an_output_format_that_cannot_hold_the_plate_is_refused_unless_asked_by_
     written = oiio.ImageInput.open(str(shot.folder / "out" / "tst010_fp.1001.png"))
     assert str(written.spec().format) == "uint8"
     written.close()
+    respec(shot, lambda d: d["output"].update(pixel_type="uint16"))  # part of the render key
+    before = digests(shot)
+    again = run_cli("run", str(shot.spec_path))
+    assert again.returncode == 0 and "frames rendered: 1; already complete: 0" in again.stdout
+    written = oiio.ImageInput.open(str(shot.folder / "out" / "tst010_fp.1001.png"))
+    assert str(written.spec().format) == "uint16"
+    written.close()
     assert digests(shot) == before
 
 

@@ -44,7 +44,8 @@ def render_key(spec: ShotSpec, frame: int, solved: list[SolvedSwap],
                   pre.plate_colourspace],
         "provenance": dict(provenance),
         "faces": faces,
-        "output": [spec.output.matte is not None, pre.compression, spec.output.matte_channel],
+        "output": [spec.output.matte is not None, pre.compression, spec.output.matte_channel,
+                   spec.output.pixel_type],
         "qc": asdict(spec.qc),
     }
     text = json.dumps(body, sort_keys=True, default=str)
