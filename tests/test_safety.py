@@ -545,6 +545,18 @@ def test_an_output_format_that_cannot_hold_the_plate_is_refused_unless_asked_by_
     assert digests(shot) == before
 
 
+def test_a_matte_channel_the_plate_has_is_refused_before_anything_is_written(template,
+                                                                           tmp_path):
+    shot = copy_shot(template, tmp_path / "shot")
+    respec(shot, lambda d: d["output"].update(matte_channel="depth.Z"))
+    before = digests(shot)
+    line = one_error_line(run_cli("run", str(shot.spec_path)), 2)
+    assert line == ("ERROR: output.matte_channel: 'depth.Z' is already a channel of the plate "
+                    "(frame 1001: R, G, B, depth.Z); name another")
+    nothing_written(shot)
+    assert digests(shot) == before
+
+
 def test_an_alias_bomb_spec_is_refused_in_one_short_line(tmp_path):
     lines = ["version: 1", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 8)}]" for i in range(1, 12)]
