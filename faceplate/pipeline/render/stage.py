@@ -217,7 +217,6 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     for i, f in enumerate(frames):
         key = render_key(spec, f, solved, provenance, pre)
         stored = None if force else stored_record(spec, f)
-        left = format_frames(frames[i + 1:]) or "none"
         if stored is not None and is_current(stored, key):
             records.append(FrameRecord.from_dict(stored))
             reused.append(f)
@@ -227,12 +226,18 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
             except _Stop as stop:
                 _keep(spec, stop.record, key, records)
                 raise DiskFullError(f"{stop.error.message}: the shot stopped; frames not "
-                                    f"rendered: {left}", path=stop.error.path, frame=f) from None
+                                    f"rendered: {_left(frames, i)}", path=stop.error.path,
+                                    frame=f) from None
             _keep(spec, record, key, records)
         ctx.progress(Progress("render", i + 1, len(frames), f))
-        if i + 1 < len(frames):
-            ctx.stop.check(f"frame {f}; frames not rendered: {left}")
+        if i + 1 < len(frames) and ctx.stop.requested:
+            raise ctx.stop.stopped(f"frame {f}; frames not rendered: {_left(frames, i)}")
     return RenderResult(records, reused)
+
+
+def _left(frames: list[int], done: int) -> str:
+    """The frames after index ``done``, as a range."""
+    return format_frames(frames[done + 1:]) or "none"
 
 
 def _keep(spec: ShotSpec, record: FrameRecord, key: str, records: list[FrameRecord]) -> None:
