@@ -78,10 +78,13 @@ class RenderRig:
                             self.node.sources(), provenance, self.node.ctx, pre)
 
     def render_stage(self, spec: ShotSpec, frames: list[int],
-                     solved: list[SolvedSwap] | None = None, **kwargs: Any) -> RenderResult:
-        """The render stage (resume included) over ``frames``."""
-        return render(spec, frames, self.solved if solved is None else solved,
-                      self.node.sources(), self.node.ctx, self.node.preflight(), **kwargs)
+                     solved: list[SolvedSwap] | None = None, *, node: ShotNode | None = None,
+                     **kwargs: Any) -> RenderResult:
+        """The render stage (resume included) over ``frames``, with the context, pre-flight
+        and sources of ``node`` (default: the rig's)."""
+        node = node or self.node
+        return render(spec, frames, self.solved if solved is None else solved, node.sources(),
+                      node.ctx, node.preflight(), **kwargs)
 
     def plate(self, frame: int) -> PlateFrame:
         return read_frame(self.spec.plate.path.frame(frame), frame)
