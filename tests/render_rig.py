@@ -69,13 +69,15 @@ class RenderRig:
         return replace(spec, plate=plate, output=output, qc=replace(spec.qc, **(qc or {})),
                        solve=replace(spec.solve, **(solve or {})))
 
-    def render_one(self, spec: ShotSpec, frame: int,
-                   solved: list[SolvedSwap] | None = None) -> FrameRecord:
-        """``render_frame`` of one frame, as the render stage calls it."""
-        pre = self.node.preflight()
-        provenance = shot_provenance(spec, self.node.ctx, pre.shot_models())
+    def render_one(self, spec: ShotSpec, frame: int, solved: list[SolvedSwap] | None = None,
+                   *, node: ShotNode | None = None) -> FrameRecord:
+        """``render_frame`` of one frame, as the render stage calls it, with the context,
+        pre-flight and sources of ``node`` (default: the rig's)."""
+        node = node or self.node
+        pre = node.preflight()
+        provenance = shot_provenance(spec, node.ctx, pre.shot_models())
         return render_frame(spec, frame, self.solved if solved is None else solved,
-                            self.node.sources(), provenance, self.node.ctx, pre)
+                            node.sources(), provenance, node.ctx, pre)
 
     def render_stage(self, spec: ShotSpec, frames: list[int],
                      solved: list[SolvedSwap] | None = None, *, node: ShotNode | None = None,
