@@ -10,7 +10,8 @@ package runs in a fresh copy of the work tree (tracked and unignored files) in a
 folder, imported from there (``PYTHONPATH``), so the tree you work in is never mutated and the
 CLI the tests start sees the mutant too. For each mutant cosmic-ray changes one operator,
 number or keyword, runs the package's test files (``pytest -x``), and records whether a test
-failed (killed) or not (survived). Lines marked ``# pragma: no mutate`` are left alone.
+failed (killed) or not (survived). Lines marked ``# pragma: no mutate`` are left alone, and so
+are annotations, which ``from __future__ import annotations`` never evaluates (equivalent).
 
 It prints per package the score (killed / (killed + survived)), the time it took, and each
 surviving mutant as a diff; ``--out`` keeps the sessions and the survivors' diffs.
@@ -20,6 +21,7 @@ See docs/testing.md for the last scores and why each survivor survives.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shlex
@@ -100,6 +102,47 @@ def _config(package: Package, settings: dict) -> str:
     return "\n".join(lines)
 
 
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) (line, column) of every annotation in a module that never evaluates them
+    (``from __future__ import annotations``); none otherwise."""
+    tree = ast.parse(source)
+    lazy = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+               and any(a.name == "annotations" for a in n.names) for n in tree.body)
+    if not lazy:
+        return []
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = node.args
+            arguments = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+            found += [arg.annotation for arg in arguments if arg and arg.annotation]
+            found += [node.returns] if node.returns else []
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return [((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0))
+            for n in found]
+
+
+def skip_annotation_mutants(session: Path, tree: Path) -> None:
+    """Mark mutants inside annotations skipped: with ``from __future__ import annotations``
+    no annotation is evaluated at run time, so each of them is an equivalent mutant."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+    spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            for mutation in item.mutations:
+                path = str(mutation.module_path)
+                if path not in spans:
+                    spans[path] = annotation_spans((tree / path).read_text())
+                where = tuple(mutation.start_pos)
+                if any(start <= where < end for start, end in spans[path]):
+                    db.set_result(item.job_id, WorkResult(
+                        output="in an annotation, never evaluated",
+                        worker_outcome=WorkerOutcome.SKIPPED))
+                    break
+
+
 def _tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
@@ -121,6 +164,7 @@ def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
         run(_tool("cosmic-ray"), "init", str(config), str(session))
         run(_tool("cr-filter-operators"), str(session), str(config))
         run(_tool("cr-filter-pragma"), str(session))
+        skip_annotation_mutants(session, copy)
         run(_tool("cosmic-ray"), "baseline", str(config))
         run(_tool("cosmic-ray"), "exec", str(config), str(session))
         dump = run(_tool("cosmic-ray"), "dump", str(session)).stdout
