@@ -1,8 +1,9 @@
 """The spec's range checks at their bounds (the last value accepted, the first refused, each
-refusal naming its key), and the output paths the spec derives."""
+refusal naming its key), its shape and path checks, and the input files it names."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from conftest import spec_dict, write_spec
 
 from faceplate.errors import SpecError
-from faceplate.spec import DEFAULT_MATTE_CHANNEL, ShotSpec, load_spec
+from faceplate.spec import DEFAULT_MATTE_CHANNEL, ShotSpec, check_inputs, load_spec
 
 
 def _load(folder: Path, **sections: Any) -> ShotSpec:
@@ -93,3 +94,66 @@ def test_a_yaml_error_names_its_line(tmp_path):
     with pytest.raises(SpecError) as err:
         load_spec(bad)
     assert err.value.message == "not valid YAML at line 4"
+
+
+# --- shapes and strings ------------------------------------------------------------------
+
+def test_a_spec_that_is_not_a_mapping_says_so(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- version: 1\n")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert str(err.value) == "(top level): expected a mapping, got list"
+
+
+@pytest.mark.parametrize("shot", ["", "  ", 5])
+def test_names_are_non_empty_strings(tmp_path, shot):
+    _refused(tmp_path, "shot", "expected a non-empty string", shot=shot)
+
+
+@pytest.mark.parametrize("sources, key, message", [
+    ({}, "sources", "expected a mapping of source names to {images: [...]}"),
+    ({"actor_a": {"images": []}}, "sources.actor_a.images", "expected a list of image paths")])
+def test_sources_and_their_images_may_not_be_empty(tmp_path, sources, key, message):
+    data = spec_dict()
+    data["sources"] = sources
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(tmp_path, data))
+    assert str(err.value) == f"{key}: {message}"
+
+
+# --- paths -------------------------------------------------------------------------------
+
+def test_outputs_anywhere_but_on_the_plate_are_accepted(tmp_path):
+    """Output folders that sort before and after the plate's."""
+    for folder in ("a_out", "zz_out"):
+        spec = _load(tmp_path, output={"path": f"{folder}/x.####.exr",
+                                       "matte": f"{folder}/m.####.exr"})
+        assert spec.output.path.frame(1001) == tmp_path / folder / "x.1001.exr"
+
+
+def test_a_one_frame_plate_is_still_protected(tmp_path):
+    data = spec_dict()
+    data["plate"]["frames"] = "1001"
+    data["output"]["path"] = data["plate"]["path"]
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(tmp_path, data))
+    assert err.value.key == "output.path" and "would overwrite the plate" in str(err.value)
+
+
+def test_check_inputs_passes_a_complete_spec_and_names_each_missing_file(tmp_path):
+    shutil.copytree(Path(__file__).parent.parent / "faceplate" / "demo" / "data", tmp_path / "d")
+    data = spec_dict()
+    data["sources"]["actor_a"]["images"] = ["d/obama.jpg"]
+    spec = load_spec(write_spec(tmp_path, data))
+    assert check_inputs(spec) is spec
+    data["swaps"][0]["target"] = {"reference": "refs/double.jpg"}
+    with pytest.raises(SpecError) as err:
+        check_inputs(load_spec(write_spec(tmp_path, data)))
+    assert err.value.key == "swaps[0].target.reference"
+    data["swaps"][0]["target"] = {"reference": "d/astronaut.png"}
+    data["models"] = {"manifest": "studio/manifest.yaml"}
+    with pytest.raises(SpecError) as err:
+        check_inputs(load_spec(write_spec(tmp_path, data)))
+    assert err.value.key == "models.manifest"
+    assert str(err.value).startswith("models.manifest: file not found: ")
