@@ -190,3 +190,28 @@ def test_force_renders_current_frames_again(rig, tmp_path):
     forced = rig.render_stage(spec, FRAMES, force=True)
     assert _rendered(forced) == FRAMES
     assert _stamp(spec.output.path.frame(1001)) != before
+
+
+def test_a_record_without_the_stamps_of_its_outputs_is_not_trusted(rig, tmp_path):
+    """A record (from an older faceplate, or edited) that names an output but not its size and
+    mtime cannot say the output still stands: the frame renders again."""
+    import json
+    spec = rig.spec_for(tmp_path)
+    _done_and_kept(rig, spec)
+    record = spec.output.qc / "frames" / "1002.json"
+    body = json.loads(record.read_text())
+    del body["outputs"][str(spec.output.matte.frame(1002))]
+    record.write_text(json.dumps(body))
+    again = rig.render_stage(spec, FRAMES)
+    assert _rendered(again) == [1002]
+
+
+def test_a_frame_that_failed_is_tried_again(rig, tmp_path):
+    plates = tmp_path / "plates"
+    rig.write_plate(plates, rig.plate(1001))
+    (plates / "tst010.1002.exr").write_bytes(b"not an exr")
+    spec = rig.spec_for(tmp_path / "out", plates=plates)
+    first = rig.render_stage(spec, FRAMES)
+    assert [r.status for r in first.records] == ["swapped", "unreadable"]
+    again = rig.render_stage(spec, FRAMES)
+    assert again.reused == [1001] and _rendered(again) == [1002]
