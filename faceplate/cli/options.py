@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from faceplate.cli.output import Output
 from faceplate.errors import SpecError
-from faceplate.frames import parse_frames
+from faceplate.frames import format_frames, parse_frames
 
 if TYPE_CHECKING:
     from faceplate.nodes import ShotNode
@@ -21,33 +22,46 @@ frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
                           help="Frames to render, e.g. 1001-1010 (default: the whole plate).")
 
 
-def frames_option(text: str | None) -> list[int] | None:
+def frames_option(text: str | None, key: str = "--frames") -> list[int] | None:
     """The frames of a ``--frames`` value (None: not given).
 
     Raises:
-        SpecError: not a frame range (key ``--frames``).
+        SpecError: not a frame range (naming ``key``).
     """
     if text is None:
         return None
     try:
         return parse_frames(text)
     except SpecError as exc:
-        raise SpecError(exc.message, key="--frames") from None
+        raise SpecError(exc.message, key=key) from None
 
 
-def shot_node(spec: Path) -> ShotNode:
-    """The node of the spec file ``spec``, drawing progress bars on a terminal."""
+def shot_node(spec: Path, out: Output | None = None) -> ShotNode:
+    """The node of the spec file ``spec``, drawing progress bars on a terminal (not when
+    ``out`` is quiet); a signal stops its run after the frame in flight (the command line's
+    stop flag)."""
     from faceplate.cli.progress_bar import StageBars
+    from faceplate.cli.signals import STOP_FLAG_KEY
     from faceplate.nodes import ShotNode  # the pipeline loads only when a shot command runs
-    return ShotNode.from_file(spec, progress=StageBars())
+    quiet = out is not None and out.quiet
+    context = click.get_current_context(silent=True)
+    stop = context.meta.get(STOP_FLAG_KEY) if context is not None else None
+    node = ShotNode.from_file(spec, progress=None if quiet else StageBars(), stop=stop)
+    if stop is not None:
+        stop.watched = True
+    return node
 
 
-def print_result(result: ShotResult) -> None:
-    """What a run did, in three lines."""
+def print_result(result: ShotResult, out: Output) -> None:
+    """What a run did, in three lines (or as the JSON document)."""
     summary = result.report.summary
     rendered = result.render
-    click.echo(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
-               f"already complete: {len(rendered.reused)}; "
-               f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
-    click.echo(f"qc: {result.report.qc_json}")
-    click.echo(f"report: {result.report.index_html}")
+    done = [r.frame for r in rendered.records if r.frame not in set(rendered.reused)]
+    out.line(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
+             f"already complete: {len(rendered.reused)}; "
+             f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
+    out.line(f"qc: {result.report.qc_json}")
+    out.line(f"report: {result.report.index_html}")
+    out.result({"rendered": format_frames(done), "reused": format_frames(rendered.reused),
+                "failed": format_frames(rendered.failed), "qc": str(result.report.qc_json),
+                "report": str(result.report.index_html), "summary": summary})
