@@ -4,7 +4,6 @@ frames and output folder each test chooses. Fast enough to fire every QC flag at
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -118,7 +117,10 @@ def documented_defaults() -> dict[str, float]:
 
 
 def spec_defaults() -> dict[str, float]:
-    """The defaults the spec's dataclasses give, by the same keys."""
-    values = {f"qc.{f.name}": f.default for f in dataclasses.fields(QCSpec)}
-    values.update({f"solve.{f.name}": f.default for f in dataclasses.fields(SolveSpec)})
-    return {k: v for k, v in values.items() if isinstance(v, int | float)}
+    """The defaults the spec gives, by the same keys."""
+    values = {}
+    for prefix, section in (("qc", QCSpec()), ("solve", SolveSpec())):
+        for name, value in vars(section).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                values[f"{prefix}.{name}"] = value
+    return values

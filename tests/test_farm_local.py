@@ -63,52 +63,36 @@ def _open_gate(gate: Path, proc: subprocess.Popen[bytes]) -> int:
 
 @pytest.mark.slow
 def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Path, colour) -> None:
-    """The run is killed while frame 1004 is being rendered: its QC record is a FIFO that blocks
-    the renderer's read, after 1001-1003 are complete. No timing decides what has finished."""
+    """The render is killed while it reads frame 1004: after the solve, that plate frame is
+    replaced by a FIFO that blocks the reader once 1001-1003 are complete. No timing decides
+    what has finished."""
     shot = make_shot(tmp_path / "shot", colour, "1001-1008")
-    records = shot.folder / "out" / "qc" / "frames"
-    records.mkdir(parents=True)
-    gate = records / "1004.json"
-    os.mkfifo(gate)
-    cmd = [str(BIN / "faceplate"), "submit", str(shot.spec_path), "--chunk", "1",
-           "--max-parallel", "1"]
+    assert run_cli("solve", str(shot.spec_path)).returncode == 0
+    plate = shot.plate(1004)
+    kept = plate.with_name("kept.exr")
+    plate.rename(kept)
+    os.mkfifo(plate)
+    cmd = [str(BIN / "faceplate"), "render", str(shot.spec_path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
-<<<<<<< HEAD
-    writer = _open_gate(gate, proc)
-    os.killpg(proc.pid, signal.SIGKILL)  # the pool worker too: a pending SIGKILL runs no more code
-=======
-    deadline = time.monotonic() + 300
-    while len(list(records.glob("[!.]*.json"))) < 3:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline, "no frames rendered in time"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
->>>>>>> main
-    proc.wait()
-    os.close(writer)
-    if proc.stderr is not None:
-        proc.stderr.close()
-<<<<<<< HEAD
-    gate.unlink()
-    finished = sorted(int(p.stem) for p in records.glob("*.json"))
+    try:
+        writer = _open_gate(plate, proc)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        os.close(writer)
+    finally:
+        if proc.stderr is not None:
+            proc.stderr.close()
+    plate.unlink()
+    kept.rename(plate)
+    records = shot.folder / "out" / "qc" / "frames"
+    finished = sorted(int(p.stem) for p in records.glob("[!.]*.json"))
     assert finished == [1001, 1002, 1003]
     assert [f for f in shot.frames if shot.output(f).exists()] == finished
     for f in finished:  # complete and readable
         inp = oiio.ImageInput.open(str(shot.output(f)))
         assert inp is not None and inp.read_image() is not None, f
         inp.close()
-=======
-    time.sleep(0.5)  # let orphaned pool workers notice
-    finished = sorted(int(p.stem) for p in records.glob("[!.]*.json"))
-    assert 3 <= len(finished) < len(shot.frames)
-    # No partial frame: every output there is complete and readable.
-    for f in shot.frames:
-        if shot.output(f).exists():
-            inp = oiio.ImageInput.open(str(shot.output(f)))
-            assert inp is not None and inp.read_image() is not None, f
-            inp.close()
->>>>>>> main
     before = _stamps(shot, finished)
     again = run_cli("submit", str(shot.spec_path), "--chunk", "1", "--max-parallel", "1")
     assert again.returncode == 0, again.stderr

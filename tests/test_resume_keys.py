@@ -216,17 +216,3 @@ def test_a_frame_that_failed_is_tried_again(rig, tmp_path):
     again = rig.render_stage(spec, FRAMES)
     assert again.reused == [1001] and _rendered(again) == [1002]
 
-
-def test_temporaries_a_killed_writer_left_are_removed_and_only_those(tmp_path):
-    """Beside frame 1001: stale temporaries of other processes go; this process's own, the
-    frame itself and another frame's temporaries stay."""
-    import os
-
-    from faceplate.pipeline.render.resume import remove_stale_temporaries
-    frame = tmp_path / "fp.1001.exr"
-    names = [".fp.1001.tmp0.exr", ".fp.1001.tmpz.exr", f".fp.1001.tmp{os.getpid()}.exr",
-             "fp.1001.exr", ".fp.1002.tmp0.exr", ".fp.1001.tmp0.png"]
-    for name in names:
-        (tmp_path / name).write_bytes(b"x")
-    remove_stale_temporaries(frame)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
