@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import subprocess
-import time
+import threading
 from pathlib import Path
 
 import OpenImageIO as oiio
@@ -43,32 +43,56 @@ def test_two_local_workers_give_the_same_bytes_as_one_process(tmp_path: Path, co
     assert [r["frame"] for r in qc["frames"]] == one.frames
 
 
+def _open_gate(gate: Path, proc: subprocess.Popen[bytes]) -> int:
+    """Open the FIFO ``gate`` for writing: that returns once the renderer opens it to read, the
+    event that says it reached the gated frame. Fails if the run ends first."""
+    opened: list[int] = []
+    reached = threading.Event()
+
+    def open_writer() -> None:
+        opened.append(os.open(gate, os.O_WRONLY))
+        reached.set()
+    threading.Thread(target=open_writer, daemon=True).start()
+    while not reached.wait(timeout=1):
+        if proc.poll() is not None:  # ended without reading the gate: free the opener, fail
+            os.close(os.open(gate, os.O_RDONLY | os.O_NONBLOCK))
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            pytest.fail(f"the run ended ({proc.returncode}) before frame 1004: {stderr}")
+    return opened[0]
+
+
 @pytest.mark.slow
 def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Path, colour) -> None:
+    """The render is killed while it reads frame 1004: after the solve, that plate frame is
+    replaced by a FIFO that blocks the reader once 1001-1003 are complete. No timing decides
+    what has finished."""
     shot = make_shot(tmp_path / "shot", colour, "1001-1008")
-    records = shot.folder / "out" / "qc" / "frames"
-    cmd = [str(BIN / "faceplate"), "submit", str(shot.spec_path), "--chunk", "1",
-           "--max-parallel", "1"]
+    assert run_cli("solve", str(shot.spec_path)).returncode == 0
+    plate = shot.plate(1004)
+    kept = plate.with_name("kept.exr")
+    plate.rename(kept)
+    os.mkfifo(plate)
+    cmd = [str(BIN / "faceplate"), "render", str(shot.spec_path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
-    deadline = time.monotonic() + 300
-    while len(list(records.glob("*.json"))) < 3:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline, "no frames rendered in time"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    if proc.stderr is not None:
-        proc.stderr.close()
-    time.sleep(0.5)  # let orphaned pool workers notice
-    finished = sorted(int(p.stem) for p in records.glob("*.json"))
-    assert 3 <= len(finished) < len(shot.frames)
-    # No partial frame: every output there is complete and readable.
-    for f in shot.frames:
-        if shot.output(f).exists():
-            inp = oiio.ImageInput.open(str(shot.output(f)))
-            assert inp is not None and inp.read_image() is not None, f
-            inp.close()
+    try:
+        writer = _open_gate(plate, proc)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        os.close(writer)
+    finally:
+        if proc.stderr is not None:
+            proc.stderr.close()
+    plate.unlink()
+    kept.rename(plate)
+    records = shot.folder / "out" / "qc" / "frames"
+    finished = sorted(int(p.stem) for p in records.glob("[!.]*.json"))
+    assert finished == [1001, 1002, 1003]
+    assert [f for f in shot.frames if shot.output(f).exists()] == finished
+    for f in finished:  # complete and readable
+        inp = oiio.ImageInput.open(str(shot.output(f)))
+        assert inp is not None and inp.read_image() is not None, f
+        inp.close()
     before = _stamps(shot, finished)
     again = run_cli("submit", str(shot.spec_path), "--chunk", "1", "--max-parallel", "1")
     assert again.returncode == 0, again.stderr

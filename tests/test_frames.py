@@ -29,6 +29,8 @@ def test_requested_frames_are_sorted_unique_and_inside_the_plate() -> None:
     ([1001, 1003, 1005], None),        # stepped
     ([1001, 1002, 1004], None),        # a hole
     ([1002, 1001], None),              # not in order
+    ([1001, 1001, 1003], None),        # a frame twice and a hole
+    ([1001, 1000, 1003], None),        # out of order inside
     ([], None),
 ])
 def test_contiguous_range(frames: list[int], expected: tuple[int, int] | None) -> None:

@@ -240,7 +240,9 @@ def test_nuke_menu_runs_the_shot_and_reads_the_results_back(tmp_path: Path, colo
     read = FakeRead(file=str(shot.folder / "plates" / "tst010.####.exr"), first=1001, last=1002,
                     colorspace=f"default ({PLATE_COLORSPACE})")
     nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")])
-    fp_nuke.swap_selected(nuke).join(timeout=300)
+    worker = fp_nuke.swap_selected(nuke)
+    worker.join(timeout=600)  # a guard against a hang, not a measure: the run must have ended
+    assert not worker.is_alive(), "the background run did not finish"
     assert ("ProgressTask", "Faceplate") in nuke.calls
     assert nuke.progress and nuke.progress == sorted(nuke.progress) and nuke.progress[-1] == 100
     assert nuke.calls.count(("isCancelled", False)) == 4  # read between frames: 2 + 2

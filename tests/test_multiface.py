@@ -5,6 +5,7 @@ import json
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+from colour_reference import acescg_to_srgb_encoded
 from conftest import run_cli
 from multiface import build_three_faces
 
@@ -37,14 +38,14 @@ def test_each_face_keeps_one_track_for_the_whole_shot(three):
         assert by_source == {s["source"]: s["track"] for s in tracks["swaps"]}
 
 
-def test_each_output_face_is_nearest_its_own_source(three, colour):
+def test_each_output_face_is_nearest_its_own_source(three):
     spec, qc = three
     ctx = RunContext.create(spec.ocio, environ={})
     sources = {name: prepare_source(src, ctx).descriptor for name, src in spec.sources.items()}
     for record in qc["frames"]:
         output = spec.spec_path.parent / record["output"]  # relative to the spec's folder
         pixels = oiio.ImageBuf(str(output)).get_pixels(oiio.FLOAT)[..., :3]
-        image8 = to_uint8(colour.convert(pixels, "ACEScg", "sRGB Encoded Rec.709 (sRGB)"))
+        image8 = to_uint8(acescg_to_srgb_encoded(pixels))  # not through faceplate.ocio
         for face in record["faces"]:
             descriptor = ctx.face_pack.descriptor(image8, np.array(face["landmarks"]))
             distances = {name: identity_distance(descriptor, d) for name, d in sources.items()}

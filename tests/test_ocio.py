@@ -1,9 +1,18 @@
 import numpy as np
 import pytest
+from colour_reference import (
+    AP1_TO_AP0,
+    AP1_TO_AP0_PUBLISHED,
+    REC709_TO_AP1,
+    acescct_encode,
+    logc4_encode,
+    srgb_encode,
+)
 
 from faceplate.errors import ColourError
 from faceplate.ocio import PINNED_CONFIG, resolve_config
 from faceplate.ocio.config import choose_config
+from faceplate.ocio.display import display_processor, resolve_display_view, to_display
 
 
 def test_precedence_spec_then_env_then_pinned():
@@ -56,3 +65,63 @@ def test_plate_to_working_space_and_back(colour, plate_space):
     working = "sRGB Encoded Rec.709 (sRGB)"
     back = colour.convert(colour.convert(plate, plate_space, working), working, plate_space)
     np.testing.assert_allclose(back, plate, rtol=1e-4, atol=1e-6)
+
+
+# --- absolute reference values, computed without OCIO (tests/colour_reference.py) -----------
+
+def test_the_reference_matrices_match_the_aces_specification():
+    """The primaries-and-Bradford derivation reproduces S-2014-004's printed AP1→AP0 matrix."""
+    np.testing.assert_allclose(AP1_TO_AP0, AP1_TO_AP0_PUBLISHED, atol=1e-9)
+    assert srgb_encode(0.0031308) == pytest.approx(12.92 * 0.0031308)
+    assert srgb_encode(1.0) == pytest.approx(1.0)
+
+
+def _matrix_of(colour, src, dst):
+    """The 3x3 matrix a conversion applies, from its action on the unit vectors."""
+    unit = np.eye(3, dtype=np.float32).reshape(3, 1, 3)
+    return colour.convert(unit, src, dst).reshape(3, 3).T
+
+
+def test_acescg_to_aces2065_is_the_published_matrix(colour):
+    np.testing.assert_allclose(_matrix_of(colour, "ACEScg", "ACES2065-1"),
+                               AP1_TO_AP0_PUBLISHED, atol=2e-7)
+    np.testing.assert_allclose(_matrix_of(colour, "ACES2065-1", "ACEScg"),
+                               np.linalg.inv(AP1_TO_AP0_PUBLISHED), atol=2e-6)
+
+
+def test_acescg_to_the_srgb_working_space_follows_the_published_transforms(colour):
+    """Rec.709 linear values through ACEScg (the reference's matrix) come out of OCIO as
+    their sRGB encoding by the IEC formula."""
+    rec709 = np.random.default_rng(3).uniform(0.001, 1.0, (32, 32, 3))
+    acescg = (rec709 @ REC709_TO_AP1.T).astype(np.float32)
+    encoded = colour.convert(acescg, "ACEScg", "sRGB Encoded Rec.709 (sRGB)")
+    np.testing.assert_allclose(encoded, srgb_encode(rec709), atol=2e-5)
+    np.testing.assert_allclose(colour.convert(encoded, "srgb_tx", "lin_ap1"), acescg, atol=2e-5)
+    # 18% grey: ACEScg 0.18 is sRGB code value 0.4614 (118 of 255)
+    grey = colour.convert(np.full((1, 1, 3), 0.18, np.float32), "ACEScg",
+                          "sRGB Encoded Rec.709 (sRGB)")
+    np.testing.assert_allclose(grey, 1.055 * 0.18 ** (1 / 2.4) - 0.055, atol=1e-5)
+    assert round(float(grey[0, 0, 0]) * 255) == 118
+
+
+@pytest.mark.parametrize("space, encode", [("ACEScct", acescct_encode),
+                                           ("ARRI LogC4", logc4_encode)])
+@pytest.mark.parametrize("linear", [0.001, 0.18, 1.0, 6.0])
+def test_log_encodings_of_neutral_values_follow_their_specifications(colour, space, encode,
+                                                                     linear):
+    """Neutral ACEScg stays neutral in any gamut; the curve alone decides the code value
+    (ACEScct 0.18 → 0.4136, LogC4 0.18 → 0.2784)."""
+    value = colour.convert(np.full((1, 1, 3), linear, np.float32), "ACEScg", space)
+    np.testing.assert_allclose(value.ravel(), [encode(linear)] * 3, atol=2e-5)
+
+
+def test_18_percent_grey_on_the_default_review_display(colour):
+    """The config's default display and view (ACES 2.0 SDR 100 nits on an sRGB display) put
+    scene 18% grey at 10 nits (the ACES 2.0 tonescale's grey anchor, Lib.Academy.Tonescale):
+    display-linear 0.1, sRGB code value 0.3492 (89 of 255)."""
+    display, view = resolve_display_view(colour, None, None)
+    assert (display, view) == ("sRGB - Display", "ACES 2.0 - SDR 100 nits (Rec.709)")
+    grey = np.full((1, 1, 3), 0.18, np.float32)
+    shown = to_display(grey, display_processor(colour, "ACEScg", display, view))
+    np.testing.assert_allclose(shown.ravel(), [srgb_encode(0.1)] * 3, atol=5e-4)
+    assert round(float(shown[0, 0, 0]) * 255) == 89

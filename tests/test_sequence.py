@@ -35,6 +35,26 @@ def test_pattern_without_frame_token_is_rejected():
         SequencePath("plate.exr")
 
 
+def test_unparseable_pattern_is_a_spec_error():
+    with pytest.raises(SpecError, match=r"^cannot parse sequence path 'a.1-x#.exr': "):
+        SequencePath("a.1-x#.exr")
+
+
+def test_the_folder_of_a_sequence():
+    assert SequencePath("plates/sh010.####.exr").directory == Path("plates")
+    assert SequencePath("/abs/plates/sh010.####.exr").directory == Path("/abs/plates")
+    assert SequencePath("sh010.####.exr").directory == Path(".")
+
+
+def test_a_sequence_path_is_a_value():
+    """Frozen and hashable: specs holding them are frozen, and caches key on them."""
+    import dataclasses
+    seq = SequencePath("a.####.exr")
+    assert seq == SequencePath("a.####.exr") and len({seq, SequencePath("a.####.exr")}) == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        seq.pattern = "b.####.exr"  # type: ignore[misc]
+
+
 @pytest.mark.parametrize("text,frames", [
     ("1001-1005", [1001, 1002, 1003, 1004, 1005]),
     ("1001-1009x4", [1001, 1005, 1009]),

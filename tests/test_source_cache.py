@@ -58,3 +58,21 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, colour) -> None:
     _same(faces["actor_a"], node.sources()["actor_a"])
     path.write_text("{not json")
     assert load_sources(fresh.spec, fresh.ctx)[1] is False
+
+
+def test_each_part_of_a_sources_key_prepares_it_again(tmp_path: Path, colour) -> None:
+    """The cached source is taken only under the colourspace, OCIO config and face finder it
+    was prepared with (its images are checked above)."""
+    from faceplate.models.mediapipe.pack import MediaPipeFacePack
+    from faceplate.pipeline.context import RunContext
+    shot = make_shot(tmp_path, colour, "1001")
+    node = ShotNode.from_file(shot.spec_path)
+    node.analyse()
+    spec, ctx = node.spec, node.ctx
+    declared = {"actor_a": "sRGB Encoded Rec.709 (sRGB)"}
+    assert load_sources(spec, ctx, colourspaces=declared)[1]
+    assert not load_sources(spec, ctx, colourspaces={"actor_a": "Linear Rec.709 (sRGB)"})[1]
+    other = RunContext.create("ocio://studio-config-v2.2.0_aces-v1.3_ocio-v2.4", environ={})
+    assert not load_sources(spec, other, colourspaces=declared)[1]
+    mediapipe = MediaPipeFacePack(recognizer=ctx.face_pack)
+    assert not load_sources(spec, ctx, mediapipe, colourspaces=declared)[1]

@@ -33,7 +33,7 @@ def review_mark(spec: Path, frames: str, skip: bool, hold: int | None,
     if len(chosen) != 1:
         raise SpecError("give exactly one of --skip, --hold FRAME, --set key=value", key="review")
     shot = check_inputs(load_spec(spec))
-    selected = tuple(frames_option(frames) or ())
+    selected = tuple(frames_option(frames, key="FRAMES") or ())
     if skip:
         override = Override(selected, "skip")
     elif hold is not None:

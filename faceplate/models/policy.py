@@ -51,10 +51,14 @@ class LicencePolicy:
 
     def check_all(self, entries: Iterable[ModelEntry]) -> None:
         """Raise one :class:`LicenceRefusedError` listing every refused entry, a line each."""
-        refused = [(e, why) for e in entries if (why := self.refusal(e)) is not None]
+        refused = [LicenceRefusedError(why, licence=e.licence, path=self.source)
+                   for e in entries if (why := self.refusal(e)) is not None]
+        if len(refused) == 1:
+            raise refused[0]
         if refused:
-            raise LicenceRefusedError("\n".join(why for _, why in refused),
-                                      licence=refused[0][0].licence, path=self.source)
+            raise LicenceRefusedError("\n".join(r.message for r in refused),
+                                      licence=refused[0].licence, path=self.source,
+                                      refusals=refused)
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

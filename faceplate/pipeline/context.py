@@ -18,6 +18,7 @@ from faceplate.models.dlib_pack import DlibFacePack
 from faceplate.models.mediapipe import MediaPipeFacePack
 from faceplate.ocio import ColourManager, resolve_config
 from faceplate.pipeline.progress import ProgressCallback, ignore_progress
+from faceplate.pipeline.stop import StopFlag
 
 
 def default_face_pack() -> MediaPipeFacePack:
@@ -32,16 +33,21 @@ class RunContext:
 
     ``face_pack`` is the default pack, MediaPipe's models with dlib's ResNet descriptor: it
     finds faces when the spec names no other detector or landmarker, and measures identity
-    for the solve and QC whichever models find and swap the faces."""
+    for the solve and QC whichever models find and swap the faces. ``stop`` is looked at
+    between frames (:mod:`faceplate.pipeline.stop`)."""
 
     colour: ColourManager
     face_pack: MediaPipeFacePack = field(default_factory=default_face_pack)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("faceplate"))
     progress: ProgressCallback = ignore_progress
+    stop: StopFlag = field(default_factory=StopFlag)
 
     @classmethod
     def create(cls, spec_ocio: str | None = None, *, environ: Mapping[str, str] | None = None,
-               progress: ProgressCallback | None = None) -> RunContext:
-        """A context whose OCIO config follows spec > $OCIO > pinned."""
+               progress: ProgressCallback | None = None,
+               stop: StopFlag | None = None) -> RunContext:
+        """A context whose OCIO config follows spec > $OCIO > pinned; ``stop`` is the flag a
+        signal handler sets to stop the run after the frame in flight."""
         config, choice = resolve_config(spec_ocio, os.environ if environ is None else environ)
-        return cls(colour=ColourManager(config, choice), progress=progress or ignore_progress)
+        return cls(colour=ColourManager(config, choice), progress=progress or ignore_progress,
+                   stop=stop or StopFlag())

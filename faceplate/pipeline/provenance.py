@@ -43,7 +43,9 @@ def shot_provenance(spec: ShotSpec, ctx: RunContext,
 
 
 def description(existing: str | None, spec: ShotSpec) -> str:
-    """The plate's ImageDescription with the AI-assistance notice appended."""
+    """The AI-assistance notice, then the plate's own ImageDescription. The notice comes first
+    because a DPX header keeps only the first 31 characters ("AI-assisted face replacement
+    by"): a plate's description must not push it out."""
     notice = (f"AI-assisted face replacement by faceplate {__version__} "
               f"(sources: {', '.join(spec.sources)})")
-    return f"{existing}\n{notice}" if existing else notice
+    return f"{notice}\n{existing}" if existing else notice

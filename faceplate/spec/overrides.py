@@ -12,7 +12,6 @@ The solve applies them, so every render of those frames, in any process, sees th
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,9 @@ from typing import Any, Literal
 import yaml
 
 from faceplate.errors import SpecError
-from faceplate.frames import format_frames, outside, parse_frames
+from faceplate.frames import format_frames, outside, parse_frames, shown
+from faceplate.spec.yamlfile import load_yaml
+from faceplate.written import write_bytes
 
 SCHEMA = "faceplate.overrides/1"
 Action = Literal["skip", "hold", "set"]
@@ -69,7 +70,7 @@ def parse_set(assignments: list[str]) -> dict[str, float]:
     for text in assignments:
         key, sep, raw = text.partition("=")
         if not sep:
-            raise SpecError(f"expected key=value, got {text!r}", key="--set")
+            raise SpecError(f"expected key=value, got {shown(text)}", key="--set")
         values[key.strip()] = raw.strip()
     return _values(values, "--set")
 
@@ -85,7 +86,7 @@ def _values(raw: Any, key: str) -> dict[str, float]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise SpecError(f"expected a number, got {value!r}", key=f"{key}.{name}") from None
+            raise SpecError(f"expected a number, got {shown(value)}", key=f"{key}.{name}") from None
         low, high = SETTABLE[name]
         if not low <= number <= high:
             raise SpecError(f"{number:g} is outside {low:g}..{high:g}", key=f"{key}.{name}")
@@ -119,7 +120,7 @@ def _entry(raw: Any, key: str, plate_frames: set[int]) -> Override:
     if action == "hold":
         hold = raw["hold"]
         if not isinstance(hold, int) or isinstance(hold, bool) or hold not in plate_frames:
-            raise SpecError(f"expected a frame of the plate, got {hold!r}", key=f"{key}.hold")
+            raise SpecError(f"expected a frame of the plate, got {shown(hold)}", key=f"{key}.hold")
         return Override(tuple(frames), "hold", hold=hold)
     return Override(tuple(frames), "set", values=_values(raw["set"], f"{key}.set"))
 
@@ -133,9 +134,9 @@ def load_overrides(path: Path | None, plate_frames: tuple[int, ...]) -> list[Ove
     if path is None or not path.exists():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise SpecError("not valid YAML", path=path) from None
+        data = load_yaml(path, "overrides file") or {}
+    except FileNotFoundError:
+        return []
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise SpecError(f"expected schema {SCHEMA}", key="schema", path=path)
     entries = data.get("overrides") or []
@@ -153,9 +154,7 @@ def add_override(path: Path, override: Override, plate_frames: tuple[int, ...]) 
     existing = load_overrides(path, plate_frames)
     _entry(override.as_yaml(), f"overrides[{len(existing)}]", set(plate_frames))
     body = {"schema": SCHEMA, "overrides": [o.as_yaml() for o in [*existing, override]]}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_bytes(path, yaml.safe_dump(body, sort_keys=False).encode("utf-8"), record=True)
 
 
 def overridden_frames(overrides: list[Override]) -> list[int]:

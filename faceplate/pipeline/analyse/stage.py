@@ -167,7 +167,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     frame before's) that the detector missed by fitting the mesh on the crop its previous mesh
     gives, and record the ones that cannot be followed as lost, with the reason."""
     try:
-        frame = read_frame(spec.plate.path.frame(frame_number), frame_number)
+        frame = read_frame(spec.plate.path.frame(frame_number), frame_number, pre.frame_limits)
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
@@ -213,7 +213,12 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             settings: AnalyseSettings = AnalyseSettings(), *, reuse: bool = True) -> ShotAnalysis:
-    """Analyse every frame of the shot, or re-use the cached analysis if still valid."""
+    """Analyse every frame of the shot, or re-use the cached analysis if still valid.
+
+    Raises:
+        RunStopped: ``ctx.stop`` was set (a signal): raised after the frame in flight; no
+            analysis is stored.
+    """
     key = cache_key(spec, settings, ctx, pre)
     if reuse:
         try:
@@ -233,6 +238,8 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         frames[f].seconds = round(time.perf_counter() - start, 3)
         previous = frames[f].faces
         ctx.progress(Progress("analyse", i + 1, total, f))
+        if i + 1 < total:
+            ctx.stop.check(f"analysing frame {f}; no frame rendered")
     analysis = ShotAnalysis(key=key, frames=frames)
     write_analysis(spec, analysis)
     return analysis

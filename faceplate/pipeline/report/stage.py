@@ -4,7 +4,6 @@ review page ``<qc>/index.html`` with its thumbnails."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,9 +21,15 @@ from faceplate.pipeline.report.thumbnails import contact_sheet, write_frame_thum
 from faceplate.pipeline.shot_models import model_ids
 from faceplate.pipeline.stage_files.analysis import read_analysis_body
 from faceplate.pipeline.stage_files.paths import qc_json_path
-from faceplate.pipeline.stage_files.records import add_flag, read_record, write_qc
+from faceplate.pipeline.stage_files.records import (
+    FAILED_STATUSES,
+    add_flag,
+    read_record,
+    write_qc,
+)
 from faceplate.pipeline.stage_files.tracks import read_tracks_body
 from faceplate.spec import ShotSpec
+from faceplate.written import remove_written, write_bytes
 
 _MAX_SHEET = 48
 _SAMPLES = 6
@@ -94,9 +99,10 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]],
         "rendered": status["swapped"] + status["passthrough"],
         "swapped": status["swapped"], "passthrough": status["passthrough"],
         "missing": status["missing"], "unreadable": status["unreadable"],
+        "unwritten": status["unwritten"],
         "not_rendered": format_frames(missing),
         "failed_frames": format_frames([r["frame"] for r in records
-                                        if r["status"] in ("missing", "unreadable")]),
+                                        if r["status"] in FAILED_STATUSES]),
         "flagged": len(flagged), "flagged_frames": format_frames(flagged),
         "flags": dict(Counter(flag for r in records for flag in r["flags"])),
         "worst_frames": _worst(records),
@@ -122,7 +128,7 @@ def _thumbnails(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                 pre: Preflight, qc: Path) -> tuple[dict[int, dict[str, str]], str]:
     picks = _sheet_frames(records)
     folder = qc / "thumbs"
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_written(folder)  # the last report's thumbnails; nothing else there
     if not picks:
         return {}, ""
     display, view = pre.display, pre.view
@@ -155,15 +161,16 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
     check_matte_jumps(records, spec.qc.max_matte_change)
     summary = _summary(spec, records, missing)
     qc = spec.output.qc
-    qc.mkdir(parents=True, exist_ok=True)
-    thumbs, display = _thumbnails(spec, records, ctx, pre, qc)
     qc_json = qc_json_path(spec)
+    # qc.json first: it is what a farm and a supervisor need, and the smallest to write when
+    # the disk is nearly full.
     write_qc(spec, {
         "shot": spec.shot, "spec": str(spec.spec_path) if spec.spec_path else None,
         "faceplate_version": __version__, "ocio_config": ctx.colour.choice.uri,
         "models": summary["models"], "thresholds": asdict(spec.qc),
         "summary": summary, "frames": records})
+    thumbs, display = _thumbnails(spec, records, ctx, pre, qc)
     index = qc / "index.html"
-    index.write_text(render_page(spec.shot, summary, records, thumbs, asdict(spec.qc), display),
-                     encoding="utf-8")
+    page = render_page(spec.shot, summary, records, thumbs, asdict(spec.qc), display)
+    write_bytes(index, page.encode("utf-8"), record=True)
     return Report(qc_json, index, summary)

@@ -10,8 +10,10 @@ import numpy as np
 import OpenImageIO as oiio
 import PyOpenColorIO as ocio
 
+from faceplate.errors import OutputError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.display import to_display
+from faceplate.written import write_bytes
 
 THUMB_HEIGHT = 160
 
@@ -42,16 +44,28 @@ def write_frame_thumbnails(folder: Path, frame: int, plate: Path, output: str | 
                            matte: str | None, processor: ocio.CPUProcessor) -> dict[str, str]:
     """Write ``<frame>_plate.png``, ``_result.png``, ``_matte.png`` into ``folder``; return
     the names written, keyed by kind."""
-    folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for kind, path, proc in (("plate", plate, processor), ("result", output, processor),
                              ("matte", matte, None)):
         image = thumbnail(path, proc)
         if image is not None:
             name = f"{frame}_{kind}.png"
-            cv2.imwrite(str(folder / name), image)
+            write_png(folder / name, image)
             written[kind] = name
     return written
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write an 8-bit BGR image as PNG atomically, listed in its folder's manifest (so the next
+    report may remove it, and nothing else there).
+
+    Raises:
+        OutputError: it could not be encoded or written.
+    """
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise OutputError("cannot encode PNG", path=path)
+    write_bytes(path, data.tobytes(), record=True)
 
 
 def contact_sheet(folder: Path, rows: list[tuple[int, dict[str, str], bool]], path: Path) -> None:
@@ -74,4 +88,4 @@ def contact_sheet(folder: Path, rows: list[tuple[int, dict[str, str], bool]], pa
         width = max(line.shape[1] for line in lines)
         lines = [cv2.copyMakeBorder(line, 0, 0, 0, width - line.shape[1], cv2.BORDER_CONSTANT,
                                     value=(20, 20, 20)) for line in lines]
-        cv2.imwrite(str(path), np.vstack(lines))
+        write_png(path, np.vstack(lines))
