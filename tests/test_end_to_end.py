@@ -189,8 +189,8 @@ def test_stage_files_of_the_68_point_version_are_rebuilt_never_misread(tmp_path,
     """An analysis or sources file of the old schema (68 landmarks) is made again; an old
     tracks file is refused by name by a stage that only reads it."""
     shot = make_shot(tmp_path / "old", colour, "1001-1002")
+    assert run_cli("run", str(shot.spec_path)).returncode == 0
     cache = shot.folder / "out" / "qc" / "cache"
-    cache.mkdir(parents=True)
     old = {"schema": "faceplate.analysis/1", "key": {}, "frames": []}
     (cache / "analysis.json").write_text(json.dumps(old))
     (cache / "sources.json").write_text(json.dumps({"schema": "faceplate.sources/1",
@@ -198,7 +198,7 @@ def test_stage_files_of_the_68_point_version_are_rebuilt_never_misread(tmp_path,
     (cache / "tracks.json").write_text(json.dumps({"schema": "faceplate.tracks/2",
                                                    "swaps": []}))
     render = run_cli("render", str(shot.spec_path))
-    assert render.returncode == 5 and "faceplate.tracks/3" in render.stderr
+    assert render.returncode == 5 and "faceplate.tracks/3" in render.stderr, render.stderr
     result = run_cli("run", str(shot.spec_path))
     assert result.returncode == 0, result.stderr
     for name, schema in (("analysis", "faceplate.analysis/2"), ("sources", "faceplate.sources/2"),

