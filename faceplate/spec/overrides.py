@@ -231,7 +231,8 @@ def load_overrides(path: Path | None, plate_frames: tuple[int, ...]) -> list[Ove
     try:
         return [_entry(raw, f"overrides[{i}]", frames) for i, raw in enumerate(entries)]
     except SpecError as exc:
-        raise SpecError(exc.message, key=exc.key, path=path) from None
+        exc.path = str(path)  # its message already names the entry and key
+        raise
 
 
 def add_override(path: Path, override: Override, plate_frames: tuple[int, ...]) -> None:

@@ -135,7 +135,8 @@ def render_index(view: PageView) -> str:
             "spec": view.spec_path}
     return _environment().get_template("index.html.j2").render(
         v=view, keys=KEYS, data=data, settable=settable, session=SESSION_PLACEHOLDER,
-        samples_count=SAMPLES, proxy_width=PROXY_WIDTH, proxy_quality=PROXY_QUALITY, gain=DIFFERENCE_GAIN)
+        samples_count=SAMPLES, proxy_width=PROXY_WIDTH, proxy_quality=PROXY_QUALITY,
+        gain=DIFFERENCE_GAIN)
 
 
 def render_compare(**context: Any) -> str:
