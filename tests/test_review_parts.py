@@ -98,19 +98,19 @@ def _record(frame, distance=None, flags=()):
 
 
 def test_plots_break_where_there_is_no_face_and_mark_flagged_frames():
-    frames = list(range(1001, 1009))
+    frames = list(range(1001, 1010))
     records = {f: _record(f, 0.5 + (f - 1001) * 0.01) for f in frames}
     records[1003] = _record(1003)          # no face: a gap, shaded
     records[1006] = _record(1006)
-    records[1007] = _record(1007)
-    records[1008] = _record(1008, 0.9, ["identity_far_from_source"])
+    del records[1008]                      # not rendered: a gap too
+    records[1009] = _record(1009, 0.9, ["identity_far_from_source"])
     plot = metric_plot(METRICS["identity_distance_to_source"], frames, records, QCSpec(),
                        ("identity_far_from_source",))
     (series,) = plot.series
     runs = [line.split() for line in series.lines]
     assert [len(r) for r in runs] == [2, 2]        # 1001-1002, 1004-1005
-    assert len(series.dots) == 1                    # 1008 stands alone
-    assert len(plot.shaded) == 3 and [m.frame for m in plot.marks] == [1008]
+    assert len(series.dots) == 2                    # 1007 and 1009 stand alone
+    assert len(plot.shaded) == 3 and [m.frame for m in plot.marks] == [1009]
     xs = [float(p.split(",")[0]) for r in runs for p in r]
     assert xs == sorted(xs)
     threshold_y = plot.threshold[0]
@@ -118,7 +118,7 @@ def test_plots_break_where_there_is_no_face_and_mark_flagged_frames():
     assert flagged_y < threshold_y, "0.9 is drawn above the 0.68 line (SVG y grows down)"
     area = metric_plot(METRICS["matte_area"], frames, records, QCSpec(), ())
     assert sum(len(line.split()) for line in area.series[0].lines) + len(
-        area.series[0].dots) == 5, "no flat zero where there is no face"
+        area.series[0].dots) == 6, "no flat zero where there is no face"
 
 
 def test_each_flagged_metric_gets_a_plot():

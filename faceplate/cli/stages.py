@@ -90,6 +90,8 @@ def report(spec: Path, compare: tuple[str, str] | None) -> None:
         return
     result = node.report()
     click.echo(f"qc: {result.qc_json}\nreport: {result.index_html}")
+    if result.timeline is not None:
+        click.echo(f"timeline: {result.timeline}")
 
 
 COMMANDS = (run, demo, analyse, solve, render, report)
