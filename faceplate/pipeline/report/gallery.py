@@ -95,6 +95,22 @@ def _display_size(path: Path) -> tuple[int, int] | None:
         inp.close()
 
 
+def plate_aspect(spec: ShotSpec) -> float:
+    """The display window's width over its height, in square pixels, of the first plate frame
+    that opens (16:9 if none does)."""
+    for f in spec.plate.frames:
+        inp = oiio.ImageInput.open(str(spec.plate.path.frame(f)))
+        if inp is None:
+            continue
+        try:
+            header = inp.spec()
+            aspect = header.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
+            return header.full_width * aspect / max(header.full_height, 1)
+        finally:
+            inp.close()
+    return 16 / 9
+
+
 def close_look_frames(records: list[dict[str, Any]]) -> list[int]:
     """Frames that get face crops: every flagged or decided frame that was written, and
     ``SAMPLES`` evenly spaced others."""

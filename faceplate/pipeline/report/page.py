@@ -68,6 +68,7 @@ class PageView:
     rate_source: str
     gallery: Gallery
     spec_path: str
+    aspect: float = 16 / 9
     notes: list[str] = field(default_factory=list)
 
     @property

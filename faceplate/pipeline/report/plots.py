@@ -11,7 +11,7 @@ from faceplate.pipeline.report.flags import DEFAULT_PLOTS, FLAGS, METRICS, Metri
 from faceplate.spec import QCSpec
 
 WIDTH, HEIGHT = 460, 150
-_LEFT, _RIGHT, _TOP, _BOTTOM = 46, 10, 16, 22
+_LEFT, _RIGHT, _TOP, _BOTTOM = 46, 10, 18, 22
 _EVENT_LEFT = 150
 _COLOURS = ("#5cc8ff", "#ffb347", "#b28dff", "#7ddf64", "#ff6f91")
 
@@ -48,7 +48,7 @@ class Plot:
     marks: list[Mark] = field(default_factory=list)
     shaded: list[tuple[float, float]] = field(default_factory=list)
     y_labels: list[tuple[float, str]] = field(default_factory=list)
-    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    x_labels: list[tuple[float, str, str]] = field(default_factory=list)
     rows: list[tuple[float, str, list[tuple[float, int]]]] = field(default_factory=list)
     flagged: int = 0
     width: int = WIDTH
@@ -70,9 +70,10 @@ class _Axes:
     def __init__(self, frames: list[int], low: float, high: float, left: int = _LEFT) -> None:
         self.f0, self.f1, self.left = frames[0], frames[-1], left
         if high - low < 1e-12:
-            low, high = low - 0.5, high + 0.5
+            low, high = max(low - 0.5, 0.0) if low >= 0 else low - 0.5, high + 0.5
         pad = (high - low) * 0.08
-        self.low, self.high = low - pad, high + pad
+        # a metric that cannot be negative keeps its axis at zero or above
+        self.low, self.high = (max(low - pad, 0.0) if low >= 0 else low - pad), high + pad
 
     def x(self, frame: float) -> float:
         span = max(self.f1 - self.f0, 1)
@@ -83,9 +84,11 @@ class _Axes:
         return round(bottom - (value - self.low) / (self.high - self.low) * (bottom - top), 1)
 
 
-def _x_labels(axes: _Axes, frames: list[int]) -> list[tuple[float, str]]:
+def _x_labels(axes: _Axes, frames: list[int]) -> list[tuple[float, str, str]]:
+    """First, middle and last frame, anchored so none runs off the plot."""
     picks = sorted({frames[0], frames[len(frames) // 2], frames[-1]})
-    return [(axes.x(f), str(f)) for f in picks]
+    anchors = {frames[0]: "start", frames[-1]: "end"}
+    return [(axes.x(f), str(f), anchors.get(f, "middle")) for f in picks]
 
 
 def _shaded(axes: _Axes, frames: list[int], records: dict[int, dict[str, Any]]

@@ -17,7 +17,12 @@ from faceplate.errors import PlateError, StageError
 from faceplate.frames import format_frames
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
-from faceplate.pipeline.report.gallery import close_look_frames, contact_sheet, make_gallery
+from faceplate.pipeline.report.gallery import (
+    close_look_frames,
+    contact_sheet,
+    make_gallery,
+    plate_aspect,
+)
 from faceplate.pipeline.report.page import PageView, frame_views, render_index
 from faceplate.pipeline.report.plots import shot_plots
 from faceplate.pipeline.report.timeline import write_review_timeline
@@ -238,7 +243,7 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
         frame_views(spec, records, gallery, samples), shot_plots(list(spec.plate.frames),
                                                                  records, spec.qc),
         display, rate, rate_source, gallery,
-        str(spec.spec_path) if spec.spec_path else "SHOT.yaml")
+        str(spec.spec_path) if spec.spec_path else "SHOT.yaml", plate_aspect(spec))
     index = qc / "index.html"
     tmp = index.with_name(f".{index.name}.tmp")
     tmp.write_text(render_index(view), encoding="utf-8")

@@ -59,7 +59,8 @@
     }
     var crop = showOnly(crops, f.frame);
     $("no-crops").hidden = !!crop;
-    document.querySelectorAll("tr.current").forEach(function (r) { r.classList.remove("current"); });
+    document.querySelectorAll("tr.current, .chips a.current").forEach(function (r) { r.classList.remove("current"); });
+    document.querySelectorAll('.chips a[data-frame="' + f.frame + '"]').forEach(function (a) { a.classList.add("current"); });
     var row = $("frame-" + f.frame);
     if (row) { row.classList.add("current"); }
     document.body.setAttribute("data-frame", f.frame);
@@ -153,7 +154,7 @@
     if (link) {
       e.preventDefault();
       goFrame(Number(link.getAttribute("data-frame")));
-      document.querySelector(".review").scrollIntoView({ block: "start" });
+      if (!link.closest(".panel")) { document.querySelector(".review").scrollIntoView({ block: "start" }); }
     }
   });
   var strip = $("fb-strip");
