@@ -13,6 +13,7 @@ import html
 import json
 import mimetypes
 import secrets
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -206,9 +207,19 @@ def serve(shot: ShotSpec, spec_arg: Path, *, port: int = 0, by: str) -> None:
     click.echo(f"review page: http://{HOST}:{session.port}/")
     click.echo(f"decisions by {by} go to {overrides_file(shot)}; Ctrl-C stops the server")
     sys.stdout.flush()
+    # Ctrl-C, or a TERM from whoever started it (a shell's `&` ignores INT), stops it cleanly
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped")
     finally:
         server.server_close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
