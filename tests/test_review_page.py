@@ -372,6 +372,15 @@ def test_markers_a_reviewer_added_come_back_as_decisions(shot, tmp_path):
     assert "ERROR: marker 'hold soon' on clip" in bad.stderr and "hold N" in bad.stderr
     assert overrides.read_text() == text
 
+    result_track[0].markers.pop()
+    result_track[0].markers.append(marker("set sharpness=2", 1003))
+    otio.adapters.write_to_file(timeline, str(edited))
+    unknown = run_cli("review", "import-otio", str(edited))
+    assert unknown.returncode == 2
+    assert "ERROR: marker 'set sharpness=2' on clip" in unknown.stderr
+    assert ".sharpness: unknown parameter" in unknown.stderr
+    assert overrides.read_text() == text
+
 
 def test_the_server_refuses_what_is_not_a_decision_of_its_session(shot, tmp_path):
     copy = tmp_path / "shot"

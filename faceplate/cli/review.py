@@ -66,18 +66,20 @@ def frames_arg(text: str, key: str = "frames") -> tuple[int, ...]:
 
 def decide(shot: ShotSpec, frames: tuple[int, ...], action: Action, *,
            hold: int | None = None, assignments: tuple[str, ...] = (), by: str, via: str,
-           now: datetime | None = None) -> Override:
+           now: datetime | None = None, key: str = "decision",
+           set_key: str | None = None) -> Override:
     """One decision with its audit line, checked against the shot (not written yet).
 
     Raises:
-        SpecError: the decision breaks the rules.
+        SpecError: the decision breaks the rules, naming ``key`` (where it came from; the
+            assignments' errors name ``set_key``, else ``key``).
     """
     if action == "hold" and hold is None:
         raise SpecError("hold needs the frame whose alignment to use", key="hold")
-    values = parse_set(list(assignments)) if action == "set" else {}
+    values = parse_set(list(assignments), key=set_key or key) if action == "set" else {}
     override = Override(frames, action, hold=hold if action == "hold" else None, values=values,
                         by=by, at=utc_stamp(now or datetime.now(timezone.utc)), via=via)
-    check_override(override, shot.plate.frames, "decision")
+    check_override(override, shot.plate.frames, key)
     return override
 
 
@@ -94,8 +96,8 @@ def overrides_file(shot: ShotSpec) -> Path:
 
 
 def mark(shot: ShotSpec, frames: tuple[int, ...], action: Action, *, hold: int | None = None,
-         assignments: tuple[str, ...] = (), by: str, via: str,
-         now: datetime | None = None) -> Marked:
+         assignments: tuple[str, ...] = (), by: str, via: str, now: datetime | None = None,
+         key: str = "decision", set_key: str | None = None) -> Marked:
     """Check one decision and append it to the shot's ``overrides.yaml`` with its audit line:
     the one way ``review mark``, ``review serve`` and ``import-otio`` write decisions.
 
@@ -103,7 +105,7 @@ def mark(shot: ShotSpec, frames: tuple[int, ...], action: Action, *, hold: int |
         SpecError: the decision breaks the rules (nothing is written).
     """
     override = decide(shot, frames, action, hold=hold, assignments=assignments, by=by, via=via,
-                      now=now)
+                      now=now, key=key, set_key=set_key)
     path = overrides_file(shot)
     add_override(path, override, shot.plate.frames)
     return Marked(path, override)
@@ -143,7 +145,8 @@ def review_mark(spec: Path, frames: str, skip: bool, hold: int | None,
                         key="review")
     shot = check_inputs(load_spec(spec))
     marked = mark(shot, frames_arg(frames, "FRAMES"), chosen[0], hold=hold,
-                  assignments=assignments, by=by or reviewer(), via="review mark")
+                  assignments=assignments, by=by or reviewer(), via="review mark",
+                  key="review mark", set_key="--set")
     click.echo(marked.line())
     hint = rerender_hint(spec, [marked])
     if hint:
@@ -183,7 +186,7 @@ def review_import_otio(timeline: Path, spec: Path | None, by: str | None) -> Non
     before = {_same(o) for o in load_overrides(path, shot.plate.frames)}
     # every marker is checked before the first decision is written
     decisions = [decide(shot, d.frames, d.action, hold=d.hold, assignments=d.assignments,
-                        by=who, via=via) for d in found.decisions]
+                        by=who, via=via, key=d.marker) for d in found.decisions]
     marked = []
     for override in decisions:
         if _same(override) in before:

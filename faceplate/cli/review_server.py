@@ -122,7 +122,8 @@ class ReviewSession:
             assignments = tuple(text.replace(",", " ").split())
         with self.lock:
             return mark(self.shot, frames_arg(frames), action, hold=hold,
-                        assignments=assignments, by=self.by, via="review serve")
+                        assignments=assignments, by=self.by, via="review serve",
+                        set_key="set")
 
 
 def _handler(session: ReviewSession) -> type[BaseHTTPRequestHandler]:

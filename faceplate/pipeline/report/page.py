@@ -5,7 +5,7 @@ serves it (the server fills in the page's session, which shows the decision cont
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -50,7 +50,6 @@ class FrameView:
         """What the page's script needs of the frame."""
         return {"frame": self.frame, "status": self.status,
                 "flags": [f.name for f in self.flags], "proxies": self.proxies,
-                "card": bool(self.crops or self.flags or self.decisions),
                 "decided": [d["action"] for d in self.decisions]}
 
 
@@ -69,7 +68,6 @@ class PageView:
     gallery: Gallery
     spec_path: str
     aspect: float = 16 / 9
-    notes: list[str] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[FrameView]:
@@ -115,7 +113,7 @@ def frame_views(spec: ShotSpec, records: list[dict[str, Any]], gallery: Gallery,
             record.get("decisions", []), record.get("overrides", []), _metrics(record),
             images.proxies if images else {}, images.crops if images else {},
             (box.width, box.height) if box is not None and images and images.crops else None,
-            sample=f in samples and not record["flags"]))
+            sample=f in samples and not record["flags"] and not record.get("decisions")))
     return views
 
 

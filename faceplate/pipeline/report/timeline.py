@@ -104,7 +104,7 @@ class MarkedDecision:
     action: Action
     hold: int | None = None
     assignments: tuple[str, ...] = ()
-    marker: str = ""
+    marker: str = ""  # the marker, named and placed, for errors
 
 
 @dataclass
@@ -130,14 +130,14 @@ def parse_marker_name(name: str, frames: tuple[int, ...], where: str) -> MarkedD
     if word in ("skip", "approve"):
         if len(words) != 1:
             raise SpecError(f"'{word}' takes nothing after it", key=key)
-        return MarkedDecision(frames, "skip" if word == "skip" else "approve", marker=name)
+        return MarkedDecision(frames, "skip" if word == "skip" else "approve", marker=key)
     if word == "hold":
         if len(words) != 2 or not words[1].lstrip("-").isdigit():
             raise SpecError("expected 'hold N' with N a frame number", key=key)
-        return MarkedDecision(frames, "hold", hold=int(words[1]), marker=name)
+        return MarkedDecision(frames, "hold", hold=int(words[1]), marker=key)
     if len(words) < 2:
         raise SpecError("expected 'set key=value [key=value ...]'", key=key)
-    return MarkedDecision(frames, "set", assignments=tuple(words[1:]), marker=name)
+    return MarkedDecision(frames, "set", assignments=tuple(words[1:]), marker=key)
 
 
 def _frames(marker: otio.schema.Marker, offset: int, rate: float | None) -> tuple[int, ...]:
