@@ -8,6 +8,7 @@ these; only the CLI and host plugins catch them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -51,6 +52,29 @@ class SpecError(FaceplateError):
                  path: str | Path | None = None) -> None:
         super().__init__(f"{key}: {message}" if key else message, path=path)
         self.key = key
+
+
+class SpecErrors(SpecError):
+    """Several spec errors found at once, each naming its key: ``str()`` is one line per error
+    (the CLI prints each as its own ``ERROR:`` line); ``key`` is the first error's.
+
+    Attributes:
+        errors: the errors, in the order they were found.
+    """
+
+    def __init__(self, errors: Sequence[SpecError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = tuple(errors)
+        self.key = errors[0].key if errors else None
+
+
+def raise_spec_errors(errors: Sequence[SpecError]) -> None:
+    """Raise the one error of ``errors`` as itself, several as :class:`SpecErrors`; nothing
+    when there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SpecErrors(errors)
 
 
 class ColourError(FaceplateError):

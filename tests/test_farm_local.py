@@ -126,3 +126,33 @@ def test_worker_processes_share_the_cores() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     threads, exr, cv, omp, expected = out.stdout.split()
     assert threads == exr == cv == omp == expected
+
+
+def test_local_submit_with_a_failed_frame_exits_3_after_the_report(tmp_path: Path,
+                                                                   colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1003")
+    shot.plate(1002).write_bytes(b"not an exr")
+    done = run_cli("submit", str(shot.spec_path), "--chunk", "3", "--max-parallel", "1")
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"ERROR: 1 frame(s) not written: 1002; see {shot.qc_json}")
+    assert "submitted:" not in done.stdout
+    qc = json.loads(shot.qc_json.read_text())
+    assert qc["summary"]["failed_frames"] == "1002" and qc["summary"]["unreadable"] == 1
+    assert shot.output(1001).is_file() and shot.output(1003).is_file()
+
+
+def test_report_exits_3_naming_frames_not_written_and_0_when_all_are(tmp_path: Path,
+                                                                     colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1002")
+    assert run_cli("solve", str(shot.spec_path)).returncode == 0
+    assert run_cli("render", str(shot.spec_path), "--frames", "1001").returncode == 0
+    partial = run_cli("report", str(shot.spec_path))
+    assert partial.returncode == 3
+    assert partial.stderr.strip() == (f"ERROR: 1 frame(s) not written: 1002; see "
+                                      f"{shot.qc_json}")
+    assert json.loads(shot.qc_json.read_text())["summary"]["not_rendered"] == "1002"
+    assert run_cli("render", str(shot.spec_path)).returncode == 0
+    complete = run_cli("report", str(shot.spec_path))
+    assert complete.returncode == 0, complete.stderr
+    assert complete.stderr == ""

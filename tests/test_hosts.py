@@ -14,10 +14,13 @@ from faceplate.demo.build import PLATE_COLORSPACE
 from faceplate.hosts import nuke as fp_nuke
 from faceplate.hosts import resolve as fp_resolve
 from faceplate.hosts.clip_spec import colourspace_name
+from faceplate.hosts.colour_names import NUKE_DEFAULT, RESOLVE
 from faceplate.spec import load_spec
 
 
 class Knob:
+    """A knob: ``value()`` is its text as typed (expressions unevaluated)."""
+
     def __init__(self, value: Any) -> None:
         self._value = value
 
@@ -25,19 +28,34 @@ class Knob:
         return self._value
 
 
-class FakeRead:
-    def __init__(self, **knobs: Any) -> None:
-        self.knobs = {k: Knob(v) for k, v in knobs.items()}
+class FileKnob(Knob):
+    """A file knob: ``getEvaluatedValue()`` evaluates its TCL, keeping ``%04d``."""
+
+    def __init__(self, value: str, evaluated: str | None = None) -> None:
+        super().__init__(value)
+        self._evaluated = value if evaluated is None else evaluated
+
+    def getEvaluatedValue(self) -> str:
+        return self._evaluated
+
+
+class FakeNode:
+    def __init__(self, cls: str = "Read", name: str = "Read1", **knobs: Any) -> None:
+        self.knobs = {k: v if isinstance(v, Knob) else Knob(v) for k, v in knobs.items()}
         self.pos = (0, 0)
+        self._class, self._name = cls, name
 
     def __getitem__(self, name: str) -> Knob:
         return self.knobs[name]
 
+    def knob(self, name: str) -> Knob | None:
+        return self.knobs.get(name)
+
     def Class(self) -> str:
-        return "Read"
+        return self._class
 
     def name(self) -> str:
-        return "Read1"
+        return self._name
 
     def xpos(self) -> int:
         return 100
@@ -49,19 +67,30 @@ class FakeRead:
         self.pos = (x, y)
 
 
-class FakeNuke:
-    """Records every call the plugin makes into Nuke."""
+def FakeRead(**knobs: Any) -> FakeNode:
+    knobs["file"] = knobs["file"] if isinstance(knobs["file"], Knob) else FileKnob(knobs["file"])
+    return FakeNode("Read", "Read1", **knobs)
 
-    def __init__(self, selected: FakeRead, answers: list[str]) -> None:
-        self.selected = selected
+
+class FakeNuke:
+    """Records every call the plugin makes into Nuke. ``selected`` are the selected nodes;
+    ``root`` the project's knobs; the progress task reports Cancel once progress reaches
+    ``cancel_at``."""
+
+    def __init__(self, selected: FakeNode | list[FakeNode] | None, answers: list[str],
+                 root: dict[str, Any] | None = None, cancel_at: int | None = None) -> None:
+        self.selected = [selected] if isinstance(selected, FakeNode) else list(selected or [])
         self.answers = list(answers)
         self.calls: list[tuple[str, Any]] = []
         self.progress: list[int] = []
         self.created: list[dict[str, Any]] = []
+        self._root = FakeNode("Root", "root", **(root or {"colorManagement": "OCIO",
+                                                           "OCIO_config": "custom",
+                                                           "customOCIOConfigPath": FileKnob("")}))
         fake = self
 
         class Nodes:
-            def Read(self, **knobs: Any) -> FakeRead:
+            def Read(self, **knobs: Any) -> FakeNode:
                 fake.created.append(knobs)
                 return FakeRead(**knobs)
 
@@ -75,11 +104,24 @@ class FakeNuke:
             def setMessage(self, text: str) -> None:
                 pass
 
+            def isCancelled(self) -> bool:
+                cancelled = cancel_at is not None and fake.progress[-1] >= cancel_at
+                fake.calls.append(("isCancelled", cancelled))
+                return cancelled
+
         self.nodes = Nodes()
         self.ProgressTask = ProgressTask
 
-    def selectedNode(self) -> FakeRead:
-        return self.selected
+    def root(self) -> FakeNode:
+        return self._root
+
+    def selectedNode(self) -> FakeNode:
+        if not self.selected:
+            raise ValueError("No node selected")  # what Nuke does
+        return self.selected[0]
+
+    def selectedNodes(self, filter: str | None = None) -> list[FakeNode]:
+        return [n for n in self.selected if filter is None or n.Class() == filter]
 
     def getFilename(self, prompt: str, pattern: str = "") -> str:
         return self.answers.pop(0)
@@ -93,6 +135,9 @@ class FakeNuke:
     def executeInMainThread(self, func: Any, args: tuple = ()) -> None:
         self.calls.append(("executeInMainThread", func.__name__))
         func(*args)
+
+    def messages(self) -> list[str]:
+        return [text for kind, text in self.calls if kind == "message"]
 
 
 @pytest.mark.parametrize("knob, name", [("default (ACEScg)", "ACEScg"), ("ACEScg", "ACEScg"),
@@ -113,28 +158,124 @@ def test_the_spec_built_from_read_knobs_is_valid(tmp_path: Path, colour) -> None
     assert spec.shot == "tst010" and spec.output.matte is not None
 
 
+def test_file_knob_expressions_are_evaluated(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1002")
+    real = str(shot.folder / "plates" / "tst010.%04d.exr")
+    read = FakeRead(file=FileKnob("[value root.plates]/tst010.%04d.exr", evaluated=real),
+                    first=1001, last=1002, colorspace=PLATE_COLORSPACE)
+    values = fp_nuke.read_values(read)
+    assert values["file"] == real
+    spec = load_spec(fp_nuke.spec_from_read(values, [str(OBAMA)], tmp_path / "out"))
+    assert spec.plate.path.frame(1001) == shot.plate(1001)
+
+
+@pytest.mark.parametrize("selected, expected", [
+    ([], "Faceplate: select a Read node first"),
+    ([FakeNode("Blur", "Blur1")], "Faceplate: select a Read node first (selected: Blur1)"),
+    ([FakeRead(file="a.%04d.exr"), FakeRead(file="b.%04d.exr")],
+     "Faceplate: select one Read node (2 are selected)"),
+])
+def test_a_wrong_selection_is_one_message_not_a_traceback(selected, expected) -> None:
+    nuke = FakeNuke(selected, ["face.jpg", "/tmp/out"])
+    assert fp_nuke.swap_selected(nuke) is None
+    assert fp_nuke.submit_selected(nuke) == []
+    assert nuke.messages() == [expected, expected]
+
+
+def test_nukes_ocio_config_goes_into_the_spec(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1002")
+    config = tmp_path / "studio" / "config.ocio"
+    config.parent.mkdir()
+    config.write_text(colour.config.serialize())
+    root = {"colorManagement": "OCIO", "OCIO_config": "custom",
+            "customOCIOConfigPath": FileKnob("[getenv STUDIO]/config.ocio",
+                                             evaluated=str(config))}
+    read = FakeRead(file=str(shot.folder / "plates" / "tst010.####.exr"), first=1001,
+                    last=1002, colorspace="default (ACEScg)")
+    nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")], root=root)
+    colour_of_project = fp_nuke.project_colour(nuke, environ={})
+    assert colour_of_project == fp_nuke.ProjectColour(str(config))
+    path = fp_nuke.spec_from_read(fp_nuke.read_values(read), [str(OBAMA)], tmp_path / "out",
+                                  colour_of_project)
+    spec = load_spec(path)
+    assert (spec.ocio, spec.plate.colorspace) == (str(config), "ACEScg")
+
+
+@pytest.mark.parametrize("knob, expected", [
+    ("linear", "Linear Rec.709 (sRGB)"), ("default (sRGB)", "sRGB Encoded Rec.709 (sRGB)"),
+    ("rec709", "Camera Rec.709"), ("Gamma2.4", "Gamma 2.4 Encoded Rec.709"), ("", None)])
+def test_nuke_default_names_are_mapped_to_the_pinned_config(knob, expected, tmp_path: Path,
+                                                            colour) -> None:
+    root = {"colorManagement": "Nuke", "OCIO_config": "nuke-default"}
+    nuke = FakeNuke([], [], root=root)
+    project = fp_nuke.project_colour(nuke, environ={"OCIO": "/ignored/config.ocio"})
+    assert project.nuke_default and project.config is None
+    values = {"file": str(tmp_path / "p.%04d.exr"), "first": 1, "last": 2, "colorspace": knob}
+    spec = load_spec(fp_nuke.spec_from_read(values, [str(OBAMA)], tmp_path / "out", project))
+    assert spec.ocio is None and spec.plate.colorspace == expected
+    if expected is not None:
+        assert colour.canonical(expected) == expected
+
+
+def test_a_nuke_default_name_without_equivalent_is_one_message(tmp_path: Path) -> None:
+    read = FakeRead(file=str(tmp_path / "p.%04d.exr"), first=1, last=2, colorspace="Cineon")
+    nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")],
+                    root={"colorManagement": "Nuke", "OCIO_config": "nuke-default"})
+    assert fp_nuke.swap_selected(nuke) is None
+    (text,) = nuke.messages()
+    assert text.startswith("Faceplate: colorspace: Nuke (nuke-default) colourspace 'Cineon' "
+                           "has no equivalent")
+    assert "\n" not in text
+
+
+def test_every_mapped_host_name_is_a_colourspace_of_the_pinned_config(colour) -> None:
+    for table in (NUKE_DEFAULT, RESOLVE):
+        for host_name, ocio_name in table.items():
+            assert colour.canonical(ocio_name) == ocio_name, (host_name, ocio_name)
+
+
 @pytest.mark.slow
 def test_nuke_menu_runs_the_shot_and_reads_the_results_back(tmp_path: Path, colour) -> None:
     shot = make_shot(tmp_path / "shot", colour, "1001-1002")
     read = FakeRead(file=str(shot.folder / "plates" / "tst010.####.exr"), first=1001, last=1002,
-                    colorspace=PLATE_COLORSPACE)
+                    colorspace=f"default ({PLATE_COLORSPACE})")
     nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")])
     fp_nuke.swap_selected(nuke).join(timeout=300)
     assert ("ProgressTask", "Faceplate") in nuke.calls
     assert nuke.progress and nuke.progress == sorted(nuke.progress) and nuke.progress[-1] == 100
+    assert nuke.calls.count(("isCancelled", False)) == 4  # read between frames: 2 + 2
     assert ("executeInMainThread", "create_reads") in nuke.calls
-    files = [c["file"] for c in nuke.created]
-    assert files == [str(tmp_path / "out" / "tst010_fp.####.exr"),
-                     str(tmp_path / "out" / "tst010_fp_matte.####.exr")]
-    assert all((c["first"], c["last"]) == (1001, 1002) for c in nuke.created)
+    assert nuke.created == [
+        {"file": str(tmp_path / "out" / "tst010_fp.####.exr"), "first": 1001, "last": 1002,
+         "colorspace": PLATE_COLORSPACE},
+        {"file": str(tmp_path / "out" / "tst010_fp_matte.####.exr"), "first": 1001,
+         "last": 1002, "raw": True}]
     assert (tmp_path / "out" / "tst010_fp.1002.exr").is_file()
+
+
+@pytest.mark.slow
+def test_cancel_stops_after_the_frame_in_flight_and_says_so(tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1003")
+    read = FakeRead(file=str(shot.folder / "plates" / "tst010.####.exr"), first=1001, last=1003,
+                    colorspace=PLATE_COLORSPACE)
+    nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")], cancel_at=60)
+    fp_nuke.swap_selected(nuke).join(timeout=300)
+    (text,) = nuke.messages()
+    assert text == ("Faceplate: cancelled after render frame 1001; finished frames are kept, "
+                    "run it again to resume")
+    assert ("executeInMainThread", "create_reads") not in nuke.calls
+    out = tmp_path / "out"
+    assert (out / "tst010_fp.1001.exr").is_file()
+    assert (out / "qc" / "frames" / "1001.json").is_file()
+    assert not (out / "tst010_fp.1002.exr").exists()
+    assert nuke.calls.count(("isCancelled", True)) == 1
 
 
 def test_nuke_shows_a_faceplate_error_as_one_message(tmp_path: Path) -> None:
     read = FakeRead(file=str(tmp_path / "missing.####.exr"), first=1, last=2, colorspace="")
     nuke = FakeNuke(read, [str(tmp_path / "nobody.jpg"), str(tmp_path / "out")])
     assert fp_nuke.swap_selected(nuke) is None
-    (_, text), = [c for c in nuke.calls if c[0] == "message"]
+    (text,) = nuke.messages()
     assert text.startswith("Faceplate: sources.source.images[0]: file not found")
     assert "\n" not in text
 
@@ -158,20 +299,33 @@ class FakeMedia:
         return self.props.get(name, "")
 
 
-class FakeResolve:
-    """Resolve's object tree as far as the script walks it; records imports."""
+class FakeItem:
+    """A timeline item using ``duration`` frames of its media from ``left`` frames in."""
 
-    def __init__(self, media: FakeMedia) -> None:
+    def __init__(self, media: FakeMedia, left: int = 0, duration: int = 10_000) -> None:
+        self.media, self.left, self.duration = media, left, duration
+
+    def GetMediaPoolItem(self) -> FakeMedia:
+        return self.media
+
+    def GetLeftOffset(self) -> int:
+        return self.left
+
+    def GetDuration(self) -> int:
+        return self.duration
+
+
+class FakeResolve:
+    """Resolve's object tree as far as the script walks it; records imports and mattes."""
+
+    def __init__(self, item: FakeItem, settings: dict[str, str] | None = None) -> None:
         self.imported: list[Any] = []
+        self.mattes: list[tuple[Any, list[str]]] = []
         fake = self
 
-        class Item:
-            def GetMediaPoolItem(self) -> FakeMedia:
-                return media
-
         class Timeline:
-            def GetCurrentVideoItem(self) -> Item:
-                return Item()
+            def GetCurrentVideoItem(self) -> FakeItem:
+                return item
 
         class Pool:
             def ImportMedia(self, items: list[Any]) -> list[str]:
@@ -185,37 +339,84 @@ class FakeResolve:
             def GetMediaPool(self) -> Pool:
                 return Pool()
 
+            def GetSetting(self, name: str) -> str:
+                return (settings or {}).get(name, "")
+
         class Manager:
             def GetCurrentProject(self) -> Project:
                 return Project()
 
+        class Storage:
+            def AddClipMattesToMediaPool(self, clip: Any, paths: list[str]) -> bool:
+                fake.mattes.append((clip, paths))
+                return True
+
         self.manager = Manager()
+        self.storage = Storage()
 
     def GetProjectManager(self) -> Any:
         return self.manager
 
+    def GetMediaStorage(self) -> Any:
+        return self.storage
+
+
+@pytest.mark.parametrize("clip, project, expected", [
+    ("Rec.709 Gamma 2.4", "", "Gamma 2.4 Encoded Rec.709"),
+    ("Linear", "", "Linear Rec.709 (sRGB)"),
+    ("sRGB", "", "sRGB Encoded Rec.709 (sRGB)"),
+    ("ACEScg", "", "ACEScg"),
+    ("Project", "Rec.709 Gamma 2.4", "Gamma 2.4 Encoded Rec.709"),
+    ("", "ARRI LogC4", "ARRI LogC4"),
+    ("", "", None),
+])
+def test_resolve_input_colour_space_becomes_an_ocio_name(clip, project, expected) -> None:
+    media = FakeMedia({"File Path": "/p/sh010.[1001-1010].exr", "Input Color Space": clip})
+    resolve = FakeResolve(FakeItem(media), {"colorSpaceInput": project})
+    plate = fp_resolve.clip_plate(FakeItem(media), resolve.manager.GetCurrentProject(),
+                                  environ={})
+    assert plate["colorspace"] == expected
+    forced = fp_resolve.clip_plate(FakeItem(media), None,
+                                   environ={"FACEPLATE_COLORSPACE": "ACES2065-1"})
+    assert forced["colorspace"] == "ACES2065-1"
+
+
+def test_resolve_takes_the_frames_the_clip_uses(tmp_path: Path) -> None:
+    media = FakeMedia({"File Path": "/p/sh010.[1001-1048].exr"})
+    plate = fp_resolve.clip_plate(FakeItem(media, left=8, duration=24), environ={})
+    assert (plate["file"], plate["first"], plate["last"]) == ("/p/sh010.####.exr", 1009, 1032)
+    whole = fp_resolve.clip_plate(FakeItem(media, left=0, duration=48), environ={})
+    assert (whole["first"], whole["last"]) == (1001, 1048)
+    status = fp_resolve.main(FakeResolve(FakeItem(media, left=60, duration=5)),
+                             {"FACEPLATE_SOURCES": str(OBAMA)})
+    assert status == "Faceplate: clip: the clip uses no frame of its media (1001-1048)"
+
 
 @pytest.mark.slow
-def test_resolve_script_swaps_the_current_clip_and_imports_the_results(tmp_path: Path,
-                                                                       colour) -> None:
-    shot = make_shot(tmp_path / "shot", colour, "1001-1002")
-    media = FakeMedia({"File Path": str(shot.folder / "plates" / "tst010.[1001-1002].exr"),
+def test_resolve_script_swaps_the_used_frames_and_brings_back_result_and_matte(
+        tmp_path: Path, colour) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1003")
+    media = FakeMedia({"File Path": str(shot.folder / "plates" / "tst010.[1001-1003].exr"),
                        "Input Color Space": PLATE_COLORSPACE})
-    resolve = FakeResolve(media)
+    resolve = FakeResolve(FakeItem(media, left=1, duration=2))
     source = tmp_path / "face.jpg"
     shutil.copyfile(OBAMA, source)
+    said: list[str] = []
     status = fp_resolve.main(resolve, {"FACEPLATE_SOURCES": str(source),
-                                       "FACEPLATE_OUT": str(tmp_path / "out")})
-    assert status == "Faceplate: done (2 item(s))"
+                                       "FACEPLATE_OUT": str(tmp_path / "out")}, said.append)
+    assert status == "Faceplate: done (1 item(s))"
     assert resolve.imported == [
-        {"FilePath": str(tmp_path / "out" / "tst010_fp.%04d.exr"), "StartIndex": 1001,
-         "EndIndex": 1002},
-        {"FilePath": str(tmp_path / "out" / "tst010_fp_matte.%04d.exr"), "StartIndex": 1001,
-         "EndIndex": 1002}]
-    assert (tmp_path / "out" / "tst010_fp.1001.exr").is_file()
+        {"FilePath": str(tmp_path / "out" / "tst010_fp.%04d.exr"), "StartIndex": 1002,
+         "EndIndex": 1003}]
+    assert resolve.mattes == [("clip0", [str(tmp_path / "out" /
+                                             "tst010_fp_matte.[1002-1003].exr")])]
+    assert said[-1] == "Faceplate: render 2/2 (frame 1003)"
+    assert "Faceplate: analyse 2/2 (frame 1003)" in said
+    assert (tmp_path / "out" / "tst010_fp.1002.exr").is_file()
+    assert not (tmp_path / "out" / "tst010_fp.1001.exr").exists()
 
 
 def test_resolve_refuses_a_clip_that_is_not_a_sequence(tmp_path: Path) -> None:
-    resolve = FakeResolve(FakeMedia({"File Path": "/media/interview.mov"}))
+    resolve = FakeResolve(FakeItem(FakeMedia({"File Path": "/media/interview.mov"})))
     status = fp_resolve.main(resolve, {"FACEPLATE_SOURCES": str(OBAMA)})
     assert status == "Faceplate: clip: not an image sequence: /media/interview.mov"

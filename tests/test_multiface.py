@@ -42,7 +42,8 @@ def test_each_output_face_is_nearest_its_own_source(three, colour):
     ctx = RunContext.create(spec.ocio, environ={})
     sources = {name: prepare_source(src, ctx).descriptor for name, src in spec.sources.items()}
     for record in qc["frames"]:
-        pixels = oiio.ImageBuf(record["output"]).get_pixels(oiio.FLOAT)[..., :3]
+        output = spec.spec_path.parent / record["output"]  # relative to the spec's folder
+        pixels = oiio.ImageBuf(str(output)).get_pixels(oiio.FLOAT)[..., :3]
         image8 = to_uint8(colour.convert(pixels, "ACEScg", "sRGB Encoded Rec.709 (sRGB)"))
         for face in record["faces"]:
             descriptor = ctx.face_pack.descriptor(image8, np.array(face["landmarks"]))

@@ -45,8 +45,31 @@ def test_probe_table(sequence):
         assert expected in [line.split() for line in lines]
 
 
-def test_probe_of_a_missing_sequence_is_one_line_error(sequence):
-    result = run_cli("probe", str(sequence / "q.####.exr"))
-    assert result.returncode == 3
-    assert result.stderr.startswith("ERROR:") and len(result.stderr.strip().splitlines()) == 1
-    assert "q.####.exr" in result.stderr
+def test_probe_of_a_missing_sequence_is_one_line_error_exit_2(sequence):
+    pattern = str(sequence / "q.####.exr")
+    result = run_cli("probe", pattern)
+    assert result.returncode == 2  # nothing matches what the command line names
+    assert result.stderr == f"ERROR: {pattern}: no file on disk matches this sequence\n"
+    assert result.stdout == ""
+    nowhere = run_cli("probe", "/no/such/folder/q.####.exr", "--json")
+    assert nowhere.returncode == 2 and len(nowhere.stderr.splitlines()) == 1
+    assert nowhere.stdout == ""
+
+
+def test_probe_shows_10_bit_dpx_as_10_bit(tmp_path):
+    for f in (1, 2):
+        subprocess.run([tool("oiiotool"), "--pattern", "constant:color=0.1,0.2,0.3", "64x48",
+                        "3", "-d", "uint10", "-o", str(tmp_path / f"scan.{f:04d}.dpx")],
+                       check=True)
+    info = json.loads(run_cli("probe", str(tmp_path / "scan.####.dpx"), "--json").stdout)
+    assert (info["pixel_type"], info["bits_per_sample"]) == ("uint16", 10)
+    table = run_cli("probe", str(tmp_path / "scan.####.dpx")).stdout.splitlines()
+    assert ["pixel", "type", "10-bit", "(uint16", "in", "memory)"] in [
+        line.split() for line in table]
+
+
+def test_probe_shows_half_exr_as_it_is(sequence):
+    info = json.loads(run_cli("probe", str(sequence / "p.####.exr"), "--json").stdout)
+    assert (info["pixel_type"], info["bits_per_sample"]) == ("half", 16)
+    table = run_cli("probe", str(sequence / "p.####.exr"), "-q").stdout
+    assert table == ""

@@ -1,45 +1,151 @@
-"""``faceplate doctor``: which OCIO config, models and execution providers a run would use."""
+"""``faceplate doctor``: which OCIO config, models and execution providers a run would use, and
+from where; every check is run and reported, the failed ones each as an ``ERROR:`` line."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from faceplate import __version__
-from faceplate.spec import check_inputs, load_spec
+from faceplate.cli.output import Output, output_options
+from faceplate.errors import FaceplateError
+from faceplate.spec import ShotSpec, check_inputs, load_spec
+
+
+@dataclass
+class Check:
+    """One check: its name, the lines it found (text) and value (JSON), or its error."""
+
+    name: str
+    lines: list[str]
+    value: Any = None
+    error: FaceplateError | None = None
+
+
+class Checks:
+    """The checks of one doctor run, each run whatever happened to the others."""
+
+    def __init__(self) -> None:
+        self.done: list[Check] = []
+
+    def run(self, name: str, check: Callable[[], tuple[list[str], Any]]) -> Any:
+        """Run ``check`` (it returns its lines and value); a faceplate error fails it."""
+        try:
+            lines, value = check()
+        except FaceplateError as exc:
+            self.done.append(Check(name, [f"{name}: FAILED"], error=exc))
+            return None
+        self.done.append(Check(name, lines, value))
+        return value
 
 
 @click.command()
 @click.argument("spec", type=click.Path(path_type=Path), required=False)
-@click.option("--ocio", "ocio_config", default=None, help="Config to check instead of the default.")
-def doctor(spec: Path | None, ocio_config: str | None) -> None:
+@click.option("--ocio", "ocio_config", default=None,
+              help="Config to check instead of the spec's, $OCIO's or the pinned one.")
+@output_options
+def doctor(spec: Path | None, ocio_config: str | None, out: Output) -> None:
     """Say which OCIO config, models and execution providers a run would use, and from where.
 
-    With SPEC, load the shot's models and show the provider each one actually got."""
-    import onnxruntime
-
-    from faceplate.nodes import ShotNode
+    With SPEC, check the spec and its input files, and load the shot's models to show the
+    provider each one actually got. Every check runs; each failed one is an ERROR line and the
+    exit code is the first failure's."""
+    from faceplate.ocio import ColourManager
+    from faceplate.ocio.config import ConfigChoice, choose_config, load_config
     from faceplate.pipeline.context import RunContext
+    checks = Checks()
+    checks.run("faceplate", lambda: ([f"faceplate {__version__}"], __version__))
+    shot: ShotSpec | None = None
+    spec_ok = False
+    if spec is not None:
+        loaded = checks.run("spec", lambda: _load(spec))
+        spec_ok = isinstance(loaded, ShotSpec)
+        shot = loaded if spec_ok else None
+        if shot is None:  # unreadable or invalid: its ocio: is unknown, the rest still runs
+            try:
+                shot = load_spec(spec)
+            except FaceplateError:
+                shot = None
+
+    def colour() -> tuple[list[str], Any]:
+        choice = (ConfigChoice(ocio_config, "--ocio") if ocio_config
+                  else choose_config(shot.ocio if shot else None, os.environ))
+        manager = ColourManager(load_config(choice), choice)
+        return ([f"OCIO config: {choice.uri} (from {choice.origin})"],
+                {"uri": choice.uri, "origin": choice.origin, "manager": manager})
+    found = checks.run("OCIO config", colour)
+    manager = found.pop("manager") if isinstance(found, dict) else None
+    ctx = RunContext(colour=manager) if manager is not None else None
+    checks.run("face pack", _face_pack)
+    checks.run("onnxruntime", _onnxruntime)
+    checks.run("torch backend", _torch)
+    if spec_ok and shot is not None and ctx is not None:
+        checks.run("shot models", lambda: _shot_models(shot, ctx))
+    _report(checks, out)
+
+
+def _load(spec: Path) -> tuple[list[str], ShotSpec]:
+    shot = check_inputs(load_spec(spec))
+    return [f"spec: {shot.spec_path} (shot {shot.shot})"], shot
+
+
+def _face_pack() -> tuple[list[str], Any]:
+    from faceplate.models.dlib_pack import DlibFacePack
+    pack = DlibFacePack()
+    versions = pack.versions()
+    lines = [f"{name}: {version}" for name, version in versions.items()]
+    models = [{"id": m.id, "role": m.role, "distribution": m.distribution, "file": m.file,
+               "licence": m.licence} for m in pack.model_infos]
+    lines += [f"model {m['id']}: {m['role']}, {m['distribution']} {m['file']}, "
+              f"licence {m['licence']}" for m in models]
+    return lines, {"versions": versions, "models": models}
+
+
+def _onnxruntime() -> tuple[list[str], Any]:
+    import onnxruntime
+    providers = list(onnxruntime.get_available_providers())
+    return ([f"onnxruntime {onnxruntime.__version__}: providers available "
+             f"{', '.join(providers)}"],
+            {"version": onnxruntime.__version__, "providers": providers})
+
+
+def _torch() -> tuple[list[str], Any]:
+    installed = bool(importlib.util.find_spec("onnx2torch") and importlib.util.find_spec("torch"))
+    said = "installed" if installed else "not installed (pip install 'faceplate[torch]')"
+    return [f"torch backend (onnx2torch): {said}"], installed
+
+
+def _shot_models(shot: ShotSpec, ctx: Any) -> tuple[list[str], Any]:
+    from faceplate.nodes import ShotNode
     from faceplate.pipeline.shot_models import learned_swapper
-    shot = check_inputs(load_spec(spec)) if spec is not None else None
-    ctx = RunContext.create(ocio_config or (shot.ocio if shot else None))
-    choice = ctx.colour.choice
-    click.echo(f"faceplate {__version__}")
-    click.echo(f"OCIO config: {choice.uri} (from {choice.origin})")
-    for name, version in ctx.face_pack.versions().items():
-        click.echo(f"{name}: {version}")
-    for m in ctx.face_pack.model_infos:
-        click.echo(f"model {m.id}: {m.role}, {m.distribution} {m.file}, licence {m.licence}")
-    click.echo(f"onnxruntime {onnxruntime.__version__}: providers available "
-               f"{', '.join(onnxruntime.get_available_providers())}")
-    torch = ("installed" if importlib.util.find_spec("onnx2torch")
-             and importlib.util.find_spec("torch")
-             else "not installed (pip install 'faceplate[torch]')")
-    click.echo(f"torch backend (onnx2torch): {torch}")
-    if shot is not None and learned_swapper(shot.models) is not None:
-        node = ShotNode(shot, ctx)
-        node.check()
-        for model, provider in node.preflight().shot_models().providers(ctx.face_pack).items():
-            click.echo(f"{model}: runs on {provider}")
+    if learned_swapper(shot.models) is None:
+        return [], {}
+    node = ShotNode(shot, ctx)
+    node.check()
+    providers = node.preflight().shot_models().providers(ctx.face_pack)
+    return [f"{model}: runs on {provider}" for model, provider in providers.items()], providers
+
+
+def _report(checks: Checks, out: Output) -> None:
+    """Print every check; the failed ones as ERROR lines on stderr, then exit with the first
+    failure's code."""
+    for check in checks.done:
+        for line in check.lines:
+            out.line(line)
+    out.result({"checks": [{"name": c.name, "ok": c.error is None, "value": c.value,
+                            "error": str(c.error) if c.error else None,
+                            "exit_code": c.error.exit_code if c.error else 0}
+                           for c in checks.done]})
+    failed = [c for c in checks.done if c.error is not None]
+    if failed:
+        out.finish()  # the document still goes out before the exit
+        for check in failed:
+            for line in str(check.error).splitlines():
+                click.echo(f"ERROR: {line}", err=True)
+        click.get_current_context().exit(failed[0].error.exit_code if failed[0].error else 1)

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Any
 
 import click
@@ -12,9 +10,11 @@ import click
 from faceplate import __version__
 from faceplate.cli.doctor import doctor
 from faceplate.cli.models import models
+from faceplate.cli.output import set_verbosity
 from faceplate.cli.plugins import plugin_path, plugins
 from faceplate.cli.probe import probe
 from faceplate.cli.review import review
+from faceplate.cli.spec import spec_group
 from faceplate.cli.stages import COMMANDS
 from faceplate.cli.submit import submit
 from faceplate.errors import FaceplateError
@@ -27,18 +27,24 @@ class _Boundary(click.Group):
         try:
             return super().invoke(ctx)
         except FaceplateError as exc:
-            click.echo(f"ERROR: {exc}", err=True)
+            for line in str(exc).splitlines() or [""]:  # several spec errors: one line each
+                click.echo(f"ERROR: {line}", err=True)
             ctx.exit(exc.exit_code)
 
 
 @click.group(cls=_Boundary)
 @click.version_option(__version__, prog_name="faceplate")
-@click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
-def main(verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log what each stage does (also after the subcommand).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing but errors (also after the subcommand).")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """faceplate: headless face replacement for VFX plates."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {"verbose": verbose, "quiet": quiet}
+    set_verbosity(verbose, quiet)
 
 
-for _command in (*COMMANDS, review, doctor, plugins, plugin_path, probe, submit, models):
+for _command in (*COMMANDS, review, doctor, plugins, plugin_path, probe, submit, models,
+                 spec_group):
     main.add_command(_command)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from faceplate.cli.output import Output
 from faceplate.errors import SpecError
-from faceplate.frames import parse_frames
+from faceplate.frames import format_frames, parse_frames
 
 if TYPE_CHECKING:
     from faceplate.nodes import ShotNode
@@ -35,19 +36,25 @@ def frames_option(text: str | None) -> list[int] | None:
         raise SpecError(exc.message, key="--frames") from None
 
 
-def shot_node(spec: Path) -> ShotNode:
-    """The node of the spec file ``spec``, drawing progress bars on a terminal."""
+def shot_node(spec: Path, out: Output | None = None) -> ShotNode:
+    """The node of the spec file ``spec``, drawing progress bars on a terminal (not when
+    ``out`` is quiet)."""
     from faceplate.cli.progress_bar import StageBars
     from faceplate.nodes import ShotNode  # the pipeline loads only when a shot command runs
-    return ShotNode.from_file(spec, progress=StageBars())
+    quiet = out is not None and out.quiet
+    return ShotNode.from_file(spec, progress=None if quiet else StageBars())
 
 
-def print_result(result: ShotResult) -> None:
-    """What a run did, in three lines."""
+def print_result(result: ShotResult, out: Output) -> None:
+    """What a run did, in three lines (or as the JSON document)."""
     summary = result.report.summary
     rendered = result.render
-    click.echo(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
-               f"already complete: {len(rendered.reused)}; "
-               f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
-    click.echo(f"qc: {result.report.qc_json}")
-    click.echo(f"report: {result.report.index_html}")
+    done = [r.frame for r in rendered.records if r.frame not in set(rendered.reused)]
+    out.line(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
+             f"already complete: {len(rendered.reused)}; "
+             f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
+    out.line(f"qc: {result.report.qc_json}")
+    out.line(f"report: {result.report.index_html}")
+    out.result({"rendered": format_frames(done), "reused": format_frames(rendered.reused),
+                "failed": format_frames(rendered.failed), "qc": str(result.report.qc_json),
+                "report": str(result.report.index_html), "summary": summary})

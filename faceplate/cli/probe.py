@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from faceplate.cli.output import Output, output_options
 
 
 @click.command()
 @click.argument("pattern")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def probe(pattern: str, as_json: bool) -> None:
-    """Print the sequence PATTERN found on disk: range, holes, size, channels, windows, colour."""
+@output_options
+def probe(pattern: str, out: Output) -> None:
+    """Print the sequence PATTERN found on disk: range, holes, size, channels, windows, colour.
+
+    Exits 2 when no file matches PATTERN, 3 when its first frame is unreadable."""
     from faceplate.plateio.probe import format_table, probe_sequence  # OpenImageIO, on use
     info = probe_sequence(pattern)
-    click.echo(json.dumps(info.as_dict(), indent=2) if as_json else format_table(info))
+    out.line(format_table(info))
+    out.result(info.as_dict())

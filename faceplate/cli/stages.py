@@ -8,6 +8,8 @@ from typing import Literal
 import click
 
 from faceplate.cli.options import force_opt, frames_opt, frames_option, print_result, shot_node
+from faceplate.cli.output import Output, output_options
+from faceplate.frames import format_frames, parse_frames
 
 
 @click.command()
@@ -17,81 +19,112 @@ from faceplate.cli.options import force_opt, frames_opt, frames_option, print_re
 @click.option("--only", type=click.Choice(["flagged", "overridden"]), default=None,
               help="Re-render only the frames flagged in the last report, or those a "
                    "reviewer overrode.")
+@output_options
 def run(spec: Path, frames: str | None, force: bool,
-        only: Literal["flagged", "overridden"] | None) -> None:
+        only: Literal["flagged", "overridden"] | None, out: Output) -> None:
     """Run a shot: analyse, solve, render FRAMES (default all) and report.
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
-    print_result(shot_node(spec).run(frames_option(frames), only, force=force))
+    print_result(shot_node(spec, out).run(frames_option(frames), only, force=force), out)
 
 
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo_out"),
               show_default=True, help="Folder for the demo shot and its results.")
-def demo(out_dir: Path) -> None:
+@output_options
+def demo(out_dir: Path, out: Output) -> None:
     """Build the demo shot from the embedded portraits and run it."""
     from faceplate.demo import build_demo_shot
     spec = build_demo_shot(out_dir.absolute())
-    click.echo(f"demo shot: {spec}")
-    node = shot_node(spec)
+    out.line(f"demo shot: {spec}")
+    node = shot_node(spec, out)
     result = node.run()
-    click.echo(f"swapped frames: {node.spec.output.path}")
+    out.line(f"swapped frames: {node.spec.output.path}")
     if node.spec.output.matte is not None:
-        click.echo(f"mattes: {node.spec.output.matte}")
-    print_result(result)
+        out.line(f"mattes: {node.spec.output.matte}")
+    out.result({"spec": str(spec), "frames": str(node.spec.output.path),
+                "mattes": str(node.spec.output.matte) if node.spec.output.matte else None})
+    print_result(result, out)
 
 
 @click.command()
 @click.argument("spec", type=click.Path(path_type=Path))
-def analyse(spec: Path) -> None:
+@output_options
+def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
-    result = shot_node(spec).analyse()
-    click.echo(f"analysed {len(result.frames)} frames")
+    result = shot_node(spec, out).analyse()
+    out.line(f"analysed {len(result.frames)} frames")
+    out.result({"analysed": format_frames(list(result.frames)),
+                "faces": {str(f): len(a.faces) for f, a in result.frames.items()}})
 
 
 @click.command()
 @click.argument("spec", type=click.Path(path_type=Path))
-def solve(spec: Path) -> None:
+@output_options
+def solve(spec: Path, out: Output) -> None:
     """Stage 2: link faces into tracks over the whole shot and smooth them."""
-    solved = shot_node(spec).solve()
+    solved = shot_node(spec, out).solve()
     for s in solved:
-        click.echo(f"swap {s.swap} ({s.source}): track {s.track}, {len(s.faces)} frames")
+        out.line(f"swap {s.swap} ({s.source}): track {s.track}, {len(s.faces)} frames")
+    out.result({"swaps": [{"swap": s.swap, "source": s.source, "track": s.track,
+                           "frames": format_frames(sorted(s.faces))} for s in solved]})
 
 
 @click.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
 @force_opt
-def render(spec: Path, frames: str | None, force: bool) -> None:
+@output_options
+def render(spec: Path, frames: str | None, force: bool, out: Output) -> None:
     """Stage 3: render FRAMES from the solved tracks (a farm chunk).
 
     Frames already complete and current are kept; a frame that fails fails the task (exit 3)
     after the other frames are done."""
     from faceplate.pipeline.runner import incomplete
-    result = shot_node(spec).render(frames_option(frames), force=force)
-    click.echo(f"rendered {len(result.records) - len(result.reused)} frames; "
-               f"already complete: {len(result.reused)}")
+    result = shot_node(spec, out).render(frames_option(frames), force=force)
+    out.line(f"rendered {len(result.records) - len(result.reused)} frames; "
+             f"already complete: {len(result.reused)}")
     if result.failed:
         raise incomplete(result.failed)
+    out.result({"rendered": format_frames([r.frame for r in result.records
+                                           if r.frame not in set(result.reused)]),
+                "reused": format_frames(result.reused)})
 
 
 @click.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--compare", nargs=2, default=None, metavar="A B",
               help="Two versions (QC folders or qc.json files) to show side by side.")
-def report(spec: Path, compare: tuple[str, str] | None) -> None:
-    """Stage 4: merge frame records into qc.json and index.html (or compare two versions)."""
-    node = shot_node(spec)
+@output_options
+def report(spec: Path, compare: tuple[str, str] | None, out: Output) -> None:
+    """Stage 4: merge frame records into qc.json and index.html (or compare two versions).
+
+    Exits 3, naming them, when frames of the shot failed or were never rendered (the report is
+    written all the same: a farm runs this stage after render whatever render's exit)."""
+    from faceplate.pipeline.runner import incomplete
+    node = shot_node(spec, out)
     if compare:
         from faceplate.pipeline.report.compare import compare_versions
         page = compare_versions(node.spec, node.ctx, node.preflight(models=False),
                                 Path(compare[0]), Path(compare[1]))
-        click.echo(f"compare: {page}")
+        out.line(f"compare: {page}")
+        out.result({"compare": str(page)})
         return
     result = node.report()
-    click.echo(f"qc: {result.qc_json}\nreport: {result.index_html}")
+    out.line(f"qc: {result.qc_json}\nreport: {result.index_html}")
     if result.timeline is not None:
-        click.echo(f"timeline: {result.timeline}")
+        out.line(f"timeline: {result.timeline}")
+    summary = result.summary
+    unwritten = sorted({*_frames(summary["failed_frames"]), *_frames(summary["not_rendered"])})
+    if unwritten:
+        raise incomplete(unwritten, result.qc_json)
+    out.result({"qc": str(result.qc_json), "report": str(result.index_html),
+                "timeline": str(result.timeline) if result.timeline else None,
+                "summary": summary})
+
+
+def _frames(text: str) -> list[int]:
+    return parse_frames(text) if text else []
 
 
 COMMANDS = (run, demo, analyse, solve, render, report)

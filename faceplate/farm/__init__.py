@@ -8,10 +8,12 @@ imported only when chosen, so ``import faceplate.farm`` stays light.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, cast
 
 from faceplate.errors import SpecError
+from faceplate.farm.options import resolve_options
 from faceplate.farm.plan import JobPlan, plan_shot
 from faceplate.registry import load
 from faceplate.spec import check_inputs, load_spec
@@ -41,23 +43,27 @@ def backend(name: str) -> SubmitFunction:
 
 def submit_shot(spec: str | os.PathLike[str], farm: str = DEFAULT_FARM, *, chunk: int = 10,
                 outdir: str | os.PathLike[str] | None = None, dry_run: bool = False,
-                max_parallel: int | None = None) -> list[str]:
+                max_parallel: int | None = None, options: Sequence[str] = ()) -> list[str]:
     """Submit the shot ``spec`` (a spec file) to ``farm`` as one job of dependent stage tasks.
 
     Render tasks hold ``chunk`` frames each; at most ``max_parallel`` run at once (for
-    ``local``: the number of worker processes, default the CPU count). Job files go to
-    ``outdir`` (default ``farm/`` beside the spec). With ``dry_run`` they are only written.
-    Returns the scheduler's job ids (empty on a dry run).
+    ``local``: the number of worker processes, default the CPU count). ``options`` are the
+    farm's resource options as ``KEY=VALUE`` (over the spec's ``farm:`` section and the studio's
+    ``faceplate.yaml``, see :mod:`faceplate.farm.options`). Job files go to ``outdir`` (default
+    ``farm/`` beside the spec). With ``dry_run`` they are only written. Returns the scheduler's
+    job ids (empty on a dry run).
 
     Raises:
-        SpecError: a bad spec, farm name or chunk size.
-        FarmError: the scheduler is missing or refused the job.
+        SpecError: a bad spec, farm name, option or chunk size, or input the farm cannot take
+            (exit 2).
+        FarmError: the scheduler is missing or refused the job (exit 6).
     """
     shot = check_inputs(load_spec(spec))
+    submit_to = backend(farm)
     plan = plan_shot(shot.shot, Path(spec), list(shot.plate.frames), chunk,
-                     max_parallel=max_parallel)
+                     max_parallel=max_parallel, options=resolve_options(farm, shot, options))
     target = Path(outdir) if outdir is not None else Path(spec).absolute().parent / "farm"
-    return backend(farm)(plan, target, dry_run=dry_run)
+    return submit_to(plan, target, dry_run=dry_run)
 
 
 __all__ = ["DEFAULT_FARM", "GROUP", "SubmitFunction", "backend", "submit_shot"]

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from faceplate.farm.plan import SCHEMA, STAGES, JobPlan, is_chunked
+from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked
 from faceplate.frames import format_frames
 from faceplate.nodes import ShotNode
 from faceplate.pipeline.runner import incomplete, run_stages
@@ -26,17 +26,17 @@ class ChunkResult:
 
 
 def job_file(plan: JobPlan) -> dict[str, object]:
-    """The job as data: stages, the command of each task, and what each waits for."""
+    """The job as data: stages, the command of each task, and what each waits for (the stage,
+    and whether it must have succeeded or only ended)."""
     tasks: list[dict[str, object]] = []
-    after: list[str] = []
     for name in STAGES:
+        after = [{"stage": w.stage, "until": w.until} for w in CHAIN[name]]
         if is_chunked(name):
             tasks += [{"stage": name, "chunk": i, "frames": format_frames(list(c)),
                        "command": plan.command(name, i), "after": after}
                       for i, c in enumerate(plan.chunks)]
         else:
             tasks.append({"stage": name, "command": plan.command(name), "after": after})
-        after = [name]
     return {"schema": SCHEMA, "shot": plan.shot, "spec": str(plan.spec),
             "max_parallel": plan.max_parallel, "tasks": tasks}
 

@@ -34,15 +34,18 @@ def colourspace_name(knob: str | None) -> str | None:
 
 
 def spec_for_clip(*, shot: str, plate: str, first: int, last: int, colorspace: str | None,
-                  sources: list[str], out_dir: Path) -> dict[str, Any]:
+                  sources: list[str], out_dir: Path, ocio: str | None = None) -> dict[str, Any]:
     """The spec of a shot made from a host clip: one source on the largest face, results in
-    ``out_dir`` as EXR with a matte and a QC report."""
+    ``out_dir`` as EXR with a matte and a QC report; ``ocio`` is the host's OCIO config (None:
+    faceplate's own choice)."""
+    sections = {"ocio": ocio} if ocio else {}
     return spec_data(shot=shot, plate=hash_pattern(plate), frames=f"{first}-{last}",
                      plate_colorspace=colorspace or None,
                      sources={"source": [str(Path(s).absolute()) for s in sources]},
                      swaps=[{"source": "source", "target": "largest"}],
                      output=out_dir / f"{shot}_fp.####.exr",
-                     matte=out_dir / f"{shot}_fp_matte.####.exr", qc=out_dir / "qc")
+                     matte=out_dir / f"{shot}_fp_matte.####.exr", qc=out_dir / "qc",
+                     **sections)
 
 
 def write_spec(data: dict[str, Any], out_dir: Path) -> Path:

@@ -16,12 +16,13 @@ from faceplate.errors import ColourError
 #: one OpenImageIO's wheel (which embeds OCIO 2.5) also knows.
 PINNED_CONFIG = "ocio://studio-config-v4.0.0_aces-v2.0_ocio-v2.5"
 
-ConfigOrigin = Literal["spec", "$OCIO", "pinned"]
+ConfigOrigin = Literal["spec", "$OCIO", "pinned", "--ocio"]
 
 
 @dataclass(frozen=True)
 class ConfigChoice:
-    """The config a run uses and why: ``origin`` is spec, $OCIO or pinned."""
+    """The config a run uses and why: ``origin`` is spec, $OCIO, pinned, or --ocio (doctor's
+    command line)."""
 
     uri: str
     origin: ConfigOrigin

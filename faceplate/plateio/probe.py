@@ -8,7 +8,7 @@ from pathlib import Path
 import fileseq
 import OpenImageIO as oiio
 
-from faceplate.errors import PlateError
+from faceplate.errors import PlateError, SpecError
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class SequenceInfo:
     display_window: tuple[int, int, int, int]
     channels: tuple[str, ...]
     pixel_type: str
+    bits_per_sample: int
     compression: str
     colorspace: str
     subimages: int
@@ -38,16 +39,17 @@ def probe_sequence(pattern: str) -> SequenceInfo:
     """Find ``pattern`` (``####`` is one digit per ``#``) on disk and read its first header.
 
     Raises:
-        PlateError: no frame of the sequence exists, or the first frame is unreadable.
+        SpecError: no file on disk matches the pattern (key: the pattern).
+        PlateError: the first frame is unreadable.
     """
     try:
         seq = fileseq.findSequenceOnDisk(pattern, pad_style=fileseq.PAD_STYLE_HASH1,
                                          allow_subframes=False)
-    except (fileseq.FileSeqException, fileseq.ParseException) as exc:
-        raise PlateError(f"no sequence on disk: {exc}", path=pattern) from None
-    frames = seq.frameSet()
-    if frames is None or len(frames) == 0:
-        raise PlateError("no frames on disk", path=pattern)
+    except (fileseq.FileSeqException, fileseq.ParseException):
+        seq = None
+    frames = seq.frameSet() if seq is not None else None
+    if seq is None or frames is None or len(frames) == 0:
+        raise SpecError("no file on disk matches this sequence", key=pattern)
     first_path = Path(seq.frame(frames.start()))
     inp = oiio.ImageInput.open(str(first_path))
     if inp is None:
@@ -63,15 +65,25 @@ def probe_sequence(pattern: str) -> SequenceInfo:
     colorspace = (s.get_string_attribute("colorInteropID")
                   or s.get_string_attribute("oiio:ColorSpace") or "")
     missing = frames.invertedFrameRange()
+    bits = s.get_int_attribute("oiio:BitsPerSample", 0) or s.format.size() * 8
     return SequenceInfo(
         pattern=pattern, frames=str(frames), first=int(frames.start()), last=int(frames.end()),
         count=len(frames), holes=missing or "", size=(s.full_width, s.full_height),
         data_window=(s.x, s.y, s.x + s.width - 1, s.y + s.height - 1),
         display_window=(s.full_x, s.full_y, s.full_x + s.full_width - 1,
                         s.full_y + s.full_height - 1),
-        channels=tuple(s.channelnames), pixel_type=str(s.format),
+        channels=tuple(s.channelnames), pixel_type=str(s.format), bits_per_sample=bits,
         compression=s.get_string_attribute("compression"), colorspace=colorspace,
         subimages=subimages)
+
+
+def _pixel_type(info: SequenceInfo) -> str:
+    """``half``, or for a file whose samples are narrower than the type it is read as (10-bit
+    DPX, 12-bit TIFF), ``10-bit (uint16 in memory)``."""
+    widths = {"uint8": 8, "uint16": 16, "half": 16, "uint32": 32, "float": 32, "double": 64}
+    if widths.get(info.pixel_type, info.bits_per_sample) != info.bits_per_sample:
+        return f"{info.bits_per_sample}-bit ({info.pixel_type} in memory)"
+    return info.pixel_type
 
 
 def format_table(info: SequenceInfo) -> str:
@@ -83,7 +95,7 @@ def format_table(info: SequenceInfo) -> str:
             ("size", f"{info.size[0]}x{info.size[1]}"),
             ("data window", window(info.data_window)),
             ("display window", window(info.display_window)),
-            ("channels", ", ".join(info.channels)), ("pixel type", info.pixel_type),
+            ("channels", ", ".join(info.channels)), ("pixel type", _pixel_type(info)),
             ("compression", info.compression or "-"),
             ("colourspace", info.colorspace or "(not in header)"),
             ("subimages", str(info.subimages))]

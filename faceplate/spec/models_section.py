@@ -1,26 +1,49 @@
 """The spec's ``models:`` section: which detector, landmarker, swapper, recognizer, enhancer and
 maskers a shot uses, and how their sessions run. An id left out (None) means the built-in one
 (the offline dlib pack, the reference warp). Ids are checked against the model manifest by the
-pre-flight (:mod:`faceplate.pipeline.shot_models`) before anything is written, not here."""
+pre-flight (:mod:`faceplate.pipeline.shot_models`) before anything is written, not here.
+
+:class:`ModelsSpec` is a pydantic dataclass: the one definition of the section's keys, types and
+defaults, which validates the YAML and gives the JSON Schema its ``models`` part."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-from faceplate.errors import SpecError
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError
 
+from faceplate.spec.validation import says
+
+Region = Literal["skin", "left-eyebrow", "right-eyebrow", "left-eye", "right-eye", "nose",
+                 "mouth", "upper-lip", "lower-lip", "glasses"]
+Provider = Literal["tensorrt", "cuda", "cpu"]
+_REGIONS: tuple[str, ...] = get_args(Region)
+_PROVIDERS: tuple[Provider, ...] = get_args(Provider)
 #: Face-parser regions kept by default: the inner face (not hair, ears, neck or glasses).
-DEFAULT_REGIONS = ("skin", "left-eyebrow", "right-eyebrow", "left-eye", "right-eye", "nose",
-                   "mouth", "upper-lip", "lower-lip")
-_KEYS = {"detector", "landmarker", "swapper", "recognizer", "enhancer", "enhancer_blend",
-         "occlusion", "regions", "region_classes", "providers", "backend", "gpu_mem_limit",
-         "threads", "model_dirs", "manifest"}
-_PROVIDERS = {"tensorrt", "cuda", "cpu"}
+DEFAULT_REGIONS: tuple[Region, ...] = ("skin", "left-eyebrow", "right-eyebrow", "left-eye",
+                                       "right-eye", "nose", "mouth", "upper-lip", "lower-lip")
+#: A model id of the manifest (see ``faceplate models list``).
+ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
+                    says("expected a model id (see `faceplate models list`)")]
+#: A whole number from 1.
+Count = Annotated[int, Field(ge=1, strict=True), says("expected a whole number >= 1")]
 
 
-@dataclass(frozen=True)
+def _names(value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not value or not all(
+            isinstance(v, str) for v in value):
+        raise PydanticCustomError("names", "expected a non-empty list of names")
+    unknown = [v for v in value if v.lower() not in allowed]
+    if unknown:
+        raise PydanticCustomError("names", "unknown {unknown}; known: {known}",
+                                  {"unknown": str(unknown), "known": ", ".join(sorted(allowed))})
+    return tuple(v.lower() for v in value)
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class ModelsSpec:
     """Models of one shot (ids of the model manifest) and their runtime options.
 
@@ -36,87 +59,69 @@ class ModelsSpec:
         backend: ``onnxruntime`` or ``torch`` (the same ONNX files through onnx2torch).
         gpu_mem_limit: bytes a session may use on the GPU; threads: intra-op threads.
         model_dirs: folders searched before ``FACEPLATE_MODEL_PATH``; manifest: a studio
-            manifest replacing the packaged one.
+            manifest replacing the packaged one (relative to the spec's folder in a spec).
     """
 
-    detector: str | None = None
-    landmarker: str | None = None
-    swapper: str | None = None
-    recognizer: str = "arcface_w600k_r50"
-    enhancer: str | None = None
-    enhancer_blend: float = 0.8
-    occlusion: str | None = None
-    regions: str | None = None
-    region_classes: tuple[str, ...] = DEFAULT_REGIONS
-    providers: tuple[str, ...] = ("tensorrt", "cuda", "cpu")
-    backend: str = "onnxruntime"
-    gpu_mem_limit: int | None = None
-    threads: int | None = None
-    model_dirs: tuple[Path, ...] = ()
-    manifest: Path | None = None
+    detector: ModelId | None = Field(default=None,
+                                     description="face detector id (default: dlib pack)")
+    landmarker: ModelId | None = Field(default=None, description="68-landmark model id")
+    swapper: ModelId | None = Field(default=None,
+                                    description="swapper id (default: the reference warp)")
+    recognizer: ModelId = Field(default="arcface_w600k_r50",
+                                description="ArcFace model for a learned swapper's source")
+    enhancer: ModelId | None = Field(default=None, description="face enhancer id")
+    enhancer_blend: Annotated[float, Field(ge=0, le=1, strict=True),
+                              says("expected a number in [0, 1]")] = Field(
+        default=0.8, description="how much of the enhancer is mixed in")
+    occlusion: ModelId | None = Field(default=None, description="occluder id (XSeg)")
+    regions: ModelId | None = Field(default=None, description="face parser id (BiSeNet)")
+    region_classes: tuple[Region, ...] = Field(default=DEFAULT_REGIONS,
+                                               description="face-parser regions kept")
+    providers: tuple[Provider, ...] = Field(default=_PROVIDERS,
+                                            description="onnxruntime execution providers, in "
+                                                        "order")
+    backend: Annotated[Literal["onnxruntime", "torch"],
+                       says("expected 'onnxruntime' or 'torch'")] = Field(
+        default="onnxruntime", description="how ONNX models run")
+    gpu_mem_limit: Count | None = Field(default=None,
+                                        description="GPU memory a session may use (bytes)")
+    threads: Count | None = Field(default=None, description="intra-op CPU threads")
+    model_dirs: tuple[Path, ...] = Field(default=(), description="folders searched for model files")
+    manifest: Path | None = Field(default=None, description="a studio model manifest")
 
+    @field_validator("recognizer", mode="before")
+    @classmethod
+    def _default_recognizer(cls, value: Any) -> Any:
+        return "arcface_w600k_r50" if value is None else value
 
-def _id(models: dict[str, Any], name: str) -> str | None:
-    value = models.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError("expected a model id (see `faceplate models list`)", key=f"models.{name}")
-    return value.strip()
+    @field_validator("region_classes", mode="before")
+    @classmethod
+    def _regions(cls, value: Any) -> tuple[str, ...]:
+        return _names(value, _REGIONS)
 
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers(cls, value: Any) -> tuple[str, ...]:
+        return _names(value, _PROVIDERS)
 
-def _positive_int(models: dict[str, Any], name: str) -> int | None:
-    value = models.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise SpecError("expected a whole number >= 1", key=f"models.{name}")
-    return value
+    @field_validator("model_dirs", mode="before")
+    @classmethod
+    def _folders(cls, value: Any) -> Any:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(d, (str, Path))
+                                                           for d in value):
+            raise PydanticCustomError("folders", "expected a list of folders")
+        return value
 
+    @field_validator("manifest", mode="before")
+    @classmethod
+    def _manifest(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, (str, Path)):
+            raise PydanticCustomError("file", "expected a file path")
+        return value
 
-def _names(models: dict[str, Any], name: str, allowed: set[str] | tuple[str, ...],
-           default: tuple[str, ...]) -> tuple[str, ...]:
-    value = models.get(name, list(default))
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise SpecError("expected a non-empty list of names", key=f"models.{name}")
-    unknown = [v for v in value if v.lower() not in allowed]
-    if unknown:
-        raise SpecError(f"unknown {unknown}; known: {', '.join(sorted(allowed))}",
-                        key=f"models.{name}")
-    return tuple(v.lower() for v in value)
-
-
-def parse_models(value: Any, base: Path) -> ModelsSpec:
-    """Validate the ``models:`` mapping; relative folders resolve against ``base``."""
-    if value is None:
-        return ModelsSpec()
-    if not isinstance(value, dict):
-        raise SpecError("expected a mapping", key="models")
-    unknown = sorted(set(value) - _KEYS)
-    if unknown:
-        raise SpecError(f"unknown key {unknown[0]!r}; known: {', '.join(sorted(_KEYS))}",
-                        key=f"models.{unknown[0]}")
-    defaults = ModelsSpec()
-    blend = value.get("enhancer_blend", defaults.enhancer_blend)
-    if not isinstance(blend, (int, float)) or isinstance(blend, bool) or not 0 <= blend <= 1:
-        raise SpecError("expected a number in [0, 1]", key="models.enhancer_blend")
-    backend = value.get("backend", defaults.backend)
-    if backend not in ("onnxruntime", "torch"):
-        raise SpecError("expected 'onnxruntime' or 'torch'", key="models.backend")
-    dirs = value.get("model_dirs", [])
-    if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
-        raise SpecError("expected a list of folders", key="models.model_dirs")
-    manifest = value.get("manifest")
-    return ModelsSpec(
-        detector=_id(value, "detector"), landmarker=_id(value, "landmarker"),
-        swapper=_id(value, "swapper"),
-        recognizer=_id(value, "recognizer") or defaults.recognizer,
-        enhancer=_id(value, "enhancer"), enhancer_blend=float(blend),
-        occlusion=_id(value, "occlusion"), regions=_id(value, "regions"),
-        region_classes=_names(value, "region_classes", DEFAULT_REGIONS + ("glasses",),
-                              DEFAULT_REGIONS),
-        providers=_names(value, "providers", _PROVIDERS, defaults.providers),
-        backend=backend, gpu_mem_limit=_positive_int(value, "gpu_mem_limit"),
-        threads=_positive_int(value, "threads"),
-        model_dirs=tuple(base / d for d in dirs),
-        manifest=base / str(manifest) if manifest is not None else None)
+    def resolved(self, base: Path) -> ModelsSpec:
+        """The section with its folders and manifest relative to ``base`` made absolute."""
+        import dataclasses
+        return dataclasses.replace(
+            self, model_dirs=tuple(base / d for d in self.model_dirs),
+            manifest=base / self.manifest if self.manifest is not None else None)

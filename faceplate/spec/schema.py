@@ -21,13 +21,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints
+from pydantic.dataclasses import dataclass as section
 
 from faceplate.frames import SequencePath
 from faceplate.spec.models_section import ModelsSpec
+from faceplate.spec.validation import says
 from faceplate.spec.versions import SPEC_VERSION
 
 TargetKind = Literal["largest", "reference", "track", "all"]
+#: A string that is not empty or only spaces.
+NonEmpty = Annotated[str, StringConstraints(pattern=r"\S"), says("expected a non-empty string")]
+#: A number (an int or a float, not a bool or a string).
+Number = Annotated[float, Field(strict=True), says("expected a number")]
+_FRAMES = "expected a whole number of frames >= 0"
 YawPolicy = Literal["pass", "hold"]
 #: The matte channel's name when ``output.matte_channel`` is ``true``.
 DEFAULT_MATTE_CHANNEL = "faceplate.matte"
@@ -80,7 +89,7 @@ class OutputSpec:
     matte_channel: str | None = None  # the matte as a channel of the output frame, if set
 
 
-@dataclass(frozen=True)
+@section(frozen=True, config=ConfigDict(extra="forbid"))
 class SolveSpec:
     """Whole-shot solve settings.
 
@@ -93,13 +102,18 @@ class SolveSpec:
             alignment (``hold``); either way the frames are flagged.
     """
 
-    smoothing: int = 9
-    max_gap: int = 2
-    max_yaw: float = 60.0
-    beyond_yaw: YawPolicy = "pass"
+    smoothing: Annotated[int, Field(ge=0, strict=True), says(_FRAMES)] = Field(
+        default=9, description="landmark smoothing window in frames (0: off)")
+    max_gap: Annotated[int, Field(ge=0, strict=True), says(_FRAMES)] = Field(
+        default=2, description="longest run of frames without a face that is bridged")
+    max_yaw: Annotated[float, Field(gt=0, le=180, strict=True),
+                       says("expected degrees in (0, 180]")] = Field(
+        default=60.0, description="faces turned further (degrees) are not swapped")
+    beyond_yaw: Annotated[YawPolicy, says("expected 'pass' or 'hold'")] = Field(
+        default="pass", description="pass through or hold beyond max_yaw")
 
 
-@dataclass(frozen=True)
+@section(frozen=True, config=ConfigDict(extra="forbid"))
 class QCSpec:
     """QC thresholds (each flag names its value and threshold) and the review display.
 
@@ -119,14 +133,19 @@ class QCSpec:
         display, view: the OCIO display and view for review images (config defaults).
     """
 
-    max_identity_distance: float = 0.68
-    min_distance_to_original: float = 0.3
-    min_score: float = 0.0
-    max_jitter: float = 0.03
-    max_matte_change: float = 0.25
-    max_seam: float = 12.0
-    display: str | None = None
-    view: str | None = None
+    max_identity_distance: Number = Field(default=0.68,
+                                          description="flag a face farther from its source")
+    min_distance_to_original: Number = Field(default=0.3,
+                                             description="flag a face this close to the plate's")
+    min_score: Number = Field(default=0.0, description="flag a weaker detection")
+    max_jitter: Number = Field(default=0.03,
+                               description="flag landmarks this far off their path (x face size)")
+    max_matte_change: Number = Field(default=0.25,
+                                     description="flag a matte area change above this fraction")
+    max_seam: Number = Field(default=12.0,
+                             description="flag a colour difference (ΔE) at the matte edge above")
+    display: NonEmpty | None = Field(default=None, description="OCIO display of review images")
+    view: NonEmpty | None = Field(default=None, description="OCIO view of review images")
 
 
 @dataclass(frozen=True)
@@ -142,5 +161,6 @@ class ShotSpec:
     solve: SolveSpec = field(default_factory=SolveSpec)
     qc: QCSpec = field(default_factory=QCSpec)
     models: ModelsSpec = field(default_factory=ModelsSpec)
+    farm: Mapping[str, Any] = field(default_factory=dict)
     spec_path: Path | None = None
     version: int = SPEC_VERSION

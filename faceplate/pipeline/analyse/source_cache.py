@@ -27,16 +27,22 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import source_colourspaces
 from faceplate.pipeline.provenance import file_digest
 from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
-from faceplate.pipeline.stage_files.paths import SOURCES_SCHEMA, sources_path, textures_folder
+from faceplate.pipeline.stage_files.paths import (
+    SOURCES_SCHEMA,
+    sources_path,
+    textures_folder,
+    to_shot,
+)
 from faceplate.plateio.frame import read_rgb_image
 from faceplate.plateio.write import write_image
 from faceplate.spec import ShotSpec, SourceSpec
 
 
-def source_key(source: SourceSpec, ctx: RunContext, faces: FaceFinder,
+def source_key(spec: ShotSpec, source: SourceSpec, ctx: RunContext, faces: FaceFinder,
                colourspace: str | None) -> dict[str, Any]:
-    """What a prepared source depends on (``colourspace``: its declared one, canonical)."""
-    return {"images": [[str(p), file_digest(p)] for p in source.images],
+    """What a prepared source depends on: its images (named relative to the spec's folder) and
+    their digests, ``colourspace`` (its declared one, canonical), the config and the finder."""
+    return {"images": [[to_shot(spec, p), file_digest(p)] for p in source.images],
             "colourspace": colourspace, "ocio": ctx.colour.choice.uri, "finder": faces.id}
 
 
@@ -80,7 +86,7 @@ def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = Non
     for name, source in spec.sources.items():
         entry = stored.get(name)
         face = (_from_entry(name, entry, folder) if isinstance(entry, dict)
-                and entry.get("key") == source_key(source, ctx, finder, declared[name])
+                and entry.get("key") == source_key(spec, source, ctx, finder, declared[name])
                 else None)
         if face is None:
             face, cached = prepare_source(source, ctx, finder), False
@@ -97,7 +103,7 @@ def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
     path, folder = _paths(spec)
     entries = {}
     for name, face in prepared.items():
-        key = source_key(spec.sources[name], ctx, faces, declared[name])
+        key = source_key(spec, spec.sources[name], ctx, faces, declared[name])
         digest = hashlib.sha256(json.dumps([name, key]).encode()).hexdigest()[:16]
         texture = np.ascontiguousarray(face.texture, np.float32)
         image = oiio.ImageSpec(texture.shape[1], texture.shape[0], 3, oiio.FLOAT)

@@ -28,7 +28,7 @@ from faceplate.pipeline.stage_files.analysis import (
     read_analysis,
     write_analysis,
 )
-from faceplate.pipeline.stage_files.paths import analysis_path
+from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
 from faceplate.plateio.frame import Box, read_frame
 from faceplate.spec import ShotSpec
 from faceplate.types import WORKING_SPACE
@@ -58,8 +58,9 @@ def _fingerprint(spec: ShotSpec) -> list[list[int | None]]:
 
 def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext,
               pre: Preflight) -> dict[str, Any]:
-    """What the cached analysis depends on: plate files, colour, models and settings."""
-    return {"plate": str(spec.plate.path), "files": _fingerprint(spec),
+    """What the cached analysis depends on: plate files (named relative to the spec's folder,
+    with their sizes and mtimes), colour, models and settings."""
+    return {"plate": to_shot(spec, str(spec.plate.path)), "files": _fingerprint(spec),
             "colourspace": pre.plate_colourspace, "ocio": ctx.colour.choice.uri,
             "models": pre.shot_models().faces.id, "settings": asdict(settings)}
 

@@ -1,11 +1,12 @@
 """Resumable rendering: a frame whose outputs are complete and current is not rendered again.
 
 Each frame's QC record holds a *render key*: a digest of everything that decides the frame's
-pixels and record (the plate file, the solved faces on that frame, the sources, models and
-settings) and the size and mtime of each output it wrote. Outputs are written atomically and
-the record last, so a record whose key matches and whose outputs still stand as recorded
-means the frame is done; anything else (a killed task, a changed override, an edited spec,
-a deleted or replaced output) renders it again.
+pixels and record (the plate file, named relative to the spec's folder, with its size and mtime,
+the solved faces on that frame, the sources, models and settings) and the size and mtime of each
+output it wrote, so a shot folder moved with its timestamps (mv, cp -a, rsync -a) keeps them.
+Outputs are written atomically and the record last, so a record whose key matches and whose
+outputs still stand as recorded means the frame is done; anything else (a killed task, a changed
+override, an edited spec, a deleted or replaced output) renders it again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from faceplate.pipeline.preflight import Preflight
+from faceplate.pipeline.stage_files.paths import to_shot
 from faceplate.pipeline.stage_files.tracks import SolvedSwap
 from faceplate.spec import ShotSpec
 
@@ -37,8 +39,8 @@ def render_key(spec: ShotSpec, frame: int, solved: list[SolvedSwap],
     faces = [{"swap": s.swap, "track": s.track, "skipped": s.skipped.get(frame),
               "face": asdict(s.faces[frame]) if frame in s.faces else None} for s in solved]
     body = {
-        "plate": [str(spec.plate.path.frame(frame)), _plate_stamp(spec.plate.path.frame(frame)),
-                  pre.plate_colourspace],
+        "plate": [to_shot(spec, spec.plate.path.frame(frame)),
+                  _plate_stamp(spec.plate.path.frame(frame)), pre.plate_colourspace],
         "provenance": dict(provenance),
         "faces": faces,
         "output": [spec.output.matte is not None, pre.compression, spec.output.matte_channel],

@@ -19,9 +19,9 @@ MAX_FRAMES = 200
 THUMB_WIDTH = 360
 
 
-def _load(version: Path) -> tuple[str, dict[int, dict[str, Any]]]:
+def _load(version: Path, spec: ShotSpec) -> tuple[str, dict[int, dict[str, Any]]]:
     path = version / "qc.json" if version.is_dir() else version
-    body = read_qc(path)
+    body = read_qc(path, spec)
     if body is None:
         raise StageError("no qc.json for this version", path=path)
     name = path.parent.name if path.parent.name != "qc" else path.parent.parent.name
@@ -40,7 +40,7 @@ def _cell(record: dict[str, Any] | None) -> dict[str, Any] | None:
 def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b: Path) -> Path:
     """Write ``<qc>/compare_<A>_<B>/index.html``: per frame flagged in either version (or a
     sample if none), the plate and both results side by side with their QC."""
-    (name_a, frames_a), (name_b, frames_b) = _load(a), _load(b)
+    (name_a, frames_a), (name_b, frames_b) = _load(a, spec), _load(b, spec)
     if name_a == name_b:
         name_a, name_b = f"{name_a}-A", f"{name_b}-B"
     frames = sorted(set(frames_a) | set(frames_b))

@@ -125,6 +125,8 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]],
         "swapped": status["swapped"], "passthrough": status["passthrough"],
         "missing": status["missing"], "unreadable": status["unreadable"],
         "not_rendered": format_frames(missing),
+        "failed_frames": format_frames([r["frame"] for r in records
+                                        if r["status"] in ("missing", "unreadable")]),
         "flagged": len(flagged), "flagged_frames": format_frames(flagged),
         "flags": dict(Counter(flag for r in records for flag in r["flags"])),
         "worst_frames": _worst(records),

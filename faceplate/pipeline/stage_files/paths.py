@@ -1,7 +1,11 @@
-"""Where each stage file of a shot lives."""
+"""Where each stage file of a shot lives, and how the files a stage file names are written in
+it: relative to the spec's folder when they live under it (so a shot folder can be moved,
+copied to another mount or opened on another machine and nothing finished is redone), else
+absolute."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from faceplate.spec import ShotSpec
@@ -41,3 +45,23 @@ def frame_record_path(spec: ShotSpec, frame: int) -> Path:
 def qc_json_path(spec: ShotSpec) -> Path:
     """``<qc>/qc.json``: the shot's QC report (report)."""
     return spec.output.qc / "qc.json"
+
+
+def shot_folder(spec: ShotSpec) -> Path | None:
+    """The folder of the spec file (None for a spec built in code, whose paths stay absolute)."""
+    return spec.spec_path.parent if spec.spec_path is not None else None
+
+
+def to_shot(spec: ShotSpec, path: str | os.PathLike[str]) -> str:
+    """``path`` as a stage file names it: relative to the spec's folder (``/`` separated) when
+    under it, else absolute."""
+    base, target = shot_folder(spec), Path(path)
+    if base is not None and target.is_absolute() and target.is_relative_to(base):
+        return target.relative_to(base).as_posix()
+    return str(target)
+
+
+def from_shot(spec: ShotSpec, text: str) -> Path:
+    """The absolute path a stage file's ``text`` names (see :func:`to_shot`)."""
+    path, base = Path(text), shot_folder(spec)
+    return path if path.is_absolute() or base is None else base / path

@@ -1,8 +1,14 @@
 """Per-frame QC records (``<qc>/frames/<frame>.json``, schema ``faceplate.qcframe/1``) and the
-QC report they are merged into (``<qc>/qc.json``, schema ``faceplate.qc/1``)."""
+QC report they are merged into (``<qc>/qc.json``, schema ``faceplate.qc/1``).
+
+In the files, the outputs a record names are relative to the spec's folder where they live
+under it (:func:`faceplate.pipeline.stage_files.paths.to_shot`); read back, they are absolute
+again, so the code between reading and writing sees absolute paths only."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -12,7 +18,10 @@ from faceplate.pipeline.stage_files.paths import (
     FRAME_SCHEMA,
     QC_SCHEMA,
     frame_record_path,
+    from_shot,
     qc_json_path,
+    shot_folder,
+    to_shot,
 )
 from faceplate.spec import ShotSpec
 
@@ -76,19 +85,63 @@ class FrameRecord:
         add_flag(self.flags, self.reasons, name, reason)
 
 
+def _paths(record: dict[str, Any], convert: Callable[[str], str]) -> dict[str, Any]:
+    """``record`` with the output paths it names passed through ``convert``."""
+    out = dict(record)
+    for key in ("output", "matte"):
+        if out.get(key) is not None:
+            out[key] = convert(out[key])
+    if isinstance(out.get("outputs"), dict):
+        out["outputs"] = {convert(p): stamp for p, stamp in out["outputs"].items()}
+    return out
+
+
 def read_record(spec: ShotSpec, frame: int) -> dict[str, Any] | None:
-    """The stored record of ``frame`` as plain data, schema included (None: not rendered)."""
-    return read_json(frame_record_path(spec, frame), FRAME_SCHEMA)
+    """The stored record of ``frame`` as plain data, schema included, its paths absolute
+    (None: not rendered)."""
+    body = read_json(frame_record_path(spec, frame), FRAME_SCHEMA)
+    return _paths(body, lambda p: str(from_shot(spec, p))) if body is not None else None
 
 
 def write_record(spec: ShotSpec, record: FrameRecord) -> None:
-    write_json(frame_record_path(spec, record.frame), FRAME_SCHEMA, asdict(record))
+    write_json(frame_record_path(spec, record.frame), FRAME_SCHEMA,
+               _paths(asdict(record), lambda p: to_shot(spec, p)))
 
 
-def read_qc(path: Path) -> dict[str, Any] | None:
-    """A ``qc.json`` (of this shot or another version) as plain data (None: absent)."""
-    return read_json(path, QC_SCHEMA)
+def read_qc(path: Path, spec: ShotSpec | None = None) -> dict[str, Any] | None:
+    """A ``qc.json`` (of this shot or another version) as plain data, the paths its frames name
+    absolute: resolved against ``spec``'s folder, else the shot folder the file records
+    (``shot_folder``, relative to the file's own folder). None: absent."""
+    body = read_json(path, QC_SCHEMA)
+    if body is None:
+        return None
+    if spec is not None and shot_folder(spec) is not None:
+        base: Path | None = shot_folder(spec)
+    else:
+        recorded = body.get("shot_folder")
+        base = path.parent / recorded if isinstance(recorded, str) else None
+
+    def absolute(text: str) -> str:
+        return text if base is None or Path(text).is_absolute() else str(base / text)
+    body["frames"] = [_paths(r, absolute) for r in body.get("frames", [])]
+    return body
 
 
 def write_qc(spec: ShotSpec, body: dict[str, Any]) -> None:
-    write_json(qc_json_path(spec), QC_SCHEMA, body)
+    """Write ``qc.json``: the frames' paths and the spec relative to the spec's folder, and
+    that folder relative to the file's (``shot_folder``), so the file reads alone."""
+    qc_json = qc_json_path(spec)
+    base = shot_folder(spec)
+    out = dict(body)
+    out["frames"] = [_paths(r, lambda p: to_shot(spec, p)) for r in body.get("frames", [])]
+    if out.get("spec") is not None:
+        out["spec"] = to_shot(spec, out["spec"])
+    out["shot_folder"] = _relative(base, qc_json.parent) if base is not None else None
+    write_json(qc_json, QC_SCHEMA, out)
+
+
+def _relative(target: Path, start: Path) -> str:
+    try:
+        return Path(os.path.relpath(target, start)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path
+        return str(target)
