@@ -144,3 +144,20 @@ def test_compare_shows_two_versions_side_by_side(reviewed):
     rows = text.count('<tr id="frame-')
     assert rows == len({p.name.split("_")[0] for p in images})
     assert "Showing the first" not in text, "nothing left out on a short shot"
+
+
+def test_review_mark_speaks_json_and_keeps_quiet(reviewed):
+    shot, *_ = reviewed
+    result = run_cli("review", "mark", str(shot.spec_path), "1001", "--approve", "--by", "bob",
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["decision"]["frames"] == "1001"
+    assert document["decision"]["action"] == "approve" and document["decision"]["by"] == "bob"
+    assert document["rerender"] is None
+    assert document["overrides"] == str(shot.folder / "overrides.yaml")
+    quiet = run_cli("-q", "review", "mark", str(shot.spec_path), "1001", "--skip")
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    entries = yaml.safe_load((shot.folder / "overrides.yaml").read_text())["overrides"]
+    assert [(e["frames"], "approve" in e, "skip" in e) for e in entries[-2:]] == [
+        ("1001", True, False), ("1001", False, True)]

@@ -364,6 +364,10 @@ def test_markers_a_reviewer_added_come_back_as_decisions(shot, tmp_path):
     twice = run_cli("review", "import-otio", str(edited), "--by", "sup")
     assert twice.returncode == 0 and "0 decision(s) imported" in twice.stdout
     assert overrides.read_text() == text
+    document = json.loads(run_cli("review", "import-otio", str(edited), "--json").stdout)
+    assert document["imported"] == [] and len(document["already"]) == 4
+    (left_out,) = document["left_out"]
+    assert left_out.startswith("marker 'check the eyes' on clip")
 
     result_track[0].markers.append(marker("hold soon", 1003))
     otio.adapters.write_to_file(timeline, str(edited))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from faceplate.cli.output import Output, output_options
 from faceplate.errors import SpecError
 from faceplate.frames import format_frames, parse_frames
 from faceplate.spec import ShotSpec, check_inputs, load_spec
@@ -133,8 +134,10 @@ def review() -> None:
               help="Change a swap parameter on these frames (repeatable).")
 @click.option("--approve", is_flag=True, help="Approve these frames as rendered.")
 @by_opt
+@output_options
 def review_mark(spec: Path, frames: str, skip: bool, hold: int | None,
-                assignments: tuple[str, ...], approve: bool, by: str | None) -> None:
+                assignments: tuple[str, ...], approve: bool, by: str | None,
+                out: Output) -> None:
     """Mark FRAMES of SPEC: --skip, --hold FRAME, --set key=value or --approve."""
     given: tuple[tuple[Action, bool], ...] = (
         ("skip", skip), ("hold", hold is not None), ("set", bool(assignments)),
@@ -147,10 +150,12 @@ def review_mark(spec: Path, frames: str, skip: bool, hold: int | None,
     marked = mark(shot, frames_arg(frames, "FRAMES"), chosen[0], hold=hold,
                   assignments=assignments, by=by or reviewer(), via="review mark",
                   key="review mark", set_key="--set")
-    click.echo(marked.line())
+    out.line(marked.line())
     hint = rerender_hint(spec, [marked])
     if hint:
-        click.echo(hint)
+        out.line(hint)
+    out.result({"overrides": str(marked.path), "decision": marked.override.as_record(),
+                "rerender": hint})
 
 
 @review.command("serve")
@@ -170,7 +175,8 @@ def review_serve(spec: Path, port: int, by: str | None) -> None:
 @click.option("--spec", "spec", type=click.Path(path_type=Path), default=None,
               help="The shot's spec (default: the one the timeline was exported for).")
 @by_opt
-def review_import_otio(timeline: Path, spec: Path | None, by: str | None) -> None:
+@output_options
+def review_import_otio(timeline: Path, spec: Path | None, by: str | None, out: Output) -> None:
     """Read decisions from the markers of an OTIO TIMELINE into overrides.yaml.
 
     A marker named `skip`, `hold N`, `set key=value ...` or `approve` is a decision over the
@@ -187,22 +193,26 @@ def review_import_otio(timeline: Path, spec: Path | None, by: str | None) -> Non
     # every marker is checked before the first decision is written
     decisions = [decide(shot, d.frames, d.action, hold=d.hold, assignments=d.assignments,
                         by=who, via=via, key=d.marker) for d in found.decisions]
-    marked = []
+    marked, already = [], []
     for override in decisions:
         if _same(override) in before:
-            click.echo(f"already in {path.name}: frames "
-                       f"{format_frames(list(override.frames))}: {override.what()}")
+            already.append(override)
+            out.line(f"already in {path.name}: frames "
+                     f"{format_frames(list(override.frames))}: {override.what()}")
             continue
         add_override(path, override, shot.plate.frames)
         before.add(_same(override))
         marked.append(Marked(path, override))
-        click.echo(marked[-1].line())
+        out.line(marked[-1].line())
     for note in found.ignored:
-        click.echo(f"not a decision, left out: {note}")
-    click.echo(f"{len(marked)} decision(s) imported from {timeline}")
+        out.line(f"not a decision, left out: {note}")
+    out.line(f"{len(marked)} decision(s) imported from {timeline}")
     hint = rerender_hint(spec_path, marked)
     if hint:
-        click.echo(hint)
+        out.line(hint)
+    out.result({"overrides": str(path), "imported": [m.override.as_record() for m in marked],
+                "already": [o.as_record() for o in already], "left_out": found.ignored,
+                "rerender": hint})
 
 
 def _same(o: Override) -> tuple[object, ...]:
