@@ -19,7 +19,8 @@ def _stamps(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns
             for p in sorted((folder / "out").rglob("*"))
             if p.is_file() and "thumbs" not in p.parts
-            and p.name not in ("qc.json", "index.html", "contact_sheet.png", "tracks.json")}
+            and p.name not in ("qc.json", "index.html", "contact_sheet.png", "tracks.json",
+                               "review.otio")}
 
 
 def _moved(shot: Shot, folder: Path) -> Shot:

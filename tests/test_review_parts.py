@@ -192,3 +192,16 @@ def test_a_bad_decision_marker_is_refused_by_name(name):
 def test_other_markers_are_not_decisions():
     assert parse_marker_name("check the eyes", (1004,), "") is None
     assert parse_marker_name("no_face", (1004,), "") is None
+
+
+def test_an_unchanged_list_is_not_written_again(tmp_path):
+    folder = tmp_path / "review"
+    first = WrittenFiles(folder)
+    first.ensure("a.jpg", "k", lambda p: (p.parent.mkdir(parents=True, exist_ok=True),
+                                          p.write_bytes(b"x"))[1] > 0)
+    first.finish()
+    stamp = (folder / "written.json").stat().st_mtime_ns
+    again = WrittenFiles(folder)
+    assert again.ensure("a.jpg", "k", lambda p: False)
+    assert again.finish() == []
+    assert (folder / "written.json").stat().st_mtime_ns == stamp

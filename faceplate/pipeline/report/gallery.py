@@ -34,6 +34,7 @@ from faceplate.pipeline.report.images import (
     write_image,
 )
 from faceplate.pipeline.report.written import WrittenFiles, content_key, file_stamp
+from faceplate.pipeline.stage_files.paths import to_shot
 from faceplate.plateio.frame import Box
 from faceplate.spec import ShotSpec
 
@@ -150,11 +151,12 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
         paths = {"plate": str(spec.plate.path.frame(f)), "result": record.get("output"),
                  "matte": record.get("matte")}
         stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
+        named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
         sources = _Sources(paths, f)
         images = FrameImages()
         for kind in ("plate", "result"):
             name = f"proxy/{f}.{kind}.jpg"
-            key = content_key(kind=kind, path=paths[kind], stamp=stamps[kind],
+            key = content_key(kind=kind, path=named[kind], stamp=stamps[kind],
                               look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY)
             if stamps[kind] is not None and files.ensure(
                     name, key, _writer(sources, kind, processor)):

@@ -2,7 +2,7 @@
 ``faceplate.review-files/1``): each file with the key of what it was made from and its size
 and mtime as written. A report re-uses a file whose key and stamp still match, and deletes
 only files on its list that the new report no longer needs; nothing it did not write is
-touched."""
+touched. Keys name files relative to the shot folder, so a moved shot keeps its images."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ class WrittenFiles:
             path = (self.folder / name).resolve()
             if root in path.parents:  # a list edited by hand never reaches outside
                 path.unlink(missing_ok=True)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_json(self.folder / LIST_NAME, SCHEMA, {"files": self._now})
+        if self._now != self._before or not (self.folder / LIST_NAME).is_file():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_json(self.folder / LIST_NAME, SCHEMA, {"files": self._now})
         return gone
