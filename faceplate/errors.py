@@ -11,6 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+#: The longest error line the CLI prints (a message never repeats a whole hostile value).
+ONE_LINE_LIMIT = 1000
+
+
+def one_line(text: str, limit: int = ONE_LINE_LIMIT) -> str:
+    """``text`` with its line breaks and runs of spaces folded into single spaces, cut to
+    ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
 
 class FaceplateError(Exception):
     """Base class of every faceplate error.
@@ -38,6 +48,18 @@ class FaceplateError(Exception):
             where.append(self.path)
         return f"{self.message} ({', '.join(where)})" if where else self.message
 
+    def one_line(self, limit: int = ONE_LINE_LIMIT) -> str:
+        """``<key|file|frame>: <what>`` on one line of at most ``limit`` characters: what the
+        CLI prints after ``ERROR:``."""
+        if self.path is not None and self.path not in self.message:
+            frame = f" (frame {self.frame})" if self.frame is not None else ""
+            text = f"{self.path}{frame}: {self.message}"
+        elif self.frame is not None:
+            text = f"frame {self.frame}: {self.message}"
+        else:
+            text = self.message
+        return one_line(text, limit)
+
 
 class SpecError(FaceplateError):
     """The shot spec is malformed: an unknown key, a bad value, a missing file.
@@ -52,6 +74,11 @@ class SpecError(FaceplateError):
                  path: str | Path | None = None) -> None:
         super().__init__(f"{key}: {message}" if key else message, path=path)
         self.key = key
+
+    def one_line(self, limit: int = ONE_LINE_LIMIT) -> str:
+        if self.key is None:
+            return super().one_line(limit)
+        return one_line(str(self), limit)  # the key leads; the file follows in brackets
 
 
 class SpecErrors(SpecError):
@@ -100,6 +127,37 @@ class OutputError(FaceplateError):
     exit_code = 3
 
 
+class DiskFullError(OutputError):
+    """A write failed because the file system holding it has no space left: the shot stops
+    (every later frame would fail alike) after recording what it finished."""
+
+
+class FrameRefusedError(PlateError):
+    """A plate frame's header is outside what faceplate reads (deep, too large for its display
+    window or for memory, too many channels, a sample type it cannot write back): its pixels
+    are not decoded and the frame is recorded ``unreadable``."""
+
+
+class RunStopped(FaceplateError):
+    """A signal (SIGINT, SIGTERM) asked the run to stop: it stopped after the frame in flight.
+
+    Attributes:
+        signal: the signal's number; the exit code is 128 + it (130 for SIGINT, 143 for SIGTERM).
+        name: the signal's name.
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str, *, signal: int, name: str) -> None:
+        super().__init__(message)
+        self.signal = signal
+        self.name = name
+        self.exit_code = 128 + signal
+
+    def one_line(self, limit: int = ONE_LINE_LIMIT) -> str:
+        return one_line(f"{self.name}: {self.message}", limit)
+
+
 class ModelError(FaceplateError):
     """A model file is missing, fails its checks, or fails to run."""
 
@@ -121,8 +179,9 @@ class IncompleteShotError(FaceplateError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, frames: list[int]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, frames: list[int],
+                 path: str | Path | None = None) -> None:
+        super().__init__(message, path=path)
         self.frames = frames
 
 

@@ -14,6 +14,7 @@ from faceplate.face.image8 import to_uint8
 from faceplate.models.dlib_pack import identity_distance
 from faceplate.pipeline.analyse.sources import find_face
 from faceplate.pipeline.context import RunContext
+from faceplate.written import MANIFEST_NAME
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,8 @@ def test_run_succeeds_and_writes_every_frame(rendered):
     for f in shot.frames:
         assert shot.output(f).is_file() and shot.matte(f).is_file()
     leftovers = [n for n in os.listdir(shot.folder / "out") if n.startswith(".")]
-    assert leftovers == []
+    assert leftovers == [MANIFEST_NAME]  # no temporary; the manifest lists none
+    assert json.loads((shot.folder / "out" / MANIFEST_NAME).read_text())["temporaries"] == []
 
 
 def test_plate_is_never_written(rendered):

@@ -52,7 +52,7 @@ def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Pa
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     deadline = time.monotonic() + 300
-    while len(list(records.glob("*.json"))) < 3:
+    while len(list(records.glob("[!.]*.json"))) < 3:
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
         assert time.monotonic() < deadline, "no frames rendered in time"
         time.sleep(0.05)
@@ -61,7 +61,7 @@ def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Pa
     if proc.stderr is not None:
         proc.stderr.close()
     time.sleep(0.5)  # let orphaned pool workers notice
-    finished = sorted(int(p.stem) for p in records.glob("*.json"))
+    finished = sorted(int(p.stem) for p in records.glob("[!.]*.json"))
     assert 3 <= len(finished) < len(shot.frames)
     # No partial frame: every output there is complete and readable.
     for f in shot.frames:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent / "faceplate"
 
 #: Floor of each top-level module or package of faceplate: it may import lower floors only.
 FLOORS = {
-    "": 0, "errors": 0, "types": 0, "frames": 0, "registry": 0,
+    "": 0, "errors": 0, "types": 0, "frames": 0, "registry": 0, "written": 0,
     "spec": 1, "plateio": 1, "ocio": 1, "face": 1, "models": 1,
     "pipeline": 2,
     "nodes": 3,
@@ -35,6 +35,7 @@ FLOORS = {
 SIDEWAYS = {
     ("", "errors"),  # the package root offers FaceplateError
     ("frames", "errors"), ("registry", "errors"),  # the ground floor raises faceplate errors
+    ("written", "errors"),
     ("models", "face"),  # the learned swap returns face's SwapResult from its SourceFace
 }
 #: Stage sub-packages of the pipeline: they talk only through the stage files.

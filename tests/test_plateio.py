@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from faceplate.errors import OutputError, PlateError
 from faceplate.plateio.frame import Box, read_frame
 from faceplate.plateio.write import write_image, write_matte
+from faceplate.written import MANIFEST_NAME
 
 
 def _plate(path, *, tiled=False):
@@ -82,12 +84,15 @@ def test_write_is_atomic_and_leaves_no_temporary(tmp_path):
     frame = read_frame(src, 1001)
     dst = tmp_path / "out" / "b.1001.exr"
     write_image(dst, frame.spec, frame.pixels)
-    assert sorted(os.listdir(dst.parent)) == ["b.1001.exr"]
+    # the frame, and the folder's manifest of what faceplate wrote (no temporary listed)
+    assert sorted(os.listdir(dst.parent)) == [MANIFEST_NAME, "b.1001.exr"]
+    assert json.loads((dst.parent / MANIFEST_NAME).read_text())["temporaries"] == []
     # A failing write (wrong pixel shape) raises and leaves neither the frame nor a temporary.
     failed = tmp_path / "out" / "c.1001.exr"
     with pytest.raises((OutputError, ValueError, RuntimeError)):
         write_image(failed, frame.spec, np.zeros((3, 3, 1), np.float16))
-    assert sorted(os.listdir(dst.parent)) == ["b.1001.exr"]
+    assert sorted(os.listdir(dst.parent)) == [MANIFEST_NAME, "b.1001.exr"]
+    assert json.loads((dst.parent / MANIFEST_NAME).read_text())["temporaries"] == []
 
 
 def test_matte_is_single_channel_float_with_plate_windows(tmp_path):

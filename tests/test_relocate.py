@@ -11,16 +11,20 @@ from pathlib import Path
 import pytest
 from conftest import Shot, make_shot, run_cli
 
+from faceplate.written import MANIFEST_NAME
+
 pytestmark = pytest.mark.slow
 
 
 def _stamps(folder: Path) -> dict[str, int]:
-    """mtime of every file of the shot's results and caches, by path under the folder."""
+    """mtime of every file of the shot's results and caches, by path under the folder (not the
+    report's own files, rewritten by every run, nor the folders' written-file manifests, which
+    list the temporaries of those rewrites)."""
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns
             for p in sorted((folder / "out").rglob("*"))
             if p.is_file() and "thumbs" not in p.parts
             and p.name not in ("qc.json", "index.html", "contact_sheet.png", "tracks.json",
-                               "review.otio")}
+                               "review.otio", MANIFEST_NAME)}
 
 
 def _moved(shot: Shot, folder: Path) -> Shot:

@@ -23,8 +23,14 @@ from faceplate.spec.overrides import (
     load_overrides,
     overridden_frames,
 )
+from faceplate.written import Manifest, write_bytes
 
 PLATE = tuple(range(1001, 1011))
+
+
+def _write(path):
+    write_bytes(path, b"x", record=True)
+    return True
 
 
 def test_a_version_1_file_is_read_and_written_back_as_version_2(tmp_path):
@@ -154,9 +160,11 @@ def test_the_review_folder_deletes_only_files_on_its_list(tmp_path):
     folder = tmp_path / "review"
     first = WrittenFiles(folder)
     for name in ("proxy/1.jpg", "proxy/2.jpg"):
-        assert first.ensure(name, "k1", lambda p: (p.parent.mkdir(parents=True, exist_ok=True),
-                                                   p.write_bytes(b"x"))[1] > 0)
+        assert first.ensure(name, "k1", _write)
+    # on the review list, but written without the folder's manifest knowing: not faceplate's
+    assert first.ensure("proxy/3.jpg", "k1", lambda p: p.write_bytes(b"x") > 0)
     first.finish()
+    assert Manifest(folder / "proxy").names() == {"1.jpg", "2.jpg"}
     (folder / "proxy" / "mine.jpg").write_bytes(b"someone else's")
     outside = tmp_path / "outside.txt"
     outside.write_text("keep")
@@ -167,8 +175,9 @@ def test_the_review_folder_deletes_only_files_on_its_list(tmp_path):
     calls = []
     assert second.ensure("proxy/1.jpg", "k1", lambda p: calls.append(p) or True)
     assert calls == [], "a current file is kept, not written again"
-    assert second.finish() == ["../outside.txt", "proxy/2.jpg"]
+    assert second.finish() == ["proxy/2.jpg"], "only what the folder's manifest lists"
     assert not (folder / "proxy" / "2.jpg").exists()
+    assert (folder / "proxy" / "3.jpg").exists(), "not in the manifest: never deleted"
     assert (folder / "proxy" / "mine.jpg").exists() and outside.read_text() == "keep"
 
 
@@ -197,8 +206,7 @@ def test_other_markers_are_not_decisions():
 def test_an_unchanged_list_is_not_written_again(tmp_path):
     folder = tmp_path / "review"
     first = WrittenFiles(folder)
-    first.ensure("a.jpg", "k", lambda p: (p.parent.mkdir(parents=True, exist_ok=True),
-                                          p.write_bytes(b"x"))[1] > 0)
+    first.ensure("a.jpg", "k", _write)
     first.finish()
     stamp = (folder / "written.json").stat().st_mtime_ns
     again = WrittenFiles(folder)

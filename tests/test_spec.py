@@ -67,7 +67,7 @@ def test_output_over_the_plate_is_refused(folder, key):
     data = spec_dict()
     data["output"][key] = "plates/tst010.%04d.exr"
     with pytest.raises(SpecError, match="would overwrite the plate") as err:
-        load_spec(write_spec(folder, data))
+        check_inputs(load_spec(write_spec(folder, data)))
     assert err.value.key == f"output.{key}"
 
 
@@ -75,7 +75,7 @@ def test_matte_and_output_must_differ(folder):
     data = spec_dict()
     data["output"]["matte"] = data["output"]["path"]
     with pytest.raises(SpecError, match="same file as output.path"):
-        load_spec(write_spec(folder, data))
+        check_inputs(load_spec(write_spec(folder, data)))
 
 
 @pytest.mark.parametrize("mutate,key", [

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Any
 
 import click
@@ -14,22 +16,63 @@ from faceplate.cli.output import set_verbosity
 from faceplate.cli.plugins import plugin_path, plugins
 from faceplate.cli.probe import probe
 from faceplate.cli.review import review
+from faceplate.cli.signals import STOP_FLAG_KEY, stop_on_signals
 from faceplate.cli.spec import spec_group
 from faceplate.cli.stages import COMMANDS
 from faceplate.cli.submit import submit
-from faceplate.errors import FaceplateError
+from faceplate.errors import FaceplateError, SpecErrors, one_line
+from faceplate.pipeline.stop import StopFlag
 
 
 class _Boundary(click.Group):
-    """Turns faceplate errors into one ``ERROR:`` line and the error's exit code."""
+    """Turns every error into one ``ERROR: <key|file|frame>: <what>`` line and the exit code of
+    the README's table: faceplate errors, command-line usage errors (2), signals (130, 143)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            _error(_usage_line(exc))
+            sys.exit(exc.exit_code)
+        except click.Abort:  # an interrupt click caught while it parsed the command line
+            _error("SIGINT: interrupted")
+            sys.exit(128 + signal.SIGINT)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
+        flag = ctx.meta.setdefault(STOP_FLAG_KEY, StopFlag())
         try:
-            return super().invoke(ctx)
+            with stop_on_signals(flag):
+                return super().invoke(ctx)
         except FaceplateError as exc:
-            for line in str(exc).splitlines() or [""]:  # several spec errors: one line each
-                click.echo(f"ERROR: {line}", err=True)
+            errors = exc.errors if isinstance(exc, SpecErrors) else (exc,)
+            for error in errors:  # several spec errors: one line each
+                _error(error.one_line())
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _error("SIGINT: interrupted")
+            ctx.exit(128 + signal.SIGINT)
+
+
+def _error(line: str) -> None:
+    click.echo(f"ERROR: {one_line(line)}", err=True)
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """``<option or argument or command>: <what>`` of a command-line usage error."""
+    where = getattr(exc, "option_name", None)
+    if isinstance(exc, click.BadParameter) and exc.param is not None:
+        param = exc.param
+        where = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+    if where is None and isinstance(exc, click.UsageError) and exc.ctx is not None:
+        where = exc.ctx.command_path
+    what = (exc.message if isinstance(exc, click.BadParameter) and exc.message
+            and not isinstance(exc, click.MissingParameter) else exc.format_message())
+    return f"{where}: {what}" if where else what
 
 
 @click.group(cls=_Boundary)

@@ -22,27 +22,34 @@ frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
                           help="Frames to render, e.g. 1001-1010 (default: the whole plate).")
 
 
-def frames_option(text: str | None) -> list[int] | None:
+def frames_option(text: str | None, key: str = "--frames") -> list[int] | None:
     """The frames of a ``--frames`` value (None: not given).
 
     Raises:
-        SpecError: not a frame range (key ``--frames``).
+        SpecError: not a frame range (naming ``key``).
     """
     if text is None:
         return None
     try:
         return parse_frames(text)
     except SpecError as exc:
-        raise SpecError(exc.message, key="--frames") from None
+        raise SpecError(exc.message, key=key) from None
 
 
 def shot_node(spec: Path, out: Output | None = None) -> ShotNode:
     """The node of the spec file ``spec``, drawing progress bars on a terminal (not when
-    ``out`` is quiet)."""
+    ``out`` is quiet); a signal stops its run after the frame in flight (the command line's
+    stop flag)."""
     from faceplate.cli.progress_bar import StageBars
+    from faceplate.cli.signals import STOP_FLAG_KEY
     from faceplate.nodes import ShotNode  # the pipeline loads only when a shot command runs
     quiet = out is not None and out.quiet
-    return ShotNode.from_file(spec, progress=None if quiet else StageBars())
+    context = click.get_current_context(silent=True)
+    stop = context.meta.get(STOP_FLAG_KEY) if context is not None else None
+    node = ShotNode.from_file(spec, progress=None if quiet else StageBars(), stop=stop)
+    if stop is not None:
+        stop.watched = True
+    return node
 
 
 def print_result(result: ShotResult, out: Output) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from faceplate.errors import FaceplateError, OutputError, RunStopped
 from faceplate.face.swapper import SourceFace
 from faceplate.frames import select_frames
 from faceplate.nodes.stages import AnalyseNode, RenderNode, ReportNode, SolveNode
@@ -22,6 +23,7 @@ from faceplate.pipeline.runner import Only, incomplete, only_frames, run_stages
 from faceplate.pipeline.shot_models import resolve_models
 from faceplate.pipeline.stage_files.analysis import ShotAnalysis
 from faceplate.pipeline.stage_files.tracks import SolvedSwap
+from faceplate.pipeline.stop import StopFlag
 from faceplate.spec import (
     ShotSpec,
     check_inputs,
@@ -53,18 +55,20 @@ class ShotNode:
 
     def __init__(self, spec: ShotSpec, ctx: RunContext | None = None, *,
                  progress: ProgressCallback | None = None,
-                 data: Mapping[str, Any] | None = None) -> None:
+                 data: Mapping[str, Any] | None = None, stop: StopFlag | None = None) -> None:
         self.spec = check_inputs(spec)
-        self.ctx = ctx or RunContext.create(spec.ocio, progress=progress)
+        self.ctx = ctx or RunContext.create(spec.ocio, progress=progress, stop=stop)
         self.data = dict(data) if data is not None else None
         self._preflight: Preflight | None = None
         self._sources: dict[str, SourceFace] | None = None
         self._sources_stored = False
 
     @classmethod
-    def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None) -> ShotNode:
-        """A shot from a spec file (see docs/spec.md)."""
-        return cls(load_spec(path), progress=progress)
+    def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None,
+                  stop: StopFlag | None = None) -> ShotNode:
+        """A shot from a spec file (see docs/spec.md); ``stop`` is a flag a signal handler sets
+        to stop the run after the frame in flight (:mod:`faceplate.pipeline.stop`)."""
+        return cls(load_spec(path), progress=progress, stop=stop)
 
     @classmethod
     def from_kwargs(cls, *, base: PathLike | None = None,
@@ -145,16 +149,32 @@ class ShotNode:
 
         Raises:
             IncompleteShotError: after the report, if some frames could not be written.
+            RunStopped, DiskFullError: the run stopped early (a signal, a full disk); the
+                report of what was finished is written first.
         """
         selected: Sequence[int] = select_frames(frames, self.spec.plate.frames)
         if only is not None:
             chosen = set(only_frames(self.spec, only))
             selected = [f for f in selected if f in chosen]
-        done = run_stages({"analyse": lambda _: self.analyse(),
-                           "solve": lambda results: self.solve(results["analyse"]),
-                           "render": lambda _: self.render(selected, force=force),
-                           "report": lambda _: self.report()})
+        try:
+            done = run_stages({"analyse": lambda _: self.analyse(),
+                               "solve": lambda results: self.solve(results["analyse"]),
+                               "render": lambda _: self.render(selected, force=force),
+                               "report": lambda _: self.report()})
+        except (RunStopped, OutputError) as stopped:
+            self._report_after_stop(stopped)
+            raise
         result = ShotResult(done["render"], done["report"])
         if result.render.failed:
             raise incomplete(result.render.failed, result.report.qc_json)
         return result
+
+    def _report_after_stop(self, stopped: FaceplateError) -> None:
+        """Write the report of the frames finished before the run stopped, and name it in the
+        error; a report that cannot be written (the disk is full) leaves the error as it is."""
+        try:
+            written = self.report()
+        except (FaceplateError, OSError) as exc:
+            self.ctx.log.info("no report after the run stopped: %s", exc)
+            return
+        stopped.message += f"; see {written.qc_json}"

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from faceplate.errors import PlateError
+from faceplate.errors import PlateError, SpecError
 from faceplate.ocio import ColourManager
 from faceplate.ocio.display import resolve_display_view
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.shot_models import ShotModels, resolve_models
+from faceplate.pipeline.targets import check_write_targets
 from faceplate.plateio.compression import check_compression
-from faceplate.plateio.frame import read_header
+from faceplate.plateio.formats import check_output_format
+from faceplate.plateio.frame import FrameHeader, read_header
+from faceplate.plateio.limits import FrameLimits
 from faceplate.spec import ShotSpec, check_inputs
 
 
@@ -36,6 +39,8 @@ class Preflight:
             say, or the working space).
         models: what finds and swaps faces; None when resolved for a stage that runs no model
             (the report).
+        frame_limits: what a frame's header may declare before it is decoded: the first
+            readable frame's display window, a share of the memory available at pre-flight.
     """
 
     plate_colourspace: str | None
@@ -44,6 +49,7 @@ class Preflight:
     compression: str | None
     models: ShotModels | None
     source_colourspaces: Mapping[str, str | None] = field(default_factory=dict)
+    frame_limits: FrameLimits = field(default_factory=lambda: FrameLimits.for_plate(None))
 
     def shot_models(self) -> ShotModels:
         """The shot's models (a stage that runs them is given a pre-flight that has them)."""
@@ -84,7 +90,19 @@ def source_colourspaces(spec: ShotSpec, colour: ColourManager) -> dict[str, str 
             if source.colorspace else None for name, source in spec.sources.items()}
 
 
-def plate_colourspace(spec: ShotSpec, colour: ColourManager) -> str | None:
+def first_header(spec: ShotSpec) -> FrameHeader | None:
+    """The header of the plate's first readable frame (None: no frame is readable; each is
+    then recorded missing or unreadable by the stages)."""
+    for frame in spec.plate.frames:
+        try:
+            return read_header(spec.plate.path.frame(frame), frame)
+        except PlateError:
+            continue
+    return None
+
+
+def plate_colourspace(spec: ShotSpec, colour: ColourManager,
+                      header: FrameHeader | None = None) -> str | None:
     """The plate's canonical colourspace: the spec's, else what the first readable frame's
     header (or the config's file rules) says; None when no frame is readable.
 
@@ -94,18 +112,29 @@ def plate_colourspace(spec: ShotSpec, colour: ColourManager) -> str | None:
     declared = check_spec_colourspaces(spec, colour)
     if declared is not None:
         return declared
-    for frame in spec.plate.frames:
-        path = spec.plate.path.frame(frame)
-        try:
-            header = read_header(path, frame)
-        except PlateError:
-            continue  # recorded as missing or unreadable by the stages
-        found = colour.colourspace_from_header(header, str(path))
-        if not found:
-            raise PlateError("plate colourspace unknown: set plate.colorspace in the spec",
-                             path=path, frame=frame)
-        return found
-    return None
+    header = header if header is not None else first_header(spec)
+    if header is None:
+        return None
+    found = colour.colourspace_from_header(header.attributes, str(header.path))
+    if not found:
+        raise PlateError("plate colourspace unknown: set plate.colorspace in the spec",
+                         path=header.path, frame=header.frame)
+    return found
+
+
+def check_plate_fits_output(spec: ShotSpec, header: FrameHeader | None) -> None:
+    """Refuse an output that cannot hold the plate: a format without the plate's bit depth
+    (unless ``output.pixel_type`` asks for one by name), a matte channel the plate has.
+
+    Raises:
+        SpecError: naming the key.
+    """
+    check_output_format(spec.output.path.frame(spec.plate.frames[0]),
+                        header.sample_type if header else None, spec.output.pixel_type)
+    channel = spec.output.matte_channel
+    if header is not None and channel is not None and channel in header.channels:
+        raise SpecError(f"{channel!r} is already a channel of the plate (frame {header.frame}: "
+                        f"{', '.join(header.channels)}); name another", key="output.matte_channel")
 
 
 def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True) -> Preflight:
@@ -117,11 +146,15 @@ def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True) -> Prefli
         SpecError, ColourError, PlateError, ModelError: naming the key, file or frame.
     """
     check_inputs(spec)
+    check_write_targets(spec)
     compression = (check_compression(spec.output.compression)
                    if spec.output.compression is not None else None)
-    plate = plate_colourspace(spec, ctx.colour)
+    header = first_header(spec)
+    check_plate_fits_output(spec, header)
+    plate = plate_colourspace(spec, ctx.colour, header)
     display, view = resolve_display_view(ctx.colour, spec.qc.display, spec.qc.view,
                                          keys=("qc.display", "qc.view"))
     resolved = resolve_models(spec.models, ctx.face_pack) if models else None
+    limits = FrameLimits.for_plate(header.display if header else None)
     return Preflight(plate, display, view, compression, resolved,
-                     source_colourspaces(spec, ctx.colour))
+                     source_colourspaces(spec, ctx.colour), limits)

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import OpenImageIO as oiio
 
-from faceplate.errors import PlateError, PlateMissingError
+from faceplate.errors import FrameRefusedError, PlateError, PlateMissingError, one_line
+from faceplate.plateio.limits import FrameLimits, check_header
 from faceplate.types import NativePixels, RGBImage
 
 
@@ -115,12 +116,17 @@ def _named_rgb(spec: oiio.ImageSpec) -> tuple[int, int, int] | None:
     return None
 
 
-def _rgb_part(inp: oiio.ImageInput, path: Path,
-              frame: int) -> tuple[int, oiio.ImageSpec, tuple[int, int, int]]:
-    """The first subimage with R, G, B channels (else the first with three channels)."""
+def _part_specs(inp: oiio.ImageInput) -> list[oiio.ImageSpec]:
+    """The header of every subimage (EXR part); no pixels are read."""
     specs: list[oiio.ImageSpec] = []
     while inp.seek_subimage(len(specs), 0):
         specs.append(oiio.ImageSpec(inp.spec()))
+    return specs
+
+
+def _rgb_part(specs: list[oiio.ImageSpec], path: Path,
+              frame: int) -> tuple[int, oiio.ImageSpec, tuple[int, int, int]]:
+    """The first subimage with R, G, B channels (else the first with three channels)."""
     for part, spec in enumerate(specs):
         rgb = _named_rgb(spec)
         if rgb is not None:
@@ -153,55 +159,98 @@ def _open(path: Path, frame: int) -> oiio.ImageInput:
         raise PlateMissingError("plate frame missing", path=path, frame=frame)
     inp = oiio.ImageInput.open(str(path))
     if inp is None:
-        raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=path, frame=frame)
+        raise PlateError(f"unreadable plate frame: {one_line(oiio.geterror())}", path=path,
+                         frame=frame)
     return inp
 
 
-def read_frame(path: Path, frame: int) -> PlateFrame:
+def read_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> PlateFrame:
     """Read every channel of the subimage (EXR part) of ``path`` that holds RGB.
 
-    Pixels come back in the file's own type when all channels share one (half
-    stays half, so untouched pixels are written back bit for bit), else float32.
+    The headers are read first and held to ``limits`` (default: each frame's own display
+    window and a share of the memory available now) before a pixel is decoded. Pixels come
+    back in the file's own type when all channels share one (half stays half, so untouched
+    pixels are written back bit for bit), else float32.
 
     Raises:
-        PlateError: the frame is missing or unreadable.
+        PlateMissingError: no such file.
+        FrameRefusedError: a header outside ``limits`` (deep, too large, odd sample type).
+        PlateError: the frame is unreadable.
     """
+    limits = limits if limits is not None else FrameLimits.for_plate(None)
     inp = _open(path, frame)
     try:
-        part, spec, rgb = _rgb_part(inp, path, frame)
-        pixels = read_part(inp, part, spec)
+        specs = _part_specs(inp)
+        check_header(specs, limits, path, frame)
+        part, spec, rgb = _rgb_part(specs, path, frame)
+        try:
+            pixels = read_part(inp, part, spec)
+        except MemoryError:
+            raise FrameRefusedError("not enough memory to decode it", path=path,
+                                    frame=frame) from None
         if pixels is None:
-            raise PlateError(f"unreadable plate frame: {inp.geterror()}", path=path, frame=frame)
+            raise PlateError(f"unreadable plate frame: {one_line(inp.geterror())}", path=path,
+                             frame=frame)
     finally:
         inp.close()
     return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels, rgb=rgb, part=part)
 
 
-def read_header(path: Path, frame: int) -> dict[str, object]:
-    """The attributes of the subimage (EXR part) of ``path`` that holds RGB; no pixels are read.
+@dataclass(frozen=True)
+class FrameHeader:
+    """What a frame's header says, read without its pixels: the RGB part's attributes,
+    display window size, sample type and channel names."""
+
+    path: Path
+    frame: int
+    attributes: dict[str, object]
+    display: tuple[int, int]
+    sample_type: str
+    channels: tuple[str, ...]
+
+
+def read_header(path: Path, frame: int) -> FrameHeader:
+    """The header of the subimage (EXR part) of ``path`` that holds RGB; no pixels are read.
 
     Raises:
         PlateError: the frame is missing or unreadable.
     """
     inp = _open(path, frame)
     try:
-        _, spec, _ = _rgb_part(inp, path, frame)
+        _, spec, _ = _rgb_part(_part_specs(inp), path, frame)
     finally:
         inp.close()
-    return {a.name: a.value for a in spec.extra_attribs}
+    return FrameHeader(path, frame, {a.name: a.value for a in spec.extra_attribs},
+                       (spec.full_width, spec.full_height), str(spec.format),
+                       tuple(spec.channelnames))
 
 
-def read_rgb_image(path: Path) -> RGBImage:
-    """A whole image's RGB as float32 (H, W, 3): for source and reference stills."""
-    buf = oiio.ImageBuf(str(path))
-    if buf.has_error:
-        raise PlateError(f"unreadable image: {buf.geterror()}", path=path)
-    pixels = buf.get_pixels(oiio.FLOAT)
-    if pixels is None or buf.has_error:
-        raise PlateError(f"unreadable image: {buf.geterror()}", path=path)
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
+def read_rgb_image(path: Path, limits: FrameLimits | None = None) -> RGBImage:
+    """A whole image's RGB as float32 (H, W, 3): for source and reference stills. The header
+    is held to ``limits`` (default: a share of the memory available now) first.
+
+    Raises:
+        PlateError: unreadable (:class:`FrameRefusedError`: refused by its header).
+    """
+    limits = limits if limits is not None else FrameLimits.for_plate(None)
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        raise PlateError(f"unreadable image: {one_line(oiio.geterror())}", path=path)
+    try:
+        spec = inp.spec()
+        as_float = oiio.ImageSpec(spec)
+        as_float.set_format(oiio.FLOAT)
+        as_float.channelformats = ()
+        check_header([as_float], limits, path, 0)
+        try:
+            pixels = inp.read_image(0, 0, 0, spec.nchannels, oiio.FLOAT)
+        except MemoryError:
+            raise FrameRefusedError("not enough memory to decode it", path=path) from None
+        if pixels is None:
+            raise PlateError(f"unreadable image: {one_line(inp.geterror())}", path=path)
+    finally:
+        inp.close()
+    pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
     if pixels.shape[2] < 3:
         pixels = np.repeat(pixels[..., :1], 3, axis=2)
     return np.ascontiguousarray(pixels[..., :3], dtype=np.float32)

@@ -19,12 +19,14 @@ DEFAULT_MATTE_CHANNEL = "faceplate.matte"
 
 def write_frame(path: Path, frame: PlateFrame, attributes: Mapping[str, AttributeValue] = {},
                 *, matte: Matte | None = None, matte_channel: str | None = None,
-                compression: str | None = None) -> None:
+                compression: str | None = None, pixel_type: str | None = None) -> None:
     """Write ``frame`` to ``path`` atomically with ``attributes`` on its RGB part.
 
     ``matte_channel`` appends ``matte`` as a channel in the part's pixel type; the
     plate's other parts (multi-part EXR) are read from ``frame.path`` and copied
-    untouched; ``compression`` replaces the plate's on every part.
+    untouched; ``compression`` replaces the plate's on every part; ``pixel_type`` (asked for by
+    name in the spec) converts the RGB part's samples to that type (OpenImageIO's conversion:
+    clamped and rounded for integer types).
 
     Raises:
         OutputError: the matte channel name is taken, or the frame could not be written.
@@ -36,6 +38,9 @@ def write_frame(path: Path, frame: PlateFrame, attributes: Mapping[str, Attribut
         spec.attribute(name, value if exr or name == "compression" else str(value))
     if matte_channel is not None and matte is not None:
         spec, pixels = _add_channel(spec, pixels, matte_channel, matte, path, frame.frame)
+    if pixel_type is not None:
+        spec.channelformats = ()
+        spec.set_format(oiio.TypeDesc(pixel_type))
     parts = _plate_parts(frame)
     parts[frame.part] = (spec, pixels)
     if compression is not None:

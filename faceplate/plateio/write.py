@@ -2,64 +2,69 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
 
-from faceplate.errors import OutputError
+from faceplate.errors import DiskFullError, OutputError
 from faceplate.types import Matte, NativePixels
+from faceplate.written import atomic_write, nearly_full
 
 AttributeValue = str | int | float
 
 
 def write_image(path: Path, spec: oiio.ImageSpec, pixels: NativePixels,
-                attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None) -> None:
+                attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None,
+                record: bool = False) -> None:
     """Write ``pixels`` under ``spec`` (plus ``attributes``) to ``path`` atomically.
 
-    A process killed mid-write leaves at most a hidden temporary file, never a
-    partial frame under the final name.
+    A process killed mid-write leaves at most a hidden temporary file, never a partial frame
+    under the final name. ``record`` lists ``path`` in its folder's manifest of files faceplate
+    may remove later (:mod:`faceplate.written`).
 
     Raises:
-        OutputError: the frame could not be written.
+        OutputError: the frame could not be written (:class:`DiskFullError`: for lack of space).
     """
-    write_parts(path, [(_with_attributes(spec, attributes), pixels)], frame=frame)
+    write_parts(path, [(_with_attributes(spec, attributes), pixels)], frame=frame, record=record)
 
 
 def write_parts(path: Path, parts: Sequence[tuple[oiio.ImageSpec, NativePixels]], *,
-                frame: int | None = None) -> None:
-    """Write one file of several subimages (EXR parts) atomically, each spec as given.
+                frame: int | None = None, record: bool = False) -> None:
+    """Write one file of several subimages (EXR parts) atomically, each spec as given, through a
+    temporary of this process's own (:func:`faceplate.written.atomic_write`).
 
     Raises:
-        OutputError: the frame could not be written.
+        OutputError: the frame could not be written (:class:`DiskFullError`: for lack of space).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     specs = [_with_attributes(spec, {}) for spec, _ in parts]
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    out = oiio.ImageOutput.create(str(tmp))
-    if out is None:
-        raise OutputError(f"no writer for this file type: {oiio.geterror()}", path=path,
-                          frame=frame)
-    if len(specs) > 1 and not out.supports("multiimage"):
-        raise OutputError("this file type holds one image, the plate has several parts",
-                          path=path, frame=frame)
-    try:
-        ok = out.open(str(tmp), specs) if len(specs) > 1 else out.open(str(tmp), specs[0])
-        for i, (spec, (_, pixels)) in enumerate(zip(specs, parts)):
-            if i:
-                ok = ok and out.open(str(tmp), spec, "AppendSubimage")
-            ok = ok and out.write_image(np.ascontiguousarray(pixels))
-        error = out.geterror()
-        ok = out.close() and ok
-    except Exception:
-        tmp.unlink(missing_ok=True)
-        raise
-    if not ok:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write frame: {error}", path=path, frame=frame)
-    os.replace(tmp, path)
+    with atomic_write(path, record=record, frame=frame) as tmp:
+        out = oiio.ImageOutput.create(str(tmp))
+        if out is None:
+            raise OutputError(f"no writer for this file type: {oiio.geterror()}", path=path,
+                              frame=frame)
+        if len(specs) > 1 and not out.supports("multiimage"):
+            raise OutputError("this file type holds one image, the plate has several parts",
+                              path=path, frame=frame)
+        ok, error = _fill(out, tmp, specs, [pixels for _, pixels in parts])
+        if not ok:
+            if nearly_full(tmp.parent):
+                raise DiskFullError("no space left on the device", path=path, frame=frame)
+            raise OutputError(f"cannot write frame: {error}", path=path, frame=frame)
+
+
+def _fill(out: oiio.ImageOutput, tmp: Path, specs: Sequence[oiio.ImageSpec],
+          pixels: Sequence[NativePixels]) -> tuple[bool, str]:
+    """Open ``tmp`` with ``out`` and write every part; (whether all went well, the error)."""
+    ok = out.open(str(tmp), list(specs)) if len(specs) > 1 else out.open(str(tmp), specs[0])
+    for i, (spec, part) in enumerate(zip(specs, pixels)):
+        if i:
+            ok = ok and out.open(str(tmp), spec, "AppendSubimage")
+        ok = ok and out.write_image(np.ascontiguousarray(part))
+    error = out.geterror()
+    ok = out.close() and ok
+    return ok, error or oiio.geterror()
 
 
 def _with_attributes(spec: oiio.ImageSpec,

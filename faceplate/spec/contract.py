@@ -10,8 +10,6 @@ paths against the spec's folder.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -141,6 +139,10 @@ class OutputSection(_Section):
     matte_channel: Annotated[bool | NonEmpty | None,
                              says("expected true, false or a channel name")] = Field(
         None, description="also write the matte as a channel (true or a name)")
+    pixel_type: Annotated[Literal["uint8", "uint16", "half", "float"] | None,
+                          says("expected one of uint8, uint16, half, float")] = Field(
+        None, description="the outputs' sample type, asked for by name when it cannot hold "
+                          "the plate's (default: the plate's)")
 
     @model_validator(mode="after")
     def _compression_needs_exr(self) -> OutputSection:
@@ -204,23 +206,6 @@ class ShotSection(_Section):
                     raise custom(f"unknown source {swap.source!r} (sources: "
                                   f"{', '.join(sources)})", key=f"swaps[{i}].source")
         return swaps
-
-    @model_validator(mode="after")
-    def _outputs_spare_the_plate(self, info: ValidationInfo) -> ShotSection:
-        base = Path((info.context or {}).get("base", "."))
-        frame = parse_frames(self.plate.frames)[0]
-        plate_file = os.path.normpath(SequencePath(self.plate.path).resolved(base).frame(frame))
-        seen: dict[str, str] = {}
-        for key, seq in (("output.path", self.output.path), ("output.matte", self.output.matte)):
-            if seq is None:
-                continue
-            target = os.path.normpath(SequencePath(seq).resolved(base).frame(frame))
-            if target == plate_file:
-                raise custom(f"would overwrite the plate {plate_file}", key=key)
-            if target in seen:
-                raise custom(f"same file as {seen[target]}", key=key)
-            seen[target] = key
-        return self
 
 
 def json_schema() -> dict[str, Any]:

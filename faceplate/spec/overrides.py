@@ -18,7 +18,6 @@ version 2 when a decision is added.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,7 +27,9 @@ from typing import Any, Literal
 import yaml
 
 from faceplate.errors import SpecError
-from faceplate.frames import format_frames, outside, parse_frames
+from faceplate.frames import format_frames, outside, parse_frames, shown
+from faceplate.spec.yamlfile import load_yaml
+from faceplate.written import write_bytes
 
 SCHEMA = "faceplate.overrides/2"
 READABLE_SCHEMAS = ("faceplate.overrides/1", SCHEMA)
@@ -125,7 +126,7 @@ def parse_set(assignments: list[str], key: str = "--set") -> dict[str, float]:
     for text in assignments:
         name, sep, raw = text.partition("=")
         if not sep or not name.strip():
-            raise SpecError(f"expected key=value, got {text!r}", key=key)
+            raise SpecError(f"expected key=value, got {shown(text)}", key=key)
         values[name.strip()] = raw.strip()
     return _values(values, key)
 
@@ -143,7 +144,7 @@ def _values(raw: Any, key: str) -> dict[str, float]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise SpecError(f"expected a number, got {value!r}", key=f"{key}.{name}") from None
+            raise SpecError(f"expected a number, got {shown(value)}", key=f"{key}.{name}") from None
         low, high = SETTABLE[name]
         if not low <= number <= high:  # also refuses nan
             raise SpecError(f"{number:g} is outside {low:g}..{high:g}", key=f"{key}.{name}")
@@ -194,7 +195,8 @@ def _entry(raw: Any, key: str, plate_frames: set[int]) -> Override:
     if action == "hold":
         hold = raw["hold"]
         if not isinstance(hold, int) or isinstance(hold, bool) or hold not in plate_frames:
-            raise SpecError(f"expected a frame of the plate, got {hold!r}", key=f"{key}.hold")
+            raise SpecError(f"expected a frame of the plate, got {shown(hold)}",
+                            key=f"{key}.hold")
         return Override(tuple(frames), "hold", hold=hold, by=by, at=at, via=via)
     return Override(tuple(frames), "set", values=_values(raw["set"], f"{key}.set"), by=by,
                     at=at, via=via)
@@ -219,9 +221,9 @@ def load_overrides(path: Path | None, plate_frames: tuple[int, ...]) -> list[Ove
     if path is None or not path.exists():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise SpecError("not valid YAML", path=path) from None
+        data = load_yaml(path, "overrides file") or {}
+    except FileNotFoundError:
+        return []
     if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
         raise SpecError(f"expected schema {SCHEMA}", key="schema", path=path)
     entries = data.get("overrides") or []
@@ -245,9 +247,7 @@ def add_override(path: Path, override: Override, plate_frames: tuple[int, ...]) 
     existing = load_overrides(path, plate_frames)
     check_override(override, plate_frames, f"overrides[{len(existing)}]")
     body = {"schema": SCHEMA, "overrides": [o.as_yaml() for o in [*existing, override]]}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_bytes(path, yaml.safe_dump(body, sort_keys=False).encode("utf-8"), record=True)
 
 
 def overridden_frames(overrides: list[Override]) -> list[int]:

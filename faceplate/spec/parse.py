@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from faceplate.errors import SpecError, raise_spec_errors
@@ -32,6 +31,7 @@ from faceplate.spec.schema import (
 )
 from faceplate.spec.validation import spec_errors
 from faceplate.spec.versions import upgrade
+from faceplate.spec.yamlfile import load_yaml
 
 
 def load_spec(path: str | os.PathLike[str]) -> ShotSpec:
@@ -43,15 +43,9 @@ def load_spec(path: str | os.PathLike[str]) -> ShotSpec:
     """
     spec_path = Path(path).absolute()
     try:
-        data = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        data = load_yaml(spec_path, "shot spec")
     except FileNotFoundError:
         raise SpecError("shot spec not found", path=spec_path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read shot spec: {exc}", path=spec_path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SpecError(f"not valid YAML{where}", path=spec_path) from None
     return parse_spec(data, base=spec_path.parent, spec_path=spec_path)
 
 
@@ -91,7 +85,8 @@ def _spec(section: ShotSection, base: Path, spec_path: Path | None) -> ShotSpec:
             matte=SequencePath(output.matte).resolved(base) if output.matte else None,
             qc=qc, cache=base / output.cache if output.cache is not None else qc / "cache",
             compression=output.compression.strip().lower() if output.compression else None,
-            matte_channel=_matte_channel(output.matte_channel)),
+            matte_channel=_matte_channel(output.matte_channel),
+            pixel_type=output.pixel_type),
         ocio=section.ocio, solve=section.solve, qc=section.qc,
         models=section.models.resolved(base), farm=_farm(section), spec_path=spec_path)
 

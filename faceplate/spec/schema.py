@@ -87,6 +87,7 @@ class OutputSpec:
     cache: Path
     compression: str | None = None  # EXR compression of the output; None keeps the plate's
     matte_channel: str | None = None  # the matte as a channel of the output frame, if set
+    pixel_type: str | None = None  # the output's sample type asked for by name; None: the plate's
 
 
 @section(frozen=True, config=ConfigDict(extra="forbid"))

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from faceplate.errors import SpecError
+from faceplate.frames import shown
 
 #: The ``version`` this faceplate writes and reads.
 SPEC_VERSION = 1
@@ -47,7 +48,8 @@ def upgrade(data: dict[str, Any], *, upgrades: Mapping[int, Upgrade] = UPGRADES,
     """
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= current:
-        raise SpecError(f"unsupported spec version {version!r} (this faceplate reads {current})",
+        raise SpecError(f"unsupported spec version {shown(version)} "
+                        f"(this faceplate reads {current})",
                         key="version")
     for target in range(version + 1, current + 1):
         step = upgrade_function_for(target, upgrades)

@@ -36,6 +36,7 @@ from faceplate.pipeline.stage_files.paths import (
 from faceplate.plateio.frame import read_rgb_image
 from faceplate.plateio.write import write_image
 from faceplate.spec import ShotSpec, SourceSpec
+from faceplate.written import remove_written
 
 
 def source_key(spec: ShotSpec, source: SourceSpec, ctx: RunContext, faces: FaceFinder,
@@ -98,7 +99,7 @@ def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
                   prepared: dict[str, SourceFace],
                   colourspaces: Mapping[str, str | None] | None = None) -> None:
     """Write the ``prepared`` source faces (found by ``faces``) to the cache (each file
-    atomically); textures no entry names any more are removed."""
+    atomically); textures faceplate wrote there that no entry names any more are removed."""
     declared = _declared(spec, ctx, colourspaces)
     path, folder = _paths(spec)
     entries = {}
@@ -108,13 +109,11 @@ def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
         texture = np.ascontiguousarray(face.texture, np.float32)
         image = oiio.ImageSpec(texture.shape[1], texture.shape[0], 3, oiio.FLOAT)
         image.attribute("compression", "zip")
-        folder.mkdir(parents=True, exist_ok=True)
-        write_image(folder / f"{digest}.exr", image, texture)
+        write_image(folder / f"{digest}.exr", image, texture, record=True)
         entries[name] = {"key": key, "texture": f"{digest}.exr",
                          "landmarks": np.asarray(face.landmarks, np.float64).tolist(),
                          "descriptor": np.asarray(face.descriptor, np.float64).tolist()}
-    write_json(path, SOURCES_SCHEMA, {"sources": entries})
+    write_json(path, SOURCES_SCHEMA, {"sources": entries}, record=True)
     current = {e["texture"] for e in entries.values()}
-    for stale in folder.glob("*.exr"):  # textures of sources whose images have changed
-        if stale.name not in current:
-            stale.unlink(missing_ok=True)
+    # Textures of sources whose images have changed: only those faceplate wrote there.
+    remove_written(folder, keep=lambda name: name in current)

@@ -34,7 +34,7 @@ def still_colourspace(path: Path, declared: str | None, ctx: RunContext) -> str:
     if declared:
         return declared
     if path.suffix.lower() in (".exr", ".sxr", ".mxr"):
-        found = ctx.colour.colourspace_from_header(read_header(path, 0), str(path))
+        found = ctx.colour.colourspace_from_header(read_header(path, 0).attributes, str(path))
         if found:
             return found
     return WORKING_SPACE

@@ -69,7 +69,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                   ctx: RunContext, pre: Preflight) -> FrameAnalysis:
     """Detect and landmark every face on one frame."""
     try:
-        frame = read_frame(spec.plate.path.frame(frame_number), frame_number)
+        frame = read_frame(spec.plate.path.frame(frame_number), frame_number, pre.frame_limits)
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
@@ -113,7 +113,12 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             settings: AnalyseSettings = AnalyseSettings(), *, reuse: bool = True) -> ShotAnalysis:
-    """Analyse every frame of the shot, or re-use the cached analysis if still valid."""
+    """Analyse every frame of the shot, or re-use the cached analysis if still valid.
+
+    Raises:
+        RunStopped: ``ctx.stop`` was set (a signal): raised after the frame in flight; no
+            analysis is stored.
+    """
     key = cache_key(spec, settings, ctx, pre)
     if reuse:
         stored = read_analysis(spec, key)
@@ -127,6 +132,8 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         frames[f] = analyse_frame(spec, f, settings, ctx, pre)
         frames[f].seconds = round(time.perf_counter() - start, 3)
         ctx.progress(Progress("analyse", i + 1, total, f))
+        if i + 1 < total:
+            ctx.stop.check(f"analysing frame {f}; no frame rendered")
     analysis = ShotAnalysis(key=key, frames=frames)
     write_analysis(spec, analysis)
     return analysis

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from faceplate.errors import StageError
 from faceplate.pipeline.preflight import Preflight
-from faceplate.pipeline.stage_files.paths import to_shot
+from faceplate.pipeline.stage_files.paths import frame_record_path, to_shot
+from faceplate.pipeline.stage_files.records import read_record
 from faceplate.pipeline.stage_files.tracks import SolvedSwap
 from faceplate.spec import ShotSpec
+from faceplate.written import Manifest
 
 
 def _plate_stamp(path: Path) -> list[int] | None:
@@ -43,7 +45,8 @@ def render_key(spec: ShotSpec, frame: int, solved: list[SolvedSwap],
                   _plate_stamp(spec.plate.path.frame(frame)), pre.plate_colourspace],
         "provenance": dict(provenance),
         "faces": faces,
-        "output": [spec.output.matte is not None, pre.compression, spec.output.matte_channel],
+        "output": [spec.output.matte is not None, pre.compression, spec.output.matte_channel,
+                   spec.output.pixel_type],
         "qc": asdict(spec.qc),
     }
     text = json.dumps(body, sort_keys=True, default=str)
@@ -69,11 +72,19 @@ def is_current(record: Mapping[str, Any] | None, key: str) -> bool:
     return all(_plate_stamp(Path(p)) == list(s) for p, s in stamps.items())
 
 
-def remove_stale_temporaries(path: Path) -> None:
-    """Remove temporaries a killed writer left beside ``path`` (``.<stem>.tmp<pid><suffix>``).
+def stored_record(spec: ShotSpec, frame: int) -> dict[str, Any] | None:
+    """The stored record of ``frame`` (None: not rendered, or a damaged record, which is
+    rendered again rather than trusted)."""
+    try:
+        return read_record(spec, frame)
+    except StageError:
+        return None
 
-    Only one task renders a frame at a time, so any such file is stale.
-    """
-    for tmp in path.parent.glob(f".{path.stem}.tmp*{path.suffix}"):
-        if tmp.name != f".{path.stem}.tmp{os.getpid()}{path.suffix}":
-            tmp.unlink(missing_ok=True)
+
+def remove_stale_temporaries(spec: ShotSpec, frame: int) -> None:
+    """Remove the temporaries killed writers left in the folders of the shot's frames, mattes
+    and records (only those their manifests list, whose writers are gone)."""
+    folders = {p.frame(frame).parent for p in (spec.output.path, spec.output.matte)
+               if p is not None}
+    for folder in folders | {frame_record_path(spec, frame).parent}:
+        Manifest(folder).remove_stale_temporaries()

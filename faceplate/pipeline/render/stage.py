@@ -8,13 +8,19 @@ order, in any process. Pixels outside the matte keep the plate's exact values.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceplate.errors import PlateError, PlateMissingError
+from faceplate.errors import (
+    DiskFullError,
+    OutputError,
+    PlateError,
+    PlateMissingError,
+)
 from faceplate.face.swapper import SourceFace
+from faceplate.frames import format_frames
 from faceplate.models.dlib_pack import identity_distance
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
@@ -25,20 +31,22 @@ from faceplate.pipeline.render.resume import (
     output_stamps,
     remove_stale_temporaries,
     render_key,
+    stored_record,
 )
 from faceplate.pipeline.render.swap import PlacedFace, has_face_evidence, output_identity, swap_face
 from faceplate.pipeline.stage_files.records import (
+    FAILED_STATUSES,
     FaceRecord,
     FrameRecord,
     RenderStatus,
-    read_record,
     write_record,
 )
 from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedFace, SolvedSwap
-from faceplate.plateio.frame import read_frame
+from faceplate.plateio.frame import PlateFrame, read_frame
 from faceplate.plateio.output import write_frame
-from faceplate.plateio.write import write_matte
+from faceplate.plateio.write import AttributeValue, write_matte
 from faceplate.spec import ShotSpec
+from faceplate.types import Matte
 
 
 @dataclass
@@ -53,7 +61,7 @@ class RenderResult:
 
     @property
     def failed(self) -> list[int]:
-        return [r.frame for r in self.records if r.status in ("missing", "unreadable")]
+        return [r.frame for r in self.records if r.status in FAILED_STATUSES]
 
 
 def _check(record: FrameRecord, flag: str, value: float, threshold: float, above: bool,
@@ -72,7 +80,7 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     start = time.perf_counter()
     plate_path = spec.plate.path.frame(frame_number)
     try:
-        frame = read_frame(plate_path, frame_number)
+        frame = read_frame(plate_path, frame_number, pre.frame_limits)
     except PlateError as exc:
         status: RenderStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         record = FrameRecord(frame_number, status)
@@ -147,18 +155,44 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     attributes["faceplate/frame"] = frame_number
     attributes["ImageDescription"] = description(
         frame.spec.get_string_attribute("ImageDescription") or None, spec)
-    out_path = spec.output.path.frame(frame_number)
-    write_frame(out_path, frame, attributes, matte=matte,
-                matte_channel=spec.output.matte_channel, compression=pre.compression)
-    record.output = str(out_path)
-    if spec.output.matte is not None:
-        matte_path = spec.output.matte.frame(frame_number)
-        write_matte(matte_path, frame.spec, matte, attributes, frame=frame_number,
-                    compression=pre.compression)
-        record.matte = str(matte_path)
+    try:
+        _write_outputs(spec, frame, record, matte, attributes, pre)
+    except OutputError as exc:
+        record.status, record.output, record.matte = "unwritten", None, None
+        record.flag("unwritten_frame", str(exc))
+        if isinstance(exc, DiskFullError):
+            raise _Stop(record, exc) from None
     record.seconds = round(time.perf_counter() - start, 3)
     record.providers = models.providers(ctx.face_pack)
     return record
+
+
+class _Stop(Exception):
+    """A frame's failure that ends the shot (a full disk), carrying the frame's record."""
+
+    def __init__(self, record: FrameRecord, error: DiskFullError) -> None:
+        super().__init__(str(error))
+        self.record = record
+        self.error = error
+
+
+def _write_outputs(spec: ShotSpec, frame: PlateFrame, record: FrameRecord, matte: Matte,
+                   attributes: Mapping[str, AttributeValue], pre: Preflight) -> None:
+    """Write the frame and its matte, naming each in ``record`` once written.
+
+    Raises:
+        OutputError: one could not be written (:class:`DiskFullError`: for lack of space).
+    """
+    out_path = spec.output.path.frame(frame.frame)
+    write_frame(out_path, frame, attributes, matte=matte,
+                matte_channel=spec.output.matte_channel, compression=pre.compression,
+                pixel_type=spec.output.pixel_type)
+    record.output = str(out_path)
+    if spec.output.matte is not None:
+        matte_path = spec.output.matte.frame(frame.frame)
+        write_matte(matte_path, frame.spec, matte, attributes, frame=frame.frame,
+                    compression=pre.compression)
+        record.matte = str(matte_path)
 
 
 def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
@@ -168,24 +202,48 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
 
     A frame whose outputs are complete and current (see :mod:`faceplate.pipeline.resume`) is
     not rendered again unless ``force``; a frame that fails is recorded and the rest carry on.
+
+    Raises:
+        DiskFullError: a frame could not be written for lack of space (it is recorded; the
+            frames after it are not rendered).
+        RunStopped: ``ctx.stop`` was set (a signal): raised after the frame in flight is
+            written and recorded.
     """
     frames = [int(f) for f in frames]  # a host script may pass numpy integers
     provenance = shot_provenance(spec, ctx, pre.shot_models())
     records, reused = [], []
+    if frames:
+        remove_stale_temporaries(spec, frames[0])
     for i, f in enumerate(frames):
         key = render_key(spec, f, solved, provenance, pre)
-        stored = None if force else read_record(spec, f)
+        stored = None if force else stored_record(spec, f)
         if stored is not None and is_current(stored, key):
             records.append(FrameRecord.from_dict(stored))
             reused.append(f)
         else:
-            for path in (spec.output.path, spec.output.matte):
-                if path is not None:
-                    remove_stale_temporaries(path.frame(f))
-            record = render_frame(spec, f, solved, sources, provenance, ctx, pre)
-            record.render_key = key
-            record.outputs = output_stamps([record.output, record.matte])
-            write_record(spec, record)
-            records.append(record)
+            try:
+                record = render_frame(spec, f, solved, sources, provenance, ctx, pre)
+            except _Stop as stop:
+                _keep(spec, stop.record, key, records)
+                raise DiskFullError(f"{stop.error.message}: the shot stopped; frames not "
+                                    f"rendered: {_left(frames, i)}", path=stop.error.path,
+                                    frame=f) from None
+            _keep(spec, record, key, records)
         ctx.progress(Progress("render", i + 1, len(frames), f))
+        if i + 1 < len(frames) and ctx.stop.requested:
+            raise ctx.stop.stopped(f"frame {f}; frames not rendered: {_left(frames, i)}")
     return RenderResult(records, reused)
+
+
+def _left(frames: list[int], done: int) -> str:
+    """The frames after index ``done``, as a range."""
+    return format_frames(frames[done + 1:]) or "none"
+
+
+def _keep(spec: ShotSpec, record: FrameRecord, key: str, records: list[FrameRecord]) -> None:
+    """Stamp ``record`` with its render key and what it wrote, store it (last, so a frame whose
+    record stands is complete), and add it to ``records``."""
+    record.render_key = key
+    record.outputs = output_stamps([record.output, record.matte])
+    write_record(spec, record)
+    records.append(record)

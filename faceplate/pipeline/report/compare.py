@@ -13,6 +13,7 @@ from faceplate.pipeline.report.images import proxy, read_display, write_image
 from faceplate.pipeline.report.page import render_compare
 from faceplate.pipeline.stage_files.records import read_qc
 from faceplate.spec import ShotSpec
+from faceplate.written import write_bytes
 
 #: Frames shown at most; the page says how many it leaves out.
 MAX_FRAMES = 200
@@ -67,9 +68,9 @@ def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b
         rows.append({"frame": f, "images": images, "a": _cell(frames_a.get(f)),
                      "b": _cell(frames_b.get(f))})
     page = folder / "index.html"
-    page.write_text(render_compare(shot=spec.shot, name_a=name_a, name_b=name_b, rows=rows,
-                                   shown=len(picks), of=len(chosen),
-                                   kind="flagged in either version" if flagged else "samples",
-                                   versions={"a": str(a), "b": str(b)}),
-                    encoding="utf-8")
+    text = render_compare(shot=spec.shot, name_a=name_a, name_b=name_b, rows=rows,
+                          shown=len(picks), of=len(chosen),
+                          kind="flagged in either version" if flagged else "samples",
+                          versions={"a": str(a), "b": str(b)})
+    write_bytes(page, text.encode("utf-8"), record=True)
     return page

@@ -37,6 +37,7 @@ from faceplate.pipeline.report.written import WrittenFiles, content_key, file_st
 from faceplate.pipeline.stage_files.paths import to_shot
 from faceplate.plateio.frame import Box
 from faceplate.spec import ShotSpec
+from faceplate.written import remove_written
 
 FOLDER = "review"
 SAMPLES = 6
@@ -247,7 +248,7 @@ def contact_sheet(qc: Path, gallery: Gallery, frames: list[tuple[int, str]]) -> 
     total = sum(1 for f, _ in frames if gallery.frames[f].crops)
     gallery.sheet_rows, gallery.sheet_of = len(rows), total
     if not rows:
-        (qc / "contact_sheet.png").unlink(missing_ok=True)
+        remove_written(qc, keep=lambda name: name != "contact_sheet.png")
         return
     width = max(r.shape[1] for r in rows)
     if total > len(rows):

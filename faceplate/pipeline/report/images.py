@@ -4,7 +4,6 @@ the full-resolution frames around the solved face box (plate, result, matte, dif
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from faceplate.face.image8 import to_uint8
 from faceplate.ocio.display import to_display
 from faceplate.plateio.frame import Box, PlateFrame, read_frame
 from faceplate.types import RGBImage
+from faceplate.written import write_bytes
 
 #: Proxies for the flipbook: this wide at most (the plate's width if smaller), JPEG quality.
 PROXY_WIDTH = 640
@@ -119,15 +119,14 @@ def bgr(rgb: RGBImage) -> np.ndarray:
 
 
 def write_image(path: Path, image: np.ndarray, quality: int = PROXY_QUALITY) -> None:
-    """Write an 8-bit BGR PNG or JPEG (by suffix) atomically.
+    """Write an 8-bit BGR PNG or JPEG (by suffix) atomically, listed in its folder's manifest
+    of files faceplate wrote (so a later report may remove it, and nothing else there).
 
     Raises:
-        OutputError: OpenCV could not write it.
+        OutputError: it could not be encoded or written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if path.suffix == ".jpg" else []
-    if not cv2.imwrite(str(tmp), image, params):
-        tmp.unlink(missing_ok=True)
-        raise OutputError("could not write the review image", path=path)
-    os.replace(tmp, path)
+    ok, data = cv2.imencode(path.suffix, image, params)
+    if not ok:
+        raise OutputError("cannot encode the review image", path=path)
+    write_bytes(path, data.tobytes(), record=True)

@@ -29,11 +29,17 @@ from faceplate.pipeline.report.timeline import write_review_timeline
 from faceplate.pipeline.shot_models import model_ids
 from faceplate.pipeline.stage_files.analysis import read_analysis_body
 from faceplate.pipeline.stage_files.paths import frame_record_path, qc_json_path
-from faceplate.pipeline.stage_files.records import add_flag, read_record, write_qc
+from faceplate.pipeline.stage_files.records import (
+    FAILED_STATUSES,
+    add_flag,
+    read_record,
+    write_qc,
+)
 from faceplate.pipeline.stage_files.tracks import read_tracks_body
 from faceplate.plateio.frame import read_header
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import Override, decisions_by_frame, load_overrides, overrides_path
+from faceplate.written import remove_written, write_bytes
 
 _WORST = 5
 #: The flipbook's and the timeline's rate when the plate's header names none.
@@ -124,9 +130,10 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]],
         "rendered": status["swapped"] + status["passthrough"],
         "swapped": status["swapped"], "passthrough": status["passthrough"],
         "missing": status["missing"], "unreadable": status["unreadable"],
+        "unwritten": status["unwritten"],
         "not_rendered": format_frames(missing),
         "failed_frames": format_frames([r["frame"] for r in records
-                                        if r["status"] in ("missing", "unreadable")]),
+                                        if r["status"] in FAILED_STATUSES]),
         "flagged": len(flagged), "flagged_frames": format_frames(flagged),
         "flags": dict(Counter(flag for r in records for flag in r["flags"])),
         "worst_frames": _worst(records),
@@ -158,7 +165,8 @@ def _summary_rows(summary: dict[str, Any], spec: ShotSpec, display: str, ocio_ur
         ("frames", f"{format_frames(list(frames))} ({summary['frames']})"),
         ("rendered", f"{summary['rendered']}: {summary['swapped']} swapped, "
                      f"{summary['passthrough']} passed through"),
-        ("not written", f"{summary['missing']} missing, {summary['unreadable']} unreadable"),
+        ("not written", f"{summary['missing']} missing, {summary['unreadable']} unreadable, "
+                        f"{summary['unwritten']} could not be written"),
         ("not rendered yet", summary["not_rendered"] or "none"),
         ("flagged", f"{summary['flagged']}: {summary['flagged_frames'] or 'none'}"),
         ("flags", flags),
@@ -195,7 +203,7 @@ def plate_rate(spec: ShotSpec) -> tuple[float, str]:
     standard attribute; ``FramesPerSecond`` elsewhere), and where it came from."""
     for f in spec.plate.frames:
         try:
-            header = read_header(spec.plate.path.frame(f), f)
+            header = read_header(spec.plate.path.frame(f), f).attributes
         except PlateError:
             continue
         value = header.get("framesPerSecond", header.get("FramesPerSecond"))
@@ -223,17 +231,21 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
     attach_decisions(records, load_overrides(overrides_path(spec.spec_path), spec.plate.frames))
     summary = _summary(spec, records, missing)
     qc = spec.output.qc
-    qc.mkdir(parents=True, exist_ok=True)
-    gallery = make_gallery(spec, records, ctx, pre)
-    contact_sheet(qc, gallery, [(r["frame"], ", ".join(r["flags"])) for r in records
-                                if r["flags"]] or
-                  [(f, "sample") for f in close_look_frames(records)])
     qc_json = qc_json_path(spec)
+    # qc.json first: it is what a farm and a supervisor need, and the smallest to write when
+    # the disk is nearly full.
     write_qc(spec, {
         "shot": spec.shot, "spec": str(spec.spec_path) if spec.spec_path else None,
         "faceplate_version": __version__, "ocio_config": ctx.colour.choice.uri,
         "models": summary["models"], "thresholds": asdict(spec.qc),
         "summary": summary, "frames": records})
+    # the review images, then the page and the timeline; the thumbnails of earlier versions
+    # (listed in thumbs/'s manifest) are no longer made
+    remove_written(qc / "thumbs")
+    gallery = make_gallery(spec, records, ctx, pre)
+    contact_sheet(qc, gallery, [(r["frame"], ", ".join(r["flags"])) for r in records
+                                if r["flags"]] or
+                  [(f, "sample") for f in close_look_frames(records)])
     rate, rate_source = plate_rate(spec)
     timeline = write_review_timeline(spec, records, rate, qc / "review.otio")
     display = f"{pre.display} / {pre.view}"
@@ -247,7 +259,5 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
         display, rate, rate_source, gallery,
         str(spec.spec_path) if spec.spec_path else "SHOT.yaml", plate_aspect(spec))
     index = qc / "index.html"
-    tmp = index.with_name(f".{index.name}.tmp")
-    tmp.write_text(render_index(view), encoding="utf-8")
-    tmp.replace(index)
+    write_bytes(index, render_index(view).encode("utf-8"), record=True)
     return Report(qc_json, index, summary, timeline)

@@ -33,6 +33,7 @@ from faceplate.errors import SpecError, StageError
 from faceplate.frames import SequencePath, format_frames
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import Action
+from faceplate.written import write_bytes
 
 SCHEMA = "faceplate.review-otio/1"
 _R = otio.opentime.RationalTime
@@ -89,10 +90,8 @@ def write_review_timeline(spec: ShotSpec, records: list[dict[str, Any]], rate: f
         track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Video)
         track.append(clip)
         timeline.tracks.append(track)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    otio.adapters.write_to_file(timeline, str(tmp), adapter_name="otio_json")
-    tmp.replace(path)
+    text = otio.adapters.write_to_string(timeline, adapter_name="otio_json")
+    write_bytes(path, text.encode("utf-8"), record=True)
     return path
 
 

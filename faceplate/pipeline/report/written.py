@@ -1,8 +1,10 @@
 """The review folder's own list of the files it wrote (``<qc>/review/written.json``, schema
 ``faceplate.review-files/1``): each file with the key of what it was made from and its size
 and mtime as written. A report re-uses a file whose key and stamp still match, and deletes
-only files on its list that the new report no longer needs; nothing it did not write is
-touched. Keys name files relative to the shot folder, so a moved shot keeps its images."""
+only files on its list that the new report no longer needs, and of those only the ones the
+folder's manifest of written files lists (:mod:`faceplate.written`): nothing faceplate did not
+write is touched. Keys name files relative to the shot folder, so a moved shot keeps its
+images."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
+from faceplate.written import remove_written
 
 SCHEMA = "faceplate.review-files/1"
 LIST_NAME = "written.json"
@@ -74,13 +77,22 @@ class WrittenFiles:
     def finish(self) -> list[str]:
         """Delete the files listed before that are no longer needed, save the new list;
         return the names deleted."""
-        gone = sorted(set(self._before) - set(self._now))
+        stale = set(self._before) - set(self._now)
         root = self.folder.resolve()
-        for name in gone:
+        by_folder: dict[Path, set[str]] = {}
+        for name in stale:
             path = (self.folder / name).resolve()
             if root in path.parents:  # a list edited by hand never reaches outside
-                path.unlink(missing_ok=True)
+                by_folder.setdefault(path.parent, set()).add(path.name)
+        gone = []
+        for folder, names in by_folder.items():
+            removed = remove_written(folder, keep=_not_in(names))
+            gone += [(folder / n).relative_to(root).as_posix() for n in removed]
         if self._now != self._before or not (self.folder / LIST_NAME).is_file():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_json(self.folder / LIST_NAME, SCHEMA, {"files": self._now})
-        return gone
+            write_json(self.folder / LIST_NAME, SCHEMA, {"files": self._now}, record=True)
+        return sorted(gone)
+
+
+def _not_in(names: set[str]) -> Callable[[str], bool]:
+    """Keep (for :func:`remove_written`) every name but ``names``."""
+    return lambda name: name not in names

@@ -66,4 +66,5 @@ def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
 
 def write_analysis(spec: ShotSpec, analysis: ShotAnalysis) -> None:
     write_json(analysis_path(spec), ANALYSIS_SCHEMA,
-               {"key": analysis.key, "frames": [asdict(a) for a in analysis.frames.values()]})
+               {"key": analysis.key, "frames": [asdict(a) for a in analysis.frames.values()]},
+               record=True)

@@ -4,20 +4,22 @@ check."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from faceplate.errors import StageError
+from faceplate.written import write_bytes
 
 
-def write_json(path: Path, schema: str, body: dict[str, Any]) -> None:
-    """Write ``{"schema": schema, **body}`` to ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"schema": schema, **body}, indent=1, allow_nan=False) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, path)
+def write_json(path: Path, schema: str, body: dict[str, Any], *, record: bool = False) -> None:
+    """Write ``{"schema": schema, **body}`` to ``path`` atomically; ``record`` lists it in its
+    folder's manifest of files faceplate may remove (:mod:`faceplate.written`).
+
+    Raises:
+        OutputError: it could not be written (:class:`DiskFullError`: for lack of space).
+    """
+    text = json.dumps({"schema": schema, **body}, indent=1, allow_nan=False) + "\n"
+    write_bytes(path, text.encode("utf-8"), record=record)
 
 
 def read_json(path: Path, schema: str) -> dict[str, Any] | None:

@@ -25,7 +25,9 @@ from faceplate.pipeline.stage_files.paths import (
 )
 from faceplate.spec import ShotSpec
 
-RenderStatus = Literal["swapped", "passthrough", "missing", "unreadable"]
+RenderStatus = Literal["swapped", "passthrough", "missing", "unreadable", "unwritten"]
+#: The statuses of a frame that was not written.
+FAILED_STATUSES = ("missing", "unreadable", "unwritten")
 
 
 def add_flag(flags: list[str], reasons: dict[str, str], name: str, reason: str) -> None:
@@ -137,7 +139,7 @@ def write_qc(spec: ShotSpec, body: dict[str, Any]) -> None:
     if out.get("spec") is not None:
         out["spec"] = to_shot(spec, out["spec"])
     out["shot_folder"] = _relative(base, qc_json.parent) if base is not None else None
-    write_json(qc_json, QC_SCHEMA, out)
+    write_json(qc_json, QC_SCHEMA, out, record=True)
 
 
 def _relative(target: Path, start: Path) -> str:

@@ -1,0 +1,222 @@
+"""The pieces under docs/safety.md, one by one: the written-files manifest, temporaries and their
+cleanup, errors told by number, bounded YAML, frame headers held to limits, frame ranges."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import OpenImageIO as oiio
+import pytest
+
+from faceplate.errors import DiskFullError, FrameRefusedError, OutputError, SpecError
+from faceplate.frames import parse_frames
+from faceplate.plateio.limits import FrameLimits, check_header
+from faceplate.spec.yamlfile import MAX_YAML_BYTES, load_yaml
+from faceplate.written import (
+    MANIFEST_NAME,
+    STALE_AFTER_S,
+    Manifest,
+    atomic_write,
+    foreign_entries,
+    remove_written,
+    temporary_name,
+    write_bytes,
+    write_error,
+)
+
+
+def listed(folder: Path) -> dict:
+    return json.loads((folder / MANIFEST_NAME).read_text())
+
+
+def test_only_files_the_manifest_lists_are_removed(tmp_path):
+    (tmp_path / "user.png").write_bytes(b"theirs")
+    write_bytes(tmp_path / "ours.png", b"ours", record=True)
+    write_bytes(tmp_path / "kept.png", b"ours too", record=True)
+    write_bytes(tmp_path / "frame.exr", b"not recorded")
+    assert listed(tmp_path)["files"] == ["kept.png", "ours.png"]
+    assert remove_written(tmp_path, keep=lambda name: name == "kept.png") == ["ours.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "frame.exr", "kept.png",
+                                                          "user.png"]
+    assert listed(tmp_path)["files"] == ["kept.png"]
+
+
+def test_a_damaged_or_hostile_manifest_removes_nothing(tmp_path):
+    # Every name here lies inside tmp_path: a broken filter must never reach a real file.
+    folder = tmp_path / "qc"
+    folder.mkdir()
+    (folder / "user.png").write_bytes(b"theirs")
+    (tmp_path / "outside.png").write_bytes(b"theirs")
+    (tmp_path / "absolute.png").write_bytes(b"theirs")
+    names = ["../outside.png", str(tmp_path / "absolute.png"), ".."]
+    (folder / MANIFEST_NAME).write_text(json.dumps({"files": names}))
+    assert remove_written(folder) == []
+    (folder / MANIFEST_NAME).write_bytes(b"\x00 not json")
+    assert remove_written(folder) == []
+    assert all(p.exists() for p in (folder / "user.png", tmp_path / "outside.png",
+                                    tmp_path / "absolute.png"))
+
+
+def test_a_folder_is_faceplates_when_empty_or_holding_its_manifest(tmp_path):
+    assert foreign_entries(tmp_path / "absent") == []
+    assert foreign_entries(tmp_path) == []
+    (tmp_path / "frames").mkdir()
+    write_bytes(tmp_path / "frames" / "1001.json", b"{}")  # a first run that stopped early
+    assert foreign_entries(tmp_path) == []
+    (tmp_path / "notes.txt").write_text("theirs")
+    assert foreign_entries(tmp_path) == ["notes.txt"]
+    write_bytes(tmp_path / "qc.json", b"{}", record=True)  # faceplate's: others' files stay
+    assert foreign_entries(tmp_path) == []
+
+
+def test_a_failed_write_keeps_the_old_file_and_lists_no_temporary(tmp_path):
+    final = tmp_path / "frame.1001.exr"
+    write_bytes(final, b"old frame")
+    with pytest.raises(RuntimeError, match="half-way"), atomic_write(final) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".frame.1001.fptmp-")
+        assert tmp.suffix == ".exr" and listed(tmp_path)["temporaries"] == [tmp.name]
+        tmp.write_bytes(b"half a fr")
+        raise RuntimeError("half-way")
+    assert final.read_bytes() == b"old frame"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, final.name]
+    assert listed(tmp_path)["temporaries"] == []
+
+
+def _listed_temporary(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(b"partial")
+    with Manifest(folder)._locked() as body:
+        body["temporaries"].append(name)
+    return path
+
+
+def test_stale_temporaries_are_those_whose_writer_is_gone(tmp_path):
+    final = tmp_path / "frame.1001.exr"
+    ours = temporary_name(final)
+    host = ours.split(".fptmp-")[1][:4]
+    other_host = "ffff" if host != "ffff" else "eeee"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{gone.stdout.strip()}-aa.exr")
+    live = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{os.getppid()}-bb.exr")
+    locked = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{gone.stdout.strip()}-cc.exr")
+    young = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-dd.exr")
+    old = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-ee.exr")
+    unlisted = tmp_path / f".frame.1001.fptmp-{host}-{gone.stdout.strip()}-ff.exr"
+    unlisted.write_bytes(b"not in the manifest: not faceplate's to remove")
+    long_ago = time.time() - STALE_AFTER_S - 60
+    os.utime(old, (long_ago, long_ago))
+    fd = os.open(locked, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a writer still at work, whatever its pid says
+    try:
+        removed = Manifest(tmp_path).remove_stale_temporaries()
+    finally:
+        os.close(fd)
+    assert sorted(removed) == sorted([dead.name, old.name])
+    assert not dead.exists() and not old.exists()
+    assert live.exists() and locked.exists() and young.exists() and unlisted.exists()
+    assert sorted(listed(tmp_path)["temporaries"]) == sorted([live.name, locked.name, young.name])
+
+
+def test_write_errors_are_told_by_their_number():
+    path = Path("/x/frame.exr")
+    full = write_error(OSError(errno.ENOSPC, "No space left on device"), path, 1001)
+    quota = write_error(OSError(errno.EDQUOT, "Disk quota exceeded"), path)
+    denied = write_error(OSError(errno.EACCES, "No space left on device"), path)  # text lies
+    assert isinstance(full, DiskFullError) and full.frame == 1001
+    assert isinstance(quota, DiskFullError)
+    assert type(denied) is OutputError
+
+
+def test_an_unwritable_folder_is_an_output_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputError, match="cannot write"):
+        write_bytes(blocker / "qc.json", b"{}")
+
+
+# --- bounded YAML ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,message", [
+    ("a: &a [1, *a]\n", "an alias refers to a node that contains it"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ("a: [1, 2\n", "not valid YAML at line 2"),
+])
+def test_hostile_yaml_is_refused_in_one_line(tmp_path, text, message):
+    path = tmp_path / "shot.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=message) as err:
+        load_yaml(path, "shot spec")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300
+
+
+def test_large_and_binary_yaml_files_are_refused(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("a: " + "x" * MAX_YAML_BYTES)
+    with pytest.raises(SpecError, match="larger than 1048576 bytes"):
+        load_yaml(big, "shot spec")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"a: \xff\xfe")
+    with pytest.raises(SpecError, match="not UTF-8"):
+        load_yaml(binary, "shot spec")
+    fine = tmp_path / "fine.yaml"
+    fine.write_text("a: &x [1, 2]\nb: *x\n")
+    assert load_yaml(fine, "shot spec") == {"a": [1, 2], "b": [1, 2]}
+
+
+# --- frame headers -----------------------------------------------------------------------------
+
+def _spec(width: int, height: int, channels: int = 3, fmt=oiio.HALF) -> oiio.ImageSpec:
+    spec = oiio.ImageSpec(width, height, channels, fmt)
+    spec.full_width, spec.full_height = 640, 360
+    return spec
+
+
+@pytest.mark.parametrize("spec,limits,message", [
+    (_spec(640, 360), FrameLimits(max_bytes=1000), "its pixels need 1 MiB decoded, more than "
+                                                  "the 0 MiB"),
+    (_spec(640, 360, 9), FrameLimits(max_channels=8, max_bytes=1 << 30), "9 channels, more "
+                                                                          "than 8"),
+    (_spec(64, 64, 3, oiio.INT16), FrameLimits(max_bytes=1 << 30), "sample type int16"),
+    (_spec(1921, 360), FrameLimits(display=(640, 360), max_bytes=1 << 30),
+     "data window 1921x360 is far larger than the display window 640x360"),
+])
+def test_a_header_outside_the_limits_is_refused(spec, limits, message):
+    with pytest.raises(FrameRefusedError, match=message) as err:
+        check_header([spec], limits, Path("p.1001.exr"), 1001)
+    assert err.value.frame == 1001
+
+
+def test_a_header_inside_the_limits_passes():
+    check_header([_spec(1920, 1080)], FrameLimits(display=(640, 360), max_bytes=1 << 30),
+                 Path("p.1001.exr"), 1001)  # overscan up to three times each way
+
+
+# --- frame ranges ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,message", [
+    ("1010-1001", "reversed range 1010-1001"),
+    ("1001-1010x0", "step 0 in 1001-1010x0"),
+    ("1001,abc", "not a frame range: 'abc' in '1001,abc'"),
+    ("1-5000000", "5000000 frames in '1-5000000': more than the 100000"),
+    (True, "expected a frame range such as 1001-1048, got True"),
+])
+def test_bad_ranges_say_why_in_one_line(text, message):
+    with pytest.raises(SpecError, match=message) as err:
+        parse_frames(text)
+    assert "\n" not in str(err.value)
+
+
+def test_the_range_bound_counts_before_expanding():
+    assert parse_frames(" 1001-1004 , 1010 ", limit=5) == [1001, 1002, 1003, 1004, 1010]
+    with pytest.raises(SpecError, match="6 frames"):
+        parse_frames("1001-1004,1010-1011", limit=5)
+    with pytest.raises(SpecError, match="1000000000000 frames"):
+        parse_frames("1-1000000000000")  # refused at once, never listed
