@@ -10,6 +10,7 @@ from conftest import make_shot, run_cli
 from faceplate.pipeline.report.stage import check_matte_jumps
 from faceplate.plateio.frame import read_frame
 from faceplate.plateio.write import write_image
+from faceplate.written import Manifest
 
 
 def test_matte_jumps_are_flagged_with_value_and_threshold():
@@ -64,12 +65,13 @@ def test_report_of_a_shot_never_rendered_says_so(tmp_path, colour):
 def test_the_page_lists_its_images_and_sizes(flagged_shot):
     qc = flagged_shot.folder / "out" / "qc"
     page = (qc / "index.html").read_text()
-    proxies = sorted(p.name for p in (qc / "review" / "proxy").iterdir())
+    proxies = sorted(p.name for p in (qc / "review" / "proxy").glob("*.jpg"))
+    assert proxies == sorted(Manifest(qc / "review" / "proxy").names()), "all listed as written"
     assert proxies == sorted(f"{f}.{k}.jpg" for f in flagged_shot.frames
                              for k in ("plate", "result"))
     width = {cv2.imread(str(qc / "review" / "proxy" / n)).shape[1] for n in proxies}
     assert width == {640}, "the plate is 640 wide: proxies at most 640"
     assert f"Flipbook proxies: {len(proxies)} JPEGs at most 640 px wide" in page
-    crops = sorted(p.name for p in (qc / "review" / "crop").iterdir())
+    crops = sorted(p.name for p in (qc / "review" / "crop").glob("*.png"))
     assert "1003.plate.png" in crops and "1003.diff.png" in crops
     assert "<script" in page and "{{" not in page and "{%" not in page
