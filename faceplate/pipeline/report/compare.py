@@ -59,7 +59,7 @@ def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b
         for label, path in (("plate", spec.plate.path.frame(f)),
                             ("a", (frames_a.get(f) or {}).get("output")),
                             ("b", (frames_b.get(f) or {}).get("output"))):
-            image = read_display(path, f)
+            image = read_display(path, f, pre.frame_limits)
             if image is None:
                 continue
             name = f"{f}_{label}.jpg"

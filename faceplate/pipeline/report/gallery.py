@@ -35,7 +35,9 @@ from faceplate.pipeline.report.images import (
 )
 from faceplate.pipeline.report.written import WrittenFiles, content_key, file_stamp
 from faceplate.pipeline.stage_files.paths import to_shot
+from faceplate.pipeline.stage_files.records import FAILED_STATUSES
 from faceplate.plateio.frame import Box
+from faceplate.plateio.limits import FrameLimits
 from faceplate.spec import ShotSpec
 from faceplate.written import remove_written
 
@@ -124,15 +126,17 @@ def close_look_frames(records: list[dict[str, Any]]) -> list[int]:
 
 
 class _Sources:
-    """A frame's images, read once and only if some file needs them."""
+    """A frame's images, read once and only if some file needs them (headers held to the
+    shot's frame limits before decoding, as rendering reads them)."""
 
-    def __init__(self, paths: dict[str, str | None], frame: int) -> None:
-        self.paths, self.frame = paths, frame
+    def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits) -> None:
+        self.paths, self.frame, self.limits = paths, frame, limits
         self._read: dict[str, DisplayImage | None] = {}
 
     def get(self, kind: str) -> DisplayImage | None:
         if kind not in self._read:
-            self._read[kind] = read_display(self.paths.get(kind), self.frame)
+            self._read[kind] = read_display(self.paths.get(kind), self.frame, self.limits,
+                                            grey=kind == "matte")
         return self._read[kind]
 
 
@@ -149,11 +153,14 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     gallery = Gallery({}, pre.display, pre.view)
     for f in spec.plate.frames:
         record = by_frame.get(f) or {}
-        paths = {"plate": str(spec.plate.path.frame(f)), "result": record.get("output"),
-                 "matte": record.get("matte")}
+        # a frame rendering refused or could not write gets no images: its plate is not
+        # decoded again (a deep or oversized file, a decompression bomb)
+        failed = record.get("status") in FAILED_STATUSES
+        paths = {"plate": None if failed else str(spec.plate.path.frame(f)),
+                 "result": record.get("output"), "matte": record.get("matte")}
         stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
         named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
-        sources = _Sources(paths, f)
+        sources = _Sources(paths, f, pre.frame_limits)
         images = FrameImages()
         for kind in ("plate", "result"):
             name = f"proxy/{f}.{kind}.jpg"

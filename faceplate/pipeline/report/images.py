@@ -16,6 +16,7 @@ from faceplate.errors import OutputError, PlateError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.display import to_display
 from faceplate.plateio.frame import Box, PlateFrame, read_frame
+from faceplate.plateio.limits import FrameLimits
 from faceplate.types import RGBImage
 from faceplate.written import write_bytes
 
@@ -47,15 +48,19 @@ def _window(frame: PlateFrame, box: Box) -> RGBImage:
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def read_display(path: str | Path | None, frame: int) -> DisplayImage | None:
-    """The display window of an image's RGB (its RGB part, as rendering reads it), or of its
-    first channel shown as grey when it has no RGB (a matte). None: absent or unreadable."""
+def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None = None, *,
+                 grey: bool = False) -> DisplayImage | None:
+    """The display window of an image's RGB (its RGB part, as rendering reads it, its header
+    held to ``limits`` before a pixel is decoded), or with ``grey`` of its first channel shown
+    as grey (a matte faceplate wrote). None: absent, refused or unreadable."""
     if not path or not Path(path).is_file():
         return None
-    try:
-        plate = read_frame(Path(path), frame)
-    except PlateError:
+    if grey:
         return _read_grey(Path(path))
+    try:
+        plate = read_frame(Path(path), frame, limits)
+    except PlateError:  # missing, refused by its header, unreadable: no review image
+        return None
     width, height = plate.display_size
     aspect = plate.spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
     return DisplayImage(_window(plate, Box(0, 0, width, height)), float(aspect))
