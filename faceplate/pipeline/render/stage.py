@@ -41,7 +41,7 @@ from faceplate.pipeline.stage_files.records import (
     RenderStatus,
     write_record,
 )
-from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
+from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedFace, SolvedSwap
 from faceplate.plateio.frame import PlateFrame, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import AttributeValue, write_matte
@@ -98,7 +98,7 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     skipped = []
     for swap in solved:
         reason = swap.skipped.get(frame_number)
-        if reason is not None and reason.startswith("override"):
+        if reason is not None and reason.startswith(REVIEWER_PREFIX):
             record.overrides.append(f"swap {swap.swap} track {swap.track}: {reason}")
         elif reason is not None:
             skipped.append(f"swap {swap.swap} track {swap.track}: {reason}")
