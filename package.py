@@ -35,6 +35,8 @@ requires = [
     "platformdirs-3+",
     "tqdm-4.60+",
     "pydantic-2.6+",
+    "jinja2-3.1+",
+    "opentimelineio-0.17+",
 ]
 
 tools = ["faceplate"]

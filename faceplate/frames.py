@@ -48,6 +48,12 @@ class SequencePath:
     def directory(self) -> Path:
         return Path(self._sequence().dirname() or ".")
 
+    def parts(self) -> tuple[Path, str, int, str]:
+        """Folder, name before the frame number, its padding, and what follows it (e.g.
+        ``plates``, ``sh010.``, 4, ``.exr``), as an editorial timeline names a sequence."""
+        seq = self._sequence()
+        return self.directory, seq.basename(), int(seq.zfill()), seq.extension()
+
     def resolved(self, base: Path) -> SequencePath:
         """The same pattern, made absolute against ``base`` if it is relative."""
         path = Path(self.pattern)

@@ -167,3 +167,33 @@ def header_lines(path: Path, ignore: tuple[str, ...] = ("faceplate/", "ImageDesc
                           capture_output=True, text=True).stdout
     lines = [line.strip() for line in text.splitlines()[2:]]
     return [line for line in lines if not line.startswith(ignore)]
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (``.ci/run`` installs it); the test skips, saying so, without it."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no Chromium on this machine (Debian package chromium): browser test skipped")
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    """A page of a real headless Chromium (Debian's, driven through Playwright) with a fresh
+    profile, 1400×1000."""
+    exe = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=exe, headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()

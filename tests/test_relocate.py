@@ -24,7 +24,7 @@ def _stamps(folder: Path) -> dict[str, int]:
             for p in sorted((folder / "out").rglob("*"))
             if p.is_file() and "thumbs" not in p.parts
             and p.name not in ("qc.json", "index.html", "contact_sheet.png", "tracks.json",
-                               MANIFEST_NAME)}
+                               "review.otio", MANIFEST_NAME)}
 
 
 def _moved(shot: Shot, folder: Path) -> Shot:

@@ -245,14 +245,16 @@ def test_files_added_to_faceplates_qc_and_cache_folders_are_never_removed(templa
     first = run_cli("run", str(shot.spec_path))
     assert first.returncode == 0, first.stderr
     qc = shot.qc_json.parent
-    old_thumbs = sorted(p.name for p in (qc / "thumbs").glob("*.png"))
-    assert old_thumbs
-    mine = {qc / "notes.txt": b"review notes", qc / "thumbs" / "mine.png": b"my own still",
+    old_crops = sorted(p.name for p in (qc / "review" / "crop").glob("*.png"))
+    assert old_crops
+    mine = {qc / "notes.txt": b"review notes", qc / "review" / "crop" / "mine.png": b"my own",
+            qc / "review" / "proxy" / "mine.jpg": b"my own proxy",
             qc / "cache" / "sources" / "mine.exr": b"my own texture"}
     for path, data in mine.items():
         path.write_bytes(data)
     before = digests(shot)
-    # a re-render from a changed source: new thumbnails, a new source texture, old ones removed
+    # a re-render from a changed source: new review images, a new source texture, old ones
+    # removed
     shutil.copyfile(shot.folder / "refs" / "actor_a.jpg", shot.folder / "refs" / "actor_b.jpg")
     respec(shot, lambda d: d["sources"]["actor_a"].update(images=["refs/actor_b.jpg"]))
     before = digests(shot)
@@ -262,8 +264,8 @@ def test_files_added_to_faceplates_qc_and_cache_folders_are_never_removed(templa
     assert digests(shot) == before
     textures = [p.name for p in (qc / "cache" / "sources").glob("*.exr") if p.name != "mine.exr"]
     assert len(textures) == 1  # the old texture went, mine stayed
-    thumbs = sorted(p.name for p in (qc / "thumbs").glob("*.png"))
-    assert thumbs == sorted([*old_thumbs, "mine.png"])
+    crops = sorted(p.name for p in (qc / "review" / "crop").glob("*.png"))
+    assert crops == sorted([*old_crops, "mine.png"])
     images_read_whole(shot.folder / "out", besides=tuple(mine))
 
 

@@ -112,11 +112,14 @@ def report(spec: Path, compare: tuple[str, str] | None, out: Output) -> None:
         return
     result = node.report()
     out.line(f"qc: {result.qc_json}\nreport: {result.index_html}")
+    if result.timeline is not None:
+        out.line(f"timeline: {result.timeline}")
     summary = result.summary
     unwritten = sorted({*_frames(summary["failed_frames"]), *_frames(summary["not_rendered"])})
     if unwritten:
         raise incomplete(unwritten, result.qc_json)
     out.result({"qc": str(result.qc_json), "report": str(result.index_html),
+                "timeline": str(result.timeline) if result.timeline else None,
                 "summary": summary})
 
 

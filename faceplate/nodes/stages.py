@@ -136,7 +136,8 @@ class ReportNode(Node[Report]):
         return report(self.shot.spec, self.shot.ctx, self.shot.preflight(models=False))
 
     def outputs(self, result: Report) -> Sequence[tuple[Path, int | None]]:
-        return [(result.qc_json, None), (result.index_html, None)]
+        written = [result.qc_json, result.index_html]
+        return [(path, None) for path in [*written, result.timeline] if path is not None]
 
     def summary(self, result: Report) -> str:
         return (f"{result.summary['flagged']} of {result.summary['frames']} frames flagged "

@@ -39,7 +39,8 @@ STAGES = (
     Stage("solve", reads=("analysis.json", "overrides.yaml"), writes=("tracks.json",)),
     Stage("render", reads=("plate", "sources.json", "tracks.json"),
           writes=("frames", "mattes", "frames/<frame>.json"), chunked=True),
-    Stage("report", reads=("frames/<frame>.json",), writes=("qc.json", "index.html"),
+    Stage("report", reads=("frames/<frame>.json", "overrides.yaml", "plate", "frames", "mattes"),
+          writes=("qc.json", "index.html", "review/", "contact_sheet.png", "review.otio"),
           runs_models=False),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)

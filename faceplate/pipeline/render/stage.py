@@ -42,7 +42,7 @@ from faceplate.pipeline.stage_files.records import (
     RenderStatus,
     write_record,
 )
-from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
+from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedFace, SolvedSwap
 from faceplate.plateio.frame import PlateFrame, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import AttributeValue, write_matte
@@ -101,7 +101,7 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
         if frame_number in swap.lost:
             lost.append(f"swap {swap.swap}: {swap.lost[frame_number]}: not swapped")
         reason = swap.skipped.get(frame_number)
-        if reason is not None and reason.startswith("override"):
+        if reason is not None and reason.startswith(REVIEWER_PREFIX):
             record.overrides.append(f"swap {swap.swap} track {swap.track}: {reason}")
         elif reason is not None:
             skipped.append(f"swap {swap.swap} track {swap.track}: {reason}")

@@ -1,4 +1,5 @@
-"""Stage 4, report: ``qc.json``, the review page and its thumbnails, and A/B comparisons."""
+"""Stage 4, report: ``qc.json``, the review page with its proxies and face crops, the OTIO
+timeline, and A/B comparisons."""
 
 from faceplate.pipeline.report.stage import Report, report
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
 from typing import Any
-
-import cv2
 
 from faceplate.errors import StageError
 from faceplate.ocio.display import display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
-from faceplate.pipeline.report.thumbnails import thumbnail
+from faceplate.pipeline.report.images import proxy, read_display, write_image
+from faceplate.pipeline.report.page import render_compare
 from faceplate.pipeline.stage_files.records import read_qc
 from faceplate.spec import ShotSpec
+from faceplate.written import write_bytes
 
-_MAX_FRAMES = 48
+#: Frames shown at most; the page says how many it leaves out.
+MAX_FRAMES = 200
+THUMB_WIDTH = 360
 
 
 def _load(version: Path, spec: ShotSpec) -> tuple[str, dict[int, dict[str, Any]]]:
@@ -29,13 +29,13 @@ def _load(version: Path, spec: ShotSpec) -> tuple[str, dict[int, dict[str, Any]]
     return name, {r["frame"]: r for r in body["frames"]}
 
 
-def _cells(record: dict[str, Any] | None) -> str:
+def _cell(record: dict[str, Any] | None) -> dict[str, Any] | None:
     if record is None:
-        return "<td>not rendered</td>"
-    distances = ", ".join(f"{f['identity_distance_to_source']:.3f}" for f in record["faces"])
-    flags = ", ".join(record["flags"]) or "ok"
-    return (f"<td>{html.escape(record['status'])}<br>identity {distances}<br>"
-            f"{html.escape(flags)}</td>")
+        return None
+    return {"status": record["status"],
+            "identity": ", ".join(f"{f['identity_distance_to_source']:.3f}"
+                                  for f in record["faces"]),
+            "flags": [(n, record["reasons"].get(n, "")) for n in record["flags"]]}
 
 
 def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b: Path) -> Path:
@@ -47,37 +47,30 @@ def compare_versions(spec: ShotSpec, ctx: RunContext, pre: Preflight, a: Path, b
     frames = sorted(set(frames_a) | set(frames_b))
     flagged = [f for f in frames if (frames_a.get(f) or {}).get("flags")
                or (frames_b.get(f) or {}).get("flags")]
-    picks = (flagged or frames[::max(1, len(frames) // 8)])[:_MAX_FRAMES]
+    chosen = flagged or frames[::max(1, len(frames) // 8)]
+    picks = chosen[:MAX_FRAMES]
     folder = spec.output.qc / f"compare_{name_a}_{name_b}"
     folder.mkdir(parents=True, exist_ok=True)
     processor = (display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
                  if picks else None)
     rows = []
     for f in picks:
-        cells = []
+        images = {}
         for label, path in (("plate", spec.plate.path.frame(f)),
-                            (name_a, (frames_a.get(f) or {}).get("output")),
-                            (name_b, (frames_b.get(f) or {}).get("output"))):
-            image = thumbnail(path, processor)
+                            ("a", (frames_a.get(f) or {}).get("output")),
+                            ("b", (frames_b.get(f) or {}).get("output"))):
+            image = read_display(path, f, pre.frame_limits)
             if image is None:
-                cells.append("<td>-</td>")
                 continue
-            name = f"{f}_{label}.png"
-            cv2.imwrite(str(folder / name), image)
-            cells.append(f'<td><img src="{html.escape(name)}" alt="{f} {html.escape(label)}"></td>')
-        rows.append(f'<tr id="frame-{f}"><th>{f}</th>{"".join(cells)}'
-                    f"{_cells(frames_a.get(f))}{_cells(frames_b.get(f))}</tr>")
+            name = f"{f}_{label}.jpg"
+            write_image(folder / name, proxy(image, processor, THUMB_WIDTH))
+            images[label] = name
+        rows.append({"frame": f, "images": images, "a": _cell(frames_a.get(f)),
+                     "b": _cell(frames_b.get(f))})
     page = folder / "index.html"
-    title = (f"faceplate A/B: {html.escape(spec.shot)} {html.escape(name_a)} vs "
-             f"{html.escape(name_b)}")
-    page.write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{title}</title>
-<style>body{{font-family:sans-serif;background:#1d1d1d;color:#ddd}}td,th{{padding:4px;
-vertical-align:top}}img{{height:140px}}</style></head><body>
-<h1>{html.escape(spec.shot)}: {html.escape(name_a)} vs {html.escape(name_b)}</h1>
-<table><tr><th>frame</th><th>plate</th><th>{html.escape(name_a)}</th><th>{html.escape(name_b)}</th>
-<th>{html.escape(name_a)} QC</th><th>{html.escape(name_b)} QC</th></tr>{"".join(rows)}</table>
-<script type="application/json" id="versions">{json.dumps({"a": str(a), "b": str(b)})}</script>
-</body></html>
-""", encoding="utf-8")
+    text = render_compare(shot=spec.shot, name_a=name_a, name_b=name_b, rows=rows,
+                          shown=len(picks), of=len(chosen),
+                          kind="flagged in either version" if flagged else "samples",
+                          versions={"a": str(a), "b": str(b)})
+    write_bytes(page, text.encode("utf-8"), record=True)
     return page

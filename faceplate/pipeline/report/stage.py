@@ -1,6 +1,7 @@
 """Stage 4, report: merge the per-frame QC records into ``<qc>/qc.json`` (schema
-``faceplate.qc/1``), add the checks that need neighbouring frames, and write the static
-review page ``<qc>/index.html`` with its thumbnails."""
+``faceplate.qc/1``), add the checks that need neighbouring frames and the reviewer's decisions,
+and write the review page ``<qc>/index.html`` with its images (``<qc>/review/``), the contact
+sheet and the OpenTimelineIO timeline ``<qc>/review.otio``."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ from typing import Any
 import numpy as np
 
 from faceplate import __version__
+from faceplate.errors import PlateError, StageError
 from faceplate.frames import format_frames
-from faceplate.ocio.display import display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
-from faceplate.pipeline.report.html import render_page
-from faceplate.pipeline.report.thumbnails import contact_sheet, write_frame_thumbnails
+from faceplate.pipeline.report.gallery import (
+    close_look_frames,
+    contact_sheet,
+    make_gallery,
+    plate_aspect,
+)
+from faceplate.pipeline.report.page import PageView, frame_views, render_index
+from faceplate.pipeline.report.plots import shot_plots
+from faceplate.pipeline.report.timeline import write_review_timeline
 from faceplate.pipeline.shot_models import model_ids
 from faceplate.pipeline.stage_files.analysis import read_analysis_body
-from faceplate.pipeline.stage_files.paths import qc_json_path
+from faceplate.pipeline.stage_files.paths import frame_record_path, qc_json_path
 from faceplate.pipeline.stage_files.records import (
     FAILED_STATUSES,
     add_flag,
@@ -28,12 +36,14 @@ from faceplate.pipeline.stage_files.records import (
     write_qc,
 )
 from faceplate.pipeline.stage_files.tracks import read_tracks_body
+from faceplate.plateio.frame import read_header
 from faceplate.spec import ShotSpec
+from faceplate.spec.overrides import Override, decisions_by_frame, load_overrides, overrides_path
 from faceplate.written import remove_written, write_bytes
 
-_MAX_SHEET = 48
-_SAMPLES = 6
 _WORST = 5
+#: The flipbook's and the timeline's rate when the plate's header names none.
+DEFAULT_RATE = 24.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ class Report:
     qc_json: Path
     index_html: Path
     summary: dict[str, Any]
+    timeline: Path | None = None
 
 
 def check_matte_jumps(records: list[dict[str, Any]], limit: float) -> None:
@@ -59,6 +70,25 @@ def check_matte_jumps(records: list[dict[str, Any]], limit: float) -> None:
                              f"matte area changed {change:.3f} > {limit:g} "
                              f"of frame {previous['frame']}'s")
         previous = record
+
+
+def attach_decisions(records: list[dict[str, Any]], overrides: list[Override]) -> None:
+    """Give each record the reviewer decisions covering its frame (who, what, when) and
+    whether its render has applied them (``applied``), still has to (``pending re-render``),
+    or needs none (``recorded``, an approval)."""
+    by_frame = decisions_by_frame(overrides)
+    for record in records:
+        decisions = []
+        for o in by_frame.get(record["frame"], []):
+            entry = o.as_record()
+            if not o.changes_render:
+                entry["state"] = "recorded"
+            elif any(o.describe() in text for text in record.get("overrides", [])):
+                entry["state"] = "applied"
+            else:
+                entry["state"] = "pending re-render"
+            decisions.append(entry)
+        record["decisions"] = decisions
 
 
 def _stage_seconds(spec: ShotSpec, records: list[dict[str, Any]]) -> dict[str, float]:
@@ -94,6 +124,7 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]],
     status = Counter(r["status"] for r in records)
     flagged = [r["frame"] for r in records if r["flags"]]
     distances = [f["identity_distance_to_source"] for r in records for f in r["faces"]]
+    decided = [r for r in records if r["decisions"]]
     return {
         "frames": len(spec.plate.frames),
         "rendered": status["swapped"] + status["passthrough"],
@@ -112,34 +143,46 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]],
         "seconds": _stage_seconds(spec, records),
         "models": model_ids(spec.models),
         "execution_provider": _providers(records),
+        "review": {
+            "decided_frames": format_frames([r["frame"] for r in decided]),
+            "approved_frames": format_frames([r["frame"] for r in decided if any(
+                d["action"] == "approve" for d in r["decisions"])]),
+            "pending_frames": format_frames([r["frame"] for r in decided if any(
+                d["state"] == "pending re-render" for d in r["decisions"])]),
+        },
     }
 
 
-def _sheet_frames(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Flagged frames that were written, then a few evenly spaced samples of the rest."""
-    written = [r for r in records if r["output"]]
-    flagged = [r for r in written if r["flags"]][:_MAX_SHEET]
-    rest = [r for r in written if not r["flags"]]
-    step = max(1, len(rest) // _SAMPLES)
-    return sorted(flagged + rest[::step][:_SAMPLES], key=lambda r: r["frame"])
-
-
-def _thumbnails(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
-                pre: Preflight, qc: Path) -> tuple[dict[int, dict[str, str]], str]:
-    picks = _sheet_frames(records)
-    folder = qc / "thumbs"
-    remove_written(folder)  # the last report's thumbnails; nothing else there
-    if not picks:
-        return {}, ""
-    display, view = pre.display, pre.view
-    processor = display_processor(ctx.colour, pre.plate_space(), display, view)
-    thumbs = {r["frame"]: write_frame_thumbnails(folder, r["frame"],
-                                                 spec.plate.path.frame(r["frame"]),
-                                                 r["output"], r["matte"], processor)
-              for r in picks}
-    contact_sheet(folder, [(r["frame"], thumbs[r["frame"]], bool(r["flags"])) for r in picks],
-                  qc / "contact_sheet.png")
-    return thumbs, f"{display} / {view}"
+def _summary_rows(summary: dict[str, Any], spec: ShotSpec, display: str, ocio_uri: str,
+                  rate: str) -> list[tuple[str, str]]:
+    """The summary in words, for the page."""
+    frames = spec.plate.frames
+    flags = ", ".join(f"{n} × {c}" for n, c in sorted(summary["flags"].items())) or "none"
+    identity = summary["identity_distance_to_source"]
+    review = summary["review"]
+    seconds = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
+    return [
+        ("frames", f"{format_frames(list(frames))} ({summary['frames']})"),
+        ("rendered", f"{summary['rendered']}: {summary['swapped']} swapped, "
+                     f"{summary['passthrough']} passed through"),
+        ("not written", f"{summary['missing']} missing, {summary['unreadable']} unreadable, "
+                        f"{summary['unwritten']} could not be written"),
+        ("not rendered yet", summary["not_rendered"] or "none"),
+        ("flagged", f"{summary['flagged']}: {summary['flagged_frames'] or 'none'}"),
+        ("flags", flags),
+        ("identity distance to source",
+         f"mean {identity['mean']:.3f}, max {identity['max']:.3f} (below 0.6: the same person)"
+         if identity else "no face swapped"),
+        ("reviewer decisions", f"on {review['decided_frames'] or 'no frames'}; approved "
+                               f"{review['approved_frames'] or 'none'}; waiting for a "
+                               f"re-render {review['pending_frames'] or 'none'}"),
+        ("time", seconds),
+        ("models", ", ".join(summary["models"])),
+        ("ran on", ", ".join(f"{m}: {p}" for m, p in summary["execution_provider"].items())
+         or "–"),
+        ("colour", f"{display}; OCIO config {ocio_uri}"),
+        ("flipbook rate", rate),
+    ]
 
 
 def load_records(spec: ShotSpec) -> tuple[list[dict[str, Any]], list[int]]:
@@ -155,10 +198,37 @@ def load_records(spec: ShotSpec) -> tuple[list[dict[str, Any]], list[int]]:
     return records, missing
 
 
+def plate_rate(spec: ShotSpec) -> tuple[float, str]:
+    """The shot's frame rate from the first readable plate frame's ``framesPerSecond`` (EXR's
+    standard attribute; ``FramesPerSecond`` elsewhere), and where it came from."""
+    for f in spec.plate.frames:
+        try:
+            header = read_header(spec.plate.path.frame(f), f).attributes
+        except PlateError:
+            continue
+        value = header.get("framesPerSecond", header.get("FramesPerSecond"))
+        if isinstance(value, (tuple, list)) and len(value) == 2 and value[1]:
+            return float(value[0]) / float(value[1]), "from the plate's header"
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value), "from the plate's header"
+        break
+    return DEFAULT_RATE, "assumed: the plate's header names no rate"
+
+
 def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
-    """Merge the frame records of the whole shot into qc.json and index.html."""
+    """Merge the frame records of the whole shot into qc.json, the review page and
+    review.otio.
+
+    Raises:
+        StageError: no frame of the shot has been rendered yet.
+    """
     records, missing = load_records(spec)
+    if not records:
+        raise StageError("nothing rendered yet: no frame has a QC record; run `faceplate "
+                         "render` (or `faceplate run`) first",
+                         path=frame_record_path(spec, spec.plate.frames[0]).parent)
     check_matte_jumps(records, spec.qc.max_matte_change)
+    attach_decisions(records, load_overrides(overrides_path(spec.spec_path), spec.plate.frames))
     summary = _summary(spec, records, missing)
     qc = spec.output.qc
     qc_json = qc_json_path(spec)
@@ -169,8 +239,25 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
         "faceplate_version": __version__, "ocio_config": ctx.colour.choice.uri,
         "models": summary["models"], "thresholds": asdict(spec.qc),
         "summary": summary, "frames": records})
-    thumbs, display = _thumbnails(spec, records, ctx, pre, qc)
+    # the review images, then the page and the timeline; the thumbnails of earlier versions
+    # (listed in thumbs/'s manifest) are no longer made
+    remove_written(qc / "thumbs")
+    gallery = make_gallery(spec, records, ctx, pre)
+    contact_sheet(qc, gallery, [(r["frame"], ", ".join(r["flags"])) for r in records
+                                if r["flags"]] or
+                  [(f, "sample") for f in close_look_frames(records)])
+    rate, rate_source = plate_rate(spec)
+    timeline = write_review_timeline(spec, records, rate, qc / "review.otio")
+    display = f"{pre.display} / {pre.view}"
+    samples = set(close_look_frames(records))
+    view = PageView(
+        spec.shot, __version__,
+        _summary_rows(summary, spec, display, ctx.colour.choice.uri,
+                      f"{rate:g} fps ({rate_source})"),
+        frame_views(spec, records, gallery, samples), shot_plots(list(spec.plate.frames),
+                                                                 records, spec.qc),
+        display, rate, rate_source, gallery,
+        str(spec.spec_path) if spec.spec_path else "SHOT.yaml", plate_aspect(spec))
     index = qc / "index.html"
-    page = render_page(spec.shot, summary, records, thumbs, asdict(spec.qc), display)
-    write_bytes(index, page.encode("utf-8"), record=True)
-    return Report(qc_json, index, summary)
+    write_bytes(index, render_index(view).encode("utf-8"), record=True)
+    return Report(qc_json, index, summary, timeline)

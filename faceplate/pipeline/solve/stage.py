@@ -14,7 +14,7 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.solve.link import link_tracks, merge_by_identity, pick_tracks
 from faceplate.pipeline.solve.smooth import solve_track
 from faceplate.pipeline.stage_files.analysis import ShotAnalysis
-from faceplate.pipeline.stage_files.tracks import SolvedSwap, write_tracks
+from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedSwap, write_tracks
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import Override, load_overrides, overrides_path
 from faceplate.types import Descriptor
@@ -22,16 +22,17 @@ from faceplate.types import Descriptor
 
 def apply_overrides(solved: list[SolvedSwap], overrides: list[Override]) -> None:
     """Apply reviewer overrides in order: skip the swap, hold another frame's alignment,
-    or set swap parameters, on every swap of the given frames."""
+    or set swap parameters, on every swap of the given frames (approvals change nothing).
+    Each touched face or skip says which decision, by whom and when."""
     for o in overrides:
-        label = o.as_yaml()
-        label.pop("frames")
-        text = f"override {label}"
+        if not o.changes_render:
+            continue
+        text = f"{REVIEWER_PREFIX}{o.describe()}"
         for swap in solved:
             for f in o.frames:
                 if o.action == "skip":
                     if swap.faces.pop(f, None) is not None or f in swap.skipped:
-                        swap.skipped[f] = f"{text}: passed through"
+                        swap.skipped[f] = text
                 elif o.action == "hold" and o.hold in swap.faces:
                     held = swap.faces[o.hold]
                     swap.faces[f] = replace(held, frame=f, origin="held", override=text)

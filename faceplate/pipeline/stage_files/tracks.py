@@ -12,6 +12,10 @@ from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
 from faceplate.pipeline.stage_files.paths import TRACKS_SCHEMA, tracks_path
 from faceplate.spec import ShotSpec
 
+#: How a solved face's ``override`` and a skip's reason start when a reviewer's decision made
+#: them (render tells them from the solve's own skips by it).
+REVIEWER_PREFIX = "reviewer: "
+
 
 @dataclass
 class SolvedFace:

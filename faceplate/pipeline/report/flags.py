@@ -1,0 +1,138 @@
+"""What each QC flag means for a reviewer: the metric it reads, its threshold and a one-line
+explanation, and the metric's value on a frame record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from faceplate.spec import QCSpec, SolveSpec
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A number QC measures per face (``per_face``) or per frame, over the shot.
+
+    ``threshold`` names a ``qc:`` setting (None: none); ``above``: values above it are flagged
+    (else values below it); ``needs_face``: a frame metric with no value on a frame without a
+    face (so plots leave a gap there rather than draw a flat zero)."""
+
+    key: str
+    label: str
+    per_face: bool
+    threshold: str | None = None
+    above: bool = True
+    needs_face: bool = True
+
+    def value(self, record: dict[str, Any], track: int | None = None) -> float | None:
+        """The metric on a frame record (of one track's face, or the worst face), or None
+        where it has no value (no face, not measured)."""
+        if not self.per_face:
+            raw = record.get(self.key)
+            if self.needs_face and not record.get("faces"):
+                return None
+            return None if raw is None else float(raw)
+        values = [float(f[self.key]) for f in record.get("faces", [])
+                  if f.get(self.key) is not None and (track is None or f["track"] == track)]
+        if not values:
+            return None
+        return max(values) if self.above else min(values)
+
+
+METRICS = {m.key: m for m in (
+    Metric("identity_distance_to_source", "identity distance to source", True,
+           "max_identity_distance"),
+    Metric("identity_distance_to_original", "identity distance to the plate's face", True,
+           "min_distance_to_original", above=False),
+    Metric("jitter", "landmark jitter (× face size)", True, "max_jitter"),
+    Metric("seam", "ΔE just inside the matte edge", True, "max_seam"),
+    Metric("score", "detection score", True, "min_score", above=False),
+    Metric("matte_area", "matte area (pixels)", False),
+    Metric("matte_change", "matte area change (× previous frame's)", False, "max_matte_change"),
+    Metric("nonfinite_pixels", "NaN/Inf values in the plate's RGB", False, needs_face=False),
+)}
+
+#: The plots every report draws; a flagged metric adds its own.
+DEFAULT_PLOTS = ("identity_distance_to_source", "jitter", "matte_area")
+
+
+@dataclass(frozen=True)
+class FlagInfo:
+    """A flag's metric (None: an event with no number), and what it means."""
+
+    metric: str | None
+    explanation: str
+
+
+FLAGS: dict[str, FlagInfo] = {
+    "no_face": FlagInfo(None, "No target face here (or an interpolated one with nothing "
+                              "face-like under it): the frame passed through unswapped."),
+    "low_score": FlagInfo("score", "The detector was unsure of this face: check the alignment "
+                                   "and that it is the right person."),
+    "identity_far_from_source": FlagInfo(
+        "identity_distance_to_source", "The swapped face does not read as the source person."),
+    "identity_close_to_original": FlagInfo(
+        "identity_distance_to_original", "The swapped face still reads as the plate's actor: "
+                                         "the swap did not take."),
+    "jitter_spike": FlagInfo("jitter", "The solved face leaves its neighbours' path: look for "
+                                       "a pop or a swim."),
+    "matte_jump": FlagInfo("matte_change", "The matte grows or shrinks suddenly from the "
+                                           "previous frame: look for flicker at its edge."),
+    "seam_mismatch": FlagInfo("seam", "The colour steps at the matte's edge: look for a "
+                                      "visible seam."),
+    "pose_beyond_limit": FlagInfo(None, "The face turned past the yaw limit, so it was passed "
+                                        "through or given a nearby frame's alignment."),
+    "interpolated_alignment": FlagInfo(None, "No usable detection here: the alignment was "
+                                             "interpolated from the frames around it."),
+    "missing_frame": FlagInfo(None, "The plate frame is missing: nothing was written."),
+    "unreadable_frame": FlagInfo(None, "The plate frame could not be read: nothing was "
+                                       "written."),
+    "non_finite_pixels": FlagInfo("nonfinite_pixels", "The plate holds NaN or Inf values; "
+                                                      "they are kept bit for bit outside the "
+                                                      "matte."),
+}
+
+
+@dataclass(frozen=True)
+class FlagView:
+    """One flag on one frame as the page shows it."""
+
+    name: str
+    metric: str
+    value: str
+    threshold: str
+    explanation: str
+    reason: str
+
+
+def threshold_text(metric: Metric, qc: QCSpec) -> str:
+    """``> 0.68 (qc.max_identity_distance)``, or ``any`` for a count, or ``–``."""
+    if metric.threshold is None:
+        return "any" if metric.key == "nonfinite_pixels" else "–"
+    side = ">" if metric.above else "<"
+    return f"{side} {getattr(qc, metric.threshold):g} (qc.{metric.threshold})"
+
+
+def _event_threshold(name: str, solve: SolveSpec) -> str:
+    if name == "pose_beyond_limit":
+        return f"|yaw| > {solve.max_yaw:g}° (solve.max_yaw)"
+    if name == "interpolated_alignment":
+        return f"gaps up to {solve.max_gap} frames bridged (solve.max_gap)"
+    return "–"
+
+
+def flag_views(record: dict[str, Any], qc: QCSpec, solve: SolveSpec) -> list[FlagView]:
+    """Every flag of a frame record with its metric, value, threshold and explanation."""
+    views = []
+    for name in record.get("flags", []):
+        info = FLAGS.get(name, FlagInfo(None, "A flag this version of the page does not know."))
+        reason = record.get("reasons", {}).get(name, "")
+        if info.metric is None:
+            views.append(FlagView(name, "–", "–", _event_threshold(name, solve),
+                                  info.explanation, reason))
+            continue
+        metric = METRICS[info.metric]
+        value = metric.value(record)
+        views.append(FlagView(name, metric.label, "–" if value is None else f"{value:.4g}",
+                              threshold_text(metric, qc), info.explanation, reason))
+    return views

@@ -1,0 +1,268 @@
+"""The review page's images, in a folder of their own (``<qc>/review/``): a proxy of plate and
+result for every frame (the flipbook), and face crops at 1:1 (plate, result, matte,
+difference) for the frames a reviewer looks at closely: flagged, decided, and a few samples.
+Every file is listed in the folder's ``written.json``; one whose sources are unchanged is kept,
+and only listed files are ever deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import OpenImageIO as oiio
+import PyOpenColorIO as ocio
+
+from faceplate.ocio.display import display_processor
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.preflight import Preflight
+from faceplate.pipeline.report.images import (
+    CROP_MARGIN,
+    DIFFERENCE_GAIN,
+    PROXY_QUALITY,
+    PROXY_WIDTH,
+    DisplayImage,
+    bgr,
+    crop_box,
+    difference,
+    face_crop,
+    proxy,
+    read_display,
+    write_image,
+)
+from faceplate.pipeline.report.written import WrittenFiles, content_key, file_stamp
+from faceplate.pipeline.stage_files.paths import to_shot
+from faceplate.pipeline.stage_files.records import FAILED_STATUSES
+from faceplate.plateio.frame import Box
+from faceplate.plateio.limits import FrameLimits
+from faceplate.spec import ShotSpec
+from faceplate.written import remove_written
+
+FOLDER = "review"
+SAMPLES = 6
+SHEET_ROWS = 48
+SHEET_HEIGHT = 160
+CROP_KINDS = ("plate", "result", "matte", "diff")
+
+
+@dataclass
+class FrameImages:
+    """One frame's review images, as paths relative to the QC folder."""
+
+    proxies: dict[str, str] = field(default_factory=dict)
+    crops: dict[str, str] = field(default_factory=dict)
+    crop_box: Box | None = None
+
+
+@dataclass
+class Gallery:
+    """Every frame's review images and what they weigh."""
+
+    frames: dict[int, FrameImages]
+    display: str
+    view: str
+    proxy_bytes: int = 0
+    proxy_count: int = 0
+    crop_bytes: int = 0
+    crop_count: int = 0
+    sheet_rows: int = 0
+    sheet_of: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+def _union(faces: list[dict[str, Any]]) -> list[float]:
+    boxes = np.array([f["bbox"] for f in faces], dtype=float)
+    return [boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()]
+
+
+def face_region(frame: int, records: dict[int, dict[str, Any]]) -> list[float] | None:
+    """The faces' box on ``frame``, else on the nearest frame that has faces (None: no face
+    anywhere in the shot)."""
+    with_faces = [f for f, r in records.items() if r.get("faces")]
+    if not with_faces:
+        return None
+    nearest = min(with_faces, key=lambda f: (abs(f - frame), f))
+    return _union(records[nearest]["faces"])
+
+
+def _display_size(path: Path) -> tuple[int, int] | None:
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        return None
+    try:
+        spec = inp.spec()
+        return spec.full_width, spec.full_height
+    finally:
+        inp.close()
+
+
+def plate_aspect(spec: ShotSpec) -> float:
+    """The display window's width over its height, in square pixels, of the first plate frame
+    that opens (16:9 if none does)."""
+    for f in spec.plate.frames:
+        inp = oiio.ImageInput.open(str(spec.plate.path.frame(f)))
+        if inp is None:
+            continue
+        try:
+            header = inp.spec()
+            aspect = header.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
+            return header.full_width * aspect / max(header.full_height, 1)
+        finally:
+            inp.close()
+    return 16 / 9
+
+
+def close_look_frames(records: list[dict[str, Any]]) -> list[int]:
+    """Frames that get face crops: every flagged or decided frame that was written, and
+    ``SAMPLES`` evenly spaced others."""
+    written = [r for r in records if r.get("output")]
+    chosen = [r["frame"] for r in written if r["flags"] or r.get("decisions")]
+    rest = [r["frame"] for r in written if r["frame"] not in chosen]
+    step = max(1, len(rest) // SAMPLES)
+    return sorted(chosen + rest[::step][:SAMPLES])
+
+
+class _Sources:
+    """A frame's images, read once and only if some file needs them (headers held to the
+    shot's frame limits before decoding, as rendering reads them)."""
+
+    def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits) -> None:
+        self.paths, self.frame, self.limits = paths, frame, limits
+        self._read: dict[str, DisplayImage | None] = {}
+
+    def get(self, kind: str) -> DisplayImage | None:
+        if kind not in self._read:
+            self._read[kind] = read_display(self.paths.get(kind), self.frame, self.limits,
+                                            grey=kind == "matte")
+        return self._read[kind]
+
+
+def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
+                 pre: Preflight) -> Gallery:
+    """Write (or keep) the proxies and crops of the shot's frames; delete listed files no
+    longer needed."""
+    folder = spec.output.qc / FOLDER
+    files = WrittenFiles(folder)
+    processor = display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
+    look = {pre.display, pre.view, ctx.colour.choice.uri}
+    by_frame = {r["frame"]: r for r in records}
+    crops_for = set(close_look_frames(records))
+    gallery = Gallery({}, pre.display, pre.view)
+    for f in spec.plate.frames:
+        record = by_frame.get(f) or {}
+        # a frame rendering refused or could not write gets no images: its plate is not
+        # decoded again (a deep or oversized file, a decompression bomb)
+        failed = record.get("status") in FAILED_STATUSES
+        paths = {"plate": None if failed else str(spec.plate.path.frame(f)),
+                 "result": record.get("output"), "matte": record.get("matte")}
+        stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
+        named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
+        sources = _Sources(paths, f, pre.frame_limits)
+        images = FrameImages()
+        for kind in ("plate", "result"):
+            name = f"proxy/{f}.{kind}.jpg"
+            key = content_key(kind=kind, path=named[kind], stamp=stamps[kind],
+                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY)
+            if stamps[kind] is not None and files.ensure(
+                    name, key, _writer(sources, kind, processor)):
+                images.proxies[kind] = f"{FOLDER}/{name}"
+        if f in crops_for:
+            _crops(f, by_frame, paths, stamps, sources, processor, look, files, images)
+        gallery.frames[f] = images
+    gallery.proxy_bytes, gallery.proxy_count = files.bytes("proxy/"), files.count("proxy/")
+    gallery.crop_bytes, gallery.crop_count = files.bytes("crop/"), files.count("crop/")
+    gallery.removed = files.finish()
+    return gallery
+
+
+def _writer(sources: _Sources, kind: str,
+            processor: ocio.CPUProcessor) -> Callable[[Path], bool]:
+    def write(path: Path) -> bool:
+        source = sources.get(kind)
+        if source is None:
+            return False
+        write_image(path, proxy(source, processor))
+        return True
+    return write
+
+
+def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
+           stamps: dict[str, list[int] | None], sources: _Sources,
+           processor: ocio.CPUProcessor, look: set[str], files: WrittenFiles,
+           images: FrameImages) -> None:
+    region = face_region(frame, records)
+    size = _display_size(Path(paths["plate"] or ""))
+    if size is None or stamps["result"] is None:
+        return
+    box = (crop_box(region, size) if region is not None
+           else Box(size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4))
+    key = content_key(box=[box.x0, box.y0, box.x1, box.y1], stamps=stamps, look=sorted(look),
+                      margin=CROP_MARGIN, gain=DIFFERENCE_GAIN)
+    made: dict[str, np.ndarray] = {}
+
+    def shown(kind: str) -> np.ndarray | None:
+        if kind not in made:
+            image = sources.get(kind)
+            if image is None:
+                return None
+            made[kind] = face_crop(image, box, processor if kind != "matte" else None)
+        return made[kind]
+
+    def writer(kind: str) -> Callable[[Path], bool]:
+        def write(path: Path) -> bool:
+            if kind == "diff":
+                plate, result = shown("plate"), shown("result")
+                if plate is None or result is None:
+                    return False
+                write_image(path, difference(plate, result))
+                return True
+            crop = shown(kind)
+            if crop is None:
+                return False
+            write_image(path, bgr(crop))
+            return True
+        return write
+
+    for kind in CROP_KINDS:
+        name = f"crop/{frame}.{kind}.png"
+        if files.ensure(name, key, writer(kind)):
+            images.crops[kind] = f"{FOLDER}/{name}"
+    images.crop_box = box
+
+
+def contact_sheet(qc: Path, gallery: Gallery, frames: list[tuple[int, str]]) -> None:
+    """``contact_sheet.png``: one row of crops (plate | result | matte | difference) per frame
+    of ``frames`` (frame, label), at most ``SHEET_ROWS`` rows; a last row says how many more
+    there are."""
+    rows = []
+    shown = [(f, label) for f, label in frames if gallery.frames[f].crops][:SHEET_ROWS]
+    for f, label in shown:
+        cells = [cv2.imread(str(qc / gallery.frames[f].crops[k])) for k in CROP_KINDS
+                 if k in gallery.frames[f].crops]
+        cells = [cv2.resize(c, (max(1, round(c.shape[1] * SHEET_HEIGHT / c.shape[0])),
+                                SHEET_HEIGHT), interpolation=cv2.INTER_AREA)
+                 for c in cells if c is not None]
+        if not cells:
+            continue
+        line = np.hstack([cv2.copyMakeBorder(c, 2, 2, 2, 2, cv2.BORDER_CONSTANT,
+                                             value=(20, 20, 20)) for c in cells])
+        cv2.putText(line, f"{f} {label}"[:60], (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
+                    (60, 60, 230), 2)
+        rows.append(line)
+    total = sum(1 for f, _ in frames if gallery.frames[f].crops)
+    gallery.sheet_rows, gallery.sheet_of = len(rows), total
+    if not rows:
+        remove_written(qc, keep=lambda name: name != "contact_sheet.png")
+        return
+    width = max(r.shape[1] for r in rows)
+    if total > len(rows):
+        note = np.full((36, width, 3), 20, np.uint8)
+        cv2.putText(note, f"... and {total - len(rows)} more: see index.html", (8, 24),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (230, 230, 230), 1)
+        rows.append(note)
+    rows = [cv2.copyMakeBorder(r, 0, 0, 0, width - r.shape[1], cv2.BORDER_CONSTANT,
+                               value=(20, 20, 20)) for r in rows]
+    write_image(qc / "contact_sheet.png", np.vstack(rows))

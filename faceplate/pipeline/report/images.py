@@ -1,0 +1,137 @@
+"""Review images, display-referred through the OCIO display and view: whole-frame proxies for
+the flipbook (downscaled first, then shown through the view), and face crops at 1:1 cut from
+the full-resolution frames around the solved face box (plate, result, matte, difference)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import OpenImageIO as oiio
+import PyOpenColorIO as ocio
+
+from faceplate.errors import OutputError, PlateError
+from faceplate.face.image8 import to_uint8
+from faceplate.ocio.display import to_display
+from faceplate.plateio.frame import Box, PlateFrame, read_frame
+from faceplate.plateio.limits import FrameLimits
+from faceplate.types import RGBImage
+from faceplate.written import write_bytes
+
+#: Proxies for the flipbook: this wide at most (the plate's width if smaller), JPEG quality.
+PROXY_WIDTH = 640
+PROXY_QUALITY = 85
+#: The difference image shows ``|result − plate|`` on the display, times this gain.
+DIFFERENCE_GAIN = 4.0
+#: A face crop is a square this many times the face box's longer side.
+CROP_MARGIN = 1.6
+
+
+@dataclass(frozen=True)
+class DisplayImage:
+    """A frame's display window as float RGB (zeros outside the data window) and its pixel
+    aspect ratio."""
+
+    rgb: RGBImage
+    pixel_aspect: float
+
+
+def _window(frame: PlateFrame, box: Box) -> RGBImage:
+    """Float RGB of ``box`` (display-window pixels); zeros where the data window has none."""
+    out = np.zeros((box.height, box.width, 3), dtype=np.float32)
+    inside = box.intersect(frame.data_box)
+    if not inside.empty:
+        out[inside.y0 - box.y0:inside.y1 - box.y0,
+            inside.x0 - box.x0:inside.x1 - box.x0] = frame.rgb_region(inside)
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None = None, *,
+                 grey: bool = False) -> DisplayImage | None:
+    """The display window of an image's RGB (its RGB part, as rendering reads it, its header
+    held to ``limits`` before a pixel is decoded), or with ``grey`` of its first channel shown
+    as grey (a matte faceplate wrote). None: absent, refused or unreadable."""
+    if not path or not Path(path).is_file():
+        return None
+    if grey:
+        return _read_grey(Path(path))
+    try:
+        plate = read_frame(Path(path), frame, limits)
+    except PlateError:  # missing, refused by its header, unreadable: no review image
+        return None
+    width, height = plate.display_size
+    aspect = plate.spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
+    return DisplayImage(_window(plate, Box(0, 0, width, height)), float(aspect))
+
+
+def _read_grey(path: Path) -> DisplayImage | None:
+    buf = oiio.ImageBuf(str(path))
+    if buf.has_error:
+        return None
+    window = oiio.ImageBufAlgo.crop(buf, buf.roi_full)
+    pixels = window.get_pixels(oiio.FLOAT)
+    if pixels is None or window.has_error:
+        return None
+    grey = np.nan_to_num(np.asarray(pixels, dtype=np.float32)[..., :1])
+    return DisplayImage(np.repeat(grey, 3, axis=2), 1.0)
+
+
+def proxy(image: DisplayImage, processor: ocio.CPUProcessor | None,
+          width: int = PROXY_WIDTH) -> np.ndarray:
+    """An 8-bit BGR proxy at most ``width`` wide (square pixels), downscaled before the
+    display transform (None: shown as data)."""
+    h, w = image.rgb.shape[:2]
+    out_w = min(width, round(w * image.pixel_aspect))
+    out_h = max(1, round(out_w * h / (w * image.pixel_aspect)))
+    small = cv2.resize(np.ascontiguousarray(image.rgb), (out_w, out_h),
+                       interpolation=cv2.INTER_AREA)
+    shown = to_display(small, processor) if processor is not None else np.clip(small, 0, 1)
+    return cv2.cvtColor(to_uint8(shown), cv2.COLOR_RGB2BGR)
+
+
+def crop_box(faces_bbox: list[float], display: tuple[int, int],
+             margin: float = CROP_MARGIN) -> Box:
+    """A square ``margin`` times the longer side of ``faces_bbox`` (x0, y0, x1, y1), centred
+    on it and moved inside the display window (cut to it if larger)."""
+    width, height = display
+    x0, y0, x1, y1 = faces_bbox
+    side = max(8, round(max(x1 - x0, y1 - y0) * margin))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left = round(min(max(cx - side / 2, 0), max(width - side, 0)))
+    top = round(min(max(cy - side / 2, 0), max(height - side, 0)))
+    return Box(left, top, min(left + side, width), min(top + side, height))
+
+
+def face_crop(image: DisplayImage, box: Box, processor: ocio.CPUProcessor | None) -> RGBImage:
+    """``box`` of the image at 1:1, display-referred float RGB (0..1)."""
+    region = np.ascontiguousarray(image.rgb[box.y0:box.y1, box.x0:box.x1])
+    return to_display(region, processor) if processor is not None else np.clip(region, 0, 1)
+
+
+def difference(plate: RGBImage, result: RGBImage, gain: float = DIFFERENCE_GAIN) -> np.ndarray:
+    """``|result − plate|`` (largest channel) times ``gain`` as an 8-bit BGR heat map
+    (black: no change; yellow-white: a change of 1/gain or more)."""
+    change = np.abs(result - plate).max(axis=2) * gain
+    grey = to_uint8(np.clip(change, 0.0, 1.0)[..., None])[..., 0]
+    return cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO)
+
+
+def bgr(rgb: RGBImage) -> np.ndarray:
+    """Display-referred float RGB as 8-bit BGR for writing."""
+    return cv2.cvtColor(to_uint8(rgb), cv2.COLOR_RGB2BGR)
+
+
+def write_image(path: Path, image: np.ndarray, quality: int = PROXY_QUALITY) -> None:
+    """Write an 8-bit BGR PNG or JPEG (by suffix) atomically, listed in its folder's manifest
+    of files faceplate wrote (so a later report may remove it, and nothing else there).
+
+    Raises:
+        OutputError: it could not be encoded or written.
+    """
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if path.suffix == ".jpg" else []
+    ok, data = cv2.imencode(path.suffix, image, params)
+    if not ok:
+        raise OutputError("cannot encode the review image", path=path)
+    write_bytes(path, data.tobytes(), record=True)

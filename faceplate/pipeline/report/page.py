@@ -1,0 +1,144 @@
+"""The review page (``<qc>/index.html``) and the A/B page, rendered from Jinja2 templates
+shipped with the package (``templates/``). The page is one file beside its images: it opens
+from disk, needs no server and no network, and is read-only unless ``faceplate review serve``
+serves it (the server fills in the page's session, which shows the decision controls)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from faceplate import __version__
+from faceplate.pipeline.report.flags import FlagView, flag_views
+from faceplate.pipeline.report.gallery import SAMPLES, Gallery
+from faceplate.pipeline.report.images import DIFFERENCE_GAIN, PROXY_QUALITY, PROXY_WIDTH
+from faceplate.pipeline.report.plots import Plot
+from faceplate.spec import ShotSpec
+from faceplate.spec.overrides import SETTABLE
+
+#: What the server replaces to open a session; the static page keeps it empty (read-only).
+SESSION_PLACEHOLDER = '<meta name="faceplate-session" content="">'
+
+KEYS = (
+    ("→ or .", "next frame"), ("← or ,", "previous frame"),
+    ("n", "next flagged frame"), ("p", "previous flagged frame"),
+    ("space", "play / pause"), ("i / o", "set the in / out mark"),
+    ("l", "loop between the marks (on / off)"), ("c", "clear the marks"),
+    ("t", "flipbook: plate / result"), ("z", "crops at 1:1 / 2:1"),
+    ("Home / End", "first / last frame"),
+)
+
+
+@dataclass
+class FrameView:
+    """One frame as the page shows it."""
+
+    frame: int
+    status: str
+    flags: list[FlagView]
+    decisions: list[dict[str, Any]]
+    applied: list[str]
+    metrics: dict[str, str]
+    proxies: dict[str, str]
+    crops: dict[str, str]
+    crop_size: tuple[int, int] | None
+    sample: bool = False
+
+    def data(self) -> dict[str, Any]:
+        """What the page's script needs of the frame."""
+        return {"frame": self.frame, "status": self.status,
+                "flags": [f.name for f in self.flags], "proxies": self.proxies,
+                "decided": [d["action"] for d in self.decisions]}
+
+
+@dataclass
+class PageView:
+    """Everything the page template reads."""
+
+    shot: str
+    version: str
+    summary: list[tuple[str, str]]
+    frames: list[FrameView]
+    plots: list[Plot]
+    display: str
+    rate: float
+    rate_source: str
+    gallery: Gallery
+    spec_path: str
+    aspect: float = 16 / 9
+
+    @property
+    def flagged(self) -> list[FrameView]:
+        return [f for f in self.frames if f.flags]
+
+    @property
+    def cards(self) -> list[FrameView]:
+        return [f for f in self.frames if f.crops or f.flags or f.decisions]
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return ""
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _metrics(record: dict[str, Any]) -> dict[str, str]:
+    faces = record.get("faces", [])
+
+    def joined(key: str) -> str:
+        return ", ".join(_fmt(f.get(key)) for f in faces)
+
+    return {"faces": str(len(faces)), "score": joined("score"),
+            "to_source": joined("identity_distance_to_source"),
+            "to_original": joined("identity_distance_to_original"),
+            "jitter": joined("jitter"), "seam": joined("seam"),
+            "matte_area": f"{record.get('matte_area', 0.0):.0f}",
+            "matte_change": _fmt(record.get("matte_change"))}
+
+
+def frame_views(spec: ShotSpec, records: list[dict[str, Any]], gallery: Gallery,
+                samples: set[int]) -> list[FrameView]:
+    """Every frame of the plate, rendered or not."""
+    by_frame = {r["frame"]: r for r in records}
+    views = []
+    for f in spec.plate.frames:
+        record = by_frame.get(f) or {"frame": f, "status": "not rendered", "flags": [],
+                                     "reasons": {}, "faces": [], "decisions": []}
+        images = gallery.frames.get(f)
+        box = images.crop_box if images is not None else None
+        views.append(FrameView(
+            f, record["status"], flag_views(record, spec.qc, spec.solve),
+            record.get("decisions", []), record.get("overrides", []), _metrics(record),
+            images.proxies if images else {}, images.crops if images else {},
+            (box.width, box.height) if box is not None and images and images.crops else None,
+            sample=f in samples and not record["flags"] and not record.get("decisions")))
+    return views
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("faceplate.pipeline.report",
+                                                         "templates"),
+                             autoescape=jinja2.select_autoescape(("html", "j2", "svg")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["megabytes"] = lambda n: f"{n / 1e6:.1f} MB"
+    return env
+
+
+def render_index(view: PageView) -> str:
+    """The whole ``index.html``."""
+    settable = {k: f"{low:g}..{high:g}" for k, (low, high) in SETTABLE.items()}
+    data = {"shot": view.shot, "rate": view.rate, "frames": [f.data() for f in view.frames],
+            "spec": view.spec_path}
+    return _environment().get_template("index.html.j2").render(
+        v=view, keys=KEYS, data=data, settable=settable, session=SESSION_PLACEHOLDER,
+        samples_count=SAMPLES, proxy_width=PROXY_WIDTH, proxy_quality=PROXY_QUALITY,
+        gain=DIFFERENCE_GAIN)
+
+
+def render_compare(**context: Any) -> str:
+    """The A/B page of two versions."""
+    return _environment().get_template("compare.html.j2").render(version=__version__,
+                                                                 **context)

@@ -1,0 +1,215 @@
+"""The review's parts without a shot run: overrides and their audit lines, what the page
+says of a flag, plots with gaps, crop boxes, the review folder's own file list, and the
+decisions an OTIO marker states."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from faceplate.errors import SpecError
+from faceplate.pipeline.report.flags import METRICS, flag_views
+from faceplate.pipeline.report.images import crop_box, difference
+from faceplate.pipeline.report.plots import metric_plot, shot_plots
+from faceplate.pipeline.report.timeline import parse_marker_name
+from faceplate.pipeline.report.written import WrittenFiles
+from faceplate.spec import QCSpec, SolveSpec
+from faceplate.spec.overrides import (
+    Override,
+    add_override,
+    load_overrides,
+    overridden_frames,
+)
+from faceplate.written import Manifest, write_bytes
+
+PLATE = tuple(range(1001, 1011))
+
+
+def _write(path):
+    write_bytes(path, b"x", record=True)
+    return True
+
+
+def test_a_version_1_file_is_read_and_written_back_as_version_2(tmp_path):
+    path = tmp_path / "overrides.yaml"
+    path.write_text("schema: faceplate.overrides/1\noverrides:\n"
+                    "  - {frames: 1002-1003, skip: true}\n")
+    (old,) = load_overrides(path, PLATE)
+    assert old.action == "skip" and old.by is None
+    assert old.describe() == "skip (pass through unswapped), by an unrecorded reviewer"
+    add_override(path, Override((1005,), "approve", by="bob", at="2025-06-01T14:02:11Z",
+                                via="review mark"), PLATE)
+    data = yaml.safe_load(path.read_text())
+    assert data["schema"] == "faceplate.overrides/2"
+    assert data["overrides"] == [
+        {"frames": "1002-1003", "skip": True},
+        {"frames": "1005", "approve": True, "by": "bob", "at": "2025-06-01T14:02:11Z",
+         "via": "review mark"}]
+    assert load_overrides(path, PLATE)[1].describe() == (
+        "approve as rendered, by bob at 2025-06-01 14:02:11 UTC via review mark")
+
+
+def test_approvals_render_nothing_again():
+    decisions = [Override((1002,), "skip"), Override((1004, 1005), "approve"),
+                 Override((1005, 1006), "set", values={"feather": 0.2})]
+    assert overridden_frames(decisions) == [1002, 1005, 1006]
+
+
+@pytest.mark.parametrize(("entry", "key", "message"), [
+    ({"frames": "1002", "skip": True, "at": "yesterday"}, "overrides[0].at", "UTC time"),
+    ({"frames": "1002", "skip": True, "by": ""}, "overrides[0].by", "short text"),
+    ({"frames": "1002", "approve": "yes"}, "overrides[0].approve", "expected true"),
+    ({"frames": "1002", "skip": True, "approve": True}, "overrides[0]", "exactly one"),
+    ({"frames": "1002", "set": {"feather": True}}, "overrides[0].set.feather", "a number"),
+    ({"frames": "1002", "set": {"feather": float("nan")}}, "overrides[0].set.feather", "outside"),
+    ({"frames": "1002", "who": "x", "skip": True}, "overrides[0].who", "unknown key"),
+])
+def test_bad_entries_name_their_key(tmp_path, entry, key, message):
+    path = tmp_path / "overrides.yaml"
+    path.write_text(yaml.safe_dump({"schema": "faceplate.overrides/2", "overrides": [entry]}))
+    with pytest.raises(SpecError) as caught:
+        load_overrides(path, PLATE)
+    assert caught.value.key == key and message in caught.value.message
+    assert str(caught.value).count(key) == 1 and str(tmp_path) in str(caught.value)
+
+
+def test_a_flag_shows_its_metric_value_threshold_and_meaning():
+    record = {"frame": 1004, "flags": ["identity_far_from_source", "no_face"],
+              "reasons": {"identity_far_from_source": "swap 0: 0.712 > 0.68",
+                          "no_face": "passed through"},
+              "faces": [{"track": 0, "identity_distance_to_source": 0.5},
+                        {"track": 1, "identity_distance_to_source": 0.712}]}
+    far, none = flag_views(record, QCSpec(max_identity_distance=0.68), SolveSpec())
+    assert (far.metric, far.value, far.threshold) == (
+        "identity distance to source", "0.712", "> 0.68 (qc.max_identity_distance)")
+    assert far.reason == "swap 0: 0.712 > 0.68" and "source person" in far.explanation
+    assert (none.value, none.threshold) == ("–", "–") and "unswapped" in none.explanation
+    close = flag_views({"flags": ["identity_close_to_original"], "reasons": {},
+                        "faces": [{"track": 0, "identity_distance_to_original": 0.2},
+                                  {"track": 1, "identity_distance_to_original": 0.1}]},
+                       QCSpec(), SolveSpec())[0]
+    assert (close.value, close.threshold) == ("0.1", "< 0.3 (qc.min_distance_to_original)")
+    pose = flag_views({"flags": ["pose_beyond_limit"], "reasons": {}, "faces": []},
+                      QCSpec(), SolveSpec(max_yaw=45))[0]
+    assert pose.threshold == "|yaw| > 45° (solve.max_yaw)"
+
+
+def _record(frame, distance=None, flags=()):
+    faces = [] if distance is None else [{"track": 0, "identity_distance_to_source": distance}]
+    return {"frame": frame, "faces": faces, "flags": list(flags), "reasons": {},
+            "matte_area": 100.0 if faces else 0.0}
+
+
+def test_plots_break_where_there_is_no_face_and_mark_flagged_frames():
+    frames = list(range(1001, 1010))
+    records = {f: _record(f, 0.5 + (f - 1001) * 0.01) for f in frames}
+    records[1003] = _record(1003)          # no face: a gap, shaded
+    records[1006] = _record(1006)
+    del records[1008]                      # not rendered: a gap too
+    records[1009] = _record(1009, 0.9, ["identity_far_from_source"])
+    plot = metric_plot(METRICS["identity_distance_to_source"], frames, records, QCSpec(),
+                       ("identity_far_from_source",))
+    (series,) = plot.series
+    runs = [line.split() for line in series.lines]
+    assert [len(r) for r in runs] == [2, 2]        # 1001-1002, 1004-1005
+    assert len(series.dots) == 2                    # 1007 and 1009 stand alone
+    assert len(plot.shaded) == 3 and [m.frame for m in plot.marks] == [1009]
+    xs = [float(p.split(",")[0]) for r in runs for p in r]
+    assert xs == sorted(xs)
+    threshold_y = plot.threshold[0]
+    flagged_y = plot.marks[0].y
+    assert flagged_y < threshold_y, "0.9 is drawn above the 0.68 line (SVG y grows down)"
+    area = metric_plot(METRICS["matte_area"], frames, records, QCSpec(), ())
+    assert sum(len(line.split()) for line in area.series[0].lines) + len(
+        area.series[0].dots) == 6, "no flat zero where there is no face"
+
+
+def test_each_flagged_metric_gets_a_plot():
+    frames = [1001, 1002]
+    records = [_record(1001, 0.5), {**_record(1002, 0.5, ["seam_mismatch", "no_face"]),
+                                    "faces": [{"track": 0, "identity_distance_to_source": 0.5,
+                                               "seam": 14.0}]}]
+    keys = [p.key for p in shot_plots(frames, records, QCSpec())]
+    assert keys == ["identity_distance_to_source", "matte_area", "seam", "events"]
+
+
+def test_crop_boxes_are_squares_around_the_face_inside_the_frame():
+    box = crop_box([100, 100, 200, 180], (640, 360))
+    assert (box.width, box.height) == (160, 160)
+    assert (box.x0 + box.x1) / 2 == 150 and (box.y0 + box.y1) / 2 == 140
+    corner = crop_box([0, 300, 50, 360], (640, 360))
+    assert (corner.x0, corner.y1) == (0, 360) and corner.width == corner.height == 96
+    huge = crop_box([0, 0, 600, 350], (640, 360))
+    assert (huge.x0, huge.y0, huge.x1, huge.y1) == (0, 0, 640, 360)
+
+
+def test_difference_scales_the_change_by_its_gain():
+    plate = np.zeros((1, 3, 3), np.float32)
+    result = plate.copy()
+    result[0, 1] = 0.1
+    result[0, 2] = 0.5
+    heat = difference(plate, result, gain=4.0)
+    assert heat[0, 0].tolist() == [4, 0, 0] or heat[0, 0].sum() < 10   # inferno's black
+    assert heat[0, 1].sum() < heat[0, 2].sum()                           # 0.4 below 1.0
+
+
+def test_the_review_folder_deletes_only_files_on_its_list(tmp_path):
+    folder = tmp_path / "review"
+    first = WrittenFiles(folder)
+    for name in ("proxy/1.jpg", "proxy/2.jpg"):
+        assert first.ensure(name, "k1", _write)
+    # on the review list, but written without the folder's manifest knowing: not faceplate's
+    assert first.ensure("proxy/3.jpg", "k1", lambda p: p.write_bytes(b"x") > 0)
+    first.finish()
+    assert Manifest(folder / "proxy").names() == {"1.jpg", "2.jpg"}
+    (folder / "proxy" / "mine.jpg").write_bytes(b"someone else's")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    listed = json.loads((folder / "written.json").read_text())
+    listed["files"]["../outside.txt"] = {"key": "x", "stamp": [4, 0]}
+    (folder / "written.json").write_text(json.dumps(listed))
+    second = WrittenFiles(folder)
+    calls = []
+    assert second.ensure("proxy/1.jpg", "k1", lambda p: calls.append(p) or True)
+    assert calls == [], "a current file is kept, not written again"
+    assert second.finish() == ["proxy/2.jpg"], "only what the folder's manifest lists"
+    assert not (folder / "proxy" / "2.jpg").exists()
+    assert (folder / "proxy" / "3.jpg").exists(), "not in the manifest: never deleted"
+    assert (folder / "proxy" / "mine.jpg").exists() and outside.read_text() == "keep"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("skip", ("skip", None, ())), ("Approve", ("approve", None, ())),
+    ("hold 1003", ("hold", 1003, ())),
+    ("set feather=0.2, erode=0.1", ("set", None, ("feather=0.2", "erode=0.1"))),
+])
+def test_marker_names_state_decisions(name, expected):
+    decision = parse_marker_name(name, (1004,), "on clip 'x' at 1004")
+    assert (decision.action, decision.hold, decision.assignments) == expected
+
+
+@pytest.mark.parametrize("name", ["hold", "hold soon", "skip now", "set"])
+def test_a_bad_decision_marker_is_refused_by_name(name):
+    with pytest.raises(SpecError) as caught:
+        parse_marker_name(name, (1004,), "on clip 'x' at 1004")
+    assert caught.value.key == f"marker {name!r} on clip 'x' at 1004"
+
+
+def test_other_markers_are_not_decisions():
+    assert parse_marker_name("check the eyes", (1004,), "") is None
+    assert parse_marker_name("no_face", (1004,), "") is None
+
+
+def test_an_unchanged_list_is_not_written_again(tmp_path):
+    folder = tmp_path / "review"
+    first = WrittenFiles(folder)
+    first.ensure("a.jpg", "k", _write)
+    first.finish()
+    stamp = (folder / "written.json").stat().st_mtime_ns
+    again = WrittenFiles(folder)
+    assert again.ensure("a.jpg", "k", lambda p: False)
+    assert again.finish() == []
+    assert (folder / "written.json").stat().st_mtime_ns == stamp
