@@ -19,6 +19,7 @@ import pytest
 from render_rig import RenderRig, make_rig
 
 from faceplate.nodes import ShotNode
+from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX
 from faceplate.spec import ModelsSpec
 
 FRAMES = [1001, 1002]
@@ -144,7 +145,7 @@ def test_changed_swap_parameters_render_only_that_frame(rig, tmp_path):
     spec = rig.spec_for(tmp_path)
     _done_and_kept(rig, spec)
     tweaked = rig.with_face(1002, params={"feather": 0.2},
-                            override="override {'set': {'feather': 0.2}}")
+                            override=f"{REVIEWER_PREFIX}set feather 0.2")
     again = rig.render_stage(spec, FRAMES, tweaked)
     assert _rendered(again) == [1002] and again.reused == [1001]
     assert rig.render_stage(spec, FRAMES, tweaked).reused == FRAMES
@@ -153,7 +154,7 @@ def test_changed_swap_parameters_render_only_that_frame(rig, tmp_path):
 def test_a_skip_override_renders_only_that_frame(rig, tmp_path):
     spec = rig.spec_for(tmp_path)
     _done_and_kept(rig, spec)
-    skipped = rig.without_face(1001, "override {'skip': True}: passed through")
+    skipped = rig.without_face(1001, f"{REVIEWER_PREFIX}skip: passed through")
     again = rig.render_stage(spec, FRAMES, skipped)
     assert _rendered(again) == [1001]
     assert again.records[0].status == "passthrough" and again.records[0].overrides
