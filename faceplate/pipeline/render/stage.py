@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,20 +74,48 @@ def _check(record: FrameRecord, flag: str, value: float, threshold: float, above
         record.flag(flag, f"{what}: {value:.3f} {side} {threshold:g}")
 
 
+def _read_plate(spec: ShotSpec, frame_number: int, pre: Preflight) -> PlateFrame | FrameRecord:
+    """The plate frame, or the record of a missing or unreadable one (so the shot carries on)."""
+    try:
+        return read_frame(spec.plate.path.frame(frame_number), frame_number, pre.frame_limits)
+    except PlateError as exc:
+        status: RenderStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
+        record = FrameRecord(frame_number, status)
+        record.flag(f"{status}_frame", str(exc))
+        return record
+
+
+@dataclass
+class _Swapped:
+    """A frame swapped in memory, not yet written: its record, pixels, matte and attributes,
+    and the seconds spent on it so far."""
+
+    record: FrameRecord
+    frame: PlateFrame | None = None
+    matte: Matte | None = None
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
 def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
                  sources: dict[str, SourceFace], provenance: dict[str, str | int],
                  ctx: RunContext, pre: Preflight) -> FrameRecord:
     """Swap, write and record one frame. A missing or unreadable plate frame is recorded,
     not raised, so the rest of the shot carries on."""
     start = time.perf_counter()
-    plate_path = spec.plate.path.frame(frame_number)
-    try:
-        frame = read_frame(plate_path, frame_number, pre.frame_limits)
-    except PlateError as exc:
-        status: RenderStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
-        record = FrameRecord(frame_number, status)
-        record.flag(f"{status}_frame", str(exc))
-        return record
+    plate = _read_plate(spec, frame_number, pre)
+    swapped = _swap_frame(spec, plate, solved, sources, provenance, ctx, pre)
+    swapped.seconds = time.perf_counter() - start
+    return _write_swapped(spec, swapped, pre)
+
+
+def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[SolvedSwap],
+                sources: dict[str, SourceFace], provenance: dict[str, str | int],
+                ctx: RunContext, pre: Preflight) -> _Swapped:
+    """Swap the solved faces on a read plate frame (in memory) and record what was done."""
+    if isinstance(plate, FrameRecord):
+        return _Swapped(plate)
+    frame, frame_number = plate, plate.frame
     record = FrameRecord(frame_number, "passthrough")
     colourspace = pre.plate_space()
     models = pre.shot_models()
@@ -161,15 +190,28 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
     attributes["faceplate/frame"] = frame_number
     attributes["ImageDescription"] = description(
         frame.spec.get_string_attribute("ImageDescription") or None, spec)
+    return _Swapped(record, frame, matte, attributes)
+
+
+def _write_swapped(spec: ShotSpec, swapped: _Swapped, pre: Preflight) -> FrameRecord:
+    """Write a swapped frame's outputs and finish its record (seconds, providers).
+
+    Raises:
+        _Stop: the disk is full (the record says so).
+    """
+    start = time.perf_counter()
+    record = swapped.record
+    if swapped.frame is None or swapped.matte is None:
+        return record  # missing or unreadable: recorded as such, nothing written
     try:
-        _write_outputs(spec, frame, record, matte, attributes, pre)
+        _write_outputs(spec, swapped.frame, record, swapped.matte, swapped.attributes, pre)
     except OutputError as exc:
         record.status, record.output, record.matte = "unwritten", None, None
         record.flag("unwritten_frame", str(exc))
         if isinstance(exc, DiskFullError):
             raise _Stop(record, exc) from None
-    record.seconds = round(time.perf_counter() - start, 3)
-    record.providers = models.providers()
+    record.seconds = round(swapped.seconds + time.perf_counter() - start, 3)
+    record.providers = pre.shot_models().providers()
     return record
 
 
@@ -208,6 +250,9 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
 
     A frame whose outputs are complete and current (see :mod:`faceplate.pipeline.resume`) is
     not rendered again unless ``force``; a frame that fails is recorded and the rest carry on.
+    Frames stream: the next plate frame is read, and the frame before written, in threads
+    while this one is swapped (OpenImageIO and the EXR codecs release the GIL); no more than
+    three frames are held at once, however long the shot.
 
     Raises:
         DiskFullError: a frame could not be written for lack of space (it is recorded; the
@@ -217,28 +262,110 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     """
     frames = [int(f) for f in frames]  # a host script may pass numpy integers
     provenance = shot_provenance(spec, ctx, pre.shot_models())
-    records, reused = [], []
+    records: list[FrameRecord] = []
+    reused: list[int] = []
     if frames:
         remove_stale_temporaries(spec, frames[0])
-    for i, f in enumerate(frames):
-        key = render_key(spec, f, solved, provenance, pre)
-        stored = None if force else stored_record(spec, f)
-        if stored is not None and is_current(stored, key):
-            records.append(FrameRecord.from_dict(stored))
-            reused.append(f)
-        else:
-            try:
-                record = render_frame(spec, f, solved, sources, provenance, ctx, pre)
-            except _Stop as stop:
-                _keep(spec, stop.record, key, records)
-                raise DiskFullError(f"{stop.error.message}: the shot stopped; frames not "
-                                    f"rendered: {_left(frames, i)}", path=stop.error.path,
-                                    frame=f) from None
-            _keep(spec, record, key, records)
-        ctx.progress(Progress("render", i + 1, len(frames), f))
-        if i + 1 < len(frames) and ctx.stop.requested:
-            raise ctx.stop.stopped(f"frame {f}; frames not rendered: {_left(frames, i)}")
+    keys = [render_key(spec, f, solved, provenance, pre) for f in frames]
+    current = {f: stored for f, key in zip(frames, keys)
+               if not force and (stored := stored_record(spec, f)) is not None
+               and is_current(stored, key)}
+    with _Stream(spec, [f for f in frames if f not in current], pre) as stream:
+        for i, (f, key) in enumerate(zip(frames, keys)):
+            if i and ctx.stop.requested:
+                stream.settle(records, ctx, frames)
+                raise ctx.stop.stopped(f"frame {frames[i - 1]}; frames not rendered: "
+                                       f"{_left(frames, i - 1)}")
+            if f in current:
+                stream.settle(records, ctx, frames)
+                records.append(FrameRecord.from_dict(current[f]))
+                reused.append(f)
+                ctx.progress(Progress("render", i + 1, len(frames), f))
+                continue
+            plate, seconds = stream.plate(f)
+            start = time.perf_counter()
+            swapped = _swap_frame(spec, plate, solved, sources, provenance, ctx, pre)
+            swapped.seconds = seconds + time.perf_counter() - start
+            written = stream.settle(records, ctx, frames)
+            if written is not None and ctx.stop.requested:  # the frame in flight was that one
+                raise ctx.stop.stopped(f"frame {frames[written]}; frames not rendered: "
+                                       f"{_left(frames, written)}")
+            stream.write(swapped, key, i)
+        stream.settle(records, ctx, frames)
     return RenderResult(records, reused)
+
+
+class _Stream:
+    """Read-ahead of the plate frames to render (one frame ahead) and write-behind of the
+    swapped ones (one frame behind), each in a thread of its own."""
+
+    def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight) -> None:
+        self._spec, self._todo, self._pre = spec, todo, pre
+        self._next = {f: i + 1 for i, f in enumerate(todo)}
+        self._reads: dict[int, Future[tuple[PlateFrame | FrameRecord, float]]] = {}
+        self._pending: tuple[Future[FrameRecord], str, int, int] | None = None
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="faceplate-read")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="faceplate-write")
+
+    def __enter__(self) -> _Stream:
+        if self._todo:
+            self._read_ahead(self._todo[0])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for future in self._reads.values():
+            future.cancel()
+        self._writer.shutdown(wait=True)
+        self._reader.shutdown(wait=True, cancel_futures=True)
+
+    def _read_ahead(self, frame: int) -> None:
+        self._reads[frame] = self._reader.submit(self._timed_read, frame)
+
+    def _timed_read(self, frame: int) -> tuple[PlateFrame | FrameRecord, float]:
+        start = time.perf_counter()
+        return _read_plate(self._spec, frame, self._pre), time.perf_counter() - start
+
+    def plate(self, frame: int) -> tuple[PlateFrame | FrameRecord, float]:
+        """The plate frame ``frame`` (or its failure's record) and the seconds its read took;
+        the read of the frame after it starts."""
+        after = self._next[frame]
+        if after < len(self._todo):
+            self._read_ahead(self._todo[after])
+        return self._reads.pop(frame).result()
+
+    def write(self, swapped: _Swapped, key: str, index: int) -> None:
+        """Start writing ``swapped`` (outputs, then its record stamped with ``key``)."""
+        future = self._writer.submit(self._write_and_store, swapped, key)
+        self._pending = (future, key, index, swapped.record.frame)
+
+    def _write_and_store(self, swapped: _Swapped, key: str) -> FrameRecord:
+        record = _write_swapped(self._spec, swapped, self._pre)
+        _store(self._spec, record, key)
+        return record
+
+    def settle(self, records: list[FrameRecord], ctx: RunContext,
+               frames: list[int]) -> int | None:
+        """Wait for the frame being written, add its record to ``records`` and return its index
+        in ``frames`` (None: no frame was being written).
+
+        Raises:
+            DiskFullError: it could not be written for lack of space.
+        """
+        if self._pending is None:
+            return None
+        future, key, index, frame = self._pending
+        self._pending = None
+        try:
+            record = future.result()
+        except _Stop as stop:
+            _store(self._spec, stop.record, key)
+            records.append(stop.record)
+            raise DiskFullError(f"{stop.error.message}: the shot stopped; frames not "
+                                f"rendered: {_left(frames, index)}", path=stop.error.path,
+                                frame=frame) from None
+        records.append(record)
+        ctx.progress(Progress("render", index + 1, len(frames), frame))
+        return index
 
 
 def _left(frames: list[int], done: int) -> str:
@@ -246,10 +373,9 @@ def _left(frames: list[int], done: int) -> str:
     return format_frames(frames[done + 1:]) or "none"
 
 
-def _keep(spec: ShotSpec, record: FrameRecord, key: str, records: list[FrameRecord]) -> None:
-    """Stamp ``record`` with its render key and what it wrote, store it (last, so a frame whose
-    record stands is complete), and add it to ``records``."""
+def _store(spec: ShotSpec, record: FrameRecord, key: str) -> None:
+    """Stamp ``record`` with its render key and what it wrote, and store it (last, so a frame
+    whose record stands is complete)."""
     record.render_key = key
     record.outputs = output_stamps([record.output, record.matte])
     write_record(spec, record)
-    records.append(record)
