@@ -112,20 +112,21 @@ def test_identity_close_to_original_at_the_default(rig, tmp_path):
         f"{WHO}: identity distance to the plate's face: {distance:.3f} < 0.3")
 
 
-@pytest.mark.parametrize("metric, key, flag, above", [
-    ("identity_distance_to_source", "max_identity_distance", "identity_far_from_source", True),
+@pytest.mark.parametrize("metric, key, flag, above, frame", [
+    ("identity_distance_to_source", "max_identity_distance", "identity_far_from_source", True,
+     1001),  # identity is measured on the track's keyframes (1001: its first)
     ("identity_distance_to_original", "min_distance_to_original", "identity_close_to_original",
-     False),
-    ("seam", "max_seam", "seam_mismatch", True)])
+     False, 1001),
+    ("seam", "max_seam", "seam_mismatch", True, 1002)])
 def test_measured_flags_switch_exactly_around_their_threshold(rig, tmp_path, metric, key, flag,
-                                                              above):
+                                                              above, frame):
     """The value measured on the frame, with the threshold just below and just above it (the
     record rounds the value; 2e-3 is larger than that rounding)."""
-    value = getattr(rig.render_one(rig.spec_for(tmp_path / "measure"), 1002).faces[0], metric)
+    value = getattr(rig.render_one(rig.spec_for(tmp_path / "measure"), frame).faces[0], metric)
     flagged_at, clean_at = (value - 2e-3, value + 2e-3) if above else (value + 2e-3,
                                                                         value - 2e-3)
-    flagged = rig.render_one(rig.spec_for(tmp_path / "a", qc={key: flagged_at}), 1002)
-    clean = rig.render_one(rig.spec_for(tmp_path / "b", qc={key: clean_at}), 1002)
+    flagged = rig.render_one(rig.spec_for(tmp_path / "a", qc={key: flagged_at}), frame)
+    clean = rig.render_one(rig.spec_for(tmp_path / "b", qc={key: clean_at}), frame)
     assert flagged.flags == [flag]
     side = ">" if above else "<"
     assert f": {value:.3f} {side} {flagged_at:g}" in flagged.reasons[flag]

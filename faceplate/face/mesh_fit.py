@@ -23,7 +23,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import RBFInterpolator
 
 from faceplate.face.mesh import EYE_CORNERS, IBUG68, LEFT_IRIS, LIDS, RIGHT_IRIS, layout
 from faceplate.types import Landmarks, Mesh
@@ -90,6 +89,8 @@ def mesh_from_ibug68(points: Landmarks) -> Mesh:
     posed[:, :2] += shift
     posed[:, 2] -= posed[:, 2].mean()
     residual = points - posed[list(IBUG68), :2]
+    from scipy.interpolate import RBFInterpolator  # 0.5 s to import: paid by dlib-68 runs only
+
     spline = RBFInterpolator(canonical[list(IBUG68)][distinct, :2], residual[distinct],
                              kernel="thin_plate_spline", smoothing=_SMOOTHING)
     mesh = np.zeros((478, 3))

@@ -97,6 +97,20 @@ class _Swapped:
     seconds: float = 0.0
 
 
+#: The identity descriptor of a swapped face (dlib's ResNet, ~86 ms a face) is measured for QC
+#: on its track's first and last frames, every this many frames from its first, and on any frame
+#: where another QC check flags the face or a reviewer overrode it; not on every frame.
+IDENTITY_EVERY = 8
+
+
+def identity_due(frame: int, swap: SolvedSwap) -> bool:
+    """Whether ``frame`` is a keyframe of ``swap``'s face for the identity check: the first or
+    last frame the face is solved on, or every :data:`IDENTITY_EVERY`-th frame from the first
+    (the same frames whichever chunks render the shot)."""
+    first, last = min(swap.faces), max(swap.faces)
+    return frame in (first, last) or (frame - first) % IDENTITY_EVERY == 0
+
+
 def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
                  sources: dict[str, SourceFace], provenance: dict[str, str | int],
                  ctx: RunContext, pre: Preflight) -> FrameRecord:
@@ -150,32 +164,39 @@ def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[So
             done.append((swap, face, placed))
     qc = spec.qc
     for swap, face, placed in done:
-        output = output_identity(frame, placed.box, face, colourspace, ctx)
-        to_source = identity_distance(output, sources[swap.source].descriptor)
-        to_original = identity_distance(output, placed.original)
+        who = f"swap {swap.swap} ({swap.source}) track {face.track}"
+        others = FrameRecord(frame_number, "passthrough")  # this face's other checks
+        _check(others, "jitter_spike", face.jitter, qc.max_jitter, True,
+               f"{who}: landmark jitter (× face size)")
+        if placed.seam is not None:
+            _check(others, "seam_mismatch", placed.seam, qc.max_seam, True,
+                   f"{who}: ΔE just inside the matte edge")
+        if face.origin == "detected":
+            _check(others, "low_score", face.score, qc.min_score, False,
+                   f"{who}: detection score")
+        if face.origin == "interpolated":
+            others.flag("interpolated_alignment",
+                        f"track {face.track}: no usable detection, alignment interpolated")
+        to_source = to_original = None
+        if identity_due(frame_number, swap) or others.flags or face.override:
+            output = output_identity(frame, placed.box, face, colourspace, ctx)
+            to_source = round(identity_distance(output, sources[swap.source].descriptor), 4)
+            to_original = round(identity_distance(output, placed.original_identity(face, ctx)),
+                                4)
+            _check(record, "identity_far_from_source", to_source, qc.max_identity_distance,
+                   True, f"{who}: identity distance to source")
+            _check(record, "identity_close_to_original", to_original,
+                   qc.min_distance_to_original, False,
+                   f"{who}: identity distance to the plate's face")
+        for name in others.flags:
+            record.flag(name, others.reasons[name])
         record.faces.append(FaceRecord(
             swap.swap, swap.source, face.track, face.bbox,
             to_ibug68(np.asarray(face.landmarks)).round(2).tolist(), face.score,
-            round(to_source, 4), placed.mouth_open, face.pose, face.origin,
-            identity_distance_to_original=round(to_original, 4), jitter=face.jitter,
+            to_source, placed.mouth_open, face.pose, face.origin,
+            identity_distance_to_original=to_original, jitter=face.jitter,
             matte_area=round(placed.matte_area, 1),
             seam=round(placed.seam, 3) if placed.seam is not None else None))
-        who = f"swap {swap.swap} ({swap.source}) track {face.track}"
-        _check(record, "identity_far_from_source", to_source, qc.max_identity_distance, True,
-               f"{who}: identity distance to source")
-        _check(record, "identity_close_to_original", to_original, qc.min_distance_to_original,
-               False, f"{who}: identity distance to the plate's face")
-        _check(record, "jitter_spike", face.jitter, qc.max_jitter, True,
-               f"{who}: landmark jitter (× face size)")
-        if placed.seam is not None:
-            _check(record, "seam_mismatch", placed.seam, qc.max_seam, True,
-                   f"{who}: ΔE just inside the matte edge")
-        if face.origin == "detected":
-            _check(record, "low_score", face.score, qc.min_score, False,
-                   f"{who}: detection score")
-        if face.origin == "interpolated":
-            record.flag("interpolated_alignment",
-                        f"track {face.track}: no usable detection, alignment interpolated")
     record.matte_area = round(float(matte.sum()), 1)
     if skipped:
         record.flag("pose_beyond_limit", "; ".join(skipped))

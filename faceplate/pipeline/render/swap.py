@@ -37,7 +37,15 @@ class PlacedFace:
     mouth_open: bool
     matte_area: float
     seam: float | None
-    original: Descriptor
+    original: Descriptor | None  # the plate's face as analysis measured it (None: not measured)
+    plate: RGBImage  # the region of the plate in the working space, to measure it here
+
+    def original_identity(self, face: SolvedFace, ctx: RunContext) -> Descriptor:
+        """The descriptor of the plate's face: analysis's, else measured on the plate here."""
+        if self.original is not None:
+            return self.original
+        points = np.asarray(face.landmarks) - (self.box.x0, self.box.y0, 0.0)
+        return ctx.face_pack.descriptor(to_uint8(self.plate), points)
 
 
 def _outside(matte: Matte) -> np.ndarray:
@@ -75,9 +83,7 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
     target = ctx.colour.convert(clean, colourspace, working)
     local = points - (box.x0, box.y0, 0.0)
-    measured = face.descriptor is not None  # by analysis, on this frame
-    original = (np.asarray(face.descriptor) if measured
-                else ctx.face_pack.descriptor(to_uint8(target), local))
+    original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
     result = swapper.adjusted(face.params).swap(target, local, source, skin)
     swapped = ctx.colour.convert(result.rgb, working, colourspace)
@@ -90,7 +96,8 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     band = max(2, round(0.05 * face_size(local)))
     shown = target + weight * (result.rgb - target)
     return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
-                      seam_difference(shown, target, result.matte, band), original)
+                      seam_difference(shown, target, result.matte, band), original,
+                      target)
 
 
 def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str, faces: FaceFinder,

@@ -33,8 +33,8 @@ def _cell(record: dict[str, Any] | None) -> dict[str, Any] | None:
     if record is None:
         return None
     return {"status": record["status"],
-            "identity": ", ".join(f"{f['identity_distance_to_source']:.3f}"
-                                  for f in record["faces"]),
+            "identity": ", ".join("–" if (d := f["identity_distance_to_source"]) is None
+                                  else f"{d:.3f}" for f in record["faces"]),
             "flags": [(n, record["reasons"].get(n, "")) for n in record["flags"]]}
 
 

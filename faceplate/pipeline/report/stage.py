@@ -104,7 +104,8 @@ def _stage_seconds(spec: ShotSpec, records: list[dict[str, Any]]) -> dict[str, f
 
 def _worst(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     def badness(r: dict[str, Any]) -> tuple[int, float]:
-        distance = max((f["identity_distance_to_source"] for f in r["faces"]), default=0.0)
+        distance = max((f["identity_distance_to_source"] or 0.0 for f in r["faces"]),
+                       default=0.0)
         return len(r["flags"]), distance
     flagged = sorted((r for r in records if r["flags"]), key=badness, reverse=True)
     return [{"frame": r["frame"], "flags": r["flags"]} for r in flagged[:_WORST]]
@@ -123,7 +124,8 @@ def _summary(spec: ShotSpec, records: list[dict[str, Any]],
              missing: list[int]) -> dict[str, Any]:
     status = Counter(r["status"] for r in records)
     flagged = [r["frame"] for r in records if r["flags"]]
-    distances = [f["identity_distance_to_source"] for r in records for f in r["faces"]]
+    distances = [f["identity_distance_to_source"] for r in records for f in r["faces"]
+                 if f["identity_distance_to_source"] is not None]  # measured on a cadence
     decided = [r for r in records if r["decisions"]]
     return {
         "frames": len(spec.plate.frames),

@@ -47,7 +47,7 @@ class FaceRecord:
     bbox: list[float]
     landmarks: list[list[float]]
     score: float
-    identity_distance_to_source: float
+    identity_distance_to_source: float | None  # None: not measured on this frame (cadence)
     mouth_open: bool
     pose: list[float] | None = None
     origin: str = "detected"

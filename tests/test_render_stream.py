@@ -1,0 +1,77 @@
+"""The render stage as a stream (read-ahead, write-behind) and the identity descriptor on a
+cadence: the same files as rendering one frame at a time, records in frame order, and the
+descriptor measured on the track's keyframes and on frames another check flags."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from render_rig import RenderRig, make_rig
+
+from faceplate.pipeline.render.stage import IDENTITY_EVERY, identity_due
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, colour) -> RenderRig:
+    return make_rig(tmp_path_factory.mktemp("streamrig"), colour)
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.exr"))}
+
+
+def test_streamed_render_writes_the_files_one_frame_at_a_time_would(rig, tmp_path):
+    one = rig.spec_for(tmp_path / "one")
+    for f in (1001, 1002, 1003):
+        rig.render_one(one, f)
+    streamed = rig.render_stage(rig.spec_for(tmp_path / "stream"), [1001, 1002, 1003],
+                                force=True)
+    assert [r.frame for r in streamed.records] == [1001, 1002, 1003]
+    assert [r.status for r in streamed.records] == ["swapped"] * 3
+    one_files, stream_files = _files(tmp_path / "one"), _files(tmp_path / "stream")
+    assert len(one_files) == 6  # three frames, three mattes
+    assert stream_files == one_files
+
+
+def test_streamed_render_records_a_missing_frame_between_written_ones(rig, tmp_path):
+    plates = tmp_path / "plates"
+    for f in (1001, 1003):
+        rig.write_plate(plates, rig.plate(f))
+    spec = rig.spec_for(tmp_path / "out", plates=plates)
+    result = rig.render_stage(spec, [1001, 1002, 1003], force=True)
+    assert [(r.frame, r.status) for r in result.records] == [
+        (1001, "swapped"), (1002, "missing"), (1003, "swapped")]
+    assert result.records[1].flags == ["missing_frame"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("fp.*.exr")) == [
+        "fp.tst010.1001.exr", "fp.tst010.1003.exr"]
+
+
+def test_identity_keyframes_are_the_first_last_and_every_nth_frame_of_the_track(rig):
+    face = rig.face(1001)
+    swap = replace(rig.solved[0], faces=dict.fromkeys(range(1001, 1021), face))
+    due = [f for f in range(1001, 1021) if identity_due(f, swap)]
+    assert IDENTITY_EVERY == 8
+    assert due == [1001, 1009, 1017, 1020]
+    later = replace(swap, faces=dict.fromkeys(range(1005, 1015), face))
+    assert [f for f in range(1005, 1015) if identity_due(f, later)] == [1005, 1013, 1014]
+
+
+def test_identity_is_measured_on_keyframes_and_flagged_frames_only(rig, tmp_path):
+    spec = rig.spec_for(tmp_path)
+    first, middle = rig.render_one(spec, 1001), rig.render_one(spec, 1002)
+    assert first.flags == [] and middle.flags == []
+    assert first.faces[0].identity_distance_to_source is not None
+    assert first.faces[0].identity_distance_to_original is not None
+    assert middle.faces[0].identity_distance_to_source is None
+    assert middle.faces[0].identity_distance_to_original is None
+    jittery = rig.render_one(spec, 1002, rig.with_face(1002, jitter=0.5))
+    assert jittery.flags == ["jitter_spike"]
+    assert 0.0 < jittery.faces[0].identity_distance_to_source < 0.68
+    # measured there, the identity check itself can flag the frame (its flag first, as before)
+    strict = rig.render_one(rig.spec_for(tmp_path / "strict", qc={"max_identity_distance": 0.0}),
+                            1002, rig.with_face(1002, jitter=0.5))
+    assert strict.flags == ["identity_far_from_source", "jitter_spike"]
+    unmeasured = rig.render_one(rig.spec_for(tmp_path / "off", qc={"max_identity_distance": 0.0}),
+                                1002)
+    assert unmeasured.flags == []
