@@ -18,6 +18,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from faceplate.demo.build import PLATE_COLORSPACE  # noqa: E402
 from faceplate.errors import LicenceRefusedError, ModelNotFoundError, SpecError  # noqa: E402
 from faceplate.nodes import ShotNode  # noqa: E402
+from faceplate.plateio.write import read_matte  # noqa: E402
 from faceplate.spec import load_spec  # noqa: E402
 
 F = TensorProto.FLOAT
@@ -107,7 +108,7 @@ def test_the_learned_swapper_paints_the_face_and_nothing_else(tmp_path, colour, 
     expected = srgb_encoded_to_acescg(COLOUR)  # by the published formulas, not through OCIO
     for f in shot.frames:
         out, plate = _read(shot.output(f)), _read(shot.plate(f))
-        matte = _read(shot.matte(f))[..., 0]
+        matte = read_matte(shot.matte(f), oiio.ImageInput.open(str(shot.plate(f))).spec())
         core = matte > 0.999
         assert core.sum() > 500, "the matte covers the face"
         np.testing.assert_allclose(out[core][:, :3], np.broadcast_to(expected, (core.sum(), 3)),

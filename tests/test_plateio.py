@@ -7,7 +7,7 @@ import pytest
 
 from faceplate.errors import OutputError, PlateError
 from faceplate.plateio.frame import Box, read_frame
-from faceplate.plateio.write import write_image, write_matte
+from faceplate.plateio.write import read_matte, write_image, write_matte
 from faceplate.written import MANIFEST_NAME
 
 
@@ -104,4 +104,22 @@ def test_matte_is_single_channel_float_with_plate_windows(tmp_path):
     write_matte(tmp_path / "m.1001.exr", frame.spec, matte)
     spec = oiio.ImageInput.open(str(tmp_path / "m.1001.exr")).spec()
     assert spec.nchannels == 1 and spec.format == oiio.FLOAT
-    assert (spec.x, spec.y, spec.full_width, spec.full_height) == (-10, -5, 64, 48)
+    # the data window is the matte's box (plate data origin -10, -5 plus 10, 10); the display
+    # window is the plate's
+    assert (spec.x, spec.y, spec.width, spec.height) == (0, 5, 10, 10)
+    assert (spec.full_x, spec.full_y, spec.full_width, spec.full_height) == (0, 0, 64, 48)
+    full = oiio.ImageBuf(str(tmp_path / "m.1001.exr"))
+    window = oiio.ROI(-10, 70, -5, 55, 0, 1, 0, 1)  # the plate's data window
+    np.testing.assert_array_equal(full.get_pixels(oiio.FLOAT, window)[..., 0], matte)
+    np.testing.assert_array_equal(read_matte(tmp_path / "m.1001.exr", frame.spec), matte)
+
+
+def test_an_empty_matte_is_one_black_pixel_and_reads_back_empty(tmp_path):
+    src = tmp_path / "a.1001.exr"
+    _plate(src)
+    frame = read_frame(src, 1001)
+    write_matte(tmp_path / "m.1001.exr", frame.spec, np.zeros((60, 80), np.float32))
+    spec = oiio.ImageInput.open(str(tmp_path / "m.1001.exr")).spec()
+    assert (spec.x, spec.y, spec.width, spec.height) == (-10, -5, 1, 1)
+    back = read_matte(tmp_path / "m.1001.exr", frame.spec)
+    assert back.shape == (60, 80) and not back.any()

@@ -80,10 +80,13 @@ def _with_attributes(spec: oiio.ImageSpec,
     return spec
 
 
-def matte_spec(plate_spec: oiio.ImageSpec) -> oiio.ImageSpec:
-    """A one-channel float spec with the plate's windows and compression."""
-    spec = oiio.ImageSpec(plate_spec.width, plate_spec.height, 1, oiio.FLOAT)
-    spec.x, spec.y = plate_spec.x, plate_spec.y
+def matte_spec(plate_spec: oiio.ImageSpec, box: tuple[int, int, int, int] | None = None
+               ) -> oiio.ImageSpec:
+    """A one-channel float spec with the plate's display window and compression; its data
+    window is the plate's, or ``box`` (x0, y0, x1, y1) inside the plate's data window."""
+    x0, y0, x1, y1 = box if box is not None else (0, 0, plate_spec.width, plate_spec.height)
+    spec = oiio.ImageSpec(x1 - x0, y1 - y0, 1, oiio.FLOAT)
+    spec.x, spec.y = plate_spec.x + x0, plate_spec.y + y0
     spec.full_x, spec.full_y = plate_spec.full_x, plate_spec.full_y
     spec.full_width, spec.full_height = plate_spec.full_width, plate_spec.full_height
     spec.channelnames = ("A",)
@@ -95,12 +98,38 @@ def matte_spec(plate_spec: oiio.ImageSpec) -> oiio.ImageSpec:
     return spec
 
 
+def matte_box(matte: Matte) -> tuple[int, int, int, int]:
+    """The bounding box (x0, y0, x1, y1) of a matte's non-zero pixels; one pixel at the origin
+    when it has none (a file holds at least one)."""
+    rows = np.flatnonzero(matte.any(axis=1))
+    if rows.size == 0:
+        return 0, 0, 1, 1
+    cols = np.flatnonzero(matte[rows[0]:rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
 def write_matte(path: Path, plate_spec: oiio.ImageSpec, matte: Matte,
                 attributes: Mapping[str, AttributeValue] = {}, *, frame: int | None = None,
                 compression: str | None = None) -> None:
-    """Write a data-window sized float matte as a single-channel EXR with the plate's windows
-    and its compression (``compression`` replaces it, as it does on the output frame)."""
+    """Write a data-window sized float matte as a single-channel EXR with the plate's display
+    window and its compression (``compression`` replaces it, as it does on the output frame).
+
+    The file's data window is the matte's bounding box (readers fill the rest of the display
+    window with 0), so a face's matte costs the face's pixels, not the frame's."""
     if compression is not None:
         attributes = {**attributes, "compression": compression}
-    write_image(path, matte_spec(plate_spec), matte[..., None].astype(np.float32), attributes,
-                frame=frame)
+    x0, y0, x1, y1 = box = matte_box(matte)
+    write_image(path, matte_spec(plate_spec, box),
+                matte[y0:y1, x0:x1, None].astype(np.float32), attributes, frame=frame)
+
+
+def read_matte(path: Path, plate_spec: oiio.ImageSpec) -> Matte:
+    """A matte faceplate wrote, as float32 (H, W) over the data window of ``plate_spec`` (zeros
+    where the file has no pixels)."""
+    buf = oiio.ImageBuf(str(path))
+    roi = oiio.ROI(plate_spec.x, plate_spec.x + plate_spec.width, plate_spec.y,
+                   plate_spec.y + plate_spec.height, 0, 1, 0, 1)
+    pixels = buf.get_pixels(oiio.FLOAT, roi)
+    if buf.has_error or pixels is None:
+        raise OutputError(f"unreadable matte: {buf.geterror()}", path=path)
+    return np.asarray(pixels, np.float32).reshape(plate_spec.height, plate_spec.width)
