@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +74,7 @@ class PlateFrame:
         pixels are normalised to 0..1."""
         d = self.data_box
         sl = np.s_[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
-        rgb = self.pixels[sl][..., list(self.rgb)].astype(np.float32)
+        rgb = self.pixels[sl][..., list(self.rgb)].astype(np.float32, copy=False)  # one copy
         if np.issubdtype(self.pixels.dtype, np.integer):
             rgb /= np.float32(np.iinfo(self.pixels.dtype).max)
         return rgb
@@ -162,6 +162,50 @@ def _open(path: Path, frame: int) -> oiio.ImageInput:
         raise PlateError(f"unreadable plate frame: {one_line(oiio.geterror())}", path=path,
                          frame=frame)
     return inp
+
+
+def _floating(spec: oiio.ImageSpec) -> bool:
+    formats = [str(f) for f in spec.channelformats] or [str(spec.format)]
+    return all(f in ("half", "float", "double") for f in formats)
+
+
+def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> PlateFrame:
+    """Read only the R, G, B channels of the subimage (EXR part) of ``path`` that holds RGB, as
+    float32 (H, W, 3), for analysis: the file's other channels are not returned and the
+    conversion is OpenImageIO's. Values equal :meth:`PlateFrame.rgb_region` of the whole frame
+    read by :func:`read_frame`; the frame is for looking at, never for writing back.
+
+    Raises:
+        PlateMissingError: no such file.
+        FrameRefusedError: a header outside ``limits`` (deep, too large, odd sample type).
+        PlateError: the frame is unreadable.
+    """
+    limits = limits if limits is not None else FrameLimits.for_plate(None)
+    inp = _open(path, frame)
+    try:
+        specs = _part_specs(inp)
+        check_header(specs, limits, path, frame)
+        part, spec, rgb = _rgb_part(specs, path, frame)
+        if not _floating(spec):  # integer files: normalised as rgb_region does it
+            whole = read_frame(path, frame, limits)
+            return replace(whole, pixels=whole.rgb_region(whole.data_box), rgb=(0, 1, 2))
+        first = min(rgb)
+        contiguous = sorted(rgb) == list(range(first, first + 3))
+        begin, end = (first, first + 3) if contiguous else (0, spec.nchannels)
+        try:
+            pixels = inp.read_image(part, 0, begin, end, oiio.FLOAT)
+        except MemoryError:
+            raise FrameRefusedError("not enough memory to decode it", path=path,
+                                    frame=frame) from None
+        if pixels is None:
+            raise PlateError(f"unreadable plate frame: {one_line(inp.geterror())}", path=path,
+                             frame=frame)
+    finally:
+        inp.close()
+    pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, end - begin)
+    order = [c - begin for c in rgb]
+    return PlateFrame(path=path, frame=frame, spec=spec,
+                      pixels=np.ascontiguousarray(pixels[..., order]), rgb=(0, 1, 2), part=part)
 
 
 def read_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> PlateFrame:

@@ -34,7 +34,7 @@ from faceplate.pipeline.stage_files.analysis import (
     write_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
-from faceplate.plateio.frame import Box, PlateFrame, read_frame
+from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
 from faceplate.spec import ShotSpec
 from faceplate.types import WORKING_SPACE, Image8, Mesh
 
@@ -167,7 +167,8 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     frame before's) that the detector missed by fitting the mesh on the crop its previous mesh
     gives, and record the ones that cannot be followed as lost, with the reason."""
     try:
-        frame = read_frame(spec.plate.path.frame(frame_number), frame_number, pre.frame_limits)
+        frame = read_rgb_frame(spec.plate.path.frame(frame_number), frame_number,
+                               pre.frame_limits)  # RGB only, as float: what analysis looks at
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
