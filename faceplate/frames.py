@@ -8,6 +8,7 @@ import re
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import fileseq
@@ -32,6 +33,11 @@ class SequencePath:
                             f"{shown(self.pattern)}")
 
     def _sequence(self) -> fileseq.FileSequence:
+        return self._parsed
+
+    @cached_property
+    def _parsed(self) -> fileseq.FileSequence:
+        """The pattern parsed once per path (parsing costs milliseconds; frames ask often)."""
         try:
             return fileseq.FileSequence(self.pattern, pad_style=fileseq.PAD_STYLE_HASH1,
                                         allow_subframes=False)

@@ -15,7 +15,7 @@ import PyOpenColorIO as ocio
 from faceplate.errors import OutputError, PlateError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.display import to_display
-from faceplate.plateio.frame import Box, PlateFrame, read_frame
+from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
 from faceplate.plateio.limits import FrameLimits
 from faceplate.types import RGBImage
 from faceplate.written import write_bytes
@@ -40,6 +40,9 @@ class DisplayImage:
 
 def _window(frame: PlateFrame, box: Box) -> RGBImage:
     """Float RGB of ``box`` (display-window pixels); zeros where the data window has none."""
+    if frame.data_box == box and frame.pixels.dtype == np.float32 and frame.rgb == (0, 1, 2):
+        # RGB read as float (read_rgb_frame) over exactly the box: cleaned in place, no copy
+        return np.nan_to_num(frame.pixels, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     out = np.zeros((box.height, box.width, 3), dtype=np.float32)
     inside = box.intersect(frame.data_box)
     if not inside.empty:
@@ -58,7 +61,7 @@ def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None
     if grey:
         return _read_grey(Path(path))
     try:
-        plate = read_frame(Path(path), frame, limits)
+        plate = read_rgb_frame(Path(path), frame, limits)  # RGB only, decoded to float
     except PlateError:  # missing, refused by its header, unreadable: no review image
         return None
     width, height = plate.display_size
