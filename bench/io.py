@@ -14,7 +14,8 @@ not all of it).
 Targets (issue 17; 48 frames, 1080p, one face): run <= 2.0 (goal 1.5), render <= 1.3,
 analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 frames.
 
-    python bench/io.py [--face] [--frames 48] [--size 1920x1080] [--compression zip] [--out DIR]
+    python bench/io.py [--face [--loop 480]] [--frames 48] [--size 1920x1080] [--compression zip]
+                        [--out DIR]
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def build_noise(folder: Path, frames: int, size: tuple[int, int], compression: s
     return save_spec(spec, folder / "io.yaml")
 
 
-def build_face(folder: Path, frames: int, size: tuple[int, int]) -> Path:
+def build_face(folder: Path, frames: int, size: tuple[int, int], loop: int = 0) -> Path:
     """Write a plate of one talking head (half zip EXR) and its shot spec (frame and matte
-    outputs) under ``folder``; return the spec path."""
+    outputs) under ``folder``; return the spec path. ``loop``: the shot is that many frames,
+    the built ones repeated (links; the face jumps where they start again, as at a cut)."""
     from faceplate.demo.plate_look import Look
     from faceplate.demo.plates import PlateRecipe, build_plate
     face_px = 300.0 * size[1] / 1080
@@ -82,6 +84,11 @@ def build_face(folder: Path, frames: int, size: tuple[int, int]) -> Path:
     pattern = folder / "plates" / "io010.####.exr"
     if not all(Path(str(pattern).replace("####", f"{n:04d}")).exists() for n in numbers):
         build_plate(recipe, folder / "plates")  # slow (seconds a frame): kept for reruns
+    for n in range(FIRST + frames, FIRST + loop):
+        link = Path(str(pattern).replace("####", f"{n:04d}"))
+        if not link.exists():
+            link.symlink_to(f"io010.{FIRST + (n - FIRST) % frames:04d}.exr")
+    numbers = list(range(FIRST, FIRST + max(frames, loop)))
     return write_spec(folder, "io010", pattern, numbers, "ACEScg")
 
 
@@ -115,6 +122,8 @@ def main() -> None:
     parser.add_argument("--face", action="store_true", help="a plate with one face")
     parser.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT")
     parser.add_argument("--compression", default="zip", help="for the noise plate")
+    parser.add_argument("--loop", type=int, default=0,
+                        help="with --face: run that many frames, the built ones repeated")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -122,7 +131,8 @@ def main() -> None:
     folder = args.out or Path(tempfile.mkdtemp(prefix="faceplate-bench-io-"))
     folder.mkdir(parents=True, exist_ok=True)
     if args.face:
-        spec = build_face(folder, args.frames, size)  # type: ignore[arg-type]
+        spec = build_face(folder, args.frames, size, args.loop)  # type: ignore[arg-type]
+        args.frames = max(args.frames, args.loop)
         plates, compression = folder / "plates" / "io010.%04d.exr", "zip"
     else:
         spec = build_noise(folder, args.frames, size, args.compression)  # type: ignore[arg-type]
