@@ -64,8 +64,9 @@ def _open_gate(gate: Path, proc: subprocess.Popen[bytes]) -> int:
 @pytest.mark.slow
 def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Path, colour) -> None:
     """The render is killed while it reads frame 1004: after the solve, that plate frame is
-    replaced by a FIFO that blocks the reader once 1001-1003 are complete. No timing decides
-    what has finished."""
+    replaced by a FIFO that blocks the reader. Render reads one frame ahead and writes one
+    behind, so 1001 is complete by then and 1002-1003 may be: whichever are, are not redone.
+    No timing decides what the test expects."""
     shot = make_shot(tmp_path / "shot", colour, "1001-1008")
     assert run_cli("solve", str(shot.spec_path)).returncode == 0
     plate = shot.plate(1004)
@@ -87,7 +88,7 @@ def test_a_killed_local_run_resumes_without_redoing_finished_frames(tmp_path: Pa
     kept.rename(plate)
     records = shot.folder / "out" / "qc" / "frames"
     finished = sorted(int(p.stem) for p in records.glob("[!.]*.json"))
-    assert finished == [1001, 1002, 1003]
+    assert finished in ([1001], [1001, 1002], [1001, 1002, 1003])
     assert [f for f in shot.frames if shot.output(f).exists()] == finished
     for f in finished:  # complete and readable
         inp = oiio.ImageInput.open(str(shot.output(f)))
