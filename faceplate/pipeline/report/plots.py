@@ -99,6 +99,12 @@ def _shaded(axes: _Axes, frames: list[int], records: dict[int, dict[str, Any]]
             if not (records.get(f) or {}).get("faces")]
 
 
+def _unmeasured(record: dict[str, Any], track: int | None) -> bool:
+    """Whether ``track``'s face is on this frame record though a metric has no value there
+    (measured on a cadence): the line goes on through it."""
+    return track is not None and any(face["track"] == track for face in record.get("faces", []))
+
+
 def metric_plot(metric: Metric, frames: list[int], records: dict[int, dict[str, Any]],
                 qc: QCSpec, flags: tuple[str, ...]) -> Plot | None:
     """The metric over ``frames``, one line per track for face metrics; None: no value."""
@@ -119,9 +125,11 @@ def metric_plot(metric: Metric, frames: list[int], records: dict[int, dict[str, 
         previous = None
         for f, v in values[key]:
             if v is None:
-                previous = None
+                if not _unmeasured(records[f], key):
+                    previous = None  # a gap: no face there; a face not measured is no gap
                 continue
-            if previous is None or index[f] != index[previous] + 1:
+            if previous is None or any(not _unmeasured(records.get(g, {}), key)
+                                       for g in frames[index[previous] + 1:index[f]]):
                 runs.append([])
             runs[-1].append((axes.x(f), axes.y(v)))
             previous = f
