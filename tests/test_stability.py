@@ -118,22 +118,27 @@ def _performance(n=32, seed=3):
 
 
 def test_fusion_follows_the_plate_exactly_and_removes_mesh_noise():
+    """Meshes with noise on every point and a placement that jolts as a whole (0.8 px RMS
+    each): the fused meshes are nearer the truth, their placement jolts a third less or better,
+    and the camera's shake is followed without lag (the image-space smoothing this replaced
+    lags it by pixels)."""
     truth, steps, _ = _performance()
-    noisy = truth + np.random.default_rng(4).normal(0, 0.8, truth.shape)
+    rng = np.random.default_rng(4)
+    jolts = rng.normal(0, 0.8, (len(truth), 1, 2))
+    noisy = truth + rng.normal(0, 0.8, truth.shape)
+    noisy[..., :2] += jolts
     fused = fuse_piece(noisy, steps, np.ones(len(truth), bool), window=9)
     raw_error = np.linalg.norm((noisy - truth)[..., :2], axis=2).mean()
     fused_error = np.linalg.norm((fused - truth)[..., :2], axis=2).mean()
-    assert fused_error < 0.75 * raw_error  # SG(5, 2): 0.70 of white noise, (fused_error, raw_error)
-    # the head's placement (a similarity fitted to the whole mesh) follows the shake: no lag
-    placement = [np.abs(fit_similarity(t, f).apply(t[:, :2]) - t[:, :2]).mean()
-                 for t, f in zip(truth, fused)]
-    assert max(placement) < 0.3, placement
-    # the image-space smoothing it replaces lags a shake of a few pixels by more than a pixel
+    assert fused_error < 0.75 * raw_error, (fused_error, raw_error)
+
+    def placement(meshes):  # per frame, how far the mesh as a whole sits off the truth (px)
+        return np.linalg.norm((meshes - truth)[..., :2].mean(axis=1), axis=1)
+
+    assert placement(fused).mean() < 0.65 * placement(noisy).mean(), (
+        placement(fused).mean(), placement(noisy).mean())
     from faceplate.pipeline.solve.smooth import smooth_landmarks
-    smoothed = smooth_landmarks(noisy, 9)
-    lagged = [np.abs(fit_similarity(t, s).apply(t[:, :2]) - t[:, :2]).mean()
-              for t, s in zip(truth, smoothed)]
-    assert max(lagged) > 1.0, lagged
+    assert placement(smooth_landmarks(noisy, 9)).max() > 2 * placement(fused).max()
 
 
 def test_a_mouth_opening_within_four_frames_survives():
@@ -166,12 +171,16 @@ def test_a_frame_whose_mesh_is_invalid_is_moved_by_its_measured_motion():
 
 
 def _face(x, *, identity=0.0, motion=None, tracked_from=None, unsure=None):
+    """A face at ``x``; ``identity`` None: no descriptor (identity unknown)."""
     points = np.random.default_rng(5).random((478, 3)) * 100 + (x, 100.0, 0.0)
     points[[33, 263]] = [(x, 140.0, 0.0), (x + 100.0, 140.0, 0.0)]
-    descriptor = np.zeros(128)
-    descriptor[0] = identity
+    descriptor = None
+    if identity is not None:
+        descriptor = np.zeros(128)
+        descriptor[0] = identity
+        descriptor = descriptor.tolist()
     return FaceObservation(
-        [x, 100.0, x + 100.0, 200.0], 1.0, points.tolist(), descriptor.tolist(),
+        [x, 100.0, x + 100.0, 200.0], 1.0, points.tolist(), descriptor,
         origin="tracked" if tracked_from is not None else "detected", tracked_from=tracked_from,
         motion=motion, unsure=unsure)
 
@@ -202,12 +211,18 @@ def test_a_cut_ends_the_segment_and_nothing_is_carried_across():
     assert solved.segments == [[1001, 1008], [1009, 1016]]
     np.testing.assert_allclose(solved.faces[1009].landmarks, frames[1009][0].landmarks,
                                atol=0.02)
-    tracks_no_cut, _ = _solve({**_followed(8), **{1009 + i: [_face(110.0 + 3 * i)]
-                                                 for i in range(4)}})
-    assert len(tracks_no_cut) == 1  # linked by overlap where there is no cut...
-    tracks_cut, _ = _solve({**_followed(8), **{1009 + i: [_face(110.0 + 3 * i, identity=0.9)]
-                                              for i in range(4)}}, cuts={1009})
-    assert len(tracks_cut) == 2  # ...and never across one
+    # faces of unknown identity overlapping across the frames: linked where there is no cut,
+    # never across one
+    after = {1009 + i: [_face(110.0 + 3 * i, identity=None)] for i in range(4)}
+    assert len(_solve({**_followed(8), **after})[0]) == 1
+    assert len(_solve({**_followed(8), **after}, cuts={1009})[0]) == 2
+    # a gap short enough to bridge is not bridged across a cut
+    frames = {**_followed(8), **{1011 + i: [_face(130.0 + 3 * i)] for i in range(4)}}
+    frames[1009] = frames[1010] = []
+    _, (bridged,) = _solve(frames)
+    assert {1009, 1010} <= set(bridged.faces)
+    _, (split,) = _solve(frames, cuts={1010})
+    assert not {1009, 1010} & set(split.faces)
 
 
 def test_a_failed_flow_check_starts_a_segment_and_is_flagged():
@@ -227,7 +242,8 @@ def test_a_failed_flow_check_starts_a_segment_and_is_flagged():
 @pytest.fixture(scope="module")
 def spliced(tmp_path_factory):
     """A 24-frame handheld plate of a talking, turning head (1001-1024), cut hard to 8 frames
-    of another portrait placed elsewhere in the frame (1025-1032), run through faceplate."""
+    of another portrait placed elsewhere in the frame (1025-1032), run through faceplate
+    swapping every face."""
     from shots import run_faceplate
 
     from faceplate.demo.plate_look import Look
@@ -239,7 +255,8 @@ def spliced(tmp_path_factory):
     build_plate(PlateRecipe(portrait="astronaut", frames=8, first=1025, camera=None,
                             performance=None, face_at=(0.68, 0.5), **small), folder / "plates")
     shot = run_faceplate(folder / "run", "sp", folder / "plates" / "sp.####.exr",
-                         list(range(1001, 1033)))
+                         list(range(1001, 1033)),
+                         extra={"swaps": [{"source": "actor_a", "target": "all"}]})
     return shot, folder / "run" / "out" / "qc" / "cache"
 
 
