@@ -244,7 +244,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             unfollowed[index] = _lost_reason(before, data, finder)
             continue
         measured = motion is not None and motion.motion is not None
-        tracked = _observe(found[0], found[1], 0.0, settings, ctx, origin="tracked",
+        tracked = _observe(found[0], found[1], before.score, settings, ctx, origin="tracked",
                            tracked_from=index,
                            motion=motion.motion.as_list() if measured else None,  # type: ignore[union-attr]
                            unsure=None if measured or motion is None else motion.reason)
@@ -259,8 +259,11 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         for det in finder.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
             found_det = det.moved(1.0 / scale, data.x0, data.y0)  # display-window pixels
             region = _around(found_det.box, 0.6, data)
-            if region.empty or any(_overlap(list(found_det.box), f.bbox) > _SAME_FACE
-                                   for f in faces):
+            same = [f for f in faces if _overlap(list(found_det.box), f.bbox) > _SAME_FACE]
+            if same:  # a followed face, confirmed: it carries this detection's score on
+                same[0].score = max(same[0].score, round(det.score, 4))
+                continue
+            if region.empty:
                 continue
             crop = _crop(frame, region, colourspace, ctx, clean)
             shift = (0.5 - np.array([region.x0, region.y0])) * crop.scale - 0.5

@@ -18,12 +18,15 @@ class FaceObservation:
     """One face on one frame, in display-window pixels: the box of its mesh, the detection
     score (pipeline scale), the mesh (478 x, y, z), identity descriptor, pose (yaw, pitch,
     roll) and skin colour. A negative ``score`` marks a weak detection: it may extend a track
-    through a hard frame but never starts one. ``origin`` is ``detected``, or ``tracked``: the
-    mesh was fitted on the crop that face ``tracked_from`` (its index) of the frame before gives
-    once moved by the plate's optical flow. ``motion`` is that face's head motion from the frame
-    before, measured by optical flow (:class:`~faceplate.pipeline.motion.Similarity` as ``[a,
-    b, tx, ty]``, display pixels), None where none was measured; ``unsure`` says why the flow
-    check failed on a face that was still followed."""
+    through a hard frame but never starts one; a followed face carries the score of the
+    detection it descends from (raised when the detector finds it again).
+
+    ``origin`` is ``detected``, or ``tracked``: the mesh was fitted on the crop that face
+    ``tracked_from`` (its index) of the frame before gives once moved by the plate's optical
+    flow. ``motion`` is that face's head motion from the frame before, measured by optical
+    flow (:class:`~faceplate.pipeline.motion.Similarity` as ``[a, b, tx, ty]``, display
+    pixels), None where none was measured; ``unsure`` says why the flow check failed on a face
+    that was still followed."""
 
     bbox: list[float]
     score: float
