@@ -238,16 +238,15 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                                  "so the face was not followed across it")
             continue
         motion = (face_motion(previous.view, view, np.asarray(before.landmarks))
-                  if previous.view is not None else None)
+                  if previous.view is not None and finder.tracks else None)
         found = _follow(before, motion, frame, data, colourspace, ctx, clean, finder)
         if found is None:
             unfollowed[index] = _lost_reason(before, data, finder)
             continue
-        measured = motion is not None and motion.motion is not None
+        moved = motion.motion if motion is not None else None
         tracked = _observe(found[0], found[1], before.score, settings, ctx, origin="tracked",
-                           tracked_from=index,
-                           motion=motion.motion.as_list() if measured else None,  # type: ignore[union-attr]
-                           unsure=None if measured or motion is None else motion.reason)
+                           tracked_from=index, motion=moved.as_list() if moved else None,
+                           unsure=motion.reason if motion is not None else None)
         if any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
             unfollowed[index] = "followed onto another face of this frame"
             continue
