@@ -86,9 +86,12 @@ def test_a_cut_is_told_from_a_move_and_a_flash():
     flash = plate_view(np.clip(image.astype(np.float32) * 1.6, 0, 255).astype(np.uint8),
                        geometry)
     other = plate_view(_texture(7), geometry)
+    grey = plate_view(np.full_like(image, 46), geometry)
     assert not cut_between(view, moved)
     assert not cut_between(view, flash)
     assert cut_between(view, other)
+    # a blank frame (a grey or black frame, a flat flash) is never one side of a cut
+    assert not cut_between(view, grey) and not cut_between(grey, other)
 
 
 # --- Fusing flow with the meshes --------------------------------------------------------------

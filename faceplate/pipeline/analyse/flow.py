@@ -34,6 +34,8 @@ _THUMB = (48, 27)
 #: than :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture).
 _CUT_LEVELS = 10.0
 _CUT_CORRELATION = 0.85
+#: A thumbnail whose levels spread less than this (8-bit, standard deviation) shows no picture.
+_BLANK_LEVELS = 2.0
 _LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
 
 
@@ -80,9 +82,17 @@ def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
     return PlateView(grey, thumb, geometry)
 
 
+def blank(view: PlateView) -> bool:
+    """Whether a frame shows no picture (a flat flash, a black or grey frame): never one side
+    of a cut; cuts are looked for between the frames with a picture around it."""
+    return float(view.thumb.std()) < _BLANK_LEVELS
+
+
 def cut_between(before: PlateView, after: PlateView) -> bool:
-    """Whether the picture changes at once between two frames (a cut, not a move or a
-    flash)."""
+    """Whether the picture changes at once between two frames with a picture (a cut, not a
+    move or a flash)."""
+    if blank(before) or blank(after):
+        return False
     a, b = before.thumb, after.thumb
     if float(np.abs(a - b).mean()) <= _CUT_LEVELS:
         return False
