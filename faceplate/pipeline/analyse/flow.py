@@ -29,7 +29,7 @@ MIN_POINTS = 12
 #: Smallest share of a face's points that must pass the forward-backward check.
 MIN_SHARE = 0.3
 #: Thumbnails compared for cuts (width, height).
-_THUMB = (48, 27)
+_THUMB = (96, 54)
 #: A cut: the thumbnails differ by more than this (mean, 8-bit levels) and correlate less
 #: than :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture).
 _CUT_LEVELS = 10.0
@@ -89,14 +89,22 @@ def blank(view: PlateView) -> bool:
 
 
 def cut_between(before: PlateView, after: PlateView) -> bool:
-    """Whether the picture changes at once between two frames with a picture (a cut, not a
-    move or a flash)."""
+    """Whether the picture changes at once between two frames with a picture: after the
+    camera's move between them is taken out (the thumbnails' shift by phase correlation), they
+    still differ by more than :data:`_CUT_LEVELS` and correlate less than
+    :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture)."""
     if blank(before) or blank(after):
         return False
-    a, b = before.thumb, after.thumb
-    if float(np.abs(a - b).mean()) <= _CUT_LEVELS:
+    a, b = before.thumb.astype(np.float32), after.thumb.astype(np.float32)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b)
+    back = cv2.warpAffine(b, np.float32([[1, 0, -dx], [0, 1, -dy]]), a.shape[::-1],
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    h, w = a.shape
+    inner = (slice(h // 8, h - h // 8), slice(w // 8, w - w // 8))
+    a, back = a[inner].astype(np.float64), back[inner].astype(np.float64)
+    if float(np.abs(a - back).mean()) <= _CUT_LEVELS:
         return False
-    da, db = a - a.mean(), b - b.mean()
+    da, db = a - a.mean(), back - back.mean()
     norm = float(np.sqrt((da * da).sum() * (db * db).sum()))
     correlation = float((da * db).sum()) / norm if norm > 0 else 0.0
     return correlation < _CUT_CORRELATION
