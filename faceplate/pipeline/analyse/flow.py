@@ -97,7 +97,8 @@ def cut_between(before: PlateView, after: PlateView) -> bool:
         return False
     a, b = before.thumb.astype(np.float32), after.thumb.astype(np.float32)
     (dx, dy), _ = cv2.phaseCorrelate(a, b)
-    back = cv2.warpAffine(b, np.float32([[1, 0, -dx], [0, 1, -dy]]), a.shape[::-1],
+    shift = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
+    back = cv2.warpAffine(b, shift, a.shape[::-1],
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     h, w = a.shape
     inner = (slice(h // 8, h - h // 8), slice(w // 8, w - w // 8))
