@@ -84,7 +84,7 @@ def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
 
 def blank(view: PlateView) -> bool:
     """Whether a frame shows no picture (a flat flash, a black or grey frame): never one side
-    of a cut; cuts are looked for between the frames with a picture around it."""
+    of a cut (the faces it loses are found again by the detector after it)."""
     return float(view.thumb.std()) < _BLANK_LEVELS
 
 

@@ -30,7 +30,6 @@ from faceplate.pipeline.analyse.flow import (
     FaceMotion,
     PlateView,
     ProxyGeometry,
-    blank,
     cut_between,
     face_motion,
     plate_view,
@@ -178,14 +177,12 @@ def _lost_reason(face: FaceObservation, data: Box, finder: FaceFinder) -> str:
 
 @dataclass(frozen=True)
 class Previous:
-    """What following needs of the frame before: its faces, its plate as flow sees it, how
-    many frames ago the detector last ran, and the last frame that showed a picture."""
+    """What following needs of the frame before: its faces, its plate as flow sees it, and
+    how many frames ago the detector last ran."""
 
     faces: list[FaceObservation]
     view: PlateView | None = None
     since_detection: int = 0
-    #: The last frame with a picture (cuts are looked for against it, across blank frames).
-    scene: PlateView | None = None
 
 
 def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFrame, data: Box,
@@ -232,7 +229,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                                                 interpolation=cv2.INTER_AREA)
     proxy8 = to_uint8(ctx.colour.convert(proxy, colourspace, WORKING_SPACE))
     view = plate_view(proxy8, ProxyGeometry(data.x0, data.y0, proxy8.shape[1] / data.width))
-    cut = previous.scene is not None and cut_between(previous.scene, view)
+    cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
     unfollowed: dict[int, str] = {}
     for index, before in enumerate(previous.faces):
@@ -310,8 +307,7 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         frames[f], view = analyse_frame(spec, f, settings, ctx, pre, previous)
         frames[f].seconds = round(time.perf_counter() - start, 3)
         previous = Previous(frames[f].faces, view,
-                            0 if frames[f].detector else previous.since_detection + 1,
-                            view if view is not None and not blank(view) else previous.scene)
+                            0 if frames[f].detector else previous.since_detection + 1)
         ctx.progress(Progress("analyse", i + 1, total, f))
         if i + 1 < total:
             ctx.stop.check(f"analysing frame {f}; no frame rendered")
