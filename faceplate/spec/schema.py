@@ -95,8 +95,7 @@ class SolveSpec:
     """Whole-shot solve settings.
 
     Attributes:
-        smoothing: frames over which the meshes' placement corrects the optical flow's drift
-            (0: off, each frame's own mesh); colour smooths over twice it.
+        smoothing: landmark smoothing window in frames (0: off); colour smooths over twice it.
         max_gap: longest run of frames without any detection (weak ones included) that is
             bridged by interpolation; longer gaps pass through and are flagged ``no_face``.
         max_yaw: faces turned further than this (degrees) are not swapped ...
