@@ -177,6 +177,8 @@ def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[So
         if face.origin == "interpolated":
             others.flag("interpolated_alignment",
                         f"track {face.track}: no usable detection, alignment interpolated")
+        if face.unsure:
+            others.flag("tracking_unsure", face.unsure)
         to_source = to_original = None
         if identity_due(frame_number, swap) or others.flags or face.override:
             output = output_identity(frame, placed.box, face, colourspace, ctx)
