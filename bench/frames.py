@@ -22,20 +22,19 @@ def frame_path(pattern: str | Path, number: int) -> Path:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """Float32 pixels of the display window's RGB (or first) channels, shape (h, w, c)."""
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        raise OSError(f"cannot read {path}: {oiio.geterror()}")
-    spec = inp.spec()
-    pixels = inp.read_image(0, min(spec.nchannels, 3), oiio.FLOAT)
-    inp.close()
-    if pixels is None:
-        raise OSError(f"cannot read {path}")
+    """Float32 pixels of the display window's RGB (or first) channels, shape (h, w, c); zeros
+    where the file's data window has none (a matte faceplate wrote covers its box only)."""
+    buf = oiio.ImageBuf(str(path))
+    spec = buf.spec()
+    if buf.has_error:
+        raise OSError(f"cannot read {path}: {buf.geterror()}")
+    window = oiio.ROI(spec.full_x, spec.full_x + spec.full_width, spec.full_y,
+                      spec.full_y + spec.full_height, 0, 1, 0, min(spec.nchannels, 3))
+    pixels = buf.get_pixels(oiio.FLOAT, window)
+    if pixels is None or buf.has_error:
+        raise OSError(f"cannot read {path}: {buf.geterror()}")
     pixels = np.asarray(pixels, np.float32)
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    x0, y0 = spec.full_x - spec.x, spec.full_y - spec.y
-    return pixels[y0:y0 + spec.full_height, x0:x0 + spec.full_width]
+    return pixels if pixels.ndim == 3 else pixels[..., None]
 
 
 def read_matte(path: Path) -> np.ndarray:
