@@ -1,0 +1,182 @@
+"""The swap's composite judged from the files it writes, with expected values computed here from
+first principles, never by the code under test:
+
+- inside the matte's feather the output lies between the plate and the swapped face in
+  proportion to the matte (the swapped face taken from a render of the same face with no
+  feather, where that render's matte is 1);
+- the matte covers the inner face and ends near the face's outline (MediaPipe's face oval);
+- outside the matte every channel is the plate's, bit for bit;
+- the swapped skin has the plate's colour, measured in CIE L*a*b* (D65).
+
+Files are read as what they mean: each image's data window placed in the plate's (the matte
+may be written with a smaller data window; outside it its value is 0)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+from colour_reference import acescg_to_lab
+from conftest import read_header, read_pixels
+from render_rig import RenderRig, make_rig
+
+FRAME = 1002
+
+#: MediaPipe Face Mesh's face oval (``FACEMESH_FACE_OVAL``), in order around the face.
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
+             400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,
+             103, 67, 109]
+#: Outer eye corners: the face size the matte's settings are relative to.
+EYE_CORNERS = (33, 263)
+#: Points well inside the face: nose tip and bridge, between the eyes, both cheeks.
+INNER_FACE = (1, 4, 6, 9, 168, 197, 205, 425)
+#: What is not skin, as (mesh point, radius × face size): irises, brows, mouth.
+NOT_SKIN = ((468, 0.3), (473, 0.3), (105, 0.2), (334, 0.2), (52, 0.2), (282, 0.2), (13, 0.45))
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, colour) -> RenderRig:
+    return make_rig(tmp_path_factory.mktemp("composite"), colour)
+
+
+def _plate_window(path: Path) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the data window, in display-window pixels."""
+    spec = read_header(path)
+    return spec.x - spec.full_x, spec.y - spec.full_y, spec.width, spec.height
+
+
+def _on(window: tuple[int, int, int, int], path: Path, fmt=oiio.UNKNOWN) -> np.ndarray:
+    """Every channel of ``path`` over ``window`` (display-window pixels), 0 outside its data
+    window."""
+    spec = read_header(path)
+    pixels = read_pixels(path, fmt=fmt)
+    x, y, w, h = window
+    canvas = np.zeros((h, w, spec.nchannels), pixels.dtype)
+    ox, oy = spec.x - spec.full_x - x, spec.y - spec.full_y - y
+    canvas[max(oy, 0):oy + spec.height, max(ox, 0):ox + spec.width] = \
+        pixels[max(-oy, 0):h - oy, max(-ox, 0):w - ox]
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def rendered(rig, tmp_path_factory):
+    """Frame FRAME rendered as the shot says, and again with no feather (a hard matte), with the
+    plate, both outputs and both mattes over the plate's data window."""
+    feathered = rig.spec_for(tmp_path_factory.mktemp("feathered"))
+    hard = rig.spec_for(tmp_path_factory.mktemp("hard"))
+    assert rig.render_one(feathered, FRAME).status == "swapped"
+    assert rig.render_one(hard, FRAME, rig.with_face(FRAME, params={"feather": 0.0})).status \
+        == "swapped"
+    plate_path = rig.spec.plate.path.frame(FRAME)
+    window = _plate_window(plate_path)
+    plate_spec = read_header(plate_path)
+    for path in (feathered.output.path.frame(FRAME), feathered.output.matte.frame(FRAME)):
+        spec = read_header(path)
+        assert (spec.full_x, spec.full_y, spec.full_width, spec.full_height) == \
+            (plate_spec.full_x, plate_spec.full_y, plate_spec.full_width, plate_spec.full_height)
+    return dict(
+        window=window,
+        plate=_on(window, plate_path),
+        out=_on(window, feathered.output.path.frame(FRAME)),
+        matte=_on(window, feathered.output.matte.frame(FRAME), oiio.FLOAT)[..., 0],
+        swapped=_on(window, hard.output.path.frame(FRAME)),
+        hard_matte=_on(window, hard.output.matte.frame(FRAME), oiio.FLOAT)[..., 0],
+        landmarks=np.asarray(rig.face(FRAME).landmarks)[:, :2] - window[:2])
+
+
+def test_inside_the_feather_the_output_mixes_plate_and_swap_by_the_matte(rendered):
+    plate, out, swapped = (rendered[k][..., :3].astype(np.float64)
+                           for k in ("plate", "out", "swapped"))
+    m, hard = rendered["matte"].astype(np.float64), rendered["hard_matte"]
+    # Where the hard render's matte is 1 its output is the swapped face itself.
+    band = (m > 0) & (m < 1) & (hard == 1)
+    assert band.sum() > 500
+    expected = plate + m[..., None] * (swapped - plate)
+    # Both outputs are half floats: each rounded once (2^-11 relative), so 2^-10 of the
+    # largest value bounds the difference; a step between plate and face is far larger.
+    scale = np.maximum(np.abs(plate), np.abs(swapped))
+    error = np.abs(out - expected)[band]
+    assert (error <= 2.0 ** -10 * scale[band] + 1e-7).all(), error.max()
+    # The check can fail: a hard paste (the face at full strength in the feather) and the
+    # plate left alone there each miss the expected values on many pixels.
+    for pasted in (swapped, plate):
+        missed = (np.abs(pasted - expected)[band] > 2.0 ** -10 * scale[band] + 1e-7).any(axis=1)
+        assert missed.sum() > 300
+    # The mix lies between the two everywhere in the feather.
+    low, high = np.minimum(plate, swapped), np.maximum(plate, swapped)
+    slack = 2.0 ** -10 * scale
+    assert ((out >= low - slack) & (out <= high + slack))[band].all()
+
+
+def test_where_the_matte_is_one_the_output_is_the_swapped_face(rendered):
+    full = rendered["matte"] == 1
+    assert full.sum() > 1000
+    np.testing.assert_array_equal(rendered["out"][..., :3][full],
+                                  rendered["swapped"][..., :3][full])
+
+
+def test_outside_the_matte_every_channel_is_the_plate_bit_for_bit(rendered):
+    plate, out, m = rendered["plate"], rendered["out"], rendered["matte"]
+    assert plate.dtype == out.dtype == np.float16 and plate.shape == out.shape
+    outside = m == 0
+    assert 0.8 < outside.mean() < 1.0
+    np.testing.assert_array_equal(out[outside].view(np.uint16), plate[outside].view(np.uint16))
+    # The channels beyond RGB (the depth AOV) are the plate's everywhere, under the face too.
+    np.testing.assert_array_equal(out[..., 3:].view(np.uint16), plate[..., 3:].view(np.uint16))
+    # ...and the face did change: the matte marks where the swap is.
+    inside = m > 0.5
+    changed = (out[..., :3] != plate[..., :3]).any(axis=2)
+    assert changed[inside].mean() > 0.9
+
+
+def _face_size(points: np.ndarray) -> float:
+    return float(np.linalg.norm(points[EYE_CORNERS[0]] - points[EYE_CORNERS[1]]))
+
+
+def test_the_matte_covers_the_inner_face_and_ends_near_the_face_oval(rendered):
+    m, points = rendered["matte"], rendered["landmarks"]
+    size = _face_size(points)
+    oval = np.zeros(m.shape, np.uint8)
+    cv2.fillPoly(oval, [np.round(points[FACE_OVAL] * 16).astype(np.int32)], 1, shift=4)
+    beyond = cv2.distanceTransform(1 - oval, cv2.DIST_L2, 5)  # pixels outside the oval
+    # The matte is 0 more than 0.15 face sizes outside the oval (the feather reaches about
+    # 0.08: its Gaussian's 3.3 sigma, 0.07 each, less the 0.02 erosion), so a matte grown
+    # past the face, or a feather widened, fails here.
+    assert beyond[m > 0].max() < 0.15 * size
+    # It holds the face: 1 on the nose, between the eyes and on both cheeks...
+    for index in INNER_FACE:
+        x, y = np.round(points[index]).astype(int)
+        assert m[y, x] == 1.0, f"matte {m[y, x]} at mesh point {index}"
+    # ...and most of the oval (its top reaches into the hairline, which the source's own
+    # face does not cover; the open mouth is cut out).
+    assert (m[oval > 0] > 0.5).mean() > 0.6
+    # It is soft at the edge: a band of values between 0 and 1 about a feather wide.
+    soft = ((m > 0.05) & (m < 0.95)).sum()
+    perimeter = cv2.arcLength(points[FACE_OVAL].astype(np.float32), True)
+    assert 0.04 * size * perimeter < soft < 0.5 * size * perimeter
+
+
+def test_the_swapped_skin_has_the_plates_colour_in_cielab(rendered):
+    plate, out, m, points = (rendered[k] for k in ("plate", "out", "matte", "landmarks"))
+    size = _face_size(points)
+    oval = np.zeros(m.shape, np.uint8)
+    cv2.fillPoly(oval, [np.round(points[FACE_OVAL] * 16).astype(np.int32)], 1, shift=4)
+    ys, xs = np.mgrid[:m.shape[0], :m.shape[1]]
+    features = np.zeros(m.shape, bool)
+    for index, radius in NOT_SKIN:
+        x, y = points[index]
+        features |= (xs - x) ** 2 + (ys - y) ** 2 < (radius * size) ** 2
+    inner = cv2.distanceTransform(oval, cv2.DIST_L2, 5) > 0.05 * size
+    skin = inner & ~features & (m > 0.5)  # the face's skin, mostly the swapped face
+    assert skin.sum() > 1000
+    plate_lab = acescg_to_lab(plate[..., :3][skin]).mean(axis=0)
+    out_lab = acescg_to_lab(out[..., :3][skin]).mean(axis=0)
+    # The face is another person's (the pixels changed), with the plate's skin colour: CIE76
+    # ΔE of the mean colours within 5 (about 2 measured; without colour matching the
+    # source's skin lands about 12 away).
+    assert np.abs(out[..., :3][skin] - plate[..., :3][skin]).mean() > 0.01
+    delta_e = float(np.linalg.norm(out_lab - plate_lab))
+    assert delta_e < 5.0, (out_lab, plate_lab)
