@@ -19,7 +19,13 @@ import cv2
 import numpy as np
 import OpenImageIO as oiio
 import pytest
-from colour_reference import acescg_to_lab
+from colour_reference import (
+    AP1_TO_REC709,
+    acescg_to_lab,
+    linear_rec709_to_lab,
+    srgb_decode,
+    srgb_encode,
+)
 from conftest import read_header, read_pixels
 from render_rig import RenderRig, make_rig
 
@@ -67,9 +73,10 @@ def rendered(rig, tmp_path_factory):
     plate, both outputs and both mattes over the plate's data window."""
     feathered = rig.spec_for(tmp_path_factory.mktemp("feathered"))
     hard = rig.spec_for(tmp_path_factory.mktemp("hard"))
-    assert rig.render_one(feathered, FRAME).status == "swapped"
-    assert rig.render_one(hard, FRAME, rig.with_face(FRAME, params={"feather": 0.0})).status \
-        == "swapped"
+    record = rig.render_one(feathered, FRAME)
+    assert record.status == "swapped"
+    hard_record = rig.render_one(hard, FRAME, rig.with_face(FRAME, params={"feather": 0.0}))
+    assert hard_record.status == "swapped"
     plate_path = rig.spec.plate.path.frame(FRAME)
     window = _plate_window(plate_path)
     plate_spec = read_header(plate_path)
@@ -84,7 +91,9 @@ def rendered(rig, tmp_path_factory):
         matte=_on(window, feathered.output.matte.frame(FRAME), oiio.FLOAT)[..., 0],
         swapped=_on(window, hard.output.path.frame(FRAME)),
         hard_matte=_on(window, hard.output.matte.frame(FRAME), oiio.FLOAT)[..., 0],
-        landmarks=np.asarray(rig.face(FRAME).landmarks)[:, :2] - window[:2])
+        landmarks=np.asarray(rig.face(FRAME).landmarks)[:, :2] - window[:2],
+        mesh=np.asarray(rig.face(FRAME).landmarks), record=record,
+        hard_record=hard_record)
 
 
 def test_inside_the_feather_the_output_mixes_plate_and_swap_by_the_matte(rendered):
@@ -180,3 +189,48 @@ def test_the_swapped_skin_has_the_plates_colour_in_cielab(rendered):
     assert np.abs(out[..., :3][skin] - plate[..., :3][skin]).mean() > 0.01
     delta_e = float(np.linalg.norm(out_lab - plate_lab))
     assert delta_e < 5.0, (out_lab, plate_lab)
+
+
+def test_the_matte_has_no_hard_edge(rendered):
+    """The feather (a Gaussian of 0.07 face sizes, about 5 pixels here) and the mouth's cut
+    (0.03) change the matte by well under 0.35 from one pixel to the next; a hard paste, or a
+    matte cut off at the edge of the region the swap works in, steps by up to 1."""
+    m = rendered["matte"].astype(np.float64)
+    steps = max(np.abs(np.diff(m, axis=0)).max(), np.abs(np.diff(m, axis=1)).max())
+    assert 0.01 < steps < 0.35
+
+
+def _working_lab(acescg: np.ndarray) -> np.ndarray:
+    """CIE Lab of ACEScg pixels as the working space (sRGB-encoded Rec.709) shows them,
+    clipped to 0..1."""
+    encoded = np.clip(srgb_encode(np.asarray(acescg, np.float64) @ AP1_TO_REC709.T), 0, 1)
+    return linear_rec709_to_lab(srgb_decode(encoded))
+
+
+def _seam(plate: np.ndarray, out: np.ndarray, m: np.ndarray, mesh: np.ndarray) -> float:
+    """docs/qc.md's seam: CIE76 ΔE of the mean Lab difference between result and plate, in the
+    working space, over a band just inside the matte's outer edge (5% of the face size wide,
+    at least 2 pixels; where the matte is at least 0.95; the edge of an open mouth's cut, a hole
+    in the matte, is not a seam)."""
+    size = float(np.linalg.norm(mesh[EYE_CORNERS[0]] - mesh[EYE_CORNERS[1]]))  # in 3D
+    band = max(2, round(0.05 * size))
+    below = (m < 0.95).astype(np.uint8)
+    _, labels = cv2.connectedComponents(below, connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.isin(labels, border[border > 0]).astype(np.uint8)
+    near_edge = cv2.dilate(outside, np.ones((2 * band + 1, 2 * band + 1), np.uint8)) > 0
+    seam_band = (m >= 0.95) & near_edge
+    assert seam_band.sum() > 100
+    delta = _working_lab(out[..., :3][seam_band]) - _working_lab(plate[..., :3][seam_band])
+    return float(np.linalg.norm(delta.mean(axis=0)))
+
+
+def test_the_recorded_seam_is_the_colour_step_just_inside_the_matte_edge(rendered):
+    plate, mesh = rendered["plate"], rendered["mesh"]
+    # The hard-edged render shows a step at its edge (about 3 ΔE); the feathered one hides it
+    # (about 0.25). Each record's seam is the step its own files show.
+    hard = _seam(plate, rendered["swapped"], rendered["hard_matte"], mesh)
+    soft = _seam(plate, rendered["out"], rendered["matte"], mesh)
+    assert hard > 2.0 > 1.0 > soft
+    assert rendered["hard_record"].faces[0].seam == pytest.approx(hard, abs=0.1)
+    assert rendered["record"].faces[0].seam == pytest.approx(soft, abs=0.1)

@@ -24,6 +24,7 @@ import argparse
 import ast
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ class Outcome:
     survived: int
     incompetent: int
     skipped: int
+    unsampled: int
     seconds: float
     survivors: list[str]
 
@@ -143,12 +145,28 @@ def skip_annotation_mutants(session: Path, tree: Path) -> None:
                     break
 
 
+def sample_mutants(session: Path, fraction: float, seed: int) -> None:
+    """Keep a seeded random ``fraction`` of the pending mutants and mark the rest skipped (not
+    in the sample): a bounded run whose score estimates the whole package's."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = sorted(item.job_id for item in db.pending_work_items)
+        keep = set(random.Random(seed).sample(pending, round(fraction * len(pending))))
+        for job_id in pending:
+            if job_id not in keep:
+                db.set_result(job_id, WorkResult(output="not in the sample",
+                                                 worker_outcome=WorkerOutcome.SKIPPED))
+
+
 def _tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
-    """Mutate ``package`` in a fresh copy of the tree and run its tests against each mutant."""
+def run_package(package: Package, settings: dict, out: Path | None,
+                sample: float = 1.0, seed: int = 0) -> Outcome:
+    """Mutate ``package`` in a fresh copy of the tree and run its tests against each mutant
+    (a seeded random ``sample`` of them when below 1)."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"faceplate-mutation-{package.name}-") as tmp:
         copy = work_copy(Path(tmp) / "tree")
@@ -165,18 +183,21 @@ def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
         run(_tool("cr-filter-operators"), str(session), str(config))
         run(_tool("cr-filter-pragma"), str(session))
         skip_annotation_mutants(session, copy)
+        if sample < 1.0:
+            sample_mutants(session, sample, seed)
         run(_tool("cosmic-ray"), "baseline", str(config))
         run(_tool("cosmic-ray"), "exec", str(config), str(session))
         dump = run(_tool("cosmic-ray"), "dump", str(session)).stdout
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(session, out / session.name)
-    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0}
+    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0, "unsampled": 0}
     survivors = []
     for line in dump.splitlines():
         item, result = json.loads(line)
         if result is None or result["worker_outcome"] == "skipped":
-            counts["skipped"] += 1
+            unsampled = result is not None and result["output"] == "not in the sample"
+            counts["unsampled" if unsampled else "skipped"] += 1
             continue
         counts[result["test_outcome"]] += 1
         if result["test_outcome"] == "survived":
@@ -185,7 +206,8 @@ def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
             survivors.append(f"{where} {mutation['operator_name']} #{mutation['occurrence']}\n"
                              + result["diff"])
     outcome = Outcome(package.name, counts["killed"], counts["survived"],
-                      counts["incompetent"], counts["skipped"], time.monotonic() - start,
+                      counts["incompetent"], counts["skipped"], counts["unsampled"],
+                      time.monotonic() - start,
                       survivors)
     if out is not None:
         (out / f"{package.name}.survivors.txt").write_text("\n".join(survivors))
@@ -197,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", help="package names (default: all configured)")
     parser.add_argument("--list", action="store_true", help="list the configured packages")
     parser.add_argument("--out", type=Path, help="keep sessions and survivors' diffs here")
+    parser.add_argument("--sample", type=float, default=1.0,
+                        help="run a seeded random fraction of each package's mutants (0-1]")
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed")
     args = parser.parse_args(argv)
     settings, packages = load_settings()
     if args.list:
@@ -205,15 +230,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     known = {p.name: p for p in packages}
     unknown = [n for n in args.packages if n not in known]
+    if not 0 < args.sample <= 1:
+        parser.error("--sample is a fraction in (0, 1]")
     if unknown:
         parser.error(f"unknown packages {unknown}; configured: {', '.join(known)}")
     chosen = [known[n] for n in args.packages] if args.packages else packages
     for package in chosen:
-        outcome = run_package(package, settings, args.out)
+        outcome = run_package(package, settings, args.out, args.sample, args.seed)
+        sampled = (f", {outcome.unsampled} not in the {args.sample:g} sample (seed "
+                   f"{args.seed})" if outcome.unsampled else "")
         print(f"{outcome.name}: {outcome.score:.1%} killed ({outcome.killed} killed, "
               f"{outcome.survived} survived, {outcome.incompetent} incompetent, "
-              f"{outcome.skipped} skipped by filter) in {outcome.seconds / 60:.1f} min",
-              flush=True)
+              f"{outcome.skipped} skipped by filter{sampled}) in "
+              f"{outcome.seconds / 60:.1f} min", flush=True)
         for survivor in outcome.survivors:
             print("  survived: " + survivor.replace("\n", "\n    "))
     return 0
