@@ -380,3 +380,22 @@ def test_every_written_script_passes_bash_n_from_the_cli(tmp_path: Path) -> None
         assert done.returncode == 0, done.stderr
         assert (tmp_path / farm / "submit.sh").stat().st_mode & stat.S_IXUSR
         assert len(_bash_n(tmp_path / farm)) >= 1
+
+
+# --- the plan's ranges and the ids submit reads back ----------------------------------------
+
+def test_a_single_frame_is_a_range_of_step_one(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, frames=[1001], chunk=10)
+    assert plan.stepped_range("Deadline") == (1001, 1001, 1)
+    info = deadline.job_info(plan, "render")
+    assert (info["Frames"], info["ChunkSize"]) == ("1001-1001", "1")
+    pair = _plan(tmp_path, frames=[1001, 1003], chunk=1).stepped_range("Deadline")
+    assert pair == (1001, 1003, 2)
+
+
+def test_job_ids_read_stage_lines_among_other_output() -> None:
+    """sbatch may print notes with '=' of their own: only ``<stage>=<id>`` lines count, and
+    an id keeps everything after the first '='."""
+    printed = ("note: x=1=2\nanalyse=11\nsolve=12\nrender=13\nreport=14;c=2\n")
+    assert slurm.job_ids(printed) == {"analyse": "11", "solve": "12", "render": "13",
+                                      "report": "14;c=2"}
