@@ -16,7 +16,7 @@ import pytest
 from conftest import OBAMA, run_cli, spec_dict, write_spec
 from lxml import etree
 
-from faceplate.errors import SpecError
+from faceplate.errors import FarmError, SpecError
 from faceplate.farm import deadline, opencue, slurm
 from faceplate.farm.plan import CHAIN, STAGES, plan_shot
 from faceplate.frames import parse_frames
@@ -399,3 +399,41 @@ def test_job_ids_read_stage_lines_among_other_output() -> None:
     printed = ("note: x=1=2\nanalyse=11\nsolve=12\nrender=13\nreport=14;c=2\n")
     assert slurm.job_ids(printed) == {"analyse": "11", "solve": "12", "render": "13",
                                       "report": "14;c=2"}
+
+
+def test_opencue_runs_each_single_task_stage_once_on_the_first_frame(tmp_path: Path) -> None:
+    opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job", dry_run=True)
+    root = _cue_xml(tmp_path / "job" / "sh010.cue.xml")
+    ranges = {la.get("name"): (la.findtext("range"), la.findtext("chunk"))
+              for la in root.iter("layer")}
+    assert ranges == {"analyse": ("1001", "1"), "solve": ("1001", "1"),
+                      "report": ("1001", "1"), "render": ("1001-1025", "10")}
+
+
+def test_opencue_refusing_the_job_says_the_first_line_of_why(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """pycue's errors run over many lines (gRPC details); the one-line error keeps the
+    first, which says what happened."""
+    import opencue as pycue
+
+    def refuse(xml: str) -> None:
+        raise RuntimeError("failed to launch: show 'demo' does not exist\ndetails = ...\n"
+                           "debug_error_string = {...}")
+    monkeypatch.setattr(pycue.api, "launchSpecAndWait", refuse)
+    with pytest.raises(FarmError) as caught:
+        opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job")
+    assert caught.value.message == ("OpenCue refused the job or is unreachable: failed to "
+                                    "launch: show 'demo' does not exist")
+    assert caught.value.exit_code == 6
+
+
+def test_deadline_errors_keep_the_last_200_characters_of_what_it_said(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    said = "".join(f"{i:03d}" for i in range(100))  # 300 characters, each place its own
+    for body, start in ((f'echo "{said}" >&2; exit 3\n', "deadlinecommand failed: "),
+                        (f'echo "{said}"\n', "deadlinecommand gave no JobID: ")):
+        bindir = _standin(tmp_path, "deadlinecommand", body)
+        monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+        with pytest.raises(FarmError) as caught:
+            deadline.submit(_plan(tmp_path), tmp_path / "job")
+        assert caught.value.message == start + said[-200:]
