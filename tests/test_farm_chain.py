@@ -437,3 +437,37 @@ def test_deadline_errors_keep_the_last_200_characters_of_what_it_said(tmp_path: 
         with pytest.raises(FarmError) as caught:
             deadline.submit(_plan(tmp_path), tmp_path / "job")
         assert caught.value.message == start + said[-200:]
+
+
+def test_submit_scripts_are_executable_by_everyone_and_writable_by_the_owner(
+        tmp_path: Path) -> None:
+    for farm in (slurm, deadline):
+        farm.submit(_plan(tmp_path), tmp_path / farm.__name__, dry_run=True)
+        mode = (tmp_path / farm.__name__ / "submit.sh").stat().st_mode
+        assert stat.S_IMODE(mode) == 0o755
+
+
+def test_opencue_job_files_say_what_they_are_and_whose_they_are(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The XML carries faceplate's schema comment, and the uid asked for even when this
+    process runs as another (pyoutline writes its own), for any user but root."""
+    import outline.util
+    monkeypatch.setattr(outline.util, "get_uid", lambda: 2000)
+    options = OpenCueOptions(user="svc_render", uid=1000)  # a name sorting after "root"
+    opencue.submit(_plan(tmp_path, options=options), tmp_path / "deep" / "job", dry_run=True)
+    path = tmp_path / "deep" / "job" / "sh010.cue.xml"
+    assert "<!-- faceplate.farmjob/1 shot=sh010 --><spec>" in path.read_text()
+    root = _cue_xml(path)
+    assert (root.findtext("user"), root.findtext("uid")) == ("svc_render", "1000")
+
+
+def test_opencue_submit_returns_the_names_of_the_launched_jobs(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    import opencue as pycue
+
+    class Job:
+        def name(self) -> str:
+            return "testing-sh010-fp_sh010"
+    monkeypatch.setattr(pycue.api, "launchSpecAndWait", lambda xml: [Job()])
+    assert opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job") == [
+        "testing-sh010-fp_sh010"]
