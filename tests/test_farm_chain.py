@@ -431,6 +431,7 @@ def test_deadline_errors_keep_the_last_200_characters_of_what_it_said(tmp_path: 
                                                                      monkeypatch) -> None:
     said = "".join(f"{i:03d}" for i in range(100))  # 300 characters, each place its own
     for body, start in ((f'echo "{said}" >&2; exit 3\n', "deadlinecommand failed: "),
+                        (f'echo "{said}"; exit 3\n', "deadlinecommand failed: "),  # no stderr
                         (f'echo "{said}"\n', "deadlinecommand gave no JobID: ")):
         bindir = _standin(tmp_path, "deadlinecommand", body)
         monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
@@ -471,3 +472,20 @@ def test_opencue_submit_returns_the_names_of_the_launched_jobs(tmp_path: Path,
     monkeypatch.setattr(pycue.api, "launchSpecAndWait", lambda xml: [Job()])
     assert opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job") == [
         "testing-sh010-fp_sh010"]
+
+
+def test_slurm_refusals_say_sbatchs_last_line_and_logs_are_named_by_task(
+        tmp_path: Path, monkeypatch) -> None:
+    for body, said in (('echo "sbatch: warning: old option" >&2\n'
+                        'echo "sbatch: error: Invalid account" >&2; exit 1\n',
+                        "sbatch: error: Invalid account"),
+                       ("exit 1\n", "no output")):
+        bindir = _standin(tmp_path, "sbatch", body)
+        monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+        with pytest.raises(FarmError) as caught:
+            slurm.submit(_plan(tmp_path), tmp_path / "job")
+        assert caught.value.message == f"sbatch failed after 0 of 4 stages: {said}"
+    text = (tmp_path / "job" / "submit.sh").read_text()
+    for stage in STAGES:
+        log = "render_%A_%a.log" if stage == "render" else f"{stage}_%j.log"
+        assert f'--output="$here/logs/{log}"' in text
