@@ -489,3 +489,11 @@ def test_slurm_refusals_say_sbatchs_last_line_and_logs_are_named_by_task(
     for stage in STAGES:
         log = "render_%A_%a.log" if stage == "render" else f"{stage}_%j.log"
         assert f'--output="$here/logs/{log}"' in text
+
+
+def test_each_render_task_runs_faceplate_on_the_spec_with_its_chunk(tmp_path: Path) -> None:
+    slurm.submit(_plan(tmp_path), tmp_path / "job", dry_run=True)
+    lines = (tmp_path / "job" / "sh010_render.sbatch").read_text().splitlines()
+    assert lines[-3:] == ["RANGES=(1001-1010 1011-1020 1021-1025)",
+                          'FRAMES="${RANGES[$SLURM_ARRAY_TASK_ID]}"',
+                          f'{FACEPLATE} render {tmp_path / "shot.yaml"} --frames "$FRAMES"']

@@ -3,6 +3,7 @@
     .venv/bin/pip install -e '.[mutation]'
     .venv/bin/python tools/mutation.py --list               # the packages pyproject.toml names
     .venv/bin/python tools/mutation.py frames resume-keys   # run them (all of them by default)
+    .venv/bin/python tools/mutation.py farm-writers --recheck /tmp/m/farm-writers.survivors.txt
 
 The packages, their modules and the test files that judge them are configured in
 ``pyproject.toml`` (``[tool.cosmic-ray]`` and ``[tool.cosmic-ray.packages.<name>]``). Each
@@ -214,6 +215,39 @@ def run_package(package: Package, settings: dict, out: Path | None,
     return outcome
 
 
+def read_survivors(path: Path) -> list[tuple[str, str]]:
+    """(where, diff) of each survivor in a ``<package>.survivors.txt`` that ``--out`` wrote."""
+    entries: list[tuple[str, str]] = []
+    for line in path.read_text().splitlines(keepends=True):
+        if line.startswith("faceplate/") and " core/" in line:
+            entries.append((line.strip(), ""))
+        elif entries and not line.startswith("--- mutation diff ---"):
+            entries[-1] = (entries[-1][0], entries[-1][1] + line)
+    return entries
+
+
+def recheck(package: Package, survivors: Path) -> list[tuple[str, bool]]:
+    """Apply each surviving mutant of an earlier run, one at a time, to a fresh copy of the
+    tree and run the package's tests (as they are now) against it: (where, killed now)."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"faceplate-recheck-{package.name}-") as tmp:
+        copy = work_copy(Path(tmp) / "tree")
+        env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("FACEPLATE_STRICT_SKIPS", None)
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                   *package.tests]
+        for where, diff in read_survivors(survivors):
+            patch = ["patch", "-s", "-p1", "-d", str(copy)]
+            subprocess.run(patch, input=diff, text=True, check=True, capture_output=True)
+            try:
+                done = subprocess.run(command, cwd=copy, env=env, capture_output=True)
+            finally:
+                subprocess.run([*patch, "-R"], input=diff, text=True, check=True,
+                               capture_output=True)
+            results.append((where, done.returncode != 0))
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("packages", nargs="*", help="package names (default: all configured)")
@@ -222,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=1.0,
                         help="run a seeded random fraction of each package's mutants (0-1]")
     parser.add_argument("--seed", type=int, default=0, help="the sample's seed")
+    parser.add_argument("--recheck", type=Path, metavar="SURVIVORS_TXT",
+                        help="run one package's tests against the survivors an earlier run "
+                             "wrote (--out), one at a time")
     args = parser.parse_args(argv)
     settings, packages = load_settings()
     if args.list:
@@ -235,6 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown packages {unknown}; configured: {', '.join(known)}")
     chosen = [known[n] for n in args.packages] if args.packages else packages
+    if args.recheck is not None:
+        if len(chosen) != 1:
+            parser.error("--recheck takes one package")
+        results = recheck(chosen[0], args.recheck)
+        for where, killed in results:
+            print(f"{'killed  ' if killed else 'survived'} {where}")
+        print(f"{chosen[0].name}: {sum(k for _, k in results)} of {len(results)} earlier "
+              "survivors killed now", flush=True)
+        return 0
     for package in chosen:
         outcome = run_package(package, settings, args.out, args.sample, args.seed)
         sampled = (f", {outcome.unsampled} not in the {args.sample:g} sample (seed "
