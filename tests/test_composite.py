@@ -234,3 +234,46 @@ def test_the_recorded_seam_is_the_colour_step_just_inside_the_matte_edge(rendere
     assert hard > 2.0 > 1.0 > soft
     assert rendered["hard_record"].faces[0].seam == pytest.approx(hard, abs=0.1)
     assert rendered["record"].faces[0].seam == pytest.approx(soft, abs=0.1)
+
+
+# --- what the render measures of the swap ----------------------------------------------------
+
+def test_the_plates_identity_is_the_analysed_descriptor_else_measured_on_the_frame(rig, tmp_path):
+    source = rig.node.sources()["actor_a"].descriptor
+    given = rig.render_one(rig.spec_for(tmp_path / "given"), FRAME,
+                           rig.with_face(FRAME, descriptor=[float(v) for v in source]))
+    face = given.faces[0]
+    # The analysed descriptor is taken as the plate's face: here the source's, so the output's
+    # distance to "the original" is its distance to the source.
+    assert face.identity_distance_to_original == face.identity_distance_to_source
+    analysed = rig.render_one(rig.spec_for(tmp_path / "analysed"), FRAME).faces[0]
+    unmeasured = rig.render_one(rig.spec_for(tmp_path / "none"), FRAME,
+                                rig.with_face(FRAME, descriptor=None)).faces[0]
+    # Without one (an interpolated face), it is measured on the plate's frame: the same face.
+    assert unmeasured.identity_distance_to_original == pytest.approx(
+        analysed.identity_distance_to_original, abs=0.05)
+    assert abs(analysed.identity_distance_to_original - face.identity_distance_to_original) > 0.1
+
+
+def _shifted(box: list[float], dx: float, dy: float) -> list[float]:
+    x0, y0, x1, y1 = box
+    return [x0 + dx, y0 + dy, x1 + dx, y1 + dy]
+
+
+@pytest.mark.parametrize("where", ["right", "below", "off the frame"])
+def test_an_interpolated_face_is_pasted_only_where_a_face_lies_inside_its_box(rig, tmp_path,
+                                                                             where):
+    """The plate's face is found in the region, but its centre lies outside the interpolated
+    face's box (beside it, or above it), or the face is off the frame: not pasted."""
+    face = rig.face(FRAME)
+    x0, y0, x1, y1 = face.bbox
+    if where == "off the frame":
+        points = np.asarray(face.landmarks) + (-5000.0, 0.0, 0.0)
+        changes = dict(landmarks=points.tolist(), bbox=_shifted(face.bbox, -5000, 0))
+    else:
+        dx, dy = ((x1 - x0) + 1, 0.0) if where == "right" else (0.0, (y1 - y0) + 1)
+        changes = dict(bbox=_shifted(face.bbox, dx, dy))
+    spec = rig.spec_for(tmp_path)
+    record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
+    assert record.status == "passthrough" and record.flags == ["no_face"]
+    assert record.reasons["no_face"].startswith("track 0: interpolated alignment rejected")
