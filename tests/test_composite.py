@@ -277,3 +277,24 @@ def test_an_interpolated_face_is_pasted_only_where_a_face_lies_inside_its_box(ri
     record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
     assert record.status == "passthrough" and record.flags == ["no_face"]
     assert record.reasons["no_face"].startswith("track 0: interpolated alignment rejected")
+
+
+def test_an_interpolated_face_is_pasted_on_a_faint_face(rig, tmp_path):
+    """Fog and deep soft focus: the plate's face, blurred (4 px) at a tenth of its contrast,
+    is still a face to the very low threshold the check uses (the detector scores it about
+    -0.2: below 0, above -1), so the interpolated face is pasted."""
+    frame = rig.plate(FRAME)
+    x0, y0, x1, y1 = (int(v) for v in rig.face(FRAME).bbox)
+    d = frame.data_box
+    pad = x1 - x0
+    rows = slice(max(0, y0 - pad - d.y0), y1 + pad - d.y0)
+    cols = slice(max(0, x0 - pad - d.x0), x1 + pad - d.x0)
+    rgb = frame.pixels[rows, cols, :3].astype(np.float32)
+    faint = 0.18 + 0.1 * (cv2.GaussianBlur(rgb, (0, 0), 4) - 0.18)
+    frame.pixels[rows, cols, :3] = faint.astype(np.float16)
+    plates = tmp_path / "plates"
+    rig.write_plate(plates, frame)
+    spec = rig.spec_for(tmp_path / "out", plates=plates)
+    record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated"))
+    assert record.status == "swapped" and "no_face" not in record.flags
+    assert "interpolated_alignment" in record.flags
