@@ -227,16 +227,18 @@ def test_the_range_bound_counts_before_expanding():
 
 def test_another_hosts_temporary_is_stale_after_six_hours(tmp_path):
     """docs/safety.md: a temporary whose writer runs on another host is removed once it is
-    older than six hours, not before."""
+    older than six hours, not before, whatever its pid means here."""
     ours = temporary_name(tmp_path / "frame.1001.exr")
     other_host = "ffff" if ours.split(".fptmp-")[1][:4] != "ffff" else "eeee"
-    five = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-aa.exr")
-    seven = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-bb.exr")
-    for path, hours in ((five, 5.9), (seven, 6.1)):
-        then = time.time() - hours * 3600
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    young = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-{gone}-aa.exr")
+    old = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-bb.exr")
+    for path, seconds in ((young, 6 * 3600 - 360), (old, 6 * 3600 + 3)):
+        then = time.time() - seconds
         os.utime(path, (then, then))
-    assert Manifest(tmp_path).remove_stale_temporaries() == [seven.name]
-    assert five.exists() and not seven.exists()
+    assert Manifest(tmp_path).remove_stale_temporaries() == [old.name]
+    assert young.exists() and not old.exists()
 
 
 def test_a_temporarys_name_adds_at_most_temporary_extra_characters(tmp_path, monkeypatch):
@@ -279,3 +281,22 @@ def test_remove_written_removes_every_listed_file_unless_told_to_keep(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "theirs.exr"]
     write_bytes(tmp_path / "c.exr", b"x", record=True)
     assert Manifest(tmp_path).remove() == ["c.exr"]
+
+
+def test_the_manifest_names_what_was_written_and_an_unlisted_folder_nothing(tmp_path):
+    assert Manifest(tmp_path / "none").names() == set()
+    assert not (tmp_path / "none").exists()  # asking creates nothing
+    write_bytes(tmp_path / "a.exr", b"x", record=True)
+    write_bytes(tmp_path / "b.exr", b"x")
+    assert Manifest(tmp_path).names() == {"a.exr"}
+
+
+def test_a_rename_that_fails_is_an_output_error_and_leaves_no_temporary(tmp_path):
+    final = tmp_path / "frame.1001.exr"
+    final.mkdir()
+    (final / "inside").write_text("a folder where the frame should go")
+    with pytest.raises(OutputError) as caught:
+        write_bytes(final, b"frame")
+    assert caught.value.path == str(final)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "frame.1001.exr"]
+    assert listed(tmp_path)["temporaries"] == []
