@@ -106,3 +106,20 @@ def acescg_to_srgb_encoded(rgb: np.ndarray) -> np.ndarray:
 def srgb_encoded_to_acescg(rgb: np.ndarray) -> np.ndarray:
     """sRGB-encoded Rec.709 pixels (..., 3) to ACEScg, float32."""
     return (srgb_decode(rgb) @ REC709_TO_AP1.T).astype(np.float32)
+
+
+def linear_rec709_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """Linear Rec.709 pixels (..., 3) to CIE 1976 L*a*b* (CIE 15:2004) under D65: XYZ with the
+    white's Y = 100."""
+    to_xyz = rgb_to_xyz(REC709, D65)
+    t = (np.asarray(rgb, dtype=np.float64) @ to_xyz.T) / (to_xyz @ np.ones(3))
+    d = 6.0 / 29.0
+    f = np.where(t > d ** 3, np.cbrt(t), t / (3 * d * d) + 4.0 / 29.0)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def acescg_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """ACEScg pixels (..., 3) to CIE L*a*b* under D65, the white of the Rec.709 display they
+    are seen on (Bradford-adapted to Rec.709)."""
+    return linear_rec709_to_lab(np.asarray(rgb, dtype=np.float64) @ AP1_TO_REC709.T)

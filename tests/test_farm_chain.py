@@ -16,7 +16,7 @@ import pytest
 from conftest import OBAMA, run_cli, spec_dict, write_spec
 from lxml import etree
 
-from faceplate.errors import SpecError
+from faceplate.errors import FarmError, SpecError
 from faceplate.farm import deadline, opencue, slurm
 from faceplate.farm.plan import CHAIN, STAGES, plan_shot
 from faceplate.frames import parse_frames
@@ -380,3 +380,120 @@ def test_every_written_script_passes_bash_n_from_the_cli(tmp_path: Path) -> None
         assert done.returncode == 0, done.stderr
         assert (tmp_path / farm / "submit.sh").stat().st_mode & stat.S_IXUSR
         assert len(_bash_n(tmp_path / farm)) >= 1
+
+
+# --- the plan's ranges and the ids submit reads back ----------------------------------------
+
+def test_a_single_frame_is_a_range_of_step_one(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, frames=[1001], chunk=10)
+    assert plan.stepped_range("Deadline") == (1001, 1001, 1)
+    info = deadline.job_info(plan, "render")
+    assert (info["Frames"], info["ChunkSize"]) == ("1001-1001", "1")
+    pair = _plan(tmp_path, frames=[1001, 1003], chunk=1).stepped_range("Deadline")
+    assert pair == (1001, 1003, 2)
+
+
+def test_job_ids_read_stage_lines_among_other_output() -> None:
+    """sbatch may print notes with '=' of their own: only ``<stage>=<id>`` lines count, and
+    an id keeps everything after the first '='."""
+    printed = ("note: x=1=2\nanalyse=11\nsolve=12\nrender=13\nreport=14;c=2\n")
+    assert slurm.job_ids(printed) == {"analyse": "11", "solve": "12", "render": "13",
+                                      "report": "14;c=2"}
+
+
+def test_opencue_runs_each_single_task_stage_once_on_the_first_frame(tmp_path: Path) -> None:
+    opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job", dry_run=True)
+    root = _cue_xml(tmp_path / "job" / "sh010.cue.xml")
+    ranges = {la.get("name"): (la.findtext("range"), la.findtext("chunk"))
+              for la in root.iter("layer")}
+    assert ranges == {"analyse": ("1001", "1"), "solve": ("1001", "1"),
+                      "report": ("1001", "1"), "render": ("1001-1025", "10")}
+
+
+def test_opencue_refusing_the_job_says_the_first_line_of_why(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """pycue's errors run over many lines (gRPC details); the one-line error keeps the
+    first, which says what happened."""
+    import opencue as pycue
+
+    def refuse(xml: str) -> None:
+        raise RuntimeError("failed to launch: show 'demo' does not exist\ndetails = ...\n"
+                           "debug_error_string = {...}")
+    monkeypatch.setattr(pycue.api, "launchSpecAndWait", refuse)
+    with pytest.raises(FarmError) as caught:
+        opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job")
+    assert caught.value.message == ("OpenCue refused the job or is unreachable: failed to "
+                                    "launch: show 'demo' does not exist")
+    assert caught.value.exit_code == 6
+
+
+def test_deadline_errors_keep_the_last_200_characters_of_what_it_said(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    said = "".join(f"{i:03d}" for i in range(100))  # 300 characters, each place its own
+    for body, start in ((f'echo "{said}" >&2; exit 3\n', "deadlinecommand failed: "),
+                        (f'echo "{said}"; exit 3\n', "deadlinecommand failed: "),  # no stderr
+                        (f'echo "{said}"\n', "deadlinecommand gave no JobID: ")):
+        bindir = _standin(tmp_path, "deadlinecommand", body)
+        monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+        with pytest.raises(FarmError) as caught:
+            deadline.submit(_plan(tmp_path), tmp_path / "job")
+        assert caught.value.message == start + said[-200:]
+
+
+def test_submit_scripts_are_executable_by_everyone_and_writable_by_the_owner(
+        tmp_path: Path) -> None:
+    for farm in (slurm, deadline):
+        farm.submit(_plan(tmp_path), tmp_path / farm.__name__, dry_run=True)
+        mode = (tmp_path / farm.__name__ / "submit.sh").stat().st_mode
+        assert stat.S_IMODE(mode) == 0o755
+
+
+def test_opencue_job_files_say_what_they_are_and_whose_they_are(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The XML carries faceplate's schema comment, and the uid asked for even when this
+    process runs as another (pyoutline writes its own), for any user but root."""
+    import outline.util
+    monkeypatch.setattr(outline.util, "get_uid", lambda: 2000)
+    options = OpenCueOptions(user="svc_render", uid=1000)  # a name sorting after "root"
+    opencue.submit(_plan(tmp_path, options=options), tmp_path / "deep" / "job", dry_run=True)
+    path = tmp_path / "deep" / "job" / "sh010.cue.xml"
+    assert "<!-- faceplate.farmjob/1 shot=sh010 --><spec>" in path.read_text()
+    root = _cue_xml(path)
+    assert (root.findtext("user"), root.findtext("uid")) == ("svc_render", "1000")
+
+
+def test_opencue_submit_returns_the_names_of_the_launched_jobs(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    import opencue as pycue
+
+    class Job:
+        def name(self) -> str:
+            return "testing-sh010-fp_sh010"
+    monkeypatch.setattr(pycue.api, "launchSpecAndWait", lambda xml: [Job()])
+    assert opencue.submit(_plan(tmp_path, options=ARTIST), tmp_path / "job") == [
+        "testing-sh010-fp_sh010"]
+
+
+def test_slurm_refusals_say_sbatchs_last_line_and_logs_are_named_by_task(
+        tmp_path: Path, monkeypatch) -> None:
+    for body, said in (('echo "sbatch: warning: old option" >&2\n'
+                        'echo "sbatch: error: Invalid account" >&2; exit 1\n',
+                        "sbatch: error: Invalid account"),
+                       ("exit 1\n", "no output")):
+        bindir = _standin(tmp_path, "sbatch", body)
+        monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+        with pytest.raises(FarmError) as caught:
+            slurm.submit(_plan(tmp_path), tmp_path / "job")
+        assert caught.value.message == f"sbatch failed after 0 of 4 stages: {said}"
+    text = (tmp_path / "job" / "submit.sh").read_text()
+    for stage in STAGES:
+        log = "render_%A_%a.log" if stage == "render" else f"{stage}_%j.log"
+        assert f'--output="$here/logs/{log}"' in text
+
+
+def test_each_render_task_runs_faceplate_on_the_spec_with_its_chunk(tmp_path: Path) -> None:
+    slurm.submit(_plan(tmp_path), tmp_path / "job", dry_run=True)
+    lines = (tmp_path / "job" / "sh010_render.sbatch").read_text().splitlines()
+    assert lines[-3:] == ["RANGES=(1001-1010 1011-1020 1021-1025)",
+                          'FRAMES="${RANGES[$SLURM_ARRAY_TASK_ID]}"',
+                          f'{FACEPLATE} render {tmp_path / "shot.yaml"} --frames "$FRAMES"']

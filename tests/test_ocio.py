@@ -5,6 +5,7 @@ from colour_reference import (
     AP1_TO_AP0_PUBLISHED,
     REC709_TO_AP1,
     acescct_encode,
+    acescg_to_lab,
     logc4_encode,
     srgb_encode,
 )
@@ -74,6 +75,17 @@ def test_the_reference_matrices_match_the_aces_specification():
     np.testing.assert_allclose(AP1_TO_AP0, AP1_TO_AP0_PUBLISHED, atol=1e-9)
     assert srgb_encode(0.0031308) == pytest.approx(12.92 * 0.0031308)
     assert srgb_encode(1.0) == pytest.approx(1.0)
+
+
+def test_the_reference_lab_gives_the_published_values_of_the_srgb_primaries():
+    """CIE L*a*b* (D65) of Rec.709 white and primaries, as published for sRGB (e.g. red
+    53.24, 80.09, 67.20), from their ACEScg values."""
+    published = {(1, 1, 1): (100.0, 0.0, 0.0), (1, 0, 0): (53.24, 80.09, 67.20),
+                 (0, 1, 0): (87.73, -86.18, 83.18), (0, 0, 1): (32.30, 79.19, -107.86),
+                 (0.18, 0.18, 0.18): (49.50, 0.0, 0.0)}
+    for rec709, lab in published.items():
+        acescg = REC709_TO_AP1 @ np.array(rec709, dtype=np.float64)
+        np.testing.assert_allclose(acescg_to_lab(acescg), lab, atol=0.1)
 
 
 def _matrix_of(colour, src, dst):

@@ -123,3 +123,16 @@ def test_an_empty_matte_is_one_black_pixel_and_reads_back_empty(tmp_path):
     assert (spec.x, spec.y, spec.width, spec.height) == (-10, -5, 1, 1)
     back = read_matte(tmp_path / "m.1001.exr", frame.spec)
     assert back.shape == (60, 80) and not back.any()
+
+
+def test_a_frame_written_with_a_matte_but_no_channel_name_keeps_the_plates_channels(tmp_path):
+    from faceplate.plateio.output import write_frame
+    src = tmp_path / "a.1001.exr"
+    pixels = _plate(src)
+    frame = read_frame(src, 1001)
+    out = tmp_path / "out" / "b.1001.exr"
+    write_frame(out, frame, matte=np.ones((60, 80), np.float32))  # the matte goes to its file
+    spec = oiio.ImageInput.open(str(out)).spec()
+    assert tuple(spec.channelnames) == ("R", "G", "B", "depth.Z")
+    written = oiio.ImageInput.open(str(out)).read_image(oiio.UNKNOWN)
+    np.testing.assert_array_equal(np.asarray(written).view(np.uint16), pixels.view(np.uint16))

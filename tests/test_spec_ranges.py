@@ -148,3 +148,44 @@ def test_check_inputs_passes_a_complete_spec_and_names_each_missing_file(tmp_pat
         check_inputs(load_spec(write_spec(tmp_path, data)))
     assert err.value.key == "models.manifest"
     assert str(err.value).startswith("models.manifest: file not found: ")
+
+
+# --- what the outputs must spare, by real path ----------------------------------------------
+
+def _spared(folder: Path, **sections: Any) -> str | None:
+    """The refusal of a spec whose outputs would write an input (its key and message), or
+    None."""
+    from faceplate.spec.inputs import check_outputs_spare_inputs
+    try:
+        check_outputs_spare_inputs(_load(folder, **sections))
+    except SpecError as err:
+        return str(err)
+    return None
+
+
+def test_outputs_named_like_the_plate_in_another_folder_are_spared(tmp_path):
+    assert _spared(tmp_path, output={"path": "out/tst010.####.exr"}) is None
+
+
+def test_a_qc_folder_holding_the_spec_a_source_or_the_ocio_config_is_refused(tmp_path):
+    away = {"plate": {"path": "../plates/tst010.####.exr"},
+            "sources": {"actor_a": {"images": ["../refs/actor_a.jpg"],
+                                    "colorspace": "sRGB Encoded Rec.709 (sRGB)"}}}
+    spec = _spared(tmp_path / "shot", output={"qc": "."}, **away)
+    assert spec is not None and spec.startswith("output.qc: the folder ")
+    assert "holds the shot spec" in spec
+    source = _spared(tmp_path / "b", output={"qc": "refs"})
+    assert source is not None and "holds sources.actor_a.images[0]" in source
+    config = _spared(tmp_path / "c", ocio=str(tmp_path / "c" / "out" / "qc" / "studio.ocio"))
+    assert config is not None and config.startswith("output.qc:") and "holds ocio" in config
+    assert _spared(tmp_path / "d", output={"cache": "refs"}).startswith("output.cache:")
+
+
+def test_only_exr_output_takes_a_compression(tmp_path):
+    _refused(tmp_path, "output.compression",
+             "only EXR output takes a compression (other formats keep the plate's)",
+             output={"path": "out/tst010_fp.####.png", "matte": None, "compression": "zip"})
+
+
+def test_a_plugin_farms_section_must_be_a_mapping(tmp_path):
+    _refused(tmp_path, "farm.renderq", "expected a mapping of options", farm={"renderq": 3})

@@ -15,6 +15,7 @@ from pathlib import Path
 import OpenImageIO as oiio
 import pytest
 
+from faceplate import written
 from faceplate.errors import DiskFullError, FrameRefusedError, OutputError, SpecError
 from faceplate.frames import parse_frames
 from faceplate.plateio.limits import FrameLimits, check_header
@@ -22,9 +23,11 @@ from faceplate.spec.yamlfile import MAX_YAML_BYTES, load_yaml
 from faceplate.written import (
     MANIFEST_NAME,
     STALE_AFTER_S,
+    TEMPORARY_EXTRA,
     Manifest,
     atomic_write,
     foreign_entries,
+    nearly_full,
     remove_written,
     temporary_name,
     write_bytes,
@@ -220,3 +223,80 @@ def test_the_range_bound_counts_before_expanding():
         parse_frames("1001-1004,1010-1011", limit=5)
     with pytest.raises(SpecError, match="1000000000000 frames"):
         parse_frames("1-1000000000000")  # refused at once, never listed
+
+
+def test_another_hosts_temporary_is_stale_after_six_hours(tmp_path):
+    """docs/safety.md: a temporary whose writer runs on another host is removed once it is
+    older than six hours, not before, whatever its pid means here."""
+    ours = temporary_name(tmp_path / "frame.1001.exr")
+    other_host = "ffff" if ours.split(".fptmp-")[1][:4] != "ffff" else "eeee"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    young = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-{gone}-aa.exr")
+    old = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-bb.exr")
+    for path, seconds in ((young, 6 * 3600 - 360), (old, 6 * 3600 + 3)):
+        then = time.time() - seconds
+        os.utime(path, (then, then))
+    assert Manifest(tmp_path).remove_stale_temporaries() == [old.name]
+    assert young.exists() and not old.exists()
+
+
+def test_a_temporarys_name_adds_at_most_temporary_extra_characters(tmp_path, monkeypatch):
+    """The output-name length check (pipeline/targets) adds TEMPORARY_EXTRA to each name: the
+    most a temporary adds, with the longest pid (7 digits)."""
+    monkeypatch.setattr(os, "getpid", lambda: 9_999_999)
+    final = tmp_path / "frame.1001.exr"
+    assert len(temporary_name(final)) - len(final.name) == TEMPORARY_EXTRA
+
+
+def test_a_full_file_system_is_one_with_under_a_mebibyte_free(tmp_path, monkeypatch):
+    class Free:
+        f_frsize = 4096
+
+        def __init__(self, free: int) -> None:
+            self.f_bavail = free // self.f_frsize
+    for free, full in ((2**20 - 4096, True), (2**20, False), (2**21 - 4096, False)):
+        monkeypatch.setattr(written.os, "statvfs", lambda folder, free=free: Free(free))
+        assert nearly_full(tmp_path) is full, free
+
+    def fails(folder):
+        raise OSError(errno.EIO, "statvfs failed")
+    monkeypatch.setattr(written.os, "statvfs", fails)
+    assert nearly_full(tmp_path) is False  # unknown: the write's own error is reported
+
+
+def test_foreign_entries_are_all_but_the_manifest_and_sub_folders_with_their_own(tmp_path):
+    (tmp_path / ".a_dotfile").write_text("someone's")  # sorts before the manifest's name
+    (tmp_path / "plain").mkdir()  # a folder without a manifest is not faceplate's
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / MANIFEST_NAME).write_text("{}")
+    assert foreign_entries(tmp_path) == [".a_dotfile", "plain"]
+
+
+def test_remove_written_removes_every_listed_file_unless_told_to_keep(tmp_path):
+    for name in ("a.exr", "b.exr"):
+        write_bytes(tmp_path / name, b"x", record=True)
+    (tmp_path / "theirs.exr").write_bytes(b"not listed")
+    assert sorted(remove_written(tmp_path)) == ["a.exr", "b.exr"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "theirs.exr"]
+    write_bytes(tmp_path / "c.exr", b"x", record=True)
+    assert Manifest(tmp_path).remove() == ["c.exr"]
+
+
+def test_the_manifest_names_what_was_written_and_an_unlisted_folder_nothing(tmp_path):
+    assert Manifest(tmp_path / "none").names() == set()
+    assert not (tmp_path / "none").exists()  # asking creates nothing
+    write_bytes(tmp_path / "a.exr", b"x", record=True)
+    write_bytes(tmp_path / "b.exr", b"x")
+    assert Manifest(tmp_path).names() == {"a.exr"}
+
+
+def test_a_rename_that_fails_is_an_output_error_and_leaves_no_temporary(tmp_path):
+    final = tmp_path / "frame.1001.exr"
+    final.mkdir()
+    (final / "inside").write_text("a folder where the frame should go")
+    with pytest.raises(OutputError) as caught:
+        write_bytes(final, b"frame")
+    assert caught.value.path == str(final)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "frame.1001.exr"]
+    assert listed(tmp_path)["temporaries"] == []

@@ -3,6 +3,7 @@
     .venv/bin/pip install -e '.[mutation]'
     .venv/bin/python tools/mutation.py --list               # the packages pyproject.toml names
     .venv/bin/python tools/mutation.py frames resume-keys   # run them (all of them by default)
+    .venv/bin/python tools/mutation.py farm-writers --recheck /tmp/m/farm-writers.survivors.txt
 
 The packages, their modules and the test files that judge them are configured in
 ``pyproject.toml`` (``[tool.cosmic-ray]`` and ``[tool.cosmic-ray.packages.<name>]``). Each
@@ -24,6 +25,7 @@ import argparse
 import ast
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -54,6 +56,7 @@ class Outcome:
     survived: int
     incompetent: int
     skipped: int
+    unsampled: int
     seconds: float
     survivors: list[str]
 
@@ -143,12 +146,28 @@ def skip_annotation_mutants(session: Path, tree: Path) -> None:
                     break
 
 
+def sample_mutants(session: Path, fraction: float, seed: int) -> None:
+    """Keep a seeded random ``fraction`` of the pending mutants and mark the rest skipped (not
+    in the sample): a bounded run whose score estimates the whole package's."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = sorted(item.job_id for item in db.pending_work_items)
+        keep = set(random.Random(seed).sample(pending, round(fraction * len(pending))))
+        for job_id in pending:
+            if job_id not in keep:
+                db.set_result(job_id, WorkResult(output="not in the sample",
+                                                 worker_outcome=WorkerOutcome.SKIPPED))
+
+
 def _tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
-    """Mutate ``package`` in a fresh copy of the tree and run its tests against each mutant."""
+def run_package(package: Package, settings: dict, out: Path | None,
+                sample: float = 1.0, seed: int = 0) -> Outcome:
+    """Mutate ``package`` in a fresh copy of the tree and run its tests against each mutant
+    (a seeded random ``sample`` of them when below 1)."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"faceplate-mutation-{package.name}-") as tmp:
         copy = work_copy(Path(tmp) / "tree")
@@ -165,18 +184,21 @@ def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
         run(_tool("cr-filter-operators"), str(session), str(config))
         run(_tool("cr-filter-pragma"), str(session))
         skip_annotation_mutants(session, copy)
+        if sample < 1.0:
+            sample_mutants(session, sample, seed)
         run(_tool("cosmic-ray"), "baseline", str(config))
         run(_tool("cosmic-ray"), "exec", str(config), str(session))
         dump = run(_tool("cosmic-ray"), "dump", str(session)).stdout
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(session, out / session.name)
-    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0}
+    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0, "unsampled": 0}
     survivors = []
     for line in dump.splitlines():
         item, result = json.loads(line)
         if result is None or result["worker_outcome"] == "skipped":
-            counts["skipped"] += 1
+            unsampled = result is not None and result["output"] == "not in the sample"
+            counts["unsampled" if unsampled else "skipped"] += 1
             continue
         counts[result["test_outcome"]] += 1
         if result["test_outcome"] == "survived":
@@ -185,11 +207,46 @@ def run_package(package: Package, settings: dict, out: Path | None) -> Outcome:
             survivors.append(f"{where} {mutation['operator_name']} #{mutation['occurrence']}\n"
                              + result["diff"])
     outcome = Outcome(package.name, counts["killed"], counts["survived"],
-                      counts["incompetent"], counts["skipped"], time.monotonic() - start,
+                      counts["incompetent"], counts["skipped"], counts["unsampled"],
+                      time.monotonic() - start,
                       survivors)
     if out is not None:
         (out / f"{package.name}.survivors.txt").write_text("\n".join(survivors))
     return outcome
+
+
+def read_survivors(path: Path) -> list[tuple[str, str]]:
+    """(where, diff) of each survivor in a ``<package>.survivors.txt`` that ``--out`` wrote."""
+    entries: list[tuple[str, str]] = []
+    for line in path.read_text().splitlines(keepends=True):
+        if line.startswith("faceplate/") and " core/" in line:
+            entries.append((line.strip(), ""))
+        elif entries and not line.startswith("--- mutation diff ---"):
+            entries[-1] = (entries[-1][0], entries[-1][1] + line)
+    return entries
+
+
+def recheck(package: Package, survivors: Path) -> list[tuple[str, bool]]:
+    """Apply each surviving mutant of an earlier run, one at a time, to a fresh copy of the
+    tree and run the package's tests (as they are now) against it: (where, killed now)."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"faceplate-recheck-{package.name}-") as tmp:
+        copy = work_copy(Path(tmp) / "tree")
+        env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("FACEPLATE_STRICT_SKIPS", None)
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                   *package.tests]
+        for where, diff in read_survivors(survivors):
+            # fuzz 3: cosmic-ray adds a context line past the end of a file
+            patch = ["patch", "-s", "-p1", "-F3", "-d", str(copy)]
+            subprocess.run(patch, input=diff, text=True, check=True, capture_output=True)
+            try:
+                done = subprocess.run(command, cwd=copy, env=env, capture_output=True)
+            finally:
+                subprocess.run([*patch, "-R"], input=diff, text=True, check=True,
+                               capture_output=True)
+            results.append((where, done.returncode != 0))
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", help="package names (default: all configured)")
     parser.add_argument("--list", action="store_true", help="list the configured packages")
     parser.add_argument("--out", type=Path, help="keep sessions and survivors' diffs here")
+    parser.add_argument("--sample", type=float, default=1.0,
+                        help="run a seeded random fraction of each package's mutants (0-1]")
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed")
+    parser.add_argument("--recheck", type=Path, metavar="SURVIVORS_TXT",
+                        help="run one package's tests against the survivors an earlier run "
+                             "wrote (--out), one at a time")
     args = parser.parse_args(argv)
     settings, packages = load_settings()
     if args.list:
@@ -205,15 +268,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     known = {p.name: p for p in packages}
     unknown = [n for n in args.packages if n not in known]
+    if not 0 < args.sample <= 1:
+        parser.error("--sample is a fraction in (0, 1]")
     if unknown:
         parser.error(f"unknown packages {unknown}; configured: {', '.join(known)}")
     chosen = [known[n] for n in args.packages] if args.packages else packages
+    if args.recheck is not None:
+        if len(chosen) != 1:
+            parser.error("--recheck takes one package")
+        results = recheck(chosen[0], args.recheck)
+        for where, killed in results:
+            print(f"{'killed  ' if killed else 'survived'} {where}")
+        print(f"{chosen[0].name}: {sum(k for _, k in results)} of {len(results)} earlier "
+              "survivors killed now", flush=True)
+        return 0
     for package in chosen:
-        outcome = run_package(package, settings, args.out)
+        outcome = run_package(package, settings, args.out, args.sample, args.seed)
+        sampled = (f", {outcome.unsampled} not in the {args.sample:g} sample (seed "
+                   f"{args.seed})" if outcome.unsampled else "")
         print(f"{outcome.name}: {outcome.score:.1%} killed ({outcome.killed} killed, "
               f"{outcome.survived} survived, {outcome.incompetent} incompetent, "
-              f"{outcome.skipped} skipped by filter) in {outcome.seconds / 60:.1f} min",
-              flush=True)
+              f"{outcome.skipped} skipped by filter{sampled}) in "
+              f"{outcome.seconds / 60:.1f} min", flush=True)
         for survivor in outcome.survivors:
             print("  survived: " + survivor.replace("\n", "\n    "))
     return 0

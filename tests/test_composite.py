@@ -1,0 +1,302 @@
+"""The swap's composite judged from the files it writes, with expected values computed here from
+first principles, never by the code under test:
+
+- inside the matte's feather the output lies between the plate and the swapped face in
+  proportion to the matte (the swapped face taken from a render of the same face with no
+  feather, where that render's matte is 1);
+- the matte covers the inner face and ends near the face's outline (MediaPipe's face oval);
+- outside the matte every channel is the plate's, bit for bit;
+- the swapped skin has the plate's colour, measured in CIE L*a*b* (D65).
+
+Files are read as what they mean: each image's data window placed in the plate's (the matte
+may be written with a smaller data window; outside it its value is 0)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+from colour_reference import (
+    AP1_TO_REC709,
+    acescg_to_lab,
+    linear_rec709_to_lab,
+    srgb_decode,
+    srgb_encode,
+)
+from conftest import read_header, read_pixels
+from render_rig import RenderRig, make_rig
+
+FRAME = 1002
+KEYFRAME = 1001
+
+#: MediaPipe Face Mesh's face oval (``FACEMESH_FACE_OVAL``), in order around the face.
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
+             400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,
+             103, 67, 109]
+#: Outer eye corners: the face size the matte's settings are relative to.
+EYE_CORNERS = (33, 263)
+#: Points well inside the face: nose tip and bridge, between the eyes, both cheeks.
+INNER_FACE = (1, 4, 6, 9, 168, 197, 205, 425)
+#: What is not skin, as (mesh point, radius × face size): irises, brows, mouth.
+NOT_SKIN = ((468, 0.3), (473, 0.3), (105, 0.2), (334, 0.2), (52, 0.2), (282, 0.2), (13, 0.45))
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, colour) -> RenderRig:
+    return make_rig(tmp_path_factory.mktemp("composite"), colour)
+
+
+def _plate_window(path: Path) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the data window, in display-window pixels."""
+    spec = read_header(path)
+    return spec.x - spec.full_x, spec.y - spec.full_y, spec.width, spec.height
+
+
+def _on(window: tuple[int, int, int, int], path: Path, fmt=oiio.UNKNOWN) -> np.ndarray:
+    """Every channel of ``path`` over ``window`` (display-window pixels), 0 outside its data
+    window."""
+    spec = read_header(path)
+    pixels = read_pixels(path, fmt=fmt)
+    x, y, w, h = window
+    canvas = np.zeros((h, w, spec.nchannels), pixels.dtype)
+    ox, oy = spec.x - spec.full_x - x, spec.y - spec.full_y - y
+    canvas[max(oy, 0):oy + spec.height, max(ox, 0):ox + spec.width] = \
+        pixels[max(-oy, 0):h - oy, max(-ox, 0):w - ox]
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def rendered(rig, tmp_path_factory):
+    """Frame FRAME rendered as the shot says, and again with no feather (a hard matte), with the
+    plate, both outputs and both mattes over the plate's data window."""
+    feathered = rig.spec_for(tmp_path_factory.mktemp("feathered"))
+    hard = rig.spec_for(tmp_path_factory.mktemp("hard"))
+    record = rig.render_one(feathered, FRAME)
+    assert record.status == "swapped"
+    hard_record = rig.render_one(hard, FRAME, rig.with_face(FRAME, params={"feather": 0.0}))
+    assert hard_record.status == "swapped"
+    plate_path = rig.spec.plate.path.frame(FRAME)
+    window = _plate_window(plate_path)
+    plate_spec = read_header(plate_path)
+    for path in (feathered.output.path.frame(FRAME), feathered.output.matte.frame(FRAME)):
+        spec = read_header(path)
+        assert (spec.full_x, spec.full_y, spec.full_width, spec.full_height) == \
+            (plate_spec.full_x, plate_spec.full_y, plate_spec.full_width, plate_spec.full_height)
+    return dict(
+        window=window,
+        plate=_on(window, plate_path),
+        out=_on(window, feathered.output.path.frame(FRAME)),
+        matte=_on(window, feathered.output.matte.frame(FRAME), oiio.FLOAT)[..., 0],
+        swapped=_on(window, hard.output.path.frame(FRAME)),
+        hard_matte=_on(window, hard.output.matte.frame(FRAME), oiio.FLOAT)[..., 0],
+        landmarks=np.asarray(rig.face(FRAME).landmarks)[:, :2] - window[:2],
+        mesh=np.asarray(rig.face(FRAME).landmarks), record=record,
+        hard_record=hard_record)
+
+
+def test_inside_the_feather_the_output_mixes_plate_and_swap_by_the_matte(rendered):
+    plate, out, swapped = (rendered[k][..., :3].astype(np.float64)
+                           for k in ("plate", "out", "swapped"))
+    m, hard = rendered["matte"].astype(np.float64), rendered["hard_matte"]
+    # Where the hard render's matte is 1 its output is the swapped face itself.
+    band = (m > 0) & (m < 1) & (hard == 1)
+    assert band.sum() > 500
+    expected = plate + m[..., None] * (swapped - plate)
+    # Both outputs are half floats: each rounded once (2^-11 relative), so 2^-10 of the
+    # largest value bounds the difference; a step between plate and face is far larger.
+    scale = np.maximum(np.abs(plate), np.abs(swapped))
+    error = np.abs(out - expected)[band]
+    assert (error <= 2.0 ** -10 * scale[band] + 1e-7).all(), error.max()
+    # The check can fail: a hard paste (the face at full strength in the feather) and the
+    # plate left alone there each miss the expected values on many pixels.
+    for pasted in (swapped, plate):
+        missed = (np.abs(pasted - expected)[band] > 2.0 ** -10 * scale[band] + 1e-7).any(axis=1)
+        assert missed.sum() > 300
+    # The mix lies between the two everywhere in the feather.
+    low, high = np.minimum(plate, swapped), np.maximum(plate, swapped)
+    slack = 2.0 ** -10 * scale
+    assert ((out >= low - slack) & (out <= high + slack))[band].all()
+
+
+def test_where_the_matte_is_one_the_output_is_the_swapped_face(rendered):
+    full = rendered["matte"] == 1
+    assert full.sum() > 1000
+    np.testing.assert_array_equal(rendered["out"][..., :3][full],
+                                  rendered["swapped"][..., :3][full])
+
+
+def test_outside_the_matte_every_channel_is_the_plate_bit_for_bit(rendered):
+    plate, out, m = rendered["plate"], rendered["out"], rendered["matte"]
+    assert plate.dtype == out.dtype == np.float16 and plate.shape == out.shape
+    outside = m == 0
+    assert 0.8 < outside.mean() < 1.0
+    np.testing.assert_array_equal(out[outside].view(np.uint16), plate[outside].view(np.uint16))
+    # The channels beyond RGB (the depth AOV) are the plate's everywhere, under the face too.
+    np.testing.assert_array_equal(out[..., 3:].view(np.uint16), plate[..., 3:].view(np.uint16))
+    # ...and the face did change: the matte marks where the swap is.
+    inside = m > 0.5
+    changed = (out[..., :3] != plate[..., :3]).any(axis=2)
+    assert changed[inside].mean() > 0.9
+
+
+def _face_size(points: np.ndarray) -> float:
+    return float(np.linalg.norm(points[EYE_CORNERS[0]] - points[EYE_CORNERS[1]]))
+
+
+def test_the_matte_covers_the_inner_face_and_ends_near_the_face_oval(rendered):
+    m, points = rendered["matte"], rendered["landmarks"]
+    size = _face_size(points)
+    oval = np.zeros(m.shape, np.uint8)
+    cv2.fillPoly(oval, [np.round(points[FACE_OVAL] * 16).astype(np.int32)], 1, shift=4)
+    beyond = cv2.distanceTransform(1 - oval, cv2.DIST_L2, 5)  # pixels outside the oval
+    # The matte is 0 more than 0.15 face sizes outside the oval (the feather reaches about
+    # 0.08: its Gaussian's 3.3 sigma, 0.07 each, less the 0.02 erosion), so a matte grown
+    # past the face, or a feather widened, fails here.
+    assert beyond[m > 0].max() < 0.15 * size
+    # It holds the face: 1 on the nose, between the eyes and on both cheeks...
+    for index in INNER_FACE:
+        x, y = np.round(points[index]).astype(int)
+        assert m[y, x] == 1.0, f"matte {m[y, x]} at mesh point {index}"
+    # ...and most of the oval (its top reaches into the hairline, which the source's own
+    # face does not cover; the open mouth is cut out).
+    assert (m[oval > 0] > 0.5).mean() > 0.6
+    # It is soft at the edge: a band of values between 0 and 1 about a feather wide.
+    soft = ((m > 0.05) & (m < 0.95)).sum()
+    perimeter = cv2.arcLength(points[FACE_OVAL].astype(np.float32), True)
+    assert 0.04 * size * perimeter < soft < 0.5 * size * perimeter
+
+
+def test_the_swapped_skin_has_the_plates_colour_in_cielab(rendered):
+    plate, out, m, points = (rendered[k] for k in ("plate", "out", "matte", "landmarks"))
+    size = _face_size(points)
+    oval = np.zeros(m.shape, np.uint8)
+    cv2.fillPoly(oval, [np.round(points[FACE_OVAL] * 16).astype(np.int32)], 1, shift=4)
+    ys, xs = np.mgrid[:m.shape[0], :m.shape[1]]
+    features = np.zeros(m.shape, bool)
+    for index, radius in NOT_SKIN:
+        x, y = points[index]
+        features |= (xs - x) ** 2 + (ys - y) ** 2 < (radius * size) ** 2
+    inner = cv2.distanceTransform(oval, cv2.DIST_L2, 5) > 0.05 * size
+    skin = inner & ~features & (m > 0.5)  # the face's skin, mostly the swapped face
+    assert skin.sum() > 1000
+    plate_lab = acescg_to_lab(plate[..., :3][skin]).mean(axis=0)
+    out_lab = acescg_to_lab(out[..., :3][skin]).mean(axis=0)
+    # The face is another person's (the pixels changed), with the plate's skin colour: CIE76
+    # ΔE of the mean colours within 5 (about 2 measured; without colour matching the
+    # source's skin lands about 12 away).
+    assert np.abs(out[..., :3][skin] - plate[..., :3][skin]).mean() > 0.01
+    delta_e = float(np.linalg.norm(out_lab - plate_lab))
+    assert delta_e < 5.0, (out_lab, plate_lab)
+
+
+def test_the_matte_has_no_hard_edge(rendered):
+    """The feather (a Gaussian of 0.07 face sizes, about 5 pixels here) and the mouth's cut
+    (0.03) change the matte by well under 0.35 from one pixel to the next; a hard paste, or a
+    matte cut off at the edge of the region the swap works in, steps by up to 1."""
+    m = rendered["matte"].astype(np.float64)
+    steps = max(np.abs(np.diff(m, axis=0)).max(), np.abs(np.diff(m, axis=1)).max())
+    assert 0.01 < steps < 0.35
+
+
+def _working_lab(acescg: np.ndarray) -> np.ndarray:
+    """CIE Lab of ACEScg pixels as the working space (sRGB-encoded Rec.709) shows them,
+    clipped to 0..1."""
+    encoded = np.clip(srgb_encode(np.asarray(acescg, np.float64) @ AP1_TO_REC709.T), 0, 1)
+    return linear_rec709_to_lab(srgb_decode(encoded))
+
+
+def _seam(plate: np.ndarray, out: np.ndarray, m: np.ndarray, mesh: np.ndarray) -> float:
+    """docs/qc.md's seam: CIE76 ΔE of the mean Lab difference between result and plate, in the
+    working space, over a band just inside the matte's outer edge (5% of the face size wide,
+    at least 2 pixels; where the matte is at least 0.95; the edge of an open mouth's cut, a hole
+    in the matte, is not a seam)."""
+    size = float(np.linalg.norm(mesh[EYE_CORNERS[0]] - mesh[EYE_CORNERS[1]]))  # in 3D
+    band = max(2, round(0.05 * size))
+    below = (m < 0.95).astype(np.uint8)
+    _, labels = cv2.connectedComponents(below, connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.isin(labels, border[border > 0]).astype(np.uint8)
+    near_edge = cv2.dilate(outside, np.ones((2 * band + 1, 2 * band + 1), np.uint8)) > 0
+    seam_band = (m >= 0.95) & near_edge
+    assert seam_band.sum() > 100
+    delta = _working_lab(out[..., :3][seam_band]) - _working_lab(plate[..., :3][seam_band])
+    return float(np.linalg.norm(delta.mean(axis=0)))
+
+
+def test_the_recorded_seam_is_the_colour_step_just_inside_the_matte_edge(rendered):
+    plate, mesh = rendered["plate"], rendered["mesh"]
+    # The hard-edged render shows a step at its edge (about 3 ΔE); the feathered one hides it
+    # (about 0.25). Each record's seam is the step its own files show.
+    hard = _seam(plate, rendered["swapped"], rendered["hard_matte"], mesh)
+    soft = _seam(plate, rendered["out"], rendered["matte"], mesh)
+    assert hard > 2.0 > 1.0 > soft
+    assert rendered["hard_record"].faces[0].seam == pytest.approx(hard, abs=0.1)
+    assert rendered["record"].faces[0].seam == pytest.approx(soft, abs=0.1)
+
+
+# --- what the render measures of the swap ----------------------------------------------------
+
+def test_the_plates_identity_is_the_analysed_descriptor_else_measured_on_the_frame(rig, tmp_path):
+    # the identity check runs on the track's keyframes (its first frame is one)
+    source = rig.node.sources()["actor_a"].descriptor
+    given = rig.render_one(rig.spec_for(tmp_path / "given"), KEYFRAME,
+                           rig.with_face(KEYFRAME, descriptor=[float(v) for v in source]))
+    face = given.faces[0]
+    # The analysed descriptor is taken as the plate's face: here the source's, so the output's
+    # distance to "the original" is its distance to the source.
+    assert face.identity_distance_to_original == face.identity_distance_to_source
+    analysed = rig.render_one(rig.spec_for(tmp_path / "analysed"), KEYFRAME).faces[0]
+    unmeasured = rig.render_one(rig.spec_for(tmp_path / "none"), KEYFRAME,
+                                rig.with_face(KEYFRAME, descriptor=None)).faces[0]
+    # Without one (an interpolated face), it is measured on the plate's frame: the same face.
+    assert unmeasured.identity_distance_to_original == pytest.approx(
+        analysed.identity_distance_to_original, abs=0.05)
+    assert abs(analysed.identity_distance_to_original - face.identity_distance_to_original) > 0.1
+
+
+def _shifted(box: list[float], dx: float, dy: float) -> list[float]:
+    x0, y0, x1, y1 = box
+    return [x0 + dx, y0 + dy, x1 + dx, y1 + dy]
+
+
+@pytest.mark.parametrize("where", ["right", "below", "off the frame"])
+def test_an_interpolated_face_is_pasted_only_where_a_face_lies_inside_its_box(rig, tmp_path,
+                                                                             where):
+    """The plate's face is found in the region, but its centre lies outside the interpolated
+    face's box (beside it, or above it), or the face is off the frame: not pasted."""
+    face = rig.face(FRAME)
+    x0, y0, x1, y1 = face.bbox
+    if where == "off the frame":
+        points = np.asarray(face.landmarks) + (-5000.0, 0.0, 0.0)
+        changes = dict(landmarks=points.tolist(), bbox=_shifted(face.bbox, -5000, 0))
+    else:
+        dx, dy = ((x1 - x0) + 1, 0.0) if where == "right" else (0.0, (y1 - y0) + 1)
+        changes = dict(bbox=_shifted(face.bbox, dx, dy))
+    spec = rig.spec_for(tmp_path)
+    record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
+    assert record.status == "passthrough" and record.flags == ["no_face"]
+    assert record.reasons["no_face"].startswith("track 0: interpolated alignment rejected")
+
+
+def test_an_interpolated_face_is_pasted_on_a_faint_face(rig, tmp_path):
+    """Fog and deep soft focus: the plate's face, blurred (4 px) at a tenth of its contrast,
+    is still a face to the very low threshold the check uses (the detector scores it about
+    -0.2: below 0, above -1), so the interpolated face is pasted."""
+    frame = rig.plate(FRAME)
+    x0, y0, x1, y1 = (int(v) for v in rig.face(FRAME).bbox)
+    d = frame.data_box
+    pad = x1 - x0
+    rows = slice(max(0, y0 - pad - d.y0), y1 + pad - d.y0)
+    cols = slice(max(0, x0 - pad - d.x0), x1 + pad - d.x0)
+    rgb = frame.pixels[rows, cols, :3].astype(np.float32)
+    faint = 0.18 + 0.1 * (cv2.GaussianBlur(rgb, (0, 0), 4) - 0.18)
+    frame.pixels[rows, cols, :3] = faint.astype(np.float16)
+    plates = tmp_path / "plates"
+    rig.write_plate(plates, frame)
+    spec = rig.spec_for(tmp_path / "out", plates=plates)
+    record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated"))
+    assert record.status == "swapped" and "no_face" not in record.flags
+    assert "interpolated_alignment" in record.flags
