@@ -17,9 +17,12 @@ import numpy as np
 
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
+from faceplate.face.grain import Regrainer, flat_pixels, frame_seed, measure_grain
+from faceplate.face.light import relight
 from faceplate.face.matte import (
     MatteSettings,
     core_mask,
+    eye_mask,
     face_mattes,
     mouth_mask,
     skin_mask,
@@ -35,12 +38,15 @@ from faceplate.face.mesh import (
     similarity_3d,
 )
 from faceplate.face.regions import facing, identity_weights, warp_triangles
+from faceplate.face.sharpness import blur, matching_blur
 from faceplate.face.warp import piecewise_affine
 from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 
 #: How far inside its own outline (× face size) the source's face is taken from: its ears,
 #: sideburns and hairline stay behind.
 SOURCE_ERODE = 0.06
+#: How far past the lid line (× face size) the plate's own eye is kept.
+EYE_RING = 0.012
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,8 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     proportions, posed like the target (a 3D similarity on the skull's rigid points).
 
     The outline and the inner lips stay the target's (:func:`identity_weights`), so the
-    silhouette and the expression are kept while the face reads as the source; each iris
-    moves with its eye's lids, keeping the target's gaze.
+    silhouette and the expression are kept while the face reads as the source; each eye's
+    lids and iris move together, by their mean step: the target's lid opening and gaze.
     """
     if amount <= 0:
         return target
@@ -106,7 +112,10 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     step = amount * identity_weights()[:, None] * (posed[:, :2] - target[:, :2])
     moved[:, :2] += step
     for iris, lids in ((LEFT_IRIS, LIDS[0]), (RIGHT_IRIS, LIDS[1])):
-        moved[list(iris), :2] = target[list(iris), :2] + step[list(lids)].mean(axis=0)
+        # each eye moves as a whole: the plate's lid opening and gaze, at the source's place
+        eye_step = step[list(lids)].mean(axis=0)
+        moved[list(lids), :2] = target[list(lids), :2] + eye_step
+        moved[list(iris), :2] = target[list(iris), :2] + eye_step
     return moved
 
 
@@ -145,6 +154,37 @@ class ReferenceSwapper:
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 
+    def _plate_eyes(self, target: RGBImage, points: Mesh, geometry: Mesh
+                    ) -> tuple[Matte, RGBImage]:
+        """The plate's own eyes moved to where the swap puts them: a soft mask of the eye
+        openings of ``geometry`` (a ring past the lid line) and the plate moved eye by eye
+        (each eye's lids step as a whole, :func:`identity_geometry`)."""
+        shape = target.shape[:2]
+        mask = np.zeros(shape, np.float32)
+        moved = np.array(target, np.float32, copy=True)
+        ring = max(1, round(EYE_RING * face_size(points)))
+        for eye in (0, 1):
+            step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
+            opening = cv2.dilate(eye_mask(geometry, shape, eye), np.ones((2 * ring + 1,) * 2))
+            shifted = cv2.warpAffine(np.ascontiguousarray(target, np.float32),
+                                     np.array([[1, 0, step[0]], [0, 1, step[1]]], np.float64),
+                                     (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE)
+            moved = np.where(opening[..., None] > 0, shifted, moved)
+            mask = np.maximum(mask, opening)
+        return soften(mask, points, self.settings.blend_softness / 3), moved
+
+    def _plate_texture(self, layer: RGBImage, target: RGBImage, skin: Matte) -> RGBImage:
+        """``layer`` brought to the plate's sharpness and regrained like the plate (measured
+        on the flat skin of ``skin``'s pixels; the frame's pixels seed the grain)."""
+        where = skin >= 0.99
+        grain = measure_grain(target, where)
+        if grain is None:
+            return layer
+        finish = Regrainer(grain, flat_pixels(target, where), frame_seed(target),
+                           target.shape[:2])
+        return finish(blur(layer, matching_blur(layer, target, where, finish)))
+
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
              target_skin: LabStats | None = None) -> SwapResult:
         """Replace the face with mesh ``points`` (region pixels) in ``target``.
@@ -177,5 +217,13 @@ class ReferenceSwapper:
         if target_skin is not None and source.skin is not None:
             matched = transfer_colour(warped, source.skin, target_skin)
         matched[~covered] = target[~covered]
-        blended = multiband_blend(matched, target, blend_mask)
+        eyes, plate_eyes = self._plate_eyes(target, points, geometry)
+        size = face_size(points)
+        # where both faces are skin: the source's own face, off the eyes and the mouth
+        skin = core_mask(points, shape, self.settings) * covered * own * (1.0 - eyes)
+        skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
+        layer = relight(matched, target, skin, size)
+        layer = layer + eyes[..., None] * (plate_eyes - layer)
+        layer = self._plate_texture(layer, target, skin)
+        blended = multiband_blend(layer, target, blend_mask)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)
