@@ -3,10 +3,10 @@
 In linear light, each face is split into **shading** (a low-pass over the face only, its band
 relative to the face's size: key and fill, warm or cool cast, exposure) and **detail** (the
 face divided by its shading: pores, creases, features). The replaced face is the plate's
-shading times the source's detail, so it takes the plate's light, cast and skin chroma and
-keeps the source's surface. The source's specular highlights (a photo's flash on forehead and
-nose tip: small, bright, near-white spots above their surroundings) are taken down first, so
-they are not pasted onto a plate lit otherwise.
+shading times the source's detail (its lightness whole, its colour variation damped), so it
+takes the plate's light, cast and skin chroma and keeps the source's surface. The source's
+specular highlights (a photo's flash on forehead and nose tip: small, bright spots above
+their surroundings) are taken down first, so they are not pasted onto a plate lit otherwise.
 
 Pure functions over working-space (display-referred sRGB, 0..1) float32 arrays.
 """
@@ -30,6 +30,10 @@ SPECULAR_KEEP = 0.2
 #: Limits on the detail ratio (a face's value over its shading), so a dark hole or a stray
 #: bright pixel at the face's edge cannot blow up.
 _DETAIL_RANGE = (0.05, 4.0)
+#: The share (as a power) of the source detail's colour variation kept: lips stay redder than
+#: the skin around them, a beard's shadow does not turn grey.
+CHROMA_DETAIL = 0.5
+_TINT_RANGE = (0.5, 2.0)
 _REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
@@ -80,6 +84,10 @@ def relight(face: RGBImage, plate: RGBImage, weights: Matte, face_size: float) -
     source_shading = masked_lowpass(source, weights, sigma)
     plate_shading = masked_lowpass(to_linear(plate), weights, sigma)
     detail = np.clip(source / np.maximum(source_shading, 1e-6), *_DETAIL_RANGE)
-    lit = to_encoded(plate_shading * detail)
+    # the detail's lightness whole, its colour (each channel over the lightness) damped: a
+    # source's tints (a beard's shadow, bluish brows) read grey on another skin
+    lightness = np.clip(detail @ _REC709, *_DETAIL_RANGE)[..., None]
+    tint = np.clip(detail / lightness, *_TINT_RANGE) ** CHROMA_DETAIL
+    lit = to_encoded(plate_shading * lightness * tint)
     inside = (weights > 0)[..., None]
     return np.where(inside, lit, face).astype(np.float32)

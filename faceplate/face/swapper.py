@@ -46,7 +46,7 @@ from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 #: sideburns and hairline stay behind.
 SOURCE_ERODE = 0.06
 #: How far past the lid line (× face size) the plate's own eye is kept.
-EYE_RING = 0.012
+EYE_RING = 0.03
 
 
 @dataclass(frozen=True)
