@@ -24,9 +24,11 @@ SHADING_BAND = 0.2
 #: Sigma of the neighbourhood a specular highlight is judged against, × face size.
 SPECULAR_BAND = 0.05
 #: How far above its neighbourhood (luminance ratio - 1) skin may be before it counts as a
-#: specular highlight, and the share of the excess kept.
+#: specular highlight, and the most of the excess kept (rolled off smoothly).
 SPECULAR_KNEE = 0.3
-SPECULAR_KEEP = 0.2
+SPECULAR_SHOULDER = 0.05
+#: The knee for pixels with no colour of their own (white, as a flash's reflection is).
+WHITE_KNEE = 0.0
 #: Limits on the detail ratio (a face's value over its shading), so a dark hole or a stray
 #: bright pixel at the face's edge cannot blow up.
 _DETAIL_RANGE = (0.05, 4.0)
@@ -63,24 +65,43 @@ def masked_lowpass(image: np.ndarray, weights: Matte, sigma: float) -> np.ndarra
 
 
 def remove_speculars(linear: RGBImage, weights: Matte, face_size: float) -> RGBImage:
-    """``linear`` with its specular highlights taken down: where a pixel's luminance is
-    more than :data:`SPECULAR_KNEE` above its neighbourhood's (over ``weights``), only
-    :data:`SPECULAR_KEEP` of the excess stays (all channels scaled alike)."""
+    """``linear`` with its specular highlights taken down: where a pixel's luminance is more
+    than its knee above its neighbourhood's (over ``weights``; the neighbourhood measured
+    with the highlights themselves clipped, so a spot does not raise its own reference), the
+    excess is rolled off to at most :data:`SPECULAR_SHOULDER` (all channels scaled alike).
+    The knee is :data:`SPECULAR_KNEE` for pixels as saturated as the skin around them and
+    falls to :data:`WHITE_KNEE` for pixels whiter than it (a highlight takes the light's
+    colour, not the skin's)."""
     y = linear @ _REC709
-    around = masked_lowpass(y, weights, max(SPECULAR_BAND * face_size, 0.5))
+    sigma = max(SPECULAR_BAND * face_size, 0.5)
+    peak = linear.max(axis=2)
+    saturation = (peak - linear.min(axis=2)) / np.maximum(peak, 1e-6)
+    whiteness = np.clip(1.0 - saturation / np.maximum(
+        masked_lowpass(saturation, weights, sigma), 1e-6), 0.0, 1.0)
+    knee = 1.0 + SPECULAR_KNEE + (WHITE_KNEE - SPECULAR_KNEE) * whiteness
+    around = masked_lowpass(y, weights, sigma)
+    for _ in range(2):
+        around = masked_lowpass(np.minimum(y, knee * around), weights, sigma)
     ratio = y / np.maximum(around, 1e-6)
-    excess = np.maximum(ratio - (1.0 + SPECULAR_KNEE), 0.0)
-    scale = (ratio - (1.0 - SPECULAR_KEEP) * excess) / np.maximum(ratio, 1e-6)
+    excess = np.maximum(ratio - knee, 0.0)
+    kept = SPECULAR_SHOULDER * (1.0 - np.exp(-excess / SPECULAR_SHOULDER))
+    scale = (ratio - excess + kept) / np.maximum(ratio, 1e-6)
     scale = np.where(weights > 0, scale, 1.0).astype(np.float32)
     return np.asarray(linear * scale[..., None], np.float32)
 
 
+def without_speculars(rgb: RGBImage, weights: Matte, face_size: float) -> RGBImage:
+    """:func:`remove_speculars` of sRGB-encoded ``rgb``, in linear light; sRGB-encoded."""
+    return to_encoded(remove_speculars(to_linear(rgb), weights, face_size))
+
+
 def relight(face: RGBImage, plate: RGBImage, weights: Matte, face_size: float) -> RGBImage:
-    """``face`` (the warped source, sRGB-encoded) under the plate's light: in linear light,
-    the plate's shading times the face's detail (speculars removed), over ``weights`` (the
-    pixels both faces cover); elsewhere ``face`` unchanged."""
+    """``face`` (the warped source, sRGB-encoded, its speculars already taken down by
+    :func:`without_speculars`) under the plate's light: in linear light, the plate's shading
+    times the face's detail, over ``weights`` (the pixels both faces cover); elsewhere
+    ``face`` unchanged."""
     sigma = max(SHADING_BAND * face_size, 1.0)
-    source = remove_speculars(to_linear(face), weights, face_size)
+    source = to_linear(face)
     source_shading = masked_lowpass(source, weights, sigma)
     plate_shading = masked_lowpass(to_linear(plate), weights, sigma)
     detail = np.clip(source / np.maximum(source_shading, 1e-6), *_DETAIL_RANGE)

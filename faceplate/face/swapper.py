@@ -18,7 +18,7 @@ import numpy as np
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
 from faceplate.face.grain import Regrainer, flat_pixels, frame_seed, measure_grain
-from faceplate.face.light import relight
+from faceplate.face.light import relight, without_speculars
 from faceplate.face.matte import (
     MatteSettings,
     core_mask,
@@ -77,7 +77,9 @@ class SourceFace:
         ring = max(1, round(0.01 * face_size(self.landmarks)))
         mouth = cv2.dilate(mouth_mask(self.landmarks, shape), np.ones((2 * ring + 1,) * 2))
         own = soften(core * (1.0 - mouth), self.landmarks, settings.blend_softness / 3)
-        return np.dstack([self.texture, own]).astype(np.float32)
+        # and a photo's flash highlights are taken down first, in the source's own light
+        texture = without_speculars(self.texture, core, face_size(self.landmarks))
+        return np.dstack([texture, own]).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,209 @@
+"""The swapped face takes its plate's look (issue 16), on real faces (Biden's and the
+astronaut's portraits as plates, Obama as the source): its light and cast, sharpness, grain,
+and eye opening; and each part's own measure against values worked out independently."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import DATA, OBAMA
+
+from faceplate.face import image_metrics as im
+from faceplate.face.grain import measure_grain
+from faceplate.face.light import remove_speculars, to_encoded, to_linear
+from faceplate.face.mesh import LIDS, eye_openings, face_size
+from faceplate.face.sharpness import blur, matching_blur
+from faceplate.face.swapper import ReferenceSwapper, SourceFace, identity_geometry
+from faceplate.pipeline.analyse.sources import find_face
+from faceplate.pipeline.context import RunContext
+
+DEMO = Path(str(resources.files("faceplate.demo") / "data"))
+SRGB = "sRGB Encoded Rec.709 (sRGB)"
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return RunContext.create(None, environ={})
+
+
+@pytest.fixture(scope="module")
+def source(ctx):
+    obama = find_face(OBAMA, SRGB, ctx, key="test")
+    return SourceFace("obama", obama.image, obama.landmarks, obama.descriptor)
+
+
+@pytest.fixture(scope="module")
+def biden(ctx):
+    return find_face(DATA / "biden.jpg", None, ctx, key="test")
+
+
+def _u8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _swapped(plate: np.ndarray, points: np.ndarray, source: SourceFace
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The composite (as the render makes it) and the face mask (matte >= 0.9)."""
+    result = ReferenceSwapper().swap(plate, points, source)
+    shown = plate + result.matte[..., None] * (result.rgb - plate)
+    return shown, im.face_mask(result.matte)
+
+
+# --- light ---------------------------------------------------------------------------------
+
+def test_linear_light_round_trip_and_known_values():
+    """sRGB 0.5 is 0.2140 linear (the sRGB formula); decoding and encoding invert."""
+    values = np.array([[[0.0, 0.5, 1.0]]], np.float32)
+    np.testing.assert_allclose(to_linear(values)[0, 0, 1], ((0.5 + 0.055) / 1.055) ** 2.4,
+                               rtol=1e-5)
+    np.testing.assert_allclose(to_encoded(to_linear(values)), values, atol=1e-6)
+
+
+def test_a_specular_spot_is_taken_down_and_plain_skin_is_not():
+    """Skin (0.3, 0.2, 0.14 linear) with a white spot of twice its luminance (a flash's
+    reflection) and a skin-coloured spot 1.2x as bright (a lit cheek): the white spot is
+    rolled off to at most 1 + 0.05 times the skin's luminance; the coloured one, under the
+    skin's knee of 1.3, and flat skin away from both are unchanged."""
+    skin = np.array([0.3, 0.2, 0.14], np.float32)
+    luminance = float(skin @ np.array([0.2126, 0.7152, 0.0722]))
+    image = np.tile(skin, (120, 120, 1)).astype(np.float32)
+    image[38:42, 38:42] = 2 * luminance
+    image[78:82, 78:82] = 1.2 * skin
+    out = remove_speculars(image, np.ones((120, 120), np.float32), face_size=100.0)
+    lum = out @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    assert lum[40, 40] <= 1.05 * luminance * 1.02
+    np.testing.assert_allclose(out[80, 80], 1.2 * skin, rtol=1e-3)
+    np.testing.assert_allclose(out[10, 10], skin, rtol=1e-5)
+
+
+def test_a_warm_plate_gives_the_face_its_cast(biden, source):
+    """The plate's red raised and blue lowered (a warm key): the swapped face's mean Lab a*
+    and b* over the face follow the plate's own face there (within 3), as its brightest skin
+    does (99th-percentile L* within 3)."""
+    warm = np.clip(biden.image * np.array([1.15, 1.0, 0.72], np.float32), 0, 1)
+    shown, face = _swapped(warm, biden.landmarks, source)
+
+    def lab(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(np.clip(image, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)[face]
+
+    plate_ab, shown_ab = lab(warm)[:, 1:].mean(axis=0), lab(shown)[:, 1:].mean(axis=0)
+    assert np.abs(shown_ab - plate_ab).max() < 3.0, (shown_ab, plate_ab)
+    assert abs(im.highlight(_u8(shown), _u8(warm), face)) < 3.0
+
+
+def test_a_flash_highlight_on_the_source_is_not_pasted(biden, source):
+    """A bright spot painted on the source's nose tip (white, 1/15 of the face wide) does
+    is taken down to the skin around it: the result there is no brighter than without the
+    spot by more than 6 L* (pasted as it is, 15-20 L* brighter)."""
+    from dataclasses import replace
+
+    from faceplate.face.mesh import NOSE_TIP
+    texture = source.texture.copy()
+    x, y = source.landmarks[NOSE_TIP, :2]
+    radius = max(2, round(face_size(source.landmarks) / 30))
+    cv2.circle(texture, (round(x), round(y)), radius, (1.0, 1.0, 1.0), -1, cv2.LINE_AA)
+    flashed = replace(source, texture=texture)
+    plain, face = _swapped(biden.image, biden.landmarks, source)
+    spotted, _ = _swapped(biden.image, biden.landmarks, flashed)
+    nose = np.zeros(face.shape, np.uint8)
+    tx, ty = biden.landmarks[NOSE_TIP, :2]
+    cv2.circle(nose, (round(tx), round(ty)), round(face_size(biden.landmarks) / 8), 1, -1)
+    near = nose.astype(bool)
+    raised = im.lightness(_u8(spotted))[near] - im.lightness(_u8(plain))[near]
+    assert raised.max() < 6.0, raised.max()
+
+
+# --- sharpness -----------------------------------------------------------------------------
+
+def test_the_blur_that_matches_a_known_defocus_is_found():
+    """A plate that is the face blurred by a Gaussian of sigma 1.5: the matching blur is 1.5
+    (to the bisection's 0.08 px and the sampling's own softness); a plate as sharp as the face
+    needs none."""
+    rng = np.random.default_rng(4)
+    face = cv2.GaussianBlur(rng.random((160, 160, 3)).astype(np.float32), (0, 0), 0.7)
+    where = np.zeros((160, 160), bool)
+    where[20:140, 20:140] = True
+    assert matching_blur(face, blur(face, 1.5), where) == pytest.approx(1.5, abs=0.15)
+    assert matching_blur(face, face, where) == pytest.approx(0.0, abs=0.1)
+
+
+@pytest.mark.parametrize("defocus", [0.0, 2.0])
+def test_the_face_takes_the_plates_sharpness_and_grain(biden, source, defocus):
+    """On the plate as it is and on a soft, grainy one (Gaussian 2 px, then white noise of
+    sigma 0.02): detail ratio 0.8-1.25 and grain ratio 0.8-1.2 over the face (the same
+    measures the benchmark prints)."""
+    rng = np.random.default_rng(7)
+    plate = biden.image.astype(np.float32)
+    if defocus:
+        plate = blur(plate, defocus) + rng.normal(0, 0.02, plate.shape).astype(np.float32)
+    shown, face = _swapped(plate, biden.landmarks, source)
+    detail = im.detail_ratio(_u8(shown), _u8(plate), face)
+    grain = float(np.mean(im.grain_ratio(_u8(shown), _u8(plate), face)))
+    assert 0.8 <= detail <= 1.25, detail
+    assert 0.8 <= grain <= 1.2, grain
+
+
+# --- grain ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [0.0, 1.1])
+def test_grain_level_and_clump_size_are_measured(size):
+    """Grey 0.4 with unit-variance grain clumped by ``size`` px, scaled so that its Immerkær
+    level is 0.02 (measured on a second, independent field of the same recipe): the level
+    reads 0.02 and the clump size ``size``."""
+    rng = np.random.default_rng(11)
+    shape = (200, 200)
+
+    def field() -> np.ndarray:
+        white = rng.standard_normal(shape).astype(np.float32)
+        return white if size == 0 else cv2.GaussianBlur(white, (0, 0), size)
+
+    reference = field()
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    level = np.sqrt(np.pi / 2) / 6 * np.abs(cv2.filter2D(reference, -1, kernel))[2:-2, 2:-2].mean()
+    image = np.dstack([0.4 + field() * (0.02 / level) for _ in range(3)]).astype(np.float32)
+    grain = measure_grain(image, np.ones(shape, np.float32))
+    assert grain is not None
+    np.testing.assert_allclose(grain.level, 0.02, rtol=0.12)
+    assert grain.size == pytest.approx(size, abs=0.25)
+
+
+# --- eyes ----------------------------------------------------------------------------------
+
+def test_the_eyes_keep_the_plates_opening(biden, source):
+    """The swap's geometry moves each eye as a whole: its lid opening is the plate's exactly,
+    although the source's eyes are shaped otherwise."""
+    geometry = identity_geometry(biden.landmarks, source.landmarks, 0.8)
+    np.testing.assert_allclose(eye_openings(geometry), eye_openings(biden.landmarks), atol=1e-9)
+    moved = np.linalg.norm(geometry[list(LIDS[0]), :2] - biden.landmarks[list(LIDS[0]), :2],
+                           axis=1)
+    assert moved.min() > 0.1  # the eye did move, to the source's proportions
+
+
+def test_lowered_lids_stay_lowered(ctx, source):
+    """The astronaut's plate with her upper lids pulled halfway down (the lid rows shifted
+    down by warping); the source's eyes are open: on the result, the mesh refitted reads
+    the plate's eye opening within 0.05 (qc.max_eye_difference), where pasting the source's
+    eyes open would read 0.1 more."""
+    astronaut = find_face(DEMO / "astronaut.png", SRGB, ctx, key="test")
+    from faceplate.face.mesh import eye_polygon
+    plate = astronaut.image.copy()
+    for eye in (0, 1):
+        polygon = eye_polygon(astronaut.landmarks, eye)
+        x0, y0 = polygon.min(axis=0).astype(int) - 2
+        x1, y1 = polygon.max(axis=0).astype(int) + 2
+        lid = plate[y0 - 4:y0, x0:x1].mean(axis=(0, 1))
+        height = (y1 - y0) // 2
+        plate[y0:y0 + height, x0:x1] = lid  # the upper half of the eye covered by lid skin
+    plate = cv2.GaussianBlur(plate, (0, 0), 0.6)
+    plate8 = _u8(plate)
+    lowered = ctx.face_pack.track(plate8, astronaut.landmarks)
+    assert lowered is not None
+    assert np.mean(eye_openings(lowered)) < np.mean(eye_openings(astronaut.landmarks)) - 0.05
+    shown, _ = _swapped(plate, lowered, source)
+    result = ctx.face_pack.track(_u8(shown), lowered)
+    assert result is not None
+    assert abs(np.mean(eye_openings(result)) - np.mean(eye_openings(lowered))) < 0.05
