@@ -16,7 +16,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from faceplate.types import Matte, RGBImage
+from faceplate.types import RGBImage
 
 #: Immerkær's kernel: its response is blind to constant, linear and quadratic structure.
 _KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -45,7 +45,7 @@ def noise_level(channel: np.ndarray, where: np.ndarray) -> float:
     return _IMMERKAER * float(np.abs(response)[where].mean())
 
 
-def flat_pixels(image: RGBImage, region: Matte, share: float = FLAT_SHARE) -> np.ndarray:
+def flat_pixels(image: RGBImage, region: np.ndarray, share: float = FLAT_SHARE) -> np.ndarray:
     """The ``share`` of ``region``'s pixels (one pixel in from its edge) with the lowest local
     gradient of the grey levels smoothed at sigma 2."""
     grey = np.asarray(image, np.float32).mean(axis=2)
@@ -99,7 +99,7 @@ def clump_size(drop: float) -> float:
     return float(np.interp(drop, drops, np.array(CLUMP_SIZES)))
 
 
-def measure_grain(image: RGBImage, region: Matte) -> Grain | None:
+def measure_grain(image: RGBImage, region: np.ndarray) -> Grain | None:
     """The grain of ``image`` in the flat pixels of ``region``; None if too few are flat."""
     where = flat_pixels(image, region)
     if where.sum() < _MIN_FLAT:
