@@ -121,14 +121,15 @@ def test_a_flash_highlight_on_the_source_is_not_pasted(biden, source):
 
 def test_the_blur_that_matches_a_known_defocus_is_found():
     """A plate that is the face blurred by a Gaussian of sigma 1.5: the matching blur is 1.5
-    (to the bisection's 0.08 px and the sampling's own softness); a plate as sharp as the face
-    needs none."""
+    (to the bisection's 0.05 px and the sampling's own softness); a plate as sharp as the face
+    needs none; a plate crisper than the face (the face blurred) asks for sharpening."""
     rng = np.random.default_rng(4)
     face = cv2.GaussianBlur(rng.random((160, 160, 3)).astype(np.float32), (0, 0), 0.7)
     where = np.zeros((160, 160), bool)
     where[20:140, 20:140] = True
     assert matching_blur(face, blur(face, 1.5), where) == pytest.approx(1.5, abs=0.15)
     assert matching_blur(face, face, where) == pytest.approx(0.0, abs=0.1)
+    assert matching_blur(blur(face, 0.6), face, where) < -0.2
 
 
 @pytest.mark.parametrize("defocus", [0.0, 2.0])

@@ -245,10 +245,10 @@ def _outer(below: NDArray[np.bool_]) -> NDArray[np.bool_]:
 def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
               percentile: float = 99.0) -> float:
     """A hard texture edge inside a soft matte: the ``percentile`` over the matte's soft outer
-    edge (holes such as an open mouth's cut left out; a pixel either side) of how much the output's L*
-    gradient exceeds the plate's, L* per pixel. A face that fades into the plate adds little
-    gradient there; a warped texture that stops on a line adds a step. NaN if the matte has
-    no soft edge."""
+    edge (holes such as an open mouth's cut left out; a pixel either side) of how much the
+    output's L* gradient exceeds the plate's, L* per pixel. A face that fades into the plate
+    adds little gradient there; a warped texture that stops on a line adds a step. NaN if the
+    matte has no soft edge."""
     m = np.asarray(matte, np.float32)
     band = (m > EDGE_BAND[0]) & (m < EDGE_BAND[1]) & _outer(m < EDGE_BAND[1])
     band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)

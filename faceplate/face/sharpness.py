@@ -4,8 +4,8 @@ and the source's detail brought to it.
 Sharpness is read as the mean |Laplacian| of the grey levels over the face. The source face
 (already under the plate's light) is blurred by the Gaussian whose result, with the plate's
 grain laid on it, measures as the plate's face does: a crisp still on a soft plate is
-softened, a face already softer than the plate is left as it is. Measured per frame, so a
-focus pull is followed.
+softened, a face softer than a crisp plate is sharpened (a little: an unsharp mask). Measured
+per frame, so a focus pull is followed.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ import numpy as np
 
 from faceplate.types import RGBImage
 
-#: The largest blur (Gaussian sigma, pixels) and the bisection steps that find it (to
-#: 5/2**6 = 0.08 px).
+#: The largest blur (Gaussian sigma, pixels), the most sharpening (unsharp-mask amount) and
+#: the bisection steps that find the one needed (to 6/2**7 = 0.05).
 MAX_BLUR = 5.0
-BISECTIONS = 6
+MAX_SHARPEN = 1.0
+SHARPEN_RADIUS = 1.0
+BISECTIONS = 7
 
 
 def mean_abs_laplacian(grey: np.ndarray, where: np.ndarray) -> float:
@@ -33,19 +35,29 @@ def _grey(image: RGBImage) -> np.ndarray:
     return np.asarray(image, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def blur(image: RGBImage, sigma: float) -> RGBImage:
-    """``image`` under a Gaussian of ``sigma`` pixels (unchanged at 0)."""
-    if sigma <= 0:
-        return np.asarray(image, np.float32)
+def _gaussian(image: RGBImage, sigma: float) -> RGBImage:
     return np.asarray(cv2.GaussianBlur(np.ascontiguousarray(image, np.float32), (0, 0), sigma,
                                        borderType=cv2.BORDER_REFLECT), np.float32)
 
 
+def blur(image: RGBImage, sigma: float) -> RGBImage:
+    """``image`` under a Gaussian of ``sigma`` pixels (unchanged at 0); a negative ``sigma``
+    sharpens instead: an unsharp mask of radius :data:`SHARPEN_RADIUS` and amount
+    ``-sigma``."""
+    if sigma == 0:
+        return np.asarray(image, np.float32)
+    if sigma < 0:
+        image = np.asarray(image, np.float32)
+        return image - sigma * (image - _gaussian(image, SHARPEN_RADIUS))
+    return _gaussian(image, sigma)
+
+
 def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
                   finish: Callable[[RGBImage], RGBImage] = lambda image: image) -> float:
-    """The Gaussian sigma (0 .. :data:`MAX_BLUR` pixels) that makes ``finish(blur(face))``
-    (e.g. regrained) as sharp as ``plate`` over ``where``, by bisection on the measured
-    sharpness (which falls as the blur grows); 0 when ``face`` is already no sharper."""
+    """The :func:`blur` (-:data:`MAX_SHARPEN` .. :data:`MAX_BLUR`) that makes
+    ``finish(blur(face, sigma))`` (e.g. regrained) as sharp as ``plate`` over ``where``, by
+    bisection on the measured sharpness (which falls as ``sigma`` grows): positive for a
+    plate softer than the face, negative (sharpening) for one crisper than it."""
     if where.sum() < 16:
         return 0.0
     wanted = mean_abs_laplacian(_grey(plate), where)
@@ -53,9 +65,7 @@ def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
     def sharpness(sigma: float) -> float:
         return mean_abs_laplacian(_grey(finish(blur(face, sigma))), where)
 
-    if sharpness(0.0) <= wanted:
-        return 0.0
-    low, high = 0.0, MAX_BLUR
+    low, high = (0.0, MAX_BLUR) if sharpness(0.0) > wanted else (-MAX_SHARPEN, 0.0)
     for _ in range(BISECTIONS):
         middle = (low + high) / 2
         low, high = (middle, high) if sharpness(middle) > wanted else (low, middle)
