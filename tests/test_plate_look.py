@@ -95,6 +95,29 @@ def test_a_warm_plate_gives_the_face_its_cast(biden, source):
     assert abs(im.highlight(_u8(shown), _u8(warm), face)) < 3.0
 
 
+def test_a_side_light_on_the_plate_lights_the_face_from_that_side(biden, source):
+    """The plate lit from the right: its linear light scaled by 0.35 at the face's left edge
+    rising to 1 at its right edge. The swapped face's right half is lighter than its left
+    half by what the plate's own face shows (mean L* over each half, within 3); a face
+    colour-matched only as a whole keeps the source's even light."""
+    x0, x1 = biden.landmarks[:, 0].min(), biden.landmarks[:, 0].max()
+    columns = np.arange(biden.image.shape[1], dtype=np.float32)
+    gain = np.clip(0.35 + 0.65 * (columns - x0) / (x1 - x0), 0.35, 1.0)[None, :, None]
+    plate = to_encoded(to_linear(biden.image) * gain)
+    shown, face = _swapped(plate, biden.landmarks, source)
+    middle = (x0 + x1) / 2
+    left, right = face.copy(), face.copy()
+    left[:, int(middle):] = False
+    right[:, :int(middle)] = False
+
+    def side_difference(image: np.ndarray) -> float:
+        lightness = im.lightness(_u8(image))
+        return float(lightness[right].mean() - lightness[left].mean())
+
+    assert side_difference(plate) > side_difference(biden.image) + 5
+    assert abs(side_difference(shown) - side_difference(plate)) < 3.0
+
+
 def test_a_flash_highlight_on_the_source_is_not_pasted(biden, source):
     """A bright spot painted on the source's nose tip (white, 1/15 of the face wide) does
     is taken down to the skin around it: the result there is no brighter than without the
