@@ -253,3 +253,28 @@ def test_the_eye_openings_show_the_plates_eyes(biden, source):
         to_plate = np.abs(shown[inside] - moved[inside]).mean()
         to_source = np.abs(shown[inside] - warped[inside]).mean()
         assert to_plate < 0.04 and to_plate < to_source / 2, (to_plate, to_source)
+
+
+# --- hair ----------------------------------------------------------------------------------
+
+def test_hair_over_the_forehead_stays_in_front(biden, source):
+    """Dark strands painted across Biden's forehead (2 px lines, hair's colour): on the result
+    they are still mostly the plate's: changed by less than half of what pasting the face
+    over them changes there (the swap of the plate without strands, against the strands), on
+    the strands' pixels that face's matte covers fully."""
+    from faceplate.face.hair import hair_zone
+    plate = biden.image.copy()
+    strands = np.zeros(plate.shape[:2], np.uint8)
+    top = biden.landmarks[10, :2]  # the top of the forehead on the mesh
+    for k in range(6):
+        x = top[0] - 40 + 15 * k
+        cv2.line(strands, (int(x), int(top[1] - 10)), (int(x + 20), int(top[1] + 45)), 1, 2)
+    plate[strands > 0] = (0.25, 0.2, 0.15)
+    shown, _ = _swapped(plate, biden.landmarks, source)
+    bare, face = _swapped(biden.image, biden.landmarks, source)
+    zone = hair_zone(biden.landmarks, plate.shape[:2]) > 0
+    hair = (cv2.erode(strands, np.ones((2, 2), np.uint8)) > 0) & zone & face
+    assert hair.sum() > 30
+    kept = np.abs(shown[hair] - plate[hair]).mean()
+    pasted = np.abs(bare[hair] - plate[hair]).mean()
+    assert kept < pasted / 2, (kept, pasted)

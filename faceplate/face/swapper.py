@@ -18,6 +18,7 @@ import numpy as np
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
 from faceplate.face.grain import Regrainer, flat_pixels, frame_seed, measure_grain
+from faceplate.face.hair import hair_mask
 from faceplate.face.light import relight, without_speculars
 from faceplate.face.matte import (
     MatteSettings,
@@ -215,6 +216,9 @@ class ReferenceSwapper:
         own = soften(own, points, self.settings.blend_softness)
         matte, blend_mask = matte * own, blend_mask * own
         target_skin = target_skin or face_skin_statistics(target, points)
+        if target_skin is not None:  # the plate's hair over forehead and temples stays
+            keep = 1.0 - hair_mask(target, points, target_skin)
+            matte, blend_mask = matte * keep, blend_mask * keep
         matched = warped
         if target_skin is not None and source.skin is not None:
             matched = transfer_colour(warped, source.skin, target_skin)
