@@ -1,10 +1,17 @@
-"""The reference swapper: no learned swap model, just geometry and colour on the dense mesh.
+"""The reference swapper: no learned swap model, just geometry, light and texture on the dense
+mesh.
 
-The source face is warped onto the target's mesh piecewise-affinely over the mesh's own
-triangulation (:func:`faceplate.face.regions.warp_triangles`), nearer triangles drawn last,
-colour-matched to the target's skin in Lab, and blended multi-band under a feathered matte.
-Everything here works on working-space (display-referred, 0..1) arrays of a region of
-interest; reading, colour conversion and writing live in the pipeline.
+The source face (its flash highlights taken down, :mod:`faceplate.face.light`) is warped onto
+the target's mesh piecewise-affinely over the mesh's own triangulation
+(:func:`faceplate.face.regions.warp_triangles`), nearer triangles drawn last, colour-matched
+to the target's skin in Lab, then made to sit in the plate: the plate's shading times the
+source's detail in linear light (:func:`faceplate.face.light.relight`), the plate's own eyes
+in the eye openings (each eye's lids move as a whole, keeping the plate's opening and gaze),
+the plate's sharpness (:mod:`faceplate.face.sharpness`) and grain
+(:mod:`faceplate.face.grain`), the plate's hair left in front (:mod:`faceplate.face.hair`);
+and blended multi-band under a feathered matte. Everything here works on working-space
+(display-referred, 0..1) arrays of a region of interest; reading, colour conversion and
+writing live in the pipeline.
 """
 
 from __future__ import annotations
@@ -123,7 +130,8 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
 
 
 class ReferenceSwapper:
-    """Warp + Lab colour match + multi-band blend. Stateless; safe to share.
+    """Warp + colour and light match + plate eyes, sharpness, grain, hair + multi-band blend.
+    Stateless; safe to share.
 
     Args:
         settings: matte sizes.
