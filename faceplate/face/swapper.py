@@ -40,6 +40,7 @@ from faceplate.face.mesh import (
     LEFT_IRIS,
     LIDS,
     RIGHT_IRIS,
+    eye_openings,
     face_size,
     mouth_opening,
     rigid_points,
@@ -55,6 +56,9 @@ from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 SOURCE_ERODE = 0.06
 #: How far past the lid line (× face size) the plate's own eye is kept.
 EYE_RING = 0.03
+#: How much less open (relative) than the source's a plate's eye starts to be kept, and is
+#: fully kept: lowered lids over the source's open eye would squash it.
+LOWERED_LIDS = (0.0, 0.2)
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,11 @@ class SourceFace:
         ring = max(1, round(0.01 * face_size(self.landmarks)))
         mouth = cv2.dilate(mouth_mask(self.landmarks, shape), np.ones((2 * ring + 1,) * 2))
         own = soften(core * (1.0 - mouth), self.landmarks, settings.blend_softness / 3)
-        # and a photo's flash highlights are taken down first, in the source's own light
-        texture = without_speculars(self.texture, core, face_size(self.landmarks))
+        # and a photo's flash highlights are taken down first, in the source's own light (on
+        # the skin: the eyes' whites and the teeth are no highlights)
+        eyes = np.maximum(eye_mask(self.landmarks, shape, 0), eye_mask(self.landmarks, shape, 1))
+        skin = core * (1.0 - cv2.dilate(np.maximum(eyes, mouth), np.ones((2 * ring + 1,) * 2)))
+        texture = without_speculars(self.texture, skin, face_size(self.landmarks))
         return np.dstack([texture, own]).astype(np.float32)
 
 
@@ -129,6 +136,18 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     return moved
 
 
+def lowered(target: Mesh, source: Mesh) -> tuple[float, float]:
+    """Per eye (image-left first), how surely the target's lids are lower than the source's:
+    0 while its opening is within :data:`LOWERED_LIDS`[0] of the source's (relative), rising
+    smoothly to 1 at :data:`LOWERED_LIDS`[1] less open."""
+    out = []
+    for plate, own in zip(eye_openings(target), eye_openings(source), strict=True):
+        t = float(np.clip(((own - plate) / max(own, 1e-3) - LOWERED_LIDS[0])
+                          / (LOWERED_LIDS[1] - LOWERED_LIDS[0]), 0.0, 1.0))
+        out.append(t * t * (3 - 2 * t))
+    return out[0], out[1]
+
+
 class ReferenceSwapper:
     """Warp + colour and light match + plate eyes, sharpness, grain, hair + multi-band blend.
     Stateless; safe to share.
@@ -165,16 +184,20 @@ class ReferenceSwapper:
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 
-    def _plate_eyes(self, target: RGBImage, points: Mesh, geometry: Mesh
+    def _plate_eyes(self, target: RGBImage, points: Mesh, geometry: Mesh, source: Mesh
                     ) -> tuple[Matte, RGBImage]:
-        """The plate's own eyes moved to where the swap puts them: a soft mask of the eye
-        openings of ``geometry`` (a ring past the lid line) and the plate moved eye by eye
-        (each eye's lids step as a whole, :func:`identity_geometry`)."""
+        """The plate's own eyes where its lids are lower than the source's, moved to where
+        the swap puts them: a soft mask of the eye openings of ``geometry`` (a ring past the
+        lid line; weighed by :func:`lowered`) and the plate moved eye by eye (each eye's
+        lids step as a whole, :func:`identity_geometry`). Elsewhere the source's eye, warped
+        into the plate's opening, looks where the plate's iris does."""
         shape = target.shape[:2]
         mask = np.zeros(shape, np.float32)
         moved = np.array(target, np.float32, copy=True)
         ring = max(1, round(EYE_RING * face_size(points)))
-        for eye in (0, 1):
+        for eye, weight in enumerate(lowered(points, source)):
+            if weight <= 0:
+                continue
             step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
             opening = cv2.dilate(eye_mask(geometry, shape, eye), np.ones((2 * ring + 1,) * 2))
             shifted = cv2.warpAffine(np.ascontiguousarray(target, np.float32),
@@ -182,7 +205,7 @@ class ReferenceSwapper:
                                      (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
                                      borderMode=cv2.BORDER_REPLICATE)
             moved = np.where(opening[..., None] > 0, shifted, moved)
-            mask = np.maximum(mask, opening)
+            mask = np.maximum(mask, weight * opening)
         return soften(mask, points, self.settings.blend_softness / 3), moved
 
     def _plate_texture(self, layer: RGBImage, target: RGBImage, skin: Matte) -> RGBImage:
@@ -231,7 +254,7 @@ class ReferenceSwapper:
         if target_skin is not None and source.skin is not None:
             matched = transfer_colour(warped, source.skin, target_skin)
         matched[~covered] = target[~covered]
-        eyes, plate_eyes = self._plate_eyes(target, points, geometry)
+        eyes, plate_eyes = self._plate_eyes(target, points, geometry, source.landmarks)
         size = face_size(points)
         # where both faces are skin: the source's own face, off the eyes and the mouth
         skin = core_mask(points, shape, self.settings) * covered * own * (1.0 - eyes)
