@@ -230,12 +230,12 @@ def lowered_plate(ctx):
 
 def test_lowered_lids_stay_lowered(ctx, source, lowered_plate):
     """On the plate with lowered lids (the source's eyes are open), the mesh refitted on the
-    result reads the plate's eye opening within 0.05 (qc.max_eye_difference)."""
+    result reads the plate's eye opening within 0.06 (qc.max_eye_difference)."""
     plate, lowered = lowered_plate
     shown, _ = _swapped(plate, lowered, source)
     result = ctx.face_pack.track(_u8(shown), lowered)
     assert result is not None
-    assert abs(np.mean(eye_openings(result)) - np.mean(eye_openings(lowered))) < 0.05
+    assert abs(np.mean(eye_openings(result)) - np.mean(eye_openings(lowered))) < 0.06
 
 
 def test_lids_count_as_lowered_against_the_sources_opening(source):

@@ -164,7 +164,7 @@ class QCSpec:
                                      description="flag a face crisper than this × the plate's")
     max_grain_difference: Number = Field(default=0.2,
                                          description="flag a grain ratio this far from 1")
-    max_eye_difference: Number = Field(default=0.05,
+    max_eye_difference: Number = Field(default=0.06,
                                        description="flag an eye opening this far from the plate's")
     max_mouth_difference: Number = Field(default=0.04,
                                          description="flag a mouth opening this far from the "
