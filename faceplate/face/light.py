@@ -20,7 +20,7 @@ from faceplate.types import Matte, RGBImage
 
 #: Sigma of the shading low-pass, × face size (outer eye-corner distance): the light's
 #: gradients across the face, not its features.
-SHADING_BAND = 0.2
+SHADING_BAND = 0.3
 #: Sigma of the neighbourhood a specular highlight is judged against, × face size.
 SPECULAR_BAND = 0.05
 #: How far above its neighbourhood (luminance ratio - 1) skin may be before it counts as a
@@ -34,7 +34,7 @@ WHITE_KNEE = 0.0
 _DETAIL_RANGE = (0.05, 4.0)
 #: The share (as a power) of the source detail's colour variation kept: lips stay redder than
 #: the skin around them, a beard's shadow does not turn grey.
-CHROMA_DETAIL = 0.5
+CHROMA_DETAIL = 0.7
 _TINT_RANGE = (0.5, 2.0)
 _REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
