@@ -169,7 +169,7 @@ class QCSpec:
     max_mouth_difference: Number = Field(default=0.04,
                                          description="flag a mouth opening this far from the "
                                                      "plate's")
-    max_hard_edge: Number = Field(default=8.0,
+    max_hard_edge: Number = Field(default=12.0,
                                   description="flag an edge gradient (L*/pixel) above this")
     display: NonEmpty | None = Field(default=None, description="OCIO display of review images")
     view: NonEmpty | None = Field(default=None, description="OCIO view of review images")
