@@ -159,7 +159,7 @@ def test_analysis_is_cached_until_the_plate_changes(rendered):
     shot, _, _ = rendered
     cache = shot.folder / "out" / "qc" / "cache" / "analysis.json"
     stamp = cache.stat().st_mtime_ns
-    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/2"
+    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/3"
     again = run_cli("analyse", str(shot.spec_path))
     assert again.returncode == 0, again.stderr
     assert cache.stat().st_mtime_ns == stamp
@@ -195,14 +195,14 @@ def test_stage_files_of_the_68_point_version_are_rebuilt_never_misread(tmp_path,
     (cache / "analysis.json").write_text(json.dumps(old))
     (cache / "sources.json").write_text(json.dumps({"schema": "faceplate.sources/1",
                                                     "sources": {}}))
-    (cache / "tracks.json").write_text(json.dumps({"schema": "faceplate.tracks/2",
+    (cache / "tracks.json").write_text(json.dumps({"schema": "faceplate.tracks/3",
                                                    "swaps": []}))
     render = run_cli("render", str(shot.spec_path))
-    assert render.returncode == 5 and "faceplate.tracks/3" in render.stderr, render.stderr
+    assert render.returncode == 5 and "faceplate.tracks/4" in render.stderr, render.stderr
     result = run_cli("run", str(shot.spec_path))
     assert result.returncode == 0, result.stderr
-    for name, schema in (("analysis", "faceplate.analysis/2"), ("sources", "faceplate.sources/2"),
-                         ("tracks", "faceplate.tracks/3")):
+    for name, schema in (("analysis", "faceplate.analysis/3"), ("sources", "faceplate.sources/2"),
+                         ("tracks", "faceplate.tracks/4")):
         assert json.loads((cache / f"{name}.json").read_text())["schema"] == schema
     body = json.loads((cache / "analysis.json").read_text())
     assert np.array(body["frames"][0]["faces"][0]["landmarks"]).shape == (478, 3)

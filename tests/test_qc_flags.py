@@ -187,6 +187,15 @@ def test_an_interpolated_alignment_on_a_face_is_swapped_and_flagged(rig, tmp_pat
     assert read_pixels(spec.output.matte.frame(1002)).max() == 1.0
 
 
+def test_a_face_the_flow_could_not_follow_is_swapped_and_flagged_with_the_reason(rig, tmp_path):
+    spec = rig.spec_for(tmp_path)
+    why = "track 0: optical flow failed its forward-backward check (3 of 90 points came back)"
+    record = rig.render_one(spec, 1002, rig.with_face(1002, origin="tracked", unsure=why))
+    assert record.status == "swapped"
+    assert record.flags == ["tracking_unsure"]
+    assert record.reasons["tracking_unsure"] == why
+
+
 def test_an_interpolated_face_on_an_empty_plate_is_not_pasted(rig, tmp_path):
     """A cut or a flash frame: the plate shows no face where the interpolated one would go."""
     frame = rig.plate(1002)

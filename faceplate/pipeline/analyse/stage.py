@@ -1,9 +1,14 @@
 """Stage 1, analyse: faces (box, score, the 478-point mesh, pose, skin colour, optional
-descriptor) on every plate frame, faces the detector misses followed by their mesh from the
-frame before, and the faces lost.
+descriptor) on every plate frame, the cuts, and the faces lost.
+
+Each face of the frame before is followed by the plate's optical flow (its head motion,
+:mod:`faceplate.pipeline.analyse.flow`), and the mesh model refines its shape on the crop that
+motion gives. The detector runs only to start faces (the first frame, after a cut, when a face
+could not be followed or its flow check failed) and every ``detect_every`` frames to find
+faces that came in.
 
 The result is cached per shot in ``<cache>/analysis.json`` (schema
-``faceplate.analysis/2``) and re-used while the plate files and settings are unchanged; a file
+``faceplate.analysis/3``) and re-used while the plate files and settings are unchanged; a file
 of another schema is rebuilt.
 """
 
@@ -21,6 +26,14 @@ from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
 from faceplate.models.protocols import FaceFinder
+from faceplate.pipeline.analyse.flow import (
+    FaceMotion,
+    PlateView,
+    ProxyGeometry,
+    cut_between,
+    face_motion,
+    plate_view,
+)
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
@@ -52,6 +65,8 @@ class AnalyseSettings:
     upsample: int = 0
     threshold: float = -0.5
     descriptors: bool = True
+    #: The detector runs at least every this many frames while faces are followed.
+    detect_every: int = 8
 
 
 def _fingerprint(spec: ShotSpec) -> list[list[int | None]]:
@@ -160,17 +175,49 @@ def _lost_reason(face: FaceObservation, data: Box, finder: FaceFinder) -> str:
             "before (turned away, covered, blurred or out of frame)")
 
 
+@dataclass(frozen=True)
+class Previous:
+    """What following needs of the frame before: its faces, its plate as flow sees it, and
+    how many frames ago the detector last ran."""
+
+    faces: list[FaceObservation]
+    view: PlateView | None = None
+    since_detection: int = 0
+
+
+def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFrame, data: Box,
+            colourspace: str, ctx: RunContext, clean: bool, finder: FaceFinder
+            ) -> tuple[Mesh, _Crop] | None:
+    """The mesh of a face of the frame before on this frame: its previous mesh moved by the
+    plate's measured motion (unmoved when none was measured), then refined by the mesh model on
+    the crop it gives; None when the model cannot follow or sees no face there."""
+    if not finder.tracks:
+        return None
+    predicted = np.asarray(before.landmarks, np.float64)
+    if motion is not None and motion.motion is not None:
+        predicted = motion.motion.apply(predicted)
+    region = _around(bounding_box(predicted), 0.5, data)
+    if region.empty:
+        return None
+    near = _crop(frame, region, colourspace, ctx, clean)
+    followed = finder.track(near.image, near.to_crop(predicted))
+    return None if followed is None else (followed, near)
+
+
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                   ctx: RunContext, pre: Preflight,
-                  previous: list[FaceObservation] | None = None) -> FrameAnalysis:
-    """Detect every face on one frame and fit its mesh; follow each face of ``previous`` (the
-    frame before's) that the detector missed by fitting the mesh on the crop its previous mesh
-    gives, and record the ones that cannot be followed as lost, with the reason."""
+                  previous: Previous | None = None) -> tuple[FrameAnalysis, PlateView | None]:
+    """Follow each face of ``previous`` (the frame before) by the plate's optical flow and
+    refine its mesh on the crop that motion gives; run the detector to start faces (first
+    frame, after a cut, after a face could not be followed, every ``detect_every`` frames);
+    record the faces that cannot be followed as lost, with the reason. Also returns the frame's
+    plate as flow sees it (for the next frame)."""
+    previous = previous or Previous([])
     try:
         frame = read_frame(spec.plate.path.frame(frame_number), frame_number, pre.frame_limits)
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
-        return FrameAnalysis(frame_number, status, reason=str(exc))
+        return FrameAnalysis(frame_number, status, reason=str(exc)), None
     data = frame.data_box
     colourspace = pre.plate_space()
     finder = pre.shot_models().faces
@@ -181,34 +228,57 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     proxy = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA)
     proxy8 = to_uint8(ctx.colour.convert(proxy, colourspace, WORKING_SPACE))
+    view = plate_view(proxy8, ProxyGeometry(data.x0, data.y0, proxy8.shape[1] / data.width))
+    cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
-    for det in finder.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
-        found = det.moved(1.0 / scale, data.x0, data.y0)  # display-window pixels
-        region = _around(found.box, 0.6, data)
-        if region.empty:
+    unfollowed: dict[int, str] = {}
+    for index, before in enumerate(previous.faces):
+        if cut:
+            unfollowed[index] = ("a cut: the picture changed at once from the frame before, "
+                                 "so the face was not followed across it")
             continue
-        crop = _crop(frame, region, colourspace, ctx, clean)
-        shift = (0.5 - np.array([region.x0, region.y0])) * crop.scale - 0.5
-        mesh = finder.landmarks(crop.image, found.moved(crop.scale, *shift))
-        if mesh is not None:
-            faces.append(_observe(mesh, crop, det.score, settings, ctx))
-    lost = []
-    for index, before in enumerate(previous or []):
-        if any(_overlap(before.bbox, f.bbox) > _SAME_FACE for f in faces):
+        motion = (face_motion(previous.view, view, np.asarray(before.landmarks))
+                  if previous.view is not None and finder.tracks else None)
+        found = _follow(before, motion, frame, data, colourspace, ctx, clean, finder)
+        if found is None:
+            unfollowed[index] = _lost_reason(before, data, finder)
             continue
-        region = _around(tuple(before.bbox), 0.5, data)  # type: ignore[arg-type]
-        if not region.empty:
-            near = _crop(frame, region, colourspace, ctx, clean)
-            followed = finder.track(near.image, near.to_crop(np.asarray(before.landmarks)))
-            if followed is not None:
-                tracked = _observe(followed, near, 0.0, settings, ctx, origin="tracked",
-                                   tracked_from=index)
-                if not any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
-                    faces.append(tracked)
-                    continue
-        lost.append(LostFace(index, before.bbox, _lost_reason(before, data, finder)))
-    return FrameAnalysis(frame_number, "ok", faces=faces, lost=lost,
-                         nonfinite_pixels=nonfinite)
+        moved = motion.motion if motion is not None else None
+        tracked = _observe(found[0], found[1], before.score, settings, ctx, origin="tracked",
+                           tracked_from=index, motion=moved.as_list() if moved else None,
+                           unsure=motion.reason if motion is not None else None)
+        if any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
+            unfollowed[index] = "followed onto another face of this frame"
+            continue
+        faces.append(tracked)
+    unsure = any(f.unsure for f in faces)
+    detect = (not finder.tracks or cut or not faces or bool(unfollowed) or unsure
+              or previous.since_detection + 1 >= settings.detect_every)
+    if detect:
+        for det in finder.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
+            found_det = det.moved(1.0 / scale, data.x0, data.y0)  # display-window pixels
+            region = _around(found_det.box, 0.6, data)
+            same = [f for f in faces if _overlap(list(found_det.box), f.bbox) > _SAME_FACE]
+            if same:  # a followed face, confirmed: it carries this detection's score on
+                same[0].score = max(same[0].score, round(det.score, 4))
+                continue
+            if region.empty:
+                continue
+            crop = _crop(frame, region, colourspace, ctx, clean)
+            shift = (0.5 - np.array([region.x0, region.y0])) * crop.scale - 0.5
+            mesh = finder.landmarks(crop.image, found_det.moved(crop.scale, *shift))
+            if mesh is None:
+                continue
+            face = _observe(mesh, crop, det.score, settings, ctx)
+            if any(_overlap(face.bbox, f.bbox) > _SAME_FACE for f in faces):
+                continue
+            faces.append(face)
+    lost = [LostFace(index, previous.faces[index].bbox, reason)
+            for index, reason in sorted(unfollowed.items())
+            if not any(_overlap(previous.faces[index].bbox, f.bbox) > _SAME_FACE
+                       and f.tracked_from is None for f in faces) or cut]
+    return FrameAnalysis(frame_number, "ok", faces=faces, lost=lost, nonfinite_pixels=nonfinite,
+                         cut=cut, detector=detect), view
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
@@ -231,12 +301,13 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             return stored
     frames: dict[int, FrameAnalysis] = {}
     total = len(spec.plate.frames)
-    previous: list[FaceObservation] = []
+    previous = Previous([])
     for i, f in enumerate(spec.plate.frames):
         start = time.perf_counter()
-        frames[f] = analyse_frame(spec, f, settings, ctx, pre, previous)
+        frames[f], view = analyse_frame(spec, f, settings, ctx, pre, previous)
         frames[f].seconds = round(time.perf_counter() - start, 3)
-        previous = frames[f].faces
+        previous = Previous(frames[f].faces, view,
+                            0 if frames[f].detector else previous.since_detection + 1)
         ctx.progress(Progress("analyse", i + 1, total, f))
         if i + 1 < total:
             ctx.stop.check(f"analysing frame {f}; no frame rendered")

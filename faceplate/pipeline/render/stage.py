@@ -182,6 +182,8 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
         if face.origin == "interpolated":
             record.flag("interpolated_alignment",
                         f"track {face.track}: no usable detection, alignment interpolated")
+        if face.unsure:
+            record.flag("tracking_unsure", face.unsure)
     record.matte_area = round(float(matte.sum()), 1)
     if skipped:
         record.flag("pose_beyond_limit", "; ".join(skipped))

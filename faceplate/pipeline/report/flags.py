@@ -104,6 +104,9 @@ FLAGS: dict[str, FlagInfo] = {
                                         "through or given a nearby frame's alignment."),
     "interpolated_alignment": FlagInfo(None, "No usable detection here: the alignment was "
                                              "interpolated from the frames around it."),
+    "tracking_unsure": FlagInfo(None, "The optical flow could not follow the face here (its "
+                                      "forward-backward check failed): the face is placed by "
+                                      "its mesh alone and a new segment starts."),
     "missing_frame": FlagInfo(None, "The plate frame is missing: nothing was written."),
     "unreadable_frame": FlagInfo(None, "The plate frame could not be read: nothing was "
                                        "written."),

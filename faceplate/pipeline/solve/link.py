@@ -55,8 +55,8 @@ def _different_people(a: FaceObservation, b: FaceObservation) -> bool:
 
 def link_tracks(analysis: ShotAnalysis) -> list[Track]:
     """Frame-to-frame association: a followed face joins the track of the face it was followed
-    from; the others greedily by box overlap (never across identities), bridging gaps of up to
-    three frames. A face analysis lost is recorded on its track."""
+    from; the others greedily by box overlap (never across identities, never across a cut),
+    bridging gaps of up to three frames. A face analysis lost is recorded on its track."""
     tracks: list[Track] = []
     last: dict[int, tuple[int, FaceObservation]] = {}
     for frame in sorted(analysis.frames):
@@ -66,6 +66,9 @@ def link_tracks(analysis: ShotAnalysis) -> list[Track]:
         for lost in analysis.frames[frame].lost:
             if lost.previous in holder:
                 tracks[holder[lost.previous]].lost[frame] = lost.reason
+        if analysis.frames[frame].cut:  # nothing is linked across a cut
+            last.clear()
+            holder.clear()
         used_tracks, used_faces = set(), set()
         for i, face in enumerate(faces):
             tid = holder.get(face.tracked_from) if face.tracked_from is not None else None

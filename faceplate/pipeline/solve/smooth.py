@@ -1,11 +1,15 @@
-"""One track over time: gaps bridged, outliers rejected, landmarks and colour smoothed with
-zero-lag filters, jitter measured, and the yaw limit applied."""
+"""One track over time: runs split at cuts, gaps bridged, outliers rejected, each flow-linked
+piece's meshes fused with the plate's measured head motion (:mod:`.fuse`: only noise is
+filtered), colour smoothed with a zero-lag filter, jitter measured in the head's frame, and the
+yaw limit applied."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from faceplate.face.mesh import EYE_CORNERS
+from faceplate.pipeline.motion import Similarity
+from faceplate.pipeline.solve.fuse import chain, fuse_piece, savgol
 from faceplate.pipeline.solve.link import Track, face_at
 from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
 from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
@@ -25,20 +29,18 @@ def _sizes(points: np.ndarray) -> np.ndarray:
 
 def smooth_landmarks(points: np.ndarray, window: int) -> np.ndarray:
     """Savitzky–Golay (quadratic, zero lag) smoothing of (frames, ...) values over time."""
-    n = len(points)
-    window = min(window | 1, n if n % 2 else n - 1)
-    if window < 5:
-        return points
-    from scipy.signal import savgol_filter  # imported here: render and report never smooth
-    return savgol_filter(points, window_length=window, polyorder=2, axis=0, mode="interp")
+    return savgol(points, window)
 
 
-def _segments(frames: list[int], max_gap: int, analysed: set[int]) -> list[list[int]]:
-    """Runs of frames whose gaps are at most ``max_gap`` frames, all of them analysed."""
+def _segments(frames: list[int], max_gap: int, analysed: set[int],
+              cuts: set[int]) -> list[list[int]]:
+    """Runs of frames whose gaps are at most ``max_gap`` frames, all of them analysed, none
+    crossing a cut (a frame in ``cuts`` starts a run)."""
     runs: list[list[int]] = []
     for f in frames:
         gap = range(runs[-1][-1] + 1, f) if runs else range(0)
-        if runs and len(gap) <= max_gap and all(g in analysed for g in gap):
+        if (runs and len(gap) <= max_gap and all(g in analysed for g in gap)
+                and not any(c in cuts for c in range(runs[-1][-1] + 1, f + 1))):
             runs[-1].append(f)
         else:
             runs.append([f])
@@ -63,8 +65,26 @@ def _outliers(points: np.ndarray, window: int) -> np.ndarray:
     return error > _OUTLIER
 
 
+def _pieces(span: np.ndarray, track: Track, observed: dict[int, FaceObservation]
+            ) -> list[list[int]]:
+    """Positions in ``span`` of the flow-linked pieces: runs of observed frames, each after
+    the first followed by optical flow from the track's face on the frame before."""
+    pieces: list[list[int]] = []
+    for i, f in enumerate(int(v) for v in span):
+        face = observed.get(f)
+        if face is None:
+            continue
+        linked = (pieces and pieces[-1][-1] == i - 1 and face.motion is not None
+                  and face.tracked_from == track.faces.get(f - 1))
+        if linked:
+            pieces[-1].append(i)
+        else:
+            pieces.append([i])
+    return pieces
+
+
 def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
-                   settings: SolveSpec) -> dict[int, SolvedFace]:
+                   settings: SolveSpec) -> tuple[dict[int, SolvedFace], list[list[int]]]:
     span = np.arange(frames[0], frames[-1] + 1)
     known = np.isin(span, frames)
     observed = {f: face_at(analysis, f, track.faces[f]) for f in frames}
@@ -76,29 +96,50 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
     valid = known & ~outlier
     if valid.sum() < 2:
         valid = known
-    if valid.sum() >= 2:
-        landmarks = _interpolate(span, valid, landmarks)
+    pieces = _pieces(span, track, observed)
+    flow = any(len(p) > 1 for p in pieces)
+    solved, heads = landmarks.copy(), landmarks.copy()
+    placed = valid.copy()
+    if settings.smoothing and flow:
+        for piece in pieces:
+            motions = [Similarity(*observed[int(span[i])].motion)  # type: ignore[misc]
+                       for i in piece[1:]]
+            if len(piece) > 1 and valid[piece].any():
+                solved[piece] = fuse_piece(landmarks[piece], motions, valid[piece],
+                                           settings.smoothing)
+                placed[piece] = True
+                heads[piece] = [h.inverse().apply(m)
+                                for h, m in zip(chain(motions), solved[piece])]
+    if not placed.all() and placed.sum() >= 2:
+        solved = _interpolate(span, placed, solved)
+        heads[~placed] = solved[~placed]
+    if settings.smoothing and not flow:  # no measured motion (a pack that cannot follow)
+        solved = heads = smooth_landmarks(solved, settings.smoothing)
     skin = _series(span, valid, [observed.get(int(f)) for f in span], "skin")
     pose = _series(span, valid, [observed.get(int(f)) for f in span], "pose")
-    if settings.smoothing:
-        landmarks = smooth_landmarks(landmarks, settings.smoothing)
-        if skin is not None:
-            skin = smooth_landmarks(skin, 2 * settings.smoothing + 1)
-    jitter = landmark_jitter(landmarks)
-    solved = {}
+    if settings.smoothing and skin is not None:
+        skin = smooth_landmarks(skin, 2 * settings.smoothing + 1)
+    jitter = np.zeros(len(span))
+    for piece in pieces if flow else [list(range(len(span)))]:
+        jitter[piece] = landmark_jitter(heads[piece])
+    out = {}
     for i, f in enumerate(span):
         face = observed.get(int(f))
-        origin = face.origin if face is not None and valid[i] else "interpolated"
-        bbox = face.bbox if face is not None and valid[i] else _bbox(landmarks[i])
-        descriptor = face.descriptor if face is not None and valid[i] else None
-        solved[int(f)] = SolvedFace(
-            int(f), track.id, [round(v, 3) for v in bbox], face.score if face else 0.0,
-            landmarks[i].round(2).tolist(),
+        good = face is not None and valid[i]
+        out[int(f)] = SolvedFace(
+            int(f), track.id, [round(v, 3) for v in face.bbox] if good and face
+            else _bbox(solved[i]), face.score if face else 0.0,
+            solved[i].round(2).tolist(),
             pose[i].round(2).tolist() if pose is not None else None,
-            skin[i].round(4).tolist() if skin is not None else None, origin,
+            skin[i].round(4).tolist() if skin is not None else None,
+            face.origin if good and face else "interpolated",
             round(float(jitter[i]), 4),
-            descriptor=[round(v, 5) for v in descriptor] if descriptor is not None else None)
-    return solved
+            descriptor=[round(v, 5) for v in face.descriptor]
+            if good and face and face.descriptor is not None else None,
+            unsure=f"track {track.id}: {face.unsure}" if face is not None and face.unsure
+            else None)
+    segments = [[int(span[p[0]]), int(span[p[-1]])] for p in pieces]
+    return out, segments
 
 
 def landmark_jitter(landmarks: np.ndarray) -> np.ndarray:
@@ -177,9 +218,13 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
     """The solved faces of one swap on one track, and the frames its face was lost on."""
     faces: dict[int, SolvedFace] = {}
     analysed = {f for f, a in analysis.frames.items() if a.status == "ok"}
-    for segment in _segments(sorted(track.faces), settings.max_gap, analysed):
-        faces.update(_solve_segment(track, segment, analysis, settings))
+    cuts = {f for f, a in analysis.frames.items() if a.cut}
+    segments: list[list[int]] = []
+    for run in _segments(sorted(track.faces), settings.max_gap, analysed, cuts):
+        solved, pieces = _solve_segment(track, run, analysis, settings)
+        faces.update(solved)
+        segments.extend(pieces)
     skipped = _apply_yaw_limit(faces, settings)
     lost = {f: r for f, r in lost_frames(track, faces, sorted(analysed)).items()
             if f not in skipped}
-    return SolvedSwap(index, swap.source, track.id, faces, skipped, lost)
+    return SolvedSwap(index, swap.source, track.id, faces, skipped, lost, segments)

@@ -1,4 +1,4 @@
-"""``analysis.json`` (schema ``faceplate.analysis/2``): the faces analysis found on every frame,
+"""``analysis.json`` (schema ``faceplate.analysis/3``): the faces analysis found on every frame,
 each with its dense mesh, and the faces it lost."""
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ class FaceObservation:
     """One face on one frame, in display-window pixels: the box of its mesh, the detection
     score (pipeline scale), the mesh (478 x, y, z), identity descriptor, pose (yaw, pitch,
     roll) and skin colour. A negative ``score`` marks a weak detection: it may extend a track
-    through a hard frame but never starts one. ``origin`` is ``detected``, or ``tracked``: the
-    detector missed it and the mesh was fitted on the crop of face ``tracked_from`` (its index)
-    of the frame before."""
+    through a hard frame but never starts one; a followed face carries the score of the
+    detection it descends from (raised when the detector finds it again).
+
+    ``origin`` is ``detected``, or ``tracked``: the mesh was fitted on the crop that face
+    ``tracked_from`` (its index) of the frame before gives once moved by the plate's optical
+    flow. ``motion`` is that face's head motion from the frame before, measured by optical
+    flow (:class:`~faceplate.pipeline.motion.Similarity` as ``[a, b, tx, ty]``, display
+    pixels), None where none was measured; ``unsure`` says why the flow check failed on a face
+    that was still followed."""
 
     bbox: list[float]
     score: float
@@ -30,6 +36,8 @@ class FaceObservation:
     skin: list[float] | None = None
     origin: str = "detected"
     tracked_from: int | None = None
+    motion: list[float] | None = None
+    unsure: str | None = None
 
 
 @dataclass
@@ -44,7 +52,9 @@ class LostFace:
 
 @dataclass
 class FrameAnalysis:
-    """What analysis found on one frame."""
+    """What analysis found on one frame; ``cut``: the picture changed at once from the frame
+    before (nothing is followed or filtered across it); ``detector``: the face detector ran
+    (analysis runs it to start and recover faces and on a sparse cadence)."""
 
     frame: int
     status: FrameStatus
@@ -53,6 +63,8 @@ class FrameAnalysis:
     nonfinite_pixels: int = 0
     reason: str | None = None
     seconds: float = 0.0
+    cut: bool = False
+    detector: bool = True
 
 
 @dataclass

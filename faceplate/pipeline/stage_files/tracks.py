@@ -1,5 +1,7 @@
-"""``tracks.json`` (schema ``faceplate.tracks/3``): the solved faces of every swap, each with
-its dense mesh, and the frames its face was lost on. Rendering reads only this file, so any
+"""``tracks.json`` (schema ``faceplate.tracks/4``): the solved faces of every swap, each with
+its dense mesh, the flow-linked segments it was solved in, and the frames its face was lost
+on. A file of another schema is refused by name by a stage that only reads it, and made again
+by the solve. Rendering reads only this file, so any
 chunk rendered in any process gets the same alignment."""
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class SolvedFace:
     was followed from the frame before), ``interpolated`` (a gap or a rejected outlier) or
     ``held`` (a frame beyond the yaw limit given the nearest valid frame's alignment).
     ``descriptor`` is the identity descriptor of the plate's face as analysis measured it, on
-    detected and tracked frames (render's QC reuses it).
+    detected and tracked frames (render's QC reuses it). ``unsure`` says why the tracking is
+    unsure on this frame (the optical flow failed its check: the face was placed by its mesh
+    alone and a new segment starts here); render flags it.
     """
 
     frame: int
@@ -41,13 +45,16 @@ class SolvedFace:
     params: dict[str, float] = field(default_factory=dict)
     override: str | None = None
     descriptor: list[float] | None = None
+    unsure: str | None = None
 
 
 @dataclass
 class SolvedSwap:
     """One swap on one track over the shot: its source, the face per frame, the frames of
     the track it leaves alone (beyond the yaw limit, overridden) and the frames its face was
-    lost on, each with the reason."""
+    lost on, each with the reason, and the segments (first, last frame) it was solved in: runs
+    linked by the plate's optical flow, nothing filtered across their ends (a cut, a failed
+    flow check, a gap)."""
 
     swap: int
     source: str
@@ -55,6 +62,7 @@ class SolvedSwap:
     faces: dict[int, SolvedFace]
     skipped: dict[int, str] = field(default_factory=dict)
     lost: dict[int, str] = field(default_factory=dict)
+    segments: list[list[int]] = field(default_factory=list)
 
 
 def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
@@ -64,7 +72,8 @@ def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
 def _swap_json(s: SolvedSwap) -> dict[str, Any]:
     return {"swap": s.swap, "source": s.source, "track": s.track,
             "faces": [asdict(f) for f in s.faces.values()],
-            "skipped": _frames_json(s.skipped), "lost": _frames_json(s.lost)}
+            "skipped": _frames_json(s.skipped), "lost": _frames_json(s.lost),
+            "segments": s.segments}
 
 
 def write_tracks(spec: ShotSpec, solved: list[SolvedSwap], **extra: Any) -> None:
@@ -90,5 +99,6 @@ def load_solve(spec: ShotSpec) -> list[SolvedSwap]:
     return [SolvedSwap(s["swap"], s["source"], s["track"],
                        {f["frame"]: SolvedFace(**f) for f in s["faces"]},
                        {k["frame"]: k["reason"] for k in s.get("skipped", [])},
-                       {k["frame"]: k["reason"] for k in s.get("lost", [])})
+                       {k["frame"]: k["reason"] for k in s.get("lost", [])},
+                       s.get("segments", []))
             for s in body["swaps"]]

@@ -1,0 +1,165 @@
+"""The plate's own motion between two frames: cuts, and each face's head motion measured by
+optical flow.
+
+A face is followed by pyramidal Lucas-Kanade on textured points (Shi-Tomasi corners) inside
+its mesh's outline, tracked forward and back: a point is kept only when it comes
+back within :data:`FB_TOLERANCE` of where it started. The kept points give the head's
+similarity transform (RANSAC, then least squares on the inliers). Too few kept points, or too
+few of them agreeing on one motion, is a failed check: the face's chain of measured motion
+ends there, with the reason.
+
+Everything here works on the analysis proxy (8-bit grey, the frame made at most
+``detect_size`` on its longer side); :class:`ProxyGeometry` maps its transforms to
+display-window pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceplate.pipeline.motion import Similarity, from_matrix
+
+#: A point tracked forward and back must return within this many proxy pixels.
+FB_TOLERANCE = 0.5
+#: Fewest points that pass the forward-backward check and agree on the motion.
+MIN_POINTS = 12
+#: Smallest share of a face's points that must pass the forward-backward check.
+MIN_SHARE = 0.3
+#: Thumbnails compared for cuts (width, height).
+_THUMB = (96, 54)
+#: A cut: the thumbnails differ by more than this (mean, 8-bit levels) and correlate less
+#: than :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture).
+_CUT_LEVELS = 10.0
+_CUT_CORRELATION = 0.85
+#: A thumbnail whose levels spread less than this (8-bit, standard deviation) shows no picture.
+_BLANK_LEVELS = 2.0
+_LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
+
+
+def _lk(first: np.ndarray, second: np.ndarray, points: np.ndarray
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Pyramidal Lucas-Kanade: where ``points`` of ``first`` are on ``second``, and which were
+    found."""
+    moved, found, _ = cv2.calcOpticalFlowPyrLK(first, second, points, None, winSize=(21, 21),
+                                               maxLevel=3, criteria=_LK_CRITERIA)
+    return moved, found.ravel() == 1
+
+
+@dataclass(frozen=True)
+class ProxyGeometry:
+    """How the analysis proxy sits on the frame: proxy pixel ``u = (x - x0 + 0.5) * scale -
+    0.5`` for display pixel ``x`` (same for y)."""
+
+    x0: int
+    y0: int
+    scale: float
+
+    def to_proxy(self, points: np.ndarray) -> np.ndarray:
+        return (np.asarray(points, np.float64)[:, :2] - (self.x0, self.y0) + 0.5) * self.scale - 0.5
+
+    def to_display(self, motion: Similarity) -> Similarity:
+        """A proxy-pixel motion as the same motion in display pixels."""
+        to_proxy = Similarity(self.scale, 0.0, (0.5 - self.x0) * self.scale - 0.5,
+                              (0.5 - self.y0) * self.scale - 0.5)
+        return to_proxy.inverse().compose(motion).compose(to_proxy)
+
+
+@dataclass(frozen=True)
+class PlateView:
+    """One frame as flow sees it: the grey proxy and its thumbnail for cut detection."""
+
+    grey: np.ndarray
+    thumb: np.ndarray
+    geometry: ProxyGeometry
+
+
+def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
+    grey = cv2.cvtColor(np.ascontiguousarray(proxy8), cv2.COLOR_RGB2GRAY)
+    thumb = cv2.resize(grey, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float64)
+    return PlateView(grey, thumb, geometry)
+
+
+def blank(view: PlateView) -> bool:
+    """Whether a frame shows no picture (a flat flash, a black or grey frame): never one side
+    of a cut (the faces it loses are found again by the detector after it)."""
+    return float(view.thumb.std()) < _BLANK_LEVELS
+
+
+def cut_between(before: PlateView, after: PlateView) -> bool:
+    """Whether the picture changes at once between two frames with a picture: after the
+    camera's move between them is taken out (the thumbnails' shift by phase correlation), they
+    still differ by more than :data:`_CUT_LEVELS` and correlate less than
+    :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture)."""
+    if blank(before) or blank(after):
+        return False
+    a, b = before.thumb.astype(np.float32), after.thumb.astype(np.float32)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b)
+    shift = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
+    back = cv2.warpAffine(b, shift, a.shape[::-1],
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    h, w = a.shape
+    inner = (slice(h // 8, h - h // 8), slice(w // 8, w - w // 8))
+    a, back = a[inner].astype(np.float64), back[inner].astype(np.float64)
+    if float(np.abs(a - back).mean()) <= _CUT_LEVELS:
+        return False
+    da, db = a - a.mean(), back - back.mean()
+    norm = float(np.sqrt((da * da).sum() * (db * db).sum()))
+    correlation = float((da * db).sum()) / norm if norm > 0 else 0.0
+    return correlation < _CUT_CORRELATION
+
+
+@dataclass(frozen=True)
+class FaceMotion:
+    """A face's head motion from the frame before (display pixels), or why it is unknown."""
+
+    motion: Similarity | None
+    points: int
+    kept: int
+    reason: str | None = None
+
+
+def _corners(grey: np.ndarray, hull: np.ndarray) -> np.ndarray | None:
+    """Textured points of the face inside the convex ``hull`` (proxy pixels)."""
+    mask = np.zeros_like(grey)
+    cv2.fillConvexPoly(mask, np.round(hull).astype(np.int32), 255)
+    (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    spacing = max(2.0, min(x1 - x0, y1 - y0) / 25.0)
+    found = cv2.goodFeaturesToTrack(grey, maxCorners=300, qualityLevel=0.005,
+                                    minDistance=spacing, mask=mask, blockSize=5)
+    return None if found is None else found.reshape(-1, 1, 2).astype(np.float32)
+
+
+def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMotion:
+    """The head motion of the face whose mesh (display pixels) is ``mesh`` on ``before``,
+    measured on textured points inside the mesh's outline (the face itself: the background and
+    the hair move with the camera, not the head)."""
+    geometry = before.geometry
+    points = geometry.to_proxy(np.asarray(mesh)[:468])
+    hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
+    start = _corners(before.grey, hull)
+    if start is None or len(start) < MIN_POINTS:
+        count = 0 if start is None else len(start)
+        return FaceMotion(None, count, 0, f"optical flow found {count} textured points on the "
+                                          f"face (needs {MIN_POINTS})")
+    ahead, ok_a = _lk(before.grey, after.grey, start)
+    back, ok_b = _lk(after.grey, before.grey, ahead)
+    error = np.linalg.norm((back - start).reshape(-1, 2), axis=1)
+    kept = ok_a & ok_b & (error < FB_TOLERANCE)
+    count, good = len(start), int(kept.sum())
+    if good < max(MIN_POINTS, MIN_SHARE * count):
+        return FaceMotion(None, count, good, f"optical flow failed its forward-backward check "
+                                             f"({good} of {count} points came back)")
+    src, dst = start[kept].reshape(-1, 2), ahead[kept].reshape(-1, 2)
+    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                                  ransacReprojThreshold=1.0, maxIters=2000,
+                                                  confidence=0.999, refineIters=20)
+    agree = int(inliers.sum()) if inliers is not None else 0
+    if matrix is None or agree < MIN_POINTS:
+        return FaceMotion(None, count, good, f"optical flow points disagree on the head's "
+                                             f"motion ({agree} of {good} agree)")
+    return FaceMotion(geometry.to_display(from_matrix(matrix)), count, agree)
