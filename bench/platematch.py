@@ -11,7 +11,9 @@ over the frames where a face is found on both plate and output:
   independently (lid gap / eye-corner width, inner-lip gap / outer eye-corner width;
   targets |.| <= 0.015 and 0.03), with the plate's own value;
 - identity: dlib descriptor distance of the output face to the source portrait (demo
-  today: 0.37-0.39; < 0.6 reads as the same person to dlib).
+  today: 0.37-0.39; < 0.6 reads as the same person to dlib);
+- edge: how far the output's L* gradient exceeds the plate's on the matte's soft outer edge
+  (99th percentile, L* per pixel; QC flags above ``qc.max_hard_edge``).
 
 Writes 1:1 crops (plate | result | matte) per plate to ``OUT/crops``.
 
@@ -114,6 +116,7 @@ def measure(shot: Shot, finder: Dlib68, source: np.ndarray, crops_dir: Path) -> 
             "highlight": im.highlight(output, plate, mask),
             "detail": im.detail_ratio(output, plate, mask),
             "grain": float(np.mean(im.grain_ratio(output, plate, mask))),
+            "edge": im.hard_edge(output, plate, matte),
         }
         ys, xs = np.nonzero(mask)
         near = (float(xs.mean()), float(ys.mean()))
@@ -141,6 +144,7 @@ def measure(shot: Shot, finder: Dlib68, source: np.ndarray, crops_dir: Path) -> 
         "highlight": mean("highlight"),
         "detail": mean("detail"),
         "grain": mean("grain"),
+        "edge": mean("edge"),
         "eye_plate": mean("eye_plate"),
         "mouth_plate": mean("mouth_plate"),
         "eye_diff": float(np.mean([r["eye_out"] - r["eye_plate"] for r in found]))
@@ -203,14 +207,14 @@ def main() -> None:
     print(
         f"\n{'plate':8} {'frames':>6} {'lmk':>4} {'highlight':>9} {'detail':>7} {'grain':>6} "
         f"{'eye pl':>7} {'eye d':>7} {'mouth pl':>8} {'mouth d':>8} {'|m d|':>6} {'identity':>8} "
-        f"{'fp s':>5}"
+        f"{'edge':>5} {'fp s':>5}"
     )
     for r in rows:
         print(
             f"{r['shot']:8} {r['frames']:6d} {r['landmarked']:4d} {r['highlight']:9.2f} "
             f"{r['detail']:7.2f} {r['grain']:6.2f} {r['eye_plate']:7.3f} {r['eye_diff']:+7.3f} "
             f"{r['mouth_plate']:8.3f} {r['mouth_diff']:+8.3f} {r['mouth_absdiff']:6.3f} "
-            f"{r['identity']:8.3f} {r['faceplate_s']:5.0f}"
+            f"{r['identity']:8.3f} {r['edge']:5.2f} {r['faceplate_s']:5.0f}"
         )
     print(
         "targets (issue 16): |highlight| <= 3 L*, detail 0.8-1.25, grain 0.8-1.2, "

@@ -185,3 +185,30 @@ def test_eye_openness_from_hand_placed_landmarks():
 
 def test_mouth_openness_from_hand_placed_landmarks():
     assert im.mouth_openness(hand_placed()) == pytest.approx((10 + 20 + 10) / 3 / 100)
+
+
+def _edge_frames(hard: bool):
+    """A grey plate (code 100) and an output brighter by 60 codes under a matte that ramps
+    0 -> 1 over columns 40..80; with ``hard``, the brighter texture stops at column 60 (a
+    warped texture's edge inside the soft matte), else it covers the whole ramp."""
+    plate = grey_image(100, (60, 120))
+    matte = np.clip((np.arange(120, dtype=np.float32) - 40) / 40, 0, 1)[None, :].repeat(60, 0)
+    texture_on = np.ones_like(matte) if not hard else (np.arange(120) >= 60)[None, :] * 1.0
+    face = np.where(texture_on[..., None] > 0, 160.0, 100.0).repeat(3, axis=2)
+    output = np.rint(100 + matte[..., None] * (face - 100)).astype(np.uint8)
+    return output, plate, matte
+
+
+def test_hard_edge_sees_a_texture_that_stops_inside_the_matte():
+    """The texture's step at column 60 is (matte 0.5) x 60 codes = 30 codes; Sobel/8 reads a
+    step of h as h/2 per pixel on both sides of it, so the 99th percentile over the soft edge
+    is half the L* step there; fading with the matte, the gradient is the L* change over the
+    40-column ramp, an order of magnitude less."""
+    output, plate, matte = _edge_frames(hard=True)
+    step = cie_lightness(130) - cie_lightness(100)
+    assert im.hard_edge(output, plate, matte) == pytest.approx(step / 2, rel=0.1)
+    soft_out, _, _ = _edge_frames(hard=False)
+    ramp = (cie_lightness(160) - cie_lightness(100)) / 40
+    assert im.hard_edge(soft_out, plate, matte) <= 1.5 * ramp
+    assert im.hard_edge(plate, plate, matte) == 0.0
+    assert np.isnan(im.hard_edge(plate, plate, np.zeros_like(matte)))

@@ -52,7 +52,10 @@ def test_every_documented_threshold_is_the_spec_default():
     assert set(documented) == {"qc.min_score", "qc.max_identity_distance",
                                "qc.min_distance_to_original", "qc.max_jitter",
                                "qc.max_matte_change", "qc.max_seam", "solve.max_yaw",
-                               "solve.max_gap"}
+                               "solve.max_gap", "qc.max_highlight", "qc.max_detail_ratio",
+                               "qc.min_detail_ratio", "qc.max_grain_difference",
+                               "qc.max_eye_difference", "qc.max_mouth_difference",
+                               "qc.max_hard_edge"}
     defaults = spec_defaults()
     for key, value in documented.items():
         assert defaults[key] == value, f"{key}: spec default {defaults[key]}, docs {value}"

@@ -17,6 +17,8 @@ follow ``shared/research/image-metrics.md`` and issues 15 and 16:
 - :func:`grain_level` / :func:`grain_ratio`: noise sigma per channel in flat areas.
 - :func:`eye_openness` / :func:`mouth_openness`: lid gap and inner-lip gap over eye-corner
   widths, from landmarks found on each image independently.
+- :func:`hard_edge`: how much the output's L* gradient exceeds the plate's over the matte's
+  soft edge (99th percentile): a warped texture's hard edge inside a feathered matte.
 """
 
 from __future__ import annotations
@@ -218,3 +220,39 @@ def eye_openness(points: NDArray[np.floating]) -> float:
 def mouth_openness(points: NDArray[np.floating]) -> float:
     """Inner-lip gap (mean of 61-67, 62-66, 63-65) over the outer eye-corner width (36-45)."""
     return _gap(points, [(61, 67), (62, 66), (63, 65)]) / _gap(points, [(36, 45)])
+
+
+#: Matte levels between which a pixel counts as the matte's soft edge.
+EDGE_BAND = (0.02, 0.98)
+
+
+def _gradient(image: Image8) -> NDArray[np.float64]:
+    """|gradient| of CIE L* per pixel (Sobel 3×3 / 8: L* per pixel)."""
+    lum = lightness(image).astype(np.float32)
+    gx = cv2.Sobel(lum, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(lum, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    return np.hypot(gx, gy).astype(np.float64)
+
+
+def _outer(below: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The parts of ``below`` that reach the image's border: holes (an open mouth's cut)
+    left out."""
+    count, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return np.isin(labels, border[border > 0]) if count > 1 else below
+
+
+def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
+              percentile: float = 99.0) -> float:
+    """A hard texture edge inside a soft matte: the ``percentile`` over the matte's soft outer
+    edge (holes such as an open mouth's cut left out; a pixel either side) of how much the
+    output's L* gradient exceeds the plate's, L* per pixel. A face that fades into the plate
+    adds little gradient there; a warped texture that stops on a line adds a step. NaN if the
+    matte has no soft edge."""
+    m = np.asarray(matte, np.float32)
+    band = (m > EDGE_BAND[0]) & (m < EDGE_BAND[1]) & _outer(m < EDGE_BAND[1])
+    band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if band.sum() < 16:
+        return float("nan")
+    excess = np.maximum(_gradient(output) - _gradient(plate), 0.0)
+    return float(np.percentile(excess[band], percentile))

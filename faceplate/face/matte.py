@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from faceplate.face.mesh import LIPS_INNER, face_size
+from faceplate.face.mesh import LIPS_INNER, eye_polygon, face_size
 from faceplate.face.regions import matte_points, skin_triangles
 from faceplate.types import Matte, Mesh
 
@@ -51,6 +51,11 @@ def _disc(radius: int) -> np.ndarray:
 def mouth_mask(points: Mesh, shape: tuple[int, int]) -> Matte:
     """The mouth opening: the inner-lip contour, filled (antialiased)."""
     return _polygon_mask(np.asarray(points)[list(LIPS_INNER)], shape)
+
+
+def eye_mask(points: Mesh, shape: tuple[int, int], eye: int) -> Matte:
+    """The opening of eye ``eye`` (0: image-left): its lid contour, filled (antialiased)."""
+    return _polygon_mask(eye_polygon(points, eye), shape)
 
 
 def core_mask(points: Mesh, shape: tuple[int, int], settings: MatteSettings) -> Matte:

@@ -90,6 +90,33 @@ def skin_triangles() -> Triangles:
     return out
 
 
+#: Where hair may fall over the face, in the layout: above this (the brows' top edge at about
+#: -0.6) on the forehead, and on the outline's upper half (the temples).
+HAIR_FOREHEAD = -0.62
+HAIR_TEMPLE = -0.2
+
+
+@lru_cache(maxsize=1)
+def hair_zone_triangles() -> Triangles:
+    """The mesh triangles hair may cover: the forehead above the brows (centre above
+    :data:`HAIR_FOREHEAD`) and the temples (a corner on the outline, centre above
+    :data:`HAIR_TEMPLE`); none around the eyes (:data:`SKIN_MARGIN` off the eyes' and brows'
+    loops)."""
+    canonical = layout().canonical
+    outline = np.zeros(468, bool)
+    outline[list(FACE_OVAL)] = True
+    eyes_brows = _features()[:2] + _features()[3:]
+    keep = []
+    for tri in layout().triangles:
+        centre = canonical[tri, :2].mean(axis=0)
+        clear = all(_distance(f, centre) < -SKIN_MARGIN / 2 for f in eyes_brows)
+        keep.append(clear and (centre[1] < HAIR_FOREHEAD
+                               or (bool(outline[tri].any()) and centre[1] < HAIR_TEMPLE)))
+    out = layout().triangles[np.array(keep, bool)]
+    out.setflags(write=False)
+    return out
+
+
 @lru_cache(maxsize=1)
 def warp_triangles() -> Triangles:
     """The mesh's triangles and a fan closing each eye around its iris centre (478 points)."""

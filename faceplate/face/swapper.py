@@ -1,10 +1,17 @@
-"""The reference swapper: no learned swap model, just geometry and colour on the dense mesh.
+"""The reference swapper: no learned swap model, just geometry, light and texture on the dense
+mesh.
 
-The source face is warped onto the target's mesh piecewise-affinely over the mesh's own
-triangulation (:func:`faceplate.face.regions.warp_triangles`), nearer triangles drawn last,
-colour-matched to the target's skin in Lab, and blended multi-band under a feathered matte.
-Everything here works on working-space (display-referred, 0..1) arrays of a region of
-interest; reading, colour conversion and writing live in the pipeline.
+The source face (its flash highlights taken down, :mod:`faceplate.face.light`) is warped onto
+the target's mesh piecewise-affinely over the mesh's own triangulation
+(:func:`faceplate.face.regions.warp_triangles`), nearer triangles drawn last, colour-matched
+to the target's skin in Lab, then made to sit in the plate: the plate's shading times the
+source's detail in linear light (:func:`faceplate.face.light.relight`), the plate's own eyes
+in the eye openings (each eye's lids move as a whole, keeping the plate's opening and gaze),
+the plate's sharpness (:mod:`faceplate.face.sharpness`) and grain
+(:mod:`faceplate.face.grain`), the plate's hair left in front (:mod:`faceplate.face.hair`);
+and blended multi-band under a feathered matte. Everything here works on working-space
+(display-referred, 0..1) arrays of a region of interest; reading, colour conversion and
+writing live in the pipeline.
 """
 
 from __future__ import annotations
@@ -17,9 +24,13 @@ import numpy as np
 
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
+from faceplate.face.grain import Regrainer, flat_pixels, frame_seed, measure_grain
+from faceplate.face.hair import hair_mask
+from faceplate.face.light import relight, without_speculars
 from faceplate.face.matte import (
     MatteSettings,
     core_mask,
+    eye_mask,
     face_mattes,
     mouth_mask,
     skin_mask,
@@ -29,18 +40,25 @@ from faceplate.face.mesh import (
     LEFT_IRIS,
     LIDS,
     RIGHT_IRIS,
+    eye_openings,
     face_size,
     mouth_opening,
     rigid_points,
     similarity_3d,
 )
 from faceplate.face.regions import facing, identity_weights, warp_triangles
+from faceplate.face.sharpness import blur, matching_blur
 from faceplate.face.warp import piecewise_affine
 from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 
 #: How far inside its own outline (× face size) the source's face is taken from: its ears,
 #: sideburns and hairline stay behind.
 SOURCE_ERODE = 0.06
+#: How far past the lid line (× face size) the plate's own eye is kept.
+EYE_RING = 0.03
+#: How much less open (relative) than the source's a plate's eye starts to be kept, and is
+#: fully kept: lowered lids over the source's open eye would squash it.
+LOWERED_LIDS = (0.0, 0.2)
 
 
 @dataclass(frozen=True)
@@ -71,7 +89,12 @@ class SourceFace:
         ring = max(1, round(0.01 * face_size(self.landmarks)))
         mouth = cv2.dilate(mouth_mask(self.landmarks, shape), np.ones((2 * ring + 1,) * 2))
         own = soften(core * (1.0 - mouth), self.landmarks, settings.blend_softness / 3)
-        return np.dstack([self.texture, own]).astype(np.float32)
+        # and a photo's flash highlights are taken down first, in the source's own light (on
+        # the skin: the eyes' whites and the teeth are no highlights)
+        eyes = np.maximum(eye_mask(self.landmarks, shape, 0), eye_mask(self.landmarks, shape, 1))
+        skin = core * (1.0 - cv2.dilate(np.maximum(eyes, mouth), np.ones((2 * ring + 1,) * 2)))
+        texture = without_speculars(self.texture, skin, face_size(self.landmarks))
+        return np.dstack([texture, own]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -94,8 +117,8 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     proportions, posed like the target (a 3D similarity on the skull's rigid points).
 
     The outline and the inner lips stay the target's (:func:`identity_weights`), so the
-    silhouette and the expression are kept while the face reads as the source; each iris
-    moves with its eye's lids, keeping the target's gaze.
+    silhouette and the expression are kept while the face reads as the source; each eye's
+    lids and iris move together, by their mean step: the target's lid opening and gaze.
     """
     if amount <= 0:
         return target
@@ -106,12 +129,28 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     step = amount * identity_weights()[:, None] * (posed[:, :2] - target[:, :2])
     moved[:, :2] += step
     for iris, lids in ((LEFT_IRIS, LIDS[0]), (RIGHT_IRIS, LIDS[1])):
-        moved[list(iris), :2] = target[list(iris), :2] + step[list(lids)].mean(axis=0)
+        # each eye moves as a whole: the plate's lid opening and gaze, at the source's place
+        eye_step = step[list(lids)].mean(axis=0)
+        moved[list(lids), :2] = target[list(lids), :2] + eye_step
+        moved[list(iris), :2] = target[list(iris), :2] + eye_step
     return moved
 
 
+def lowered(target: Mesh, source: Mesh) -> tuple[float, float]:
+    """Per eye (image-left first), how surely the target's lids are lower than the source's:
+    0 while its opening is within :data:`LOWERED_LIDS`[0] of the source's (relative), rising
+    smoothly to 1 at :data:`LOWERED_LIDS`[1] less open."""
+    out = []
+    for plate, own in zip(eye_openings(target), eye_openings(source), strict=True):
+        t = float(np.clip(((own - plate) / max(own, 1e-3) - LOWERED_LIDS[0])
+                          / (LOWERED_LIDS[1] - LOWERED_LIDS[0]), 0.0, 1.0))
+        out.append(t * t * (3 - 2 * t))
+    return out[0], out[1]
+
+
 class ReferenceSwapper:
-    """Warp + Lab colour match + multi-band blend. Stateless; safe to share.
+    """Warp + colour and light match + plate eyes, sharpness, grain, hair + multi-band blend.
+    Stateless; safe to share.
 
     Args:
         settings: matte sizes.
@@ -145,6 +184,41 @@ class ReferenceSwapper:
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 
+    def _plate_eyes(self, target: RGBImage, points: Mesh, geometry: Mesh, source: Mesh
+                    ) -> tuple[Matte, RGBImage]:
+        """The plate's own eyes where its lids are lower than the source's, moved to where
+        the swap puts them: a soft mask of the eye openings of ``geometry`` (a ring past the
+        lid line; weighed by :func:`lowered`) and the plate moved eye by eye (each eye's
+        lids step as a whole, :func:`identity_geometry`). Elsewhere the source's eye, warped
+        into the plate's opening, looks where the plate's iris does."""
+        shape = target.shape[:2]
+        mask = np.zeros(shape, np.float32)
+        moved = np.array(target, np.float32, copy=True)
+        ring = max(1, round(EYE_RING * face_size(points)))
+        for eye, weight in enumerate(lowered(points, source)):
+            if weight <= 0:
+                continue
+            step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
+            opening = cv2.dilate(eye_mask(geometry, shape, eye), np.ones((2 * ring + 1,) * 2))
+            shifted = cv2.warpAffine(np.ascontiguousarray(target, np.float32),
+                                     np.array([[1, 0, step[0]], [0, 1, step[1]]], np.float64),
+                                     (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE)
+            moved = np.where(opening[..., None] > 0, shifted, moved)
+            mask = np.maximum(mask, weight * opening)
+        return soften(mask, points, self.settings.blend_softness / 3), moved
+
+    def _plate_texture(self, layer: RGBImage, target: RGBImage, skin: Matte) -> RGBImage:
+        """``layer`` brought to the plate's sharpness and regrained like the plate (measured
+        on the flat skin of ``skin``'s pixels; the frame's pixels seed the grain)."""
+        where = skin >= 0.99
+        grain = measure_grain(target, where)
+        if grain is None:
+            return layer
+        finish = Regrainer(grain, flat_pixels(target, where), frame_seed(target),
+                           target.shape[:2])
+        return finish(blur(layer, matching_blur(layer, target, where, finish)))
+
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
              target_skin: LabStats | None = None) -> SwapResult:
         """Replace the face with mesh ``points`` (region pixels) in ``target``.
@@ -173,9 +247,20 @@ class ReferenceSwapper:
         own = soften(own, points, self.settings.blend_softness)
         matte, blend_mask = matte * own, blend_mask * own
         target_skin = target_skin or face_skin_statistics(target, points)
+        if target_skin is not None:  # the plate's hair over forehead and temples stays
+            keep = 1.0 - hair_mask(target, points, target_skin)
+            matte, blend_mask = matte * keep, blend_mask * keep
         matched = warped
         if target_skin is not None and source.skin is not None:
             matched = transfer_colour(warped, source.skin, target_skin)
         matched[~covered] = target[~covered]
-        blended = multiband_blend(matched, target, blend_mask)
+        eyes, plate_eyes = self._plate_eyes(target, points, geometry, source.landmarks)
+        size = face_size(points)
+        # where both faces are skin: the source's own face, off the eyes and the mouth
+        skin = core_mask(points, shape, self.settings) * covered * own * (1.0 - eyes)
+        skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
+        layer = relight(matched, target, skin, size)
+        layer = layer + eyes[..., None] * (plate_eyes - layer)
+        layer = self._plate_texture(layer, target, skin)
+        blended = multiband_blend(layer, target, blend_mask)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)

@@ -131,6 +131,17 @@ class QCSpec:
             from the previous frame.
         max_seam: flag a mean colour difference (CIE76 ΔE, working space) between result
             and plate just inside the matte edge above this.
+        max_highlight: flag a face whose 99th-percentile L* differs from the plate face's
+            by more than this (a pasted highlight, or a face darker than its light).
+        min_detail_ratio, max_detail_ratio: flag a face whose mean |Laplacian| over the
+            plate face's lies outside these (softer or crisper than the plate).
+        max_grain_difference: flag a face whose grain level over the plate's differs from 1
+            by more than this.
+        max_eye_difference, max_mouth_difference: flag a face whose eye (lid gap / eye
+            width) or mouth (inner-lip gap / eye-corner width) opening differs from the
+            plate's by more than these (the mesh refitted on each).
+        max_hard_edge: flag a face whose L* gradient on the matte's soft edge exceeds the
+            plate's by more than this (99th percentile, L* per pixel): a texture's hard edge.
         display, view: the OCIO display and view for review images (config defaults).
     """
 
@@ -145,6 +156,21 @@ class QCSpec:
                                      description="flag a matte area change above this fraction")
     max_seam: Number = Field(default=12.0,
                              description="flag a colour difference (ΔE) at the matte edge above")
+    max_highlight: Number = Field(default=3.0,
+                                  description="flag a 99th-percentile L* difference above this")
+    min_detail_ratio: Number = Field(default=0.8,
+                                     description="flag a face softer than this × the plate's")
+    max_detail_ratio: Number = Field(default=1.25,
+                                     description="flag a face crisper than this × the plate's")
+    max_grain_difference: Number = Field(default=0.2,
+                                         description="flag a grain ratio this far from 1")
+    max_eye_difference: Number = Field(default=0.06,
+                                       description="flag an eye opening this far from the plate's")
+    max_mouth_difference: Number = Field(default=0.04,
+                                         description="flag a mouth opening this far from the "
+                                                     "plate's")
+    max_hard_edge: Number = Field(default=12.0,
+                                  description="flag an edge gradient (L*/pixel) above this")
     display: NonEmpty | None = Field(default=None, description="OCIO display of review images")
     view: NonEmpty | None = Field(default=None, description="OCIO view of review images")
 

@@ -28,6 +28,7 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.provenance import description, shot_provenance
+from faceplate.pipeline.render.plate_match import PlateMatch
 from faceplate.pipeline.render.resume import (
     is_current,
     output_stamps,
@@ -47,7 +48,7 @@ from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedFace, S
 from faceplate.plateio.frame import PlateFrame, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import AttributeValue, write_matte
-from faceplate.spec import ShotSpec
+from faceplate.spec import QCSpec, ShotSpec
 from faceplate.types import Matte
 
 
@@ -111,6 +112,38 @@ def identity_due(frame: int, swap: SolvedSwap) -> bool:
     return frame in (first, last) or (frame - first) % IDENTITY_EVERY == 0
 
 
+def _match_fields(match: PlateMatch) -> dict[str, float | None]:
+    """A face's plate-match measures under their record names."""
+    values = match.rounded()
+    return {"highlight": values["highlight"], "detail_ratio": values["detail"],
+            "grain_ratio": values["grain"], "eye_difference": values["eye"],
+            "mouth_difference": values["mouth"], "hard_edge": values["edge"]}
+
+
+def _check_plate_match(record: FrameRecord, match: PlateMatch, qc: QCSpec, who: str) -> None:
+    """Flag the measures of how a face sits in its plate that pass their ``qc`` thresholds."""
+    if match.highlight is not None:
+        _check(record, "highlight_mismatch", abs(match.highlight), qc.max_highlight, True,
+               f"{who}: |99th-percentile L* - the plate's|")
+    if match.detail is not None:
+        _check(record, "detail_mismatch", match.detail, qc.max_detail_ratio, True,
+               f"{who}: detail ratio (crisper than the plate)")
+        _check(record, "detail_mismatch", match.detail, qc.min_detail_ratio, False,
+               f"{who}: detail ratio (softer than the plate)")
+    if match.grain is not None:
+        _check(record, "grain_mismatch", abs(match.grain - 1.0), qc.max_grain_difference, True,
+               f"{who}: |grain ratio - 1|")
+    if match.eye is not None:
+        _check(record, "eye_mismatch", abs(match.eye), qc.max_eye_difference, True,
+               f"{who}: |eye opening - the plate's|")
+    if match.mouth is not None:
+        _check(record, "mouth_mismatch", abs(match.mouth), qc.max_mouth_difference, True,
+               f"{who}: |mouth opening - the plate's|")
+    if match.edge is not None:
+        _check(record, "hard_edge", match.edge, qc.max_hard_edge, True,
+               f"{who}: L* gradient over the plate's on the matte's soft edge")
+
+
 def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
                  sources: dict[str, SourceFace], provenance: dict[str, str | int],
                  ctx: RunContext, pre: Preflight) -> FrameRecord:
@@ -171,6 +204,7 @@ def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[So
         if placed.seam is not None:
             _check(others, "seam_mismatch", placed.seam, qc.max_seam, True,
                    f"{who}: ΔE just inside the matte edge")
+        _check_plate_match(others, placed.match, qc, who)
         if face.origin == "detected":
             _check(others, "low_score", face.score, qc.min_score, False,
                    f"{who}: detection score")
@@ -198,7 +232,8 @@ def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[So
             to_source, placed.mouth_open, face.pose, face.origin,
             identity_distance_to_original=to_original, jitter=face.jitter,
             matte_area=round(placed.matte_area, 1),
-            seam=round(placed.seam, 3) if placed.seam is not None else None))
+            seam=round(placed.seam, 3) if placed.seam is not None else None,
+            **_match_fields(placed.match)))
     record.matte_area = round(float(matte.sum()), 1)
     if skipped:
         record.flag("pose_beyond_limit", "; ".join(skipped))

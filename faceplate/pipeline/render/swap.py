@@ -1,5 +1,6 @@
 """One face on one frame: the region it is swapped in, the swap composited under its matte in
-the plate's colourspace, and what QC measures of it (seam, identity on the output)."""
+the plate's colourspace, and what QC measures of it (seam, identity on the output, how it sits
+in the plate)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder, FaceSwapper
 from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.render.plate_match import PlateMatch, measure_plate_match
 from faceplate.pipeline.stage_files.tracks import SolvedFace
 from faceplate.plateio.frame import Box, PlateFrame
 from faceplate.types import WORKING_SPACE, Descriptor, Matte, RGBImage
@@ -39,6 +41,7 @@ class PlacedFace:
     seam: float | None
     original: Descriptor | None  # the plate's face as analysis measured it (None: not measured)
     plate: RGBImage  # the region of the plate in the working space, to measure it here
+    match: PlateMatch
 
     def original_identity(self, face: SolvedFace, ctx: RunContext) -> Descriptor:
         """The descriptor of the plate's face: analysis's, else measured on the plate here."""
@@ -95,9 +98,10 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     np.maximum(region, result.matte, out=region)
     band = max(2, round(0.05 * face_size(local)))
     shown = target + weight * (result.rgb - target)
+    match = measure_plate_match(shown, target, result.matte, local, ctx.face_pack)
     return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
                       seam_difference(shown, target, result.matte, band), original,
-                      target)
+                      target, match)
 
 
 def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str, faces: FaceFinder,

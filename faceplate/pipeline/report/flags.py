@@ -46,6 +46,13 @@ METRICS = {m.key: m for m in (
            "min_distance_to_original", above=False),
     Metric("jitter", "landmark jitter (× face size)", True, "max_jitter"),
     Metric("seam", "ΔE just inside the matte edge", True, "max_seam"),
+    Metric("highlight", "99th-percentile L* - the plate's", True, "max_highlight"),
+    Metric("detail_ratio", "detail (mean |Laplacian|) / the plate's", True, "max_detail_ratio"),
+    Metric("grain_ratio", "grain level / the plate's", True, "max_grain_difference"),
+    Metric("eye_difference", "eye opening - the plate's", True, "max_eye_difference"),
+    Metric("mouth_difference", "mouth opening - the plate's", True, "max_mouth_difference"),
+    Metric("hard_edge", "L* gradient over the plate's on the matte edge", True,
+           "max_hard_edge"),
     Metric("score", "detection score", True, "min_score", above=False),
     Metric("matte_area", "matte area (pixels)", False),
     Metric("matte_change", "matte area change (× previous frame's)", False, "max_matte_change"),
@@ -80,6 +87,19 @@ FLAGS: dict[str, FlagInfo] = {
                                            "previous frame: look for flicker at its edge."),
     "seam_mismatch": FlagInfo("seam", "The colour steps at the matte's edge: look for a "
                                       "visible seam."),
+    "highlight_mismatch": FlagInfo("highlight", "The face's brightest skin is brighter or "
+                                                "darker than the plate's light gives: look "
+                                                "for a pasted highlight or a grey face."),
+    "detail_mismatch": FlagInfo("detail_ratio", "The face is crisper or softer than the "
+                                                "plate: look for a pasted still or a smear."),
+    "grain_mismatch": FlagInfo("grain_ratio", "The face's grain differs from the plate's: "
+                                              "look for a clean or noisy patch."),
+    "eye_mismatch": FlagInfo("eye_difference", "The eyes are more or less open than the "
+                                               "plate's: look at the lids and the gaze."),
+    "mouth_mismatch": FlagInfo("mouth_difference", "The mouth is more or less open than the "
+                                                   "plate's: look at the lips."),
+    "hard_edge": FlagInfo("hard_edge", "A hard line inside the soft matte: look for the "
+                                       "warped texture's edge at temple and jaw."),
     "pose_beyond_limit": FlagInfo(None, "The face turned past the yaw limit, so it was passed "
                                         "through or given a nearby frame's alignment."),
     "interpolated_alignment": FlagInfo(None, "No usable detection here: the alignment was "

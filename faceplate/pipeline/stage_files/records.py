@@ -55,6 +55,12 @@ class FaceRecord:
     jitter: float = 0.0
     matte_area: float = 0.0
     seam: float | None = None
+    highlight: float | None = None
+    detail_ratio: float | None = None
+    grain_ratio: float | None = None
+    eye_difference: float | None = None
+    mouth_difference: float | None = None
+    hard_edge: float | None = None
 
 
 @dataclass

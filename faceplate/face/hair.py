@@ -1,0 +1,63 @@
+"""Hair in front of the face: a per-shot skin model tells the plate's skin from what covers it
+(a fringe, strands over the temples), so the matte leaves the plate's hair in front.
+
+The skin model is the Lab statistics of the plate's skin (:class:`LabStats`, measured on the
+mesh's skin triangles and smoothed along the shot by the solve). Only the top of the face is
+judged (the forehead above the brows and the temples, :func:`faceplate.face.regions.
+hair_zone_triangles`): brows, eyes and lips are features to replace, not hair. A pixel there
+is hair when its colour (Lab a*, b*, grain smoothed out) lies far outside the skin's spread,
+or it is much darker than the skin (dark hair of a skin-like hue).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceplate.face.colour_match import LabStats, to_lab
+from faceplate.face.mesh import face_size
+from faceplate.face.regions import hair_zone_triangles
+from faceplate.types import Matte, Mesh, RGBImage
+
+#: How many standard deviations (of the skin's a*, b*; at least :data:`_MIN_CHROMA_STD`) from
+#: the skin's mean a colour begins to count as hair, and where it fully does.
+CHROMA_SIGMAS = (3.0, 4.5)
+#: How many L* standard deviations (at least :data:`_MIN_LIGHTNESS_STD`) below the skin's mean
+#: a pixel begins to count as (dark) hair, and where it fully does.
+DARK_SIGMAS = (2.0, 3.0)
+_MIN_CHROMA_STD = 3.0
+_MIN_LIGHTNESS_STD = 6.0
+#: Smoothing (× face size) of the colours before judging (grain out) and of the hair mask.
+_SMOOTH = 0.005
+
+
+def _ramp(value: np.ndarray, edges: tuple[float, float]) -> np.ndarray:
+    t = np.clip((value - edges[0]) / (edges[1] - edges[0]), 0.0, 1.0)
+    return np.asarray(t * t * (3 - 2 * t), np.float32)
+
+
+def hair_zone(points: Mesh, shape: tuple[int, int]) -> Matte:
+    """Where hair may cover the face: the forehead above the brows and the temples."""
+    mask = np.zeros(shape, np.float32)
+    pts = np.asarray(points, np.float64)[:, :2]
+    for tri in hair_zone_triangles():
+        cv2.fillConvexPoly(mask, np.round(pts[tri] * 16).astype(np.int32), 1.0,
+                           lineType=cv2.LINE_8, shift=4)
+    pad = max(1, round(0.04 * face_size(points)))
+    return np.asarray(cv2.dilate(mask, np.ones((2 * pad + 1,) * 2, np.uint8)), np.float32)
+
+
+def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
+    """0..1: how surely each pixel of ``plate`` is hair in front of the face (0 off the hair
+    zone)."""
+    zone = hair_zone(points, plate.shape[:2])
+    if not zone.any():
+        return zone
+    sigma = max(_SMOOTH * face_size(points), 0.5)
+    lab = cv2.GaussianBlur(to_lab(plate), (0, 0), sigma)
+    mean, std = np.array(skin.mean), np.array(skin.std)
+    chroma_std = np.maximum(std[1:], _MIN_CHROMA_STD)
+    chroma = np.sqrt((((lab[..., 1:] - mean[1:]) / chroma_std) ** 2).sum(axis=2))
+    dark = (mean[0] - lab[..., 0]) / max(std[0], _MIN_LIGHTNESS_STD)
+    hair = np.maximum(_ramp(chroma, CHROMA_SIGMAS), _ramp(dark, DARK_SIGMAS)) * zone
+    return np.asarray(cv2.GaussianBlur(hair, (0, 0), sigma), np.float32)

@@ -1,0 +1,72 @@
+"""The plate's sharpness: how soft the plate's face is (defocus, motion blur, a soft lens),
+and the source's detail brought to it.
+
+Sharpness is read as the mean |Laplacian| of the grey levels over the face. The source face
+(already under the plate's light) is blurred by the Gaussian whose result, with the plate's
+grain laid on it, measures as the plate's face does: a crisp still on a soft plate is
+softened, a face softer than a crisp plate is sharpened (a little: an unsharp mask). Measured
+per frame, so a focus pull is followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from faceplate.types import RGBImage
+
+#: The largest blur (Gaussian sigma, pixels), the most sharpening (unsharp-mask amount) and
+#: the bisection steps that find the one needed (to 6/2**7 = 0.05).
+MAX_BLUR = 5.0
+MAX_SHARPEN = 1.0
+SHARPEN_RADIUS = 1.0
+BISECTIONS = 7
+
+
+def mean_abs_laplacian(grey: np.ndarray, where: np.ndarray) -> float:
+    """Mean |Laplacian| (3×3, four neighbours) of ``grey`` over the pixels ``where``."""
+    lap = cv2.Laplacian(np.ascontiguousarray(grey, np.float32), cv2.CV_32F, ksize=1)
+    return float(np.abs(lap)[where].mean())
+
+
+def _grey(image: RGBImage) -> np.ndarray:
+    return np.asarray(image, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _gaussian(image: RGBImage, sigma: float) -> RGBImage:
+    return np.asarray(cv2.GaussianBlur(np.ascontiguousarray(image, np.float32), (0, 0), sigma,
+                                       borderType=cv2.BORDER_REFLECT), np.float32)
+
+
+def blur(image: RGBImage, sigma: float) -> RGBImage:
+    """``image`` under a Gaussian of ``sigma`` pixels (unchanged at 0); a negative ``sigma``
+    sharpens instead: an unsharp mask of radius :data:`SHARPEN_RADIUS` and amount
+    ``-sigma``."""
+    if sigma == 0:
+        return np.asarray(image, np.float32)
+    if sigma < 0:
+        image = np.asarray(image, np.float32)
+        return image - sigma * (image - _gaussian(image, SHARPEN_RADIUS))
+    return _gaussian(image, sigma)
+
+
+def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
+                  finish: Callable[[RGBImage], RGBImage] = lambda image: image) -> float:
+    """The :func:`blur` (-:data:`MAX_SHARPEN` .. :data:`MAX_BLUR`) that makes
+    ``finish(blur(face, sigma))`` (e.g. regrained) as sharp as ``plate`` over ``where``, by
+    bisection on the measured sharpness (which falls as ``sigma`` grows): positive for a
+    plate softer than the face, negative (sharpening) for one crisper than it."""
+    if where.sum() < 16:
+        return 0.0
+    wanted = mean_abs_laplacian(_grey(plate), where)
+
+    def sharpness(sigma: float) -> float:
+        return mean_abs_laplacian(_grey(finish(blur(face, sigma))), where)
+
+    low, high = (0.0, MAX_BLUR) if sharpness(0.0) > wanted else (-MAX_SHARPEN, 0.0)
+    for _ in range(BISECTIONS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if sharpness(middle) > wanted else (low, middle)
+    return (low + high) / 2
