@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import OpenImageIO as oiio
@@ -169,6 +171,20 @@ def _floating(spec: oiio.ImageSpec) -> bool:
     return all(f in ("half", "float", "double") for f in formats)
 
 
+def _decode(inp: oiio.ImageInput, path: Path, frame: int, read: Callable[[], Any]) -> Any:
+    """The pixels ``read`` decodes from ``inp``; running out of memory refuses the frame, a
+    failed read (None) is an unreadable plate frame."""
+    try:
+        pixels = read()
+    except MemoryError:
+        raise FrameRefusedError("not enough memory to decode it", path=path,
+                                frame=frame) from None
+    if pixels is None:
+        raise PlateError(f"unreadable plate frame: {one_line(inp.geterror())}", path=path,
+                         frame=frame)
+    return pixels
+
+
 def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> PlateFrame:
     """Read only the R, G, B channels of the subimage (EXR part) of ``path`` that holds RGB, as
     float32 (H, W, 3), for analysis: the file's other channels are not returned and the
@@ -192,14 +208,8 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
         first = min(rgb)
         contiguous = sorted(rgb) == list(range(first, first + 3))
         begin, end = (first, first + 3) if contiguous else (0, spec.nchannels)
-        try:
-            pixels = inp.read_image(part, 0, begin, end, oiio.FLOAT)
-        except MemoryError:
-            raise FrameRefusedError("not enough memory to decode it", path=path,
-                                    frame=frame) from None
-        if pixels is None:
-            raise PlateError(f"unreadable plate frame: {one_line(inp.geterror())}", path=path,
-                             frame=frame)
+        pixels = _decode(inp, path, frame,
+                         lambda: inp.read_image(part, 0, begin, end, oiio.FLOAT))
     finally:
         inp.close()
     pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, end - begin)
@@ -227,14 +237,7 @@ def read_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> Pla
         specs = _part_specs(inp)
         check_header(specs, limits, path, frame)
         part, spec, rgb = _rgb_part(specs, path, frame)
-        try:
-            pixels = read_part(inp, part, spec)
-        except MemoryError:
-            raise FrameRefusedError("not enough memory to decode it", path=path,
-                                    frame=frame) from None
-        if pixels is None:
-            raise PlateError(f"unreadable plate frame: {one_line(inp.geterror())}", path=path,
-                             frame=frame)
+        pixels = _decode(inp, path, frame, lambda: read_part(inp, part, spec))
     finally:
         inp.close()
     return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels, rgb=rgb, part=part)
