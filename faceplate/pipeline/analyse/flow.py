@@ -6,7 +6,9 @@ its mesh's outline, tracked forward and back: a point is kept only when it comes
 back within :data:`FB_TOLERANCE` of where it started. The kept points give the head's
 similarity transform (RANSAC, then least squares on the inliers). Too few kept points, or too
 few of them agreeing on one motion, is a failed check: the face's chain of measured motion
-ends there, with the reason.
+ends there, with the reason. Each mesh vertex is also followed on its own (Lucas-Kanade on its
+neighbourhood, the same forward-backward check): the skin's own motion there, as the jaw
+opens or the head turns, for the solve to carry the mesh by (NaN where the check fails).
 
 Everything here works on the analysis proxy (8-bit grey, the frame made at most
 ``detect_size`` on its longer side); :class:`ProxyGeometry` maps its transforms to
@@ -119,6 +121,9 @@ class FaceMotion:
     points: int
     kept: int
     reason: str | None = None
+    #: Per mesh vertex, its own motion from the frame before (n, 2, display pixels), NaN where
+    #: its forward-backward check failed; None where the head's motion is unknown.
+    vertices: np.ndarray | None = None
 
 
 def _corners(grey: np.ndarray, hull: np.ndarray) -> np.ndarray | None:
@@ -139,7 +144,8 @@ def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMo
     measured on textured points inside the mesh's outline (the face itself: the background and
     the hair move with the camera, not the head)."""
     geometry = before.geometry
-    points = geometry.to_proxy(np.asarray(mesh)[:468])
+    mesh = np.asarray(mesh)
+    points = geometry.to_proxy(mesh[:468])
     hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
     start = _corners(before.grey, hull)
     if start is None or len(start) < MIN_POINTS:
@@ -162,4 +168,18 @@ def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMo
     if matrix is None or agree < MIN_POINTS:
         return FaceMotion(None, count, good, f"optical flow points disagree on the head's "
                                              f"motion ({agree} of {good} agree)")
-    return FaceMotion(geometry.to_display(from_matrix(matrix)), count, agree)
+    return FaceMotion(geometry.to_display(from_matrix(matrix)), count, agree,
+                      vertices=vertex_motion(before, after, geometry.to_proxy(mesh)))
+
+
+def vertex_motion(before: PlateView, after: PlateView, points: np.ndarray) -> np.ndarray:
+    """Each of ``points`` (proxy pixels on ``before``) followed on its own to ``after``: its
+    motion in display pixels (n, 2), NaN where it does not come back within
+    :data:`FB_TOLERANCE`."""
+    start = points[:, :2].astype(np.float32).reshape(-1, 1, 2)
+    ahead, ok_a = _lk(before.grey, after.grey, start)
+    back, ok_b = _lk(after.grey, before.grey, ahead)
+    error = np.linalg.norm((back - start).reshape(-1, 2), axis=1)
+    moved = (ahead - start).reshape(-1, 2).astype(np.float64) / before.geometry.scale
+    moved[~(ok_a & ok_b & (error < FB_TOLERANCE))] = np.nan
+    return moved

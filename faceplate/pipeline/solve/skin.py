@@ -1,0 +1,58 @@
+"""Carrying each mesh vertex by the skin's own measured motion: a per-vertex Kalman filter
+and Rauch-Tung-Striebel smoother over one flow-linked piece of a track.
+
+Per vertex and axis, the state is where the vertex sits on the skin. It moves from frame to
+frame by the plate's optical flow measured at that vertex (relative, low noise: process noise
+``q``); each frame the fused mesh (:func:`~faceplate.pipeline.solve.fuse.fuse_piece`: the mesh
+fits with only their noise filtered) observes it (absolute, noisier: ``r``). The steady gain
+is ``2 / window``: the flow carries every frame's change (a turn, the jaw dropping in one
+frame), the mesh corrects the flow's drift over about half the window. A vertex whose flow
+failed its check moves as the fused mesh moves there, with the mesh trusted as much as the
+motion (``q = r``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The fused mesh's noise per vertex and axis (variance, px²): the scale of ``q``.
+MESH_VARIANCE = 1.0
+
+
+def flow_variance(window: int) -> float:
+    """The process noise ``q`` whose filter's steady gain is ``K = 2 / window`` for
+    observations of variance :data:`MESH_VARIANCE` (random walk: ``q / r = K² / (1 - K)``)."""
+    gain = min(2.0 / max(window, 3), 0.9)
+    return MESH_VARIANCE * gain * gain / (1.0 - gain)
+
+
+def follow_skin(fused: np.ndarray, moves: np.ndarray, window: int) -> np.ndarray:
+    """The meshes of one piece carried by the skin's motion: (n, points, 3) ``fused`` meshes,
+    (n - 1, points, 2) ``moves`` of each vertex from each frame to the next (NaN where
+    unmeasured). x and y are filtered; z is the fused mesh's."""
+    n = len(fused)
+    observed = fused[..., :2]
+    own = moves.copy()
+    failed = np.isnan(own).any(axis=2)
+    own[failed] = (observed[1:] - observed[:-1])[failed]
+    q = np.where(failed, MESH_VARIANCE, flow_variance(window))[..., None]
+    r = MESH_VARIANCE
+    state = np.empty_like(observed)
+    predicted = np.empty_like(observed)
+    variance = np.empty(observed.shape[:2] + (1,))
+    prior = np.empty_like(variance)
+    state[0], variance[0] = observed[0], r
+    predicted[0], prior[0] = observed[0], r
+    for t in range(1, n):
+        predicted[t] = state[t - 1] + own[t - 1]
+        prior[t] = variance[t - 1] + q[t - 1]
+        gain = prior[t] / (prior[t] + r)
+        state[t] = predicted[t] + gain * (observed[t] - predicted[t])
+        variance[t] = (1.0 - gain) * prior[t]
+    smoothed = state.copy()
+    for t in range(n - 2, -1, -1):
+        back = variance[t] / prior[t + 1]
+        smoothed[t] = state[t] + back * (smoothed[t + 1] - predicted[t + 1])
+    out = fused.copy()
+    out[..., :2] = smoothed
+    return out
