@@ -14,14 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
-from faceplate.demo.plate_look import add_grain
-from faceplate.demo.plates import PlateRecipe, _Colour, _data, _portraits, load_rig, render_frame
-from faceplate.demo.plate_motion import build_timeline
-from faceplate.face.image_metrics import face_mask, swim
-
 from frames import PINNED_OCIO, Display, frame_path, read_matte, read_rgb
 from shots import Shot, load_frames, run_faceplate
+
+from faceplate.demo.plate_look import add_grain
+from faceplate.demo.plate_motion import build_timeline
+from faceplate.demo.plates import PlateRecipe, _Colour, _data, _portraits, load_rig, render_frame
+from faceplate.face.image_metrics import face_mask, swim
 
 
 def regrain_floor(recipe: PlateRecipe, plate: Path, matte: Path, frames: list[int]) -> dict:

@@ -382,3 +382,62 @@ def test_chunks_in_separate_processes_match_one_range(tmp_path, colour):
     for chunk, result in zip(chunks, results):
         assert result.returncode == 0, (chunk, result.stderr)
     assert _digests(shot) == reference
+
+
+# --- An occluder passing over the face ---------------------------------------------------------
+
+
+def _board(shape, seed=11):
+    """A textured board (ACEScg, mid levels): blurred noise, corners everywhere."""
+    noise = np.random.default_rng(seed).random(shape[:2]).astype(np.float32)
+    grey = cv2.GaussianBlur(noise, (0, 0), 1.5)
+    grey = (grey - grey.min()) / (grey.max() - grey.min()) * 0.4 + 0.05
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+@pytest.fixture(scope="module")
+def occluded(tmp_path_factory):
+    """A steady 8-frame plate of a talking head (640x360) with a slatted screen (pale bars 4 px
+    wide every 12 px, 75 % opaque) in front of the whole face on frame 1005 only, run through
+    faceplate. The face can still be seen through it; the plate's texture under the points
+    flow follows cannot."""
+    import OpenImageIO as oiio
+    from shots import run_faceplate
+
+    from faceplate.demo.plate_look import Look
+    from faceplate.demo.plates import PlateRecipe, build_plate
+    folder = tmp_path_factory.mktemp("occluded")
+    built = build_plate(PlateRecipe(portrait="biden", frames=8, size=(640, 360), face_px=150.0,
+                                    look=Look(grain=0.02), seed=2, camera=None, name="oc"),
+                        folder / "plates")
+    path = built.frame(1005)
+    buf = oiio.ImageBuf(str(path))
+    pixels = buf.get_pixels(oiio.FLOAT)
+    cols = np.arange(220, 421)
+    cols = cols[cols % 12 < 4]  # the face spans about x 241-399, y 64-246 on this plate
+    rows = slice(44, 267)
+    pixels[rows, cols] = 0.75 * _board(pixels.shape)[rows, cols] + 0.25 * pixels[rows, cols]
+    spec = buf.spec()
+    out = oiio.ImageBuf(spec)
+    out.set_pixels(oiio.ROI(0, spec.width, 0, spec.height, 0, 1, 0, 3), pixels)
+    assert out.write(str(path), oiio.HALF)
+    shot = run_faceplate(folder / "run", "oc", built.pattern, built.frames)
+    return shot, folder / "run" / "out" / "qc"
+
+
+@pytest.mark.slow
+def test_an_occluder_over_the_face_fails_the_flow_check_and_is_flagged(occluded):
+    """The plate's face covered at once: the flow from the frame before fails its
+    forward-backward check inside analysis; the face is still followed and swapped, and its
+    frame flags ``tracking_unsure`` with that reason; the frames around it are not flagged."""
+    _, qc = occluded
+    analysis = json.loads((qc / "cache" / "analysis.json").read_text())
+    faces = {f["frame"]: f["faces"] for f in analysis["frames"]}
+    assert len(faces[1005]) == 1, faces[1005]
+    assert "forward-backward check" in faces[1005][0]["unsure"], faces[1005][0]["unsure"]
+    assert faces[1004][0]["unsure"] is None and faces[1004][0]["vertices"] is not None
+    report = json.loads((qc / "qc.json").read_text())
+    records = {r["frame"]: r for r in report["frames"]}
+    assert "tracking_unsure" in records[1005]["flags"], records[1005]
+    assert "forward-backward check" in records[1005]["reasons"]["tracking_unsure"]
+    assert "tracking_unsure" not in records[1003]["flags"]
