@@ -7,16 +7,21 @@ frame by the plate's optical flow measured at that vertex (relative, low noise: 
 fits with only their noise filtered) observes it (absolute, noisier: ``r``). The steady gain
 is ``2 / window``: the flow carries every frame's change (a turn, the jaw dropping in one
 frame), the mesh corrects the flow's drift over about half the window. A vertex whose flow
-failed its check moves as the fused mesh moves there, with the mesh trusted as much as the
-motion (``q = r``).
+failed its check (a lip as the mouth opens: what was under it is no longer there) moves as its
+:data:`NEAR` nearest measured vertices move (inverse-distance weighted), less trusted
+(:data:`FILLED_VARIANCE`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+#: A vertex whose flow failed moves as this many of its nearest measured neighbours do.
+NEAR = 6
 #: The fused mesh's noise per vertex and axis (variance, px²): the scale of ``q``.
 MESH_VARIANCE = 1.0
+#: The process noise of a vertex moved by its neighbours' motion (px²).
+FILLED_VARIANCE = 0.3
 
 
 def flow_variance(window: int) -> float:
@@ -26,16 +31,31 @@ def flow_variance(window: int) -> float:
     return MESH_VARIANCE * gain * gain / (1.0 - gain)
 
 
+def _filled(moves: np.ndarray, at: np.ndarray, near: int) -> np.ndarray:
+    """(points, 2) ``moves`` with each unmeasured (NaN) vertex given the inverse-distance
+    weighted motion of its ``near`` nearest measured vertices (positions ``at``)."""
+    missing = np.isnan(moves).any(axis=1)
+    if not missing.any() or missing.all():
+        return moves
+    known = np.flatnonzero(~missing)
+    distance = np.linalg.norm(at[missing, None, :2] - at[None, known, :2], axis=2)
+    nearest = np.argsort(distance, axis=1)[:, :near]
+    weight = 1.0 / np.maximum(np.take_along_axis(distance, nearest, axis=1), 1.0)
+    out = moves.copy()
+    out[missing] = (moves[known[nearest]] * weight[..., None]).sum(axis=1) / weight.sum(
+        axis=1)[:, None]
+    return out
+
+
 def follow_skin(fused: np.ndarray, moves: np.ndarray, window: int) -> np.ndarray:
     """The meshes of one piece carried by the skin's motion: (n, points, 3) ``fused`` meshes,
     (n - 1, points, 2) ``moves`` of each vertex from each frame to the next (NaN where
     unmeasured). x and y are filtered; z is the fused mesh's."""
     n = len(fused)
     observed = fused[..., :2]
-    own = moves.copy()
-    failed = np.isnan(own).any(axis=2)
-    own[failed] = (observed[1:] - observed[:-1])[failed]
-    q = np.where(failed, MESH_VARIANCE, flow_variance(window))[..., None]
+    failed = np.isnan(moves).any(axis=2)
+    own = np.stack([_filled(m, at, NEAR) for m, at in zip(moves, observed[:-1])])
+    q = np.where(failed, FILLED_VARIANCE, flow_variance(window))[..., None]
     r = MESH_VARIANCE
     state = np.empty_like(observed)
     predicted = np.empty_like(observed)
