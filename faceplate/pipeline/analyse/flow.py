@@ -6,9 +6,9 @@ its mesh's outline, tracked forward and back: a point is kept only when it comes
 back within :data:`FB_TOLERANCE` of where it started. The kept points give the head's
 similarity transform (RANSAC, then least squares on the inliers). Too few kept points, or too
 few of them agreeing on one motion, is a failed check: the face's chain of measured motion
-ends there, with the reason. Each mesh vertex is also followed on its own (Lucas-Kanade on its
-neighbourhood, the same forward-backward check): the skin's own motion there, as the jaw
-opens or the head turns, for the solve to carry the mesh by (NaN where the check fails).
+ends there, with the reason. Each mesh vertex is also followed on its own by dense DIS flow on
+the face's crop, checked forward and back: the skin's own motion there, as the jaw opens or the
+head turns, for the solve to carry the mesh by (NaN where the check fails).
 
 Everything here works on the analysis proxy (8-bit grey, the frame made at most
 ``detect_size`` on its longer side); :class:`ProxyGeometry` maps its transforms to
@@ -26,6 +26,14 @@ from faceplate.pipeline.motion import Similarity, from_matrix
 
 #: A point tracked forward and back must return within this many proxy pixels.
 FB_TOLERANCE = 0.5
+#: A mesh vertex followed by dense flow forward must come back within this many proxy pixels.
+VERTEX_FB_TOLERANCE = 1.0
+#: ... and the plate around it, moved by the flow, must match the frame before to this many
+#: 8-bit levels (mean absolute difference over 7x7 pixels).
+VERTEX_RESIDUAL = 12.0
+#: Proxy pixels of plate around the face's mesh given to the dense flow (beyond a quarter of
+#: the face's size).
+_VERTEX_PAD = 8
 #: Fewest points that pass the forward-backward check and agree on the motion.
 MIN_POINTS = 12
 #: Smallest share of a face's points that must pass the forward-backward check.
@@ -172,14 +180,44 @@ def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMo
                       vertices=vertex_motion(before, after, geometry.to_proxy(mesh)))
 
 
+def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(n, 2) values of a (h, w, 2) field at (n, 2) points, bilinear."""
+    x = points[:, :1].astype(np.float32)
+    y = points[:, 1:2].astype(np.float32)
+    return np.stack([cv2.remap(field[..., c], x, y, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)[:, 0] for c in range(2)], axis=1)
+
+
 def vertex_motion(before: PlateView, after: PlateView, points: np.ndarray) -> np.ndarray:
-    """Each of ``points`` (proxy pixels on ``before``) followed on its own to ``after``: its
-    motion in display pixels (n, 2), NaN where it does not come back within
-    :data:`FB_TOLERANCE`."""
-    start = points[:, :2].astype(np.float32).reshape(-1, 1, 2)
-    ahead, ok_a = _lk(before.grey, after.grey, start)
-    back, ok_b = _lk(after.grey, before.grey, ahead)
-    error = np.linalg.norm((back - start).reshape(-1, 2), axis=1)
-    moved = (ahead - start).reshape(-1, 2).astype(np.float64) / before.geometry.scale
-    moved[~(ok_a & ok_b & (error < FB_TOLERANCE))] = np.nan
+    """Each of ``points`` (proxy pixels on ``before``) followed to ``after`` by dense DIS flow
+    on the face's crop, checked forward and back: its motion in display pixels (n, 2), NaN
+    where the backward flow does not bring it back within :data:`VERTEX_FB_TOLERANCE` or the
+    plate moved by the flow does not match around it (:data:`VERTEX_RESIDUAL`): what was
+    under it is no longer seen (a lip as the mouth opens, an occluder)."""
+    h, w = before.grey.shape
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    pad = _VERTEX_PAD + 0.25 * max(x1 - x0, y1 - y0)
+    cx0, cy0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
+    cx1, cy1 = min(w, int(np.ceil(x1 + pad)) + 1), min(h, int(np.ceil(y1 + pad)) + 1)
+    moved = np.full((len(points), 2), np.nan)
+    if cx1 - cx0 < 16 or cy1 - cy0 < 16:
+        return moved
+    first = np.ascontiguousarray(before.grey[cy0:cy1, cx0:cx1])
+    second = np.ascontiguousarray(after.grey[cy0:cy1, cx0:cx1])
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    ahead = dis.calc(first, second, None)
+    back = dis.calc(second, first, None)
+    start = points[:, :2] - (cx0, cy0)
+    forward = _sample(ahead, start).astype(np.float64)
+    returned = _sample(back, start + forward)
+    gy, gx = np.mgrid[0:first.shape[0], 0:first.shape[1]].astype(np.float32)
+    pulled = cv2.remap(second, gx + ahead[..., 0], gy + ahead[..., 1], cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    residual = cv2.blur(cv2.absdiff(first, pulled).astype(np.float32), (7, 7))
+    unlike = _sample(np.dstack([residual, residual]), start)[:, 0]
+    inside = ((points[:, 0] >= 0) & (points[:, 0] <= w - 1)
+              & (points[:, 1] >= 0) & (points[:, 1] <= h - 1))
+    kept = (inside & (np.linalg.norm(forward + returned, axis=1) < VERTEX_FB_TOLERANCE)
+            & (unlike < VERTEX_RESIDUAL))
+    moved[kept] = forward[kept] / before.geometry.scale
     return moved

@@ -5,8 +5,8 @@ Per vertex and axis, the state is where the vertex sits on the skin. It moves fr
 frame by the plate's optical flow measured at that vertex (relative, low noise: process noise
 ``q``); each frame the fused mesh (:func:`~faceplate.pipeline.solve.fuse.fuse_piece`: the mesh
 fits with only their noise filtered) observes it (absolute, noisier: ``r``). The steady gain
-is ``2 / window``: the flow carries every frame's change (a turn, the jaw dropping in one
-frame), the mesh corrects the flow's drift over about half the window. A vertex whose flow
+is ``1 / window``: the flow carries every frame's change (a turn, the jaw dropping in one
+frame), the mesh corrects the flow's drift over about ``window`` frames. A vertex whose flow
 failed its check (a lip as the mouth opens: what was under it is no longer there) moves as its
 :data:`NEAR` nearest measured vertices move (inverse-distance weighted), less trusted
 (:data:`FILLED_VARIANCE`).
@@ -25,9 +25,9 @@ FILLED_VARIANCE = 0.3
 
 
 def flow_variance(window: int) -> float:
-    """The process noise ``q`` whose filter's steady gain is ``K = 2 / window`` for
+    """The process noise ``q`` whose filter's steady gain is ``K = 1 / window`` for
     observations of variance :data:`MESH_VARIANCE` (random walk: ``q / r = K² / (1 - K)``)."""
-    gain = min(2.0 / max(window, 3), 0.9)
+    gain = 1.0 / max(window, 2)
     return MESH_VARIANCE * gain * gain / (1.0 - gain)
 
 
