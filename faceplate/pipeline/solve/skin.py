@@ -55,6 +55,8 @@ def follow_skin(fused: np.ndarray, moves: np.ndarray, window: int) -> np.ndarray
     observed = fused[..., :2]
     failed = np.isnan(moves).any(axis=2)
     own = np.stack([_filled(m, at, NEAR) for m, at in zip(moves, observed[:-1])])
+    unmeasured = np.isnan(own).any(axis=2)  # no vertex of the frame measured
+    own[unmeasured] = (observed[1:] - observed[:-1])[unmeasured]
     q = np.where(failed, FILLED_VARIANCE, flow_variance(window))[..., None]
     r = MESH_VARIANCE
     state = np.empty_like(observed)
