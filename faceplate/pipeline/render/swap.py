@@ -88,7 +88,8 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     local = points - (box.x0, box.y0, 0.0)
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
-    result = swapper.adjusted(face.params).swap(target, local, source, skin)
+    rest = np.asarray(face.rest) if face.rest is not None else None
+    result = swapper.adjusted(face.params).swap(target, local, source, skin, rest)
     swapped = ctx.colour.convert(result.rgb, working, colourspace)
     weight = result.matte[..., None]
     composite = clean + weight * (swapped - clean)

@@ -6,12 +6,15 @@ applied."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from faceplate.face.mesh import EYE_CORNERS
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.solve.fuse import chain, fuse_piece, savgol
 from faceplate.pipeline.solve.link import Track, face_at
+from faceplate.pipeline.solve.rest import rest_shape
 from faceplate.pipeline.solve.skin import follow_skin
 from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
 from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
@@ -206,7 +209,7 @@ def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[
             nearest = min(within, key=lambda w: (abs(w - f), w))
             held = faces[nearest]
             faces[f] = SolvedFace(f, held.track, held.bbox, held.score, held.landmarks,
-                                  faces[f].pose, held.skin, origin="held")
+                                  faces[f].pose, held.skin, origin="held", rest=held.rest)
             skipped[f] = f"{reason}: held frame {nearest}'s alignment"
         else:
             del faces[f]
@@ -238,6 +241,11 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
         solved, pieces = _solve_segment(track, run, analysis, settings)
         faces.update(solved)
         segments.extend(pieces)
+    rest = rest_shape([np.asarray(f.landmarks) for f in faces.values()
+                       if f.origin != "interpolated"])
+    if rest is not None:
+        shape = rest.round(4).tolist()
+        faces = {f: replace(face, rest=shape) for f, face in faces.items()}
     skipped = _apply_yaw_limit(faces, settings)
     lost = {f: r for f, r in lost_frames(track, faces, sorted(analysed)).items()
             if f not in skipped}
