@@ -481,3 +481,47 @@ def test_an_occluder_over_the_face_fails_the_flow_check_and_is_flagged(occluded)
     assert "tracking_unsure" in records[1005]["flags"], records[1005]
     assert "forward-backward check" in records[1005]["reasons"]["tracking_unsure"]
     assert "tracking_unsure" not in records[1003]["flags"]
+
+
+# --- The replaced face deforms as the plate's face does ---------------------------------------
+
+
+def _layout_mesh():
+    """The canonical layout as a 478-point mesh (each iris: its eye's lid points' centre)."""
+    from faceplate.face.mesh import LIDS, layout
+    face = np.asarray(layout().canonical, np.float64)
+    irises = [np.repeat(face[list(lids)].mean(axis=0)[None], 5, axis=0) for lids in LIDS]
+    return np.vstack([face, *irises]) * 6.0 + (300.0, 250.0, 0.0)
+
+
+def test_measured_against_the_rest_shape_the_replaced_face_deforms_as_the_plates_does():
+    """Two frames of one target, the second with its chin and lower lip dropped 12 px: given
+    the track's rest shape, the swap's geometry moves between them exactly as the target's
+    mesh does (every point); measured against each frame's own mesh, the identity step takes
+    most of the drop away (the old behaviour, kept where no rest shape is given)."""
+    from faceplate.face.mesh import layout
+    from faceplate.face.swapper import identity_geometry
+    from faceplate.pipeline.solve.rest import rest_shape
+    closed = _layout_mesh()
+    lower = closed[:, 1] > closed[13, 1]  # below the lips' meeting point: the jaw
+    opened = closed.copy()
+    opened[lower, 1] += 12.0
+    source = closed.copy()
+    source[:, 0] = 300.0 + (source[:, 0] - 300.0) * 1.08  # a wider face
+    rest = rest_shape([closed, opened])
+    canonical = np.asarray(layout().canonical, np.float64)
+    upper = np.flatnonzero(~lower[:468])
+    assert np.abs(rest[upper] - canonical[upper]).max() < 0.2  # unposed, the jaw half open
+    with_rest = [identity_geometry(t, source, 0.8, rest) for t in (closed, opened)]
+    np.testing.assert_allclose(with_rest[1] - with_rest[0], opened - closed, atol=1e-6)
+    without = [identity_geometry(t, source, 0.8) for t in (closed, opened)]
+    drop = (without[1] - without[0])[lower & (np.abs(closed[:, 0] - 300.0) < 10), 1]
+    assert np.median(drop) < 0.5 * 12.0, np.median(drop)
+
+
+def test_the_solve_gives_every_face_of_a_track_its_rest_shape():
+    frames = _followed(10)
+    _, (solved,) = _solve(frames)
+    rests = [np.asarray(f.rest) for f in solved.faces.values()]
+    assert all(r.shape == (478, 3) for r in rests)
+    assert all(np.array_equal(r, rests[0]) for r in rests)
