@@ -29,6 +29,8 @@ from colour_reference import (
 from conftest import read_header, read_pixels
 from render_rig import RenderRig, make_rig
 
+from faceplate.pipeline.render.swap import seam_difference
+
 FRAME = 1002
 KEYFRAME = 1001
 
@@ -306,3 +308,77 @@ def test_an_interpolated_face_is_pasted_on_a_faint_face(rig, tmp_path):
     record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated"))
     assert record.status == "swapped" and "no_face" not in record.flags
     assert "interpolated_alignment" in record.flags
+
+
+# --- the seam measured on a matte built for it -----------------------------------------------
+
+GREY = np.array([0.46, 0.46, 0.46], np.float32)  # working-space (sRGB-encoded) values
+WARM = np.array([0.56, 0.44, 0.38], np.float32)
+GREEN = np.array([0.30, 0.62, 0.30], np.float32)
+
+
+def _delta_e(a: np.ndarray, b: np.ndarray) -> float:
+    """CIE76 ΔE between two sRGB-encoded colours, from the published sRGB transforms."""
+    lab = linear_rec709_to_lab(srgb_decode(np.stack([a, b]).astype(np.float64)))
+    return float(np.linalg.norm(lab[0] - lab[1]))
+
+
+def _cut_face(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(matte, result, plate) of a face that fills its 40 × 40 region, cut by the frame's
+    edge on every side but one, where the matte falls to 0 over a 1-pixel notch (rows 12-27
+    of that side); an open mouth (a hole) in the middle. The result is the plate's grey but
+    warm over the 8 columns next to the notch and green around the mouth. ``side`` turns
+    the whole picture by quarter turns (0: the notch on the right)."""
+    matte = np.ones((40, 40), np.float32)
+    matte[12:28, 39] = 0.0
+    matte[17:23, 14:26] = 0.0
+    result = np.tile(GREY, (40, 40, 1))
+    result[:, 32:] = WARM
+    result[12:28, 8:30] = GREEN
+    plate = np.tile(GREY, (40, 40, 1))
+    return tuple(np.ascontiguousarray(np.rot90(a, side)) for a in (matte, result, plate))
+
+
+@pytest.mark.parametrize("side", [0, 1, 2, 3], ids=["right", "top", "left", "bottom"])
+def test_the_seam_of_a_face_cut_by_the_frame_edge_is_measured_along_its_one_open_side(side):
+    """Where the matte reaches the region's border (a face cut by the frame's edge) that border
+    is not a seam, nor is the mouth's cut: only the band inside the notch counts, whichever
+    side it is on. Everywhere in that band the result is WARM on GREY."""
+    matte, result, plate = _cut_face(side)
+    seam = seam_difference(result, plate, matte, band=3)
+    assert seam == pytest.approx(_delta_e(WARM, GREY), abs=0.3)
+    assert abs(_delta_e(WARM, GREY) - _delta_e(GREEN, GREY)) > 10  # the mouth's would show
+
+
+@pytest.mark.parametrize("rows, measured", [(16, True), (15, False)])
+def test_a_seam_band_of_16_pixels_is_measured_and_one_of_15_is_not(rows, measured):
+    """The matte is 0 on the first column only; a 1-pixel band is then the second column:
+    ``rows`` pixels."""
+    matte = np.ones((rows, 6), np.float32)
+    matte[:, 0] = 0.0
+    result = np.tile(GREY, (rows, 6, 1))
+    result[:, 1] = WARM
+    plate = np.tile(GREY, (rows, 6, 1))
+    seam = seam_difference(result, plate, matte, band=1)
+    if measured:
+        assert seam == pytest.approx(_delta_e(WARM, GREY), abs=0.3)
+    else:
+        assert seam is None
+
+
+def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(rig, tmp_path):
+    """The interpolated mesh lies 50 px right of the plate's face (its region too, so the face
+    is found 50 px further left in the region than it is high) and its box ends 8 px right of
+    the face's centre: the found face's centre, x from its box's left and right, y from its
+    top and bottom, lies inside, and the face is pasted. (An x taken from the box's top
+    would lie about half the 50 px further right, outside: the region moved right, not
+    down.)"""
+    face = rig.face(FRAME)
+    x0, y0, x1, y1 = face.bbox
+    centre = (x0 + x1) / 2
+    points = np.asarray(face.landmarks) + (50.0, 0.0, 0.0)
+    box = [centre - (x1 - x0) + 8, y0, centre + 8, y1]
+    spec = rig.spec_for(tmp_path)
+    record = rig.render_one(spec, FRAME, rig.with_face(
+        FRAME, origin="interpolated", landmarks=points.tolist(), bbox=box))
+    assert record.status == "swapped" and "no_face" not in record.flags
