@@ -300,3 +300,17 @@ def test_a_rename_that_fails_is_an_output_error_and_leaves_no_temporary(tmp_path
     assert caught.value.path == str(final)
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "frame.1001.exr"]
     assert listed(tmp_path)["temporaries"] == []
+
+
+@pytest.mark.parametrize("age, removed", [(21600.0, False), (21601.0, True)])
+def test_another_hosts_temporary_is_kept_at_six_hours_and_removed_a_second_later(
+        tmp_path, age, removed):
+    """docs/safety.md's six hours (21 600 s), at the second: at exactly six hours old another
+    host's temporary is kept, one second older it is removed (a clock given, not read)."""
+    ours = temporary_name(tmp_path / "frame.1001.exr")
+    other_host = "ffff" if ours.split(".fptmp-")[1][:4] != "ffff" else "eeee"
+    path = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-cc.exr")
+    written = 1_700_000_000.0
+    os.utime(path, (written, written))
+    assert Manifest(tmp_path)._remove_if_stale(path.name, now=written + age) is removed
+    assert path.exists() is not removed
