@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from faceplate.pipeline.solve.link import link_tracks, merge_by_identity
-from faceplate.pipeline.solve.smooth import smooth_landmarks
+from faceplate.pipeline.motion import Similarity, fit_similarity, from_matrix
+from faceplate.pipeline.solve.link import Track, _iou, link_tracks, merge_by_identity
+from faceplate.pipeline.solve.smooth import lost_frames, smooth_landmarks
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
 
 
@@ -149,3 +150,61 @@ def test_swaps_pick_tracks_by_number_or_all():
     assert [t.id for t in everyone] == [0]
     with pytest.raises(SpecError, match="no track 5 in this shot"):
         pick_tracks(2, SwapSpec("a", TargetSpec("track", track=5)), tracks, set(), analysis, {})
+
+
+# --- the pieces, with values worked out by hand ----------------------------------------------
+
+def test_lost_frames_run_from_the_loss_until_the_face_is_seen_again():
+    """Lost at 1003, seen again at 1006: 1003-1005 carry the reason; 1007 (missing for another
+    reason, after the face came back) and bridged frames do not."""
+    track = Track(0, faces={1001: 0, 1002: 0, 1006: 0, 1008: 0}, lost={1003: "no face found"})
+    solved = dict.fromkeys([1001, 1002, 1004, 1006, 1008])  # 1004 bridged by the solve
+    out = lost_frames(track, solved, list(range(1001, 1010)))
+    reason = "track 0: face lost at frame 1003, no face found"
+    assert out == dict.fromkeys((1003, 1005), reason)
+
+
+def test_a_face_never_seen_again_is_lost_until_the_shot_ends():
+    track = Track(3, faces={1001: 0}, lost={1002: "left the frame"})
+    out = lost_frames(track, dict.fromkeys([1001]), list(range(1001, 1005)))
+    assert sorted(out) == [1002, 1003, 1004]
+    assert set(out.values()) == {"track 3: face lost at frame 1002, left the frame"}
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ([0, 0, 4, 2], [2, 0, 6, 2], 4 / 12),    # side by side: 2x2 shared of 8 + 8 - 4
+    ([0, 0, 2, 4], [0, 2, 2, 6], 4 / 12),    # one above the other
+    ([0, 0, 4, 2], [0, 0, 4, 2], 1.0),
+    ([0, 0, 4, 2], [5, 0, 9, 2], 0.0),
+    ([1, 1, 1, 1], [1, 1, 1, 1], 0.0),      # no area: no overlap, no division by zero
+    ([0, 0, 3, 1], [1, 0, 2, 5], 1 / 7),    # a cross: 1 shared of 3 + 5 - 1
+])
+def test_box_overlap_is_the_shared_area_over_the_union(a, b, expected):
+    assert _iou(a, b) == pytest.approx(expected)
+
+
+def test_the_fitted_similarity_recovers_a_known_rotation_scale_and_shift():
+    """Points off the origin turned 30°, scaled 1.5 and shifted (10, -4): a = 1.5 cos 30°,
+    b = 1.5 sin 30°, and the shift itself."""
+    source = np.array([[20.0, 5.0], [26.0, 5.0], [26.0, 9.0], [21.0, 12.0]])
+    s, t = 1.5, np.radians(30.0)
+    rot = s * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    target = source @ rot.T + (10.0, -4.0)
+    fitted = fit_similarity(source, target)
+    assert (fitted.a, fitted.b, fitted.tx, fitted.ty) == pytest.approx(
+        (1.5 * np.sqrt(3) / 2, 0.75, 10.0, -4.0))
+    assert fitted.scale == pytest.approx(1.5)
+
+
+def test_a_similarity_moves_turns_scales_and_inverts_as_worked_by_hand():
+    turn = Similarity(0.0, 2.0, 0.0, 3.0)        # 90° and x2, then (0, 3)
+    # (2, 1, depth 3): x = 0*2 - 2*1 + 0, y = 2*2 + 0*1 + 3, depth x2
+    assert turn.apply(np.array([[2.0, 1.0, 3.0]])).tolist() == [[-2.0, 7.0, 6.0]]
+    # x2 then (1, 0), followed by 90°: 2·R90·p + R90(1, 0) = 2·R90·p + (0, 1); then (0, 3)
+    composed = Similarity(0.0, 1.0, 0.0, 3.0).compose(Similarity(2.0, 0.0, 1.0, 0.0))
+    assert (composed.a, composed.b, composed.tx, composed.ty) == pytest.approx((0, 2, 0, 4))
+    # undo: subtract (0, 3), turn back 90° ((x, y) -> (y, -x)), halve
+    back = turn.inverse()
+    assert (back.a, back.b, back.tx, back.ty) == pytest.approx((0, -0.5, -1.5, 0))
+    assert from_matrix(np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 3.0]])) == turn
+    assert turn.as_list() == [0.0, 2.0, 0.0, 3.0]
