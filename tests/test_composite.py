@@ -29,7 +29,8 @@ from colour_reference import (
 from conftest import read_header, read_pixels
 from render_rig import RenderRig, make_rig
 
-from faceplate.pipeline.render.swap import seam_difference
+from faceplate.pipeline.render.swap import face_region, seam_band, seam_difference
+from faceplate.plateio.frame import Box
 
 FRAME = 1002
 KEYFRAME = 1001
@@ -366,19 +367,44 @@ def test_a_seam_band_of_16_pixels_is_measured_and_one_of_15_is_not(rows, measure
         assert seam is None
 
 
-def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(rig, tmp_path):
-    """The interpolated mesh lies 50 px right of the plate's face (its region too, so the face
-    is found 50 px further left in the region than it is high) and its box ends 8 px right of
-    the face's centre: the found face's centre, x from its box's left and right, y from its
-    top and bottom, lies inside, and the face is pasted. (An x taken from the box's top
-    would lie about half the 50 px further right, outside: the region moved right, not
-    down.)"""
+@pytest.mark.parametrize("where", ["box ends right of the centre, region moved right",
+                                   "box starts left of the centre",
+                                   "box starts above the centre"])
+def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(rig, tmp_path,
+                                                                            where):
+    """The interpolated face's box holds the plate face's centre 8 px from one of its edges:
+    the found face's centre (x from its box's left and right, y from its top and bottom, in
+    frame pixels) lies inside, and the face is pasted. In the first case the interpolated
+    mesh lies 50 px right of the face (its region too: the face is found 50 px further left
+    in the region than it is high); an x taken from the box's top would lie about half that
+    further right, outside. A centre taken a third of the way, not half, would lie outside
+    the left or top edge."""
     face = rig.face(FRAME)
     x0, y0, x1, y1 = face.bbox
-    centre = (x0 + x1) / 2
-    points = np.asarray(face.landmarks) + (50.0, 0.0, 0.0)
-    box = [centre - (x1 - x0) + 8, y0, centre + 8, y1]
+    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    changes = {}
+    if where.startswith("box ends right"):
+        changes["landmarks"] = (np.asarray(face.landmarks) + (50.0, 0.0, 0.0)).tolist()
+        changes["bbox"] = [cx + 8 - w, y0, cx + 8, y1]
+    elif where == "box starts left of the centre":
+        changes["bbox"] = [cx - 8, y0, cx - 8 + w, y1]
+    else:
+        changes["bbox"] = [x0, cy - 8, x1, cy - 8 + h]
     spec = rig.spec_for(tmp_path)
-    record = rig.render_one(spec, FRAME, rig.with_face(
-        FRAME, origin="interpolated", landmarks=points.tolist(), bbox=box))
+    record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
     assert record.status == "swapped" and "no_face" not in record.flags
+
+
+def test_a_faces_region_is_its_mesh_box_grown_by_045_of_its_longer_side_inside_the_data():
+    """Mesh box x 100-200, y 50-130 (longer side 100): 45 px each way, floored and ceiled to
+    whole pixels, then cut to the data window."""
+    points = np.array([[100.0, 50.0, 0.0], [200.0, 130.0, 9.0], [150.4, 90.0, -3.0]])
+    assert face_region(points, Box(0, 0, 1000, 1000)) == Box(55, 5, 245, 175)
+    points[1, :2] = (200.2, 130.6)  # x1 + 45.09, y1 + 45.09: ceiled
+    assert face_region(points, Box(0, 0, 1000, 1000)) == Box(54, 4, 246, 176)
+    assert face_region(points, Box(60, 0, 240, 100)) == Box(60, 4, 240, 100)
+
+
+@pytest.mark.parametrize("size, band", [(10.0, 2), (49.0, 2), (51.0, 3), (100.0, 5)])
+def test_the_seam_band_is_5_percent_of_the_face_and_at_least_2_pixels(size, band):
+    assert seam_band(size) == band

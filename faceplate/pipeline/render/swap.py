@@ -65,6 +65,11 @@ def _outside(matte: Matte) -> np.ndarray:
     return np.isin(labels, border[border > 0])
 
 
+def seam_band(size: float) -> int:
+    """The seam band's width for a face of ``size``: 5% of it, at least 2 pixels."""
+    return max(2, round(0.05 * size))
+
+
 def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
     """Mean CIE76 ΔE between result and plate over a band ``band`` pixels wide just inside
     the matte's outer edge (where the matte is at least 0.95; the edge of an open mouth's cut
@@ -102,7 +107,7 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     np.maximum(region, result.matte, out=region)
-    band = max(2, round(0.05 * face_size(local)))
+    band = seam_band(face_size(local))
     shown = target + weight * (result.rgb - target)
     match = measure_plate_match(shown, target, result.matte, local, ctx.face_pack)
     return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
