@@ -271,18 +271,19 @@ def _shifted(box: list[float], dx: float, dy: float) -> list[float]:
     return [x0 + dx, y0 + dy, x1 + dx, y1 + dy]
 
 
-@pytest.mark.parametrize("where", ["right", "below", "off the frame"])
+@pytest.mark.parametrize("where", ["right", "left", "below", "above", "off the frame"])
 def test_an_interpolated_face_is_pasted_only_where_a_face_lies_inside_its_box(rig, tmp_path,
                                                                              where):
     """The plate's face is found in the region, but its centre lies outside the interpolated
-    face's box (beside it, or above it), or the face is off the frame: not pasted."""
+    face's box (beside it, above or below it), or the face is off the frame: not pasted."""
     face = rig.face(FRAME)
     x0, y0, x1, y1 = face.bbox
     if where == "off the frame":
         points = np.asarray(face.landmarks) + (-5000.0, 0.0, 0.0)
         changes = dict(landmarks=points.tolist(), bbox=_shifted(face.bbox, -5000, 0))
     else:
-        dx, dy = ((x1 - x0) + 1, 0.0) if where == "right" else (0.0, (y1 - y0) + 1)
+        dx, dy = {"right": ((x1 - x0) + 1, 0.0), "left": (-(x1 - x0) - 1, 0.0),
+                  "below": (0.0, (y1 - y0) + 1), "above": (0.0, -(y1 - y0) - 1)}[where]
         changes = dict(bbox=_shifted(face.bbox, dx, dy))
     spec = rig.spec_for(tmp_path)
     record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
@@ -369,7 +370,8 @@ def test_a_seam_band_of_16_pixels_is_measured_and_one_of_15_is_not(rows, measure
 
 @pytest.mark.parametrize("where", ["box ends right of the centre, region moved right",
                                    "box starts left of the centre",
-                                   "box starts above the centre"])
+                                   "box starts above the centre",
+                                   "box starts above the centre, region moved right"])
 def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(rig, tmp_path,
                                                                             where):
     """The interpolated face's box holds the plate face's centre 8 px from one of its edges:
@@ -377,8 +379,9 @@ def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(ri
     frame pixels) lies inside, and the face is pasted. In the first case the interpolated
     mesh lies 50 px right of the face (its region too: the face is found 50 px further left
     in the region than it is high); an x taken from the box's top would lie about half that
-    further right, outside. A centre taken a third of the way, not half, would lie outside
-    the left or top edge."""
+    further right, outside; in the last, a y taken from the box's right would lie about half
+    that higher, outside. A centre taken a third of the way, not half, would lie outside the
+    left or top edge."""
     face = rig.face(FRAME)
     x0, y0, x1, y1 = face.bbox
     cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
@@ -390,6 +393,8 @@ def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(ri
         changes["bbox"] = [cx - 8, y0, cx - 8 + w, y1]
     else:
         changes["bbox"] = [x0, cy - 8, x1, cy - 8 + h]
+        if where.endswith("region moved right"):
+            changes["landmarks"] = (np.asarray(face.landmarks) + (50.0, 0.0, 0.0)).tolist()
     spec = rig.spec_for(tmp_path)
     record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
     assert record.status == "swapped" and "no_face" not in record.flags
