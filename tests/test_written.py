@@ -314,3 +314,13 @@ def test_another_hosts_temporary_is_kept_at_six_hours_and_removed_a_second_later
     os.utime(path, (written, written))
     assert Manifest(tmp_path)._remove_if_stale(path.name, now=written + age) is removed
     assert path.exists() is not removed
+
+
+def test_a_listed_temporary_already_gone_is_dropped_from_the_manifest(tmp_path):
+    """Its writer renamed or removed it: nothing to remove, and the manifest stops listing it
+    (another host's, so only its absence tells)."""
+    path = _listed_temporary(tmp_path, ".frame.1001.fptmp-ffff-1-dd.exr")
+    path.unlink()
+    assert Manifest(tmp_path).remove_stale_temporaries() == [path.name]
+    with Manifest(tmp_path)._locked() as body:
+        assert body["temporaries"] == []
