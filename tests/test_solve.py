@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from faceplate.pipeline.motion import Similarity, fit_similarity, from_matrix
+from faceplate.pipeline.solve.fuse import chain, savgol
 from faceplate.pipeline.solve.link import Track, _iou, link_tracks, merge_by_identity
 from faceplate.pipeline.solve.smooth import lost_frames, smooth_landmarks
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
@@ -208,3 +209,37 @@ def test_a_similarity_moves_turns_scales_and_inverts_as_worked_by_hand():
     assert (back.a, back.b, back.tx, back.ty) == pytest.approx((0, -0.5, -1.5, 0))
     assert from_matrix(np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 3.0]])) == turn
     assert turn.as_list() == [0.0, 2.0, 0.0, 3.0]
+
+
+def test_savgol_keeps_a_quadratic_and_damps_alternating_noise_by_its_published_weights():
+    """Quadratic Savitzky-Golay: a quadratic passes unchanged; frame-to-frame +-1 noise comes
+    out, away from the ends, at -13/35 (5 frames: weights -3 12 17 12 -3 over 35) or at 5/21
+    (7 frames: -2 3 6 7 6 3 -2 over 21; an even window of 6 is widened to 7)."""
+    t = np.arange(11, dtype=np.float64)
+    quadratic = 0.5 * t * t - 3 * t + 2
+    np.testing.assert_allclose(savgol(quadratic, 5), quadratic, atol=1e-9)
+    noise = (-1.0) ** t
+    for window, gain in ((5, -13 / 35), (6, 5 / 21), (7, 5 / 21)):
+        out = savgol(quadratic + noise, window)
+        inner = slice(window // 2 + 1, -(window // 2 + 1))
+        np.testing.assert_allclose(out[inner] - quadratic[inner], gain * noise[inner],
+                                   atol=1e-9, err_msg=str(window))
+
+
+def test_savgol_leaves_runs_and_windows_under_5_frames_alone():
+    values = np.array([0.0, 5.0, -1.0, 4.0])
+    assert savgol(values, 9) is values           # 4 frames
+    five = np.array([0.0, 5.0, -1.0, 4.0, 2.0])
+    assert savgol(five, 3) is five                # a window of 3
+    assert not np.allclose(savgol(five, 9), five)  # 5 frames: the whole run is the window
+    six = np.array([0.0, 5.0, -1.0, 4.0, 2.0, 7.0])
+    assert not np.allclose(savgol(six, 9), six)    # 6 frames: a window of 5
+
+
+def test_the_head_motion_chains_each_frames_move_after_the_ones_before():
+    """Turned 90° from frame 0 to 1, then moved (1, 0): frame 2's head takes (1, 0) to
+    R90(1, 0) + (1, 0) = (1, 1) (the other order would give (0, 2))."""
+    heads = chain([Similarity(0.0, 1.0), Similarity(1.0, 0.0, 1.0, 0.0)])
+    assert len(heads) == 3 and heads[0] == Similarity()
+    np.testing.assert_allclose(heads[1].apply(np.array([[1.0, 0.0]])), [[0.0, 1.0]], atol=1e-12)
+    np.testing.assert_allclose(heads[2].apply(np.array([[1.0, 0.0]])), [[1.0, 1.0]], atol=1e-12)
