@@ -6,7 +6,7 @@ import pytest
 from faceplate.pipeline.motion import Similarity, fit_similarity, from_matrix
 from faceplate.pipeline.solve.fuse import chain, savgol
 from faceplate.pipeline.solve.link import Track, _iou, link_tracks, merge_by_identity
-from faceplate.pipeline.solve.smooth import lost_frames, smooth_landmarks
+from faceplate.pipeline.solve.smooth import _outliers, _segments, lost_frames, smooth_landmarks
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
 
 
@@ -243,3 +243,33 @@ def test_the_head_motion_chains_each_frames_move_after_the_ones_before():
     assert len(heads) == 3 and heads[0] == Similarity()
     np.testing.assert_allclose(heads[1].apply(np.array([[1.0, 0.0]])), [[0.0, 1.0]], atol=1e-12)
     np.testing.assert_allclose(heads[2].apply(np.array([[1.0, 0.0]])), [[1.0, 1.0]], atol=1e-12)
+
+
+def test_segments_break_at_long_gaps_unanalysed_gaps_and_cuts():
+    """max_gap 2: 3 -> 6 skips two analysed frames (one run); 7 -> 10 skips 8, never analysed
+    (a new run); 11 is a cut (a new run); 12 -> 16 skips three (a new run)."""
+    analysed = set(range(1, 17)) - {8}
+    runs = _segments([1, 2, 3, 6, 7, 10, 11, 12, 16], 2, analysed, {11})
+    assert runs == [[1, 2, 3, 6, 7], [10], [11, 12], [16]]
+
+
+def _still_face(frames: int) -> np.ndarray:
+    """(frames, 478, 3): every point at the origin but the outer eye corners, 100 px apart."""
+    points = np.zeros((frames, 478, 3))
+    points[:, 263, 0] = 100.0
+    return points
+
+
+@pytest.mark.parametrize("shift, flagged", [(23.7, True), (23.0, False)])
+def test_an_outlier_strays_from_the_smooth_path_by_more_than_012_of_the_face(shift, flagged):
+    """Nine still frames, the middle one moved ``shift`` px: the 5-frame quadratic path keeps
+    17/35 of the move there, so the frame lies 18/35 x shift off it, over a face of 100:
+    0.1219 (an outlier) or 0.1183 (not). Its neighbours lie 12/35 x shift off: never."""
+    points = _still_face(9)
+    points[4, :, 0] += shift
+    expected = np.zeros(9, bool)
+    expected[4] = flagged
+    np.testing.assert_array_equal(_outliers(points, 3), expected)
+    short = _still_face(4)
+    short[1, :, 0] += 60.0
+    assert not _outliers(short, 5).any()  # under 5 frames: no path to stray from
