@@ -143,6 +143,8 @@ def test_an_unwritable_folder_is_an_output_error(tmp_path):
     blocker.write_text("a file where a folder should be")
     with pytest.raises(OutputError, match="cannot write"):
         write_bytes(blocker / "qc.json", b"{}")
+    with pytest.raises(OutputError, match="cannot write"):
+        Manifest(blocker / "frames").add(["frame.1001.exr"])  # the manifest's own folder
 
 
 # --- bounded YAML ------------------------------------------------------------------------------
