@@ -326,3 +326,20 @@ def test_a_listed_temporary_already_gone_is_dropped_from_the_manifest(tmp_path):
     assert Manifest(tmp_path).remove_stale_temporaries() == [path.name]
     with Manifest(tmp_path)._locked() as body:
         assert body["temporaries"] == []
+
+
+def test_the_manifest_adds_names_to_those_it_lists_in_a_new_nested_folder(tmp_path):
+    folder = tmp_path / "renders" / "v002"  # neither exists yet
+    Manifest(folder).add(["b.1001.exr", "a.1001.exr"])
+    Manifest(folder).add(["c.1001.exr", "a.1001.exr"])
+    assert Manifest(folder).names() == {"a.1001.exr", "b.1001.exr", "c.1001.exr"}
+
+
+def test_a_temporary_of_another_live_process_here_is_kept(tmp_path):
+    """Same host, pid 1 (always running, and below ours): its writer is alive, it is not ours,
+    and it is young: kept."""
+    ours = temporary_name(tmp_path / "frame.1001.exr")
+    host = ours.split(".fptmp-")[1][:4]
+    path = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-1-ee.exr")
+    assert Manifest(tmp_path).remove_stale_temporaries() == []
+    assert path.exists()
