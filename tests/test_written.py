@@ -343,3 +343,10 @@ def test_a_temporary_of_another_live_process_here_is_kept(tmp_path):
     path = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-1-ee.exr")
     assert Manifest(tmp_path).remove_stale_temporaries() == []
     assert path.exists()
+
+
+def test_a_manifest_that_cannot_be_opened_is_an_output_error(tmp_path):
+    """A folder stands where the manifest should be: opening it for writing fails."""
+    (tmp_path / MANIFEST_NAME).mkdir()
+    with pytest.raises(OutputError, match="cannot write"):
+        Manifest(tmp_path).add(["frame.1001.exr"])
