@@ -115,8 +115,8 @@ class Manifest:
             if body != before:
                 data = json.dumps({"schema": MANIFEST_SCHEMA, **body}, indent=0).encode()
                 os.lseek(fd, 0, os.SEEK_SET)
-                os.ftruncate(fd, 0)
                 _write_all(fd, data, self.path)
+                os.ftruncate(fd, len(data))  # a shorter body leaves no old tail
         finally:
             os.close(fd)
 
