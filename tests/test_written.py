@@ -350,3 +350,14 @@ def test_a_manifest_that_cannot_be_opened_is_an_output_error(tmp_path):
     (tmp_path / MANIFEST_NAME).mkdir()
     with pytest.raises(OutputError, match="cannot write"):
         Manifest(tmp_path).add(["frame.1001.exr"])
+
+
+def test_a_write_keeps_listing_another_writers_live_temporary(tmp_path):
+    """A frame written next to another host's young temporary: that one stays listed (its
+    writer may still rename it), only the write's own temporary leaves the list."""
+    path = _listed_temporary(tmp_path, ".frame.1002.fptmp-ffff-1-ff.exr")
+    write_bytes(tmp_path / "frame.1001.exr", b"pixels", record=True)
+    with Manifest(tmp_path)._locked() as body:
+        assert body["temporaries"] == [path.name]
+        assert body["files"] == ["frame.1001.exr"]
+    assert path.exists()
