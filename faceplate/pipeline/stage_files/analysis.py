@@ -1,14 +1,18 @@
 """``analysis.json`` (schema ``faceplate.analysis/3``): the faces analysis found on every frame,
-each with its dense mesh, and the faces it lost."""
+each with its dense mesh, and the faces it lost. In memory each mesh is an array; the file
+writes it as lists of numbers, without indentation."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
 from faceplate.pipeline.stage_files.paths import ANALYSIS_SCHEMA, analysis_path
 from faceplate.spec import ShotSpec
+from faceplate.types import Mesh
 
 FrameStatus = Literal["ok", "missing", "unreadable"]
 
@@ -30,7 +34,7 @@ class FaceObservation:
 
     bbox: list[float]
     score: float
-    landmarks: list[list[float]]
+    landmarks: Mesh
     descriptor: list[float] | None = None
     pose: list[float] | None = None
     skin: list[float] | None = None
@@ -75,6 +79,14 @@ class ShotAnalysis:
     frames: dict[int, FrameAnalysis]
 
 
+def mesh_arrays(obj: dict[str, Any]) -> dict[str, Any]:
+    """A face's mesh as an array as soon as it is read (a long shot's meshes as lists would take
+    tens of times the memory)."""
+    if "landmarks" in obj:
+        obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
+    return obj
+
+
 def _from_json(body: dict[str, Any]) -> ShotAnalysis:
     frames = {}
     for raw in body["frames"]:
@@ -91,11 +103,11 @@ def read_analysis_body(spec: ShotSpec) -> dict[str, Any] | None:
 
 def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
     """The stored analysis when it was made under ``key`` (None: absent or stale)."""
-    body = read_analysis_body(spec)
+    body = read_json(analysis_path(spec), ANALYSIS_SCHEMA, mesh_arrays)
     return _from_json(body) if body is not None and body.get("key") == key else None
 
 
 def write_analysis(spec: ShotSpec, analysis: ShotAnalysis) -> None:
     write_json(analysis_path(spec), ANALYSIS_SCHEMA,
                {"key": analysis.key, "frames": [asdict(a) for a in analysis.frames.values()]},
-               record=True)
+               record=True, compact=True)
