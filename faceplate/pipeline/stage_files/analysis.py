@@ -4,7 +4,7 @@ writes it as lists of numbers, without indentation."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -97,17 +97,27 @@ def _from_json(body: dict[str, Any]) -> ShotAnalysis:
 
 
 def read_analysis_body(spec: ShotSpec) -> dict[str, Any] | None:
-    """The stored analysis as plain data (None: not analysed yet)."""
-    return read_json(analysis_path(spec), ANALYSIS_SCHEMA)
+    """The stored analysis as plain data, each mesh an array (None: not analysed yet)."""
+    return read_json(analysis_path(spec), ANALYSIS_SCHEMA, mesh_arrays)
 
 
 def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
     """The stored analysis when it was made under ``key`` (None: absent or stale)."""
-    body = read_json(analysis_path(spec), ANALYSIS_SCHEMA, mesh_arrays)
+    body = read_analysis_body(spec)
     return _from_json(body) if body is not None and body.get("key") == key else None
 
 
 def write_analysis(spec: ShotSpec, analysis: ShotAnalysis) -> None:
     write_json(analysis_path(spec), ANALYSIS_SCHEMA,
-               {"key": analysis.key, "frames": [asdict(a) for a in analysis.frames.values()]},
+               {"key": analysis.key, "frames": [_frame_json(a) for a in analysis.frames.values()]},
                record=True, compact=True)
+
+
+def _shallow(item: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, values shared (``asdict`` would copy every mesh)."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}
+
+
+def _frame_json(frame: FrameAnalysis) -> dict[str, Any]:
+    return {**_shallow(frame), "faces": [_shallow(f) for f in frame.faces],
+            "lost": [_shallow(lost) for lost in frame.lost]}
