@@ -348,10 +348,12 @@ def spliced(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_handheld_swim_stays_a_fraction_of_the_plates_motion(spliced):
+def test_handheld_swim_meets_the_issues_targets(spliced):
     """Swim (the replaced face's optical flow against the plate's, over the face) on the
-    handheld part stays under 0.4 of the face's own motion on the plate: the image-space
-    smoothing this solve replaced swam at 0.58 of it on this plate."""
+    handheld part meets issue 15's targets, 0.5 px mean and 1.0 px at the 95th percentile,
+    and stays under a sixth of the face's own motion on the plate: the image-space smoothing
+    this solve replaced swam at 0.58 of it here, the rigid-flow solve about 1.2 px (the
+    replaced face then did not deform as the plate's does); this one measured 0.20 / 0.36 px."""
     from dataclasses import replace
 
     from shots import load_frames
@@ -364,7 +366,8 @@ def test_handheld_swim_stays_a_fraction_of_the_plates_motion(spliced):
     motion = np.mean([np.linalg.norm(dis_flow(a, b), axis=2)[m].mean() for a, b, m in
                       zip(frames.plates, frames.plates[1:], masks)])
     assert motion > 2.0, "the plate should shake"
-    assert measured.mean < 0.4 * motion, (measured.mean, motion)
+    assert measured.mean <= 0.5 and measured.p95 <= 1.0, (measured.mean, measured.p95)
+    assert measured.mean < motion / 6.0, (measured.mean, motion)
 
 
 @pytest.mark.slow
