@@ -49,7 +49,8 @@ def hair_zone(points: Mesh, shape: tuple[int, int]) -> Matte:
 
 def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
     """0..1: how surely each pixel of ``plate`` is hair in front of the face (0 off the hair
-    zone)."""
+    zone; below 1/1024 is 0, as the matte's own feather snaps, so a face without hair keeps a
+    matte of exactly 1)."""
     zone = hair_zone(points, plate.shape[:2])
     if not zone.any():
         return zone
@@ -60,4 +61,6 @@ def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
     chroma = np.sqrt((((lab[..., 1:] - mean[1:]) / chroma_std) ** 2).sum(axis=2))
     dark = (mean[0] - lab[..., 0]) / max(std[0], _MIN_LIGHTNESS_STD)
     hair = np.maximum(_ramp(chroma, CHROMA_SIGMAS), _ramp(dark, DARK_SIGMAS)) * zone
-    return np.asarray(cv2.GaussianBlur(hair, (0, 0), sigma), np.float32)
+    hair = np.asarray(cv2.GaussianBlur(hair, (0, 0), sigma), np.float32)
+    hair[hair < 1.0 / 1024.0] = 0.0
+    return hair
