@@ -12,6 +12,11 @@ import yaml
 
 from faceplate.errors import SpecError
 from faceplate.pipeline.report.flags import METRICS, flag_views
+from faceplate.pipeline.report.gallery import (
+    SAMPLES,
+    close_look_frames,
+    flagged_runs,
+)
 from faceplate.pipeline.report.images import crop_box, difference
 from faceplate.pipeline.report.plots import metric_plot, shot_plots
 from faceplate.pipeline.report.timeline import parse_marker_name
@@ -213,3 +218,27 @@ def test_an_unchanged_list_is_not_written_again(tmp_path):
     assert again.ensure("a.jpg", "k", lambda p: False)
     assert again.finish() == []
     assert (folder / "written.json").stat().st_mtime_ns == stamp
+
+
+def _written(frame, flags=(), decisions=(), output=True):
+    return {"frame": frame, "flags": list(flags), "decisions": list(decisions),
+            "output": f"out.{frame}.exr" if output else None}
+
+
+def test_crops_go_to_the_first_frame_of_each_run_of_the_same_flags():
+    records = [_written(1001, ["no_face"]), _written(1002, ["no_face"]),
+               _written(1003, ["no_face"]),
+               _written(1004, ["no_face", "matte_jump"]),  # other flags: a run of its own
+               _written(1005, ["matte_jump", "no_face"]),  # the same set, another order
+               _written(1006, ["no_face"], decisions=[{"action": "skip"}]),  # decided: own
+               _written(1007, ["no_face"]),
+               _written(1008, ["no_face"], output=None),  # not written: no crops, ends a run
+               _written(1009, ["no_face"]),
+               _written(1011, ["no_face"])]  # 1010 has no record: a gap ends a run
+    records += [_written(f) for f in range(1012, 1030)]  # unflagged: samples
+    assert flagged_runs(records) == [[1001, 1002, 1003], [1004, 1005], [1007], [1009], [1011]]
+    chosen = close_look_frames(records)
+    flagged_chosen = [f for f in chosen if f < 1012]
+    assert flagged_chosen == [1001, 1004, 1006, 1007, 1009, 1011]
+    samples = [f for f in chosen if f >= 1012]
+    assert len(samples) == SAMPLES and samples == [1012, 1015, 1018, 1021, 1024, 1027]

@@ -16,6 +16,7 @@ import numpy as np
 import OpenImageIO as oiio
 import PyOpenColorIO as ocio
 
+from faceplate.frames import format_frames
 from faceplate.ocio.display import display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
@@ -50,11 +51,15 @@ CROP_KINDS = ("plate", "result", "matte", "diff")
 
 @dataclass
 class FrameImages:
-    """One frame's review images, as paths relative to the QC folder."""
+    """One frame's review images, as paths relative to the QC folder. ``run``: the frames of
+    a flagged run whose crops are this frame's (first) or whose crops this frame shows
+    (``crops_of``: that run's first frame)."""
 
     proxies: dict[str, str] = field(default_factory=dict)
     crops: dict[str, str] = field(default_factory=dict)
     crop_box: Box | None = None
+    run: list[int] = field(default_factory=list)
+    crops_of: int | None = None
 
 
 @dataclass
@@ -115,29 +120,75 @@ def plate_aspect(spec: ShotSpec) -> float:
     return 16 / 9
 
 
+def flagged_runs(records: list[dict[str, Any]]) -> list[list[int]]:
+    """The written, flagged frames without reviewer decisions, in runs: consecutive frames
+    with the same flags."""
+    runs: list[list[int]] = []
+    previous: dict[str, Any] | None = None
+    for r in records:
+        if not (r.get("output") and r["flags"] and not r.get("decisions")):
+            previous = None
+            continue
+        if (previous is not None and r["frame"] == previous["frame"] + 1
+                and sorted(r["flags"]) == sorted(previous["flags"])):
+            runs[-1].append(r["frame"])
+        else:
+            runs.append([r["frame"]])
+        previous = r
+    return runs
+
+
 def close_look_frames(records: list[dict[str, Any]]) -> list[int]:
-    """Frames that get face crops: every flagged or decided frame that was written, and
-    ``SAMPLES`` evenly spaced others."""
+    """Frames that get face crops: every decided frame that was written, the first frame of
+    each run of consecutive flagged frames with the same flags (:func:`flagged_runs`; a shot
+    with no face is one run, not one crop a frame), and ``SAMPLES`` evenly spaced unflagged
+    others."""
     written = [r for r in records if r.get("output")]
-    chosen = [r["frame"] for r in written if r["flags"] or r.get("decisions")]
-    rest = [r["frame"] for r in written if r["frame"] not in chosen]
+    chosen = [r["frame"] for r in written if r.get("decisions")]
+    chosen += [run[0] for run in flagged_runs(records)]
+    rest = [r["frame"] for r in written if not r["flags"] and not r.get("decisions")]
     step = max(1, len(rest) // SAMPLES)
     return sorted(chosen + rest[::step][:SAMPLES])
 
 
 class _Sources:
     """A frame's images, read once and only if some file needs them (headers held to the
-    shot's frame limits before decoding, as rendering reads them)."""
+    shot's frame limits before decoding, as rendering reads them). A frame passed through
+    with nothing under its matte (``unchanged``) wrote the plate's pixels as its result, so
+    the plate's decode (and its proxy) stands for the result's: one decode and one display
+    transform instead of two."""
 
-    def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits) -> None:
+    def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits,
+                 unchanged: bool = False) -> None:
         self.paths, self.frame, self.limits = paths, frame, limits
+        self.unchanged = unchanged and paths.get("plate") is not None
         self._read: dict[str, DisplayImage | None] = {}
+        self._proxies: dict[str, np.ndarray | None] = {}
+
+    def source_of(self, kind: str) -> str:
+        """Whose pixels show ``kind``."""
+        return "plate" if kind == "result" and self.unchanged else kind
 
     def get(self, kind: str) -> DisplayImage | None:
+        kind = self.source_of(kind)
         if kind not in self._read:
             self._read[kind] = read_display(self.paths.get(kind), self.frame, self.limits,
                                             grey=kind == "matte")
         return self._read[kind]
+
+    def proxy(self, kind: str, processor: ocio.CPUProcessor) -> np.ndarray | None:
+        """The flipbook proxy of ``kind`` (None: no image)."""
+        kind = self.source_of(kind)
+        if kind not in self._proxies:
+            source = self.get(kind)
+            self._proxies[kind] = None if source is None else proxy(source, processor)
+        return self._proxies[kind]
+
+
+def unchanged(record: dict[str, Any]) -> bool:
+    """Whether a frame's output holds the plate's pixels: passed through, nothing under its
+    matte."""
+    return record.get("status") == "passthrough" and record.get("matte_area") == 0.0
 
 
 def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
@@ -150,6 +201,7 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     look = {pre.display, pre.view, ctx.colour.choice.uri}
     by_frame = {r["frame"]: r for r in records}
     crops_for = set(close_look_frames(records))
+    runs = {f: run for run in flagged_runs(records) for f in run if len(run) > 1}
     gallery = Gallery({}, pre.display, pre.view)
     for f in spec.plate.frames:
         record = by_frame.get(f) or {}
@@ -160,7 +212,7 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                  "result": record.get("output"), "matte": record.get("matte")}
         stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
         named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
-        sources = _Sources(paths, f, pre.frame_limits)
+        sources = _Sources(paths, f, pre.frame_limits, unchanged(record))
         images = FrameImages()
         for kind in ("plate", "result"):
             name = f"proxy/{f}.{kind}.jpg"
@@ -171,7 +223,12 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                 images.proxies[kind] = f"{FOLDER}/{name}"
         if f in crops_for:
             _crops(f, by_frame, paths, stamps, sources, processor, look, files, images)
+        if f in runs:
+            images.run = runs[f]
         gallery.frames[f] = images
+    for f, run in runs.items():  # the rest of a run shows its first frame's crops
+        if f != run[0] and gallery.frames[run[0]].crops:
+            gallery.frames[f].crops_of = run[0]
     gallery.proxy_bytes, gallery.proxy_count = files.bytes("proxy/"), files.count("proxy/")
     gallery.crop_bytes, gallery.crop_count = files.bytes("crop/"), files.count("crop/")
     gallery.removed = files.finish()
@@ -181,10 +238,10 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
 def _writer(sources: _Sources, kind: str,
             processor: ocio.CPUProcessor) -> Callable[[Path], bool]:
     def write(path: Path) -> bool:
-        source = sources.get(kind)
-        if source is None:
+        image = sources.proxy(kind, processor)
+        if image is None:
             return False
-        write_image(path, proxy(source, processor))
+        write_image(path, image)
         return True
     return write
 
@@ -204,6 +261,7 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
     made: dict[str, np.ndarray] = {}
 
     def shown(kind: str) -> np.ndarray | None:
+        kind = sources.source_of(kind)
         if kind not in made:
             image = sources.get(kind)
             if image is None:
@@ -249,8 +307,9 @@ def contact_sheet(qc: Path, gallery: Gallery, frames: list[tuple[int, str]]) -> 
             continue
         line = np.hstack([cv2.copyMakeBorder(c, 2, 2, 2, 2, cv2.BORDER_CONSTANT,
                                              value=(20, 20, 20)) for c in cells])
-        cv2.putText(line, f"{f} {label}"[:60], (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
-                    (60, 60, 230), 2)
+        run = gallery.frames[f].run
+        cv2.putText(line, f"{format_frames(run) if run else f} {label}"[:60], (8, 22),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.55, (60, 60, 230), 2)
         rows.append(line)
     total = sum(1 for f, _ in frames if gallery.frames[f].crops)
     gallery.sheet_rows, gallery.sheet_of = len(rows), total
