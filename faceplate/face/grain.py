@@ -133,6 +133,15 @@ class Regrainer:
             fields.append(field / max(float(field.std()), 1e-9) / max(unit, 1e-9))
         self.fields = fields  # each measures 1 by :func:`noise_level`
 
+    def crop(self, rows: slice, cols: slice) -> Regrainer:
+        """The same grain over ``[rows, cols]`` of the frame's region only (fields and flat
+        pixels cut to it; on an image of that crop, what ``self`` does on the whole there,
+        when the flat pixels lie at least a pixel inside the crop)."""
+        cropped = object.__new__(Regrainer)
+        cropped.grain, cropped.where = self.grain, self.where[rows, cols]
+        cropped.fields = [f[rows, cols] for f in self.fields]
+        return cropped
+
     def __call__(self, image: RGBImage) -> RGBImage:
         out = np.array(image, np.float32, copy=True)
         if self.where.sum() < _MIN_FLAT:

@@ -1,0 +1,68 @@
+"""The cheaper ways the swap's plate look is computed give what the full computation gives:
+a wide shading blur made small, the sharpness match measured on the skin's crop, grain laid
+on a crop."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from faceplate.face.grain import Grain, Regrainer, flat_pixels
+from faceplate.face.light import wide_gaussian
+from faceplate.face.sharpness import blur, matching_blur, mean_abs_laplacian
+
+
+def _disc(shape, centre, radius):
+    mask = np.zeros(shape, np.uint8)
+    cv2.circle(mask, centre, radius, 1, -1)
+    return mask
+
+
+@pytest.mark.parametrize("sigma", [3.0, 9.0, 20.0, 36.0, 70.0])
+def test_a_wide_blur_is_the_full_size_gaussian(sigma):
+    hard = _disc((301, 333), (150, 140), 100).astype(np.float32)  # a hard 0/1 edge: worst case
+    expected = cv2.GaussianBlur(hard, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    assert np.abs(wide_gaussian(hard, sigma) - expected).max() < 0.006
+    across, down = np.meshgrid(np.linspace(0.2, 0.9, 333), np.linspace(0.1, 0.7, 301))
+    ramp = np.dstack([across, down, np.full((301, 333), 0.5)]).astype(np.float32)
+    expected = cv2.GaussianBlur(ramp, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    got = wide_gaussian(ramp, sigma)
+    assert got.shape == ramp.shape
+    assert np.abs(got - expected).max() < 0.006
+    assert np.abs(got - expected).mean() < 0.001
+
+
+def _face_and_plate(plate_blur, grain):
+    rng = np.random.default_rng(7)
+    face = cv2.GaussianBlur(rng.random((420, 400, 3)).astype(np.float32), (0, 0), 1.0)
+    plate = blur(face, plate_blur) + rng.normal(0, grain, face.shape).astype(np.float32)
+    where = _disc((420, 400), (210, 230), 120).astype(bool)
+    return face, plate.astype(np.float32), where
+
+
+@pytest.mark.parametrize("plate_blur", [0.0, 0.8, 2.0])
+def test_the_regrained_face_reaches_the_plates_sharpness(plate_blur):
+    face, plate, where = _face_and_plate(plate_blur, 0.002)
+    finish = Regrainer(Grain((0.002, 0.002, 0.002), 0.6), flat_pixels(plate, where), 3,
+                       where.shape)
+    sigma = matching_blur(face, plate, where, finish)
+    luma = np.array([0.299, 0.587, 0.114], np.float32)
+    wanted = mean_abs_laplacian(plate @ luma, where)
+
+    def measured(s):  # the sharpness of what the swap lays down, on the whole image
+        return mean_abs_laplacian(finish(blur(face, s)) @ luma, where)
+
+    step = 6.0 / 2 ** 7  # the bisection's resolution
+    assert measured(sigma - step) >= wanted * 0.98 and measured(sigma + step) <= wanted * 1.02
+
+
+def test_grain_laid_on_a_crop_is_the_grain_laid_on_the_whole():
+    face, plate, where = _face_and_plate(0.8, 0.002)
+    finish = Regrainer(Grain((0.01, 0.02, 0.015), 0.9), flat_pixels(plate, where), 11,
+                       where.shape)
+    rows, cols = slice(60, 380), slice(50, 360)  # the disc with room to spare
+    whole = finish(face)[rows, cols]
+    cropped = finish.crop(rows, cols)(face[rows, cols])
+    assert np.allclose(whole, cropped, atol=1e-6)
+    assert not np.allclose(cropped, face[rows, cols], atol=1e-3), "grain was laid"
