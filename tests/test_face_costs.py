@@ -66,3 +66,17 @@ def test_grain_laid_on_a_crop_is_the_grain_laid_on_the_whole():
     cropped = finish.crop(rows, cols)(face[rows, cols])
     assert np.allclose(whole, cropped, atol=1e-6)
     assert not np.allclose(cropped, face[rows, cols], atol=1e-3), "grain was laid"
+
+
+@pytest.mark.parametrize("centre", [(200, 200), (10, 20), (370, 390)])
+def test_flat_pixels_on_the_regions_box_are_those_of_the_whole_image(centre):
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.random((400, 380, 3)).astype(np.float32), (0, 0), 3)
+    region = _disc((400, 380), centre, 90).astype(bool)
+    # the whole image's flattest half of the region's inner pixels, computed here directly
+    smooth = cv2.GaussianBlur(image.mean(axis=2), (0, 0), 2.0)
+    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    inner = cv2.erode(region.astype(np.uint8), np.ones((3, 3), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    expected = inner & (magnitude <= np.quantile(magnitude[inner], 0.5))
+    assert np.array_equal(flat_pixels(image, region), expected)
