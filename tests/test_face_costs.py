@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from faceplate.face.grain import Grain, Regrainer, flat_pixels
-from faceplate.face.light import wide_gaussian
+from faceplate.face.light import (
+    CHROMA_DETAIL,
+    SHADING_BAND,
+    relight,
+    to_encoded,
+    to_linear,
+    wide_gaussian,
+)
 from faceplate.face.sharpness import blur, matching_blur, mean_abs_laplacian
 
 
@@ -80,3 +87,35 @@ def test_flat_pixels_on_the_regions_box_are_those_of_the_whole_image(centre):
                       borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
     expected = inner & (magnitude <= np.quantile(magnitude[inner], 0.5))
     assert np.array_equal(flat_pixels(image, region), expected)
+
+
+def test_relight_on_the_weights_box_is_the_full_image_computation():
+    """The plate's shading times the face's detail, computed here over the whole image with
+    full-size Gaussians (the formula of :func:`relight`), against relight's own on the box of
+    its weights with the small-size blur."""
+    rng = np.random.default_rng(5)
+    shape = (360, 340)
+    across, down = np.meshgrid(np.linspace(0.3, 0.8, shape[1]), np.linspace(0.2, 0.7, shape[0]))
+    face = np.dstack([across, down, across * down]).astype(np.float32)
+    face += rng.normal(0, 0.03, face.shape).astype(np.float32)
+    plate = np.clip(face[::-1] * 0.7 + 0.1, 0, 1).astype(np.float32)
+    weights = cv2.GaussianBlur(_disc(shape, (170, 190), 100).astype(np.float32), (0, 0), 4)
+    weights[weights < 0.01] = 0
+    size = 110.0
+    sigma = SHADING_BAND * size
+
+    def lowpass(image):
+        num = cv2.GaussianBlur(image * weights[..., None], (0, 0), sigma,
+                               borderType=cv2.BORDER_CONSTANT)
+        den = cv2.GaussianBlur(weights, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+        return num / np.maximum(den, 1e-6)[..., None]
+
+    source = to_linear(face)
+    detail = np.clip(source / np.maximum(lowpass(source), 1e-6), 0.05, 4.0)
+    lightness = np.clip(detail @ np.array([0.2126, 0.7152, 0.0722], np.float32), 0.05, 4.0)
+    tint = np.clip(detail / lightness[..., None], 0.5, 2.0) ** CHROMA_DETAIL
+    expected = to_encoded(lowpass(to_linear(plate)) * lightness[..., None] * tint)
+    got = relight(face, plate, weights, size)
+    inside = weights > 0
+    assert np.abs(got - expected)[inside].max() < 0.003
+    assert np.array_equal(got[~inside], face[~inside]), "outside the weights: the face as it was"

@@ -124,8 +124,18 @@ def relight(face: RGBImage, plate: RGBImage, weights: Matte, face_size: float) -
     """``face`` (the warped source, sRGB-encoded, its speculars already taken down by
     :func:`without_speculars`) under the plate's light: in linear light, the plate's shading
     times the face's detail, over ``weights`` (the pixels both faces cover); elsewhere
-    ``face`` unchanged."""
-    sigma = max(SHADING_BAND * face_size, 1.0)
+    ``face`` unchanged. Computed on the box of ``weights`` only: the pixels outside it weigh
+    nothing in the shading and keep ``face``'s values."""
+    ys, xs = np.nonzero(weights > 0)
+    if ys.size == 0:
+        return np.asarray(face, np.float32)
+    box = (slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))
+    out = np.array(face, np.float32, copy=True)
+    out[box] = _relit(face[box], plate[box], weights[box], max(SHADING_BAND * face_size, 1.0))
+    return out
+
+
+def _relit(face: RGBImage, plate: RGBImage, weights: Matte, sigma: float) -> RGBImage:
     source = to_linear(face)
     source_shading = masked_lowpass(source, weights, sigma)
     plate_shading = masked_lowpass(to_linear(plate), weights, sigma)
