@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from faceplate.face import image_metrics as metrics
 from faceplate.face.grain import Grain, Regrainer, flat_pixels
 from faceplate.face.light import (
     CHROMA_DETAIL,
@@ -18,6 +19,7 @@ from faceplate.face.light import (
     wide_gaussian,
 )
 from faceplate.face.sharpness import blur, matching_blur, mean_abs_laplacian
+from faceplate.pipeline.render.plate_match import _around
 
 
 def _disc(shape, centre, radius):
@@ -119,3 +121,28 @@ def test_relight_on_the_weights_box_is_the_full_image_computation():
     inside = weights > 0
     assert np.abs(got - expected)[inside].max() < 0.003
     assert np.array_equal(got[~inside], face[~inside]), "outside the weights: the face as it was"
+
+
+@pytest.mark.parametrize("softness", [0.0, 5.0])
+def test_the_plate_match_pixel_measures_on_the_mattes_box_are_those_of_the_whole(softness):
+    rng = np.random.default_rng(9)
+    shape = (300, 280)
+    plate = np.clip(cv2.GaussianBlur(rng.random((*shape, 3)), (0, 0), 2) * 255, 0, 255)
+    plate = plate.astype(np.uint8)
+    result = plate.copy()
+    result[100:200, 90:190] = np.clip(result[100:200, 90:190] * 1.3 + 10, 0, 255)
+    result[140:150, 120:140] = 255  # a hard, bright patch
+    matte = _disc(shape, (140, 150), 70).astype(np.float32)
+    if softness:
+        matte = cv2.GaussianBlur(matte, (0, 0), softness)
+        matte[matte < 0.01] = 0
+    matte[145:165, 125:155] = 0.5  # a hole (an open mouth's cut) inside
+    box = _around(matte)
+    assert (box[0].stop - box[0].start) * (box[1].stop - box[1].start) < 0.6 * matte.size
+    face = metrics.face_mask(matte)
+    face_box = metrics.face_mask(matte[box])
+    assert metrics.hard_edge(result[box], plate[box], matte[box]) == pytest.approx(
+        metrics.hard_edge(result, plate, matte), abs=1e-9, nan_ok=True)
+    for measure in (metrics.highlight, metrics.detail_ratio, metrics.grain_ratio):
+        assert np.allclose(measure(result[box], plate[box], face_box),
+                           measure(result, plate, face), rtol=0, atol=1e-9), measure.__name__
