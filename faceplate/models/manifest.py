@@ -80,12 +80,17 @@ def _entry(raw: dict[str, Any]) -> ModelEntry:
     return ModelEntry(**known, extra=extra)
 
 
+#: libyaml's safe loader where PyYAML has it (the manifest is read by every process; the
+#: pure-Python parser takes most of a second over it), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_manifest(path: Path | None = None) -> dict[str, ModelEntry]:
     """Read a manifest (the packaged one when ``path`` is None) into entries keyed by id."""
     try:
         text = (path.read_text() if path is not None
                 else resources.files("faceplate.models").joinpath("manifest.yaml").read_text())
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
         entries = [_entry(raw) for raw in data["models"]]
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise ModelError(f"unreadable model manifest: {exc}", path=path) from exc
