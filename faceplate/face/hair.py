@@ -61,10 +61,10 @@ def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
     cols = slice(max(int(xs.min()) - reach, 0), int(xs.max()) + 1 + reach)
     zone, plate = full[rows, cols], plate[rows, cols]
     lab = cv2.GaussianBlur(to_lab(plate), (0, 0), sigma)
-    mean, std = np.array(skin.mean), np.array(skin.std)
-    chroma_std = np.maximum(std[1:], _MIN_CHROMA_STD)
+    mean, std = np.array(skin.mean, np.float32), np.array(skin.std, np.float32)
+    chroma_std = np.maximum(std[1:], np.float32(_MIN_CHROMA_STD))
     chroma = np.sqrt((((lab[..., 1:] - mean[1:]) / chroma_std) ** 2).sum(axis=2))
-    dark = (mean[0] - lab[..., 0]) / max(std[0], _MIN_LIGHTNESS_STD)
+    dark = (mean[0] - lab[..., 0]) / np.float32(max(std[0], _MIN_LIGHTNESS_STD))
     hair = np.maximum(_ramp(chroma, CHROMA_SIGMAS), _ramp(dark, DARK_SIGMAS)) * zone
     out = np.zeros_like(full)
     out[rows, cols] = cv2.GaussianBlur(hair, (0, 0), sigma)
