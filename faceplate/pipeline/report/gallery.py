@@ -17,7 +17,7 @@ import OpenImageIO as oiio
 import PyOpenColorIO as ocio
 
 from faceplate.frames import format_frames
-from faceplate.ocio.display import display_processor
+from faceplate.ocio.display import PROXY_LUT_SIZE, display_processor, proxy_display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.report.images import (
@@ -198,6 +198,9 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     folder = spec.output.qc / FOLDER
     files = WrittenFiles(folder)
     processor = display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
+    # the flipbook's many proxies through the transform baked into a LUT; the crops exact
+    proxy_processor = proxy_display_processor(ctx.colour, pre.plate_space(), pre.display,
+                                              pre.view)
     look = {pre.display, pre.view, ctx.colour.choice.uri}
     by_frame = {r["frame"]: r for r in records}
     crops_for = set(close_look_frames(records))
@@ -217,9 +220,10 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
         for kind in ("plate", "result"):
             name = f"proxy/{f}.{kind}.jpg"
             key = content_key(kind=kind, path=named[kind], stamp=stamps[kind],
-                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY)
+                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY,
+                              lut=PROXY_LUT_SIZE)
             if stamps[kind] is not None and files.ensure(
-                    name, key, _writer(sources, kind, processor)):
+                    name, key, _writer(sources, kind, proxy_processor)):
                 images.proxies[kind] = f"{FOLDER}/{name}"
         if f in crops_for:
             _crops(f, by_frame, paths, stamps, sources, processor, look, files, images)

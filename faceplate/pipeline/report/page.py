@@ -12,6 +12,7 @@ import jinja2
 
 from faceplate import __version__
 from faceplate.frames import format_frames
+from faceplate.ocio.display import PROXY_LUT_SIZE, PROXY_LUT_TOLERANCE
 from faceplate.pipeline.report.flags import FlagView, flag_views
 from faceplate.pipeline.report.gallery import SAMPLES, Gallery
 from faceplate.pipeline.report.images import DIFFERENCE_GAIN, PROXY_QUALITY, PROXY_WIDTH
@@ -141,7 +142,7 @@ def render_index(view: PageView) -> str:
     return _environment().get_template("index.html.j2").render(
         v=view, keys=KEYS, data=data, settable=settable, session=SESSION_PLACEHOLDER,
         samples_count=SAMPLES, proxy_width=PROXY_WIDTH, proxy_quality=PROXY_QUALITY,
-        gain=DIFFERENCE_GAIN)
+        gain=DIFFERENCE_GAIN, lut_size=PROXY_LUT_SIZE, lut_tolerance=PROXY_LUT_TOLERANCE)
 
 
 def render_compare(**context: Any) -> str:
