@@ -7,6 +7,7 @@ and only listed files are ever deleted."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,10 +154,10 @@ def close_look_frames(records: list[dict[str, Any]]) -> list[int]:
 
 class _Sources:
     """A frame's images, read once and only if some file needs them (headers held to the
-    shot's frame limits before decoding, as rendering reads them). A frame passed through
-    with nothing under its matte (``unchanged``) wrote the plate's pixels as its result, so
-    the plate's decode (and its proxy) stands for the result's: one decode and one display
-    transform instead of two."""
+    shot's frame limits before decoding, as rendering reads them), possibly ahead in a
+    reader's thread (:meth:`prefetch`). A frame passed through with nothing under its matte
+    (``unchanged``) wrote the plate's pixels as its result, so the plate's decode (and its
+    proxy) stands for the result's: one decode and one display transform instead of two."""
 
     def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits,
                  unchanged: bool = False) -> None:
@@ -164,17 +165,30 @@ class _Sources:
         self.unchanged = unchanged and paths.get("plate") is not None
         self._read: dict[str, DisplayImage | None] = {}
         self._proxies: dict[str, np.ndarray | None] = {}
+        self._pending: Future[None] | None = None
 
     def source_of(self, kind: str) -> str:
         """Whose pixels show ``kind``."""
         return "plate" if kind == "result" and self.unchanged else kind
 
-    def get(self, kind: str) -> DisplayImage | None:
-        kind = self.source_of(kind)
+    def prefetch(self, reader: ThreadPoolExecutor, kinds: list[str]) -> None:
+        """Start reading ``kinds`` in ``reader`` (the EXR decode releases the GIL)."""
+        def read() -> None:
+            for kind in kinds:
+                self._load(self.source_of(kind))
+        self._pending = reader.submit(read)
+
+    def _load(self, kind: str) -> DisplayImage | None:
         if kind not in self._read:
             self._read[kind] = read_display(self.paths.get(kind), self.frame, self.limits,
                                             grey=kind == "matte")
         return self._read[kind]
+
+    def get(self, kind: str) -> DisplayImage | None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+        return self._load(self.source_of(kind))
 
     def proxy(self, kind: str, processor: ocio.CPUProcessor) -> np.ndarray | None:
         """The flipbook proxy of ``kind`` (None: no image)."""
@@ -183,6 +197,13 @@ class _Sources:
             source = self.get(kind)
             self._proxies[kind] = None if source is None else proxy(source, processor)
         return self._proxies[kind]
+
+    def release(self) -> None:
+        """Drop the decoded images (waiting for a read in flight)."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        self._read.clear()
 
 
 def unchanged(record: dict[str, Any]) -> bool:
@@ -206,30 +227,30 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     crops_for = set(close_look_frames(records))
     runs = {f: run for run in flagged_runs(records) for f in run if len(run) > 1}
     gallery = Gallery({}, pre.display, pre.view)
-    for f in spec.plate.frames:
-        record = by_frame.get(f) or {}
-        # a frame rendering refused or could not write gets no images: its plate is not
-        # decoded again (a deep or oversized file, a decompression bomb)
-        failed = record.get("status") in FAILED_STATUSES
-        paths = {"plate": None if failed else str(spec.plate.path.frame(f)),
-                 "result": record.get("output"), "matte": record.get("matte")}
-        stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
-        named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
-        sources = _Sources(paths, f, pre.frame_limits, unchanged(record))
-        images = FrameImages()
-        for kind in ("plate", "result"):
-            name = f"proxy/{f}.{kind}.jpg"
-            key = content_key(kind=kind, path=named[kind], stamp=stamps[kind],
-                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY,
-                              lut=PROXY_LUT_SIZE)
-            if stamps[kind] is not None and files.ensure(
-                    name, key, _writer(sources, kind, proxy_processor)):
-                images.proxies[kind] = f"{FOLDER}/{name}"
-        if f in crops_for:
-            _crops(f, by_frame, paths, stamps, sources, processor, look, files, images)
-        if f in runs:
-            images.run = runs[f]
-        gallery.frames[f] = images
+    plans = [_plan(spec, f, by_frame.get(f) or {}, look, pre) for f in spec.plate.frames]
+    # the next frame's stale proxies are decoded in a thread while this frame's are made
+    with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader:
+        for i, plan in enumerate(plans):
+            if i + 1 < len(plans):
+                after = plans[i + 1]
+                stale = [k for k, key in after.keys.items()
+                         if after.stamps[k] is not None and not files.current(
+                             _proxy_name(after.frame, k), key)]
+                if stale:
+                    after.sources.prefetch(reader, stale)
+            f, images = plan.frame, FrameImages()
+            for kind, key in plan.keys.items():
+                name = _proxy_name(f, kind)
+                if plan.stamps[kind] is not None and files.ensure(
+                        name, key, _writer(plan.sources, kind, proxy_processor)):
+                    images.proxies[kind] = f"{FOLDER}/{name}"
+            if f in crops_for:
+                _crops(f, by_frame, plan.paths, plan.stamps, plan.sources, processor, look,
+                       files, images)
+            plan.sources.release()
+            if f in runs:
+                images.run = runs[f]
+            gallery.frames[f] = images
     for f, run in runs.items():  # the rest of a run shows its first frame's crops
         if f != run[0] and gallery.frames[run[0]].crops:
             gallery.frames[f].crops_of = run[0]
@@ -237,6 +258,37 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     gallery.crop_bytes, gallery.crop_count = files.bytes("crop/"), files.count("crop/")
     gallery.removed = files.finish()
     return gallery
+
+
+@dataclass
+class _Plan:
+    """A frame's review sources (not read yet) and its proxies' keys."""
+
+    frame: int
+    paths: dict[str, str | None]
+    stamps: dict[str, list[int] | None]
+    sources: _Sources
+    keys: dict[str, str]
+
+
+def _proxy_name(frame: int, kind: str) -> str:
+    return f"proxy/{frame}.{kind}.jpg"
+
+
+def _plan(spec: ShotSpec, f: int, record: dict[str, Any], look: set[str],
+          pre: Preflight) -> _Plan:
+    # a frame rendering refused or could not write gets no images: its plate is not
+    # decoded again (a deep or oversized file, a decompression bomb)
+    failed = record.get("status") in FAILED_STATUSES
+    paths = {"plate": None if failed else str(spec.plate.path.frame(f)),
+             "result": record.get("output"), "matte": record.get("matte")}
+    stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
+    named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
+    keys = {kind: content_key(kind=kind, path=named[kind], stamp=stamps[kind],
+                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY,
+                              lut=PROXY_LUT_SIZE) for kind in ("plate", "result")}
+    return _Plan(f, paths, stamps, _Sources(paths, f, pre.frame_limits, unchanged(record)),
+                 keys)
 
 
 def _writer(sources: _Sources, kind: str,
