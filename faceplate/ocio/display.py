@@ -46,7 +46,7 @@ def to_display(rgb: RGBImage, processor: ocio.CPUProcessor) -> RGBImage:
     return np.clip(out, 0.0, 1.0)
 
 
-#: The flipbook's proxies go through the display transform baked into a 3D LUT of this size
+#: Review images (proxies, crops) go through the display transform baked into a 3D LUT this size
 #: (tetrahedral) over a log2 shaper from 2**lo to 2**hi (scene-linear, as working and plate
 #: spaces mostly are): an eighth of the ACES output transform's cost, one bake per report.
 PROXY_LUT_SIZE = 65

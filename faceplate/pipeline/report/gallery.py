@@ -18,7 +18,7 @@ import OpenImageIO as oiio
 import PyOpenColorIO as ocio
 
 from faceplate.frames import format_frames
-from faceplate.ocio.display import PROXY_LUT_SIZE, display_processor, proxy_display_processor
+from faceplate.ocio.display import PROXY_LUT_SIZE, proxy_display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.report.images import (
@@ -218,10 +218,9 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     longer needed."""
     folder = spec.output.qc / FOLDER
     files = WrittenFiles(folder)
-    processor = display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
-    # the flipbook's many proxies through the transform baked into a LUT; the crops exact
-    proxy_processor = proxy_display_processor(ctx.colour, pre.plate_space(), pre.display,
-                                              pre.view)
+    # proxies and crops through the display transform baked into a LUT (within a few code
+    # values of the exact one; an eighth of its cost)
+    processor = proxy_display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
     look = {pre.display, pre.view, ctx.colour.choice.uri}
     by_frame = {r["frame"]: r for r in records}
     crops_for = set(close_look_frames(records))
@@ -242,7 +241,7 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
             for kind, key in plan.keys.items():
                 name = _proxy_name(f, kind)
                 if plan.stamps[kind] is not None and files.ensure(
-                        name, key, _writer(plan.sources, kind, proxy_processor)):
+                        name, key, _writer(plan.sources, kind, processor)):
                     images.proxies[kind] = f"{FOLDER}/{name}"
             if f in crops_for:
                 _crops(f, by_frame, plan.paths, plan.stamps, plan.sources, processor, look,
@@ -313,7 +312,7 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
     box = (crop_box(region, size) if region is not None
            else Box(size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4))
     key = content_key(box=[box.x0, box.y0, box.x1, box.y1], stamps=stamps, look=sorted(look),
-                      margin=CROP_MARGIN, gain=DIFFERENCE_GAIN)
+                      margin=CROP_MARGIN, gain=DIFFERENCE_GAIN, lut=PROXY_LUT_SIZE)
     made: dict[str, np.ndarray] = {}
 
     def shown(kind: str) -> np.ndarray | None:
