@@ -17,7 +17,7 @@ from conftest import DATA, OBAMA
 
 from faceplate.demo.head_warp import Expression, HeadRig
 from faceplate.face import image_metrics as im
-from faceplate.face.eyes import plate_eye_weight, plate_eyes
+from faceplate.face.eyes import PlateEyes, plate_eye_weight, plate_eyes
 from faceplate.face.matte import eye_mask
 from faceplate.face.mesh import LIDS, eye_openings, face_size
 from faceplate.face.swapper import ReferenceSwapper, SourceFace, identity_geometry
@@ -107,12 +107,12 @@ def test_the_swap_geometry_keeps_the_plates_opening(source):
 
 
 @pytest.mark.parametrize("factors, expected", [
-    ((1.0, 1.0), 0.0),    # as open as the source's: the source's eyes
-    ((1.3, 1.2), 0.0),    # somewhat wider: the source's eyes, a little stretched
-    ((0.6, 1.0), 1.0),    # one eye's lids 40 % lower: the plate's eyes, both of them
-    ((0.8, 0.8), 1.0),    # both 20 % lower
-    ((1.8, 1.8), 1.0),    # 1.8 times as open (the astronaut against Obama)
-    ((1.9, 1.5), 1.0),    # their mean 1.7
+    ((1.0, 1.0), (0.0, 0.0)),    # as open as the source's: the source's eyes
+    ((1.3, 1.2), (0.0, 0.0)),    # somewhat wider: the source's eyes, a little stretched
+    ((0.6, 1.0), (1.0, 0.0)),    # one eye's lids 40 % lower: the plate's eyes, both of them
+    ((0.8, 0.8), (1.0, 0.0)),    # both 20 % lower
+    ((1.8, 1.8), (0.0, 1.0)),    # 1.8 times as open (the astronaut against Obama)
+    ((1.9, 1.5), (0.0, 1.0)),    # their mean 1.7
 ])
 def test_the_plates_eyes_are_kept_where_the_openings_differ_much(source, factors, expected):
     """The plate's lid gap scaled from the source's (about each eye's corner line; the
@@ -120,34 +120,42 @@ def test_the_plates_eyes_are_kept_where_the_openings_differ_much(source, factors
     plate = _lids_scaled(source.landmarks, factors)
     np.testing.assert_allclose(np.array(eye_openings(plate)),
                                np.array(factors) * eye_openings(source.landmarks), rtol=1e-6)
-    assert plate_eye_weight(plate, source.landmarks) == expected
+    assert plate_eye_weight(plate, source.landmarks) == PlateEyes(*expected)
 
 
 def test_the_kept_eyes_are_the_plates_moved_with_the_swap(ctx, source):
     """Biden's plate and mesh, lids lowered on the mesh: inside each eye opening of the
     swap's geometry the mask is the weight given and the pixels are the plate's, moved by
     that eye's lids' mean step (worked out here with a translation of the whole image);
+    lowered lids keep a ring of 0.03 face size past the lid line, far wider eyes one of 1 px;
     weight 0 keeps nothing."""
     biden = find_face(DATA / "biden.jpg", None, ctx, key="test")
+    shape = biden.image.shape[:2]
     points = _lids_scaled(biden.landmarks, 0.5)
     geometry = identity_geometry(points, source.landmarks, 0.8)
-    mask, moved = plate_eyes(biden.image, points, geometry, 0.75)
+    mask, moved = plate_eyes(biden.image, points, geometry, PlateEyes(0.75, 0.0))
     for eye in (0, 1):
         step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
         assert np.linalg.norm(step) > 0.5
         shifted = cv2.warpAffine(biden.image, np.float64([[1, 0, step[0]], [0, 1, step[1]]]),
                                  biden.image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
-        inside = eye_mask(geometry, biden.image.shape[:2], eye) > 0.5
+        inside = eye_mask(geometry, shape, eye) > 0.5
         assert inside.sum() > 10
         np.testing.assert_allclose(mask[inside], 0.75)
         np.testing.assert_allclose(moved[inside], shifted[inside], atol=1e-5)
-    # the ring past the lid line: 0.03 face size wide
+
+    def band(inner: int, outer: int) -> np.ndarray:
+        """Pixels between ``inner`` and ``outer`` px past the image-left eye's lid line."""
+        opening = eye_mask(geometry, shape, 0)
+        return (cv2.dilate(opening, np.ones((2 * outer + 1,) * 2))
+                - cv2.dilate(opening, np.ones((2 * inner + 1,) * 2))) > 0
+
     ring = round(0.03 * face_size(points))
-    outside = cv2.dilate(eye_mask(geometry, biden.image.shape[:2], 0),
-                         np.ones((2 * ring + 3,) * 2)) - cv2.dilate(
-        eye_mask(geometry, biden.image.shape[:2], 0), np.ones((2 * ring + 1,) * 2))
-    assert mask[outside > 0].max() == 0.0
-    none, _ = plate_eyes(biden.image, points, geometry, 0.0)
+    assert ring >= 3
+    assert mask[band(ring - 1, ring)].min() == 0.75 and mask[band(ring, ring + 1)].max() == 0.0
+    wide, _ = plate_eyes(biden.image, points, geometry, PlateEyes(0.0, 1.0))
+    assert wide[band(0, 1)].min() == 1.0 and wide[band(1, 2)].max() == 0.0
+    none, _ = plate_eyes(biden.image, points, geometry, PlateEyes(0.0, 0.0))
     assert none.max() == 0.0
 
 
