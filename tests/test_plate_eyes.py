@@ -127,7 +127,7 @@ def test_the_kept_eyes_are_the_plates_moved_with_the_swap(ctx, source):
     """Biden's plate and mesh, lids lowered on the mesh: inside each eye opening of the
     swap's geometry the mask is the weight given and the pixels are the plate's, moved by
     that eye's lids' mean step (worked out here with a translation of the whole image);
-    lowered lids keep a ring of 0.03 face size past the lid line, far wider eyes one of 1 px;
+    lowered lids keep a ring of 0.045 face size past the lid line, far wider eyes one of 1 px;
     weight 0 keeps nothing."""
     biden = find_face(DATA / "biden.jpg", None, ctx, key="test")
     shape = biden.image.shape[:2]
@@ -150,7 +150,7 @@ def test_the_kept_eyes_are_the_plates_moved_with_the_swap(ctx, source):
         return (cv2.dilate(opening, np.ones((2 * outer + 1,) * 2))
                 - cv2.dilate(opening, np.ones((2 * inner + 1,) * 2))) > 0
 
-    ring = round(0.03 * face_size(points))
+    ring = round(0.045 * face_size(points))
     assert ring >= 3
     assert mask[band(ring - 1, ring)].min() == 0.75 and mask[band(ring, ring + 1)].max() == 0.0
     wide, _ = plate_eyes(biden.image, points, geometry, PlateEyes(0.0, 1.0))

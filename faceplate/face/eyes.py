@@ -24,7 +24,7 @@ from faceplate.types import Matte, Mesh, RGBImage
 
 #: How far past the lid line (× face size) the plate's own eye is kept where its lids are
 #: lowered: the lowered lids (the expression) and their margins and lashes come with it.
-EYE_RING = 0.03
+EYE_RING = 0.045
 #: How far past the lid line (× face size) it is kept where its eyes are far wider: only
 #: what the opening shows (sclera, iris: the source photo has none of it), the lids and
 #: their folds stay the source's (they carry much of the identity).
