@@ -3,9 +3,13 @@ RGB (the expected values come from writing known pixels, not from the reader und
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+from conftest import oiiotool
 
 from faceplate.plateio.frame import Box, read_frame, read_rgb_frame
 from faceplate.plateio.write import write_image
@@ -48,3 +52,41 @@ def test_rgb_read_of_an_integer_file_is_normalised_like_the_full_read(tmp_path):
     np.testing.assert_allclose(frame.pixels, pixels / 65535.0, rtol=1e-6)
     full = read_frame(path, 1)
     np.testing.assert_array_equal(frame.pixels, full.rgb_region(full.data_box))
+
+
+_DECODE_UNDER_A_MEMORY_CEILING = """
+import resource, sys
+from pathlib import Path
+from faceplate.errors import FrameRefusedError
+from faceplate.plateio.frame import read_frame, read_rgb_frame
+from faceplate.plateio.limits import FrameLimits
+from faceplate.plateio.frame import read_rgb_image
+
+size = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+            if line.startswith("VmSize:"))
+ceiling = size + 64 * 1024 * 1024  # room to run, none for 216 MB of pixels
+resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+path, roomy = Path(sys.argv[1]), FrameLimits(max_bytes=1 << 40)
+for name, read in (("read_frame", lambda: read_frame(path, 7, roomy)),
+                   ("read_rgb_frame", lambda: read_rgb_frame(path, 7, roomy)),
+                   ("read_rgb_image", lambda: read_rgb_image(path, roomy))):
+    try:
+        read()
+        print(name, "decoded")
+    except FrameRefusedError as exc:
+        print(name, "refused", exc.frame, exc)
+"""
+
+
+def test_a_frame_that_does_not_fit_in_memory_is_refused_not_a_crash(tmp_path):
+    """A real out-of-memory: the process's address space is capped below the decoded size of a
+    6000x6000 frame (216 MB as half, 230 KB on disk) whose header the limits let through."""
+    big = tmp_path / "big.exr"
+    oiiotool("--create", "6000x6000", "3", "-d", "half", "--compression", "zip", "-o", big)
+    ran = subprocess.run([sys.executable, "-c", _DECODE_UNDER_A_MEMORY_CEILING, str(big)],
+                         capture_output=True, text=True, check=True)
+    lines = ran.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["read_frame", "refused"], ["read_rgb_frame", "refused"], ["read_rgb_image", "refused"]]
+    assert all("not enough memory to decode it" in line for line in lines)
+    assert lines[0].split()[2] == "7"

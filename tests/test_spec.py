@@ -36,6 +36,14 @@ def test_printf_padding_and_reference_target(folder):
     assert spec.swaps[0].target.reference == folder / "refs" / "actor_a.jpg"
 
 
+def test_relative_ocio_config_resolves_against_the_spec_folder_and_uris_stay(folder, monkeypatch):
+    monkeypatch.chdir(folder.parent)  # anywhere but the spec's folder
+    spec = load_spec(write_spec(folder, spec_dict(ocio="colour/studio.ocio")))
+    assert spec.ocio == str(folder / "colour" / "studio.ocio")
+    uri = "ocio://studio-config-v4.0.0_aces-v2.0_ocio-v2.5"
+    assert load_spec(write_spec(folder, spec_dict(ocio=uri))).ocio == uri
+
+
 @pytest.mark.parametrize("mutate,key", [
     (lambda d: d.update(colour="x"), "colour"),
     (lambda d: d["plate"].update(colourspace="ACEScg"), "plate.colourspace"),

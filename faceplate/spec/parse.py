@@ -87,7 +87,7 @@ def _spec(section: ShotSection, base: Path, spec_path: Path | None) -> ShotSpec:
             compression=output.compression.strip().lower() if output.compression else None,
             matte_channel=_matte_channel(output.matte_channel),
             pixel_type=output.pixel_type),
-        ocio=section.ocio, solve=section.solve, qc=section.qc,
+        ocio=_ocio(section.ocio, base), solve=section.solve, qc=section.qc,
         models=section.models.resolved(base), farm=_farm(section), spec_path=spec_path)
 
 
@@ -98,6 +98,14 @@ def _swap(swap: SwapSection, base: Path) -> SwapSpec:
     if isinstance(target, ReferenceTarget):
         return SwapSpec(swap.source, TargetSpec("reference", base / target.reference))
     return SwapSpec(swap.source, TargetSpec(target))
+
+
+def _ocio(config: str | None, base: Path) -> str | None:
+    """A config file's path resolved against ``base`` like every other path; a built-in
+    ``ocio://`` URI as written."""
+    if config is None or config.startswith("ocio://"):
+        return config
+    return str(base / config)
 
 
 def _matte_channel(value: bool | str | None) -> str | None:
