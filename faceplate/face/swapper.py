@@ -216,8 +216,9 @@ class ReferenceSwapper:
                                      plate_eye_weight(points, source.landmarks))
         eyes = soften(eyes, points, self.settings.blend_softness / 3)
         size = face_size(points)
-        # where both faces are skin: the source's own face, off the eyes and the mouth
-        skin = core_mask(points, shape, self.settings) * covered * own * (1.0 - eyes)
+        # where both faces are skin: the source's own face, off the mouth (the eyes count
+        # alike whoever's eyes are kept: the face's light does not change with them)
+        skin = core_mask(points, shape, self.settings) * covered * own
         skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
         layer = relight(matched, target, skin, size)
         layer = layer + eyes[..., None] * (plate_eye - layer)
