@@ -1,12 +1,20 @@
 """The whole-shot solve on synthetic analyses with known answers."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from faceplate.pipeline.motion import Similarity, fit_similarity, from_matrix
 from faceplate.pipeline.solve.fuse import chain, savgol
 from faceplate.pipeline.solve.link import Track, _iou, link_tracks, merge_by_identity
-from faceplate.pipeline.solve.smooth import _outliers, _segments, lost_frames, smooth_landmarks
+from faceplate.pipeline.solve.smooth import (
+    _outliers,
+    _segments,
+    _series,
+    lost_frames,
+    smooth_landmarks,
+)
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
 
 
@@ -273,3 +281,18 @@ def test_an_outlier_strays_from_the_smooth_path_by_more_than_012_of_the_face(shi
     short = _still_face(4)
     short[1, :, 0] += 60.0
     assert not _outliers(short, 5).any()  # under 5 frames: no path to stray from
+
+
+def test_a_measure_seen_on_one_frame_holds_over_the_span_and_on_two_is_interpolated():
+    """Skin measured on one valid frame only: every frame takes it. On two: a straight line
+    between them, held beyond. On none: nothing."""
+    span = np.array([10, 11, 12, 13, 14])
+    valid = np.array([True, True, False, True, True])
+    one = [_face(0, 0), None, _face(0, 0), replace(_face(0, 0), skin=[50.0, 4.0]), _face(0, 0)]
+    np.testing.assert_array_equal(_series(span, valid, one, "skin"), [[50.0, 4.0]] * 5)
+    two = [replace(_face(0, 0), skin=[40.0, 2.0]), None, None, None,
+           replace(_face(0, 0), skin=[60.0, 6.0])]
+    np.testing.assert_allclose(_series(span, valid, two, "skin"),
+                               [[40, 2], [45, 3], [50, 4], [55, 5], [60, 6]])
+    hidden = [None, None, replace(_face(0, 0), skin=[1.0, 1.0]), None, None]  # frame invalid
+    assert _series(span, valid, hidden, "skin") is None
