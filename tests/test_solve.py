@@ -157,6 +157,8 @@ def test_swaps_pick_tracks_by_number_or_all():
     assert [t.id for t in numbered] == [0]
     everyone = pick_tracks(0, SwapSpec("a", TargetSpec("all")), tracks, {1}, analysis, {})
     assert [t.id for t in everyone] == [0]
+    everyone = pick_tracks(0, SwapSpec("a", TargetSpec("all")), tracks, set(), analysis, {})
+    assert [t.id for t in everyone] == [0, 1]
     with pytest.raises(SpecError, match="no track 5 in this shot"):
         pick_tracks(2, SwapSpec("a", TargetSpec("track", track=5)), tracks, set(), analysis, {})
 
