@@ -298,3 +298,21 @@ def test_a_measure_seen_on_one_frame_holds_over_the_span_and_on_two_is_interpola
                                [[40, 2], [45, 3], [50, 4], [55, 5], [60, 6]])
     hidden = [None, None, replace(_face(0, 0), skin=[1.0, 1.0]), None, None]  # frame invalid
     assert _series(span, valid, hidden, "skin") is None
+
+
+def test_reviewer_overrides_skip_hold_and_set_only_where_they_can():
+    """Frames 1-3 solved. Skip 1; hold 2 on 3's alignment; set feather on 3; hold 3 on frame 9
+    (not solved: nothing to hold, frame 3 keeps its own); an approval changes nothing."""
+    from faceplate.pipeline.solve.stage import apply_overrides
+    from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
+    from faceplate.spec.overrides import Override
+    faces = {f: SolvedFace(f, 0, [0, 0, 1, 1], 1.0, [[float(f), 0.0, 0.0]]) for f in (1, 2, 3)}
+    swap = SolvedSwap(0, "a", 0, faces)
+    apply_overrides([swap], [Override((1,), "skip", by="ana"), Override((2,), "hold", hold=3),
+                             Override((3,), "set", values={"feather": 0.2}),
+                             Override((3,), "hold", hold=9), Override((2, 3), "approve")])
+    assert sorted(swap.faces) == [2, 3]
+    assert swap.skipped[1] == "reviewer: skip (pass through unswapped), by ana"
+    assert swap.faces[2].landmarks == [[3.0, 0.0, 0.0]] and swap.faces[2].origin == "held"
+    assert swap.faces[3].landmarks == [[3.0, 0.0, 0.0]]
+    assert swap.faces[3].params == {"feather": 0.2} and "set feather=0.2" in swap.faces[3].override
