@@ -108,6 +108,8 @@ def test_a_dropout_is_interpolated_and_a_long_gap_is_not():
     frames[1008] = frames[1009] = frames[1010] = []
     (solved,) = _solve(frames, smoothing=0, max_gap=2)
     assert solved.faces[1004].origin == "interpolated"
+    assert solved.faces[1004].score == 0.0  # nothing detected there
+    assert solved.faces[1003].score == frames[1003][0].score == 1.0
     # render's QC reuses analysis's descriptor of the plate face, where one was measured
     assert solved.faces[1004].descriptor is None
     assert solved.faces[1003].descriptor == pytest.approx(frames[1003][0].descriptor)
