@@ -318,3 +318,22 @@ def test_reviewer_overrides_skip_hold_and_set_only_where_they_can():
     assert swap.faces[2].landmarks == [[3.0, 0.0, 0.0]] and swap.faces[2].origin == "held"
     assert swap.faces[3].landmarks == [[3.0, 0.0, 0.0]]
     assert swap.faces[3].params == {"feather": 0.2} and "set feather=0.2" in swap.faces[3].override
+
+
+def test_two_frame_flow_pieces_are_followed_not_smoothed_across_their_boundaries():
+    """Eight frames in four pieces of two, the second of each followed by flow from the first
+    (moved 4 px, as measured), with ±1 px mesh noise. A piece of two has nothing to filter
+    (Savitzky-Golay leaves runs under 5 alone; its head motion is followed exactly), and no
+    motion links one piece to the next: every mesh stays where analysis put it. Smoothing the
+    whole run over 5 frames, as for a pack that cannot follow, would move them."""
+    rng = np.random.default_rng(11)
+    frames = {}
+    for i in range(8):
+        face = _moving(i)
+        face.landmarks = (np.array(face.landmarks) + rng.uniform(-1, 1, (478, 3))).tolist()
+        if i % 2:
+            face.origin, face.tracked_from, face.motion = "tracked", 0, [1.0, 0.0, 4.0, 0.0]
+        frames[1001 + i] = [face]
+    (solved,) = _solve(frames, smoothing=5)
+    for f, (face,) in frames.items():
+        np.testing.assert_allclose(solved.faces[f].landmarks, face.landmarks, atol=0.006)
