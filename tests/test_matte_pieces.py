@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from faceplate.face import mesh
+from faceplate.face.blend import _levels_for, multiband_blend
 from faceplate.face.matte import eye_mask, mouth_mask, soften
 
 
@@ -80,3 +81,18 @@ def _on_rectangle(t: float, x: float, y: float, w: float, h: float) -> tuple[flo
     if d < 2 * w + h:
         return x + w - (d - w - h), y + h
     return x, y + h - (d - 2 * w - h)
+
+
+@pytest.mark.parametrize("shape, wanted, levels", [((64, 96), 5, 3), ((64, 96), 2, 2),
+                                                   ((16, 400), 5, 1), ((15, 400), 5, 0),
+                                                   ((512, 512), 5, 5)])
+def test_the_blend_uses_as_many_levels_as_halvings_leave_8_pixels(shape, wanted, levels):
+    """log2(smallest side / 8), at most the levels asked for: 64 -> 3, 16 -> 1, 15 -> 0."""
+    assert _levels_for(shape, wanted) == levels
+
+
+def test_a_blend_too_small_for_a_pyramid_is_the_plain_mix():
+    fg, bg = np.full((6, 6, 3), 0.8, np.float32), np.full((6, 6, 3), 0.2, np.float32)
+    mask = np.linspace(0, 1, 36, dtype=np.float32).reshape(6, 6)
+    np.testing.assert_allclose(multiband_blend(fg, bg, mask), 0.2 + mask[..., None] * (0.6, 0.6, 0.6),
+                               atol=1e-6)
