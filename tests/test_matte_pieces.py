@@ -94,5 +94,5 @@ def test_the_blend_uses_as_many_levels_as_halvings_leave_8_pixels(shape, wanted,
 def test_a_blend_too_small_for_a_pyramid_is_the_plain_mix():
     fg, bg = np.full((6, 6, 3), 0.8, np.float32), np.full((6, 6, 3), 0.2, np.float32)
     mask = np.linspace(0, 1, 36, dtype=np.float32).reshape(6, 6)
-    np.testing.assert_allclose(multiband_blend(fg, bg, mask), 0.2 + mask[..., None] * (0.6, 0.6, 0.6),
-                               atol=1e-6)
+    expected = 0.2 + mask[..., None] * (0.6, 0.6, 0.6)
+    np.testing.assert_allclose(multiband_blend(fg, bg, mask), expected, atol=1e-6)
