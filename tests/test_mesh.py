@@ -251,3 +251,12 @@ def test_each_iris_is_its_centre_and_the_mean_distance_of_its_four_edge_points()
     left, right = mesh.irises(points)
     assert left == mesh.Iris((30.0, 20.0), 3.5)
     assert right == mesh.Iris((70.0, 22.0), 3.5)
+
+
+def test_ibug_nose_bridge_points_run_down_the_middle_of_the_nose():
+    """iBUG 27-30 are the nose bridge from between the eyes to the tip: their mesh points lie
+    on the layout's midline, each lower than the one before."""
+    canonical = mesh.layout().canonical
+    bridge = canonical[list(mesh.IBUG68[27:31]), :2]
+    assert np.all(np.abs(bridge[:, 0]) < 0.01)
+    assert np.all(np.diff(bridge[:, 1]) > 0.05)
