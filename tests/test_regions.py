@@ -85,3 +85,16 @@ def test_the_matte_reaches_every_point_below_the_hairline_and_none_above():
     inside = set(regions.matte_points().tolist())
     assert inside == {i for i in range(len(y)) if y[i] >= regions.MATTE_TOP}
     assert 152 in inside and 10 not in inside  # the chin; the top of the forehead
+
+
+def test_hair_may_cover_the_forehead_above_the_brows_and_the_temples():
+    """Forehead triangles away from the outline, and temple triangles on it lower down than
+    the forehead line (above -0.2), are in the zone; nothing below the temples is."""
+    canonical = mesh.layout().canonical[:, :2]
+    hair = regions.hair_zone_triangles()
+    centres = canonical[hair].mean(axis=1)
+    on_outline = np.isin(hair, list(mesh.FACE_OVAL)).any(axis=1)
+    assert np.any(~on_outline & (centres[:, 1] < -0.62))          # the forehead's middle
+    assert np.any(on_outline & (centres[:, 1] > -0.62))           # the temples
+    assert np.all(centres[:, 1] < -0.2)
+    assert np.all(centres[~on_outline, 1] < -0.62)
