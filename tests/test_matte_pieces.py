@@ -96,3 +96,20 @@ def test_a_blend_too_small_for_a_pyramid_is_the_plain_mix():
     mask = np.linspace(0, 1, 36, dtype=np.float32).reshape(6, 6)
     expected = 0.2 + mask[..., None] * (0.6, 0.6, 0.6)
     np.testing.assert_allclose(multiband_blend(fg, bg, mask), expected, atol=1e-6)
+
+
+def test_the_matte_keeps_only_what_covered_allows():
+    """The layout's face, 100 px across, covered only left of x = 200 (its middle): right of
+    the feather's reach (0.07 + 0.03 of the face, 4 sigma: 40 px) the matte is 0, far left
+    of it the matte is the uncovered one."""
+    from faceplate.face.matte import MatteSettings, face_mattes
+    points = np.zeros((478, 3))
+    points[:468] = mesh.layout().canonical * 100.0 + (200.0, 200.0, 0.0)
+    covered = np.zeros((400, 400), np.float32)
+    covered[:, :200] = 1.0
+    settings = MatteSettings()
+    whole, _ = face_mattes(points, (400, 400), settings, mouth_open=False)
+    left, blend = face_mattes(points, (400, 400), settings, mouth_open=False, covered=covered)
+    assert whole[:, 240:].max() > 0.9
+    assert left[:, 240:].max() == 0.0 and blend[:, 240:].max() == 0.0
+    np.testing.assert_array_equal(left[:, :160], whole[:, :160])

@@ -98,3 +98,13 @@ def test_hair_may_cover_the_forehead_above_the_brows_and_the_temples():
     assert np.any(on_outline & (centres[:, 1] > -0.62))           # the temples
     assert np.all(centres[:, 1] < -0.2)
     assert np.all(centres[~on_outline, 1] < -0.62)
+
+
+def test_a_frontal_face_shows_every_warp_triangle():
+    """The layout itself, irises at their lids' centres: nothing is turned away."""
+    frontal = np.zeros((478, 3))
+    frontal[:468] = mesh.layout().canonical * 100.0 + (200.0, 200.0, 0.0)
+    for centre, eye in ((mesh.LEFT_IRIS[0], 0), (mesh.RIGHT_IRIS[0], 1)):
+        frontal[centre] = frontal[list(mesh.eye_loop(eye))].mean(axis=0)
+    shown = regions.facing(regions.warp_triangles(), frontal)
+    assert len(shown) == len(regions.warp_triangles())
