@@ -7,9 +7,10 @@ The plate is ``--frames`` frames of half-float RGB EXR (``--compression``, defau
 tool runs as its own process, one after the other, in the same run. Prints the seconds of each,
 the ratio faceplate / oiiotool for the whole ``faceplate run`` (analyse, solve, render, report),
 for ``faceplate analyse`` alone (its cache removed first) and ``faceplate render --force``
-alone (start-up included in each), the peak memory (max RSS) of each faceplate process, and the
-load average before and after (the machine may be shared: the ratio cancels part of the load,
-not all of it).
+alone (start-up included in each), the peak memory (max RSS) of each faceplate process, the
+CPU seconds (user + system) of each process and their ratio to the copy's, and the load
+average before and after (the machine may be shared: the ratio of seconds cancels part of the
+load, not all of it; CPU seconds are moved by it less).
 
 Targets (issue 17; 48 frames, 1080p, one face): run <= 2.0 (goal 1.5), render <= 1.3,
 analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 frames.
@@ -96,6 +97,7 @@ def build_face(folder: Path, frames: int, size: tuple[int, int], loop: int = 0) 
 class Timed:
     seconds: float
     peak_mib: float
+    cpu: float = 0.0  # user + system seconds of the process (less moved by a shared machine)
 
 
 def timed(args: list[str]) -> Timed:
@@ -109,7 +111,7 @@ def timed(args: list[str]) -> Timed:
     error = child.stderr.read() if child.stderr else ""
     if code not in (0, 3):
         raise SystemExit(f"{' '.join(args)} failed ({code}): {error[-3000:]}")
-    return Timed(seconds, usage.ru_maxrss / 1024)
+    return Timed(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def _load() -> str:
@@ -154,12 +156,13 @@ def main() -> None:
     what = "one face" if args.face else "no face"
     print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}")
     print(f"load average before {load_before}, after {_load()} ({os.cpu_count()} cores)")
+    cpu = (oiiotool.cpu + oiiotool2.cpu) / 2
     print(f"oiiotool read+write:        {copy:7.2f} s   (first {oiiotool.seconds:.2f}, "
-          f"last {oiiotool2.seconds:.2f})")
+          f"last {oiiotool2.seconds:.2f})   cpu {cpu:.2f} s")
     for name, t in (("faceplate run (4 stages)", run), ("faceplate analyse", analyse),
                     ("faceplate render --force", render)):
         print(f"{name + ':':27} {t.seconds:7.2f} s   ratio {t.seconds / copy:.2f}   "
-              f"peak {t.peak_mib:.0f} MiB")
+              f"peak {t.peak_mib:.0f} MiB   cpu {t.cpu:.2f} s, ratio {t.cpu / cpu:.2f}")
 
 
 if __name__ == "__main__":

@@ -27,10 +27,14 @@ class Detector8(Protocol):
 
 
 class Detects(Detector8, Protocol):
-    """A :class:`Detector8` with its model id."""
+    """A :class:`Detector8` with its model id and the short side of the picture it reads
+    (None: the picture it is given)."""
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def detector_side(self) -> int | None: ...
 
 
 class Meshes(Protocol):
@@ -56,6 +60,9 @@ class Marks68(Protocol):
 class NamedDetection:
     """A detector under its manifest id (dlib's HOG: the dlib pack's ``detect``)."""
 
+    #: dlib's HOG reads the picture it is given.
+    detector_side = None
+
     def __init__(self, model_id: str, detector: Detector8) -> None:
         self.id = model_id
         self.detector = detector
@@ -68,6 +75,9 @@ class NamedDetection:
 class OnnxDetection:
     """An ONNX detector behind the pipeline's ``detect``: 0..1 scores on the pipeline's scale;
     ``upsample`` (a dlib notion) is ignored: the detector letterboxes."""
+
+    #: It letterboxes the picture it is given to its own input.
+    detector_side = None
 
     def __init__(self, detector: Detector) -> None:
         self.detector = detector
@@ -129,6 +139,10 @@ class FaceFinder:
     @property
     def tracks(self) -> bool:
         return self.mesher.tracks
+
+    @property
+    def detector_side(self) -> int | None:
+        return self.detector.detector_side
 
     def detect(self, image: Image8, *, upsample: int = 0,
                threshold: float = 0.0) -> list[Detection]:

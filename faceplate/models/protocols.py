@@ -107,6 +107,12 @@ class FaceFinder(Protocol):
         """Whether ``track`` can follow a face the detector misses."""
         ...
 
+    @property
+    def detector_side(self) -> int | None:
+        """The short side, in pixels, of the picture the detector reads (it shrinks a larger
+        one to it); None: it reads the picture it is given."""
+        ...
+
     def detect(self, image: Image8, *, upsample: int = 0,
                threshold: float = 0.0) -> list[Detection]: ...
 

@@ -158,7 +158,8 @@ class ShotNode:
             selected = [f for f in selected if f in chosen]
         try:
             done = run_stages({"analyse": lambda _: self.analyse(),
-                               "solve": lambda results: self.solve(results["analyse"]),
+                               # render reads tracks.json: the solved meshes are not held
+                               "solve": lambda results: len(self.solve(results["analyse"])),
                                "render": lambda _: self.render(selected, force=force),
                                "report": lambda _: self.report()})
         except (RunStopped, OutputError) as stopped:

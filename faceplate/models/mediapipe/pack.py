@@ -111,6 +111,9 @@ class MediaPipeFacePack:
     id = "mediapipe-face"
     #: It follows faces the detector misses (:meth:`track`).
     tracks = True
+    #: Its detectors read a picture whose short side is the full-range model's input
+    #: (:meth:`find_faces` shrinks a larger one to it).
+    detector_side = blaze.FULL_RANGE.size
     #: Colourspace the models expect their 8-bit input in.
     working_colorspace = "sRGB Encoded Rec.709 (sRGB)"
     #: Distance under which the recognizer calls two faces the same person.

@@ -15,6 +15,7 @@ display-window pixels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -67,19 +68,81 @@ class ProxyGeometry:
         return to_proxy.inverse().compose(motion).compose(to_proxy)
 
 
-@dataclass(frozen=True)
-class PlateView:
-    """One frame as flow sees it: the grey proxy and its thumbnail for cut detection."""
+#: Proxy pixels around a face's outline that Lucas-Kanade reads (its 21-pixel window at the
+#: coarsest of its four pyramid levels, the pyramid's filters), plus room for the head's move.
+_FLOW_REACH = 112
+#: Side of the tiles the grey proxy is converted in, when it is converted on demand.
+_TILE = 32
 
-    grey: np.ndarray
-    thumb: np.ndarray
-    geometry: ProxyGeometry
+
+#: A conversion of float RGB pixels (the plate's colourspace) to 8-bit working-space RGB.
+Convert8 = Callable[[np.ndarray], np.ndarray]
+
+
+def _grey(image8: np.ndarray) -> np.ndarray:
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(image8), cv2.COLOR_RGB2GRAY))
+
+
+class PlateView:
+    """One frame as flow sees it: the grey proxy (8-bit working-space RGB made grey), and a
+    thumbnail for cut detection.
+
+    Made by :func:`plate_view` from a converted proxy, or by :func:`lazy_plate_view` from the
+    proxy in the plate's colourspace and the conversion to 8-bit working-space RGB: then only
+    the tiles flow reads (around the faces) are converted, each pixel to the value a whole
+    conversion gives."""
+
+    def __init__(self, grey: np.ndarray, thumb: np.ndarray, geometry: ProxyGeometry,
+                 pending: tuple[np.ndarray, Convert8] | None = None) -> None:
+        self._grey = grey
+        self.thumb = thumb
+        self.geometry = geometry
+        self._pending = pending
+        tiles = (-(-grey.shape[0] // _TILE), -(-grey.shape[1] // _TILE))
+        self._done = np.full(tiles, pending is None)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._grey.shape[0], self._grey.shape[1]
+
+    def grey(self, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+        """The grey proxy, its pixels inside ``box`` (proxy pixels x0, y0, x1, y1; None: all)
+        converted at least."""
+        if self._pending is None:
+            return self._grey
+        h, w = self.shape
+        x0, y0, x1, y1 = box if box is not None else (0, 0, w, h)
+        tx0, ty0 = max(0, int(x0) // _TILE), max(0, int(y0) // _TILE)
+        tx1 = min(self._done.shape[1], int(np.ceil(x1)) // _TILE + 1)
+        ty1 = min(self._done.shape[0], int(np.ceil(y1)) // _TILE + 1)
+        todo = ~self._done[ty0:ty1, tx0:tx1]
+        if todo.any():
+            rows, cols = np.nonzero(todo.any(axis=1))[0], np.nonzero(todo.any(axis=0))[0]
+            r0, r1 = (ty0 + rows[0]) * _TILE, min(h, (ty0 + rows[-1] + 1) * _TILE)
+            c0, c1 = (tx0 + cols[0]) * _TILE, min(w, (tx0 + cols[-1] + 1) * _TILE)
+            linear, convert = self._pending
+            self._grey[r0:r1, c0:c1] = _grey(convert(linear[r0:r1, c0:c1]))
+            self._done[ty0 + rows[0]:ty0 + rows[-1] + 1, tx0 + cols[0]:tx0 + cols[-1] + 1] = True
+        return self._grey
+
+
+def _thumb(grey: np.ndarray) -> np.ndarray:
+    return np.asarray(cv2.resize(grey, _THUMB, interpolation=cv2.INTER_AREA), np.float64)
 
 
 def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
-    grey = cv2.cvtColor(np.ascontiguousarray(proxy8), cv2.COLOR_RGB2GRAY)
-    thumb = cv2.resize(grey, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float64)
-    return PlateView(grey, thumb, geometry)
+    """The view of a proxy already converted to 8-bit working-space RGB."""
+    grey = _grey(proxy8)
+    return PlateView(grey, _thumb(grey), geometry)
+
+
+def lazy_plate_view(linear: np.ndarray, geometry: ProxyGeometry, convert: Convert8,
+                    small8: np.ndarray) -> PlateView:
+    """The view of ``linear``, the proxy in the plate's colourspace (finite values), converted
+    by ``convert`` only where flow reads it; the thumbnail for cuts is made from ``small8``,
+    a smaller converted picture of the same frame (the detector's)."""
+    grey = np.zeros(linear.shape[:2], np.uint8)
+    return PlateView(grey, _thumb(_grey(small8)), geometry, (linear, convert))
 
 
 def blank(view: PlateView) -> bool:
@@ -141,13 +204,17 @@ def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMo
     geometry = before.geometry
     points = geometry.to_proxy(np.asarray(mesh)[:468])
     hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
-    start = _corners(before.grey, hull)
+    (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
+    reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0)
+    box = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+    first, second = before.grey(box), after.grey(box)
+    start = _corners(first, hull)
     if start is None or len(start) < MIN_POINTS:
         count = 0 if start is None else len(start)
         return FaceMotion(None, count, 0, f"optical flow found {count} textured points on the "
                                           f"face (needs {MIN_POINTS})")
-    ahead, ok_a = _lk(before.grey, after.grey, start)
-    back, ok_b = _lk(after.grey, before.grey, ahead)
+    ahead, ok_a = _lk(first, second, start)
+    back, ok_b = _lk(second, first, ahead)
     error = np.linalg.norm((back - start).reshape(-1, 2), axis=1)
     kept = ok_a & ok_b & (error < FB_TOLERANCE)
     count, good = len(start), int(kept.sum())

@@ -15,6 +15,7 @@ of another schema is rebuilt.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,12 +28,13 @@ from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.analyse.flow import (
+    Convert8,
     FaceMotion,
     PlateView,
     ProxyGeometry,
     cut_between,
     face_motion,
-    plate_view,
+    lazy_plate_view,
 )
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
@@ -132,6 +134,25 @@ def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
     return _Crop(to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE)), region, scale)
 
 
+def _converter(colourspace: str, ctx: RunContext) -> Convert8:
+    """The conversion of the plate's float RGB to 8-bit working-space RGB, what models see."""
+    def convert(rgb: np.ndarray) -> np.ndarray:
+        return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE))
+    return convert
+
+
+def detector_image(proxy: np.ndarray, side: int | None, to_working: Convert8) -> Image8:
+    """What the detector reads of the proxy (the plate's colourspace): the proxy made as small
+    as the detector reads it (its short side ``side``; None: the whole proxy), in the plate's
+    colourspace first, then converted (only the pixels the detector reads)."""
+    height, width = proxy.shape[:2]
+    if side is not None and min(height, width) > side:
+        factor = side / min(height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        proxy = cv2.resize(proxy, size, interpolation=cv2.INTER_AREA)
+    return to_working(proxy)
+
+
 def _around(box: tuple[float, float, float, float], pad: float, data: Box) -> Box:
     """``box`` (display pixels) grown by ``pad`` of its size on each side, inside ``data``."""
     x0, y0, x1, y1 = box
@@ -140,17 +161,22 @@ def _around(box: tuple[float, float, float, float], pad: float, data: Box) -> Bo
                int(np.ceil(y1 + py))).intersect(data)
 
 
-def _observe(mesh: Mesh, crop: _Crop, score: float, settings: AnalyseSettings,
+def _describe(mesh: Mesh, crop: _Crop, settings: AnalyseSettings,
+              ctx: RunContext) -> list[float] | None:
+    """The identity descriptor of the face whose mesh (crop pixels) was found on ``crop``
+    (None when the settings turn descriptors off)."""
+    return ctx.face_pack.descriptor(crop.image, mesh).tolist() if settings.descriptors else None
+
+
+def _observe(mesh: Mesh, crop: _Crop, score: float, descriptor: list[float] | None,
              ctx: RunContext, **extra: object) -> FaceObservation:
     """What analysis records of a face whose mesh (crop pixels) was found on ``crop``."""
-    descriptor = (ctx.face_pack.descriptor(crop.image, mesh).tolist() if settings.descriptors
-                  else None)
     skin = face_skin_statistics(crop.image.astype(np.float32) / 255.0, mesh)
     pose = head_pose(mesh)
     points = crop.to_frame(mesh)
     return FaceObservation(
         bbox=[round(v, 3) for v in bounding_box(points)], score=round(score, 4),
-        landmarks=points.round(2).tolist(), descriptor=descriptor,
+        landmarks=points.round(2), descriptor=descriptor,
         pose=[round(pose.yaw, 2), round(pose.pitch, 2), round(pose.roll, 2)],
         skin=[round(v, 4) for v in skin.as_list()] if skin else None, **extra)  # type: ignore[arg-type]
 
@@ -204,34 +230,62 @@ def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFram
     return None if followed is None else (followed, near)
 
 
-def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
-                  ctx: RunContext, pre: Preflight,
-                  previous: Previous | None = None) -> tuple[FrameAnalysis, PlateView | None]:
-    """Follow each face of ``previous`` (the frame before) by the plate's optical flow and
-    refine its mesh on the crop that motion gives; run the detector to start faces (first
-    frame, after a cut, after a face could not be followed, every ``detect_every`` frames);
-    record the faces that cannot be followed as lost, with the reason. Also returns the frame's
-    plate as flow sees it (for the next frame)."""
-    previous = previous or Previous([])
+@dataclass(frozen=True)
+class PlateRead:
+    """A plate frame read for analysis (RGB only, as float), its count of NaN and Inf values,
+    and its proxy (at most ``detect_size`` on its longer side, the plate's colourspace, finite
+    values) that flow and the detector are made from."""
+
+    frame: PlateFrame
+    nonfinite: int
+    proxy: np.ndarray
+
+
+def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
+               pre: Preflight) -> PlateRead | FrameAnalysis:
+    """Read frame ``frame_number`` for analysis and make its proxy (no model, no colour: safe
+    in a reader thread while the frame before is analysed); a frame that cannot be read is
+    its analysis, missing or unreadable."""
     try:
         frame = read_rgb_frame(spec.plate.path.frame(frame_number), frame_number,
                                pre.frame_limits)  # RGB only, as float: what analysis looks at
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
-        return FrameAnalysis(frame_number, status, reason=str(exc)), None
-    data = frame.data_box
-    colourspace = pre.plate_space()
-    finder = pre.shot_models().faces
+        return FrameAnalysis(frame_number, status, reason=str(exc))
     nonfinite = frame.nonfinite_count()
-    clean = nonfinite == 0
-    rgb = _finite(frame.rgb_region(data), clean)
+    rgb = _finite(frame.rgb_region(frame.data_box), nonfinite == 0)
     scale = min(1.0, settings.detect_size / max(rgb.shape[:2]))
     proxy = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA)
-    proxy8 = to_uint8(ctx.colour.convert(proxy, colourspace, WORKING_SPACE))
-    view = plate_view(proxy8, ProxyGeometry(data.x0, data.y0, proxy8.shape[1] / data.width))
+    return PlateRead(frame, nonfinite, proxy)
+
+
+def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
+                  ctx: RunContext, pre: Preflight, previous: Previous | None = None,
+                  plate: PlateRead | FrameAnalysis | None = None
+                  ) -> tuple[FrameAnalysis, PlateView | None]:
+    """Follow each face of ``previous`` (the frame before) by the plate's optical flow and
+    refine its mesh on the crop that motion gives; run the detector to start faces (first
+    frame, after a cut, after a face could not be followed, every ``detect_every`` frames);
+    record the faces that cannot be followed as lost, with the reason. Also returns the frame's
+    plate as flow sees it (for the next frame). ``plate``: the frame as :func:`read_plate`
+    gave it (None: read here)."""
+    previous = previous or Previous([])
+    plate = plate if plate is not None else read_plate(spec, frame_number, settings, pre)
+    if isinstance(plate, FrameAnalysis):
+        return plate, None
+    frame, nonfinite, proxy = plate.frame, plate.nonfinite, plate.proxy
+    data = frame.data_box
+    colourspace = pre.plate_space()
+    finder = pre.shot_models().faces
+    clean = nonfinite == 0
+    to_working = _converter(colourspace, ctx)
+    seen = detector_image(proxy, finder.detector_side, to_working)
+    view = lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width),
+                           to_working, seen)
     cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
+    followed: list[tuple[FaceObservation, Mesh, _Crop]] = []  # described if the detector runs
     unfollowed: dict[int, str] = {}
     for index, before in enumerate(previous.faces):
         if cut:
@@ -245,19 +299,23 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             unfollowed[index] = _lost_reason(before, data, finder)
             continue
         moved = motion.motion if motion is not None else None
-        tracked = _observe(found[0], found[1], before.score, settings, ctx, origin="tracked",
+        tracked = _observe(found[0], found[1], before.score, None, ctx, origin="tracked",
                            tracked_from=index, motion=moved.as_list() if moved else None,
                            unsure=motion.reason if motion is not None else None)
         if any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
             unfollowed[index] = "followed onto another face of this frame"
             continue
         faces.append(tracked)
+        followed.append((tracked, *found))
     unsure = any(f.unsure for f in faces)
     detect = (not finder.tracks or cut or not faces or bool(unfollowed) or unsure
               or previous.since_detection + 1 >= settings.detect_every)
-    if detect:
-        for det in finder.detect(proxy8, upsample=settings.upsample, threshold=settings.threshold):
-            found_det = det.moved(1.0 / scale, data.x0, data.y0)  # display-window pixels
+    if detect:  # a keyframe: every face's identity is measured (the solve links by it)
+        for kept, kept_mesh, near in followed:
+            kept.descriptor = _describe(kept_mesh, near, settings, ctx)
+        to_display = data.width / seen.shape[1]
+        for det in finder.detect(seen, upsample=settings.upsample, threshold=settings.threshold):
+            found_det = det.moved(to_display, data.x0, data.y0)  # display-window pixels
             region = _around(found_det.box, 0.6, data)
             same = [f for f in faces if _overlap(list(found_det.box), f.bbox) > _SAME_FACE]
             if same:  # a followed face, confirmed: it carries this detection's score on
@@ -270,7 +328,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             mesh = finder.landmarks(crop.image, found_det.moved(crop.scale, *shift))
             if mesh is None:
                 continue
-            face = _observe(mesh, crop, det.score, settings, ctx)
+            face = _observe(mesh, crop, det.score, _describe(mesh, crop, settings, ctx), ctx)
             if any(_overlap(face.bbox, f.bbox) > _SAME_FACE for f in faces):
                 continue
             faces.append(face)
@@ -301,17 +359,26 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             ctx.log.info("analysis: re-using %s", analysis_path(spec))
             return stored
     frames: dict[int, FrameAnalysis] = {}
-    total = len(spec.plate.frames)
+    numbers = list(spec.plate.frames)
+    total = len(numbers)
     previous = Previous([])
-    for i, f in enumerate(spec.plate.frames):
-        start = time.perf_counter()
-        frames[f], view = analyse_frame(spec, f, settings, ctx, pre, previous)
-        frames[f].seconds = round(time.perf_counter() - start, 3)
-        previous = Previous(frames[f].faces, view,
-                            0 if frames[f].detector else previous.since_detection + 1)
-        ctx.progress(Progress("analyse", i + 1, total, f))
-        if i + 1 < total:
-            ctx.stop.check(f"analysing frame {f}; no frame rendered")
+    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader:
+        ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
+        for i, f in enumerate(numbers):
+            start = time.perf_counter()
+            assert ahead is not None
+            plate = ahead.result()
+            if i + 1 < total:
+                ahead = reader.submit(read_plate, spec, numbers[i + 1], settings, pre)
+            frames[f], view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
+            del plate
+            frames[f].seconds = round(time.perf_counter() - start, 3)
+            previous = Previous(frames[f].faces, view,
+                                0 if frames[f].detector else previous.since_detection + 1)
+            ctx.progress(Progress("analyse", i + 1, total, f))
+            if i + 1 < total:
+                ctx.stop.check(f"analysing frame {f}; no frame rendered")
     analysis = ShotAnalysis(key=key, frames=frames)
     write_analysis(spec, analysis)
     return analysis

@@ -53,12 +53,20 @@ def _different_people(a: FaceObservation, b: FaceObservation) -> bool:
     return identity_distance(np.asarray(a.descriptor), np.asarray(b.descriptor)) > _DIFFERENT_PERSON
 
 
+def _remember(identity: dict[int, FaceObservation], track: int, face: FaceObservation) -> None:
+    if face.descriptor is not None:
+        identity[track] = face
+
+
 def link_tracks(analysis: ShotAnalysis) -> list[Track]:
     """Frame-to-frame association: a followed face joins the track of the face it was followed
     from; the others greedily by box overlap (never across identities, never across a cut),
-    bridging gaps of up to three frames. A face analysis lost is recorded on its track."""
+    bridging gaps of up to three frames. A face analysis lost is recorded on its track.
+    Analysis measures identity on its keyframes only: a track's identity is its latest face
+    that has a descriptor."""
     tracks: list[Track] = []
     last: dict[int, tuple[int, FaceObservation]] = {}
+    identity: dict[int, FaceObservation] = {}  # track -> its latest face with a descriptor
     for frame in sorted(analysis.frames):
         faces = analysis.frames[frame].faces
         holder = {tracks[tid].faces[when]: tid for tid, (when, _) in last.items()
@@ -75,6 +83,7 @@ def link_tracks(analysis: ShotAnalysis) -> list[Track]:
             if tid is not None and tid not in used_tracks:
                 tracks[tid].faces[frame] = i
                 last[tid] = (frame, face)
+                _remember(identity, tid, face)
                 used_tracks.add(tid)
                 used_faces.add(i)
         pairs = sorted(((_iou(seen.bbox, face.bbox), tid, i)
@@ -83,16 +92,18 @@ def link_tracks(analysis: ShotAnalysis) -> list[Track]:
         for overlap, tid, i in pairs:
             if overlap < _MIN_IOU or tid in used_tracks or i in used_faces:
                 continue
-            if _different_people(last[tid][1], faces[i]):
+            if _different_people(identity.get(tid, last[tid][1]), faces[i]):
                 continue
             tracks[tid].faces[frame] = i
             last[tid] = (frame, faces[i])
+            _remember(identity, tid, faces[i])
             used_tracks.add(tid)
             used_faces.add(i)
         for i, face in enumerate(faces):
             if i not in used_faces and face.score >= 0:
                 tracks.append(Track(len(tracks), {frame: i}))
                 last[len(tracks) - 1] = (frame, face)
+                _remember(identity, len(tracks) - 1, face)
     return tracks
 
 

@@ -1,14 +1,18 @@
 """``analysis.json`` (schema ``faceplate.analysis/3``): the faces analysis found on every frame,
-each with its dense mesh, and the faces it lost."""
+each with its dense mesh, and the faces it lost. In memory each mesh is an array; the file
+writes it as lists of numbers, without indentation."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+
+import numpy as np
 
 from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
 from faceplate.pipeline.stage_files.paths import ANALYSIS_SCHEMA, analysis_path
 from faceplate.spec import ShotSpec
+from faceplate.types import Mesh
 
 FrameStatus = Literal["ok", "missing", "unreadable"]
 
@@ -30,7 +34,7 @@ class FaceObservation:
 
     bbox: list[float]
     score: float
-    landmarks: list[list[float]]
+    landmarks: Mesh
     descriptor: list[float] | None = None
     pose: list[float] | None = None
     skin: list[float] | None = None
@@ -75,6 +79,14 @@ class ShotAnalysis:
     frames: dict[int, FrameAnalysis]
 
 
+def mesh_arrays(obj: dict[str, Any]) -> dict[str, Any]:
+    """A face's mesh as an array as soon as it is read (a long shot's meshes as lists would take
+    tens of times the memory)."""
+    if "landmarks" in obj:
+        obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
+    return obj
+
+
 def _from_json(body: dict[str, Any]) -> ShotAnalysis:
     frames = {}
     for raw in body["frames"]:
@@ -85,8 +97,8 @@ def _from_json(body: dict[str, Any]) -> ShotAnalysis:
 
 
 def read_analysis_body(spec: ShotSpec) -> dict[str, Any] | None:
-    """The stored analysis as plain data (None: not analysed yet)."""
-    return read_json(analysis_path(spec), ANALYSIS_SCHEMA)
+    """The stored analysis as plain data, each mesh an array (None: not analysed yet)."""
+    return read_json(analysis_path(spec), ANALYSIS_SCHEMA, mesh_arrays)
 
 
 def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
@@ -97,5 +109,15 @@ def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
 
 def write_analysis(spec: ShotSpec, analysis: ShotAnalysis) -> None:
     write_json(analysis_path(spec), ANALYSIS_SCHEMA,
-               {"key": analysis.key, "frames": [asdict(a) for a in analysis.frames.values()]},
-               record=True)
+               {"key": analysis.key, "frames": [_frame_json(a) for a in analysis.frames.values()]},
+               record=True, compact=True)
+
+
+def _shallow(item: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, values shared (``asdict`` would copy every mesh)."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}
+
+
+def _frame_json(frame: FrameAnalysis) -> dict[str, Any]:
+    return {**_shallow(frame), "faces": [_shallow(f) for f in frame.faces],
+            "lost": [_shallow(lost) for lost in frame.lost]}

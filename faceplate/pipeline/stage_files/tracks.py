@@ -79,7 +79,7 @@ def _swap_json(s: SolvedSwap) -> dict[str, Any]:
 def write_tracks(spec: ShotSpec, solved: list[SolvedSwap], **extra: Any) -> None:
     """Write ``tracks.json``: the solved swaps, with ``extra`` keys (key, settings, timing)."""
     write_json(tracks_path(spec), TRACKS_SCHEMA,
-               {**extra, "swaps": [_swap_json(s) for s in solved]}, record=True)
+               {**extra, "swaps": [_swap_json(s) for s in solved]}, record=True, compact=True)
 
 
 def read_tracks_body(spec: ShotSpec) -> dict[str, Any] | None:
