@@ -79,8 +79,25 @@ def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) 
     inside = np.logical_and(matte >= 0.95, edge)
     if inside.sum() < 16:
         return None
-    delta = to_lab(result)[inside] - to_lab(plate)[inside]
+    delta = (to_lab(result[inside][:, None]) - to_lab(plate[inside][:, None]))[:, 0]
     return float(np.linalg.norm(delta.mean(axis=0)))
+
+
+def _composite(frame: PlateFrame, box: Box, clean: RGBImage, swapped: RGBImage, matte: Matte,
+               colourspace: str, ctx: RunContext) -> None:
+    """Composite ``swapped`` (working space) over the plate's ``box`` (``clean``: its finite
+    values) under ``matte``, in the plate's colourspace; converted and written over the
+    matte's own box only (nothing changes where the matte is 0)."""
+    ys, xs = np.nonzero(matte > 0)
+    if ys.size == 0:
+        return
+    rows, cols = slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1)
+    part, weight = clean[rows, cols], matte[rows, cols]
+    converted = ctx.colour.convert(np.ascontiguousarray(swapped[rows, cols]), WORKING_SPACE,
+                                   colourspace)
+    inner = Box(box.x0 + cols.start, box.y0 + rows.start, box.x0 + cols.stop,
+                box.y0 + rows.stop)
+    frame.set_rgb_region(inner, part + weight[..., None] * (converted - part), weight > 0)
 
 
 def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspace: str,
@@ -100,10 +117,8 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
     result = swapper.adjusted(face.params).swap(target, local, source, skin)
-    swapped = ctx.colour.convert(result.rgb, working, colourspace)
+    _composite(frame, box, clean, result.rgb, result.matte, colourspace, ctx)
     weight = result.matte[..., None]
-    composite = clean + weight * (swapped - clean)
-    frame.set_rgb_region(box, composite, result.matte > 0)
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     np.maximum(region, result.matte, out=region)
