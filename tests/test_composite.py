@@ -159,12 +159,10 @@ def test_the_matte_covers_the_inner_face_and_ends_near_the_face_oval(rendered):
     # 0.08: its Gaussian's 3.3 sigma, 0.07 each, less the 0.02 erosion), so a matte grown
     # past the face, or a feather widened, fails here.
     assert beyond[m > 0].max() < 0.15 * size
-    # It holds the face: 1 on the nose, between the eyes and on both cheeks, within 1/1024
-    # (since the analysis changes of 3ff4886 the matte reads 0.9999996 at point 9, between
-    # the brows; the cause was not traced)...
+    # It holds the face: 1 on the nose, between the eyes and on both cheeks...
     for index in INNER_FACE:
         x, y = np.round(points[index]).astype(int)
-        assert m[y, x] > 1.0 - 1.0 / 1024, f"matte {m[y, x]} at mesh point {index}"
+        assert m[y, x] == 1.0, f"matte {m[y, x]} at mesh point {index}"
     # ...and most of the oval (its top reaches into the hairline, which the source's own
     # face does not cover; the open mouth is cut out).
     assert (m[oval > 0] > 0.5).mean() > 0.6
