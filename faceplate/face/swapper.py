@@ -112,9 +112,16 @@ def face_skin_statistics(image: RGBImage, points: Mesh) -> LabStats | None:
     return lab_statistics(image, skin_mask(points, image.shape[:2]))
 
 
-def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
+def identity_geometry(target: Mesh, source: Mesh, amount: float,
+                      rest: Mesh | None = None) -> Mesh:
     """The target's mesh with its inner face moved ``amount`` of the way to the source's
     proportions, posed like the target (a 3D similarity on the skull's rigid points).
+
+    Given the target's ``rest`` shape (its mean over the shot, any pose), the step is the
+    source's difference from that rest shape, both posed like the target: the same step on
+    every frame in the head's frame, so the face deforms exactly as the target's does (a jaw
+    that drops, a smile). Without it, the step is measured against this frame's own mesh and
+    takes ``amount`` of the target's expression away.
 
     The outline and the inner lips stay the target's (:func:`identity_weights`), so the
     silhouette and the expression are kept while the face reads as the source; each eye's
@@ -125,8 +132,12 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     target = np.asarray(target, np.float64)
     scale, rotation, shift = similarity_3d(source[:468], target[:468], rigid_points())
     posed = scale * np.asarray(source, np.float64) @ rotation.T + shift
+    base = target
+    if rest is not None:
+        scale, rotation, shift = similarity_3d(rest[:468], target[:468], rigid_points())
+        base = scale * np.asarray(rest, np.float64) @ rotation.T + shift
     moved = target.copy()
-    step = amount * identity_weights()[:, None] * (posed[:, :2] - target[:, :2])
+    step = amount * identity_weights()[:, None] * (posed[:, :2] - base[:, :2])
     moved[:, :2] += step
     for iris, lids in ((LEFT_IRIS, LIDS[0]), (RIGHT_IRIS, LIDS[1])):
         # each eye moves as a whole: the plate's lid opening and gaze, at the source's place
@@ -220,16 +231,17 @@ class ReferenceSwapper:
         return finish(blur(layer, matching_blur(layer, target, where, finish)))
 
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
-             target_skin: LabStats | None = None) -> SwapResult:
+             target_skin: LabStats | None = None, rest: Mesh | None = None) -> SwapResult:
         """Replace the face with mesh ``points`` (region pixels) in ``target``.
 
         ``target_skin`` gives the colour to match (e.g. smoothed over the shot); by
-        default it is measured on ``target``.
+        default it is measured on ``target``. ``rest``: the target's rest shape over the shot
+        (:func:`identity_geometry`).
         """
         shape = target.shape[:2]
         points = np.asarray(points, np.float64)
         layers, source_points = self._scaled_source(source, points)
-        geometry = identity_geometry(points, source.landmarks, self.identity_amount)
+        geometry = identity_geometry(points, source.landmarks, self.identity_amount, rest)
         triangles = facing(warp_triangles(), geometry)
         far_first = triangles[np.argsort(-geometry[triangles, 2].mean(axis=1), kind="stable")]
         warped4, covered = piecewise_affine(layers, source_points[:, :2], geometry[:, :2],
