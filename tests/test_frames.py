@@ -47,3 +47,35 @@ def test_the_frame_limit_comes_from_the_environment_or_the_default():
     for bad in ("0", "-3", "abc", "2.5"):
         with pytest.raises(SpecError, match="expected a whole number of frames above 0"):
             frame_limit({MAX_FRAMES_VARIABLE: bad})
+
+
+@pytest.mark.parametrize("text,frames", [
+    ("1001-1010x3", [1001, 1004, 1007, 1010]),   # the last frame on the step
+    ("1001-1011x3", [1001, 1004, 1007, 1010]),   # the last frame between steps
+    ("1001-1003,1010", [1001, 1002, 1003, 1010]),
+    ("-2-1", [-2, -1, 0, 1]),
+])
+def test_a_range_of_exactly_the_limit_passes_and_one_more_frame_is_refused(text, frames):
+    """Counted by hand: each range holds 4 frames, so a limit of 4 takes it and 3 refuses it,
+    saying how many frames it counted."""
+    from faceplate.frames import parse_frames
+    assert parse_frames(text, limit=4) == frames
+    with pytest.raises(SpecError) as err:
+        parse_frames(text, limit=3)
+    assert str(err.value).startswith(f"4 frames in '{text}': more than the 3 a shot may hold")
+
+
+def test_error_messages_show_a_bad_value_cut_to_a_few_dozen_characters():
+    """The documented cut (``shown``): strings and numbers at most 40 characters with ``...``
+    in the middle, at most 3 items of a list, nesting 2 levels deep."""
+    from faceplate.frames import shown
+    long_text = "x" * 1000
+    text = shown(long_text)
+    assert len(text) == 40 and "..." in text and text.startswith("'xxx") and text.endswith("x'")
+    number = shown(10 ** 100)
+    assert len(number) == 40 and "..." in number and number.startswith("1000")
+    assert shown(list(range(10))) == "[0, 1, 2, ...]"
+    assert shown((1, 2, 3, 4)) == "(1, 2, 3, ...)"
+    assert shown({"a": 1, "b": 2, "c": 3, "d": 4}).endswith(", ...}")
+    assert shown([[[[1]]]]) == "[[[...]]]"
+    assert shown("short") == "'short'"
