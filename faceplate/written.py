@@ -17,6 +17,7 @@ after :data:`STALE_AFTER_S`); a temporary another live process is writing is nev
 
 from __future__ import annotations
 
+import copy
 import errno
 import fcntl
 import hashlib
@@ -58,7 +59,7 @@ def _writer(name: str) -> tuple[str, int] | None:
     """(host, pid) of a temporary's name, or None for a name that is not one."""
     if _MARK not in name:
         return None
-    tail = name.rsplit(_MARK, 1)[1].split(".", 1)[0]
+    tail = name.rsplit(_MARK, 1)[1].partition(".")[0]
     host, pid, token = (tail.split("-") + ["", "", ""])[:3]
     return (host, int(pid)) if pid.isdigit() and len(host) == 4 and token else None
 
@@ -108,18 +109,14 @@ class Manifest:
         fd = _open_or_raise(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = b""
-            while chunk := os.read(fd, 1 << 16):
-                raw += chunk
-            body = _parse(raw)
-            before = json.dumps(body, sort_keys=True)
+            body = _parse(os.pread(fd, os.fstat(fd).st_size, 0))  # a file: read whole
+            before = copy.deepcopy(body)
             yield body
-            text = json.dumps(body, sort_keys=True)
-            if text != before:
+            if body != before:
                 data = json.dumps({"schema": MANIFEST_SCHEMA, **body}, indent=0).encode()
                 os.lseek(fd, 0, os.SEEK_SET)
-                os.ftruncate(fd, 0)
                 _write_all(fd, data, self.path)
+                os.ftruncate(fd, len(data))  # a shorter body leaves no old tail
         finally:
             os.close(fd)
 

@@ -29,6 +29,9 @@ from colour_reference import (
 from conftest import read_header, read_pixels
 from render_rig import RenderRig, make_rig
 
+from faceplate.pipeline.render.swap import face_region, seam_band, seam_difference
+from faceplate.plateio.frame import Box
+
 FRAME = 1002
 KEYFRAME = 1001
 
@@ -268,18 +271,19 @@ def _shifted(box: list[float], dx: float, dy: float) -> list[float]:
     return [x0 + dx, y0 + dy, x1 + dx, y1 + dy]
 
 
-@pytest.mark.parametrize("where", ["right", "below", "off the frame"])
+@pytest.mark.parametrize("where", ["right", "left", "below", "above", "off the frame"])
 def test_an_interpolated_face_is_pasted_only_where_a_face_lies_inside_its_box(rig, tmp_path,
                                                                              where):
     """The plate's face is found in the region, but its centre lies outside the interpolated
-    face's box (beside it, or above it), or the face is off the frame: not pasted."""
+    face's box (beside it, above or below it), or the face is off the frame: not pasted."""
     face = rig.face(FRAME)
     x0, y0, x1, y1 = face.bbox
     if where == "off the frame":
         points = np.asarray(face.landmarks) + (-5000.0, 0.0, 0.0)
         changes = dict(landmarks=points.tolist(), bbox=_shifted(face.bbox, -5000, 0))
     else:
-        dx, dy = ((x1 - x0) + 1, 0.0) if where == "right" else (0.0, (y1 - y0) + 1)
+        dx, dy = {"right": ((x1 - x0) + 1, 0.0), "left": (-(x1 - x0) - 1, 0.0),
+                  "below": (0.0, (y1 - y0) + 1), "above": (0.0, -(y1 - y0) - 1)}[where]
         changes = dict(bbox=_shifted(face.bbox, dx, dy))
     spec = rig.spec_for(tmp_path)
     record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
@@ -306,3 +310,106 @@ def test_an_interpolated_face_is_pasted_on_a_faint_face(rig, tmp_path):
     record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated"))
     assert record.status == "swapped" and "no_face" not in record.flags
     assert "interpolated_alignment" in record.flags
+
+
+# --- the seam measured on a matte built for it -----------------------------------------------
+
+GREY = np.array([0.46, 0.46, 0.46], np.float32)  # working-space (sRGB-encoded) values
+WARM = np.array([0.56, 0.44, 0.38], np.float32)
+GREEN = np.array([0.30, 0.62, 0.30], np.float32)
+
+
+def _delta_e(a: np.ndarray, b: np.ndarray) -> float:
+    """CIE76 ΔE between two sRGB-encoded colours, from the published sRGB transforms."""
+    lab = linear_rec709_to_lab(srgb_decode(np.stack([a, b]).astype(np.float64)))
+    return float(np.linalg.norm(lab[0] - lab[1]))
+
+
+def _cut_face(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(matte, result, plate) of a face that fills its 40 × 40 region, cut by the frame's
+    edge on every side but one, where the matte falls to 0 over a 1-pixel notch (rows 12-27
+    of that side); an open mouth (a hole) in the middle. The result is the plate's grey but
+    warm over the 8 columns next to the notch and green around the mouth. ``side`` turns
+    the whole picture by quarter turns (0: the notch on the right)."""
+    matte = np.ones((40, 40), np.float32)
+    matte[12:28, 39] = 0.0
+    matte[17:23, 14:26] = 0.0
+    result = np.tile(GREY, (40, 40, 1))
+    result[:, 32:] = WARM
+    result[12:28, 8:30] = GREEN
+    plate = np.tile(GREY, (40, 40, 1))
+    return tuple(np.ascontiguousarray(np.rot90(a, side)) for a in (matte, result, plate))
+
+
+@pytest.mark.parametrize("side", [0, 1, 2, 3], ids=["right", "top", "left", "bottom"])
+def test_the_seam_of_a_face_cut_by_the_frame_edge_is_measured_along_its_one_open_side(side):
+    """Where the matte reaches the region's border (a face cut by the frame's edge) that border
+    is not a seam, nor is the mouth's cut: only the band inside the notch counts, whichever
+    side it is on. Everywhere in that band the result is WARM on GREY."""
+    matte, result, plate = _cut_face(side)
+    seam = seam_difference(result, plate, matte, band=3)
+    assert seam == pytest.approx(_delta_e(WARM, GREY), abs=0.3)
+    assert abs(_delta_e(WARM, GREY) - _delta_e(GREEN, GREY)) > 10  # the mouth's would show
+
+
+@pytest.mark.parametrize("rows, measured", [(16, True), (15, False)])
+def test_a_seam_band_of_16_pixels_is_measured_and_one_of_15_is_not(rows, measured):
+    """The matte is 0 on the first column only; a 1-pixel band is then the second column:
+    ``rows`` pixels."""
+    matte = np.ones((rows, 6), np.float32)
+    matte[:, 0] = 0.0
+    result = np.tile(GREY, (rows, 6, 1))
+    result[:, 1] = WARM
+    plate = np.tile(GREY, (rows, 6, 1))
+    seam = seam_difference(result, plate, matte, band=1)
+    if measured:
+        assert seam == pytest.approx(_delta_e(WARM, GREY), abs=0.3)
+    else:
+        assert seam is None
+
+
+@pytest.mark.parametrize("where", ["box ends right of the centre, region moved right",
+                                   "box starts left of the centre",
+                                   "box starts above the centre",
+                                   "box starts above the centre, region moved right"])
+def test_the_found_faces_centre_is_taken_in_frame_pixels_from_its_own_x_and_y(rig, tmp_path,
+                                                                            where):
+    """The interpolated face's box holds the plate face's centre 8 px from one of its edges:
+    the found face's centre (x from its box's left and right, y from its top and bottom, in
+    frame pixels) lies inside, and the face is pasted. In the first case the interpolated
+    mesh lies 50 px right of the face (its region too: the face is found 50 px further left
+    in the region than it is high); an x taken from the box's top would lie about half that
+    further right, outside; in the last, a y taken from the box's right would lie about half
+    that higher, outside. A centre taken a third of the way, not half, would lie outside the
+    left or top edge."""
+    face = rig.face(FRAME)
+    x0, y0, x1, y1 = face.bbox
+    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    changes = {}
+    if where.startswith("box ends right"):
+        changes["landmarks"] = (np.asarray(face.landmarks) + (50.0, 0.0, 0.0)).tolist()
+        changes["bbox"] = [cx + 8 - w, y0, cx + 8, y1]
+    elif where == "box starts left of the centre":
+        changes["bbox"] = [cx - 8, y0, cx - 8 + w, y1]
+    else:
+        changes["bbox"] = [x0, cy - 8, x1, cy - 8 + h]
+        if where.endswith("region moved right"):
+            changes["landmarks"] = (np.asarray(face.landmarks) + (50.0, 0.0, 0.0)).tolist()
+    spec = rig.spec_for(tmp_path)
+    record = rig.render_one(spec, FRAME, rig.with_face(FRAME, origin="interpolated", **changes))
+    assert record.status == "swapped" and "no_face" not in record.flags
+
+
+def test_a_faces_region_is_its_mesh_box_grown_by_045_of_its_longer_side_inside_the_data():
+    """Mesh box x 100-200, y 50-130 (longer side 100): 45 px each way, floored and ceiled to
+    whole pixels, then cut to the data window."""
+    points = np.array([[100.0, 50.0, 0.0], [200.0, 130.0, 9.0], [150.4, 90.0, -3.0]])
+    assert face_region(points, Box(0, 0, 1000, 1000)) == Box(55, 5, 245, 175)
+    points[1, :2] = (200.2, 130.6)  # x1 + 45.09, y1 + 45.09: ceiled
+    assert face_region(points, Box(0, 0, 1000, 1000)) == Box(54, 4, 246, 176)
+    assert face_region(points, Box(60, 0, 240, 100)) == Box(60, 4, 240, 100)
+
+
+@pytest.mark.parametrize("size, band", [(10.0, 2), (49.0, 2), (51.0, 3), (100.0, 5)])
+def test_the_seam_band_is_5_percent_of_the_face_and_at_least_2_pixels(size, band):
+    assert seam_band(size) == band

@@ -162,3 +162,29 @@ def test_integer_formats_keep_every_pixel_outside_the_edit(tmp_path, ext, depth,
     attrs = {a.name: a.value for a in oiio.ImageBuf(str(out)).spec().extra_attribs}
     assert attrs["ImageDescription"] == "AI-assisted"
     assert ("faceplate/aiAssisted" in attrs) == keeps_faceplate_attrs
+
+
+def test_a_plate_of_several_parts_is_refused_as_a_single_image_file(multipart, tmp_path):
+    """PNG holds one image: a two-part plate cannot be written there, and nothing is left."""
+    frame = read_frame(multipart, 1001)
+    with pytest.raises(OutputError, match="this file type holds one image, the plate has "
+                                          "several parts"):
+        write_frame(tmp_path / "out.1001.png", frame, OURS)
+    assert not (tmp_path / "out.1001.png").exists()
+    assert [p.name for p in tmp_path.iterdir() if "fptmp" in p.name] == []
+
+
+def test_a_matte_channel_on_a_plate_of_mixed_channel_types_is_float(tmp_path):
+    """RGB half, depth float: each keeps its type, the matte channel is float."""
+    plate = tmp_path / "mixed.1001.exr"
+    oiiotool("--pattern", "noise:type=uniform:min=0:max=1", "32x24", 4, "--chnames",
+             "R,G,B,Z", "-d", "half", "-d", "Z=float", "-o", plate)
+    frame = read_frame(plate, 1001)
+    assert [str(t) for t in frame.spec.channelformats] == ["half", "half", "half", "float"]
+    out = tmp_path / "out.1001.exr"
+    write_frame(out, frame, OURS, matte=np.full((24, 32), 0.25, np.float32),
+                matte_channel=DEFAULT_MATTE_CHANNEL)
+    spec = oiio.ImageBuf(str(out)).spec()
+    assert spec.channelnames == ("R", "G", "B", "Z", DEFAULT_MATTE_CHANNEL)
+    assert [str(t) for t in spec.channelformats] == ["half", "half", "half", "float", "float"]
+    assert np.all(read_pixels(out)[..., 4] == 0.25)

@@ -206,3 +206,36 @@ def test_head_pose_ignores_expression(layout):
     assert mesh.mouth_opening(points) > 0.3
     pose = mesh.head_pose(points)
     assert (pose.yaw, pose.pitch, pose.roll) == pytest.approx((0, 0, 0), abs=0.5)
+
+
+def _turn(axis: int, degrees: float) -> np.ndarray:
+    """The rotation by ``degrees`` about coordinate axis ``axis`` (right-handed)."""
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    i, j = [k for k in range(3) if k != axis]
+    r = np.eye(3)
+    r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
+    return r
+
+
+def test_the_3d_similarity_recovers_a_known_scale_turn_and_shift_on_the_chosen_points():
+    """Ten points off the origin, turned 40° about z then 25° about x, scaled 1.7, shifted
+    (3, -2, 5); two more points moved anywhere and left out by ``index``."""
+    rng = np.random.default_rng(4)
+    source = rng.uniform(-10, 10, (12, 3)) + (20, 5, -3)
+    turn = _turn(0, 25.0) @ _turn(2, 40.0)
+    target = 1.7 * source @ turn.T + (3.0, -2.0, 5.0)
+    target[10:] += (40.0, -9.0, 13.0)
+    scale, rotation, shift = mesh.similarity_3d(source, target, np.arange(10))
+    assert scale == pytest.approx(1.7)
+    np.testing.assert_allclose(rotation, turn, atol=1e-9)
+    np.testing.assert_allclose(shift, (3.0, -2.0, 5.0), atol=1e-9)
+
+
+def test_the_3d_similarity_never_reflects():
+    """A mirror image (x negated) is fitted by a turn (determinant +1), not a reflection, and
+    at a smaller scale than the mirror's 1 (part of the shape cannot be matched)."""
+    rng = np.random.default_rng(5)
+    source = rng.uniform(-10, 10, (20, 3))
+    scale, rotation, _ = mesh.similarity_3d(source, source * (-1.0, 1.0, 1.0))
+    assert np.linalg.det(rotation) == pytest.approx(1.0)
+    assert 0 < scale < 1.0

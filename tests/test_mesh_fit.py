@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from faceplate.face import mesh
-from faceplate.face.mesh_fit import mesh_from_ibug68, scaled_orthographic_fit
+from faceplate.face.mesh import EYE_CORNERS, LIDS
+from faceplate.face.mesh_fit import _iris, mesh_from_ibug68, scaled_orthographic_fit
 from faceplate.models.dlib_pack import DlibFacePack
 from faceplate.models.mediapipe import MediaPipeFacePack
 
@@ -104,3 +105,39 @@ def test_five_points_are_the_eye_centres_nose_tip_and_mouth_corners():
     np.testing.assert_allclose(five[2:], points[[4, 61, 291], :2])
     assert five[0, 0] < five[2, 0] < five[1, 0]  # left eye, nose, right eye, as seen
     assert five[3, 0] < five[4, 0] and five[2, 1] < five[3, 1]
+
+
+def test_the_scaled_orthographic_fit_recovers_a_known_pose_scale_and_shift():
+    """3D points turned 20° about y then 35° about z, scaled 2.5, dropped to the image (x, y)
+    and shifted (40, -7)."""
+    rng = np.random.default_rng(7)
+    model = rng.uniform(-1, 1, (30, 3)) + (0.3, -0.2, 0.5)
+    c, s = np.cos(np.radians(20.0)), np.sin(np.radians(20.0))
+    about_y = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    c, s = np.cos(np.radians(35.0)), np.sin(np.radians(35.0))
+    about_z = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    turn = about_z @ about_y
+    image = 2.5 * model @ turn[:2].T + (40.0, -7.0)
+    scale, rotation, shift = scaled_orthographic_fit(model, image)
+    assert scale == pytest.approx(2.5)
+    np.testing.assert_allclose(rotation, turn, atol=1e-9)
+    np.testing.assert_allclose(shift, (40.0, -7.0), atol=1e-9)
+    # stretched 2.5 across, 2.0 down (no rotation fits exactly): the mean of the two, 2.25
+    scale, rotation, _ = scaled_orthographic_fit(model, model[:, :2] * (2.5, 2.0))
+    assert scale == pytest.approx(2.25)
+    np.testing.assert_allclose(rotation, np.eye(3), atol=1e-9)
+
+
+def test_an_approximated_iris_sits_above_the_lid_centre_by_006_of_the_eye_width():
+    """Image-left eye: outer corner (0, 0), inner (10, 0), the other lid points at (5, 1), y
+    down. Centre: the lids' mean raised 0.6; radius 2.1; edges toward the inner corner, up,
+    the outer corner, down."""
+    points = np.zeros((478, 3))
+    points[list(LIDS[0]), :2] = (5.0, 1.0)
+    points[EYE_CORNERS[0][0], :2] = (0.0, 0.0)
+    points[EYE_CORNERS[0][1], :2] = (10.0, 0.0)
+    x, y = points[list(LIDS[0]), :2].mean(axis=0)  # the corners are on the lids or not
+    y -= 0.6
+    iris = _iris(points, 0)
+    np.testing.assert_allclose(iris[:, :2], [[x, y], [x + 2.1, y], [x, y - 2.1], [x - 2.1, y],
+                                             [x, y + 2.1]], atol=1e-9)

@@ -7,7 +7,7 @@ import pytest
 
 from faceplate.errors import OutputError, PlateError
 from faceplate.plateio.frame import Box, read_frame
-from faceplate.plateio.write import read_matte, write_image, write_matte
+from faceplate.plateio.write import matte_box, read_matte, write_image, write_matte
 from faceplate.written import MANIFEST_NAME
 
 
@@ -108,6 +108,7 @@ def test_matte_is_single_channel_float_with_plate_windows(tmp_path):
     # window is the plate's
     assert (spec.x, spec.y, spec.width, spec.height) == (0, 5, 10, 10)
     assert (spec.full_x, spec.full_y, spec.full_width, spec.full_height) == (0, 0, 64, 48)
+    assert spec.get_string_attribute("compression") == "piz"  # the plate's
     full = oiio.ImageBuf(str(tmp_path / "m.1001.exr"))
     window = oiio.ROI(-10, 70, -5, 55, 0, 1, 0, 1)  # the plate's data window
     np.testing.assert_array_equal(full.get_pixels(oiio.FLOAT, window)[..., 0], matte)
@@ -136,3 +137,14 @@ def test_a_frame_written_with_a_matte_but_no_channel_name_keeps_the_plates_chann
     assert tuple(spec.channelnames) == ("R", "G", "B", "depth.Z")
     written = oiio.ImageInput.open(str(out)).read_image(oiio.UNKNOWN)
     np.testing.assert_array_equal(np.asarray(written).view(np.uint16), pixels.view(np.uint16))
+
+
+def test_a_mattes_box_spans_every_row_and_column_it_covers(tmp_path):
+    """Pixels at (x 5, y 2) and (x 9, y 7), the one furthest right on the last row: the box is
+    x 5-10, y 2-8 (end exclusive)."""
+    matte = np.zeros((12, 16), np.float32)
+    matte[2, 5] = 0.3
+    matte[7, 9] = 1.0
+    assert matte_box(matte) == (5, 2, 10, 8)
+    matte[7, 9], matte[7, 3] = 0.0, 1.0  # now furthest left on the last row
+    assert matte_box(matte) == (3, 2, 6, 8)

@@ -75,3 +75,35 @@ def test_the_page_lists_its_images_and_sizes(flagged_shot):
     crops = sorted(p.name for p in (qc / "review" / "crop").glob("*.png"))
     assert "1003.plate.png" in crops and "1003.diff.png" in crops
     assert "<script" in page and "{{" not in page and "{%" not in page
+
+
+def test_a_shot_with_no_face_gets_one_set_of_crops_and_lists_every_frame(tmp_path, colour):
+    """Four frames of a grey card: every frame flagged ``no_face``, one run, so one set of
+    crops (its first frame's); the page still lists each flagged frame and says whose crops
+    it shows; a frame passed through unchanged shows the plate's proxy as its result."""
+    shot = make_shot(tmp_path / "shot", colour, "1001-1004", overscan=0, depth_channel=False)
+    for f in shot.frames:
+        grey = read_frame(shot.plate(f), f)
+        grey.pixels[..., :3] = np.float16(0.18) + np.float16(0.01) * (f - 1001)
+        write_image(shot.plate(f), grey.spec, grey.pixels)
+    result = run_cli("run", str(shot.spec_path))
+    assert result.returncode == 0, result.stderr
+    qc = shot.folder / "out" / "qc"
+    frames = json.loads(shot.qc_json.read_text())["frames"]
+    assert [r["flags"] for r in frames] == [["no_face"]] * 4
+    crops = sorted(p.name for p in (qc / "review" / "crop").glob("*.png"))
+    assert crops == sorted(f"1001.{k}.png" for k in ("plate", "result", "matte", "diff"))
+    page = (qc / "index.html").read_text()
+    for f in shot.frames:
+        assert f'<a href="#f{f}" data-frame="{f}"' in page, f"flagged frame {f} listed"
+    assert page.count("the crops shown are frame 1001") == 3
+    assert '"crops_of": 1001' in page and '"crops_of": 1002' not in page
+    for f in shot.frames:  # each frame's own grey: the plate's proxy is its own frame's
+        plate = cv2.imread(str(qc / "review" / "proxy" / f"{f}.plate.jpg"))
+        shown = cv2.imread(str(qc / "review" / "proxy" / f"{f}.result.jpg"))
+        assert np.array_equal(plate, shown)
+        out = read_frame(shot.output(f), f).pixels[..., :3]
+        assert np.array_equal(out, read_frame(shot.plate(f), f).pixels[..., :3])
+    levels = [float(cv2.imread(str(qc / "review" / "proxy" / f"{f}.result.jpg")).mean())
+              for f in shot.frames]
+    assert levels == sorted(levels) and levels[0] < levels[-1]

@@ -7,11 +7,19 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import PyOpenColorIO as ocio
 import pytest
 import yaml
 
 from faceplate.errors import SpecError
+from faceplate.ocio import display as display_module
+from faceplate.ocio.display import proxy_display_processor
 from faceplate.pipeline.report.flags import METRICS, flag_views
+from faceplate.pipeline.report.gallery import (
+    SAMPLES,
+    close_look_frames,
+    flagged_runs,
+)
 from faceplate.pipeline.report.images import crop_box, difference
 from faceplate.pipeline.report.plots import metric_plot, shot_plots
 from faceplate.pipeline.report.timeline import parse_marker_name
@@ -213,3 +221,58 @@ def test_an_unchanged_list_is_not_written_again(tmp_path):
     assert again.ensure("a.jpg", "k", lambda p: False)
     assert again.finish() == []
     assert (folder / "written.json").stat().st_mtime_ns == stamp
+
+
+def _written(frame, flags=(), decisions=(), output=True):
+    return {"frame": frame, "flags": list(flags), "decisions": list(decisions),
+            "output": f"out.{frame}.exr" if output else None}
+
+
+def test_crops_go_to_the_first_frame_of_each_run_of_the_same_flags():
+    records = [_written(1001, ["no_face"]), _written(1002, ["no_face"]),
+               _written(1003, ["no_face"]),
+               _written(1004, ["no_face", "matte_jump"]),  # other flags: a run of its own
+               _written(1005, ["matte_jump", "no_face"]),  # the same set, another order
+               _written(1006, ["no_face"], decisions=[{"action": "skip"}]),  # decided: own
+               _written(1007, ["no_face"]),
+               _written(1008, ["no_face"], output=None),  # not written: no crops, ends a run
+               _written(1009, ["no_face"]),
+               _written(1011, ["no_face"])]  # 1010 has no record: a gap ends a run
+    records += [_written(f) for f in range(1012, 1030)]  # unflagged: samples
+    assert flagged_runs(records) == [[1001, 1002, 1003], [1004, 1005], [1007], [1009], [1011]]
+    chosen = close_look_frames(records)
+    flagged_chosen = [f for f in chosen if f < 1012]
+    assert flagged_chosen == [1001, 1004, 1006, 1007, 1009, 1011]
+    samples = [f for f in chosen if f >= 1012]
+    assert len(samples) == SAMPLES and samples == [1012, 1015, 1018, 1021, 1024, 1027]
+
+
+def _shown(processor, image):
+    out = image.copy()
+    processor.applyRGB(out)
+    return np.rint(np.clip(out, 0, 1) * 255)
+
+
+def test_proxies_go_through_a_baked_display_transform_within_three_code_values(colour,
+                                                                                monkeypatch):
+    """Scene-linear greys, skin-like and sky-like colours from deep shadow to highlights, and
+    noise around black, through the exact ACES output transform (OCIO's own processor) and
+    through the proxies' baked one."""
+    config = colour.config
+    display = config.getDefaultDisplay()
+    view = config.getDefaultView(display)
+    exact = config.getProcessor(ocio.DisplayViewTransform(
+        src="ACEScg", display=display, view=view)).getDefaultCPUProcessor()
+    stops = np.exp2(np.linspace(-10, 4, 400, dtype=np.float32))[None, :, None]
+    tints = np.array([[1, 1, 1], [0.9, 0.55, 0.4], [0.35, 0.5, 0.9], [0.2, 0.6, 0.25]],
+                     np.float32)[:, None, :]
+    rng = np.random.default_rng(2)
+    noise = rng.normal(0.002, 0.004, (1, 400, 3)).astype(np.float32)  # below black too
+    image = np.ascontiguousarray(np.vstack([tints * stops, noise]))
+    proxy = proxy_display_processor(colour, "ACEScg", display, view)
+    difference = np.abs(_shown(proxy, image) - _shown(exact, image))
+    assert difference.max() <= 3 and difference.mean() < 0.5
+    assert difference.max() > 0, "the baked transform, not the exact one"
+    monkeypatch.setattr(display_module, "PROXY_LUT_TOLERANCE", -1)  # never close enough
+    fallback = proxy_display_processor(colour, "ACEScg", display, view)
+    assert np.array_equal(_shown(fallback, image), _shown(exact, image))

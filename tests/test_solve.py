@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from faceplate.pipeline.solve.link import link_tracks, merge_by_identity
-from faceplate.pipeline.solve.smooth import smooth_landmarks
+from faceplate.pipeline.motion import Similarity, fit_similarity, from_matrix
+from faceplate.pipeline.solve.fuse import chain, savgol
+from faceplate.pipeline.solve.link import Track, _iou, link_tracks, merge_by_identity
+from faceplate.pipeline.solve.smooth import _outliers, _segments, lost_frames, smooth_landmarks
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
 
 
@@ -149,3 +151,125 @@ def test_swaps_pick_tracks_by_number_or_all():
     assert [t.id for t in everyone] == [0]
     with pytest.raises(SpecError, match="no track 5 in this shot"):
         pick_tracks(2, SwapSpec("a", TargetSpec("track", track=5)), tracks, set(), analysis, {})
+
+
+# --- the pieces, with values worked out by hand ----------------------------------------------
+
+def test_lost_frames_run_from_the_loss_until_the_face_is_seen_again():
+    """Lost at 1003, seen again at 1006: 1003-1005 carry the reason; 1007 (missing for another
+    reason, after the face came back) and bridged frames do not."""
+    track = Track(0, faces={1001: 0, 1002: 0, 1006: 0, 1008: 0}, lost={1003: "no face found"})
+    solved = dict.fromkeys([1001, 1002, 1004, 1006, 1008])  # 1004 bridged by the solve
+    out = lost_frames(track, solved, list(range(1001, 1010)))
+    reason = "track 0: face lost at frame 1003, no face found"
+    assert out == dict.fromkeys((1003, 1005), reason)
+
+
+def test_a_face_never_seen_again_is_lost_until_the_shot_ends():
+    track = Track(3, faces={1001: 0}, lost={1002: "left the frame"})
+    out = lost_frames(track, dict.fromkeys([1001]), list(range(1001, 1005)))
+    assert sorted(out) == [1002, 1003, 1004]
+    assert set(out.values()) == {"track 3: face lost at frame 1002, left the frame"}
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ([0, 0, 4, 2], [2, 0, 6, 2], 4 / 12),    # side by side: 2x2 shared of 8 + 8 - 4
+    ([0, 0, 2, 4], [0, 2, 2, 6], 4 / 12),    # one above the other
+    ([0, 0, 4, 2], [0, 0, 4, 2], 1.0),
+    ([0, 0, 4, 2], [5, 0, 9, 2], 0.0),
+    ([1, 1, 1, 1], [1, 1, 1, 1], 0.0),      # no area: no overlap, no division by zero
+    ([0, 0, 3, 1], [1, 0, 2, 5], 1 / 7),    # a cross: 1 shared of 3 + 5 - 1
+])
+def test_box_overlap_is_the_shared_area_over_the_union(a, b, expected):
+    assert _iou(a, b) == pytest.approx(expected)
+
+
+def test_the_fitted_similarity_recovers_a_known_rotation_scale_and_shift():
+    """Points off the origin turned 30°, scaled 1.5 and shifted (10, -4): a = 1.5 cos 30°,
+    b = 1.5 sin 30°, and the shift itself."""
+    source = np.array([[20.0, 5.0], [26.0, 5.0], [26.0, 9.0], [21.0, 12.0]])
+    s, t = 1.5, np.radians(30.0)
+    rot = s * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    target = source @ rot.T + (10.0, -4.0)
+    fitted = fit_similarity(source, target)
+    assert (fitted.a, fitted.b, fitted.tx, fitted.ty) == pytest.approx(
+        (1.5 * np.sqrt(3) / 2, 0.75, 10.0, -4.0))
+    assert fitted.scale == pytest.approx(1.5)
+
+
+def test_a_similarity_moves_turns_scales_and_inverts_as_worked_by_hand():
+    turn = Similarity(0.0, 2.0, 0.0, 3.0)        # 90° and x2, then (0, 3)
+    # (2, 1, depth 3): x = 0*2 - 2*1 + 0, y = 2*2 + 0*1 + 3, depth x2
+    assert turn.apply(np.array([[2.0, 1.0, 3.0]])).tolist() == [[-2.0, 7.0, 6.0]]
+    # x2 then (1, 0), followed by 90°: 2·R90·p + R90(1, 0) = 2·R90·p + (0, 1); then (0, 3)
+    composed = Similarity(0.0, 1.0, 0.0, 3.0).compose(Similarity(2.0, 0.0, 1.0, 0.0))
+    assert (composed.a, composed.b, composed.tx, composed.ty) == pytest.approx((0, 2, 0, 4))
+    # undo: subtract (0, 3), turn back 90° ((x, y) -> (y, -x)), halve
+    back = turn.inverse()
+    assert (back.a, back.b, back.tx, back.ty) == pytest.approx((0, -0.5, -1.5, 0))
+    assert from_matrix(np.array([[0.0, -2.0, 0.0], [2.0, 0.0, 3.0]])) == turn
+    assert turn.as_list() == [0.0, 2.0, 0.0, 3.0]
+
+
+def test_savgol_keeps_a_quadratic_and_damps_alternating_noise_by_its_published_weights():
+    """Quadratic Savitzky-Golay: a quadratic passes unchanged; frame-to-frame +-1 noise comes
+    out, away from the ends, at -13/35 (5 frames: weights -3 12 17 12 -3 over 35) or at 5/21
+    (7 frames: -2 3 6 7 6 3 -2 over 21; an even window of 6 is widened to 7)."""
+    t = np.arange(11, dtype=np.float64)
+    quadratic = 0.5 * t * t - 3 * t + 2
+    np.testing.assert_allclose(savgol(quadratic, 5), quadratic, atol=1e-9)
+    noise = (-1.0) ** t
+    for window, gain in ((5, -13 / 35), (6, 5 / 21), (7, 5 / 21)):
+        out = savgol(quadratic + noise, window)
+        inner = slice(window // 2 + 1, -(window // 2 + 1))
+        np.testing.assert_allclose(out[inner] - quadratic[inner], gain * noise[inner],
+                                   atol=1e-9, err_msg=str(window))
+
+
+def test_savgol_leaves_runs_and_windows_under_5_frames_alone():
+    values = np.array([0.0, 5.0, -1.0, 4.0])
+    assert savgol(values, 9) is values           # 4 frames
+    five = np.array([0.0, 5.0, -1.0, 4.0, 2.0])
+    assert savgol(five, 3) is five                # a window of 3
+    assert not np.allclose(savgol(five, 9), five)  # 5 frames: the whole run is the window
+    six = np.array([0.0, 5.0, -1.0, 4.0, 2.0, 7.0])
+    assert not np.allclose(savgol(six, 9), six)    # 6 frames: a window of 5
+
+
+def test_the_head_motion_chains_each_frames_move_after_the_ones_before():
+    """Turned 90° from frame 0 to 1, then moved (1, 0): frame 2's head takes (1, 0) to
+    R90(1, 0) + (1, 0) = (1, 1) (the other order would give (0, 2))."""
+    heads = chain([Similarity(0.0, 1.0), Similarity(1.0, 0.0, 1.0, 0.0)])
+    assert len(heads) == 3 and heads[0] == Similarity()
+    np.testing.assert_allclose(heads[1].apply(np.array([[1.0, 0.0]])), [[0.0, 1.0]], atol=1e-12)
+    np.testing.assert_allclose(heads[2].apply(np.array([[1.0, 0.0]])), [[1.0, 1.0]], atol=1e-12)
+
+
+def test_segments_break_at_long_gaps_unanalysed_gaps_and_cuts():
+    """max_gap 2: 3 -> 6 skips two analysed frames (one run); 7 -> 10 skips 8, never analysed
+    (a new run); 11 is a cut (a new run); 12 -> 16 skips three (a new run)."""
+    analysed = set(range(1, 17)) - {8}
+    runs = _segments([1, 2, 3, 6, 7, 10, 11, 12, 16], 2, analysed, {11})
+    assert runs == [[1, 2, 3, 6, 7], [10], [11, 12], [16]]
+
+
+def _still_face(frames: int) -> np.ndarray:
+    """(frames, 478, 3): every point at the origin but the outer eye corners, 100 px apart."""
+    points = np.zeros((frames, 478, 3))
+    points[:, 263, 0] = 100.0
+    return points
+
+
+@pytest.mark.parametrize("shift, flagged", [(23.7, True), (23.0, False)])
+def test_an_outlier_strays_from_the_smooth_path_by_more_than_012_of_the_face(shift, flagged):
+    """Nine still frames, the middle one moved ``shift`` px: the 5-frame quadratic path keeps
+    17/35 of the move there, so the frame lies 18/35 x shift off it, over a face of 100:
+    0.1219 (an outlier) or 0.1183 (not). Its neighbours lie 12/35 x shift off: never."""
+    points = _still_face(9)
+    points[4, :, 0] += shift
+    expected = np.zeros(9, bool)
+    expected[4] = flagged
+    np.testing.assert_array_equal(_outliers(points, 3), expected)
+    short = _still_face(4)
+    short[1, :, 0] += 60.0
+    assert not _outliers(short, 5).any()  # under 5 frames: no path to stray from

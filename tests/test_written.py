@@ -143,6 +143,8 @@ def test_an_unwritable_folder_is_an_output_error(tmp_path):
     blocker.write_text("a file where a folder should be")
     with pytest.raises(OutputError, match="cannot write"):
         write_bytes(blocker / "qc.json", b"{}")
+    with pytest.raises(OutputError, match="cannot write"):
+        Manifest(blocker / "frames").add(["frame.1001.exr"])  # the manifest's own folder
 
 
 # --- bounded YAML ------------------------------------------------------------------------------
@@ -300,3 +302,62 @@ def test_a_rename_that_fails_is_an_output_error_and_leaves_no_temporary(tmp_path
     assert caught.value.path == str(final)
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "frame.1001.exr"]
     assert listed(tmp_path)["temporaries"] == []
+
+
+@pytest.mark.parametrize("age, removed", [(21600.0, False), (21601.0, True)])
+def test_another_hosts_temporary_is_kept_at_six_hours_and_removed_a_second_later(
+        tmp_path, age, removed):
+    """docs/safety.md's six hours (21 600 s), at the second: at exactly six hours old another
+    host's temporary is kept, one second older it is removed (a clock given, not read)."""
+    ours = temporary_name(tmp_path / "frame.1001.exr")
+    other_host = "ffff" if ours.split(".fptmp-")[1][:4] != "ffff" else "eeee"
+    path = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-cc.exr")
+    written = 1_700_000_000.0
+    os.utime(path, (written, written))
+    assert Manifest(tmp_path)._remove_if_stale(path.name, now=written + age) is removed
+    assert path.exists() is not removed
+
+
+def test_a_listed_temporary_already_gone_is_dropped_from_the_manifest(tmp_path):
+    """Its writer renamed or removed it: nothing to remove, and the manifest stops listing it
+    (another host's, so only its absence tells)."""
+    path = _listed_temporary(tmp_path, ".frame.1001.fptmp-ffff-1-dd.exr")
+    path.unlink()
+    assert Manifest(tmp_path).remove_stale_temporaries() == [path.name]
+    with Manifest(tmp_path)._locked() as body:
+        assert body["temporaries"] == []
+
+
+def test_the_manifest_adds_names_to_those_it_lists_in_a_new_nested_folder(tmp_path):
+    folder = tmp_path / "renders" / "v002"  # neither exists yet
+    Manifest(folder).add(["b.1001.exr", "a.1001.exr"])
+    Manifest(folder).add(["c.1001.exr", "a.1001.exr"])
+    assert Manifest(folder).names() == {"a.1001.exr", "b.1001.exr", "c.1001.exr"}
+
+
+def test_a_temporary_of_another_live_process_here_is_kept(tmp_path):
+    """Same host, pid 1 (always running, and below ours): its writer is alive, it is not ours,
+    and it is young: kept."""
+    ours = temporary_name(tmp_path / "frame.1001.exr")
+    host = ours.split(".fptmp-")[1][:4]
+    path = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-1-ee.exr")
+    assert Manifest(tmp_path).remove_stale_temporaries() == []
+    assert path.exists()
+
+
+def test_a_manifest_that_cannot_be_opened_is_an_output_error(tmp_path):
+    """A folder stands where the manifest should be: opening it for writing fails."""
+    (tmp_path / MANIFEST_NAME).mkdir()
+    with pytest.raises(OutputError, match="cannot write"):
+        Manifest(tmp_path).add(["frame.1001.exr"])
+
+
+def test_a_write_keeps_listing_another_writers_live_temporary(tmp_path):
+    """A frame written next to another host's young temporary: that one stays listed (its
+    writer may still rename it), only the write's own temporary leaves the list."""
+    path = _listed_temporary(tmp_path, ".frame.1002.fptmp-ffff-1-ff.exr")
+    write_bytes(tmp_path / "frame.1001.exr", b"pixels", record=True)
+    with Manifest(tmp_path)._locked() as body:
+        assert body["temporaries"] == [path.name]
+        assert body["files"] == ["frame.1001.exr"]
+    assert path.exists()

@@ -226,9 +226,11 @@ def read_survivors(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
-def recheck(package: Package, survivors: Path) -> list[tuple[str, bool]]:
+def recheck(package: Package, survivors: Path) -> list[tuple[str, str]]:
     """Apply each surviving mutant of an earlier run, one at a time, to a fresh copy of the
-    tree and run the package's tests (as they are now) against it: (where, killed now)."""
+    tree and run the package's tests (as they are now) against it: (where, "killed",
+    "survived", or "gone" when the code it mutated has changed since and it no longer
+    applies)."""
     results = []
     with tempfile.TemporaryDirectory(prefix=f"faceplate-recheck-{package.name}-") as tmp:
         copy = work_copy(Path(tmp) / "tree")
@@ -239,13 +241,18 @@ def recheck(package: Package, survivors: Path) -> list[tuple[str, bool]]:
         for where, diff in read_survivors(survivors):
             # fuzz 3: cosmic-ray adds a context line past the end of a file
             patch = ["patch", "-s", "-p1", "-F3", "-d", str(copy)]
+            dry = subprocess.run([*patch, "--dry-run"], input=diff, text=True,
+                                 capture_output=True)
+            if dry.returncode != 0:
+                results.append((where, "gone"))
+                continue
             subprocess.run(patch, input=diff, text=True, check=True, capture_output=True)
             try:
                 done = subprocess.run(command, cwd=copy, env=env, capture_output=True)
             finally:
                 subprocess.run([*patch, "-R"], input=diff, text=True, check=True,
                                capture_output=True)
-            results.append((where, done.returncode != 0))
+            results.append((where, "killed" if done.returncode != 0 else "survived"))
     return results
 
 
@@ -277,10 +284,11 @@ def main(argv: list[str] | None = None) -> int:
         if len(chosen) != 1:
             parser.error("--recheck takes one package")
         results = recheck(chosen[0], args.recheck)
-        for where, killed in results:
-            print(f"{'killed  ' if killed else 'survived'} {where}")
-        print(f"{chosen[0].name}: {sum(k for _, k in results)} of {len(results)} earlier "
-              "survivors killed now", flush=True)
+        for where, now in results:
+            print(f"{now:8} {where}")
+        counts = {k: sum(now == k for _, now in results) for k in ("killed", "gone")}
+        print(f"{chosen[0].name}: of {len(results)} earlier survivors {counts['killed']} "
+              f"killed now, {counts['gone']} gone (their code changed)", flush=True)
         return 0
     for package in chosen:
         outcome = run_package(package, settings, args.out, args.sample, args.seed)

@@ -62,9 +62,10 @@ def transfer_colour(face: RGBImage, face_stats: LabStats, target: LabStats) -> R
     """``face`` shifted and scaled in Lab so its statistics become ``target``'s."""
     face_mean, face_std = np.array(face_stats.mean), np.array(face_stats.std)
     ratio = np.clip(np.array(target.std) / np.maximum(face_std, 1e-6), *_STD_RATIO_RANGE)
-    matched = (to_lab(face) - face_mean) * ratio + np.array(target.mean)
-    matched[..., 0] = np.clip(matched[..., 0], 0, 100)
-    return cv2.cvtColor(matched.astype(np.float32), cv2.COLOR_Lab2RGB)
+    shift = np.array(target.mean) - face_mean * ratio  # in float32 from here: pixels
+    matched = to_lab(face) * ratio.astype(np.float32) + shift.astype(np.float32)
+    np.clip(matched[..., 0], 0, 100, out=matched[..., 0])
+    return cv2.cvtColor(matched, cv2.COLOR_Lab2RGB)
 
 
 def match_colour(face: RGBImage, reference: RGBImage, weights: Matte) -> RGBImage:

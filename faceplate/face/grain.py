@@ -26,6 +26,8 @@ CLUMP_SIZES = (0.0, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1, 1.3, 1.6, 2.0)
 #: Share of the skin's pixels (the lowest gradient) that count as flat.
 FLAT_SHARE = 0.5
 _MIN_FLAT = 64
+#: How far (pixels) the flat measure reaches: the smoothing's kernel (4 sigma) and Sobel's.
+_FLAT_REACH = 8 + 2
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,21 @@ def noise_level(channel: np.ndarray, where: np.ndarray) -> float:
 def flat_pixels(image: RGBImage, region: np.ndarray, share: float = FLAT_SHARE) -> np.ndarray:
     """The ``share`` of ``region``'s pixels (one pixel in from its edge) with the lowest local
     gradient of the grey levels smoothed at sigma 2."""
-    grey = np.asarray(image, np.float32).mean(axis=2)
-    smooth = cv2.GaussianBlur(grey, (0, 0), 2.0)
-    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
     inner = cv2.erode((region > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8),
                       borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
     if inner.sum() < _MIN_FLAT:
         return inner
-    return np.asarray(inner & (magnitude <= np.quantile(magnitude[inner], share)), bool)
+    # measured on the region's box and as far around it as the smoothing reaches: the same
+    ys, xs = np.nonzero(inner)
+    rows = slice(max(int(ys.min()) - _FLAT_REACH, 0), int(ys.max()) + 1 + _FLAT_REACH)
+    cols = slice(max(int(xs.min()) - _FLAT_REACH, 0), int(xs.max()) + 1 + _FLAT_REACH)
+    grey = np.asarray(image[rows, cols], np.float32).mean(axis=2)
+    smooth = cv2.GaussianBlur(grey, (0, 0), 2.0)
+    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    box = inner[rows, cols]
+    flat = np.zeros_like(inner)
+    flat[rows, cols] = box & (magnitude <= np.quantile(magnitude[box], share))
+    return flat
 
 
 def _halved(channel: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,9 +108,11 @@ def clump_size(drop: float) -> float:
     return float(np.interp(drop, drops, np.array(CLUMP_SIZES)))
 
 
-def measure_grain(image: RGBImage, region: np.ndarray) -> Grain | None:
-    """The grain of ``image`` in the flat pixels of ``region``; None if too few are flat."""
-    where = flat_pixels(image, region)
+def measure_grain(image: RGBImage, region: np.ndarray,
+                  flat: np.ndarray | None = None) -> Grain | None:
+    """The grain of ``image`` in the flat pixels of ``region`` (``flat``: those pixels, when
+    :func:`flat_pixels` already found them); None if too few are flat."""
+    where = flat_pixels(image, region) if flat is None else flat
     if where.sum() < _MIN_FLAT:
         return None
     levels = [noise_level(image[..., c], where) for c in range(3)]
@@ -132,6 +143,15 @@ class Regrainer:
             field = clump_field(rng, shape, grain.size)
             fields.append(field / max(float(field.std()), 1e-9) / max(unit, 1e-9))
         self.fields = fields  # each measures 1 by :func:`noise_level`
+
+    def crop(self, rows: slice, cols: slice) -> Regrainer:
+        """The same grain over ``[rows, cols]`` of the frame's region only (fields and flat
+        pixels cut to it; on an image of that crop, what ``self`` does on the whole there,
+        when the flat pixels lie at least a pixel inside the crop)."""
+        cropped = object.__new__(Regrainer)
+        cropped.grain, cropped.where = self.grain, self.where[rows, cols]
+        cropped.fields = [f[rows, cols] for f in self.fields]
+        return cropped
 
     def __call__(self, image: RGBImage) -> RGBImage:
         out = np.array(image, np.float32, copy=True)

@@ -49,15 +49,25 @@ def hair_zone(points: Mesh, shape: tuple[int, int]) -> Matte:
 
 def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
     """0..1: how surely each pixel of ``plate`` is hair in front of the face (0 off the hair
-    zone)."""
-    zone = hair_zone(points, plate.shape[:2])
-    if not zone.any():
-        return zone
+    zone; below 1/1024 is 0, as the matte's own feather snaps, so a face without hair keeps a
+    matte of exactly 1)."""
+    full = hair_zone(points, plate.shape[:2])
+    if not full.any():
+        return full
     sigma = max(_SMOOTH * face_size(points), 0.5)
+    # judged on the zone's box and as far around it as the two blurs reach: the same values
+    ys, xs = np.nonzero(full)
+    reach = 2 * int(np.ceil(4 * sigma)) + 2
+    rows = slice(max(int(ys.min()) - reach, 0), int(ys.max()) + 1 + reach)
+    cols = slice(max(int(xs.min()) - reach, 0), int(xs.max()) + 1 + reach)
+    zone, plate = full[rows, cols], plate[rows, cols]
     lab = cv2.GaussianBlur(to_lab(plate), (0, 0), sigma)
-    mean, std = np.array(skin.mean), np.array(skin.std)
-    chroma_std = np.maximum(std[1:], _MIN_CHROMA_STD)
+    mean, std = np.array(skin.mean, np.float32), np.array(skin.std, np.float32)
+    chroma_std = np.maximum(std[1:], np.float32(_MIN_CHROMA_STD))
     chroma = np.sqrt((((lab[..., 1:] - mean[1:]) / chroma_std) ** 2).sum(axis=2))
-    dark = (mean[0] - lab[..., 0]) / max(std[0], _MIN_LIGHTNESS_STD)
+    dark = (mean[0] - lab[..., 0]) / np.float32(max(std[0], _MIN_LIGHTNESS_STD))
     hair = np.maximum(_ramp(chroma, CHROMA_SIGMAS), _ramp(dark, DARK_SIGMAS)) * zone
-    return np.asarray(cv2.GaussianBlur(hair, (0, 0), sigma), np.float32)
+    out = np.zeros_like(full)
+    out[rows, cols] = cv2.GaussianBlur(hair, (0, 0), sigma)
+    out[out < 1.0 / 1024.0] = 0.0
+    return out

@@ -10,7 +10,7 @@ per frame, so a focus pull is followed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -23,6 +23,28 @@ MAX_BLUR = 5.0
 MAX_SHARPEN = 1.0
 SHARPEN_RADIUS = 1.0
 BISECTIONS = 7
+#: How far (pixels) a pixel's measure reaches: the widest blur's kernel (4 sigma), the
+#: unsharp mask's and the Laplacian's.
+_REACH = int(np.ceil(4 * MAX_BLUR)) + 4
+
+
+class Finish(Protocol):
+    """What is done to a blurred face before its sharpness is measured (e.g. regraining),
+    pixel for pixel the same on a crop of the image (:meth:`crop`) as on the whole."""
+
+    def __call__(self, image: RGBImage) -> RGBImage: ...
+
+    def crop(self, rows: slice, cols: slice) -> Finish: ...
+
+
+class Unchanged:
+    """The :class:`Finish` that does nothing."""
+
+    def __call__(self, image: RGBImage) -> RGBImage:
+        return image
+
+    def crop(self, rows: slice, cols: slice) -> Unchanged:
+        return self
 
 
 def mean_abs_laplacian(grey: np.ndarray, where: np.ndarray) -> float:
@@ -53,13 +75,20 @@ def blur(image: RGBImage, sigma: float) -> RGBImage:
 
 
 def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
-                  finish: Callable[[RGBImage], RGBImage] = lambda image: image) -> float:
+                  finish: Finish | None = None) -> float:
     """The :func:`blur` (-:data:`MAX_SHARPEN` .. :data:`MAX_BLUR`) that makes
-    ``finish(blur(face, sigma))`` (e.g. regrained) as sharp as ``plate`` over ``where``, by
-    bisection on the measured sharpness (which falls as ``sigma`` grows): positive for a
-    plate softer than the face, negative (sharpening) for one crisper than it."""
+    ``finish(blur(face, sigma))`` (e.g. regrained; None: as blurred) as sharp as ``plate``
+    over ``where``, by bisection on the measured sharpness (which falls as ``sigma`` grows):
+    positive for a plate softer than the face, negative (sharpening) for one crisper than it.
+    Measured on the crop of ``where``'s box and as far around it as a measure reaches: the
+    same values as on the whole images, at the cost of the face's skin only."""
     if where.sum() < 16:
         return 0.0
+    ys, xs = np.nonzero(where)
+    rows = slice(max(int(ys.min()) - _REACH, 0), int(ys.max()) + 1 + _REACH)
+    cols = slice(max(int(xs.min()) - _REACH, 0), int(xs.max()) + 1 + _REACH)
+    face, plate, where = face[rows, cols], plate[rows, cols], where[rows, cols]
+    finish = (finish or Unchanged()).crop(rows, cols)
     wanted = mean_abs_laplacian(_grey(plate), where)
 
     def sharpness(sigma: float) -> float:

@@ -212,11 +212,11 @@ class ReferenceSwapper:
         """``layer`` brought to the plate's sharpness and regrained like the plate (measured
         on the flat skin of ``skin``'s pixels; the frame's pixels seed the grain)."""
         where = skin >= 0.99
-        grain = measure_grain(target, where)
+        flat = flat_pixels(target, where)
+        grain = measure_grain(target, where, flat)
         if grain is None:
             return layer
-        finish = Regrainer(grain, flat_pixels(target, where), frame_seed(target),
-                           target.shape[:2])
+        finish = Regrainer(grain, flat, frame_seed(target), target.shape[:2])
         return finish(blur(layer, matching_blur(layer, target, where, finish)))
 
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,

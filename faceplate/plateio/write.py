@@ -80,11 +80,10 @@ def _with_attributes(spec: oiio.ImageSpec,
     return spec
 
 
-def matte_spec(plate_spec: oiio.ImageSpec, box: tuple[int, int, int, int] | None = None
-               ) -> oiio.ImageSpec:
+def matte_spec(plate_spec: oiio.ImageSpec, box: tuple[int, int, int, int]) -> oiio.ImageSpec:
     """A one-channel float spec with the plate's display window and compression; its data
-    window is the plate's, or ``box`` (x0, y0, x1, y1) inside the plate's data window."""
-    x0, y0, x1, y1 = box if box is not None else (0, 0, plate_spec.width, plate_spec.height)
+    window is ``box`` (x0, y0, x1, y1) inside the plate's data window."""
+    x0, y0, x1, y1 = box
     spec = oiio.ImageSpec(x1 - x0, y1 - y0, 1, oiio.FLOAT)
     spec.x, spec.y = plate_spec.x + x0, plate_spec.y + y0
     spec.full_x, spec.full_y = plate_spec.full_x, plate_spec.full_y

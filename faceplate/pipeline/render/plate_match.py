@@ -18,6 +18,10 @@ from faceplate.types import Matte, Mesh, RGBImage
 
 #: Fewest face pixels (matte >= 0.9) a frame's measures are taken over.
 _MIN_FACE = 100
+#: How far (pixels) the pixel measures reach past the matte: the flat-pixel smoothing
+#: (Gaussian of sigma 2, 8 pixels) and the 3×3 gradients, with room to spare; the matte's
+#: outside stays connected around its box.
+_REACH = 12
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,11 @@ def measure_plate_match(result: RGBImage, plate: RGBImage, matte: Matte, points:
     """The measures of a face swapped into ``plate`` (both working-space regions), under
     ``matte``, with the solved mesh ``points`` (region pixels) to refit the mesh from."""
     out8, plate8 = to_uint8(result), to_uint8(plate)
-    face = metrics.face_mask(matte)
-    edge = _finite(metrics.hard_edge(out8, plate8, matte))
+    # the pixel measures on the matte's box and as far around it as they reach: the same
+    box = _around(matte)
+    out_box, plate_box, matte_box = out8[box], plate8[box], matte[box]
+    face = metrics.face_mask(matte_box)
+    edge = _finite(metrics.hard_edge(out_box, plate_box, matte_box))
     if face.sum() < _MIN_FACE:
         return PlateMatch(edge=edge)
     eye = mouth = None
@@ -71,7 +78,17 @@ def measure_plate_match(result: RGBImage, plate: RGBImage, matte: Matte, points:
         (plate_eye, plate_mouth), (out_eye, out_mouth) = _openness(plate_mesh), _openness(out_mesh)
         eye, mouth = out_eye - plate_eye, out_mouth - plate_mouth
     return PlateMatch(
-        highlight=_finite(metrics.highlight(out8, plate8, face)),
-        detail=_finite(metrics.detail_ratio(out8, plate8, face)),
-        grain=_finite(float(np.mean(metrics.grain_ratio(out8, plate8, face)))),
+        highlight=_finite(metrics.highlight(out_box, plate_box, face)),
+        detail=_finite(metrics.detail_ratio(out_box, plate_box, face)),
+        grain=_finite(float(np.mean(metrics.grain_ratio(out_box, plate_box, face)))),
         eye=eye, mouth=mouth, edge=edge)
+
+
+def _around(matte: Matte) -> tuple[slice, slice]:
+    """The box of the matte's non-zero pixels grown by :data:`_REACH` (the whole image if
+    it has none)."""
+    ys, xs = np.nonzero(matte > 0)
+    if ys.size == 0:
+        return slice(None), slice(None)
+    return (slice(max(int(ys.min()) - _REACH, 0), int(ys.max()) + 1 + _REACH),
+            slice(max(int(xs.min()) - _REACH, 0), int(xs.max()) + 1 + _REACH))

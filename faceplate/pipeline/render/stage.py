@@ -158,15 +158,16 @@ def render_frame(spec: ShotSpec, frame_number: int, solved: list[SolvedSwap],
 
 def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[SolvedSwap],
                 sources: dict[str, SourceFace], provenance: dict[str, str | int],
-                ctx: RunContext, pre: Preflight) -> _Swapped:
-    """Swap the solved faces on a read plate frame (in memory) and record what was done."""
+                ctx: RunContext, pre: Preflight, nonfinite: int | None = None) -> _Swapped:
+    """Swap the solved faces on a read plate frame (in memory) and record what was done
+    (``nonfinite``: its count of NaN and Inf values, when the reader counted them)."""
     if isinstance(plate, FrameRecord):
         return _Swapped(plate)
     frame, frame_number = plate, plate.frame
     record = FrameRecord(frame_number, "passthrough")
     colourspace = pre.plate_space()
     models = pre.shot_models()
-    record.nonfinite_pixels = frame.nonfinite_count()
+    record.nonfinite_pixels = frame.nonfinite_count() if nonfinite is None else nonfinite
     if record.nonfinite_pixels:
         record.flag("non_finite_pixels",
                     f"{record.nonfinite_pixels} NaN/Inf values in the plate's RGB")
@@ -340,9 +341,9 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
                 reused.append(f)
                 ctx.progress(Progress("render", i + 1, len(frames), f))
                 continue
-            plate, seconds = stream.plate(f)
+            plate, seconds, nonfinite = stream.plate(f)
             start = time.perf_counter()
-            swapped = _swap_frame(spec, plate, solved, sources, provenance, ctx, pre)
+            swapped = _swap_frame(spec, plate, solved, sources, provenance, ctx, pre, nonfinite)
             swapped.seconds = seconds + time.perf_counter() - start
             written = stream.settle(records, ctx, frames)
             if written is not None and ctx.stop.requested:  # the frame in flight was that one
@@ -353,6 +354,11 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     return RenderResult(records, reused)
 
 
+#: A plate frame read ahead: the frame (or its failure's record), the seconds the read took,
+#: its count of NaN and Inf values (None for a failure).
+_Read = tuple[PlateFrame | FrameRecord, float, int | None]
+
+
 class _Stream:
     """Read-ahead of the plate frames to render (one frame ahead) and write-behind of the
     swapped ones (one frame behind), each in a thread of its own."""
@@ -360,7 +366,7 @@ class _Stream:
     def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight) -> None:
         self._spec, self._todo, self._pre = spec, todo, pre
         self._next = {f: i + 1 for i, f in enumerate(todo)}
-        self._reads: dict[int, Future[tuple[PlateFrame | FrameRecord, float]]] = {}
+        self._reads: dict[int, Future[_Read]] = {}
         self._pending: tuple[Future[FrameRecord], str, int, int] | None = None
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="faceplate-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="faceplate-write")
@@ -379,13 +385,16 @@ class _Stream:
     def _read_ahead(self, frame: int) -> None:
         self._reads[frame] = self._reader.submit(self._timed_read, frame)
 
-    def _timed_read(self, frame: int) -> tuple[PlateFrame | FrameRecord, float]:
+    def _timed_read(self, frame: int) -> _Read:
         start = time.perf_counter()
-        return _read_plate(self._spec, frame, self._pre), time.perf_counter() - start
+        plate = _read_plate(self._spec, frame, self._pre)
+        nonfinite = plate.nonfinite_count() if isinstance(plate, PlateFrame) else None
+        return plate, time.perf_counter() - start, nonfinite
 
-    def plate(self, frame: int) -> tuple[PlateFrame | FrameRecord, float]:
-        """The plate frame ``frame`` (or its failure's record) and the seconds its read took;
-        the read of the frame after it starts."""
+    def plate(self, frame: int) -> _Read:
+        """The plate frame ``frame`` (or its failure's record), the seconds its read took and
+        its count of NaN and Inf values (counted in the reader's thread, off the swap's); the
+        read of the frame after it starts."""
         after = self._next[frame]
         if after < len(self._todo):
             self._read_ahead(self._todo[after])

@@ -31,6 +31,13 @@ def face_region(landmarks: np.ndarray, data: Box) -> Box:
                int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad))).intersect(data)
 
 
+def _in_region(face: SolvedFace, box: Box) -> np.ndarray:
+    """The face's mesh in the region's pixels (x and y from the region's corner; depth kept)."""
+    local = np.array(face.landmarks, dtype=np.float64)
+    local[:, :2] -= (box.x0, box.y0)
+    return local
+
+
 @dataclass(frozen=True)
 class PlacedFace:
     """A face swapped on a frame, with what QC measures of the swap itself."""
@@ -47,16 +54,20 @@ class PlacedFace:
         """The descriptor of the plate's face: analysis's, else measured on the plate here."""
         if self.original is not None:
             return self.original
-        points = np.asarray(face.landmarks) - (self.box.x0, self.box.y0, 0.0)
-        return ctx.face_pack.descriptor(to_uint8(self.plate), points)
+        return ctx.face_pack.descriptor(to_uint8(self.plate), _in_region(face, self.box))
 
 
 def _outside(matte: Matte) -> np.ndarray:
     """Where the matte is below 0.95, outside the face: holes (an open mouth) left out."""
     below = (matte < 0.95).astype(np.uint8)
-    count, labels = cv2.connectedComponents(below, connectivity=4)
+    _, labels = cv2.connectedComponents(below, connectivity=4)  # 0: the matte's >= 0.95
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return np.isin(labels, border[border > 0]) if count > 1 else below.astype(bool)
+    return np.isin(labels, border[border > 0])
+
+
+def seam_band(size: float) -> int:
+    """The seam band's width for a face of ``size``: 5% of it, at least 2 pixels."""
+    return max(2, round(0.05 * size))
 
 
 def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
@@ -65,11 +76,28 @@ def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) 
     is not a seam): the colour step a seam shows."""
     outside = _outside(matte).astype(np.uint8)
     edge = cv2.dilate(outside, np.ones((2 * band + 1,) * 2, np.uint8))
-    inside = (matte >= 0.95) & edge.astype(bool)
+    inside = np.logical_and(matte >= 0.95, edge)
     if inside.sum() < 16:
         return None
-    delta = to_lab(result)[inside] - to_lab(plate)[inside]
+    delta = (to_lab(result[inside][:, None]) - to_lab(plate[inside][:, None]))[:, 0]
     return float(np.linalg.norm(delta.mean(axis=0)))
+
+
+def _composite(frame: PlateFrame, box: Box, clean: RGBImage, swapped: RGBImage, matte: Matte,
+               colourspace: str, ctx: RunContext) -> None:
+    """Composite ``swapped`` (working space) over the plate's ``box`` (``clean``: its finite
+    values) under ``matte``, in the plate's colourspace; converted and written over the
+    matte's own box only (nothing changes where the matte is 0)."""
+    ys, xs = np.nonzero(matte > 0)
+    if ys.size == 0:
+        return
+    rows, cols = slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1)
+    part, weight = clean[rows, cols], matte[rows, cols]
+    converted = ctx.colour.convert(np.ascontiguousarray(swapped[rows, cols]), WORKING_SPACE,
+                                   colourspace)
+    inner = Box(box.x0 + cols.start, box.y0 + rows.start, box.x0 + cols.stop,
+                box.y0 + rows.stop)
+    frame.set_rgb_region(inner, part + weight[..., None] * (converted - part), weight > 0)
 
 
 def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspace: str,
@@ -85,18 +113,16 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     finite = np.isfinite(plate_rgb)
     clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
     target = ctx.colour.convert(clean, colourspace, working)
-    local = points - (box.x0, box.y0, 0.0)
+    local = _in_region(face, box)
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
     result = swapper.adjusted(face.params).swap(target, local, source, skin)
-    swapped = ctx.colour.convert(result.rgb, working, colourspace)
+    _composite(frame, box, clean, result.rgb, result.matte, colourspace, ctx)
     weight = result.matte[..., None]
-    composite = clean + weight * (swapped - clean)
-    frame.set_rgb_region(box, composite, result.matte > 0)
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     np.maximum(region, result.matte, out=region)
-    band = max(2, round(0.05 * face_size(local)))
+    band = seam_band(face_size(local))
     shown = target + weight * (result.rgb - target)
     match = measure_plate_match(shown, target, result.matte, local, ctx.face_pack)
     return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
@@ -129,5 +155,4 @@ def output_identity(frame: PlateFrame, box: Box, face: SolvedFace, colourspace: 
     """The descriptor of the face as it stands on the output frame."""
     out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                        WORKING_SPACE))
-    points = np.asarray(face.landmarks) - (box.x0, box.y0, 0.0)
-    return ctx.face_pack.descriptor(out8, points)
+    return ctx.face_pack.descriptor(out8, _in_region(face, box))

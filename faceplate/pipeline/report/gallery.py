@@ -7,6 +7,7 @@ and only listed files are ever deleted."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import numpy as np
 import OpenImageIO as oiio
 import PyOpenColorIO as ocio
 
-from faceplate.ocio.display import display_processor
+from faceplate.frames import format_frames
+from faceplate.ocio.display import PROXY_LUT_SIZE, proxy_display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.report.images import (
@@ -50,11 +52,15 @@ CROP_KINDS = ("plate", "result", "matte", "diff")
 
 @dataclass
 class FrameImages:
-    """One frame's review images, as paths relative to the QC folder."""
+    """One frame's review images, as paths relative to the QC folder. ``run``: the frames of
+    a flagged run whose crops are this frame's (first) or whose crops this frame shows
+    (``crops_of``: that run's first frame)."""
 
     proxies: dict[str, str] = field(default_factory=dict)
     crops: dict[str, str] = field(default_factory=dict)
     crop_box: Box | None = None
+    run: list[int] = field(default_factory=list)
+    crops_of: int | None = None
 
 
 @dataclass
@@ -115,29 +121,95 @@ def plate_aspect(spec: ShotSpec) -> float:
     return 16 / 9
 
 
+def flagged_runs(records: list[dict[str, Any]]) -> list[list[int]]:
+    """The written, flagged frames without reviewer decisions, in runs: consecutive frames
+    with the same flags."""
+    runs: list[list[int]] = []
+    previous: dict[str, Any] | None = None
+    for r in records:
+        if not (r.get("output") and r["flags"] and not r.get("decisions")):
+            previous = None
+            continue
+        if (previous is not None and r["frame"] == previous["frame"] + 1
+                and sorted(r["flags"]) == sorted(previous["flags"])):
+            runs[-1].append(r["frame"])
+        else:
+            runs.append([r["frame"]])
+        previous = r
+    return runs
+
+
 def close_look_frames(records: list[dict[str, Any]]) -> list[int]:
-    """Frames that get face crops: every flagged or decided frame that was written, and
-    ``SAMPLES`` evenly spaced others."""
+    """Frames that get face crops: every decided frame that was written, the first frame of
+    each run of consecutive flagged frames with the same flags (:func:`flagged_runs`; a shot
+    with no face is one run, not one crop a frame), and ``SAMPLES`` evenly spaced unflagged
+    others."""
     written = [r for r in records if r.get("output")]
-    chosen = [r["frame"] for r in written if r["flags"] or r.get("decisions")]
-    rest = [r["frame"] for r in written if r["frame"] not in chosen]
+    chosen = [r["frame"] for r in written if r.get("decisions")]
+    chosen += [run[0] for run in flagged_runs(records)]
+    rest = [r["frame"] for r in written if not r["flags"] and not r.get("decisions")]
     step = max(1, len(rest) // SAMPLES)
     return sorted(chosen + rest[::step][:SAMPLES])
 
 
 class _Sources:
     """A frame's images, read once and only if some file needs them (headers held to the
-    shot's frame limits before decoding, as rendering reads them)."""
+    shot's frame limits before decoding, as rendering reads them), possibly ahead in a
+    reader's thread (:meth:`prefetch`). A frame passed through with nothing under its matte
+    (``unchanged``) wrote the plate's pixels as its result, so the plate's decode (and its
+    proxy) stands for the result's: one decode and one display transform instead of two."""
 
-    def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits) -> None:
+    def __init__(self, paths: dict[str, str | None], frame: int, limits: FrameLimits,
+                 unchanged: bool = False) -> None:
         self.paths, self.frame, self.limits = paths, frame, limits
+        self.unchanged = unchanged and paths.get("plate") is not None
         self._read: dict[str, DisplayImage | None] = {}
+        self._proxies: dict[str, np.ndarray | None] = {}
+        self._pending: Future[None] | None = None
 
-    def get(self, kind: str) -> DisplayImage | None:
+    def source_of(self, kind: str) -> str:
+        """Whose pixels show ``kind``."""
+        return "plate" if kind == "result" and self.unchanged else kind
+
+    def prefetch(self, reader: ThreadPoolExecutor, kinds: list[str]) -> None:
+        """Start reading ``kinds`` in ``reader`` (the EXR decode releases the GIL)."""
+        def read() -> None:
+            for kind in kinds:
+                self._load(self.source_of(kind))
+        self._pending = reader.submit(read)
+
+    def _load(self, kind: str) -> DisplayImage | None:
         if kind not in self._read:
             self._read[kind] = read_display(self.paths.get(kind), self.frame, self.limits,
                                             grey=kind == "matte")
         return self._read[kind]
+
+    def get(self, kind: str) -> DisplayImage | None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+        return self._load(self.source_of(kind))
+
+    def proxy(self, kind: str, processor: ocio.CPUProcessor) -> np.ndarray | None:
+        """The flipbook proxy of ``kind`` (None: no image)."""
+        kind = self.source_of(kind)
+        if kind not in self._proxies:
+            source = self.get(kind)
+            self._proxies[kind] = None if source is None else proxy(source, processor)
+        return self._proxies[kind]
+
+    def release(self) -> None:
+        """Drop the decoded images (waiting for a read in flight)."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        self._read.clear()
+
+
+def unchanged(record: dict[str, Any]) -> bool:
+    """Whether a frame's output holds the plate's pixels: passed through, nothing under its
+    matte."""
+    return record.get("status") == "passthrough" and record.get("matte_area") == 0.0
 
 
 def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
@@ -146,45 +218,85 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     longer needed."""
     folder = spec.output.qc / FOLDER
     files = WrittenFiles(folder)
-    processor = display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
+    # proxies and crops through the display transform baked into a LUT (within a few code
+    # values of the exact one; an eighth of its cost)
+    processor = proxy_display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
     look = {pre.display, pre.view, ctx.colour.choice.uri}
     by_frame = {r["frame"]: r for r in records}
     crops_for = set(close_look_frames(records))
+    runs = {f: run for run in flagged_runs(records) for f in run if len(run) > 1}
     gallery = Gallery({}, pre.display, pre.view)
-    for f in spec.plate.frames:
-        record = by_frame.get(f) or {}
-        # a frame rendering refused or could not write gets no images: its plate is not
-        # decoded again (a deep or oversized file, a decompression bomb)
-        failed = record.get("status") in FAILED_STATUSES
-        paths = {"plate": None if failed else str(spec.plate.path.frame(f)),
-                 "result": record.get("output"), "matte": record.get("matte")}
-        stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
-        named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
-        sources = _Sources(paths, f, pre.frame_limits)
-        images = FrameImages()
-        for kind in ("plate", "result"):
-            name = f"proxy/{f}.{kind}.jpg"
-            key = content_key(kind=kind, path=named[kind], stamp=stamps[kind],
-                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY)
-            if stamps[kind] is not None and files.ensure(
-                    name, key, _writer(sources, kind, processor)):
-                images.proxies[kind] = f"{FOLDER}/{name}"
-        if f in crops_for:
-            _crops(f, by_frame, paths, stamps, sources, processor, look, files, images)
-        gallery.frames[f] = images
+    plans = [_plan(spec, f, by_frame.get(f) or {}, look, pre) for f in spec.plate.frames]
+    # the next frame's stale proxies are decoded in a thread while this frame's are made
+    with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader:
+        for i, plan in enumerate(plans):
+            if i + 1 < len(plans):
+                after = plans[i + 1]
+                stale = [k for k, key in after.keys.items()
+                         if after.stamps[k] is not None and not files.current(
+                             _proxy_name(after.frame, k), key)]
+                if stale:
+                    after.sources.prefetch(reader, stale)
+            f, images = plan.frame, FrameImages()
+            for kind, key in plan.keys.items():
+                name = _proxy_name(f, kind)
+                if plan.stamps[kind] is not None and files.ensure(
+                        name, key, _writer(plan.sources, kind, processor)):
+                    images.proxies[kind] = f"{FOLDER}/{name}"
+            if f in crops_for:
+                _crops(f, by_frame, plan.paths, plan.stamps, plan.sources, processor, look,
+                       files, images)
+            plan.sources.release()
+            if f in runs:
+                images.run = runs[f]
+            gallery.frames[f] = images
+    for f, run in runs.items():  # the rest of a run shows its first frame's crops
+        if f != run[0] and gallery.frames[run[0]].crops:
+            gallery.frames[f].crops_of = run[0]
     gallery.proxy_bytes, gallery.proxy_count = files.bytes("proxy/"), files.count("proxy/")
     gallery.crop_bytes, gallery.crop_count = files.bytes("crop/"), files.count("crop/")
     gallery.removed = files.finish()
     return gallery
 
 
+@dataclass
+class _Plan:
+    """A frame's review sources (not read yet) and its proxies' keys."""
+
+    frame: int
+    paths: dict[str, str | None]
+    stamps: dict[str, list[int] | None]
+    sources: _Sources
+    keys: dict[str, str]
+
+
+def _proxy_name(frame: int, kind: str) -> str:
+    return f"proxy/{frame}.{kind}.jpg"
+
+
+def _plan(spec: ShotSpec, f: int, record: dict[str, Any], look: set[str],
+          pre: Preflight) -> _Plan:
+    # a frame rendering refused or could not write gets no images: its plate is not
+    # decoded again (a deep or oversized file, a decompression bomb)
+    failed = record.get("status") in FAILED_STATUSES
+    paths = {"plate": None if failed else str(spec.plate.path.frame(f)),
+             "result": record.get("output"), "matte": record.get("matte")}
+    stamps = {k: file_stamp(Path(p)) if p else None for k, p in paths.items()}
+    named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
+    keys = {kind: content_key(kind=kind, path=named[kind], stamp=stamps[kind],
+                              look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY,
+                              lut=PROXY_LUT_SIZE) for kind in ("plate", "result")}
+    return _Plan(f, paths, stamps, _Sources(paths, f, pre.frame_limits, unchanged(record)),
+                 keys)
+
+
 def _writer(sources: _Sources, kind: str,
             processor: ocio.CPUProcessor) -> Callable[[Path], bool]:
     def write(path: Path) -> bool:
-        source = sources.get(kind)
-        if source is None:
+        image = sources.proxy(kind, processor)
+        if image is None:
             return False
-        write_image(path, proxy(source, processor))
+        write_image(path, image)
         return True
     return write
 
@@ -200,10 +312,11 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
     box = (crop_box(region, size) if region is not None
            else Box(size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4))
     key = content_key(box=[box.x0, box.y0, box.x1, box.y1], stamps=stamps, look=sorted(look),
-                      margin=CROP_MARGIN, gain=DIFFERENCE_GAIN)
+                      margin=CROP_MARGIN, gain=DIFFERENCE_GAIN, lut=PROXY_LUT_SIZE)
     made: dict[str, np.ndarray] = {}
 
     def shown(kind: str) -> np.ndarray | None:
+        kind = sources.source_of(kind)
         if kind not in made:
             image = sources.get(kind)
             if image is None:
@@ -249,8 +362,9 @@ def contact_sheet(qc: Path, gallery: Gallery, frames: list[tuple[int, str]]) -> 
             continue
         line = np.hstack([cv2.copyMakeBorder(c, 2, 2, 2, 2, cv2.BORDER_CONSTANT,
                                              value=(20, 20, 20)) for c in cells])
-        cv2.putText(line, f"{f} {label}"[:60], (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
-                    (60, 60, 230), 2)
+        run = gallery.frames[f].run
+        cv2.putText(line, f"{format_frames(run) if run else f} {label}"[:60], (8, 22),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.55, (60, 60, 230), 2)
         rows.append(line)
     total = sum(1 for f, _ in frames if gallery.frames[f].crops)
     gallery.sheet_rows, gallery.sheet_of = len(rows), total

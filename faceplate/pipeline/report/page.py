@@ -11,6 +11,8 @@ from typing import Any
 import jinja2
 
 from faceplate import __version__
+from faceplate.frames import format_frames
+from faceplate.ocio.display import PROXY_LUT_SIZE, PROXY_LUT_TOLERANCE
 from faceplate.pipeline.report.flags import FlagView, flag_views
 from faceplate.pipeline.report.gallery import SAMPLES, Gallery
 from faceplate.pipeline.report.images import DIFFERENCE_GAIN, PROXY_QUALITY, PROXY_WIDTH
@@ -45,12 +47,15 @@ class FrameView:
     crops: dict[str, str]
     crop_size: tuple[int, int] | None
     sample: bool = False
+    run: str = ""
+    crops_of: int | None = None
 
     def data(self) -> dict[str, Any]:
         """What the page's script needs of the frame."""
         return {"frame": self.frame, "status": self.status,
                 "flags": [f.name for f in self.flags], "proxies": self.proxies,
-                "decided": [d["action"] for d in self.decisions]}
+                "decided": [d["action"] for d in self.decisions],
+                "crops_of": self.crops_of or self.frame}
 
 
 @dataclass
@@ -113,7 +118,9 @@ def frame_views(spec: ShotSpec, records: list[dict[str, Any]], gallery: Gallery,
             record.get("decisions", []), record.get("overrides", []), _metrics(record),
             images.proxies if images else {}, images.crops if images else {},
             (box.width, box.height) if box is not None and images and images.crops else None,
-            sample=f in samples and not record["flags"] and not record.get("decisions")))
+            sample=f in samples and not record["flags"] and not record.get("decisions"),
+            run=format_frames(images.run) if images else "",
+            crops_of=images.crops_of if images else None))
     return views
 
 
@@ -135,7 +142,7 @@ def render_index(view: PageView) -> str:
     return _environment().get_template("index.html.j2").render(
         v=view, keys=KEYS, data=data, settable=settable, session=SESSION_PLACEHOLDER,
         samples_count=SAMPLES, proxy_width=PROXY_WIDTH, proxy_quality=PROXY_QUALITY,
-        gain=DIFFERENCE_GAIN)
+        gain=DIFFERENCE_GAIN, lut_size=PROXY_LUT_SIZE, lut_tolerance=PROXY_LUT_TOLERANCE)
 
 
 def render_compare(**context: Any) -> str:

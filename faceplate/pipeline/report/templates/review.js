@@ -57,7 +57,7 @@
       plain.textContent = "";
       (f.session || []).forEach(function (d) { plain.appendChild(decisionItem(d)); });
     }
-    var crop = showOnly(crops, f.frame);
+    var crop = showOnly(crops, f.crops_of);
     $("no-crops").hidden = !!crop;
     document.querySelectorAll("tr.current, .chips a.current").forEach(function (r) { r.classList.remove("current"); });
     document.querySelectorAll('.chips a[data-frame="' + f.frame + '"]').forEach(function (a) { a.classList.add("current"); });
