@@ -44,11 +44,13 @@ def write_spec(
     frames: list[int],
     colorspace: str,
     extra: dict | None = None,
+    source: Path = SOURCE,
 ) -> Path:
-    """A spec swapping the largest face of ``plate`` for the demo's source portrait."""
+    """A spec swapping the largest face of ``plate`` for ``source`` (sRGB; default: the
+    demo's source portrait)."""
     refs = folder / "refs"
     refs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(SOURCE, refs / "actor_a.jpg")
+    shutil.copyfile(source, refs / "actor_a.jpg")
     spec = {
         "version": 1,
         "shot": name,
@@ -79,9 +81,10 @@ def run_faceplate(
     frames: list[int],
     colorspace: str = "ACEScg",
     extra: dict | None = None,
+    source: Path = SOURCE,
 ) -> Shot:
     """``faceplate run`` on ``plate`` in ``folder``; raises if it exits non-zero."""
-    spec = write_spec(folder, name, plate, frames, colorspace, extra)
+    spec = write_spec(folder, name, plate, frames, colorspace, extra, source)
     start = time.perf_counter()
     done = subprocess.run(
         [FACEPLATE, "run", str(spec)], capture_output=True, text=True, check=False

@@ -11,8 +11,12 @@ handheld camera: 1/f shake, slow zoom, motion blur over a 180° shutter), runs
 Writes 1:1 crops (plate | result | matte) of the worst-swimming frames and a turn to
 ``OUT/crops``. Targets (issue 15): swim <= 0.5 px mean, <= 1.0 px p95, flicker <= 0.4 L*.
 
+``--floor N`` also measures the instrument's floor on the handheld plate's first N frames
+(:mod:`stability_floor`): the plate against itself with fresh grain, and the plate swapped
+onto itself (its own portrait as the source). A swim figure is only meaningful above them.
+
     python bench/stability.py [--out DIR] [--frames 96] [--size 1280x720] [--portrait biden]
-                              [--no-demo] [--unsmoothed] [--reuse]
+                              [--no-demo] [--unsmoothed] [--reuse] [--floor 32]
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from crops import write_strips
 from shots import Shot, load_frames, run_demo, run_faceplate
+from stability_floor import own_face_floor, regrain_floor
 
 from faceplate.demo.plate_look import Look
 from faceplate.demo.plates import PlateRecipe, build_plate
@@ -96,6 +101,8 @@ def main() -> None:
         help="also run the handheld plate with solve.smoothing 0 (per-frame landmarks)",
     )
     ap.add_argument("--reuse", action="store_true", help="reuse a plate already built in --out")
+    ap.add_argument("--floor", type=int, default=0,
+                    help="also measure the swim's floor on this many handheld frames")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="faceplate_stability_"))
     size = tuple(int(v) for v in args.size.split("x"))
@@ -133,6 +140,15 @@ def main() -> None:
             f"{r['shot']:10} {r['frames']:6d} {r['swim_mean']:10.2f} {r['swim_p95']:9.2f} "
             f"{r['flicker']:8.2f} {r['faceplate_s']:12.0f} {r['measure_s']:10.0f}"
         )
+    if args.floor:
+        some = frames[: args.floor]
+        floors = [regrain_floor(recipe, pattern, shots[0].matte, some),
+                  own_face_floor(out / "own_face", recipe, pattern, some)]
+        for f in floors:
+            print(f"floor: {f['floor']:9} {f['frames']:3d} frames  swim mean {f['swim_mean']:.2f}"
+                  f"  p95 {f['swim_p95']:.2f}")
+            f.pop("shot", None)
+        rows.append({"floors": floors})
     print("targets (issue 15): swim mean <= 0.5 px, p95 <= 1.0 px, flicker <= 0.4 L*")
     (out / "stability.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print(f"crops: {out / 'crops'}; figures: {out / 'stability.json'}")

@@ -77,3 +77,12 @@ def test_the_transfer_keeps_lightness_within_0_to_100():
     assert ll[0] - face_mean[0] > 3  # the lighter would reach above 101
     assert _lab(out[0, 0])[0] == pytest.approx(100.0, abs=0.3)
     assert _lab(out[0, 1])[0] == pytest.approx(98.0 - (ll[0] - face_mean[0]), abs=0.3)
+
+
+def test_lab_takes_rgb_clipped_to_0_1():
+    """Above 1 is white (L* 100), below 0 black (L* 0): display-referred."""
+    from faceplate.face.colour_match import to_lab
+    lab = to_lab(np.array([[[1.5, 1.5, 1.5], [-0.2, -0.2, -0.2], [1.0, 1.0, 1.0]]], np.float32))
+    np.testing.assert_allclose(lab[0, 0], (100.0, 0.0, 0.0), atol=0.05)
+    np.testing.assert_allclose(lab[0, 1], (0.0, 0.0, 0.0), atol=0.05)
+    np.testing.assert_allclose(lab[0, 0], lab[0, 2], atol=1e-6)

@@ -413,3 +413,22 @@ def test_a_faces_region_is_its_mesh_box_grown_by_045_of_its_longer_side_inside_t
 @pytest.mark.parametrize("size, band", [(10.0, 2), (49.0, 2), (51.0, 3), (100.0, 5)])
 def test_the_seam_band_is_5_percent_of_the_face_and_at_least_2_pixels(size, band):
     assert seam_band(size) == band
+
+
+def test_a_non_finite_plate_value_beside_the_matte_in_its_box_is_kept(rendered, rig, tmp_path):
+    """A NaN on the plate inside the matte's bounding box but where the matte is 0 (a corner
+    of the box, off the face's round outline): written back as the plate's own bits."""
+    m = rendered["matte"]
+    ys, xs = np.nonzero(m > 0)
+    y, x = int(ys.min()), int(xs.min())  # the box's top-left corner
+    assert m[y, x] == 0.0
+    frame = rig.plate(FRAME)
+    d, (wx, wy) = frame.data_box, rendered["window"][:2]
+    row, col = y + wy - d.y0, x + wx - d.x0
+    frame.pixels[row, col, 0] = np.nan
+    plates = tmp_path / "plates"
+    plate = rig.write_plate(plates, frame)
+    spec = rig.spec_for(tmp_path / "out", plates=plates)
+    assert rig.render_one(spec, FRAME).status == "swapped"
+    out = read_pixels(spec.output.path.frame(FRAME)).view(np.uint16)
+    np.testing.assert_array_equal(out[row, col], read_pixels(plate).view(np.uint16)[row, col])

@@ -35,3 +35,15 @@ def test_requested_frames_are_sorted_unique_and_inside_the_plate() -> None:
 ])
 def test_contiguous_range(frames: list[int], expected: tuple[int, int] | None) -> None:
     assert contiguous_range(frames) == expected
+
+
+def test_the_frame_limit_comes_from_the_environment_or_the_default():
+    from faceplate.errors import SpecError
+    from faceplate.frames import MAX_FRAMES_VARIABLE, frame_limit
+    assert frame_limit({}) == 100_000
+    assert frame_limit({MAX_FRAMES_VARIABLE: "  "}) == 100_000
+    assert frame_limit({MAX_FRAMES_VARIABLE: "250"}) == 250
+    assert frame_limit({MAX_FRAMES_VARIABLE: "1"}) == 1
+    for bad in ("0", "-3", "abc", "2.5"):
+        with pytest.raises(SpecError, match="expected a whole number of frames above 0"):
+            frame_limit({MAX_FRAMES_VARIABLE: bad})

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from faceplate.face import mesh
+from faceplate.face.blend import _levels_for, multiband_blend
 from faceplate.face.matte import eye_mask, mouth_mask, soften
 
 
@@ -80,3 +81,35 @@ def _on_rectangle(t: float, x: float, y: float, w: float, h: float) -> tuple[flo
     if d < 2 * w + h:
         return x + w - (d - w - h), y + h
     return x, y + h - (d - 2 * w - h)
+
+
+@pytest.mark.parametrize("shape, wanted, levels", [((64, 96), 5, 3), ((64, 96), 2, 2),
+                                                   ((16, 400), 5, 1), ((15, 400), 5, 0),
+                                                   ((512, 512), 5, 5)])
+def test_the_blend_uses_as_many_levels_as_halvings_leave_8_pixels(shape, wanted, levels):
+    """log2(smallest side / 8), at most the levels asked for: 64 -> 3, 16 -> 1, 15 -> 0."""
+    assert _levels_for(shape, wanted) == levels
+
+
+def test_a_blend_too_small_for_a_pyramid_is_the_plain_mix():
+    fg, bg = np.full((6, 6, 3), 0.8, np.float32), np.full((6, 6, 3), 0.2, np.float32)
+    mask = np.linspace(0, 1, 36, dtype=np.float32).reshape(6, 6)
+    expected = 0.2 + mask[..., None] * (0.6, 0.6, 0.6)
+    np.testing.assert_allclose(multiband_blend(fg, bg, mask), expected, atol=1e-6)
+
+
+def test_the_matte_keeps_only_what_covered_allows():
+    """The layout's face, 100 px across, covered only left of x = 200 (its middle): right of
+    the feather's reach (0.07 + 0.03 of the face, 4 sigma: 40 px) the matte is 0, far left
+    of it the matte is the uncovered one."""
+    from faceplate.face.matte import MatteSettings, face_mattes
+    points = np.zeros((478, 3))
+    points[:468] = mesh.layout().canonical * 100.0 + (200.0, 200.0, 0.0)
+    covered = np.zeros((400, 400), np.float32)
+    covered[:, :200] = 1.0
+    settings = MatteSettings()
+    whole, _ = face_mattes(points, (400, 400), settings, mouth_open=False)
+    left, blend = face_mattes(points, (400, 400), settings, mouth_open=False, covered=covered)
+    assert whole[:, 240:].max() > 0.9
+    assert left[:, 240:].max() == 0.0 and blend[:, 240:].max() == 0.0
+    np.testing.assert_array_equal(left[:, :160], whole[:, :160])

@@ -239,3 +239,24 @@ def test_the_3d_similarity_never_reflects():
     scale, rotation, _ = mesh.similarity_3d(source, source * (-1.0, 1.0, 1.0))
     assert np.linalg.det(rotation) == pytest.approx(1.0)
     assert 0 < scale < 1.0
+
+
+def test_each_iris_is_its_centre_and_the_mean_distance_of_its_four_edge_points():
+    """Edge points 2, 3, 4 and 5 px from the centre: radius 3.5 (each eye its own points)."""
+    points = np.zeros((478, 3))
+    for iris, (cx, cy) in ((mesh.LEFT_IRIS, (30.0, 20.0)), (mesh.RIGHT_IRIS, (70.0, 22.0))):
+        points[iris[0], :2] = (cx, cy)
+        for index, (dx, dy) in zip(iris[1:], ((2, 0), (0, -3), (-4, 0), (0, 5))):
+            points[index, :2] = (cx + dx, cy + dy)
+    left, right = mesh.irises(points)
+    assert left == mesh.Iris((30.0, 20.0), 3.5)
+    assert right == mesh.Iris((70.0, 22.0), 3.5)
+
+
+def test_ibug_nose_bridge_points_run_down_the_middle_of_the_nose():
+    """iBUG 27-30 are the nose bridge from between the eyes to the tip: their mesh points lie
+    on the layout's midline, each lower than the one before."""
+    canonical = mesh.layout().canonical
+    bridge = canonical[list(mesh.IBUG68[27:31]), :2]
+    assert np.all(np.abs(bridge[:, 0]) < 0.01)
+    assert np.all(np.diff(bridge[:, 1]) > 0.05)

@@ -1,6 +1,7 @@
 """The swapped face takes its plate's look (issue 16), on real faces (Biden's and the
 astronaut's portraits as plates, Obama as the source): its light and cast, sharpness, grain,
-and eye opening; and each part's own measure against values worked out independently."""
+and hair; and each part's own measure against values worked out independently. The eyes
+and the mouth: tests/test_plate_eyes.py."""
 
 from __future__ import annotations
 
@@ -15,10 +16,9 @@ from conftest import DATA, OBAMA
 from faceplate.face import image_metrics as im
 from faceplate.face.grain import measure_grain
 from faceplate.face.light import remove_speculars, to_encoded, to_linear
-from faceplate.face.matte import eye_mask
-from faceplate.face.mesh import LIDS, eye_openings, face_size
+from faceplate.face.mesh import face_size
 from faceplate.face.sharpness import blur, matching_blur
-from faceplate.face.swapper import ReferenceSwapper, SourceFace, identity_geometry, lowered
+from faceplate.face.swapper import ReferenceSwapper, SourceFace
 from faceplate.pipeline.analyse.sources import find_face
 from faceplate.pipeline.context import RunContext
 
@@ -194,97 +194,6 @@ def test_grain_level_and_clump_size_are_measured(size):
     assert grain is not None
     np.testing.assert_allclose(grain.level, 0.02, rtol=0.12)
     assert grain.size == pytest.approx(size, abs=0.25)
-
-
-# --- eyes ----------------------------------------------------------------------------------
-
-def test_the_eyes_keep_the_plates_opening(biden, source):
-    """The swap's geometry moves each eye as a whole: its lid opening is the plate's exactly,
-    although the source's eyes are shaped otherwise."""
-    geometry = identity_geometry(biden.landmarks, source.landmarks, 0.8)
-    np.testing.assert_allclose(eye_openings(geometry), eye_openings(biden.landmarks), atol=1e-9)
-    moved = np.linalg.norm(geometry[list(LIDS[0]), :2] - biden.landmarks[list(LIDS[0]), :2],
-                           axis=1)
-    assert moved.min() > 0.1  # the eye did move, to the source's proportions
-
-
-@pytest.fixture(scope="module")
-def lowered_plate(ctx):
-    """The astronaut's plate with her upper lids pulled down (the upper three quarters of each
-    eye's box covered with the lid's skin colour), and the mesh refitted on it."""
-    from faceplate.face.mesh import eye_polygon
-    astronaut = find_face(DEMO / "astronaut.png", SRGB, ctx, key="test")
-    plate = astronaut.image.copy()
-    for eye in (0, 1):
-        polygon = eye_polygon(astronaut.landmarks, eye)
-        x0, y0 = polygon.min(axis=0).astype(int) - 2
-        x1, y1 = polygon.max(axis=0).astype(int) + 2
-        lid = plate[y0 - 4:y0, x0:x1].mean(axis=(0, 1))
-        plate[y0:y0 + (y1 - y0) * 3 // 4, x0:x1] = lid
-    plate = cv2.GaussianBlur(plate, (0, 0), 0.6)
-    lowered = ctx.face_pack.track(_u8(plate), astronaut.landmarks)
-    assert lowered is not None
-    assert np.mean(eye_openings(lowered)) < np.mean(eye_openings(astronaut.landmarks)) - 0.05
-    return plate, lowered
-
-
-def test_lowered_lids_stay_lowered(ctx, source, lowered_plate):
-    """On the plate with lowered lids (the source's eyes are open), the mesh refitted on the
-    result reads the plate's eye opening within 0.06 (qc.max_eye_difference)."""
-    plate, lowered = lowered_plate
-    shown, _ = _swapped(plate, lowered, source)
-    result = ctx.face_pack.track(_u8(shown), lowered)
-    assert result is not None
-    assert abs(np.mean(eye_openings(result)) - np.mean(eye_openings(lowered))) < 0.06
-
-
-def test_lids_count_as_lowered_against_the_sources_opening(source):
-    """An eye 40 % less open than the source's is lowered (1), one as open is not (0); the
-    lid gap is scaled about the eye's corner line (the mesh's lid points moved toward it)."""
-    points = _lids_scaled(source.landmarks, 0.6)
-    np.testing.assert_allclose(eye_openings(points), 0.6 * np.array(eye_openings(
-        source.landmarks)), rtol=1e-6)
-    assert lowered(points, source.landmarks) == (1.0, 1.0)
-    assert lowered(source.landmarks, source.landmarks) == (0.0, 0.0)
-
-
-def _lids_scaled(points: np.ndarray, factors: tuple[float, float] | float) -> np.ndarray:
-    """``points`` with each eye's lid gap scaled by its factor about its corner line."""
-    out = np.array(points, np.float64)
-    for eye, factor in enumerate(np.broadcast_to(factors, (2,))):
-        lids = list(LIDS[eye])
-        corner = out[LIDS[eye][0], :2]
-        axis = out[LIDS[eye][8], :2] - corner
-        axis /= np.linalg.norm(axis)
-        offsets = out[lids, :2] - corner
-        along = np.outer(offsets @ axis, axis)
-        out[lids, :2] = corner + along + factor * (offsets - along)
-    return out
-
-
-def test_lowered_eye_openings_show_the_plates_eyes(biden, source):
-    """Biden's mesh with its lids at 0.4 of the source's opening (lowered): inside each eye
-    opening of the swap's geometry the layer is the plate's own eye, moved by the lids' mean
-    step (worked out here from the geometry); with the source's own opening, nothing is
-    kept."""
-    points = biden.landmarks.copy()
-    scale = np.array(eye_openings(source.landmarks)) / np.array(eye_openings(points))
-    points = _lids_scaled(points, tuple(0.4 * scale))
-    geometry = identity_geometry(points, source.landmarks, 0.8)
-    swapper = ReferenceSwapper()
-    mask, moved = swapper._plate_eyes(biden.image, points, geometry, source.landmarks)
-    for eye in (0, 1):
-        step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
-        shifted = cv2.warpAffine(biden.image, np.float64([[1, 0, step[0]], [0, 1, step[1]]]),
-                                 biden.image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
-        inside = eye_mask(geometry, biden.image.shape[:2], eye) > 0.5
-        assert inside.sum() > 10
-        assert mask[inside].min() > 0.9
-        np.testing.assert_allclose(moved[inside], shifted[inside], atol=1e-5)
-    same = _lids_scaled(biden.landmarks, tuple(scale))
-    none, _ = swapper._plate_eyes(biden.image, same, identity_geometry(
-        same, source.landmarks, 0.8), source.landmarks)
-    assert none.max() < 0.3
 
 
 # --- hair ----------------------------------------------------------------------------------

@@ -85,3 +85,26 @@ def test_the_matte_reaches_every_point_below_the_hairline_and_none_above():
     inside = set(regions.matte_points().tolist())
     assert inside == {i for i in range(len(y)) if y[i] >= regions.MATTE_TOP}
     assert 152 in inside and 10 not in inside  # the chin; the top of the forehead
+
+
+def test_hair_may_cover_the_forehead_above_the_brows_and_the_temples():
+    """Forehead triangles away from the outline, and temple triangles on it lower down than
+    the forehead line (above -0.2), are in the zone; nothing below the temples is."""
+    canonical = mesh.layout().canonical[:, :2]
+    hair = regions.hair_zone_triangles()
+    centres = canonical[hair].mean(axis=1)
+    on_outline = np.isin(hair, list(mesh.FACE_OVAL)).any(axis=1)
+    assert np.any(~on_outline & (centres[:, 1] < -0.62))          # the forehead's middle
+    assert np.any(on_outline & (centres[:, 1] > -0.62))           # the temples
+    assert np.all(centres[:, 1] < -0.2)
+    assert np.all(centres[~on_outline, 1] < -0.62)
+
+
+def test_a_frontal_face_shows_every_warp_triangle():
+    """The layout itself, irises at their lids' centres: nothing is turned away."""
+    frontal = np.zeros((478, 3))
+    frontal[:468] = mesh.layout().canonical * 100.0 + (200.0, 200.0, 0.0)
+    for centre, eye in ((mesh.LEFT_IRIS[0], 0), (mesh.RIGHT_IRIS[0], 1)):
+        frontal[centre] = frontal[list(mesh.eye_loop(eye))].mean(axis=0)
+    shown = regions.facing(regions.warp_triangles(), frontal)
+    assert len(shown) == len(regions.warp_triangles())

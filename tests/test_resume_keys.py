@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -221,3 +223,43 @@ def test_a_frame_that_failed_is_tried_again(rig, tmp_path):
     again = rig.render_stage(spec, FRAMES)
     assert again.reused == [1001] and _rendered(again) == [1002]
 
+
+
+def test_a_damaged_frame_record_is_rendered_again(rig, tmp_path):
+    """A record that does not parse is not trusted: no stored record, the frame renders."""
+    from faceplate.pipeline.render.resume import stored_record
+    from faceplate.pipeline.stage_files.records import frame_record_path
+    spec = rig.spec_for(tmp_path)
+    _done_and_kept(rig, spec)
+    frame_record_path(spec, 1002).write_text("{ not json")
+    assert stored_record(spec, 1002) is None
+    again = rig.render_stage(spec, [1001, 1002, 1003])
+    assert 1002 in _rendered(again) and again.reused[:1] == [1001]
+
+
+def test_stale_temporaries_beside_frames_and_mattes_are_removed(tmp_path, rig):
+    """Killed writers' temporaries (listed, their writer gone) in the frames', mattes' and
+    records' folders are removed before a frame renders; another folder's are not."""
+    from faceplate.frames import SequencePath
+    from faceplate.pipeline.render.resume import remove_stale_temporaries
+    from faceplate.pipeline.stage_files.records import frame_record_path
+    from faceplate.written import Manifest, temporary_name
+    spec = rig.spec_for(tmp_path / "out")
+    folders = [spec.output.path.frame(1001).parent, frame_record_path(spec, 1001).parent,
+               tmp_path / "elsewhere"]
+    spec = replace(spec, output=replace(spec.output,
+                                        matte=SequencePath(str(tmp_path / "m" / "m.####.exr"))))
+    folders.insert(1, spec.output.matte.frame(1001).parent)
+    host = temporary_name(tmp_path / "x.exr").split(".fptmp-")[1][:4]  # this machine's
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    left = []
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f".x.1001.fptmp-{host}-{gone}-ab.exr"
+        (folder / name).write_bytes(b"partial")
+        with Manifest(folder)._locked() as body:
+            body["temporaries"].append(name)
+        left.append(folder / name)
+    remove_stale_temporaries(spec, 1001)
+    assert [p.exists() for p in left] == [False, False, False, True]

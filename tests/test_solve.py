@@ -1,12 +1,20 @@
 """The whole-shot solve on synthetic analyses with known answers."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from faceplate.pipeline.motion import Similarity, fit_similarity, from_matrix
 from faceplate.pipeline.solve.fuse import chain, savgol
 from faceplate.pipeline.solve.link import Track, _iou, link_tracks, merge_by_identity
-from faceplate.pipeline.solve.smooth import _outliers, _segments, lost_frames, smooth_landmarks
+from faceplate.pipeline.solve.smooth import (
+    _outliers,
+    _segments,
+    _series,
+    lost_frames,
+    smooth_landmarks,
+)
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis, ShotAnalysis
 
 
@@ -100,6 +108,8 @@ def test_a_dropout_is_interpolated_and_a_long_gap_is_not():
     frames[1008] = frames[1009] = frames[1010] = []
     (solved,) = _solve(frames, smoothing=0, max_gap=2)
     assert solved.faces[1004].origin == "interpolated"
+    assert solved.faces[1004].score == 0.0  # nothing detected there
+    assert solved.faces[1003].score == frames[1003][0].score == 1.0
     # render's QC reuses analysis's descriptor of the plate face, where one was measured
     assert solved.faces[1004].descriptor is None
     assert solved.faces[1003].descriptor == pytest.approx(frames[1003][0].descriptor)
@@ -149,6 +159,8 @@ def test_swaps_pick_tracks_by_number_or_all():
     assert [t.id for t in numbered] == [0]
     everyone = pick_tracks(0, SwapSpec("a", TargetSpec("all")), tracks, {1}, analysis, {})
     assert [t.id for t in everyone] == [0]
+    everyone = pick_tracks(0, SwapSpec("a", TargetSpec("all")), tracks, set(), analysis, {})
+    assert [t.id for t in everyone] == [0, 1]
     with pytest.raises(SpecError, match="no track 5 in this shot"):
         pick_tracks(2, SwapSpec("a", TargetSpec("track", track=5)), tracks, set(), analysis, {})
 
@@ -273,3 +285,55 @@ def test_an_outlier_strays_from_the_smooth_path_by_more_than_012_of_the_face(shi
     short = _still_face(4)
     short[1, :, 0] += 60.0
     assert not _outliers(short, 5).any()  # under 5 frames: no path to stray from
+
+
+def test_a_measure_seen_on_one_frame_holds_over_the_span_and_on_two_is_interpolated():
+    """Skin measured on one valid frame only: every frame takes it. On two: a straight line
+    between them, held beyond. On none: nothing."""
+    span = np.array([10, 11, 12, 13, 14])
+    valid = np.array([True, True, False, True, True])
+    one = [_face(0, 0), None, _face(0, 0), replace(_face(0, 0), skin=[50.0, 4.0]), _face(0, 0)]
+    np.testing.assert_array_equal(_series(span, valid, one, "skin"), [[50.0, 4.0]] * 5)
+    two = [replace(_face(0, 0), skin=[40.0, 2.0]), None, None, None,
+           replace(_face(0, 0), skin=[60.0, 6.0])]
+    np.testing.assert_allclose(_series(span, valid, two, "skin"),
+                               [[40, 2], [45, 3], [50, 4], [55, 5], [60, 6]])
+    hidden = [None, None, replace(_face(0, 0), skin=[1.0, 1.0]), None, None]  # frame invalid
+    assert _series(span, valid, hidden, "skin") is None
+
+
+def test_reviewer_overrides_skip_hold_and_set_only_where_they_can():
+    """Frames 1-3 solved. Skip 1; hold 2 on 3's alignment; set feather on 3; hold 3 on frame 9
+    (not solved: nothing to hold, frame 3 keeps its own); an approval changes nothing."""
+    from faceplate.pipeline.solve.stage import apply_overrides
+    from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
+    from faceplate.spec.overrides import Override
+    faces = {f: SolvedFace(f, 0, [0, 0, 1, 1], 1.0, [[float(f), 0.0, 0.0]]) for f in (1, 2, 3)}
+    swap = SolvedSwap(0, "a", 0, faces)
+    apply_overrides([swap], [Override((1,), "skip", by="ana"), Override((2,), "hold", hold=3),
+                             Override((3,), "set", values={"feather": 0.2}),
+                             Override((3,), "hold", hold=9), Override((2, 3), "approve")])
+    assert sorted(swap.faces) == [2, 3]
+    assert swap.skipped[1] == "reviewer: skip (pass through unswapped), by ana"
+    assert swap.faces[2].landmarks == [[3.0, 0.0, 0.0]] and swap.faces[2].origin == "held"
+    assert swap.faces[3].landmarks == [[3.0, 0.0, 0.0]]
+    assert swap.faces[3].params == {"feather": 0.2} and "set feather=0.2" in swap.faces[3].override
+
+
+def test_two_frame_flow_pieces_are_followed_not_smoothed_across_their_boundaries():
+    """Eight frames in four pieces of two, the second of each followed by flow from the first
+    (moved 4 px, as measured), with ±1 px mesh noise. A piece of two has nothing to filter
+    (Savitzky-Golay leaves runs under 5 alone; its head motion is followed exactly), and no
+    motion links one piece to the next: every mesh stays where analysis put it. Smoothing the
+    whole run over 5 frames, as for a pack that cannot follow, would move them."""
+    rng = np.random.default_rng(11)
+    frames = {}
+    for i in range(8):
+        face = _moving(i)
+        face.landmarks = (np.array(face.landmarks) + rng.uniform(-1, 1, (478, 3))).tolist()
+        if i % 2:
+            face.origin, face.tracked_from, face.motion = "tracked", 0, [1.0, 0.0, 4.0, 0.0]
+        frames[1001 + i] = [face]
+    (solved,) = _solve(frames, smoothing=5)
+    for f, (face,) in frames.items():
+        np.testing.assert_allclose(solved.faces[f].landmarks, face.landmarks, atol=0.006)

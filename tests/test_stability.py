@@ -70,6 +70,44 @@ def test_flow_measures_the_heads_motion_in_display_pixels():
     assert measured.kept >= 12
 
 
+def test_each_vertex_is_followed_by_the_skins_own_motion_and_an_occluded_one_is_not():
+    """A picture whose lower half stretches down (a jaw dropping: up to 3 px, growing with the
+    height) while the whole moves: each vertex's measured motion (display pixels, the proxy at
+    half scale) is the known one to a tenth of a pixel; vertices under a patch that appears
+    (an occluder) fail their forward-backward check (NaN), the others do not."""
+    from faceplate.pipeline.analyse.flow import vertex_motion
+    image = _texture(3)
+    h, w = image.shape[:2]
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+
+    def moved(x, y):  # where the picture's point (x, y) goes, in proxy pixels
+        return x + 2.0, y - 1.0 + 1.5 * np.clip((y - 190.0) / 70.0, 0.0, 1.0) ** 2 * 2.0
+
+    # the inverse map for remap: solve y for each output row by fixed-point iteration
+    sy = gy.copy()
+    for _ in range(30):
+        sy = gy - (moved(gx, sy)[1] - sy)
+    after = cv2.remap(image, gx - 2.0, sy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    rng = np.random.default_rng(8)
+    points = np.column_stack([rng.uniform(190, 290, 300), rng.uniform(130, 250, 300)])
+    geometry = ProxyGeometry(10, 20, 0.5)  # display = (proxy + 0.5) / 0.5 - 0.5 + origin
+    found = vertex_motion(plate_view(image, geometry), plate_view(after, geometry), points)
+    x, y = moved(points[:, 0], points[:, 1])
+    known = np.column_stack([x - points[:, 0], y - points[:, 1]]) / 0.5
+    assert np.isfinite(found).all()
+    assert np.abs(found - known).max() < 0.2, np.abs(found - known).max()
+    assert np.abs(found - known).mean() < 0.05
+    covered = after.copy()
+    covered[150:200, 200:250] = _texture(9)[150:200, 200:250]
+    found = vertex_motion(plate_view(image, geometry), plate_view(covered, geometry), points)
+    under = ((points[:, 0] > 205) & (points[:, 0] < 245) & (points[:, 1] > 155)
+             & (points[:, 1] < 195))
+    clear = ((points[:, 0] < 185) | (points[:, 0] > 265) | (points[:, 1] < 135)
+             | (points[:, 1] > 215))
+    assert np.isnan(found[under]).all(axis=1).mean() > 0.9
+    assert np.isfinite(found[clear]).all()
+
+
 def test_a_failed_forward_backward_check_says_so():
     before = plate_view(_texture(1), ProxyGeometry(0, 0, 1.0))
     after = plate_view(_texture(2), ProxyGeometry(0, 0, 1.0))
@@ -170,6 +208,52 @@ def test_a_frame_whose_mesh_is_invalid_is_moved_by_its_measured_motion():
     assert np.abs(fused[20] - truth[20])[:, :2].max() < 0.2
 
 
+def _skin_moves(truth, seed=6, noise=0.05):
+    """Each vertex's own motion from frame to frame, as flow measures it (a twentieth of a
+    pixel of noise)."""
+    rng = np.random.default_rng(seed)
+    return np.diff(truth[..., :2], axis=0) + rng.normal(0, noise, (len(truth) - 1, 478, 2))
+
+
+def test_the_mesh_is_carried_by_the_skins_own_motion():
+    """Noisy meshes (0.8 px per point, 0.8 px jolts as a whole): carried by each vertex's own
+    measured motion, the mesh moves from frame to frame as the skin moves (its frame-to-frame
+    error a fifth of the fused meshes' or less) and sits nearer the truth."""
+    from faceplate.pipeline.solve.skin import follow_skin
+    truth, steps, _ = _performance()
+    rng = np.random.default_rng(4)
+    noisy = truth + rng.normal(0, 0.8, truth.shape)
+    noisy[..., :2] += rng.normal(0, 0.8, (len(truth), 1, 2))
+    fused = fuse_piece(noisy, steps, np.ones(len(truth), bool), window=9)
+    carried = follow_skin(fused, _skin_moves(truth), window=9)
+
+    def slide(meshes):  # mean |motion of a vertex - the skin's motion there| per frame (px)
+        return np.linalg.norm(np.diff((meshes - truth)[..., :2], axis=0), axis=2).mean()
+
+    def error(meshes):
+        return np.linalg.norm((meshes - truth)[..., :2], axis=2).mean()
+
+    assert slide(carried) < 0.2 * slide(fused), (slide(carried), slide(fused))
+    assert error(carried) < 0.6 * error(fused), (error(carried), error(fused))
+    np.testing.assert_array_equal(carried[..., 2], fused[..., 2])
+
+
+def test_a_jaw_dropping_in_one_frame_is_carried_whole_and_an_unmeasured_vertex_follows_the_mesh():
+    from faceplate.pipeline.solve.skin import follow_skin
+    truth, steps, opening = _performance()
+    fused = fuse_piece(truth, steps, np.ones(len(truth), bool), window=9)
+    moves = _skin_moves(truth, noise=0.0)
+    moves[5:9, 7] = np.nan  # vertex 7's flow check failed on four frames
+    moves[20] = np.nan  # no vertex measured on frame 21: moved as the fused mesh moves
+    carried = follow_skin(fused, moves, window=9)
+    peak = int(np.argmax(opening))
+    mouth = (carried - truth)[peak, _MOUTH, :2]
+    assert np.abs(mouth).max() < 0.1 * opening[peak], np.abs(mouth).max()
+    assert np.isfinite(carried).all()
+    np.testing.assert_allclose(carried[5:10, 7, :2], truth[5:10, 7, :2], atol=0.05)
+    np.testing.assert_allclose(carried[21, :, :2], truth[21, :, :2], atol=0.05)
+
+
 # --- Segments, cuts and unsure frames in the solve --------------------------------------------
 
 
@@ -264,10 +348,12 @@ def spliced(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_handheld_swim_stays_a_fraction_of_the_plates_motion(spliced):
+def test_handheld_swim_meets_the_issues_targets(spliced):
     """Swim (the replaced face's optical flow against the plate's, over the face) on the
-    handheld part stays under 0.4 of the face's own motion on the plate: the image-space
-    smoothing this solve replaced swam at 0.58 of it on this plate."""
+    handheld part meets issue 15's targets, 0.5 px mean and 1.0 px at the 95th percentile,
+    and stays under a sixth of the face's own motion on the plate: the image-space smoothing
+    this solve replaced swam at 0.58 of it here, the rigid-flow solve about 1.2 px (the
+    replaced face then did not deform as the plate's does); this one measured 0.20 / 0.36 px."""
     from dataclasses import replace
 
     from shots import load_frames
@@ -280,7 +366,8 @@ def test_handheld_swim_stays_a_fraction_of_the_plates_motion(spliced):
     motion = np.mean([np.linalg.norm(dis_flow(a, b), axis=2)[m].mean() for a, b, m in
                       zip(frames.plates, frames.plates[1:], masks)])
     assert motion > 2.0, "the plate should shake"
-    assert measured.mean < 0.4 * motion, (measured.mean, motion)
+    assert measured.mean <= 0.5 and measured.p95 <= 1.0, (measured.mean, measured.p95)
+    assert measured.mean < motion / 6.0, (measured.mean, motion)
 
 
 @pytest.mark.slow
@@ -338,3 +425,106 @@ def test_chunks_in_separate_processes_match_one_range(tmp_path, colour):
     for chunk, result in zip(chunks, results):
         assert result.returncode == 0, (chunk, result.stderr)
     assert _digests(shot) == reference
+
+
+# --- An occluder passing over the face ---------------------------------------------------------
+
+
+def _board(shape, seed=11):
+    """A textured board (ACEScg, mid levels): blurred noise, corners everywhere."""
+    noise = np.random.default_rng(seed).random(shape[:2]).astype(np.float32)
+    grey = cv2.GaussianBlur(noise, (0, 0), 1.5)
+    grey = (grey - grey.min()) / (grey.max() - grey.min()) * 0.4 + 0.05
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+@pytest.fixture(scope="module")
+def occluded(tmp_path_factory):
+    """A steady 8-frame plate of a talking head (640x360) with a slatted screen (pale bars 4 px
+    wide every 12 px, 75 % opaque) in front of the whole face on frame 1005 only, run through
+    faceplate. The face can still be seen through it; the plate's texture under the points
+    flow follows cannot."""
+    import OpenImageIO as oiio
+    from shots import run_faceplate
+
+    from faceplate.demo.plate_look import Look
+    from faceplate.demo.plates import PlateRecipe, build_plate
+    folder = tmp_path_factory.mktemp("occluded")
+    built = build_plate(PlateRecipe(portrait="biden", frames=8, size=(640, 360), face_px=150.0,
+                                    look=Look(grain=0.02), seed=2, camera=None, name="oc"),
+                        folder / "plates")
+    path = built.frame(1005)
+    buf = oiio.ImageBuf(str(path))
+    pixels = buf.get_pixels(oiio.FLOAT)
+    cols = np.arange(220, 421)
+    cols = cols[cols % 12 < 4]  # the face spans about x 241-399, y 64-246 on this plate
+    rows = slice(44, 267)
+    pixels[rows, cols] = 0.75 * _board(pixels.shape)[rows, cols] + 0.25 * pixels[rows, cols]
+    spec = buf.spec()
+    out = oiio.ImageBuf(spec)
+    out.set_pixels(oiio.ROI(0, spec.width, 0, spec.height, 0, 1, 0, 3), pixels)
+    assert out.write(str(path), oiio.HALF)
+    shot = run_faceplate(folder / "run", "oc", built.pattern, built.frames)
+    return shot, folder / "run" / "out" / "qc"
+
+
+@pytest.mark.slow
+def test_an_occluder_over_the_face_fails_the_flow_check_and_is_flagged(occluded):
+    """The plate's face covered at once: the flow from the frame before fails its
+    forward-backward check inside analysis; the face is still followed and swapped, and its
+    frame flags ``tracking_unsure`` with that reason; the frames around it are not flagged."""
+    _, qc = occluded
+    analysis = json.loads((qc / "cache" / "analysis.json").read_text())
+    faces = {f["frame"]: f["faces"] for f in analysis["frames"]}
+    assert len(faces[1005]) == 1, faces[1005]
+    assert "forward-backward check" in faces[1005][0]["unsure"], faces[1005][0]["unsure"]
+    assert faces[1004][0]["unsure"] is None and faces[1004][0]["vertices"] is not None
+    report = json.loads((qc / "qc.json").read_text())
+    records = {r["frame"]: r for r in report["frames"]}
+    assert "tracking_unsure" in records[1005]["flags"], records[1005]
+    assert "forward-backward check" in records[1005]["reasons"]["tracking_unsure"]
+    assert "tracking_unsure" not in records[1003]["flags"]
+
+
+# --- The replaced face deforms as the plate's face does ---------------------------------------
+
+
+def _layout_mesh():
+    """The canonical layout as a 478-point mesh (each iris: its eye's lid points' centre)."""
+    from faceplate.face.mesh import LIDS, layout
+    face = np.asarray(layout().canonical, np.float64)
+    irises = [np.repeat(face[list(lids)].mean(axis=0)[None], 5, axis=0) for lids in LIDS]
+    return np.vstack([face, *irises]) * 6.0 + (300.0, 250.0, 0.0)
+
+
+def test_measured_against_the_rest_shape_the_replaced_face_deforms_as_the_plates_does():
+    """Two frames of one target, the second with its chin and lower lip dropped 12 px: given
+    the track's rest shape, the swap's geometry moves between them exactly as the target's
+    mesh does (every point); measured against each frame's own mesh, the identity step takes
+    most of the drop away (the old behaviour, kept where no rest shape is given)."""
+    from faceplate.face.mesh import layout
+    from faceplate.face.swapper import identity_geometry
+    from faceplate.pipeline.solve.rest import rest_shape
+    closed = _layout_mesh()
+    lower = closed[:, 1] > closed[13, 1]  # below the lips' meeting point: the jaw
+    opened = closed.copy()
+    opened[lower, 1] += 12.0
+    source = closed.copy()
+    source[:, 0] = 300.0 + (source[:, 0] - 300.0) * 1.08  # a wider face
+    rest = rest_shape([closed, opened])
+    canonical = np.asarray(layout().canonical, np.float64)
+    upper = np.flatnonzero(~lower[:468])
+    assert np.abs(rest[upper] - canonical[upper]).max() < 0.2  # unposed, the jaw half open
+    with_rest = [identity_geometry(t, source, 0.8, rest) for t in (closed, opened)]
+    np.testing.assert_allclose(with_rest[1] - with_rest[0], opened - closed, atol=1e-6)
+    without = [identity_geometry(t, source, 0.8) for t in (closed, opened)]
+    drop = (without[1] - without[0])[lower & (np.abs(closed[:, 0] - 300.0) < 10), 1]
+    assert np.median(drop) < 0.5 * 12.0, np.median(drop)
+
+
+def test_the_solve_gives_every_face_of_a_track_its_rest_shape():
+    frames = _followed(10)
+    _, (solved,) = _solve(frames)
+    rests = [np.asarray(f.rest) for f in solved.faces.values()]
+    assert all(r.shape == (478, 3) for r in rests)
+    assert all(np.array_equal(r, rests[0]) for r in rests)

@@ -5,8 +5,9 @@ The source face (its flash highlights taken down, :mod:`faceplate.face.light`) i
 the target's mesh piecewise-affinely over the mesh's own triangulation
 (:func:`faceplate.face.regions.warp_triangles`), nearer triangles drawn last, colour-matched
 to the target's skin in Lab, then made to sit in the plate: the plate's shading times the
-source's detail in linear light (:func:`faceplate.face.light.relight`), the plate's own eyes
-in the eye openings (each eye's lids move as a whole, keeping the plate's opening and gaze),
+source's detail in linear light (:func:`faceplate.face.light.relight`), in the eye openings
+the source's eyes at the plate's opening and gaze (each eye's lids move as a whole), or the
+plate's own where the two openings differ too much (:mod:`faceplate.face.eyes`),
 the plate's sharpness (:mod:`faceplate.face.sharpness`) and grain
 (:mod:`faceplate.face.grain`), the plate's hair left in front (:mod:`faceplate.face.hair`);
 and blended multi-band under a feathered matte. Everything here works on working-space
@@ -24,6 +25,7 @@ import numpy as np
 
 from faceplate.face.blend import multiband_blend
 from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
+from faceplate.face.eyes import plate_eye_weight, plate_eyes
 from faceplate.face.grain import Regrainer, flat_pixels, frame_seed, measure_grain
 from faceplate.face.hair import hair_mask
 from faceplate.face.light import relight, without_speculars
@@ -40,7 +42,6 @@ from faceplate.face.mesh import (
     LEFT_IRIS,
     LIDS,
     RIGHT_IRIS,
-    eye_openings,
     face_size,
     mouth_opening,
     rigid_points,
@@ -54,13 +55,6 @@ from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 #: How far inside its own outline (× face size) the source's face is taken from: its ears,
 #: sideburns and hairline stay behind.
 SOURCE_ERODE = 0.06
-#: How far past the lid line (× face size) the plate's own eye is kept.
-EYE_RING = 0.03
-#: How much less open (relative) than the source's a plate's eye starts to be kept, and is
-#: fully kept: lowered lids over the source's open eye would squash it.
-LOWERED_LIDS = (0.0, 0.2)
-
-
 @dataclass(frozen=True)
 class SourceFace:
     """An identity ready to paste: a face texture in the working space, its mesh (478, 3)
@@ -112,9 +106,16 @@ def face_skin_statistics(image: RGBImage, points: Mesh) -> LabStats | None:
     return lab_statistics(image, skin_mask(points, image.shape[:2]))
 
 
-def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
+def identity_geometry(target: Mesh, source: Mesh, amount: float,
+                      rest: Mesh | None = None) -> Mesh:
     """The target's mesh with its inner face moved ``amount`` of the way to the source's
     proportions, posed like the target (a 3D similarity on the skull's rigid points).
+
+    Given the target's ``rest`` shape (its mean over the shot, any pose), the step is the
+    source's difference from that rest shape, both posed like the target: the same step on
+    every frame in the head's frame, so the face deforms exactly as the target's does (a jaw
+    that drops, a smile). Without it, the step is measured against this frame's own mesh and
+    takes ``amount`` of the target's expression away.
 
     The outline and the inner lips stay the target's (:func:`identity_weights`), so the
     silhouette and the expression are kept while the face reads as the source; each eye's
@@ -125,8 +126,12 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
     target = np.asarray(target, np.float64)
     scale, rotation, shift = similarity_3d(source[:468], target[:468], rigid_points())
     posed = scale * np.asarray(source, np.float64) @ rotation.T + shift
+    base = target
+    if rest is not None:
+        scale, rotation, shift = similarity_3d(rest[:468], target[:468], rigid_points())
+        base = scale * np.asarray(rest, np.float64) @ rotation.T + shift
     moved = target.copy()
-    step = amount * identity_weights()[:, None] * (posed[:, :2] - target[:, :2])
+    step = amount * identity_weights()[:, None] * (posed[:, :2] - base[:, :2])
     moved[:, :2] += step
     for iris, lids in ((LEFT_IRIS, LIDS[0]), (RIGHT_IRIS, LIDS[1])):
         # each eye moves as a whole: the plate's lid opening and gaze, at the source's place
@@ -134,18 +139,6 @@ def identity_geometry(target: Mesh, source: Mesh, amount: float) -> Mesh:
         moved[list(lids), :2] = target[list(lids), :2] + eye_step
         moved[list(iris), :2] = target[list(iris), :2] + eye_step
     return moved
-
-
-def lowered(target: Mesh, source: Mesh) -> tuple[float, float]:
-    """Per eye (image-left first), how surely the target's lids are lower than the source's:
-    0 while its opening is within :data:`LOWERED_LIDS`[0] of the source's (relative), rising
-    smoothly to 1 at :data:`LOWERED_LIDS`[1] less open."""
-    out = []
-    for plate, own in zip(eye_openings(target), eye_openings(source), strict=True):
-        t = float(np.clip(((own - plate) / max(own, 1e-3) - LOWERED_LIDS[0])
-                          / (LOWERED_LIDS[1] - LOWERED_LIDS[0]), 0.0, 1.0))
-        out.append(t * t * (3 - 2 * t))
-    return out[0], out[1]
 
 
 class ReferenceSwapper:
@@ -184,30 +177,6 @@ class ReferenceSwapper:
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 
-    def _plate_eyes(self, target: RGBImage, points: Mesh, geometry: Mesh, source: Mesh
-                    ) -> tuple[Matte, RGBImage]:
-        """The plate's own eyes where its lids are lower than the source's, moved to where
-        the swap puts them: a soft mask of the eye openings of ``geometry`` (a ring past the
-        lid line; weighed by :func:`lowered`) and the plate moved eye by eye (each eye's
-        lids step as a whole, :func:`identity_geometry`). Elsewhere the source's eye, warped
-        into the plate's opening, looks where the plate's iris does."""
-        shape = target.shape[:2]
-        mask = np.zeros(shape, np.float32)
-        moved = np.array(target, np.float32, copy=True)
-        ring = max(1, round(EYE_RING * face_size(points)))
-        for eye, weight in enumerate(lowered(points, source)):
-            if weight <= 0:
-                continue
-            step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
-            opening = cv2.dilate(eye_mask(geometry, shape, eye), np.ones((2 * ring + 1,) * 2))
-            shifted = cv2.warpAffine(np.ascontiguousarray(target, np.float32),
-                                     np.array([[1, 0, step[0]], [0, 1, step[1]]], np.float64),
-                                     (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
-                                     borderMode=cv2.BORDER_REPLICATE)
-            moved = np.where(opening[..., None] > 0, shifted, moved)
-            mask = np.maximum(mask, weight * opening)
-        return soften(mask, points, self.settings.blend_softness / 3), moved
-
     def _plate_texture(self, layer: RGBImage, target: RGBImage, skin: Matte) -> RGBImage:
         """``layer`` brought to the plate's sharpness and regrained like the plate (measured
         on the flat skin of ``skin``'s pixels; the frame's pixels seed the grain)."""
@@ -220,16 +189,17 @@ class ReferenceSwapper:
         return finish(blur(layer, matching_blur(layer, target, where, finish)))
 
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
-             target_skin: LabStats | None = None) -> SwapResult:
+             target_skin: LabStats | None = None, rest: Mesh | None = None) -> SwapResult:
         """Replace the face with mesh ``points`` (region pixels) in ``target``.
 
         ``target_skin`` gives the colour to match (e.g. smoothed over the shot); by
-        default it is measured on ``target``.
+        default it is measured on ``target``. ``rest``: the target's rest shape over the shot
+        (:func:`identity_geometry`).
         """
         shape = target.shape[:2]
         points = np.asarray(points, np.float64)
         layers, source_points = self._scaled_source(source, points)
-        geometry = identity_geometry(points, source.landmarks, self.identity_amount)
+        geometry = identity_geometry(points, source.landmarks, self.identity_amount, rest)
         triangles = facing(warp_triangles(), geometry)
         far_first = triangles[np.argsort(-geometry[triangles, 2].mean(axis=1), kind="stable")]
         warped4, covered = piecewise_affine(layers, source_points[:, :2], geometry[:, :2],
@@ -254,13 +224,16 @@ class ReferenceSwapper:
         if target_skin is not None and source.skin is not None:
             matched = transfer_colour(warped, source.skin, target_skin)
         matched[~covered] = target[~covered]
-        eyes, plate_eyes = self._plate_eyes(target, points, geometry, source.landmarks)
+        eyes, plate_eye = plate_eyes(target, points, geometry,
+                                     plate_eye_weight(points, source.landmarks))
+        eyes = soften(eyes, points, self.settings.blend_softness / 3)
         size = face_size(points)
-        # where both faces are skin: the source's own face, off the eyes and the mouth
-        skin = core_mask(points, shape, self.settings) * covered * own * (1.0 - eyes)
+        # where both faces are skin: the source's own face, off the mouth (the eyes count
+        # alike whoever's eyes are kept: the face's light does not change with them)
+        skin = core_mask(points, shape, self.settings) * covered * own
         skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
         layer = relight(matched, target, skin, size)
-        layer = layer + eyes[..., None] * (plate_eyes - layer)
+        layer = layer + eyes[..., None] * (plate_eye - layer)
         layer = self._plate_texture(layer, target, skin)
         blended = multiband_blend(layer, target, blend_mask)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)

@@ -6,7 +6,9 @@ its mesh's outline, tracked forward and back: a point is kept only when it comes
 back within :data:`FB_TOLERANCE` of where it started. The kept points give the head's
 similarity transform (RANSAC, then least squares on the inliers). Too few kept points, or too
 few of them agreeing on one motion, is a failed check: the face's chain of measured motion
-ends there, with the reason.
+ends there, with the reason. Each mesh vertex is also followed on its own by dense DIS flow on
+the face's crop, checked forward and back: the skin's own motion there, as the jaw opens or the
+head turns, for the solve to carry the mesh by (NaN where the check fails).
 
 Everything here works on the analysis proxy (8-bit grey, the frame made at most
 ``detect_size`` on its longer side); :class:`ProxyGeometry` maps its transforms to
@@ -25,6 +27,14 @@ from faceplate.pipeline.motion import Similarity, from_matrix
 
 #: A point tracked forward and back must return within this many proxy pixels.
 FB_TOLERANCE = 0.5
+#: A mesh vertex followed by dense flow forward must come back within this many proxy pixels.
+VERTEX_FB_TOLERANCE = 1.0
+#: ... and the plate around it, moved by the flow, must match the frame before to this many
+#: 8-bit levels (mean absolute difference over 7x7 pixels).
+VERTEX_RESIDUAL = 12.0
+#: Proxy pixels of plate around the face's mesh given to the dense flow (beyond a quarter of
+#: the face's size).
+_VERTEX_PAD = 8
 #: Fewest points that pass the forward-backward check and agree on the motion.
 MIN_POINTS = 12
 #: Smallest share of a face's points that must pass the forward-backward check.
@@ -182,6 +192,9 @@ class FaceMotion:
     points: int
     kept: int
     reason: str | None = None
+    #: Per mesh vertex, its own motion from the frame before (n, 2, display pixels), NaN where
+    #: its forward-backward check failed; None where the head's motion is unknown.
+    vertices: np.ndarray | None = None
 
 
 def _corners(grey: np.ndarray, hull: np.ndarray) -> np.ndarray | None:
@@ -202,7 +215,8 @@ def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMo
     measured on textured points inside the mesh's outline (the face itself: the background and
     the hair move with the camera, not the head)."""
     geometry = before.geometry
-    points = geometry.to_proxy(np.asarray(mesh)[:468])
+    mesh = np.asarray(mesh)
+    points = geometry.to_proxy(mesh[:468])
     hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
     (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
     reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0)
@@ -229,4 +243,49 @@ def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMo
     if matrix is None or agree < MIN_POINTS:
         return FaceMotion(None, count, good, f"optical flow points disagree on the head's "
                                              f"motion ({agree} of {good} agree)")
-    return FaceMotion(geometry.to_display(from_matrix(matrix)), count, agree)
+    return FaceMotion(geometry.to_display(from_matrix(matrix)), count, agree,
+                      vertices=vertex_motion(before, after, geometry.to_proxy(mesh)))
+
+
+def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(n, 2) values of a (h, w, 2) field at (n, 2) points, bilinear."""
+    x = points[:, :1].astype(np.float32)
+    y = points[:, 1:2].astype(np.float32)
+    return np.stack([cv2.remap(field[..., c], x, y, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)[:, 0] for c in range(2)], axis=1)
+
+
+def vertex_motion(before: PlateView, after: PlateView, points: np.ndarray) -> np.ndarray:
+    """Each of ``points`` (proxy pixels on ``before``) followed to ``after`` by dense DIS flow
+    on the face's crop, checked forward and back: its motion in display pixels (n, 2), NaN
+    where the backward flow does not bring it back within :data:`VERTEX_FB_TOLERANCE` or the
+    plate moved by the flow does not match around it (:data:`VERTEX_RESIDUAL`): what was
+    under it is no longer seen (a lip as the mouth opens, an occluder)."""
+    h, w = before.shape
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    pad = _VERTEX_PAD + 0.25 * max(x1 - x0, y1 - y0)
+    cx0, cy0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
+    cx1, cy1 = min(w, int(np.ceil(x1 + pad)) + 1), min(h, int(np.ceil(y1 + pad)) + 1)
+    moved = np.full((len(points), 2), np.nan)
+    if cx1 - cx0 < 16 or cy1 - cy0 < 16:
+        return moved
+    box = (cx0, cy0, cx1, cy1)
+    first = np.ascontiguousarray(before.grey(box)[cy0:cy1, cx0:cx1])
+    second = np.ascontiguousarray(after.grey(box)[cy0:cy1, cx0:cx1])
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    ahead = dis.calc(first, second, None)
+    back = dis.calc(second, first, None)
+    start = points[:, :2] - (cx0, cy0)
+    forward = _sample(ahead, start).astype(np.float64)
+    returned = _sample(back, start + forward)
+    gy, gx = np.mgrid[0:first.shape[0], 0:first.shape[1]].astype(np.float32)
+    pulled = cv2.remap(second, gx + ahead[..., 0], gy + ahead[..., 1], cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    residual = cv2.blur(cv2.absdiff(first, pulled).astype(np.float32), (7, 7))
+    unlike = _sample(np.dstack([residual, residual]), start)[:, 0]
+    inside = ((points[:, 0] >= 0) & (points[:, 0] <= w - 1)
+              & (points[:, 1] >= 0) & (points[:, 1] <= h - 1))
+    kept = (inside & (np.linalg.norm(forward + returned, axis=1) < VERTEX_FB_TOLERANCE)
+            & (unlike < VERTEX_RESIDUAL))
+    moved[kept] = forward[kept] / before.geometry.scale
+    return moved

@@ -8,7 +8,7 @@ could not be followed or its flow check failed) and every ``detect_every`` frame
 faces that came in.
 
 The result is cached per shot in ``<cache>/analysis.json`` (schema
-``faceplate.analysis/3``) and re-used while the plate files and settings are unchanged; a file
+``faceplate.analysis/4``) and re-used while the plate files and settings are unchanged; a file
 of another schema is rebuilt.
 """
 
@@ -262,6 +262,15 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     return PlateRead(frame, nonfinite, proxy)
 
 
+def _vertices(motion: FaceMotion | None) -> list[list[float] | None] | None:
+    """Each mesh vertex's own measured motion as analysis stores it (None where its check
+    failed)."""
+    if motion is None or motion.vertices is None:
+        return None
+    return [None if np.isnan(d).any() else [round(float(d[0]), 3), round(float(d[1]), 3)]
+            for d in motion.vertices]
+
+
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                   ctx: RunContext, pre: Preflight, previous: Previous | None = None,
                   plate: PlateRead | FrameAnalysis | None = None
@@ -303,7 +312,8 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         moved = motion.motion if motion is not None else None
         tracked = _observe(found[0], found[1], before.score, None, ctx, origin="tracked",
                            tracked_from=index, motion=moved.as_list() if moved else None,
-                           unsure=motion.reason if motion is not None else None)
+                           unsure=motion.reason if motion is not None else None,
+                           vertices=_vertices(motion))
         if any(_overlap(tracked.bbox, f.bbox) > _SAME_FACE for f in faces):
             unfollowed[index] = "followed onto another face of this frame"
             continue

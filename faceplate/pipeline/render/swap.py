@@ -116,7 +116,8 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     local = _in_region(face, box)
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
-    result = swapper.adjusted(face.params).swap(target, local, source, skin)
+    rest = np.asarray(face.rest) if face.rest is not None else None
+    result = swapper.adjusted(face.params).swap(target, local, source, skin, rest)
     _composite(frame, box, clean, result.rgb, result.matte, colourspace, ctx)
     weight = result.matte[..., None]
     d = frame.data_box

@@ -1,9 +1,12 @@
 """One track over time: runs split at cuts, gaps bridged, outliers rejected, each flow-linked
 piece's meshes fused with the plate's measured head motion (:mod:`.fuse`: only noise is
-filtered), colour smoothed with a zero-lag filter, jitter measured in the head's frame, and the
-yaw limit applied."""
+filtered) then carried vertex by vertex by the skin's own measured motion (:mod:`.skin`),
+colour smoothed with a zero-lag filter, jitter measured in the head's frame, and the yaw limit
+applied."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -11,6 +14,8 @@ from faceplate.face.mesh import EYE_CORNERS
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.solve.fuse import chain, fuse_piece, savgol
 from faceplate.pipeline.solve.link import Track, face_at
+from faceplate.pipeline.solve.rest import rest_shape
+from faceplate.pipeline.solve.skin import follow_skin
 from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
 from faceplate.pipeline.stage_files.tracks import SolvedFace, SolvedSwap
 from faceplate.spec import SolveSpec, SwapSpec
@@ -83,6 +88,15 @@ def _pieces(span: np.ndarray, track: Track, observed: dict[int, FaceObservation]
     return pieces
 
 
+def _vertex_moves(faces: list[FaceObservation]) -> np.ndarray | None:
+    """(frames, points, 2) each mesh vertex's own measured motion from the frame before (NaN
+    where its check failed); None unless every face has them."""
+    if not faces or any(f.vertices is None for f in faces):
+        return None
+    return np.array([[(np.nan, np.nan) if v is None else v for v in f.vertices]  # type: ignore[union-attr]
+                     for f in faces], np.float64)
+
+
 def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
                    settings: SolveSpec) -> tuple[dict[int, SolvedFace], list[list[int]]]:
     span = np.arange(frames[0], frames[-1] + 1)
@@ -107,6 +121,9 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
             if len(piece) > 1 and valid[piece].any():
                 solved[piece] = fuse_piece(landmarks[piece], motions, valid[piece],
                                            settings.smoothing)
+                moves = _vertex_moves([observed[int(span[i])] for i in piece[1:]])
+                if moves is not None:
+                    solved[piece] = follow_skin(solved[piece], moves, settings.smoothing)
                 placed[piece] = True
                 heads[piece] = [h.inverse().apply(m)
                                 for h, m in zip(chain(motions), solved[piece])]
@@ -192,7 +209,7 @@ def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[
             nearest = min(within, key=lambda w: (abs(w - f), w))
             held = faces[nearest]
             faces[f] = SolvedFace(f, held.track, held.bbox, held.score, held.landmarks,
-                                  faces[f].pose, held.skin, origin="held")
+                                  faces[f].pose, held.skin, origin="held", rest=held.rest)
             skipped[f] = f"{reason}: held frame {nearest}'s alignment"
         else:
             del faces[f]
@@ -224,6 +241,11 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
         solved, pieces = _solve_segment(track, run, analysis, settings)
         faces.update(solved)
         segments.extend(pieces)
+    rest = rest_shape([np.asarray(f.landmarks) for f in faces.values()
+                       if f.origin != "interpolated"])
+    if rest is not None:
+        shape = rest.round(4).tolist()
+        faces = {f: replace(face, rest=shape) for f, face in faces.items()}
     skipped = _apply_yaw_limit(faces, settings)
     lost = {f: r for f, r in lost_frames(track, faces, sorted(analysed)).items()
             if f not in skipped}

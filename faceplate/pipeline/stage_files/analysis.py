@@ -1,4 +1,4 @@
-"""``analysis.json`` (schema ``faceplate.analysis/3``): the faces analysis found on every frame,
+"""``analysis.json`` (schema ``faceplate.analysis/4``): the faces analysis found on every frame,
 each with its dense mesh, and the faces it lost. In memory each mesh is an array; the file
 writes it as lists of numbers, without indentation."""
 
@@ -29,8 +29,10 @@ class FaceObservation:
     ``tracked_from`` (its index) of the frame before gives once moved by the plate's optical
     flow. ``motion`` is that face's head motion from the frame before, measured by optical
     flow (:class:`~faceplate.pipeline.motion.Similarity` as ``[a, b, tx, ty]``, display
-    pixels), None where none was measured; ``unsure`` says why the flow check failed on a face
-    that was still followed."""
+    pixels), None where none was measured; ``vertices``: each mesh vertex's own motion from
+    the frame before (``[dx, dy]`` display pixels, None where its flow check failed), None where
+    none was measured; ``unsure`` says why the flow check failed on a face that was still
+    followed."""
 
     bbox: list[float]
     score: float
@@ -42,6 +44,7 @@ class FaceObservation:
     tracked_from: int | None = None
     motion: list[float] | None = None
     unsure: str | None = None
+    vertices: list[list[float] | None] | None = None
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``tracks.json`` (schema ``faceplate.tracks/4``): the solved faces of every swap, each with
+"""``tracks.json`` (schema ``faceplate.tracks/5``): the solved faces of every swap, each with
 its dense mesh, the flow-linked segments it was solved in, and the frames its face was lost
 on. A file of another schema is refused by name by a stage that only reads it, and made again
 by the solve. Rendering reads only this file, so any
@@ -46,6 +46,10 @@ class SolvedFace:
     override: str | None = None
     descriptor: list[float] | None = None
     unsure: str | None = None
+    #: The track's rest shape (its mean mesh in the canonical layout's frame, 478 x, y, z):
+    #: what the swapper measures the source's proportions against, so that the replaced face
+    #: deforms as the plate's face does. None: measured against each frame's own mesh.
+    rest: list[list[float]] | None = None
 
 
 @dataclass
