@@ -253,7 +253,9 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
     nonfinite = frame.nonfinite_count()
-    rgb = _finite(frame.rgb_region(frame.data_box), nonfinite == 0)
+    whole = (frame.pixels if frame.rgb == (0, 1, 2) and frame.pixels.shape[2] == 3
+             else frame.rgb_region(frame.data_box))
+    rgb = _finite(whole, nonfinite == 0)  # the frame's own float RGB: no copy when finite
     scale = min(1.0, settings.detect_size / max(rgb.shape[:2]))
     proxy = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA)
