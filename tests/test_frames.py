@@ -79,3 +79,23 @@ def test_error_messages_show_a_bad_value_cut_to_a_few_dozen_characters():
     assert shown({"a": 1, "b": 2, "c": 3, "d": 4}).endswith(", ...}")
     assert shown([[[[1]]]]) == "[[[...]]]"
     assert shown("short") == "'short'"
+
+
+def test_a_bad_item_names_the_whole_range_only_when_there_is_more_than_one_item():
+    from faceplate.frames import parse_frames
+    with pytest.raises(SpecError) as err:
+        parse_frames("abc")
+    assert str(err.value).startswith("not a frame range: 'abc' (expected e.g.")
+    with pytest.raises(SpecError) as err:
+        parse_frames("1001,abc")
+    assert str(err.value).startswith("not a frame range: 'abc' in '1001,abc' (expected e.g.")
+
+
+def test_any_other_value_in_an_error_message_is_cut_to_40_characters():
+    from faceplate.frames import shown
+
+    class Long:
+        def __repr__(self) -> str:
+            return "Z" * 100
+
+    assert len(shown(Long())) == 40 and "..." in shown(Long())
