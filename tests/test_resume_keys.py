@@ -170,6 +170,18 @@ def test_a_moved_solved_face_renders_only_that_frame(rig, tmp_path):
     assert _rendered(again) == [1001]
 
 
+def test_a_face_held_as_arrays_renders_again_when_one_inner_vertex_moves(rig, tmp_path):
+    """A host may pass a solve it holds in memory, meshes as NumPy arrays: the key must see a
+    vertex in the middle of the mesh (NumPy's text of a big array elides its middle)."""
+    spec = rig.spec_for(tmp_path)
+    mesh = np.array(rig.face(1001).landmarks, dtype=np.float64)
+    _done_and_kept(rig, spec, solved=rig.with_face(1001, landmarks=mesh))
+    moved = mesh.copy()
+    moved[len(moved) // 2, 0] += 1.0
+    again = rig.render_stage(spec, FRAMES, rig.with_face(1001, landmarks=moved))
+    assert _rendered(again) == [1001]
+
+
 def test_changed_output_settings_render_again(rig, tmp_path):
     spec = rig.spec_for(tmp_path)
     _done_and_kept(rig, spec)

@@ -18,6 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from faceplate.errors import StageError
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.stage_files.paths import frame_record_path, to_shot
@@ -35,6 +37,14 @@ def _plate_stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
+def _key_text(value: object) -> object:
+    """What the key holds of a value JSON cannot write: a NumPy array or number whole (its
+    ``str`` elides the middle of a big array), anything else (a path) as its text."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    return str(value)
+
+
 def render_key(spec: ShotSpec, frame: int, solved: list[SolvedSwap],
                provenance: Mapping[str, Any], pre: Preflight) -> str:
     """The digest of what frame ``frame`` of ``spec`` would be rendered from."""
@@ -49,7 +59,7 @@ def render_key(spec: ShotSpec, frame: int, solved: list[SolvedSwap],
                    spec.output.pixel_type],
         "qc": asdict(spec.qc),
     }
-    text = json.dumps(body, sort_keys=True, default=str)
+    text = json.dumps(body, sort_keys=True, default=_key_text)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
