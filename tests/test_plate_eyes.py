@@ -7,13 +7,13 @@ the source's). Openness is read by dlib's 68 points, found independently on plat
 from __future__ import annotations
 
 import sys
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import DATA, OBAMA
+from conftest import DATA
+from face_rig import DEMO, SRGB, obama_source, u8
 
 from faceplate.demo.head_warp import Expression, HeadRig
 from faceplate.face import image_metrics as im
@@ -27,8 +27,6 @@ from faceplate.pipeline.context import RunContext
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 from faces import Dlib68
 
-DEMO = Path(str(resources.files("faceplate.demo") / "data"))
-SRGB = "sRGB Encoded Rec.709 (sRGB)"
 #: Issue 16's targets are eye openness within 0.015 of the plate's and mouth within 0.03,
 #: means over a shot's frames (bench/platematch.py). On one still, dlib's eye reading swings
 #: by about 0.005-0.02 with any change to the face around the eyes, so the stills here are
@@ -43,17 +41,12 @@ def ctx():
 
 @pytest.fixture(scope="module")
 def source(ctx):
-    obama = find_face(OBAMA, SRGB, ctx, key="test")
-    return SourceFace("obama", obama.image, obama.landmarks, obama.descriptor)
+    return obama_source(ctx)
 
 
 @pytest.fixture(scope="module")
 def dlib68():
     return Dlib68()
-
-
-def _u8(image: np.ndarray) -> np.ndarray:
-    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def _biden_performing(dlib68: Dlib68, expression: Expression) -> np.ndarray:
@@ -70,14 +63,14 @@ def _swap_and_read(ctx, dlib68: Dlib68, plate: np.ndarray, source: SourceFace
                    ) -> tuple[np.ndarray, np.ndarray]:
     """dlib's 68 points on the plate and on the composite (as the render makes it) of the
     swap on the mesh the pack finds on the plate."""
-    plate8 = _u8(plate)
+    plate8 = u8(plate)
     detections = ctx.face_pack.detect(plate8, upsample=1)
     assert detections
     points = ctx.face_pack.landmarks(plate8, detections[0])
     assert points is not None
     result = ReferenceSwapper().swap(plate, points, source)
     shown = plate + result.matte[..., None] * (result.rgb - plate)
-    on_plate, on_result = dlib68.find(plate8, upsample=1), dlib68.find(_u8(shown), upsample=1)
+    on_plate, on_result = dlib68.find(plate8, upsample=1), dlib68.find(u8(shown), upsample=1)
     assert on_plate is not None and on_result is not None
     return on_plate.points, on_result.points
 
@@ -168,7 +161,7 @@ def test_lowered_lids_stay_lowered(ctx, dlib68, source):
     average over the seven plates (as the benchmark averages over frames), and within 0.05
     on each (dlib's reading of one still swings by about 0.02 from one lid height to the
     next)."""
-    still = dlib68.find(_u8(_biden_performing(dlib68, Expression())), upsample=1)
+    still = dlib68.find(u8(_biden_performing(dlib68, Expression())), upsample=1)
     assert still is not None
     differences = []
     for lids in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):

@@ -5,13 +5,11 @@ and the mouth: tests/test_plate_eyes.py."""
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
-from conftest import DATA, OBAMA
+from conftest import DATA
+from face_rig import obama_source, u8
 
 from faceplate.face import image_metrics as im
 from faceplate.face.grain import measure_grain
@@ -22,9 +20,6 @@ from faceplate.face.swapper import ReferenceSwapper, SourceFace
 from faceplate.pipeline.analyse.sources import find_face
 from faceplate.pipeline.context import RunContext
 
-DEMO = Path(str(resources.files("faceplate.demo") / "data"))
-SRGB = "sRGB Encoded Rec.709 (sRGB)"
-
 
 @pytest.fixture(scope="module")
 def ctx():
@@ -33,17 +28,12 @@ def ctx():
 
 @pytest.fixture(scope="module")
 def source(ctx):
-    obama = find_face(OBAMA, SRGB, ctx, key="test")
-    return SourceFace("obama", obama.image, obama.landmarks, obama.descriptor)
+    return obama_source(ctx)
 
 
 @pytest.fixture(scope="module")
 def biden(ctx):
     return find_face(DATA / "biden.jpg", None, ctx, key="test")
-
-
-def _u8(image: np.ndarray) -> np.ndarray:
-    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def _swapped(plate: np.ndarray, points: np.ndarray, source: SourceFace
@@ -93,7 +83,7 @@ def test_a_warm_plate_gives_the_face_its_cast(biden, source):
 
     plate_ab, shown_ab = lab(warm)[:, 1:].mean(axis=0), lab(shown)[:, 1:].mean(axis=0)
     assert np.abs(shown_ab - plate_ab).max() < 3.0, (shown_ab, plate_ab)
-    assert abs(im.highlight(_u8(shown), _u8(warm), face)) < 3.0
+    assert abs(im.highlight(u8(shown), u8(warm), face)) < 3.0
 
 
 def test_a_side_light_on_the_plate_lights_the_face_from_that_side(biden, source):
@@ -112,7 +102,7 @@ def test_a_side_light_on_the_plate_lights_the_face_from_that_side(biden, source)
     right[:, :int(middle)] = False
 
     def side_difference(image: np.ndarray) -> float:
-        lightness = im.lightness(_u8(image))
+        lightness = im.lightness(u8(image))
         return float(lightness[right].mean() - lightness[left].mean())
 
     assert side_difference(plate) > side_difference(biden.image) + 5
@@ -137,7 +127,7 @@ def test_a_flash_highlight_on_the_source_is_not_pasted(biden, source):
     tx, ty = biden.landmarks[NOSE_TIP, :2]
     cv2.circle(nose, (round(tx), round(ty)), round(face_size(biden.landmarks) / 8), 1, -1)
     near = nose.astype(bool)
-    raised = im.lightness(_u8(spotted))[near] - im.lightness(_u8(plain))[near]
+    raised = im.lightness(u8(spotted))[near] - im.lightness(u8(plain))[near]
     assert raised.max() < 6.0, raised.max()
 
 
@@ -166,8 +156,8 @@ def test_the_face_takes_the_plates_sharpness_and_grain(biden, source, defocus):
     if defocus:
         plate = blur(plate, defocus) + rng.normal(0, 0.004, plate.shape).astype(np.float32)
     shown, face = _swapped(plate, biden.landmarks, source)
-    detail = im.detail_ratio(_u8(shown), _u8(plate), face)
-    grain = float(np.mean(im.grain_ratio(_u8(shown), _u8(plate), face)))
+    detail = im.detail_ratio(u8(shown), u8(plate), face)
+    grain = float(np.mean(im.grain_ratio(u8(shown), u8(plate), face)))
     assert 0.8 <= detail <= 1.25, detail
     assert 0.8 <= grain <= 1.2, grain
 

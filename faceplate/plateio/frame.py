@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,20 @@ def _floating(spec: oiio.ImageSpec) -> bool:
     return all(f in ("half", "float", "double") for f in formats)
 
 
+@contextmanager
+def _rgb_part_of(path: Path, frame: int, limits: FrameLimits
+                 ) -> Iterator[tuple[oiio.ImageInput, int, oiio.ImageSpec, tuple[int, int, int]]]:
+    """``path`` open, its headers held to ``limits``, and the part that holds RGB: (input, part,
+    its spec, the R, G, B channel indices); closed on leaving."""
+    inp = _open(path, frame)
+    try:
+        specs = _part_specs(inp)
+        check_header(specs, limits, path, frame)
+        yield (inp, *_rgb_part(specs, path, frame))
+    finally:
+        inp.close()
+
+
 def _decode(inp: oiio.ImageInput, path: Path, frame: int, read: Callable[[], Any]) -> Any:
     """The pixels ``read`` decodes from ``inp``; running out of memory refuses the frame, a
     failed read (None) is an unreadable plate frame."""
@@ -197,11 +212,7 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
         PlateError: the frame is unreadable.
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    inp = _open(path, frame)
-    try:
-        specs = _part_specs(inp)
-        check_header(specs, limits, path, frame)
-        part, spec, rgb = _rgb_part(specs, path, frame)
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
         if not _floating(spec):  # integer files: normalised as rgb_region does it
             whole = read_frame(path, frame, limits)
             return replace(whole, pixels=whole.rgb_region(whole.data_box), rgb=(0, 1, 2))
@@ -210,8 +221,6 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
         begin, end = (first, first + 3) if contiguous else (0, spec.nchannels)
         pixels = _decode(inp, path, frame,
                          lambda: inp.read_image(part, 0, begin, end, oiio.FLOAT))
-    finally:
-        inp.close()
     pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, end - begin)
     order = [c - begin for c in rgb]
     return PlateFrame(path=path, frame=frame, spec=spec,
@@ -232,14 +241,8 @@ def read_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> Pla
         PlateError: the frame is unreadable.
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    inp = _open(path, frame)
-    try:
-        specs = _part_specs(inp)
-        check_header(specs, limits, path, frame)
-        part, spec, rgb = _rgb_part(specs, path, frame)
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
         pixels = _decode(inp, path, frame, lambda: read_part(inp, part, spec))
-    finally:
-        inp.close()
     return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels, rgb=rgb, part=part)
 
 
