@@ -6,11 +6,11 @@ The plate is ``--frames`` frames of half-float RGB EXR (``--compression``, defau
 (:mod:`faceplate.demo.plates`, handheld camera, grain); without, graded noise (no face). Every
 tool runs as its own process, one after the other, in the same run. Prints the seconds of each,
 the ratio faceplate / oiiotool for the whole ``faceplate run`` (analyse, solve, render, report),
-for ``faceplate analyse`` alone (its cache removed first) and ``faceplate render --force``
-alone (start-up included in each), the peak memory (max RSS) of each faceplate process, the
-CPU seconds (user + system) of each process and their ratio to the copy's, and the load
-average before and after (the machine may be shared: the ratio of seconds cancels part of the
-load, not all of it; CPU seconds are moved by it less).
+for ``faceplate analyse`` alone (its cache removed first), ``faceplate solve``, ``faceplate
+render --force`` and ``faceplate report`` alone (start-up included in each), the peak memory
+(max RSS) of each faceplate process, the CPU seconds (user + system) of each process and their
+ratio to the copy's, and the load average before and after (the machine may be shared: the ratio
+of seconds cancels part of the load, not all of it; CPU seconds are moved by it less).
 
 Targets (issue 17; 48 frames, 1080p, one face): run <= 2.0 (goal 1.5), render <= 1.3,
 analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 frames.
@@ -149,7 +149,9 @@ def main() -> None:
     run = timed([faceplate, "run", str(spec)])
     (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
     analyse = timed([faceplate, "analyse", str(spec)])
+    solve = timed([faceplate, "solve", str(spec)])
     render = timed([faceplate, "render", str(spec), "--force"])  # re-render, not resume
+    report = timed([faceplate, "report", str(spec)])
     oiiotool2 = timed([_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
                        "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")])
     copy = (oiiotool.seconds + oiiotool2.seconds) / 2
@@ -160,7 +162,8 @@ def main() -> None:
     print(f"oiiotool read+write:        {copy:7.2f} s   (first {oiiotool.seconds:.2f}, "
           f"last {oiiotool2.seconds:.2f})   cpu {cpu:.2f} s")
     for name, t in (("faceplate run (4 stages)", run), ("faceplate analyse", analyse),
-                    ("faceplate render --force", render)):
+                    ("faceplate solve", solve), ("faceplate render --force", render),
+                    ("faceplate report", report)):
         print(f"{name + ':':27} {t.seconds:7.2f} s   ratio {t.seconds / copy:.2f}   "
               f"peak {t.peak_mib:.0f} MiB   cpu {t.cpu:.2f} s, ratio {t.cpu / cpu:.2f}")
 
