@@ -153,3 +153,18 @@ def test_a_value_past_the_head_is_not_guessed(tmp_path):
     assert read_json_value(path, "s/1", "seconds", head=256) is None
     assert read_json_value(path, "s/1", "seconds") == 3
     assert read_json_value(path, "s/2", "seconds") is None  # another schema
+
+
+def test_a_chunk_reads_only_its_own_frames_meshes_and_keeps_the_tracks_span(spec):
+    """Render's identity cadence counts from a track's first frame and checks its last: a chunk
+    that holds only its own faces must still know both."""
+    rest = np.array(_rest())
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)), rest=rest)
+             for f in range(1003, 1021)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=0.5)
+    (chunk,) = load_solve(spec, [1001, 1010, 1011])
+    assert sorted(chunk.faces) == [1010, 1011]
+    assert chunk.span() == (1003, 1020)
+    assert chunk.faces[1011].landmarks[3].tolist() == [1011.003, 3.25, -0.03]
+    (whole,) = load_solve(spec)
+    assert len(whole.faces) == 18 and whole.span() == (1003, 1020) and whole.bounds is None

@@ -8,7 +8,7 @@ same alignment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -76,6 +76,13 @@ class SolvedSwap:
     skipped: dict[int, str] = field(default_factory=dict)
     lost: dict[int, str] = field(default_factory=dict)
     segments: list[list[int]] = field(default_factory=list)
+    #: The first and last frames the face is solved on over the shot, when ``faces`` holds
+    #: only some of them (a chunk's, :func:`load_solve`); None: ``faces`` holds them all.
+    bounds: tuple[int, int] | None = None
+
+    def span(self) -> tuple[int, int]:
+        """The first and last frames the swap's face is solved on, over the whole shot."""
+        return self.bounds if self.bounds is not None else (min(self.faces), max(self.faces))
 
 
 def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
@@ -129,14 +136,19 @@ def _face_arrays(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def _read_tracks(spec: ShotSpec, hook: Callable[[dict[str, Any]], Any]
+                 ) -> dict[str, Any] | None:
+    path = tracks_path(spec)
+    if read_json_value(path, TRACKS_SCHEMA_5, "schema") == TRACKS_SCHEMA_5:
+        old = read_json(path, TRACKS_SCHEMA_5, hook)
+        return upgrade_from_5(old) if old is not None else None
+    return read_json(path, TRACKS_SCHEMA, hook)
+
+
 def read_tracks_body(spec: ShotSpec) -> dict[str, Any] | None:
     """The stored solve as plain data, each mesh an array, a ``faceplate.tracks/5`` file
     upgraded (None: not solved yet)."""
-    path = tracks_path(spec)
-    if read_json_value(path, TRACKS_SCHEMA_5, "schema") == TRACKS_SCHEMA_5:
-        old = read_json(path, TRACKS_SCHEMA_5, _face_arrays)
-        return upgrade_from_5(old) if old is not None else None
-    return read_json(path, TRACKS_SCHEMA, _face_arrays)
+    return _read_tracks(spec, _face_arrays)
 
 
 def solve_seconds(spec: ShotSpec) -> float | None:
@@ -152,20 +164,32 @@ def solve_seconds(spec: ShotSpec) -> float | None:
 
 def _swap(s: dict[str, Any]) -> SolvedSwap:
     rest = np.asarray(s["rest"], np.float64) if s.get("rest") is not None else None
-    faces = {f["frame"]: SolvedFace(**f, rest=rest) for f in s["faces"]}
+    frames = [f["frame"] for f in s["faces"]]
+    faces = {f["frame"]: SolvedFace(**f, rest=rest) for f in s["faces"] if "landmarks" in f}
     return SolvedSwap(s["swap"], s["source"], s["track"], faces,
                       {k["frame"]: k["reason"] for k in s.get("skipped", [])},
                       {k["frame"]: k["reason"] for k in s.get("lost", [])},
-                      s.get("segments", []))
+                      s.get("segments", []),
+                      (min(frames), max(frames)) if len(faces) < len(frames) else None)
 
 
-def load_solve(spec: ShotSpec) -> list[SolvedSwap]:
-    """Read ``tracks.json`` for rendering.
+def load_solve(spec: ShotSpec, frames: Iterable[int] | None = None) -> list[SolvedSwap]:
+    """Read ``tracks.json`` for rendering ``frames`` (default: every frame): the faces of other
+    frames are dropped as they are read (each swap's :meth:`SolvedSwap.span` is still the
+    whole shot's), so a chunk holds only its own meshes.
 
     Raises:
         StageError: the shot has not been solved yet.
     """
-    body = read_tracks_body(spec)
+    wanted = None if frames is None else {int(f) for f in frames}
+
+    def chunk_only(obj: dict[str, Any]) -> dict[str, Any]:
+        obj = _face_arrays(obj)
+        if wanted is not None and "landmarks" in obj and obj.get("frame") not in wanted:
+            return {"frame": obj["frame"]}  # counted for the span, not kept
+        return obj
+
+    body = _read_tracks(spec, chunk_only)
     if body is None:
         raise StageError("shot not solved yet: run `faceplate solve` first", path=tracks_path(spec))
     return [_swap(s) for s in body["swaps"]]
