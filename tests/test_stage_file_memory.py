@@ -168,3 +168,18 @@ def test_a_chunk_reads_only_its_own_frames_meshes_and_keeps_the_tracks_span(spec
     assert chunk.faces[1011].landmarks[3].tolist() == [1011.003, 3.25, -0.03]
     (whole,) = load_solve(spec)
     assert len(whole.faces) == 18 and whole.span() == (1003, 1020) and whole.bounds is None
+
+
+def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):
+    from faceplate.pipeline.stage_files.paths import qc_json_path
+    from faceplate.pipeline.stage_files.records import write_qc
+    frames = [{"frame": f, "status": "swapped", "flags": ["a"] if f % 2 else [],
+               "faces": [{"landmarks": [[1.5, 2.25]] * 68}]} for f in range(1001, 1006)]
+    write_qc(spec, {"shot": "tst010", "summary": {"frames": 5, "seconds": {"render": 1.0}},
+                    "frames": frames})
+    text = qc_json_path(spec).read_text()
+    body = json.loads(text)
+    assert body["schema"] == "faceplate.qc/1" and body["summary"]["seconds"] == {"render": 1.0}
+    assert body["frames"] == frames
+    lines = text.splitlines()
+    assert sum(line.lstrip().startswith('{"frame": ') for line in lines) == 5
