@@ -31,8 +31,8 @@ CROP_MARGIN = 1.6
 
 @dataclass(frozen=True)
 class DisplayImage:
-    """A frame's display window as float RGB (zeros outside the data window) and its pixel
-    aspect ratio."""
+    """A frame's display window as float RGB, or a matte's as one grey channel (zeros outside
+    the data window), and its pixel aspect ratio."""
 
     rgb: RGBImage
     pixel_aspect: float
@@ -70,15 +70,17 @@ def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None
 
 
 def _read_grey(path: Path) -> DisplayImage | None:
+    """The first channel over the display window, one channel (zeros outside the data window:
+    a matte is written small, its data window the matte's box)."""
     buf = oiio.ImageBuf(str(path))
     if buf.has_error:
         return None
-    window = oiio.ImageBufAlgo.crop(buf, buf.roi_full)
-    pixels = window.get_pixels(oiio.FLOAT)
-    if pixels is None or window.has_error:
+    full = buf.roi_full
+    pixels = buf.get_pixels(oiio.FLOAT, oiio.ROI(full.xbegin, full.xend, full.ybegin,
+                                                 full.yend, 0, 1, 0, 1))
+    if pixels is None or buf.has_error:
         return None
-    grey = np.nan_to_num(np.asarray(pixels, dtype=np.float32)[..., :1])
-    return DisplayImage(np.repeat(grey, 3, axis=2), 1.0)
+    return DisplayImage(np.nan_to_num(np.asarray(pixels, dtype=np.float32)), 1.0)
 
 
 def proxy(image: DisplayImage, processor: ocio.CPUProcessor | None,
@@ -108,8 +110,11 @@ def crop_box(faces_bbox: list[float], display: tuple[int, int],
 
 
 def face_crop(image: DisplayImage, box: Box, processor: ocio.CPUProcessor | None) -> RGBImage:
-    """``box`` of the image at 1:1, display-referred float RGB (0..1)."""
+    """``box`` of the image at 1:1, display-referred float RGB (0..1); a grey image's one
+    channel shown in all three."""
     region = np.ascontiguousarray(image.rgb[box.y0:box.y1, box.x0:box.x1])
+    if region.shape[2] == 1:
+        region = np.repeat(region, 3, axis=2)
     return to_display(region, processor) if processor is not None else np.clip(region, 0, 1)
 
 
