@@ -183,3 +183,25 @@ def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):
     assert body["frames"] == frames
     lines = text.splitlines()
     assert sum(line.lstrip().startswith('{"frame": ') for line in lines) == 5
+
+
+def test_a_small_mattes_crop_is_its_channel_in_grey_with_zeros_outside_its_data_window(tmp_path):
+    """A matte is written small (its data window the matte's box, its display window the
+    plate's): its crop shows the channel in all three, zeros where the file holds nothing."""
+    import OpenImageIO as oiio
+
+    from faceplate.pipeline.report.images import face_crop, read_display
+    from faceplate.plateio.frame import Box
+    spec = oiio.ImageSpec(10, 6, 1, oiio.HALF)
+    spec.x, spec.y = 20, 10
+    spec.full_x, spec.full_y, spec.full_width, spec.full_height = 0, 0, 64, 48
+    buf = oiio.ImageBuf(spec)
+    buf.set_pixels(buf.roi, np.full((6, 10, 1), 0.75, np.float32))
+    path = tmp_path / "matte.exr"
+    assert buf.write(str(path))
+    image = read_display(path, 1001, grey=True)
+    assert image is not None and image.rgb.shape == (48, 64, 1)
+    crop = face_crop(image, Box(16, 8, 32, 20), None)
+    expected = np.zeros((12, 16, 3), np.float32)
+    expected[2:8, 4:14] = 0.75  # rows 10-15, columns 20-29 of the frame
+    assert np.array_equal(crop, expected)
