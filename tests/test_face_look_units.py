@@ -1,0 +1,339 @@
+"""The plate-look parts one at a time, on small synthetic images whose expected values are
+worked out here: the sRGB curve's published constants, Gaussian blurs done by OpenCV at full
+size, Immerkær's noise estimate written out, smoothstep ramps on Lab offsets set by hand.
+The same parts on real faces: tests/test_plate_look.py and tests/test_plate_eyes.py."""
+
+from __future__ import annotations
+
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+
+from faceplate.face import light, sharpness
+from faceplate.face.grain import (
+    Grain,
+    Regrainer,
+    flat_pixels,
+    frame_seed,
+    measure_grain,
+    noise_level,
+)
+
+REC709 = np.array([0.2126, 0.7152, 0.0722])
+
+
+def srgb_decode(c: np.ndarray) -> np.ndarray:
+    """The sRGB standard's (IEC 61966-2-1) decoding, in float64."""
+    c = np.asarray(c, np.float64)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def srgb_encode(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.float64)
+    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+
+
+def immerkaer(channel: np.ndarray, where: np.ndarray) -> float:
+    """Immerkær's sigma: sqrt(pi/2)/6 × mean |[[1,-2,1],[-2,4,-2],[1,-2,1]] * image|, the
+    response worked out from the shifted image (edges mirrored, as OpenCV's reflect)."""
+    p = np.pad(np.asarray(channel, np.float64), 1, mode="symmetric")
+    h, w = channel.shape
+    c = lambda dy, dx: p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]  # noqa: E731
+    response = (c(-1, -1) + c(-1, 1) + c(1, -1) + c(1, 1)
+                - 2 * (c(-1, 0) + c(1, 0) + c(0, -1) + c(0, 1)) + 4 * c(0, 0))
+    return float(np.sqrt(np.pi / 2) / 6 * np.abs(response)[where].mean())
+
+
+# --- light: the sRGB curve --------------------------------------------------------------------
+
+def test_the_srgb_curve_has_the_standards_values_on_both_segments():
+    """Encoded 0.02 and 0.04045 lie on the linear segment (÷12.92), 0.5 and 1 on the power
+    one; linear 0.001 and 0.0031308 encode ×12.92, 0.214 and 1 by the power; negatives are
+    clipped to 0 both ways."""
+    encoded = np.array([-0.1, 0.02, 0.04045, 0.2, 0.5, 1.0], np.float32)
+    np.testing.assert_allclose(light.to_linear(encoded), srgb_decode(np.maximum(encoded, 0)),
+                               rtol=2e-6, atol=1e-9)
+    linear = np.array([-0.1, 0.001, 0.0031308, 0.05, 0.214, 1.0], np.float32)
+    np.testing.assert_allclose(light.to_encoded(linear), srgb_encode(np.maximum(linear, 0)),
+                               rtol=2e-6, atol=1e-9)
+    assert light.to_linear(encoded).dtype == np.float32
+    assert light.to_encoded(linear).dtype == np.float32
+
+
+# --- light: the blurs --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sigma", [3.0, 7.9, 8.0, 13.0, 30.0])
+def test_the_wide_gaussian_is_a_full_size_gaussian_with_zeros_beyond_the_edges(sigma):
+    """A hard-edged 0/1 square off-centre (and a second channel of a smooth ramp): within
+    0.006 of OpenCV's full-size Gaussian with a constant 0 border, below 8 px (two steps)
+    the full-size blur itself."""
+    image = np.zeros((90, 130, 2), np.float32)
+    image[10:50, 70:125, 0] = 1.0
+    image[..., 1] = np.linspace(0.0, 1.0, 130, dtype=np.float32)[None, :]
+    expected = cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    out = light.wide_gaussian(image, sigma)
+    assert out.shape == image.shape and out.dtype == np.float32
+    tolerance = 1e-6 if sigma < 8 else 0.006
+    np.testing.assert_allclose(out, expected, atol=tolerance)
+    grey = light.wide_gaussian(image[..., 0], sigma)
+    np.testing.assert_allclose(grey, expected[..., 0], atol=tolerance)
+
+
+@pytest.mark.parametrize("sigma", [2.0, 20.0])
+def test_the_masked_lowpass_keeps_what_lies_outside_the_weights_out(sigma):
+    """Weights 1 on the left 40 columns, 0 beyond; the image 0.3 (and 0.3, 0.6, 0.9) on the
+    left, 50 on the right: the low-pass is the left's value on every pixel the weights'
+    blur reaches, and 0 where it reaches none."""
+    shape = (60, 200)
+    weights = np.zeros(shape, np.float32)
+    weights[:, :40] = 1.0
+    grey = np.where(weights > 0, 0.3, 50.0).astype(np.float32)
+    out = light.masked_lowpass(grey, weights, sigma)
+    reached = cv2.GaussianBlur(weights, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT) > 1e-3
+    np.testing.assert_allclose(out[reached], 0.3, rtol=1e-4)
+    colour = np.where(weights[..., None] > 0, np.float32([0.3, 0.6, 0.9]), 50.0)
+    out3 = light.masked_lowpass(colour.astype(np.float32), weights, sigma)
+    np.testing.assert_allclose(out3[reached], np.broadcast_to([0.3, 0.6, 0.9],
+                                                              out3[reached].shape), rtol=1e-4)
+    if sigma == 2.0:
+        assert (out[:, 100:] == 0).all() and (out3[:, 100:] == 0).all()
+
+
+# --- light: relighting ------------------------------------------------------------------------
+
+def _chequer(a: np.ndarray, b: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    yy, xx = np.indices(shape)
+    return np.where(((yy + xx) % 2 == 0)[..., None], a, b).astype(np.float32)
+
+
+def _expected_relit(a_lin: np.ndarray, b_lin: np.ndarray, plate_lin: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The documented model worked out for a two-colour chequer (its shading is the mean of
+    the two at any blur this wide): detail = colour / mean, its lightness (Rec.709) kept
+    whole, each channel's tint (detail / lightness, held to 0.5..2) kept to the power 0.7,
+    the detail held to 0.05..4; the plate's light times that."""
+    mean = (a_lin + b_lin) / 2
+    out = []
+    for colour in (a_lin, b_lin):
+        detail = np.clip(colour / mean, 0.05, 4.0)
+        lightness = np.clip(detail @ REC709, 0.05, 4.0)
+        tint = np.clip(detail / lightness, 0.5, 2.0) ** 0.7
+        out.append(srgb_encode(plate_lin * lightness * tint))
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("a_lin, b_lin", [
+    ((0.30, 0.20, 0.10), (0.10, 0.20, 0.30)),   # a warm and a cool pixel, one mean grey
+    ((0.002, 0.002, 0.002), (0.398, 0.398, 0.398)),  # a near-black hole: detail floored
+    ((0.40, 0.02, 0.02), (0.02, 0.02, 0.40)),  # saturated red and blue: tints held to 0.5..2
+])
+def test_relight_gives_the_plates_light_times_the_faces_detail(a_lin, b_lin):
+    """A face that is a one-pixel chequer of two colours (linear ``a_lin``, ``b_lin``) on a
+    plate of one flat colour, inside a box of weights 1 with the face's own values around
+    it: inside, each pixel is the plate's colour times its detail as the model says; on
+    the weights' 0 pixels (in the box's rows and outside them) the face is unchanged."""
+    shape = (70, 90)
+    a, b = np.float64(a_lin), np.float64(b_lin)
+    face = light.to_encoded(_chequer(a, b, shape))
+    plate_lin = np.float64([0.25, 0.12, 0.05])
+    plate = np.broadcast_to(light.to_encoded(plate_lin.astype(np.float32)),
+                            shape + (3,)).astype(np.float32)
+    weights = np.zeros(shape, np.float32)
+    weights[10:60, 20:80] = 1.0
+    weights[30, 40] = 0.0  # a hole inside the box
+    out = light.relight(face, plate, weights, face_size=100.0)
+    want_a, want_b = _expected_relit(srgb_decode(face[0, 0]), srgb_decode(face[0, 1]),
+                                     srgb_decode(plate[0, 0]))
+    inside = weights > 0
+    even = (np.indices(shape).sum(axis=0) % 2 == 0)
+    np.testing.assert_allclose(out[inside & even], np.broadcast_to(want_a, out[inside & even]
+                                                                   .shape), atol=2e-3)
+    np.testing.assert_allclose(out[inside & ~even], np.broadcast_to(want_b, out[inside & ~even]
+                                                                    .shape), atol=2e-3)
+    np.testing.assert_array_equal(out[~inside], face[~inside])
+
+
+def test_relight_follows_the_plates_light_at_a_third_of_the_face_size():
+    """A flat grey face on a plate lit 0.05 linear on the left half and 0.4 on the right:
+    the face takes the plate's light blurred by a Gaussian of 0.3 × face size, normalised
+    over the weights (OpenCV's full-size blur of plate × weights over that of the weights);
+    no weights, the face unchanged."""
+    shape = (80, 160)
+    face = np.full(shape + (3,), 0.5, np.float32)
+    plate_lin = np.where(np.arange(160)[None, :, None] < 80, 0.05, 0.4) * np.ones(shape + (3,))
+    plate = srgb_encode(plate_lin).astype(np.float32)
+    weights = np.zeros(shape, np.float32)
+    weights[5:75, 10:150] = 1.0
+    out = light.relight(face, plate, weights, face_size=40.0)
+    sigma = 0.3 * 40.0
+    box = (slice(5, 75), slice(10, 150))
+    num = cv2.GaussianBlur(srgb_decode(plate[box]).astype(np.float32), (0, 0), sigma,
+                           borderType=cv2.BORDER_CONSTANT)
+    den = cv2.GaussianBlur(np.ones((70, 140), np.float32), (0, 0), sigma,
+                           borderType=cv2.BORDER_CONSTANT)
+    expected = srgb_encode(num / den[..., None])
+    np.testing.assert_allclose(out[box], expected, atol=0.01)
+    assert out[40, 12, 0] < 0.35 and out[40, 148, 0] > 0.6
+    np.testing.assert_array_equal(out[:5], face[:5])
+    empty = light.relight(face, plate, np.zeros(shape, np.float32), face_size=40.0)
+    np.testing.assert_array_equal(empty, face)
+
+
+# --- sharpness -----------------------------------------------------------------------------------
+
+def test_mean_abs_laplacian_of_a_single_spike():
+    """One pixel of 1 in zeros: the four-neighbour Laplacian is -4 there and 1 on each
+    neighbour, so the mean |Laplacian| over those five pixels is 8/5, over the spike alone 4
+    (grey weights 0.299, 0.587, 0.114 of a white spike sum to 1)."""
+    grey = np.zeros((9, 9), np.float32)
+    grey[4, 4] = 1.0
+    cross = np.zeros((9, 9), bool)
+    cross[4, 3:6] = cross[3:6, 4] = True
+    assert sharpness.mean_abs_laplacian(grey, cross) == pytest.approx(8 / 5)
+    spike = np.zeros((9, 9, 3), np.float32)
+    spike[4, 4] = (0.0, 1.0, 0.0)
+    centre = np.zeros((9, 9), bool)
+    centre[4, 4] = True
+    assert sharpness.mean_abs_laplacian(sharpness._grey(spike), centre) == pytest.approx(
+        4 * 0.587, rel=1e-6)
+
+
+def test_blur_is_a_gaussian_and_a_negative_sigma_an_unsharp_mask():
+    """Sigma 0 leaves the image; 1.5 is OpenCV's Gaussian (mirrored edges); -0.6 is the image
+    plus 0.6 × (image - its Gaussian of radius 1)."""
+    rng = np.random.default_rng(2)
+    image = rng.random((24, 30, 3)).astype(np.float32)
+    np.testing.assert_array_equal(sharpness.blur(image, 0.0), image)
+    np.testing.assert_allclose(
+        sharpness.blur(image, 1.5),
+        cv2.GaussianBlur(image, (0, 0), 1.5, borderType=cv2.BORDER_REFLECT), atol=1e-6)
+    soft = cv2.GaussianBlur(image, (0, 0), 1.0, borderType=cv2.BORDER_REFLECT)
+    np.testing.assert_allclose(sharpness.blur(image, -0.6), image + 0.6 * (image - soft),
+                               atol=1e-6)
+
+
+def test_too_few_pixels_to_measure_ask_for_no_blur():
+    """15 pixels to measure over give 0 (no change); 16 measure (a plate blurred by 2 px
+    asks for a blur)."""
+    rng = np.random.default_rng(4)
+    face = rng.random((60, 60, 3)).astype(np.float32)
+    plate = sharpness.blur(face, 2.0)
+    where = np.zeros((60, 60), bool)
+    where[30, 20:35] = True
+    assert sharpness.matching_blur(face, plate, where) == 0.0
+    where[31, 20] = True
+    assert sharpness.matching_blur(face, plate, where) > 1.0
+
+
+def test_the_matching_blur_near_the_frames_edge_and_with_a_finish():
+    """A face region by the image's corner (the crop cut by the frame) finds the known blur
+    of 1.2 px; with a finish that doubles the face's contrast before measuring, the plate
+    blurred by 1.2 needs a stronger blur (the finish is applied and cropped with the face)."""
+    rng = np.random.default_rng(5)
+    face = cv2.GaussianBlur(rng.random((140, 140, 3)).astype(np.float32), (0, 0), 0.7)
+    plate = sharpness.blur(face, 1.2)
+    where = np.zeros((140, 140), bool)
+    where[2:50, 3:60] = True
+    assert sharpness.matching_blur(face, plate, where) == pytest.approx(1.2, abs=0.15)
+
+    class Double:
+        cropped = 0
+
+        def __call__(self, image: np.ndarray) -> np.ndarray:
+            return image * 2.0
+
+        def crop(self, rows: slice, cols: slice) -> Double:
+            Double.cropped += 1
+            return self
+
+    assert sharpness.matching_blur(face, plate, where, Double()) > 1.6
+    assert Double.cropped == 1
+
+
+# --- grain -------------------------------------------------------------------------------------
+
+def test_noise_level_is_immerkaers_estimate():
+    """On white noise of sigma 0.03 over a smooth ramp, the level over the inner pixels is
+    Immerkær's estimate worked out here, about 0.03."""
+    rng = np.random.default_rng(8)
+    ramp = np.linspace(0.2, 0.6, 120, dtype=np.float32)[None, :] * np.ones((100, 1), np.float32)
+    channel = ramp + rng.normal(0, 0.03, (100, 120)).astype(np.float32)
+    where = np.zeros((100, 120), bool)
+    where[0:90, 5:120] = True  # the edges included: mirrored as OpenCV's reflect does
+    level = noise_level(channel, where)
+    assert level == pytest.approx(immerkaer(channel, where), rel=1e-5)
+    assert level == pytest.approx(0.03, rel=0.08)
+
+
+def test_flat_pixels_are_the_flattest_share_one_pixel_inside_the_region():
+    """A region whose left half is flat (grain only) and right half a steep ramp: the flat
+    pixels are half the region's inner pixels (one in from its edge), all on the flat half;
+    with share 0.25 a quarter; a region of under 64 inner pixels is returned whole."""
+    rng = np.random.default_rng(9)
+    shape = (80, 120)
+    grey = np.where(np.arange(120)[None, :] < 60, 0.4, 0.4 + 0.02 * (np.arange(120) - 60))
+    image = np.repeat((grey + rng.normal(0, 0.002, shape))[..., None], 3, axis=2)
+    image = image.astype(np.float32)
+    region = np.zeros(shape, np.float32)
+    region[20:60, 20:100] = 1.0
+    inner = np.zeros(shape, bool)
+    inner[21:59, 21:99] = True
+    flat = flat_pixels(image, region)
+    assert not (flat & ~inner).any()
+    assert abs(int(flat.sum()) - inner.sum() // 2) <= 2
+    assert flat[:, 64:].sum() == 0
+    assert abs(int(flat_pixels(image, region, 0.25).sum()) - inner.sum() // 4) <= 2
+    small = np.zeros(shape, np.float32)
+    small[30:39, 30:39] = 1.0  # 7 × 7 = 49 inner pixels
+    small_inner = np.zeros(shape, bool)
+    small_inner[31:38, 31:38] = True
+    np.testing.assert_array_equal(flat_pixels(image, small), small_inner)
+    assert measure_grain(image, small) is None
+
+
+@pytest.mark.parametrize("have, want", [(0.0, 0.02), (0.01, 0.02), (0.03, 0.02)])
+def test_regraining_brings_the_level_to_the_plates(have, want):
+    """Grey 0.5 carrying white grain of ``have`` regrained to ``want``: each channel's
+    Immerkær level (worked out here) over the flat pixels reads ``want`` (grain already
+    there counted); an image already grainier is left as it is."""
+    rng = np.random.default_rng(12)
+    shape = (96, 96)
+    image = (0.5 + rng.normal(0, have, shape + (3,))).astype(np.float32) if have else \
+        np.full(shape + (3,), 0.5, np.float32)
+    where = np.zeros(shape, bool)
+    where[8:88, 8:88] = True
+    grain = Grain((want, want * 0.5, want * 1.5), 0.0)
+    regrained = Regrainer(grain, where, seed=3, shape=shape)(image)
+    for c in range(3):
+        before = immerkaer(image[..., c], where)
+        after = immerkaer(regrained[..., c], where)
+        if before >= grain.level[c]:
+            np.testing.assert_array_equal(regrained[..., c], image[..., c])
+        else:
+            assert after == pytest.approx(grain.level[c], rel=0.12), (c, after)
+    few = np.zeros(shape, bool)
+    few[10:17, 10:19] = True  # 63 pixels: too few to measure, nothing laid
+    np.testing.assert_array_equal(Regrainer(grain, few, 3, shape)(image), image)
+
+
+def test_regraining_a_crop_lays_the_same_grain_as_the_whole():
+    """The regrainer cut to a crop gives, on that crop of the image, what it gives on the
+    whole image there (the fields and the flat pixels cut alike)."""
+    rng = np.random.default_rng(13)
+    shape = (80, 100)
+    image = (0.4 + rng.normal(0, 0.002, shape + (3,))).astype(np.float32)
+    where = np.zeros(shape, bool)
+    where[20:60, 30:80] = True
+    whole = Regrainer(Grain((0.02, 0.02, 0.02), 0.6), where, 5, shape)
+    rows, cols = slice(10, 70), slice(20, 90)
+    np.testing.assert_allclose(whole.crop(rows, cols)(image[rows, cols]),
+                               whole(image)[rows, cols], atol=1e-6)
+
+
+def test_the_frame_seed_is_the_crc_of_its_bytes():
+    image = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    assert frame_seed(image) == zlib.crc32(image.tobytes())
+    assert frame_seed(image[:, ::-1]) == zlib.crc32(np.ascontiguousarray(image[:, ::-1])
+                                                    .tobytes())
