@@ -337,3 +337,130 @@ def test_the_frame_seed_is_the_crc_of_its_bytes():
     assert frame_seed(image) == zlib.crc32(image.tobytes())
     assert frame_seed(image[:, ::-1]) == zlib.crc32(np.ascontiguousarray(image[:, ::-1])
                                                     .tobytes())
+
+
+# --- hair ----------------------------------------------------------------------------------------
+
+def _layout_face(scale: float = 100.0, centre: tuple[float, float] = (130.0, 140.0)
+                 ) -> np.ndarray:
+    """faceplate's canonical layout scaled into an image, with 10 iris points at the eyes."""
+    from faceplate.face.mesh import LIDS, layout
+    face = np.asarray(layout().canonical, np.float64)
+    irises = [np.repeat(face[list(lids)].mean(axis=0)[None], 5, axis=0) for lids in LIDS]
+    return np.vstack([face, *irises]) * scale + (centre[0], centre[1], 0.0)
+
+
+_SKIN_RGB = np.float32([0.8, 0.6, 0.5])
+
+
+def _skin_lab() -> np.ndarray:
+    """CIE Lab (D65) of :data:`_SKIN_RGB` from the published sRGB transforms."""
+    from colour_reference import linear_rec709_to_lab
+    return linear_rec709_to_lab(srgb_decode(_SKIN_RGB))
+
+
+@pytest.mark.parametrize("offset, std, expected", [
+    ((0.0, 0.0, 0.0), (8.0, 4.0, 4.0), 0.0),          # the skin's own colour
+    ((0.0, -2.9 * 4, 0.0), (8.0, 4.0, 4.0), 0.0),     # 2.9 sigmas off in a*: still skin
+    ((0.0, -3.75 * 4, 0.0), (8.0, 4.0, 4.0), 0.5),    # halfway up the 3..4.5 ramp
+    ((0.0, 0.0, 3.75 * 4), (8.0, 4.0, 4.0), 0.5),     # the same in b*
+    ((0.0, 3 * 4, -3 * 4), (8.0, 4.0, 4.0), 0.921),   # 3√2 = 4.24 sigmas: both axes count
+    ((0.0, -3.75 * 3, 0.0), (8.0, 1.0, 1.0), 0.5),    # a spread under 3 counts as 3
+    ((0.0, -5 * 4, 0.0), (8.0, 4.0, 4.0), 1.0),       # far off: hair
+    ((2.5 * 8, 0.0, 0.0), (8.0, 4.0, 4.0), 0.5),      # 2.5 L* sigmas darker than the skin
+    ((2.5 * 6, 0.0, 0.0), (2.0, 4.0, 4.0), 0.5),      # an L* spread under 6 counts as 6
+    ((-4 * 8, 0.0, 0.0), (8.0, 4.0, 4.0), 0.0),       # lighter than the skin: not hair
+    ((3.2 * 8, 0.0, 0.0), (8.0, 4.0, 4.0), 1.0),      # far darker: hair
+])
+def test_the_hair_mask_is_the_colours_distance_from_the_skin_on_ramps(offset, std, expected):
+    """A plate of one skin colour, judged against skin statistics set off from that colour's
+    Lab by hand: inside the hair zone (a few pixels in from its edge) the mask is the
+    smoothstep of the chroma distance in a*, b* sigmas (3 to 4.5) or of how many L* sigmas
+    darker the skin's mean is (2 to 3); outside the zone 0; no value between 0 and 1/1024."""
+    from faceplate.face.colour_match import LabStats
+    from faceplate.face.hair import hair_mask, hair_zone
+    points = _layout_face()
+    plate = np.broadcast_to(_SKIN_RGB, (280, 260, 3)).astype(np.float32)
+    mean = _skin_lab() + np.array(offset)
+    out = hair_mask(plate, points, LabStats(tuple(mean), tuple(std)))
+    zone = hair_zone(points, plate.shape[:2]) > 0
+    interior = cv2.erode(zone.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert interior.sum() > 500
+    np.testing.assert_allclose(out[interior], expected, atol=0.03)
+    assert (out[~cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)]
+            == 0).all()
+    assert ((out == 0) | (out >= 1 / 1024)).all()
+
+
+def test_the_hair_zone_is_the_forehead_and_temples_grown_by_a_25th_of_the_face():
+    """On the layout's face: the zone holds the top of the forehead (mesh point 10) and the
+    temples' outline points, not the eyes, nose tip or mouth; it reaches 0.04 face sizes
+    past its triangles (the zone of a face moved by that much still overlaps the first's
+    top edge) and is 0/1; a face off the image gives an empty mask."""
+    from faceplate.face.hair import hair_mask, hair_zone
+    from faceplate.face.colour_match import LabStats
+    from faceplate.face.mesh import EYE_CORNERS, NOSE_TIP, face_size
+    points = _layout_face()
+    zone = hair_zone(points, (280, 260))
+    assert set(np.unique(zone)) == {0.0, 1.0}
+    at = lambda i: zone[int(round(points[i, 1])), int(round(points[i, 0]))]  # noqa: E731
+    assert at(10) == 1.0
+    for i in (NOSE_TIP, 13, 14, *EYE_CORNERS[0], *EYE_CORNERS[1]):
+        assert at(i) == 0.0, i
+    top = int(np.flatnonzero(zone.any(axis=1))[0])
+    highest = float(points[:468, 1].min())  # the zone reaches the outline's top, grown
+    pad = round(0.04 * face_size(points))
+    assert pad >= 3
+    assert highest - pad - 1.5 <= top <= highest - pad + 1.5
+    off = points + (1000.0, 0.0, 0.0)
+    assert not hair_zone(off, (280, 260)).any()
+    skin = LabStats(tuple(_skin_lab()), (8.0, 4.0, 4.0))
+    assert not hair_mask(np.zeros((280, 260, 3), np.float32), off, skin).any()
+
+
+# --- the plate's eyes ----------------------------------------------------------------------------
+
+def _lids_opened(points: np.ndarray, factors: tuple[float, float]) -> np.ndarray:
+    """``points`` with each eye's lids moved off its corner line by ``factor`` times their
+    distance (the opening scales by it)."""
+    from faceplate.face.mesh import EYE_CORNERS, LIDS
+    out = np.array(points, np.float64)
+    for eye, factor in enumerate(factors):
+        a, b = out[EYE_CORNERS[eye][0], :2], out[EYE_CORNERS[eye][1], :2]
+        axis = (b - a) / np.linalg.norm(b - a)
+        lids = [i for i in LIDS[eye] if i not in EYE_CORNERS[eye]]
+        offsets = out[lids, :2] - a
+        along = np.outer(offsets @ axis, axis)
+        out[lids, :2] = a + along + factor * (offsets - along)
+    return out
+
+
+@pytest.mark.parametrize("factors, lowered, wider", [
+    ((0.925, 1.0), 0.5, 0.0),     # the less open eye 7.5 % less: halfway up 0..15 %
+    ((1.0, 0.9625), 0.15625, 0.0),  # 3.75 %: a quarter up, smoothstep 0.156
+    ((1.55, 1.55), 0.0, 0.5),     # both 1.55 times as open: halfway up 1.45..1.65
+    ((1.45, 1.75), 0.0, 0.84375),  # their mean 1.6: three quarters up, smoothstep 0.844
+    ((0.8, 2.6), 1.0, 1.0),       # one lowered, the mean far wider: both
+])
+def test_the_plates_eyes_weigh_in_smoothly_between_the_thresholds(factors, lowered, wider):
+    """The layout's face as the source, its lids opened by ``factors`` as the plate:
+    ``lowered`` is the smoothstep of 1 - the least open eye's ratio over 0..0.15, ``wider``
+    of the mean ratio over 1.45..1.65 (worked out by hand)."""
+    from faceplate.face.eyes import plate_eye_weight
+    from faceplate.face.mesh import eye_openings
+    source = _layout_face()
+    plate = _lids_opened(source, factors)
+    np.testing.assert_allclose(np.array(eye_openings(plate)) / eye_openings(source), factors,
+                               rtol=1e-9)
+    weight = plate_eye_weight(plate, source)
+    assert weight.lowered == pytest.approx(lowered, abs=1e-9)
+    assert weight.wider == pytest.approx(wider, abs=1e-9)
+
+
+def test_a_closed_source_eye_counts_as_a_thousandth_open():
+    """A source whose eyes are closed (opening 0): the plate's ratio is its opening over
+    0.001, so any open plate eye is far wider."""
+    from faceplate.face.eyes import plate_eye_weight
+    source = _lids_opened(_layout_face(), (0.0, 0.0))
+    weight = plate_eye_weight(_layout_face(), source)
+    assert (weight.lowered, weight.wider) == (0.0, 1.0)
