@@ -397,13 +397,13 @@ def test_the_hair_zone_is_the_forehead_and_temples_grown_by_a_25th_of_the_face()
     temples' outline points, not the eyes, nose tip or mouth; it reaches 0.04 face sizes
     past its triangles (the zone of a face moved by that much still overlaps the first's
     top edge) and is 0/1; a face off the image gives an empty mask."""
-    from faceplate.face.hair import hair_mask, hair_zone
     from faceplate.face.colour_match import LabStats
+    from faceplate.face.hair import hair_mask, hair_zone
     from faceplate.face.mesh import EYE_CORNERS, NOSE_TIP, face_size
     points = _layout_face()
     zone = hair_zone(points, (280, 260))
     assert set(np.unique(zone)) == {0.0, 1.0}
-    at = lambda i: zone[int(round(points[i, 1])), int(round(points[i, 0]))]  # noqa: E731
+    at = lambda i: zone[round(points[i, 1]), round(points[i, 0])]  # noqa: E731
     assert at(10) == 1.0
     for i in (NOSE_TIP, 13, 14, *EYE_CORNERS[0], *EYE_CORNERS[1]):
         assert at(i) == 0.0, i
@@ -464,3 +464,57 @@ def test_a_closed_source_eye_counts_as_a_thousandth_open():
     source = _lids_opened(_layout_face(), (0.0, 0.0))
     weight = plate_eye_weight(_layout_face(), source)
     assert (weight.lowered, weight.wider) == (0.0, 1.0)
+
+
+# --- the swapper's parts -------------------------------------------------------------------------
+
+def test_identity_geometry_moves_the_inner_face_by_the_weighted_step_and_eyes_whole():
+    """The layout's face as the target; the source the same face with its lower half 5 px to
+    the right and its image-left lower lid 2 px lower (the skull's rigid points untouched, so
+    the pose fit is exact): at amount 0.8 each point moves 0.8 × its identity weight × its
+    step (the inner face 4 px, the outline not at all), each eye's lids and iris by their lids' mean
+    step, depth the target's; amount 0 or below gives the target itself."""
+    from faceplate.face.mesh import LEFT_IRIS, LEFT_LOWER_LID, LIDS, RIGHT_IRIS, rigid_points
+    from faceplate.face.regions import identity_weights
+    from faceplate.face.swapper import identity_geometry
+    target = _layout_face()
+    source = target.copy()
+    lower = np.zeros(478, bool)  # the face below the upper lip: no rigid point
+    lower[:468] = True
+    lower[list(rigid_points())] = False
+    source[lower, 0] += 5.0
+    lowered = [i for i in LEFT_LOWER_LID if i not in rigid_points()]
+    source[lowered, 1] += 2.0
+    assert lowered and identity_weights()[lower].max() == 1.0
+    moved = identity_geometry(target, source, 0.8)
+    step = np.zeros((478, 2))
+    step[lower, 0] = 5.0
+    step[lowered, 1] = 2.0
+    expected = target[:, :2] + 0.8 * identity_weights()[:, None] * step
+    for lids, iris in ((list(LIDS[0]), list(LEFT_IRIS)), (list(LIDS[1]), list(RIGHT_IRIS))):
+        eye_step = (0.8 * identity_weights()[lids, None] * step[lids]).mean(axis=0)
+        assert np.abs(eye_step).max() > 0.1  # the lids moved: a step to check
+        expected[lids] = target[lids, :2] + eye_step
+        expected[iris] = target[iris, :2] + eye_step
+    np.testing.assert_allclose(moved[:, :2], expected, atol=1e-6)
+    np.testing.assert_array_equal(moved[:, 2], target[:, 2])
+    inner = np.flatnonzero(lower & (identity_weights() == 1.0))
+    np.testing.assert_allclose(moved[inner, 0], target[inner, 0] + 4.0, atol=1e-6)
+    assert identity_geometry(target, source, 0.0) is target
+    assert identity_geometry(target, source, -0.5) is target
+
+
+def test_an_adjusted_swapper_changes_only_what_it_is_given():
+    """A reviewer's override: the matte's feather, erode and blend softness and the identity
+    amount are taken, anything else named is ignored, the rest kept; no values, the swapper
+    itself."""
+    from faceplate.face.matte import MatteSettings
+    from faceplate.face.swapper import ReferenceSwapper
+    swapper = ReferenceSwapper(MatteSettings(feather=0.05), identity_amount=0.6)
+    assert swapper.adjusted({}) is swapper
+    changed = swapper.adjusted({"erode": 0.01, "blend_softness": 0.02, "mouth_open_threshold":
+                                0.5, "unknown": 1.0})
+    assert changed.settings == MatteSettings(erode=0.01, feather=0.05, blend_softness=0.02)
+    assert changed.identity_amount == 0.6
+    amount = swapper.adjusted({"identity_amount": 0.3, "feather": 0.1})
+    assert (amount.identity_amount, amount.settings.feather) == (0.3, 0.1)
