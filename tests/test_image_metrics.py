@@ -212,3 +212,31 @@ def test_hard_edge_sees_a_texture_that_stops_inside_the_matte():
     assert im.hard_edge(soft_out, plate, matte) <= 1.5 * ramp
     assert im.hard_edge(plate, plate, matte) == 0.0
     assert np.isnan(im.hard_edge(plate, plate, np.zeros_like(matte)))
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+def test_hard_edge_sees_a_step_a_pixel_past_the_soft_edge_whichever_way_the_face_lies(turn):
+    """The texture stops between columns 80 and 81, where the matte is already 1 (its soft
+    edge, 0.02 < matte < 0.98, ends at column 79): the pixel next to the soft edge counts, so
+    the measure is the step's (Sobel/8 reads a step of h as h/2 per pixel), the same with the
+    frames turned by ``turn`` quarter turns (the face below, left of or above the edge)."""
+    plate = grey_image(100, (60, 120))
+    matte = np.clip((np.arange(120, dtype=np.float32) - 40) / 40, 0, 1)[None, :].repeat(60, 0)
+    face = np.where(np.arange(120)[None, :, None] >= 81, 160.0, 100.0) * np.ones((60, 1, 3))
+    output = np.rint(100 + matte[..., None] * (face - 100)).astype(np.uint8)
+    output, plate, matte = (np.ascontiguousarray(np.rot90(a, turn))
+                            for a in (output, plate, matte))
+    step = cie_lightness(160) - cie_lightness(100)
+    assert im.hard_edge(output, plate, matte) == pytest.approx(step / 2, rel=0.05)
+
+
+def test_grain_ratio_over_a_plate_without_grain_is_large_and_finite():
+    """A perfectly flat plate (grain 0) against a grainy output: the ratio is the output's
+    level over 1e-9 (huge, not a division by zero); flat against flat is 0."""
+    rng = np.random.default_rng(6)
+    plate = grey_image(128, (80, 80))
+    output = np.clip(128 + rng.normal(0, 4, plate.shape), 0, 255).round().astype(np.uint8)
+    mask = np.ones((80, 80), bool)
+    ratio = im.grain_ratio(output, plate, mask)
+    assert np.isfinite(ratio).all() and (ratio > 1e9).all()
+    np.testing.assert_array_equal(im.grain_ratio(plate, plate, mask), 0.0)

@@ -237,9 +237,9 @@ def _gradient(image: Image8) -> NDArray[np.float64]:
 def _outer(below: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The parts of ``below`` that reach the image's border: holes (an open mouth's cut)
     left out."""
-    count, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=4)
+    _, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return np.isin(labels, border[border > 0]) if count > 1 else below
+    return np.isin(labels, border[border > 0])
 
 
 def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
