@@ -518,3 +518,35 @@ def test_an_adjusted_swapper_changes_only_what_it_is_given():
     assert changed.identity_amount == 0.6
     amount = swapper.adjusted({"identity_amount": 0.3, "feather": 0.1})
     assert (amount.identity_amount, amount.settings.feather) == (0.3, 0.1)
+
+
+def _textured(seed: int, shape: tuple[int, int]) -> np.ndarray:
+    """A smooth random colour picture in 0.2..0.8 (skin-like detail, no flat areas)."""
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.random(shape + (3,)).astype(np.float32), (0, 0), 3.0)
+    noise = (noise - noise.min()) / (noise.max() - noise.min())
+    return (0.2 + 0.6 * noise).astype(np.float32)
+
+
+@pytest.mark.parametrize("open_", [False, True])
+def test_the_swap_cuts_the_mouth_out_only_when_it_is_open(open_):
+    """A synthetic face (the layout's mesh on a textured picture) swapped onto another: the
+    layout's mouth is open (an inner-lip gap of 0.125 eye widths, above the 0.06 threshold):
+    the swap says so and the matte is about 0 in the middle of its opening; with the jaw
+    raised to close the lips (on the source too) the matte covers the mouth (no seam along
+    the lips; the source's own lip line, left out of its texture, softened: about 0.6)."""
+    from faceplate.face.mesh import mouth_opening
+    from faceplate.face.swapper import ReferenceSwapper, SourceFace
+    shape = (280, 260)
+    points = _layout_face()
+    if not open_:
+        lips = (points[13, 1] + points[14, 1]) / 2
+        points[points[:, 1] > lips, 1] -= points[14, 1] - points[13, 1]
+    assert (mouth_opening(points) > 0.06) == open_
+    source = SourceFace("synthetic", _textured(1, shape), points, np.zeros(128))
+    result = ReferenceSwapper().swap(_textured(2, shape), points, source)
+    assert result.mouth_open == open_
+    middle = np.round((points[13, :2] + points[14, :2]) / 2).astype(int)
+    covered = result.matte[middle[1], middle[0]]
+    assert covered < 0.05 if open_ else covered > 0.5, covered
+    assert result.matte[round(points[4, 1]), round(points[4, 0])] > 0.9  # the nose: swapped

@@ -240,3 +240,12 @@ def test_grain_ratio_over_a_plate_without_grain_is_large_and_finite():
     ratio = im.grain_ratio(output, plate, mask)
     assert np.isfinite(ratio).all() and (ratio > 1e9).all()
     np.testing.assert_array_equal(im.grain_ratio(plate, plate, mask), 0.0)
+
+
+def test_lightness_is_cie_lstar_on_both_segments_for_every_code():
+    """Every neutral 8-bit code, the darkest (Y below (6/29)³, L* linear in Y) and the rest
+    (cube root): L* as the sRGB and CIE formulas give it."""
+    codes = np.arange(256, dtype=np.uint8)
+    image = np.repeat(codes[None, :, None], 3, axis=2)
+    expected = [cie_lightness(c) for c in range(256)]
+    np.testing.assert_allclose(im.lightness(image)[0], expected, rtol=1e-12, atol=1e-12)
