@@ -550,3 +550,56 @@ def test_the_swap_cuts_the_mouth_out_only_when_it_is_open(open_):
     covered = result.matte[middle[1], middle[0]]
     assert covered < 0.05 if open_ else covered > 0.5, covered
     assert result.matte[round(points[4, 1]), round(points[4, 0])] > 0.9  # the nose: swapped
+
+
+def _flat_on_the_whole_image(image: np.ndarray, region: np.ndarray, share: float) -> np.ndarray:
+    """The flat pixels by their definition, on the whole image (no crop): the region one
+    pixel in, the ``share`` of its pixels with the lowest Sobel gradient magnitude of the
+    grey levels smoothed by a Gaussian of sigma 2."""
+    inner = cv2.erode((region > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    smooth = cv2.GaussianBlur(image.mean(axis=2).astype(np.float32), (0, 0), 2.0)
+    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    return inner & (magnitude <= np.quantile(magnitude[inner], share))
+
+
+@pytest.mark.parametrize("box", [(0, 30, 0, 40), (50, 90, 70, 110), (20, 60, 30, 70)])
+def test_flat_pixels_found_on_the_regions_box_are_those_of_the_whole_image(box):
+    """A textured image with lines 10⁴ times as bright 9 and 10 pixels past each side of a
+    region's inner pixels (the smoothing and Sobel reach 9: at 9 px the Gaussian's tail,
+    10⁻⁴, still shows): the flat pixels, found on the region's box, are those the
+    definition gives on the whole image, for a region in a corner, at the far corner and in
+    the middle."""
+    top, bottom, left, right = box
+    image = _textured(4, (90, 110))
+    for d in (8, 9):  # the inner pixels lie one in from the region's edge
+        for row in (top - d, bottom - 1 + d):
+            if 0 <= row < 90:
+                image[row] = 1e4
+        for col in (left - d, right - 1 + d):
+            if 0 <= col < 110:
+                image[:, col] = 1e4
+    region = np.zeros((90, 110), np.float32)
+    region[top:bottom, left:right] = 1.0
+    for share in (0.5, 0.3):
+        np.testing.assert_array_equal(flat_pixels(image, region, share),
+                                      _flat_on_the_whole_image(image, region, share))
+
+
+@pytest.mark.parametrize("scale", [100.0, 40.0])
+def test_the_hair_mask_is_softened_by_a_200th_of_the_face(scale):
+    """A plate far off the skin's colour (all hair): the mask is the hair zone blurred by a
+    Gaussian of 0.005 face sizes (at least 0.5 px: a small face), values under 1/1024 set
+    to 0."""
+    from faceplate.face.colour_match import LabStats
+    from faceplate.face.hair import hair_mask, hair_zone
+    from faceplate.face.mesh import face_size
+    points = _layout_face(scale, (130.0, 140.0))
+    plate = np.broadcast_to(_SKIN_RGB, (280, 260, 3)).astype(np.float32)
+    skin = LabStats(tuple(_skin_lab() + (0.0, 40.0, 0.0)), (8.0, 4.0, 4.0))
+    zone = hair_zone(points, plate.shape[:2])
+    sigma = max(0.005 * face_size(points), 0.5)
+    assert (sigma == 0.5) == (scale == 40.0)
+    expected = cv2.GaussianBlur(zone, (0, 0), sigma)
+    expected[expected < 1 / 1024] = 0.0
+    np.testing.assert_allclose(hair_mask(plate, points, skin), expected, atol=1e-5)

@@ -250,7 +250,7 @@ def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
     adds little gradient there; a warped texture that stops on a line adds a step. NaN if the
     matte has no soft edge."""
     m = np.asarray(matte, np.float32)
-    band = (m > EDGE_BAND[0]) & (m < EDGE_BAND[1]) & _outer(m < EDGE_BAND[1])
+    band = (m > EDGE_BAND[0]) & _outer(m < EDGE_BAND[1])  # _outer keeps only pixels below
     band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if band.sum() < 16:
         return float("nan")
