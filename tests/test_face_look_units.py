@@ -603,3 +603,27 @@ def test_the_hair_mask_is_softened_by_a_200th_of_the_face(scale):
     expected = cv2.GaussianBlur(zone, (0, 0), sigma)
     expected[expected < 1 / 1024] = 0.0
     np.testing.assert_allclose(hair_mask(plate, points, skin), expected, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def synthetic_source():
+    from faceplate.face.swapper import SourceFace
+    return SourceFace("synthetic", _textured(1, (280, 260)), _layout_face(), np.zeros(128))
+
+
+@pytest.mark.parametrize("target_scale, expected", [(100.0, 1.0), (81.0, 1.0), (79.0, 0.9875),
+                                                    (50.0, 0.625), (20.0, 0.25)])
+def test_the_source_is_prefiltered_to_a_quarter_above_the_targets_size(synthetic_source,
+                                                                        target_scale, expected):
+    """A source face 100 layout units across on a target of ``target_scale``: at 0.81 of
+    its size (0.8 or more) the source's own layers and mesh are used; smaller, both are scaled to
+    1.25 × the target's size (area-averaged: no aliasing in the warp)."""
+    from faceplate.face.swapper import ReferenceSwapper
+    source = synthetic_source
+    layers, landmarks = ReferenceSwapper()._scaled_source(source, _layout_face(target_scale))
+    if expected == 1.0:
+        assert layers is source.layers and landmarks is source.landmarks
+        return
+    np.testing.assert_allclose(landmarks, source.landmarks * expected, rtol=1e-12)
+    np.testing.assert_array_equal(layers, cv2.resize(source.layers, None, fx=expected,
+                                                     fy=expected, interpolation=cv2.INTER_AREA))
