@@ -627,3 +627,26 @@ def test_the_source_is_prefiltered_to_a_quarter_above_the_targets_size(synthetic
     np.testing.assert_allclose(landmarks, source.landmarks * expected, rtol=1e-12)
     np.testing.assert_array_equal(layers, cv2.resize(source.layers, None, fx=expected,
                                                      fy=expected, interpolation=cv2.INTER_AREA))
+
+
+def test_speculars_are_judged_against_a_neighbourhood_of_a_20th_of_the_face():
+    """Skin (0.3, 0.2, 0.14 linear) with its right half lit twice as bright (skin-coloured,
+    broad: not a highlight) and a skin-coloured spot 1.6x as bright as the skin around it:
+    the lit half, 3 neighbourhoods (sigma 0.05 face sizes) from its edge, is unchanged; the
+    spot, above the skin's knee of 1.3, is rolled off to 1.3 to 1.35 times its surroundings
+    (all channels alike: its colour kept); a 6-pixel white spot of 3x is
+    taken down to about 1.05x, its own brightness (clipped, twice) hardly raising its
+    reference (measured once, 1.13x)."""
+    skin = np.array([0.3, 0.2, 0.14], np.float32)
+    image = np.tile(skin, (100, 160, 1)).astype(np.float32)
+    image[:, 80:] *= 2.0
+    image[30:34, 30:34] *= 1.6
+    luminance = float(skin @ REC709)
+    image[60:66, 25:31] = 3 * luminance
+    out = light.remove_speculars(image, np.ones((100, 160), np.float32), face_size=100.0)
+    np.testing.assert_allclose(out[:, 96:150], image[:, 96:150], rtol=1e-5)
+    spot = out[32, 32]
+    # its surroundings: the skin, raised about 3 % by the spot itself clipped at the knee
+    assert 1.3 * luminance <= spot @ REC709 <= 1.35 * luminance * 1.05
+    np.testing.assert_allclose(spot / spot.sum(), skin / skin.sum(), rtol=1e-5)
+    assert out[63, 28] @ REC709 <= 1.08 * luminance  # 1.05, and its clipped self around it
