@@ -293,18 +293,21 @@ def test_flat_pixels_are_the_flattest_share_one_pixel_inside_the_region():
     assert measure_grain(image, small) is None
 
 
-@pytest.mark.parametrize("have, want", [(0.0, 0.02), (0.01, 0.02), (0.03, 0.02)])
-def test_regraining_brings_the_level_to_the_plates(have, want):
-    """Grey 0.5 carrying white grain of ``have`` regrained to ``want``: each channel's
-    Immerkær level (worked out here) over the flat pixels reads ``want`` (grain already
-    there counted); an image already grainier is left as it is."""
+@pytest.mark.parametrize("have, want, size", [(0.0, 0.02, 0.0), (0.01, 0.02, 0.0),
+                                               (0.03, 0.02, 0.0), (0.0, 0.02, 0.75),
+                                               (0.005, 0.02, 1.3)])
+def test_regraining_brings_the_level_to_the_plates(have, want, size):
+    """Grey 0.5 carrying white grain of ``have`` regrained to ``want`` (per channel ×1,
+    ×0.5, ×1.5) clumped by ``size`` px: each channel's Immerkær level (worked out here) over
+    the flat pixels reads that (grain already there counted); a channel already grainier is
+    left as it is."""
     rng = np.random.default_rng(12)
     shape = (96, 96)
     image = (0.5 + rng.normal(0, have, shape + (3,))).astype(np.float32) if have else \
         np.full(shape + (3,), 0.5, np.float32)
     where = np.zeros(shape, bool)
     where[8:88, 8:88] = True
-    grain = Grain((want, want * 0.5, want * 1.5), 0.0)
+    grain = Grain((want, want * 0.5, want * 1.5), size)
     regrained = Regrainer(grain, where, seed=3, shape=shape)(image)
     for c in range(3):
         before = immerkaer(image[..., c], where)
@@ -650,3 +653,33 @@ def test_speculars_are_judged_against_a_neighbourhood_of_a_20th_of_the_face():
     assert 1.3 * luminance <= spot @ REC709 <= 1.35 * luminance * 1.05
     np.testing.assert_allclose(spot / spot.sum(), skin / skin.sum(), rtol=1e-5)
     assert out[63, 28] @ REC709 <= 1.08 * luminance  # 1.05, and its clipped self around it
+
+
+@pytest.mark.parametrize("size", [0.45, 0.75, 1.6])
+def test_the_grain_of_a_region_off_the_images_top_left_is_measured(size):
+    """Grey 0.4 with grain clumped by ``size`` px (white noise under OpenCV's Gaussian), its
+    Immerkær level set to 0.02 (worked out here on an independent field), in a region in the
+    image's bottom-right quarter: the level reads 0.02 and the clump size ``size``."""
+    rng = np.random.default_rng(21)
+    shape = (240, 260)
+    reference = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), size)
+    scale = 0.02 / immerkaer(reference, np.ones(shape, bool))
+    image = np.dstack([0.4 + scale * cv2.GaussianBlur(
+        rng.standard_normal(shape).astype(np.float32), (0, 0), size) for _ in range(3)])
+    region = np.zeros(shape, np.float32)
+    region[130:235, 140:255] = 1.0
+    grain = measure_grain(image.astype(np.float32), region)
+    assert grain is not None
+    np.testing.assert_allclose(grain.level, 0.02, rtol=0.12)
+    assert grain.size == pytest.approx(size, abs=0.2)
+
+
+def test_a_soft_region_counts_where_it_is_above_one_half():
+    """A region of 1 inside a ring of exactly 0.5 and one of 0.7: the flat pixels are those
+    of the region above 0.5 (the 0.5 ring left out, the 0.7 one in)."""
+    image = _textured(7, (80, 100))
+    soft = np.zeros((80, 100), np.float32)
+    soft[10:70, 10:90] = 0.5
+    soft[20:60, 20:80] = 0.7
+    soft[25:55, 25:75] = 1.0
+    np.testing.assert_array_equal(flat_pixels(image, soft), flat_pixels(image, soft > 0.5))
