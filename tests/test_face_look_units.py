@@ -6,6 +6,7 @@ The same parts on real faces: tests/test_plate_look.py and tests/test_plate_eyes
 from __future__ import annotations
 
 import zlib
+from dataclasses import FrozenInstanceError
 
 import cv2
 import numpy as np
@@ -553,6 +554,8 @@ def test_the_swap_cuts_the_mouth_out_only_when_it_is_open(open_):
     covered = result.matte[middle[1], middle[0]]
     assert covered < 0.05 if open_ else covered > 0.5, covered
     assert result.matte[round(points[4, 1]), round(points[4, 0])] > 0.9  # the nose: swapped
+    with pytest.raises(FrozenInstanceError):  # a result is a value: never changed later
+        result.mouth_open = not open_  # type: ignore[misc]
 
 
 def _flat_on_the_whole_image(image: np.ndarray, region: np.ndarray, share: float) -> np.ndarray:
