@@ -199,11 +199,13 @@ class _Sources:
         return self._proxies[kind]
 
     def release(self) -> None:
-        """Drop the decoded images (waiting for a read in flight)."""
+        """Drop the decoded images and the proxies made of them (waiting for a read in
+        flight): the report holds one frame's images at a time, however long the shot."""
         if self._pending is not None:
             self._pending.result()
             self._pending = None
         self._read.clear()
+        self._proxies.clear()
 
 
 def unchanged(record: dict[str, Any]) -> bool:
