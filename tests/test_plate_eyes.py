@@ -122,8 +122,8 @@ def test_the_kept_eyes_are_the_plates_moved_with_the_swap(ctx, source):
     """Biden's plate and mesh, lids lowered on the mesh: inside each eye opening of the
     swap's geometry the mask is the weight given and the pixels are the plate's, moved by
     that eye's lids' mean step (worked out here with a translation of the whole image);
-    lowered lids keep a ring of 0.045 face size past the lid line, far wider eyes one of 1 px;
-    weight 0 keeps nothing."""
+    lowered lids keep a ring of 0.045 face size past the lid line, far wider eyes one of 1 px
+    and their lower lid's margin (0.02 face size below it); weight 0 keeps nothing."""
     biden = find_face(DATA / "biden.jpg", None, ctx, key="test")
     shape = biden.image.shape[:2]
     points = _lids_scaled(biden.landmarks, 0.5)
@@ -149,7 +149,25 @@ def test_the_kept_eyes_are_the_plates_moved_with_the_swap(ctx, source):
     assert ring >= 3
     assert mask[band(ring - 1, ring)].min() == 0.75 and mask[band(ring, ring + 1)].max() == 0.0
     wide, _ = plate_eyes(biden.image, points, geometry, PlateEyes(0.0, 1.0))
-    assert wide[band(0, 1)].min() == 1.0 and wide[band(1, 2)].max() == 0.0
+    assert wide[band(0, 1)].min() == 1.0
+    # past that 1 px, far wider eyes keep the plate's lower lid margin only: 0.02 face size
+    # below the middle of the lower lid, at right angles to the eye's corner line (the face
+    # twice the size, so that is more than 3 px)
+    big, big_points = 2.0 * geometry, 2.0 * points
+    wide, _ = plate_eyes(np.zeros((2 * shape[0], 2 * shape[1], 3), np.float32), big_points,
+                         big, PlateEyes(0.0, 1.0))
+    lower, upper = big[145, :2], big[159, :2]  # middles of the image-left lower and upper lid
+    along = big[133, :2] - big[33, :2]
+    down = np.array([-along[1], along[0]]) / np.linalg.norm(along)
+    down = down if down @ (lower - upper) > 0 else -down
+    below = 0.02 * face_size(big_points)
+    assert below >= 4
+
+    def at(point: np.ndarray) -> float:
+        return float(wide[round(point[1]), round(point[0])])
+
+    assert at(lower + (below - 1) * down) == 1.0 and at(lower + (below + 2) * down) == 0.0
+    assert at(upper - 2.5 * down) == 0.0
     none, _ = plate_eyes(biden.image, points, geometry, PlateEyes(0.0, 0.0))
     assert none.max() == 0.0
 
