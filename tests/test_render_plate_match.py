@@ -51,9 +51,28 @@ def _openness(mesh: np.ndarray) -> tuple[float, float]:
     return (left + right) / 2.0, mouth_opening(mesh)
 
 
-def test_each_measure_is_the_metric_over_the_whole_images_face_pixels(face, ctx):
+def _shifted(matte: np.ndarray, where: str) -> np.ndarray:
+    """``matte`` moved so that the image's top and left edges (or bottom and right) cut it
+    20 pixels in."""
+    ys, xs = np.nonzero(matte > 0)
+    out = np.zeros_like(matte)
+    h, w = matte.shape
+    if where == "top-left":
+        dy, dx = ys.min() + 20, xs.min() + 20
+        out[:h - dy, :w - dx] = matte[dy:, dx:]
+    else:
+        dy, dx = h - ys.max() - 1 + 20, w - xs.max() - 1 + 20
+        out[dy:, dx:] = matte[:h - dy, :w - dx]
+    return out
+
+
+@pytest.mark.parametrize("where", ["inside", "top-left", "bottom-right"])
+def test_each_measure_is_the_metric_over_the_whole_images_face_pixels(face, ctx, where):
+    """Also where the image's edges cut the matte (the measured box then ends there)."""
     plate, points = face
     matte = _soft_matte(plate.shape[:2], points)
+    if where != "inside":
+        matte = _shifted(matte, where)
     noise = np.random.default_rng(7).normal(0.0, 0.03, plate.shape).astype(np.float32)
     result = np.clip(plate + matte[..., None] * (0.15 * plate + noise), 0.0, 1.0)
     found = measure_plate_match(result, plate, matte, points, ctx.face_pack)
@@ -64,8 +83,12 @@ def test_each_measure_is_the_metric_over_the_whole_images_face_pixels(face, ctx)
     # the matte's box grown by its reach lies inside the crop: the measures are taken on less
     # than the whole image
     ys, xs = np.nonzero(matte > 0)
-    assert ys.min() > 12 and xs.min() > 12
-    assert ys.max() + 12 < plate.shape[0] - 1 and xs.max() + 12 < plate.shape[1] - 1
+    h, w = matte.shape
+    if where == "inside":
+        assert ys.min() > 12 and xs.min() > 12 and ys.max() + 12 < h - 1 and xs.max() + 12 < w - 1
+    else:
+        edge = (ys.min(), xs.min()) if where == "top-left" else (h - 1 - ys.max(), w - 1 - xs.max())
+        assert edge == (0, 0) and matte[mask].size > 1000
     out_mesh = ctx.face_pack.track(out8, points)
     plate_mesh = ctx.face_pack.track(plate8, points)
     assert out_mesh is not None and plate_mesh is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -81,7 +82,9 @@ def test_frames_are_rendered_in_the_order_given_and_each_record_says_what_was_wr
         rig, tmp_path):
     spec = rig.spec_for(tmp_path)
     frames = [1003, 1001, 1002]
+    start = time.perf_counter()
     result, reports = _stage(rig, spec, np.array(frames, dtype=np.int64))
+    elapsed = time.perf_counter() - start
     assert isinstance(result, RenderResult)
     assert [r.frame for r in result.records] == frames
     assert all(type(r.frame) is int for r in result.records)
@@ -103,7 +106,9 @@ def test_frames_are_rendered_in_the_order_given_and_each_record_says_what_was_wr
         keys.add(record.render_key)
         assert stored[f]["status"] == "swapped" and stored[f]["frame"] == f
         assert record.providers == providers
-        assert record.seconds > 0 and record.seconds == round(record.seconds, 3)
+        # the seconds the frame took (its read, swap and write), to the millisecond
+        assert 0 < record.seconds <= elapsed and record.seconds == round(record.seconds, 3)
+        assert record.flags == [] and record.overrides == [] and record.nonfinite_pixels == 0
         # the frame's matte area is the written matte's, to a tenth
         area = float(read_pixels(matte, fmt=oiio.FLOAT).sum())
         assert record.matte_area == pytest.approx(area, abs=0.06 + 1e-3 * area)
@@ -121,6 +126,17 @@ def test_frames_are_rendered_in_the_order_given_and_each_record_says_what_was_wr
         assert face.matte_area == pytest.approx(record.matte_area, abs=0.11)  # one face
         assert face.seam is not None and face.seam == round(face.seam, 3)
     assert len(keys) == 3  # each frame's own key
+    # identity measured on the track's first and last frames only, kept to 4 places
+    faces = {r.frame: r.faces[0] for r in result.records}
+    distances = [d for f in (1001, 1003) for d in (faces[f].identity_distance_to_source,
+                                                   faces[f].identity_distance_to_original)]
+    assert all(d is not None and d == round(d, 4) for d in distances)
+    assert faces[1002].identity_distance_to_source is None
+    # the places kept are not fewer: some of the values use the last one
+    assert any(d != round(d, 3) for d in distances)
+    assert any(f.seam != round(f.seam, 2) for f in faces.values())
+    assert any(r.matte_area != round(r.matte_area) for r in result.records)
+    assert any(r.seconds != round(r.seconds, 2) for r in result.records)
 
 
 def test_an_empty_frame_list_renders_nothing(rig, tmp_path):
