@@ -1,0 +1,83 @@
+"""The swap's composite over the plate (``pipeline/render/swap.py``), checked where the matte
+ends abruptly: a hard matte block cut by its region's edge is composited up to its last row and
+column, an empty matte changes nothing; and the track's rest shape is used by the swap. The
+composite's feathered values and the plate kept outside the matte are tests/test_composite.py's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+from conftest import read_pixels
+from render_rig import RenderRig, make_rig
+
+from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.render.swap import _composite
+from faceplate.plateio.frame import Box, PlateFrame
+from faceplate.types import WORKING_SPACE
+
+SWAPPED = (0.25, 0.5, 0.75)  # exact in half floats
+
+
+def _frame(width: int = 40, height: int = 30) -> PlateFrame:
+    """A half-float RGB + depth frame with overscan (data window from (-4, -2)), every value
+    distinct."""
+    spec = oiio.ImageSpec(width, height, 4, oiio.HALF)
+    spec.x, spec.y = -4, -2
+    spec.full_width, spec.full_height = width - 8, height - 4
+    spec.channelnames = ("R", "G", "B", "Z")
+    values = np.arange(width * height * 4, dtype=np.float32).reshape(height, width, 4)
+    pixels = (0.001 * values + 0.01).astype(np.float16)
+    return PlateFrame(Path("plate.exr"), 1001, spec, pixels, (0, 1, 2))
+
+
+def _composited(matte: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's pixels before and after compositing a flat colour under ``matte`` in
+    ``box`` (the plate's colourspace is the working space: no conversion)."""
+    frame = _frame()
+    before = frame.pixels.copy()
+    clean = frame.rgb_region(box)
+    swapped = np.broadcast_to(np.float32(SWAPPED), clean.shape).copy()
+    _composite(frame, box, clean, swapped, matte, WORKING_SPACE, RunContext.create())
+    return before, frame.pixels
+
+
+def test_a_hard_matte_cut_by_its_region_is_composited_to_its_last_row_and_column():
+    box = Box(2, 3, 22, 18)  # display pixels: data rows 5..20, columns 6..26
+    matte = np.zeros((box.height, box.width), np.float32)
+    matte[9:, 12:] = 1.0  # to the region's bottom and right edges
+    before, after = _composited(matte, box)
+    inside = np.zeros(after.shape[:2], bool)
+    inside[3 + 2 + 9:3 + 2 + box.height, 2 + 4 + 12:2 + 4 + box.width] = True
+    np.testing.assert_array_equal(after[inside][:, :3], np.float16(SWAPPED)[None].repeat(
+        inside.sum(), 0))
+    np.testing.assert_array_equal(after[~inside].view(np.uint16), before[~inside].view(np.uint16))
+    np.testing.assert_array_equal(after[..., 3].view(np.uint16), before[..., 3].view(np.uint16))
+
+
+def test_an_empty_matte_changes_nothing():
+    box = Box(0, 0, 10, 10)
+    before, after = _composited(np.zeros((10, 10), np.float32), box)
+    np.testing.assert_array_equal(after.view(np.uint16), before.view(np.uint16))
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, colour) -> RenderRig:
+    return make_rig(tmp_path_factory.mktemp("swaprig"), colour)
+
+
+def test_the_tracks_rest_shape_shapes_the_swap(rig, tmp_path):
+    """The same frame rendered with the track's rest shape and without one (the face's own
+    shape then stands for it): the swapped faces differ."""
+    face = rig.face(1002)
+    assert face.rest is not None
+    with_rest, without = rig.spec_for(tmp_path / "rest"), rig.spec_for(tmp_path / "none")
+    rig.render_one(with_rest, 1002)
+    rig.render_one(without, 1002, rig.with_face(1002, rest=None))
+    a = read_pixels(with_rest.output.path.frame(1002)).astype(np.float32)
+    b = read_pixels(without.output.path.frame(1002)).astype(np.float32)
+    changed = np.abs(a - b)[..., :3].max(axis=2) > 0.01
+    assert changed.sum() > 200
