@@ -161,6 +161,9 @@ def test_current_frames_between_rendered_ones_are_kept_in_place_with_their_recor
     assert reports == _progress([1001, 1002, 1003])
     assert spec.output.path.frame(1002).stat().st_mtime_ns == kept
     assert [r.status for r in again.records] == ["swapped"] * 3
+    forced = rig.render_stage(spec, [1002], force=True)
+    assert forced.reused == [] and forced.records[0].status == "swapped"
+    assert spec.output.path.frame(1002).stat().st_mtime_ns != kept
 
 
 # --- stopping between frames -----------------------------------------------------------------
