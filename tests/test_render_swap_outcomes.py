@@ -15,7 +15,7 @@ from conftest import read_pixels
 from render_rig import RenderRig, make_rig
 
 from faceplate.pipeline.context import RunContext
-from faceplate.pipeline.render.swap import _composite
+from faceplate.pipeline.render.swap import _composite, seam_difference
 from faceplate.plateio.frame import Box, PlateFrame
 from faceplate.types import WORKING_SPACE
 
@@ -62,6 +62,20 @@ def test_an_empty_matte_changes_nothing():
     box = Box(0, 0, 10, 10)
     before, after = _composited(np.zeros((10, 10), np.float32), box)
     np.testing.assert_array_equal(after.view(np.uint16), before.view(np.uint16))
+
+
+def test_a_matte_of_exactly_095_is_inside_the_face_for_the_seam():
+    """Columns 0-3 outside (0), column 4 at exactly 0.95, the rest 1: with a 1-pixel band the
+    seam is measured on column 4 alone (at least 0.95 is the face), where result and plate
+    agree; column 5, which differs, is one pixel further in."""
+    matte = np.ones((20, 12), np.float32)
+    matte[:, :4] = 0.0
+    matte[:, 4] = np.float32(0.95)
+    plate = np.full((20, 12, 3), 0.4, np.float32)
+    result = plate.copy()
+    result[:, 5:] = (0.9, 0.2, 0.1)
+    assert seam_difference(result, plate, matte, 1) == 0.0
+    assert seam_difference(result, plate, matte, 2) > 20.0  # a wider band reaches column 5
 
 
 @pytest.fixture(scope="module")
