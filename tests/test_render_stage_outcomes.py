@@ -303,7 +303,9 @@ def test_a_face_a_reviewer_skipped_is_listed_as_an_override_not_flagged(rig, tmp
 
 def test_a_reviewed_face_is_listed_and_its_identity_measured_off_the_keyframes(rig, tmp_path):
     why = f"{REVIEWER_PREFIX}set feather 0.2"
+    start = time.perf_counter()
     record = rig.render_one(rig.spec_for(tmp_path), 1002, rig.with_face(1002, override=why))
+    assert 0 < record.seconds <= time.perf_counter() - start  # one frame, rendered alone
     assert record.status == "swapped" and record.flags == []
     assert record.overrides == [f"{WHO}: {why}"]
     (face,) = record.faces

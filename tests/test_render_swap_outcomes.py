@@ -14,8 +14,9 @@ import pytest
 from conftest import read_pixels
 from render_rig import RenderRig, make_rig
 
+from faceplate.face.image8 import to_uint8
 from faceplate.pipeline.context import RunContext
-from faceplate.pipeline.render.swap import _composite, seam_difference
+from faceplate.pipeline.render.swap import _composite, face_region, seam_difference
 from faceplate.plateio.frame import Box, PlateFrame
 from faceplate.types import WORKING_SPACE
 
@@ -58,10 +59,16 @@ def test_a_hard_matte_cut_by_its_region_is_composited_to_its_last_row_and_column
     np.testing.assert_array_equal(after[..., 3].view(np.uint16), before[..., 3].view(np.uint16))
 
 
-def test_an_empty_matte_changes_nothing():
+def test_an_empty_matte_changes_nothing_and_a_one_pixel_matte_that_pixel():
     box = Box(0, 0, 10, 10)
     before, after = _composited(np.zeros((10, 10), np.float32), box)
     np.testing.assert_array_equal(after.view(np.uint16), before.view(np.uint16))
+    matte = np.zeros((10, 10), np.float32)
+    matte[6, 3] = 1.0
+    before, after = _composited(matte, box)
+    changed = np.argwhere((after != before).any(axis=2))
+    assert changed.tolist() == [[2 + 6, 4 + 3]]
+    np.testing.assert_array_equal(after[8, 7, :3], np.float16(SWAPPED))
 
 
 def test_a_matte_of_exactly_095_is_inside_the_face_for_the_seam():
@@ -95,3 +102,28 @@ def test_the_tracks_rest_shape_shapes_the_swap(rig, tmp_path):
     b = read_pixels(without.output.path.frame(1002)).astype(np.float32)
     changed = np.abs(a - b)[..., :3].max(axis=2) > 0.01
     assert changed.sum() > 200
+
+
+@pytest.mark.parametrize("edge", ["left", "right", "top", "bottom"])
+def test_an_interpolated_box_whose_edge_is_the_found_faces_centre_takes_it(rig, tmp_path, edge):
+    """The plate's face, found in the interpolated face's region as the check finds it (the
+    detector at its lowest threshold), has its centre exactly on one edge of the box: on the
+    edge is inside, and the face is pasted."""
+    pre = rig.node.preflight()
+    face, frame = rig.face(1002), rig.plate(1002)
+    box = face_region(np.asarray(face.landmarks), frame.data_box)
+    region = to_uint8(rig.node.ctx.colour.convert(
+        np.nan_to_num(frame.rgb_region(box)), pre.plate_space(), WORKING_SPACE))
+    centres = [((d.box[0] + d.box[2]) / 2 + box.x0, (d.box[1] + d.box[3]) / 2 + box.y0)
+               for d in pre.shot_models().faces.detect(region, upsample=1, threshold=-1.0)]
+    x0, y0, x1, y1 = face.bbox
+    inside = [c for c in centres if x0 <= c[0] <= x1 and y0 <= c[1] <= y1]
+    assert len(inside) == 1
+    (cx, cy), w, h = inside[0], x1 - x0, y1 - y0
+    bbox = {"left": [cx, y0, cx + w, y1], "right": [cx - w, y0, cx, y1],
+            "top": [x0, cy, x1, cy + h], "bottom": [x0, cy - h, x1, cy]}[edge]
+    others = [c for c in centres if c != inside[0]]
+    assert not [c for c in others if bbox[0] <= c[0] <= bbox[2] and bbox[1] <= c[1] <= bbox[3]]
+    record = rig.render_one(rig.spec_for(tmp_path), 1002,
+                            rig.with_face(1002, origin="interpolated", bbox=bbox))
+    assert record.status == "swapped" and "no_face" not in record.flags
