@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import OpenImageIO as oiio
 import pytest
-from conftest import read_pixels
+from conftest import read_header, read_pixels
 from render_rig import RenderRig, make_rig
 
 from faceplate.face.image8 import to_uint8
@@ -127,3 +127,44 @@ def test_an_interpolated_box_whose_edge_is_the_found_faces_centre_takes_it(rig, 
     record = rig.render_one(rig.spec_for(tmp_path), 1002,
                             rig.with_face(1002, origin="interpolated", bbox=bbox))
     assert record.status == "swapped" and "no_face" not in record.flags
+
+
+def _display(path: Path) -> tuple[np.ndarray, int, int]:
+    """The pixels of ``path`` as floats and the display (x, y) of its data window's corner."""
+    header = read_header(path)
+    return (read_pixels(path, fmt=oiio.FLOAT), header.x - header.full_x,
+            header.y - header.full_y)
+
+
+def test_a_nan_plate_value_under_the_feather_is_mixed_as_0(rig, tmp_path):
+    """A plate pixel whose RGB are NaN where the feathered matte is at its softest while the
+    hard matte is 1: the output there is 0 + matte × the swapped face (the swap from a hard-matte
+    render of the same plate), the NaN taken as 0."""
+    probe = rig.spec_for(tmp_path / "probe")
+    rig.render_one(probe, 1002)
+    hard = rig.with_face(1002, params={"feather": 0.0})
+    hard_probe = rig.spec_for(tmp_path / "hard_probe")
+    rig.render_one(hard_probe, 1002, hard)
+    soft_matte, sx, sy = _display(probe.output.matte.frame(1002))
+    hard_matte, hx, hy = _display(hard_probe.output.matte.frame(1002))
+    ys, xs = np.nonzero((soft_matte[..., 0] > 0.0) & (soft_matte[..., 0] < 1.0))
+    spots = [(soft_matte[y, x, 0], x + sx, y + sy) for y, x in zip(ys, xs)
+             if 0 <= y + sy - hy < hard_matte.shape[0] and 0 <= x + sx - hx < hard_matte.shape[1]
+             and hard_matte[y + sy - hy, x + sx - hx, 0] == 1.0]
+    _, x, y = min(spots)  # the softest pixel where the hard matte is 1
+    frame = rig.plate(1002)
+    d = frame.data_box
+    frame.pixels[y - d.y0, x - d.x0, :3] = np.float16(np.nan)
+    plates = tmp_path / "plates"
+    rig.write_plate(plates, frame)
+    soft_spec = rig.spec_for(tmp_path / "soft", plates=plates)
+    hard_spec = rig.spec_for(tmp_path / "hard", plates=plates)
+    record = rig.render_one(soft_spec, 1002)
+    assert record.nonfinite_pixels == 3 and record.status == "swapped"
+    rig.render_one(hard_spec, 1002, hard)
+    out = read_pixels(soft_spec.output.path.frame(1002), fmt=oiio.FLOAT)[y - d.y0, x - d.x0, :3]
+    swap = read_pixels(hard_spec.output.path.frame(1002), fmt=oiio.FLOAT)[y - d.y0, x - d.x0, :3]
+    matte, mx, my = _display(soft_spec.output.matte.frame(1002))
+    m = matte[y - my, x - mx, 0]
+    assert 0.0 < m < 0.95 and np.isfinite(swap).all()
+    np.testing.assert_allclose(out, m * swap, rtol=2.0 ** -9, atol=1e-6)
