@@ -233,7 +233,7 @@ class ReferenceSwapper:
         skin = core_mask(points, shape, self.settings) * covered * own
         skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
         layer = relight(matched, target, skin, size)
-        layer = layer + eyes[..., None] * (plate_eye - layer)
         layer = self._plate_texture(layer, target, skin)
+        layer = layer + eyes[..., None] * (plate_eye - layer)
         blended = multiband_blend(layer, target, blend_mask)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)
