@@ -686,3 +686,49 @@ def test_a_soft_region_counts_where_it_is_above_one_half():
     soft[20:60, 20:80] = 0.7
     soft[25:55, 25:75] = 1.0
     np.testing.assert_array_equal(flat_pixels(image, soft), flat_pixels(image, soft > 0.5))
+
+
+@pytest.mark.parametrize("side", ["left", "right", "top", "bottom"])
+def test_the_matching_blur_sees_exactly_as_far_as_a_measure_reaches(side):
+    """A plate as soft as the widest blur (4.9 px: the bisection tries up to 4.96, whose
+    kernel reaches 20 px) and a line 10⁶ bright beside the measured region: 21 px from it
+    (the blur's 20 px and the Laplacian's 1) it changes the blur found, as it changes the
+    measure on the whole image; 22 px away it changes nothing."""
+    rng = np.random.default_rng(6)
+    face = cv2.GaussianBlur(rng.random((150, 150, 3)).astype(np.float32), (0, 0), 0.7)
+    plate = sharpness.blur(face, 4.9)
+    where = np.zeros((150, 150), bool)
+    where[50:100, 50:100] = True
+
+    def with_line(distance: int) -> np.ndarray:
+        out = face.copy()
+        at = {"left": 50 - distance, "right": 99 + distance, "top": 50 - distance,
+              "bottom": 99 + distance}[side]
+        if side in ("left", "right"):
+            out[:, at] = 1e6
+        else:
+            out[at] = 1e6
+        return out
+
+    plain = sharpness.matching_blur(face, plate, where)
+    assert sharpness.matching_blur(with_line(21), plate, where) != plain
+    assert sharpness.matching_blur(with_line(22), plate, where) == plain
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_the_matching_blur_by_the_frames_edge_sees_its_first_row_and_column(axis):
+    """The measured region 5 px from the frame's top (or left) edge, the plate as soft as the
+    widest blur: a line 10⁶ bright on the frame's first row (column) changes the blur
+    found."""
+    rng = np.random.default_rng(6)
+    face = cv2.GaussianBlur(rng.random((100, 100, 3)).astype(np.float32), (0, 0), 0.7)
+    plate = sharpness.blur(face, 4.9)
+    where = np.zeros((100, 100), bool)
+    where[5:60, 5:60] = True
+    lined = face.copy()
+    if axis == 0:
+        lined[0] = 1e6
+    else:
+        lined[:, 0] = 1e6
+    assert sharpness.matching_blur(lined, plate, where) != sharpness.matching_blur(face, plate,
+                                                                                   where)
