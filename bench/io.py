@@ -16,7 +16,7 @@ Targets (issue 17; 48 frames, 1080p, one face): run <= 2.0 (goal 1.5), render <=
 analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 frames.
 
     python bench/io.py [--face [--loop 480]] [--frames 48] [--size 1920x1080] [--compression zip]
-                        [--out DIR]
+                        [--out DIR] [--render-only]
 """
 
 from __future__ import annotations
@@ -127,6 +127,9 @@ def main() -> None:
     parser.add_argument("--loop", type=int, default=0,
                         help="with --face: run that many frames, the built ones repeated")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--render-only", action="store_true",
+                        help="time the copy and `faceplate render --force` only (the shot "
+                             "analysed and solved first, untimed, unless --out holds it)")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
     assert len(size) == 2
@@ -142,16 +145,23 @@ def main() -> None:
     faceplate = _tool("faceplate")
     last = FIRST + args.frames - 1
     (folder / "oiio").mkdir(exist_ok=True)
-    shutil.rmtree(folder / "out", ignore_errors=True)  # a rerun renders, not resumes
+    copy_args = [_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
+                 "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")]
+    if args.render_only:
+        if not (folder / "out" / "qc" / "cache" / "tracks.json").exists():
+            for stage in ("analyse", "solve"):
+                timed([faceplate, stage, str(spec)])
+    else:
+        shutil.rmtree(folder / "out", ignore_errors=True)  # a rerun renders, not resumes
     load_before = _load()
-    oiiotool = timed([_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
-                      "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")])
-    run = timed([faceplate, "run", str(spec)])
-    (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
-    analyse = timed([faceplate, "analyse", str(spec)])
+    oiiotool = timed(copy_args)
+    run = analyse = None
+    if not args.render_only:
+        run = timed([faceplate, "run", str(spec)])
+        (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
+        analyse = timed([faceplate, "analyse", str(spec)])
     render = timed([faceplate, "render", str(spec), "--force"])  # re-render, not resume
-    oiiotool2 = timed([_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
-                       "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")])
+    oiiotool2 = timed(copy_args)
     copy = (oiiotool.seconds + oiiotool2.seconds) / 2
     what = "one face" if args.face else "no face"
     print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}")
@@ -161,6 +171,8 @@ def main() -> None:
           f"last {oiiotool2.seconds:.2f})   cpu {cpu:.2f} s")
     for name, t in (("faceplate run (4 stages)", run), ("faceplate analyse", analyse),
                     ("faceplate render --force", render)):
+        if t is None:
+            continue
         print(f"{name + ':':27} {t.seconds:7.2f} s   ratio {t.seconds / copy:.2f}   "
               f"peak {t.peak_mib:.0f} MiB   cpu {t.cpu:.2f} s, ratio {t.cpu / cpu:.2f}")
 
