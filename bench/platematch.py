@@ -18,6 +18,7 @@ over the frames where a face is found on both plate and output:
 Writes 1:1 crops (plate | result | matte) per plate to ``OUT/crops``.
 
     python bench/platematch.py [--out DIR] [--frames 24] [--size 1280x720] [--demo DIR|run|skip]
+        [--only soft down] [--reuse-plates]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -39,7 +41,7 @@ from shots import SOURCE, Shot, demo_shot, load_frames, run_demo, run_faceplate
 
 from faceplate.demo.plate_look import Look
 from faceplate.demo.plate_motion import Handheld, Performance
-from faceplate.demo.plates import PlateRecipe, build_plate
+from faceplate.demo.plates import PLATE_COLORSPACE, BuiltPlate, PlateRecipe, build_plate
 from faceplate.face import image_metrics as im
 
 GENTLE = Handheld(shake_px=1.0, roll_deg=0.05, zoom=1.02)
@@ -91,6 +93,20 @@ def recipes(frames: int, size: tuple[int, int], seed: int) -> list[PlateRecipe]:
             **common,
         ),
     ]
+
+
+def built_before(recipe: PlateRecipe, folder: Path) -> BuiltPlate | None:
+    """The plate of ``recipe`` already in ``folder``: its truth file (written last) holds
+    the same recipe and every frame is there; else None."""
+    truth = folder / f"{recipe.name}.truth.json"
+    if not truth.is_file():
+        return None
+    built = BuiltPlate(folder / f"{recipe.name}.####.exr",
+                       list(range(recipe.first, recipe.first + recipe.frames)),
+                       PLATE_COLORSPACE, recipe, truth)
+    same = json.loads(truth.read_text(encoding="utf-8"))["recipe"] == json.loads(
+        json.dumps(asdict(recipe)))
+    return built if same and all(built.frame(n).is_file() for n in built.frames) else None
 
 
 def source_descriptor(finder: Dlib68) -> np.ndarray:
@@ -186,6 +202,8 @@ def main() -> None:
         help="'run' (faceplate demo), 'skip', or a folder where the demo already ran",
     )
     ap.add_argument("--only", nargs="*", help="plate names to run (default: all)")
+    ap.add_argument("--reuse-plates", action="store_true",
+                    help="use the plates already built in OUT/plates from the same recipe")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="faceplate_platematch_"))
     size = tuple(int(v) for v in args.size.split("x"))
@@ -196,7 +214,8 @@ def main() -> None:
         if args.only and recipe.name not in args.only:
             continue
         start = time.perf_counter()
-        built = build_plate(recipe, out / "plates")
+        built = (built_before(recipe, out / "plates") if args.reuse_plates else None) or \
+            build_plate(recipe, out / "plates")
         print(f"{recipe.name}: plate {time.perf_counter() - start:.0f} s", flush=True)
         shots.append(run_faceplate(out / recipe.name, recipe.name, built.pattern, built.frames))
     if args.demo == "run":

@@ -4,6 +4,9 @@ frames and output folder each test chooses. Fast enough to fire every QC flag at
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,11 @@ from faceplate.plateio.write import write_image
 from faceplate.spec import QCSpec, ShotSpec, SolveSpec
 
 FRAMES = "1001-1003"
+#: A folder where the analysed shot is built once and reused by later test runs (the analysis
+#: and source faces from its stage cache, kept while current; the solve redone). Set by
+#: tools/mutation.py for the render packages, whose mutants cannot change what analysis and
+#: solve compute (neither imports render); unset, every test module builds its own shot.
+RIG_CACHE = "FACEPLATE_TEST_RIGS"
 
 
 @dataclass
@@ -99,11 +107,28 @@ class RenderRig:
 
 
 def make_rig(folder: Path, colour: Any) -> RenderRig:
-    shot = make_shot(folder, colour, FRAMES)
-    node = ShotNode.from_file(shot.spec_path)
+    cache = os.environ.get(RIG_CACHE)
+    spec_path = (_cached_shot(Path(cache), colour) if cache
+                 else make_shot(folder, colour, FRAMES).spec_path)
+    node = ShotNode.from_file(spec_path)
     node.ctx.face_pack  # noqa: B018  (loaded once for every test of the module)
     solved = node.solve(node.analyse())
     return RenderRig(node, solved)
+
+
+def _cached_shot(cache: Path, colour: Any) -> Path:
+    """The spec of the rig's shot in ``cache``, built and analysed there by the first run (one
+    run at a time builds it: a lock; ``ready`` is written once the analysis is stored)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = cache / "render_rig"
+    with (cache / "render_rig.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "ready").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            shot = make_shot(folder, colour, FRAMES)
+            ShotNode.from_file(shot.spec_path).analyse()
+            (folder / "ready").write_text("analysed\n")
+    return folder / "shot.yaml"
 
 
 def documented_defaults() -> dict[str, float]:

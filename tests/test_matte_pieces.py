@@ -45,6 +45,8 @@ def test_no_feather_leaves_the_hard_mask():
     core = np.zeros((20, 20), np.float32)
     core[5:15, 5:15] = 1.0
     np.testing.assert_array_equal(soften(core, _mesh_with_eye_corners(100.0), 0.0), core)
+    # a softness below 0 (no Gaussian has one) is no feather either
+    np.testing.assert_array_equal(soften(core, _mesh_with_eye_corners(100.0), -0.02), core)
 
 
 def test_the_face_size_is_the_eye_corner_distance_in_3d():

@@ -47,6 +47,9 @@ class Package:
     name: str
     modules: list[str]
     tests: list[str]
+    #: The test rigs' analysed shots are built once (by the baseline run) and reused by every
+    #: mutant's run (``tests/render_rig.py``): only for modules analysis and solve never import.
+    reuse_rigs: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class Outcome:
 def load_settings(pyproject: Path = ROOT / "pyproject.toml") -> tuple[dict, list[Package]]:
     """The shared cosmic-ray settings and the packages, from ``[tool.cosmic-ray]``."""
     settings = dict(tomllib.loads(pyproject.read_text())["tool"]["cosmic-ray"])
-    packages = [Package(name, list(p["modules"]), list(p["tests"]))
+    packages = [Package(name, list(p["modules"]), list(p["tests"]), p.get("reuse-rigs", False))
                 for name, p in settings.pop("packages").items()]
     return settings, packages
 
@@ -160,6 +163,17 @@ def sample_mutants(session: Path, fraction: float, seed: int) -> None:
                                                  worker_outcome=WorkerOutcome.SKIPPED))
 
 
+def _test_env(package: Package, copy: Path, tmp: Path) -> dict[str, str]:
+    """The environment the tests run in: the copy imported, and the rigs' cache where the
+    package reuses them."""
+    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("FACEPLATE_STRICT_SKIPS", None)
+    env.pop("FACEPLATE_TEST_RIGS", None)
+    if package.reuse_rigs:
+        env["FACEPLATE_TEST_RIGS"] = str(tmp / "rigs")
+    return env
+
+
 def _tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
@@ -171,8 +185,7 @@ def run_package(package: Package, settings: dict, out: Path | None,
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"faceplate-mutation-{package.name}-") as tmp:
         copy = work_copy(Path(tmp) / "tree")
-        env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("FACEPLATE_STRICT_SKIPS", None)
+        env = _test_env(package, copy, Path(tmp))
         config = Path(tmp) / "cosmic-ray.toml"
         config.write_text(_config(package, settings))
         session = Path(tmp) / f"{package.name}.sqlite"
@@ -234,8 +247,7 @@ def recheck(package: Package, survivors: Path) -> list[tuple[str, str]]:
     results = []
     with tempfile.TemporaryDirectory(prefix=f"faceplate-recheck-{package.name}-") as tmp:
         copy = work_copy(Path(tmp) / "tree")
-        env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("FACEPLATE_STRICT_SKIPS", None)
+        env = _test_env(package, copy, Path(tmp))
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                    *package.tests]
         for where, diff in read_survivors(survivors):

@@ -255,8 +255,7 @@ def rigid_points() -> NDArray[np.intp]:
 def rigid_fit(points: Points) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """Scale, rotation (3, 3) and shift that carry the canonical layout onto ``points``' 468
     (x, y, z) on the face's rigid part (least squares; rotation without reflection)."""
-    return similarity_3d(layout().canonical, np.asarray(points, np.float64)[:468],
-                         rigid_points())
+    return similarity_3d(layout().canonical, points, rigid_points())
 
 
 def head_pose(points: Points) -> Pose:

@@ -23,9 +23,9 @@ MAX_BLUR = 5.0
 MAX_SHARPEN = 1.0
 SHARPEN_RADIUS = 1.0
 BISECTIONS = 7
-#: How far (pixels) a pixel's measure reaches: the widest blur's kernel (4 sigma), the
-#: unsharp mask's and the Laplacian's.
-_REACH = int(np.ceil(4 * MAX_BLUR)) + 4
+#: How far (pixels) a pixel's measure reaches: the widest blur's kernel (4 sigma; the
+#: unsharp mask's is narrower) and the Laplacian's.
+_REACH = int(np.ceil(4 * MAX_BLUR)) + 1
 
 
 class Finish(Protocol):

@@ -174,7 +174,7 @@ class ReferenceSwapper:
         scale = face_size(points) / max(face_size(source.landmarks), 1e-6)
         if scale >= 0.8:
             return source.layers, source.landmarks
-        scale = max(scale * 1.25, 1e-3)
+        scale *= 1.25
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 
@@ -237,7 +237,7 @@ class ReferenceSwapper:
         skin = core_mask(points, shape, self.settings) * covered * own
         skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
         layer = relight(matched, target, skin, size)
-        layer = layer + eyes[..., None] * (plate_eye - layer)
         layer = self._plate_texture(layer, target, skin)
+        layer = layer + eyes[..., None] * (plate_eye - layer)
         blended = multiband_blend(layer, target, blend_mask)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)

@@ -113,8 +113,8 @@ class RenderNode(Node[RenderResult]):
 
     def _execute(self) -> RenderResult:
         spec = self.shot.spec
-        return render(spec, self._selected, load_solve(spec), self.shot.sources(), self.shot.ctx,
-                      self.shot.preflight(), force=self.force)
+        return render(spec, self._selected, load_solve(spec, self._selected),
+                      self.shot.sources(), self.shot.ctx, self.shot.preflight(), force=self.force)
 
     def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
         return [(Path(path), record.frame) for record in result.records
