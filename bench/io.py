@@ -131,6 +131,9 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true",
                         help="faceplate's processes only (no oiiotool copy): for peak memory")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--render-only", action="store_true",
+                        help="time the copy and `faceplate render --force` only (the shot "
+                             "analysed and solved first, untimed, unless --out holds it)")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
     assert len(size) == 2
@@ -146,24 +149,32 @@ def main() -> None:
     faceplate = _tool("faceplate")
     last = FIRST + args.frames - 1
     (folder / "oiio").mkdir(exist_ok=True)
-    shutil.rmtree(folder / "out", ignore_errors=True)  # a rerun renders, not resumes
+    if args.render_only:
+        if not (folder / "out" / "qc" / "cache" / "tracks.json").exists():
+            for stage in ("analyse", "solve"):
+                timed([faceplate, stage, str(spec)])
+    else:
+        shutil.rmtree(folder / "out", ignore_errors=True)  # a rerun renders, not resumes
     load_before = _load()
     copy_args = [_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
                  "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")]
     oiiotool = None if args.memory else timed(copy_args)
-    run = timed([faceplate, "run", str(spec)])
-    (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
-    analyse = timed([faceplate, "analyse", str(spec)])
-    solve = timed([faceplate, "solve", str(spec)])
-    render = timed([faceplate, "render", str(spec), "--force"])  # re-render, not resume
-    report = timed([faceplate, "report", str(spec)])
+    timings: list[tuple[str, Timed]] = []
+    if not args.render_only:
+        timings.append(("faceplate run (4 stages)", timed([faceplate, "run", str(spec)])))
+        (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
+        timings.append(("faceplate analyse", timed([faceplate, "analyse", str(spec)])))
+        timings.append(("faceplate solve", timed([faceplate, "solve", str(spec)])))
+    # re-render, not resume
+    timings.append(("faceplate render --force",
+                    timed([faceplate, "render", str(spec), "--force"])))
+    if not args.render_only:
+        timings.append(("faceplate report", timed([faceplate, "report", str(spec)])))
     oiiotool2 = None if args.memory else timed(copy_args)
     what = "one face" if args.face else "no face"
     print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}")
     print(f"load average before {load_before}, after {_load()} ({os.cpu_count()} cores)")
-    stages = (("faceplate run (4 stages)", run), ("faceplate analyse", analyse),
-              ("faceplate solve", solve), ("faceplate render --force", render),
-              ("faceplate report", report))
+    stages = timings
     if oiiotool is None or oiiotool2 is None:
         for name, t in stages:
             print(f"{name + ':':27} {t.seconds:7.2f} s   peak {t.peak_mib:.0f} MiB   "

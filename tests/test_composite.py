@@ -29,7 +29,12 @@ from colour_reference import (
 from conftest import read_header, read_pixels
 from render_rig import RenderRig, make_rig
 
-from faceplate.pipeline.render.swap import face_region, seam_band, seam_difference
+from faceplate.pipeline.render.swap import (
+    SWAP_MARGIN,
+    face_region,
+    seam_band,
+    seam_difference,
+)
 from faceplate.plateio.frame import Box
 
 FRAME = 1002
@@ -408,6 +413,14 @@ def test_a_faces_region_is_its_mesh_box_grown_by_045_of_its_longer_side_inside_t
     points[1, :2] = (200.2, 130.6)  # x1 + 45.09, y1 + 45.09: ceiled
     assert face_region(points, Box(0, 0, 1000, 1000)) == Box(54, 4, 246, 176)
     assert face_region(points, Box(60, 0, 240, 100)) == Box(60, 4, 240, 100)
+
+
+def test_the_swap_works_in_its_mesh_box_grown_by_025_of_its_longer_side():
+    """Mesh box x 100-200, y 50-130 (longer side 100): 25 px each way for the swap's own
+    region, cut to the data window; the looking region keeps its 45."""
+    points = np.array([[100.0, 50.0, 0.0], [200.0, 130.0, 9.0], [150.4, 90.0, -3.0]])
+    assert face_region(points, Box(0, 0, 1000, 1000), SWAP_MARGIN) == Box(75, 25, 225, 155)
+    assert face_region(points, Box(60, 0, 240, 100), SWAP_MARGIN) == Box(75, 25, 225, 100)
 
 
 @pytest.mark.parametrize("size, band", [(10.0, 2), (49.0, 2), (51.0, 3), (100.0, 5)])

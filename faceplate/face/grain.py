@@ -157,8 +157,12 @@ class Regrainer:
         out = np.array(image, np.float32, copy=True)
         if self.where.sum() < _MIN_FLAT:
             return out
+        # measured on the flat pixels' box and a pixel around it (the kernel's reach): the same
+        ys, xs = np.nonzero(self.where)
+        box = (slice(max(int(ys.min()) - 1, 0), int(ys.max()) + 2),
+               slice(max(int(xs.min()) - 1, 0), int(xs.max()) + 2))
         for c in range(3):
-            have = noise_level(out[..., c], self.where)
+            have = noise_level(out[box + (c,)], self.where[box])
             add = float(np.sqrt(max(self.grain.level[c] ** 2 - have ** 2, 0.0)))
             if add > 0:
                 out[..., c] += self.fields[c] * add

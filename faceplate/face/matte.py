@@ -85,14 +85,34 @@ def face_mattes(points: Mesh, shape: tuple[int, int], settings: MatteSettings,
 
 def soften(core: Matte, points: Mesh, relative_sigma: float) -> Matte:
     """Feather a hard mask by a Gaussian of ``relative_sigma`` × face size. Values within
-    1/1024 of 0 or 1 snap to it, so the matte is exactly 0 off the face and 1 on it."""
+    1/1024 of 0 or 1 snap to it, so the matte is exactly 0 off the face and 1 on it.
+    Blurred on the box of ``core``'s non-zero pixels and as far around it as the Gaussian
+    reaches (zeros beyond the edges either way): the same values as on the whole."""
     sigma = relative_sigma * face_size(points)
-    soft = core if sigma <= 0 else cv2.GaussianBlur(core, (0, 0), sigmaX=sigma, sigmaY=sigma,
+    core = np.asarray(core, np.float32)
+    out = np.zeros(core.shape, np.float32)
+    box = nonzero_box(core, int(np.ceil(4 * sigma)) + 2 if sigma > 0 else 0)
+    if box is None:
+        return out
+    part = core[box]
+    soft = part if sigma <= 0 else cv2.GaussianBlur(part, (0, 0), sigmaX=sigma, sigmaY=sigma,
                                                     borderType=cv2.BORDER_CONSTANT)
     soft = soft.copy()
     soft[soft < 1.0 / 1024.0] = 0.0
     soft[soft > 1.0 - 1.0 / 1024.0] = 1.0
-    return np.clip(soft, 0.0, 1.0)
+    out[box] = np.clip(soft, 0.0, 1.0)
+    return out
+
+
+def nonzero_box(mask: np.ndarray, reach: int = 0) -> tuple[slice, slice] | None:
+    """The box of ``mask``'s non-zero pixels grown by ``reach`` on every side (inside the
+    image), as slices; None when it has none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (slice(max(int(rows[0]) - reach, 0), int(rows[-1]) + 1 + reach),
+            slice(max(int(cols[0]) - reach, 0), int(cols[-1]) + 1 + reach))
 
 
 def skin_mask(points: Mesh, shape: tuple[int, int]) -> Matte:

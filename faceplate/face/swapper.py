@@ -35,6 +35,7 @@ from faceplate.face.matte import (
     eye_mask,
     face_mattes,
     mouth_mask,
+    nonzero_box,
     skin_mask,
     soften,
 )
@@ -220,10 +221,13 @@ class ReferenceSwapper:
         if target_skin is not None:  # the plate's hair over forehead and temples stays
             keep = 1.0 - hair_mask(target, points, target_skin)
             matte, blend_mask = matte * keep, blend_mask * keep
-        matched = warped
-        if target_skin is not None and source.skin is not None:
-            matched = transfer_colour(warped, source.skin, target_skin)
-        matched[~covered] = target[~covered]
+        matched = np.array(target, np.float32, copy=True)  # the plate's where the mesh is not
+        inside = nonzero_box(covered)
+        if inside is not None:
+            part = warped[inside]
+            if target_skin is not None and source.skin is not None:
+                part = transfer_colour(part, source.skin, target_skin)  # per pixel: its box
+            matched[inside] = np.where(covered[inside][..., None], part, target[inside])
         eyes, plate_eye = plate_eyes(target, points, geometry,
                                      plate_eye_weight(points, source.landmarks))
         eyes = soften(eyes, points, self.settings.blend_softness / 3)

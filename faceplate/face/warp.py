@@ -28,24 +28,46 @@ def piecewise_affine(source: RGBImage, source_points: NDArray[np.float64],
     """
     height, width = shape
     owner = np.full((height, width), -1, dtype=np.int32)
-    affines = np.zeros((len(triangles), 2, 3), dtype=np.float64)
-    scale = 1 << _SUBPIXEL_BITS
-    for i, tri in enumerate(triangles):
-        dst = target_points[tri].astype(np.float32)
-        (ax, ay), (bx, by) = dst[1] - dst[0], dst[2] - dst[0]
-        area = abs(ax * by - ay * bx)
-        if area < 1e-3:
-            continue
-        affines[i] = cv2.getAffineTransform(dst, source_points[tri].astype(np.float32))
-        cv2.fillConvexPoly(owner, np.round(dst * scale).astype(np.int32), int(i),
-                           lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
+    dst = np.asarray(target_points, np.float64)[triangles].astype(np.float32)
+    src = np.asarray(source_points, np.float64)[triangles].astype(np.float32)
+    (ax, ay), (bx, by) = (dst[:, 1] - dst[:, 0]).T, (dst[:, 2] - dst[:, 0]).T
+    drawn = np.abs(ax * by - ay * bx) >= 1e-3
+    affines = _affines(dst, src, drawn)
+    fixed = np.round(dst * (1 << _SUBPIXEL_BITS)).astype(np.int32)
+    for i in np.flatnonzero(drawn).tolist():
+        cv2.fillConvexPoly(owner, fixed[i], i, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
     covered = owner >= 0
-    ys, xs = np.nonzero(covered)
-    a = affines[owner[ys, xs]]
-    map_x = np.full((height, width), -1.0, dtype=np.float32)
-    map_y = np.full((height, width), -1.0, dtype=np.float32)
-    map_x[ys, xs] = a[:, 0, 0] * xs + a[:, 0, 1] * ys + a[:, 0, 2]
-    map_y[ys, xs] = a[:, 1, 0] * xs + a[:, 1, 1] * ys + a[:, 1, 2]
-    warped = cv2.remap(np.ascontiguousarray(source, dtype=np.float32), map_x, map_y,
-                       interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # sampled on the box of the covered pixels only (what lies outside it is the border)
+    warped = np.empty((height, width, *np.shape(source)[2:]), np.float32)
+    source = np.ascontiguousarray(source, dtype=np.float32)
+    warped[:] = source[0, 0]  # what the remap gives outside the mesh: the replicated corner
+    rows = np.flatnonzero(covered.any(axis=1))
+    if rows.size == 0:
+        return warped, covered
+    cols = np.flatnonzero(covered.any(axis=0))
+    box = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    inside = owner[box]
+    ys, xs = np.nonzero(inside >= 0)
+    a = affines[inside[ys, xs]]
+    map_x = np.full(inside.shape, -1.0, dtype=np.float32)
+    map_y = np.full(inside.shape, -1.0, dtype=np.float32)
+    xs, ys = xs + box[1].start, ys + box[0].start
+    map_x[ys - box[0].start, xs - box[1].start] = a[:, 0, 0] * xs + a[:, 0, 1] * ys + a[:, 0, 2]
+    map_y[ys - box[0].start, xs - box[1].start] = a[:, 1, 0] * xs + a[:, 1, 1] * ys + a[:, 1, 2]
+    warped[box] = cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
     return warped, covered
+
+
+def _affines(dst: NDArray[np.float32], src: NDArray[np.float32],
+             drawn: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Per triangle, the affine map (2, 3) from its ``dst`` corners to its ``src`` ones (zeros
+    for the triangles not ``drawn``)."""
+    affines = np.zeros((len(dst), 2, 3), dtype=np.float64)
+    if not drawn.any():
+        return affines
+    corners = np.concatenate([dst[drawn], np.ones((int(drawn.sum()), 3, 1), np.float32)],
+                             axis=2).astype(np.float64)
+    solved = np.linalg.solve(corners, src[drawn].astype(np.float64))  # (n, 3, 2)
+    affines[drawn] = solved.transpose(0, 2, 1)
+    return affines

@@ -95,6 +95,7 @@ class _Swapped:
     frame: PlateFrame | None = None
     matte: Matte | None = None
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    qc: _QC | None = None  # its faces' QC, still to be done (before it is written)
     seconds: float = 0.0
 
 
@@ -196,60 +197,82 @@ def _swap_frame(spec: ShotSpec, plate: PlateFrame | FrameRecord, solved: list[So
                            models.swapper, ctx)
         if placed is not None:
             done.append((swap, face, placed))
-    qc = spec.qc
-    for swap, face, placed in done:
-        who = f"swap {swap.swap} ({swap.source}) track {face.track}"
-        others = FrameRecord(frame_number, "passthrough")  # this face's other checks
-        _check(others, "jitter_spike", face.jitter, qc.max_jitter, True,
-               f"{who}: landmark jitter (× face size)")
-        if placed.seam is not None:
-            _check(others, "seam_mismatch", placed.seam, qc.max_seam, True,
-                   f"{who}: ΔE just inside the matte edge")
-        _check_plate_match(others, placed.match, qc, who)
-        if face.origin == "detected":
-            _check(others, "low_score", face.score, qc.min_score, False,
-                   f"{who}: detection score")
-        if face.origin == "interpolated":
-            others.flag("interpolated_alignment",
-                        f"track {face.track}: no usable detection, alignment interpolated")
-        if face.unsure:
-            others.flag("tracking_unsure", face.unsure)
-        to_source = to_original = None
-        if identity_due(frame_number, swap) or others.flags or face.override:
-            output = output_identity(frame, placed.box, face, colourspace, ctx)
-            to_source = round(identity_distance(output, sources[swap.source].descriptor), 4)
-            to_original = round(identity_distance(output, placed.original_identity(face, ctx)),
-                                4)
-            _check(record, "identity_far_from_source", to_source, qc.max_identity_distance,
-                   True, f"{who}: identity distance to source")
-            _check(record, "identity_close_to_original", to_original,
-                   qc.min_distance_to_original, False,
-                   f"{who}: identity distance to the plate's face")
-        for name in others.flags:
-            record.flag(name, others.reasons[name])
-        record.faces.append(FaceRecord(
-            swap.swap, swap.source, face.track, face.bbox,
-            to_ibug68(np.asarray(face.landmarks)).round(2).tolist(), face.score,
-            to_source, placed.mouth_open, face.pose, face.origin,
-            identity_distance_to_original=to_original, jitter=face.jitter,
-            matte_area=round(placed.matte_area, 1),
-            seam=round(placed.seam, 3) if placed.seam is not None else None,
-            **_match_fields(placed.match)))
-    record.matte_area = round(float(matte.sum()), 1)
-    if skipped:
-        record.flag("pose_beyond_limit", "; ".join(skipped))
-    if lost:
-        record.flag("face_lost", "; ".join(lost))
-    if done:
-        record.status = "swapped"
-    elif not skipped and not lost and not record.overrides and "no_face" not in record.flags:
-        record.flag("no_face", "no target face on this frame: passed through unchanged")
     attributes = dict(provenance)
     attributes["faceplate/facesReplaced"] = len(done)
     attributes["faceplate/frame"] = frame_number
     attributes["ImageDescription"] = description(
         frame.spec.get_string_attribute("ImageDescription") or None, spec)
-    return _Swapped(record, frame, matte, attributes)
+    qc = _QC(spec.qc, done, skipped, lost, sources, colourspace, ctx)
+    return _Swapped(record, frame, matte, attributes, qc)
+
+
+@dataclass
+class _QC:
+    """What QC measures of a swapped frame's faces and records, done apart from the swap
+    (:meth:`finish`, in the writer's thread while the next frame is swapped)."""
+
+    qc: QCSpec
+    done: list[tuple[SolvedSwap, SolvedFace, PlacedFace]]
+    skipped: list[str]
+    lost: list[str]
+    sources: dict[str, SourceFace]
+    colourspace: str
+    ctx: RunContext
+
+    def finish(self, record: FrameRecord, frame: PlateFrame, matte: Matte) -> None:
+        """Measure each swapped face of ``frame`` and fill ``record``: its faces, flags and
+        status."""
+        qc, done, skipped, lost = self.qc, self.done, self.skipped, self.lost
+        sources, colourspace, ctx = self.sources, self.colourspace, self.ctx
+        frame_number = record.frame
+        for swap, face, placed in done:
+            who = f"swap {swap.swap} ({swap.source}) track {face.track}"
+            seam, match = placed.measure(ctx.face_pack)
+            others = FrameRecord(frame_number, "passthrough")  # this face's other checks
+            _check(others, "jitter_spike", face.jitter, qc.max_jitter, True,
+                   f"{who}: landmark jitter (× face size)")
+            if seam is not None:
+                _check(others, "seam_mismatch", seam, qc.max_seam, True,
+                       f"{who}: ΔE just inside the matte edge")
+            _check_plate_match(others, match, qc, who)
+            if face.origin == "detected":
+                _check(others, "low_score", face.score, qc.min_score, False,
+                       f"{who}: detection score")
+            if face.origin == "interpolated":
+                others.flag("interpolated_alignment",
+                            f"track {face.track}: no usable detection, alignment interpolated")
+            if face.unsure:
+                others.flag("tracking_unsure", face.unsure)
+            to_source = to_original = None
+            if identity_due(frame_number, swap) or others.flags or face.override:
+                output = output_identity(frame, face, colourspace, ctx)
+                to_source = round(identity_distance(output, sources[swap.source].descriptor), 4)
+                to_original = round(identity_distance(output, placed.original_identity(face, ctx)),
+                                    4)
+                _check(record, "identity_far_from_source", to_source, qc.max_identity_distance,
+                       True, f"{who}: identity distance to source")
+                _check(record, "identity_close_to_original", to_original,
+                       qc.min_distance_to_original, False,
+                       f"{who}: identity distance to the plate's face")
+            for name in others.flags:
+                record.flag(name, others.reasons[name])
+            record.faces.append(FaceRecord(
+                swap.swap, swap.source, face.track, face.bbox,
+                to_ibug68(np.asarray(face.landmarks)).round(2).tolist(), face.score,
+                to_source, placed.mouth_open, face.pose, face.origin,
+                identity_distance_to_original=to_original, jitter=face.jitter,
+                matte_area=round(placed.matte_area, 1),
+                seam=round(seam, 3) if seam is not None else None,
+                **_match_fields(match)))
+        record.matte_area = round(float(matte.sum()), 1)
+        if skipped:
+            record.flag("pose_beyond_limit", "; ".join(skipped))
+        if lost:
+            record.flag("face_lost", "; ".join(lost))
+        if done:
+            record.status = "swapped"
+        elif not skipped and not lost and not record.overrides and "no_face" not in record.flags:
+            record.flag("no_face", "no target face on this frame: passed through unchanged")
 
 
 def _write_swapped(spec: ShotSpec, swapped: _Swapped, pre: Preflight) -> FrameRecord:
@@ -262,6 +285,8 @@ def _write_swapped(spec: ShotSpec, swapped: _Swapped, pre: Preflight) -> FrameRe
     record = swapped.record
     if swapped.frame is None or swapped.matte is None:
         return record  # missing or unreadable: recorded as such, nothing written
+    if swapped.qc is not None:
+        swapped.qc.finish(record, swapped.frame, swapped.matte)
     try:
         _write_outputs(spec, swapped.frame, record, swapped.matte, swapped.attributes, pre)
     except OutputError as exc:

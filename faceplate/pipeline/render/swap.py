@@ -18,15 +18,20 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.render.plate_match import PlateMatch, measure_plate_match
 from faceplate.pipeline.stage_files.tracks import SolvedFace
 from faceplate.plateio.frame import Box, PlateFrame
-from faceplate.types import WORKING_SPACE, Descriptor, Matte, RGBImage
+from faceplate.types import WORKING_SPACE, Descriptor, Matte, Mesh, RGBImage
 
 _REGION_MARGIN = 0.45
+#: The swap's own margin (× the mesh box's longer side): room for the matte's feather and the
+#: multi-band blend's coarse levels around the face, and no more (its cost grows with the
+#: region's area).
+SWAP_MARGIN = 0.25
 
 
-def face_region(landmarks: np.ndarray, data: Box) -> Box:
-    """The region a face's swap works in: its mesh's box plus margin, inside the data."""
+def face_region(landmarks: np.ndarray, data: Box, margin: float = _REGION_MARGIN) -> Box:
+    """The region a face is looked at in (the detector's check, the identity descriptor): its
+    mesh's box plus ``margin`` × its longer side each way, inside the data."""
     x0, y0, x1, y1 = bounding_box(landmarks)
-    pad = _REGION_MARGIN * max(x1 - x0, y1 - y0)
+    pad = margin * max(x1 - x0, y1 - y0)
     return Box(int(np.floor(x0 - pad)), int(np.floor(y0 - pad)),
                int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad))).intersect(data)
 
@@ -40,21 +45,30 @@ def _in_region(face: SolvedFace, box: Box) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PlacedFace:
-    """A face swapped on a frame, with what QC measures of the swap itself."""
+    """A face swapped on a frame, with what QC measures of the swap itself (:meth:`measure`:
+    apart from the swap, so it may run while the next frame is swapped)."""
 
     box: Box
     mouth_open: bool
     matte_area: float
-    seam: float | None
     original: Descriptor | None  # the plate's face as analysis measured it (None: not measured)
     plate: RGBImage  # the region of the plate in the working space, to measure it here
-    match: PlateMatch
+    result: RGBImage  # the swap over the region, in the working space
+    matte: Matte  # the matte that places it (region pixels)
+    points: Mesh  # the face's mesh in region pixels
 
     def original_identity(self, face: SolvedFace, ctx: RunContext) -> Descriptor:
         """The descriptor of the plate's face: analysis's, else measured on the plate here."""
         if self.original is not None:
             return self.original
         return ctx.face_pack.descriptor(to_uint8(self.plate), _in_region(face, self.box))
+
+    def measure(self, finder: FaceFinder) -> tuple[float | None, PlateMatch]:
+        """The seam (ΔE just inside the matte's edge; None: too few pixels there) and how the
+        face sits in its plate, on the region as the output shows it."""
+        shown = self.plate + self.matte[..., None] * (self.result - self.plate)
+        seam = seam_difference(shown, self.plate, self.matte, seam_band(face_size(self.points)))
+        return seam, measure_plate_match(shown, self.plate, self.matte, self.points, finder)
 
 
 def _outside(matte: Matte) -> np.ndarray:
@@ -105,7 +119,7 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     """Swap ``face`` on ``frame`` (its pixels and ``matte`` updated in place); None when its
     region lies outside the data window."""
     points = np.asarray(face.landmarks)
-    box = face_region(points, frame.data_box)
+    box = face_region(points, frame.data_box, SWAP_MARGIN)
     if box.empty:
         return None
     working = WORKING_SPACE
@@ -119,16 +133,11 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     rest = np.asarray(face.rest) if face.rest is not None else None
     result = swapper.adjusted(face.params).swap(target, local, source, skin, rest)
     _composite(frame, box, clean, result.rgb, result.matte, colourspace, ctx)
-    weight = result.matte[..., None]
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     np.maximum(region, result.matte, out=region)
-    band = seam_band(face_size(local))
-    shown = target + weight * (result.rgb - target)
-    match = measure_plate_match(shown, target, result.matte, local, ctx.face_pack)
-    return PlacedFace(box, result.mouth_open, float(result.matte.sum()),
-                      seam_difference(shown, target, result.matte, band), original,
-                      target, match)
+    return PlacedFace(box, result.mouth_open, float(result.matte.sum()), original, target,
+                      result.rgb, result.matte, local)
 
 
 def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str, faces: FaceFinder,
@@ -151,9 +160,11 @@ def has_face_evidence(frame: PlateFrame, face: SolvedFace, colourspace: str, fac
     return False
 
 
-def output_identity(frame: PlateFrame, box: Box, face: SolvedFace, colourspace: str,
+def output_identity(frame: PlateFrame, face: SolvedFace, colourspace: str,
                     ctx: RunContext) -> Descriptor:
-    """The descriptor of the face as it stands on the output frame."""
+    """The descriptor of the face as it stands on the output frame (read over
+    :func:`face_region`, wider than the swap's own region)."""
+    box = face_region(np.asarray(face.landmarks), frame.data_box)
     out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                        WORKING_SPACE))
     return ctx.face_pack.descriptor(out8, _in_region(face, box))
