@@ -6,17 +6,19 @@ The plate is ``--frames`` frames of half-float RGB EXR (``--compression``, defau
 (:mod:`faceplate.demo.plates`, handheld camera, grain); without, graded noise (no face). Every
 tool runs as its own process, one after the other, in the same run. Prints the seconds of each,
 the ratio faceplate / oiiotool for the whole ``faceplate run`` (analyse, solve, render, report),
-for ``faceplate analyse`` alone (its cache removed first) and ``faceplate render --force``
-alone (start-up included in each), the peak memory (max RSS) of each faceplate process, the
-CPU seconds (user + system) of each process and their ratio to the copy's, and the load
-average before and after (the machine may be shared: the ratio of seconds cancels part of the
-load, not all of it; CPU seconds are moved by it less).
+for ``faceplate analyse`` alone (its cache removed first), ``faceplate solve``, ``faceplate
+render --force`` and ``faceplate report`` alone (start-up included in each), the peak memory
+(max RSS) of each faceplate process, the CPU seconds (user + system) of each process and their
+ratio to the copy's, and the load average before and after (the machine may be shared: the ratio
+of seconds cancels part of the load, not all of it; CPU seconds are moved by it less).
 
 Targets (issue 17; 48 frames, 1080p, one face): run <= 2.0 (goal 1.5), render <= 1.3,
 analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 frames.
 
     python bench/io.py [--face [--loop 480]] [--frames 48] [--size 1920x1080] [--compression zip]
-                        [--out DIR]
+                        [--memory] [--out DIR]
+
+``--memory`` leaves the copy out (faceplate's processes only: their peaks, seconds and CPU).
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ def main() -> None:
     parser.add_argument("--compression", default="zip", help="for the noise plate")
     parser.add_argument("--loop", type=int, default=0,
                         help="with --face: run that many frames, the built ones repeated")
+    parser.add_argument("--memory", action="store_true",
+                        help="faceplate's processes only (no oiiotool copy): for peak memory")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -144,23 +148,32 @@ def main() -> None:
     (folder / "oiio").mkdir(exist_ok=True)
     shutil.rmtree(folder / "out", ignore_errors=True)  # a rerun renders, not resumes
     load_before = _load()
-    oiiotool = timed([_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
-                      "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")])
+    copy_args = [_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
+                 "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")]
+    oiiotool = None if args.memory else timed(copy_args)
     run = timed([faceplate, "run", str(spec)])
     (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
     analyse = timed([faceplate, "analyse", str(spec)])
+    solve = timed([faceplate, "solve", str(spec)])
     render = timed([faceplate, "render", str(spec), "--force"])  # re-render, not resume
-    oiiotool2 = timed([_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
-                       "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")])
-    copy = (oiiotool.seconds + oiiotool2.seconds) / 2
+    report = timed([faceplate, "report", str(spec)])
+    oiiotool2 = None if args.memory else timed(copy_args)
     what = "one face" if args.face else "no face"
     print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}")
     print(f"load average before {load_before}, after {_load()} ({os.cpu_count()} cores)")
+    stages = (("faceplate run (4 stages)", run), ("faceplate analyse", analyse),
+              ("faceplate solve", solve), ("faceplate render --force", render),
+              ("faceplate report", report))
+    if oiiotool is None or oiiotool2 is None:
+        for name, t in stages:
+            print(f"{name + ':':27} {t.seconds:7.2f} s   peak {t.peak_mib:.0f} MiB   "
+                  f"cpu {t.cpu:.2f} s")
+        return
+    copy = (oiiotool.seconds + oiiotool2.seconds) / 2
     cpu = (oiiotool.cpu + oiiotool2.cpu) / 2
     print(f"oiiotool read+write:        {copy:7.2f} s   (first {oiiotool.seconds:.2f}, "
           f"last {oiiotool2.seconds:.2f})   cpu {cpu:.2f} s")
-    for name, t in (("faceplate run (4 stages)", run), ("faceplate analyse", analyse),
-                    ("faceplate render --force", render)):
+    for name, t in stages:
         print(f"{name + ':':27} {t.seconds:7.2f} s   ratio {t.seconds / copy:.2f}   "
               f"peak {t.peak_mib:.0f} MiB   cpu {t.cpu:.2f} s, ratio {t.cpu / cpu:.2f}")
 

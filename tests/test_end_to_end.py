@@ -204,11 +204,11 @@ def test_stage_files_of_the_68_point_version_are_rebuilt_never_misread(tmp_path,
     (cache / "tracks.json").write_text(json.dumps({"schema": "faceplate.tracks/3",
                                                    "swaps": []}))
     render = run_cli("render", str(shot.spec_path))
-    assert render.returncode == 5 and "faceplate.tracks/5" in render.stderr, render.stderr
+    assert render.returncode == 5 and "faceplate.tracks/6" in render.stderr, render.stderr
     result = run_cli("run", str(shot.spec_path))
     assert result.returncode == 0, result.stderr
     for name, schema in (("analysis", "faceplate.analysis/4"), ("sources", "faceplate.sources/2"),
-                         ("tracks", "faceplate.tracks/5")):
+                         ("tracks", "faceplate.tracks/6")):
         assert json.loads((cache / f"{name}.json").read_text())["schema"] == schema
     body = json.loads((cache / "analysis.json").read_text())
     assert np.array(body["frames"][0]["faces"][0]["landmarks"]).shape == (478, 3)

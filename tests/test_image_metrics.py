@@ -212,3 +212,51 @@ def test_hard_edge_sees_a_texture_that_stops_inside_the_matte():
     assert im.hard_edge(soft_out, plate, matte) <= 1.5 * ramp
     assert im.hard_edge(plate, plate, matte) == 0.0
     assert np.isnan(im.hard_edge(plate, plate, np.zeros_like(matte)))
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+def test_hard_edge_sees_a_step_a_pixel_past_the_soft_edge_whichever_way_the_face_lies(turn):
+    """The texture stops between columns 80 and 81, where the matte is already 1 (its soft
+    edge, 0.02 < matte < 0.98, ends at column 79): the pixel next to the soft edge counts, so
+    the measure is the step's (Sobel/8 reads a step of h as h/2 per pixel), the same with the
+    frames turned by ``turn`` quarter turns (the face below, left of or above the edge)."""
+    plate = grey_image(100, (60, 120))
+    matte = np.clip((np.arange(120, dtype=np.float32) - 40) / 40, 0, 1)[None, :].repeat(60, 0)
+    face = np.where(np.arange(120)[None, :, None] >= 81, 160.0, 100.0) * np.ones((60, 1, 3))
+    output = np.rint(100 + matte[..., None] * (face - 100)).astype(np.uint8)
+    output, plate, matte = (np.ascontiguousarray(np.rot90(a, turn))
+                            for a in (output, plate, matte))
+    step = cie_lightness(160) - cie_lightness(100)
+    assert im.hard_edge(output, plate, matte) == pytest.approx(step / 2, rel=1e-4)
+
+
+def test_grain_ratio_over_a_plate_without_grain_is_large_and_finite():
+    """A perfectly flat plate (grain 0) against a grainy output: the ratio is the output's
+    level over 1e-9 (huge, not a division by zero); flat against flat is 0."""
+    rng = np.random.default_rng(6)
+    plate = grey_image(128, (80, 80))
+    output = np.clip(128 + rng.normal(0, 4, plate.shape), 0, 255).round().astype(np.uint8)
+    mask = np.ones((80, 80), bool)
+    ratio = im.grain_ratio(output, plate, mask)
+    assert np.isfinite(ratio).all() and (ratio > 1e9).all()
+    np.testing.assert_array_equal(im.grain_ratio(plate, plate, mask), 0.0)
+
+
+def test_lightness_is_cie_lstar_on_both_segments_for_every_code():
+    """Every neutral 8-bit code, the darkest (Y below (6/29)³, L* linear in Y) and the rest
+    (cube root): L* as the sRGB and CIE formulas give it."""
+    codes = np.arange(256, dtype=np.uint8)
+    image = np.repeat(codes[None, :, None], 3, axis=2)
+    expected = [cie_lightness(c) for c in range(256)]
+    np.testing.assert_allclose(im.lightness(image)[0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_flat_mask_leaves_out_the_masks_edge_on_every_side():
+    """A flat grey image: every pixel is as flat as the next, so the flat pixels are all of
+    the mask's but its one-pixel rim, on all four sides."""
+    image = grey_image(90, (30, 40))
+    mask = np.zeros((30, 40), bool)
+    mask[5:25, 8:30] = True
+    inner = np.zeros_like(mask)
+    inner[6:24, 9:29] = True
+    np.testing.assert_array_equal(im.flat_mask(image, mask), inner)

@@ -140,8 +140,8 @@ def test_faces_turned_beyond_the_yaw_limit(policy):
         assert 1005 not in solved.faces and 1006 not in solved.faces
     else:
         assert solved.faces[1005].origin == "held"
-        assert solved.faces[1005].landmarks == solved.faces[1004].landmarks
-        assert solved.faces[1006].landmarks == solved.faces[1007].landmarks
+        assert np.array_equal(solved.faces[1005].landmarks, solved.faces[1004].landmarks)
+        assert np.array_equal(solved.faces[1006].landmarks, solved.faces[1007].landmarks)
 
 
 def test_swaps_pick_tracks_by_number_or_all():

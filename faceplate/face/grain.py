@@ -27,7 +27,7 @@ CLUMP_SIZES = (0.0, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1, 1.3, 1.6, 2.0)
 FLAT_SHARE = 0.5
 _MIN_FLAT = 64
 #: How far (pixels) the flat measure reaches: the smoothing's kernel (4 sigma) and Sobel's.
-_FLAT_REACH = 8 + 2
+_FLAT_REACH = 8 + 1
 
 
 @dataclass(frozen=True)

@@ -237,9 +237,9 @@ def _gradient(image: Image8) -> NDArray[np.float64]:
 def _outer(below: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The parts of ``below`` that reach the image's border: holes (an open mouth's cut)
     left out."""
-    count, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=4)
+    _, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return np.isin(labels, border[border > 0]) if count > 1 else below
+    return np.isin(labels, border[border > 0])
 
 
 def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
@@ -250,7 +250,7 @@ def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
     adds little gradient there; a warped texture that stops on a line adds a step. NaN if the
     matte has no soft edge."""
     m = np.asarray(matte, np.float32)
-    band = (m > EDGE_BAND[0]) & (m < EDGE_BAND[1]) & _outer(m < EDGE_BAND[1])
+    band = (m > EDGE_BAND[0]) & _outer(m < EDGE_BAND[1])  # _outer keeps only pixels below
     band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if band.sum() < 16:
         return float("nan")

@@ -173,7 +173,7 @@ class ReferenceSwapper:
         scale = face_size(points) / max(face_size(source.landmarks), 1e-6)
         if scale >= 0.8:
             return source.layers, source.landmarks
-        scale = max(scale * 1.25, 1e-3)
+        scale *= 1.25
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 

@@ -159,9 +159,10 @@ class ShotNode:
             chosen = set(only_frames(self.spec, only))
             selected = [f for f in selected if f in chosen]
         try:
-            done = run_stages({"analyse": lambda _: self.analyse(),
-                               # render reads tracks.json: the solved meshes are not held
-                               "solve": lambda results: len(self.solve(results["analyse"])),
+            # each stage reads what the one before wrote, as a farm task would: no stage's
+            # data (the analysis, the solved meshes) is held while the next runs
+            done = run_stages({"analyse": lambda _: len(self.analyse().frames),
+                               "solve": lambda _: len(self.solve()),
                                "render": lambda _: self.render(selected, force=force),
                                "report": lambda _: self.report()})
         except (RunStopped, OutputError) as stopped:

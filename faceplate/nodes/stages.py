@@ -117,8 +117,8 @@ class RenderNode(Node["RenderResult"]):
         from faceplate.pipeline.render import render
         from faceplate.pipeline.stage_files.tracks import load_solve
         spec = self.shot.spec
-        return render(spec, self._selected, load_solve(spec), self.shot.sources(), self.shot.ctx,
-                      self.shot.preflight(), force=self.force)
+        return render(spec, self._selected, load_solve(spec, self._selected),
+                      self.shot.sources(), self.shot.ctx, self.shot.preflight(), force=self.force)
 
     def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
         return [(Path(path), record.frame) for record in result.records

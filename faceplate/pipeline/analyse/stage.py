@@ -46,6 +46,7 @@ from faceplate.pipeline.stage_files.analysis import (
     LostFace,
     ShotAnalysis,
     read_analysis,
+    vertex_array,
     write_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
@@ -263,13 +264,14 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     return PlateRead(frame, nonfinite, proxy)
 
 
-def _vertices(motion: FaceMotion | None) -> list[list[float] | None] | None:
-    """Each mesh vertex's own measured motion as analysis stores it (None where its check
-    failed)."""
+def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
+    """Each mesh vertex's own measured motion as analysis stores it, to 0.001 px ((points, 2),
+    NaN where its check failed: the values the file gives back)."""
     if motion is None or motion.vertices is None:
         return None
-    return [None if np.isnan(d).any() else [round(float(d[0]), 3), round(float(d[1]), 3)]
-            for d in motion.vertices]
+    return vertex_array([None if np.isnan(d).any() else [round(float(d[0]), 3),
+                                                         round(float(d[1]), 3)]
+                         for d in motion.vertices])
 
 
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,

@@ -108,7 +108,7 @@ def identity_due(frame: int, swap: SolvedSwap) -> bool:
     """Whether ``frame`` is a keyframe of ``swap``'s face for the identity check: the first or
     last frame the face is solved on, or every :data:`IDENTITY_EVERY`-th frame from the first
     (the same frames whichever chunks render the shot)."""
-    first, last = min(swap.faces), max(swap.faces)
+    first, last = swap.span()
     return frame in (first, last) or (frame - first) % IDENTITY_EVERY == 0
 
 

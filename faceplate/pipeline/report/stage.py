@@ -27,7 +27,7 @@ from faceplate.pipeline.report.page import PageView, frame_views, render_index
 from faceplate.pipeline.report.plots import shot_plots
 from faceplate.pipeline.report.timeline import write_review_timeline
 from faceplate.pipeline.shot_models import model_ids
-from faceplate.pipeline.stage_files.analysis import read_analysis_body
+from faceplate.pipeline.stage_files.analysis import analysis_seconds
 from faceplate.pipeline.stage_files.paths import frame_record_path, qc_json_path
 from faceplate.pipeline.stage_files.records import (
     FAILED_STATUSES,
@@ -35,7 +35,7 @@ from faceplate.pipeline.stage_files.records import (
     read_record,
     write_qc,
 )
-from faceplate.pipeline.stage_files.tracks import read_tracks_body
+from faceplate.pipeline.stage_files.tracks import solve_seconds
 from faceplate.plateio.frame import read_header
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import Override, decisions_by_frame, load_overrides, overrides_path
@@ -92,13 +92,15 @@ def attach_decisions(records: list[dict[str, Any]], overrides: list[Override]) -
 
 
 def _stage_seconds(spec: ShotSpec, records: list[dict[str, Any]]) -> dict[str, float]:
+    """Each stage's seconds, the analysis' and the solve's from the heads of their files (not
+    their meshes)."""
     seconds = {"render": round(sum(r.get("seconds", 0.0) for r in records), 3)}
-    analysis = read_analysis_body(spec)
-    if analysis is not None:
-        seconds["analyse"] = round(sum(f.get("seconds", 0.0) for f in analysis["frames"]), 3)
-    tracks = read_tracks_body(spec)
-    if tracks is not None:
-        seconds["solve"] = tracks.get("seconds", 0.0)
+    analysed = analysis_seconds(spec)
+    if analysed is not None:
+        seconds["analyse"] = analysed
+    solved = solve_seconds(spec)
+    if solved is not None:
+        seconds["solve"] = solved
     return seconds
 
 

@@ -91,10 +91,10 @@ def _pieces(span: np.ndarray, track: Track, observed: dict[int, FaceObservation]
 def _vertex_moves(faces: list[FaceObservation]) -> np.ndarray | None:
     """(frames, points, 2) each mesh vertex's own measured motion from the frame before (NaN
     where its check failed); None unless every face has them."""
-    if not faces or any(f.vertices is None for f in faces):
+    moves = [f.vertices for f in faces]
+    if not moves or any(m is None for m in moves):
         return None
-    return np.array([[(np.nan, np.nan) if v is None else v for v in f.vertices]  # type: ignore[union-attr]
-                     for f in faces], np.float64)
+    return np.stack(moves).astype(np.float64, copy=False)  # type: ignore[arg-type]
 
 
 def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
@@ -146,7 +146,7 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
         out[int(f)] = SolvedFace(
             int(f), track.id, [round(v, 3) for v in face.bbox] if good and face
             else _bbox(solved[i]), face.score if face else 0.0,
-            solved[i].round(2).tolist(),
+            solved[i].round(2),
             pose[i].round(2).tolist() if pose is not None else None,
             skin[i].round(4).tolist() if skin is not None else None,
             face.origin if good and face else "interpolated",
@@ -244,7 +244,7 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
     rest = rest_shape([np.asarray(f.landmarks) for f in faces.values()
                        if f.origin != "interpolated"])
     if rest is not None:
-        shape = rest.round(4).tolist()
+        shape = rest.round(4)
         faces = {f: replace(face, rest=shape) for f, face in faces.items()}
     skipped = _apply_yaw_limit(faces, settings)
     lost = {f: r for f, r in lost_frames(track, faces, sorted(analysed)).items()

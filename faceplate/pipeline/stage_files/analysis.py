@@ -1,6 +1,7 @@
 """``analysis.json`` (schema ``faceplate.analysis/4``): the faces analysis found on every frame,
-each with its dense mesh, and the faces it lost. In memory each mesh is an array; the file
-writes it as lists of numbers, without indentation."""
+each with its dense mesh, and the faces it lost. In memory each mesh and each face's vertex
+motions are arrays; the file writes them as lists of numbers (a vertex whose motion was not
+measured as null), without indentation, the total of the frames' seconds first."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
+from faceplate.pipeline.stage_files.jsonfile import read_json, read_json_value, write_json
 from faceplate.pipeline.stage_files.paths import ANALYSIS_SCHEMA, analysis_path
 from faceplate.spec import ShotSpec
 from faceplate.types import Mesh
@@ -30,8 +31,8 @@ class FaceObservation:
     flow. ``motion`` is that face's head motion from the frame before, measured by optical
     flow (:class:`~faceplate.pipeline.motion.Similarity` as ``[a, b, tx, ty]``, display
     pixels), None where none was measured; ``vertices``: each mesh vertex's own motion from
-    the frame before (``[dx, dy]`` display pixels, None where its flow check failed), None where
-    none was measured; ``unsure`` says why the flow check failed on a face that was still
+    the frame before ((points, 2) ``dx, dy`` display pixels, NaN where its flow check failed),
+    None where none was measured; ``unsure`` says why the flow check failed on a face that was still
     followed."""
 
     bbox: list[float]
@@ -44,7 +45,7 @@ class FaceObservation:
     tracked_from: int | None = None
     motion: list[float] | None = None
     unsure: str | None = None
-    vertices: list[list[float] | None] | None = None
+    vertices: np.ndarray | None = None
 
 
 @dataclass
@@ -82,17 +83,36 @@ class ShotAnalysis:
     frames: dict[int, FrameAnalysis]
 
 
+def vertex_array(rows: list[list[float] | None]) -> np.ndarray:
+    """Vertex motions as stored (``[dx, dy]``, or None where not measured) as a (points, 2)
+    array, NaN where not measured."""
+    return np.array([(np.nan, np.nan) if r is None else r for r in rows], np.float64
+                    ).reshape(-1, 2)
+
+
+def vertex_rows(moves: np.ndarray) -> list[list[float] | None]:
+    """A (points, 2) array of vertex motions as the file stores them (None where NaN)."""
+    return [None if np.isnan(row).any() else row.tolist() for row in moves]
+
+
 def mesh_arrays(obj: dict[str, Any]) -> dict[str, Any]:
-    """A face's mesh as an array as soon as it is read (a long shot's meshes as lists would take
-    tens of times the memory)."""
+    """A face's mesh and vertex motions as arrays as soon as they are read (a long shot's
+    meshes as lists would take tens of times the memory)."""
     if "landmarks" in obj:
         obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
+        if obj.get("vertices") is not None:
+            obj["vertices"] = vertex_array(obj["vertices"])
     return obj
+
+
+def _no_faces(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """A face dropped as soon as it is read (for a reader that needs only the frames' figures)."""
+    return None if "landmarks" in obj else obj
 
 
 def _from_json(body: dict[str, Any]) -> ShotAnalysis:
     frames = {}
-    for raw in body["frames"]:
+    for raw in body.pop("frames"):
         faces = [FaceObservation(**f) for f in raw.pop("faces")]
         lost = [LostFace(**f) for f in raw.pop("lost")]
         frames[int(raw["frame"])] = FrameAnalysis(faces=faces, lost=lost, **raw)
@@ -110,9 +130,24 @@ def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
     return _from_json(body) if body is not None and body.get("key") == key else None
 
 
+def analysis_seconds(spec: ShotSpec) -> float | None:
+    """The seconds the stored analysis took (its frames' total), read from the head of the
+    file (a file written before the total was stored is read whole, its faces dropped as they
+    are read); None: not analysed yet."""
+    seconds = read_json_value(analysis_path(spec), ANALYSIS_SCHEMA, "seconds")
+    if isinstance(seconds, int | float):
+        return float(seconds)
+    body = read_json(analysis_path(spec), ANALYSIS_SCHEMA, _no_faces)
+    return (round(sum(f.get("seconds", 0.0) for f in body["frames"]), 3)
+            if body is not None else None)
+
+
 def write_analysis(spec: ShotSpec, analysis: ShotAnalysis) -> None:
+    """Write ``analysis.json``, a frame at a time (:func:`write_json`'s compact writer)."""
+    seconds = round(sum(a.seconds for a in analysis.frames.values()), 3)
     write_json(analysis_path(spec), ANALYSIS_SCHEMA,
-               {"key": analysis.key, "frames": [_frame_json(a) for a in analysis.frames.values()]},
+               {"seconds": seconds, "key": analysis.key,
+                "frames": (_frame_json(a) for a in analysis.frames.values())},
                record=True, compact=True)
 
 
@@ -121,6 +156,13 @@ def _shallow(item: Any) -> dict[str, Any]:
     return {f.name: getattr(item, f.name) for f in fields(item)}
 
 
+def _face_json(face: FaceObservation) -> dict[str, Any]:
+    out = _shallow(face)
+    if face.vertices is not None:
+        out["vertices"] = vertex_rows(face.vertices)
+    return out
+
+
 def _frame_json(frame: FrameAnalysis) -> dict[str, Any]:
-    return {**_shallow(frame), "faces": [_shallow(f) for f in frame.faces],
+    return {**_shallow(frame), "faces": [_face_json(f) for f in frame.faces],
             "lost": [_shallow(lost) for lost in frame.lost]}

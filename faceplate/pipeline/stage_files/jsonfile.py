@@ -4,14 +4,20 @@ check."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from faceplate.errors import StageError
-from faceplate.written import write_bytes
+from faceplate.written import atomic_write, write_bytes, write_error
+
+#: How deep the compact writer opens lists and dicts before it writes a value whole: a stage
+#: file's frames (or swaps, then their faces) are written one at a time, never as one text.
+_STREAM_DEPTH = 4
+_SPACE = re.compile(r"\s*")
 
 
 def _plain(value: object) -> object:
@@ -22,20 +28,105 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _chunks(value: object, depth: int = 0) -> Iterator[str]:
+    """The compact JSON text of ``value`` in pieces: lists, dicts and iterators (a generator of
+    frames) are opened down to :data:`_STREAM_DEPTH`, each value below written whole."""
+    if depth < _STREAM_DEPTH and isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + json.dumps(str(key)) + ":"
+            yield from _chunks(item, depth + 1)
+        yield "}"
+    elif depth < _STREAM_DEPTH and isinstance(value, list | tuple | Iterator):
+        yield "["
+        for i, item in enumerate(value):
+            if i:
+                yield ","
+            yield from _chunks(item, depth + 1)
+        yield "]"
+    else:
+        yield json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain)
+
+
+def _lines(value: dict[str, Any]) -> Iterator[str]:
+    """``value`` a top-level key a line, a list's items a line each (each written whole by the
+    C encoder: an indented file is encoded in Python, many times slower)."""
+    def one(item: object) -> str:
+        return json.dumps(item, allow_nan=False, default=_plain)
+    yield "{"
+    for i, (key, item) in enumerate(value.items()):
+        yield ("," if i else "") + "\n " + json.dumps(str(key)) + ": "
+        if isinstance(item, list) and item:
+            yield "[\n  " + ",\n  ".join(one(x) for x in item) + "\n ]"
+        else:
+            yield one(item)
+    yield "\n}"
+
+
 def write_json(path: Path, schema: str, body: dict[str, Any], *, record: bool = False,
-               compact: bool = False) -> None:
+               compact: bool = False, lines: bool = False) -> None:
     """Write ``{"schema": schema, **body}`` to ``path`` atomically; ``record`` lists it in its
     folder's manifest of files faceplate may remove (:mod:`faceplate.written`). ``compact``:
-    no indentation, NumPy arrays written as lists (for files holding a mesh per frame: the
-    indented text of a long shot takes many times its size in memory while it is made).
+    no indentation, NumPy arrays written as lists, the text written a piece at a time (a
+    list's items, a generator's, one after the other), for files holding a mesh per frame:
+    a long shot's whole text is never held in memory. ``lines``: a top-level key a line, a
+    list's items a line each (a file read by people, with a record per frame).
 
     Raises:
         OutputError: it could not be written (:class:`DiskFullError`: for lack of space).
     """
     data = {"schema": schema, **body}
-    text = (json.dumps(data, separators=(",", ":"), allow_nan=False, default=_plain) if compact
-            else json.dumps(data, indent=1, allow_nan=False))
-    write_bytes(path, (text + "\n").encode("utf-8"), record=record)
+    if lines or compact:
+        _write_chunks(path, _lines(data) if lines else _chunks(data), record)
+    else:
+        text = json.dumps(data, indent=1, allow_nan=False)
+        write_bytes(path, (text + "\n").encode("utf-8"), record=record)
+
+
+def _write_chunks(path: Path, chunks: Iterable[str], record: bool) -> None:
+    """Write the text ``chunks`` make to ``path`` atomically, a piece at a time."""
+    with atomic_write(path, record=record) as tmp:
+        try:
+            with tmp.open("w", encoding="utf-8") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                out.write("\n")
+        except OSError as exc:
+            raise write_error(exc, path) from None
+
+
+def read_json_value(path: Path, schema: str, name: str, head: int = 1 << 16) -> Any:
+    """The value of the top-level key ``name`` of a stage file when it is among the keys in
+    the file's first ``head`` bytes (the compact writer puts small keys first), read without
+    reading the rest of the file; None: absent from the head, or the file absent or of
+    another schema (the caller reads the whole file when it must)."""
+    try:
+        with path.open("rb") as f:
+            text = f.read(head).decode("utf-8", errors="ignore")
+    except OSError:
+        return None
+    decoder = json.JSONDecoder()
+    pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if not text.startswith("{", pos):
+        return None
+    pos += 1
+    try:
+        while True:
+            key, pos = decoder.raw_decode(text, _SPACE.match(text, pos).end())  # type: ignore[union-attr]
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            if not text.startswith(":", pos):
+                return None
+            value, pos = decoder.raw_decode(text, _SPACE.match(text, pos + 1).end())  # type: ignore[union-attr]
+            if key == "schema" and value != schema:
+                return None
+            if key == name:
+                return value
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            if not text.startswith(",", pos):
+                return None
+            pos += 1
+    except ValueError:  # a value runs past the head
+        return None
 
 
 def read_json(path: Path, schema: str,

@@ -145,7 +145,7 @@ def write_qc(spec: ShotSpec, body: dict[str, Any]) -> None:
     if out.get("spec") is not None:
         out["spec"] = to_shot(spec, out["spec"])
     out["shot_folder"] = _relative(base, qc_json.parent) if base is not None else None
-    write_json(qc_json, QC_SCHEMA, out, record=True)
+    write_json(qc_json, QC_SCHEMA, out, record=True, lines=True)
 
 
 def _relative(target: Path, start: Path) -> str:

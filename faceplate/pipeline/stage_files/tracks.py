@@ -1,18 +1,26 @@
-"""``tracks.json`` (schema ``faceplate.tracks/5``): the solved faces of every swap, each with
-its dense mesh, the flow-linked segments it was solved in, and the frames its face was lost
-on. A file of another schema is refused by name by a stage that only reads it, and made again
-by the solve. Rendering reads only this file, so any
-chunk rendered in any process gets the same alignment."""
+"""``tracks.json`` (schema ``faceplate.tracks/6``): the solved faces of every swap, each with
+its dense mesh, the track's rest shape (once per swap), the flow-linked segments it was solved
+in, and the frames its face was lost on. In memory each mesh is an array. A file of the schema
+before (``faceplate.tracks/5``: the rest shape repeated on every face) is upgraded as it is
+read; one of an older schema is refused by name by a stage that only reads it, and made again
+by the solve. Rendering reads only this file, so any chunk rendered in any process gets the
+same alignment."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
 from faceplate.errors import StageError
-from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
+from faceplate.pipeline.stage_files.jsonfile import read_json, read_json_value, write_json
 from faceplate.pipeline.stage_files.paths import TRACKS_SCHEMA, tracks_path
 from faceplate.spec import ShotSpec
+
+#: The schema before :data:`TRACKS_SCHEMA`, upgraded as it is read (:func:`upgrade_from_5`).
+TRACKS_SCHEMA_5 = "faceplate.tracks/5"
 
 #: How a solved face's ``override`` and a skip's reason start when a reviewer's decision made
 #: them (render tells them from the solve's own skips by it).
@@ -37,7 +45,7 @@ class SolvedFace:
     track: int
     bbox: list[float]
     score: float
-    landmarks: list[list[float]]
+    landmarks: np.ndarray
     pose: list[float] | None = None
     skin: list[float] | None = None
     origin: str = "detected"
@@ -48,8 +56,9 @@ class SolvedFace:
     unsure: str | None = None
     #: The track's rest shape (its mean mesh in the canonical layout's frame, 478 x, y, z):
     #: what the swapper measures the source's proportions against, so that the replaced face
-    #: deforms as the plate's face does. None: measured against each frame's own mesh.
-    rest: list[list[float]] | None = None
+    #: deforms as the plate's face does. None: measured against each frame's own mesh. The
+    #: file holds it once per swap; in memory every face of a track shares one array.
+    rest: np.ndarray | None = None
 
 
 @dataclass
@@ -67,42 +76,120 @@ class SolvedSwap:
     skipped: dict[int, str] = field(default_factory=dict)
     lost: dict[int, str] = field(default_factory=dict)
     segments: list[list[int]] = field(default_factory=list)
+    #: The first and last frames the face is solved on over the shot, when ``faces`` holds
+    #: only some of them (a chunk's, :func:`load_solve`); None: ``faces`` holds them all.
+    bounds: tuple[int, int] | None = None
+
+    def span(self) -> tuple[int, int]:
+        """The first and last frames the swap's face is solved on, over the whole shot."""
+        return self.bounds if self.bounds is not None else (min(self.faces), max(self.faces))
 
 
 def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
     return [{"frame": f, "reason": r} for f, r in sorted(reasons.items())]
 
 
+def _face_json(face: SolvedFace) -> dict[str, Any]:
+    """A solved face as the file holds it: its fields by name (values shared, not copied),
+    the rest shape left to its swap."""
+    return {f.name: getattr(face, f.name) for f in fields(face) if f.name != "rest"}
+
+
+def _rest(s: SolvedSwap) -> np.ndarray | None:
+    return next((f.rest for f in s.faces.values() if f.rest is not None), None)
+
+
 def _swap_json(s: SolvedSwap) -> dict[str, Any]:
-    return {"swap": s.swap, "source": s.source, "track": s.track,
-            "faces": [asdict(f) for f in s.faces.values()],
+    faces: Iterator[dict[str, Any]] = (_face_json(f) for f in s.faces.values())
+    return {"swap": s.swap, "source": s.source, "track": s.track, "rest": _rest(s),
             "skipped": _frames_json(s.skipped), "lost": _frames_json(s.lost),
-            "segments": s.segments}
+            "segments": s.segments, "faces": faces}
 
 
 def write_tracks(spec: ShotSpec, solved: list[SolvedSwap], **extra: Any) -> None:
-    """Write ``tracks.json``: the solved swaps, with ``extra`` keys (key, settings, timing)."""
+    """Write ``tracks.json``: the solved swaps, with ``extra`` keys (key, settings, timing;
+    ``seconds`` first, for :func:`solve_seconds`), a face at a time."""
+    head = {k: extra.pop(k) for k in ("seconds",) if k in extra}
     write_json(tracks_path(spec), TRACKS_SCHEMA,
-               {**extra, "swaps": [_swap_json(s) for s in solved]}, record=True, compact=True)
+               {**head, **extra, "swaps": (_swap_json(s) for s in solved)},
+               record=True, compact=True)
+
+
+def upgrade_from_5(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``faceplate.tracks/5`` body as ``faceplate.tracks/6`` says it: each swap's rest shape
+    (there repeated on every face) once on the swap, its faces without it."""
+    for swap in body.get("swaps", []):
+        rest = None
+        for face in swap.get("faces", []):
+            found = face.pop("rest", None)
+            rest = found if rest is None else rest
+        swap["rest"] = rest
+    return {**body, "schema": TRACKS_SCHEMA}
+
+
+def _face_arrays(obj: dict[str, Any]) -> dict[str, Any]:
+    """A face's mesh (and a tracks/5 face's rest shape) as arrays as soon as they are read."""
+    if "landmarks" in obj:
+        obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
+        if obj.get("rest") is not None:
+            obj["rest"] = np.asarray(obj["rest"], np.float64)
+    return obj
+
+
+def _read_tracks(spec: ShotSpec, hook: Callable[[dict[str, Any]], Any]
+                 ) -> dict[str, Any] | None:
+    path = tracks_path(spec)
+    if read_json_value(path, TRACKS_SCHEMA_5, "schema") == TRACKS_SCHEMA_5:
+        old = read_json(path, TRACKS_SCHEMA_5, hook)
+        return upgrade_from_5(old) if old is not None else None
+    return read_json(path, TRACKS_SCHEMA, hook)
 
 
 def read_tracks_body(spec: ShotSpec) -> dict[str, Any] | None:
-    """The stored solve as plain data (None: not solved yet)."""
-    return read_json(tracks_path(spec), TRACKS_SCHEMA)
+    """The stored solve as plain data, each mesh an array, a ``faceplate.tracks/5`` file
+    upgraded (None: not solved yet)."""
+    return _read_tracks(spec, _face_arrays)
 
 
-def load_solve(spec: ShotSpec) -> list[SolvedSwap]:
-    """Read ``tracks.json`` for rendering.
+def solve_seconds(spec: ShotSpec) -> float | None:
+    """The seconds the stored solve took, read from the head of ``tracks.json`` (None: not
+    solved yet, or not stored there)."""
+    path = tracks_path(spec)
+    for schema in (TRACKS_SCHEMA, TRACKS_SCHEMA_5):
+        seconds = read_json_value(path, schema, "seconds")
+        if isinstance(seconds, int | float):
+            return float(seconds)
+    return None
+
+
+def _swap(s: dict[str, Any]) -> SolvedSwap:
+    rest = np.asarray(s["rest"], np.float64) if s.get("rest") is not None else None
+    frames = [f["frame"] for f in s["faces"]]
+    faces = {f["frame"]: SolvedFace(**f, rest=rest) for f in s["faces"] if "landmarks" in f}
+    return SolvedSwap(s["swap"], s["source"], s["track"], faces,
+                      {k["frame"]: k["reason"] for k in s.get("skipped", [])},
+                      {k["frame"]: k["reason"] for k in s.get("lost", [])},
+                      s.get("segments", []),
+                      (min(frames), max(frames)) if len(faces) < len(frames) else None)
+
+
+def load_solve(spec: ShotSpec, frames: Iterable[int] | None = None) -> list[SolvedSwap]:
+    """Read ``tracks.json`` for rendering ``frames`` (default: every frame): the faces of other
+    frames are dropped as they are read (each swap's :meth:`SolvedSwap.span` is still the
+    whole shot's), so a chunk holds only its own meshes.
 
     Raises:
         StageError: the shot has not been solved yet.
     """
-    body = read_tracks_body(spec)
+    wanted = None if frames is None else {int(f) for f in frames}
+
+    def chunk_only(obj: dict[str, Any]) -> dict[str, Any]:
+        obj = _face_arrays(obj)
+        if wanted is not None and "landmarks" in obj and obj.get("frame") not in wanted:
+            return {"frame": obj["frame"]}  # counted for the span, not kept
+        return obj
+
+    body = _read_tracks(spec, chunk_only)
     if body is None:
         raise StageError("shot not solved yet: run `faceplate solve` first", path=tracks_path(spec))
-    return [SolvedSwap(s["swap"], s["source"], s["track"],
-                       {f["frame"]: SolvedFace(**f) for f in s["faces"]},
-                       {k["frame"]: k["reason"] for k in s.get("skipped", [])},
-                       {k["frame"]: k["reason"] for k in s.get("lost", [])},
-                       s.get("segments", []))
-            for s in body["swaps"]]
+    return [_swap(s) for s in body["swaps"]]

@@ -1,0 +1,185 @@
+"""The stage files a long shot holds a mesh per frame in: tracks.json's upgrade from the schema
+before (the rest shape on every face), meshes and vertex motions read as arrays, files written a
+piece at a time, and the report's stage times read from the files' heads. Expected values are
+the literal numbers written here, never the code's own output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import spec_dict
+
+from faceplate.errors import StageError
+from faceplate.pipeline.stage_files.analysis import (
+    FaceObservation,
+    FrameAnalysis,
+    ShotAnalysis,
+    analysis_seconds,
+    read_analysis,
+    write_analysis,
+)
+from faceplate.pipeline.stage_files.jsonfile import read_json_value
+from faceplate.pipeline.stage_files.paths import analysis_path, tracks_path
+from faceplate.pipeline.stage_files.tracks import (
+    SolvedFace,
+    SolvedSwap,
+    load_solve,
+    read_tracks_body,
+    solve_seconds,
+    write_tracks,
+)
+from faceplate.spec import ShotSpec, parse_spec
+
+POINTS = 478
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> ShotSpec:
+    return parse_spec(spec_dict(), base=tmp_path)
+
+
+def _mesh(frame: int) -> list[list[float]]:
+    """A mesh whose every value says which frame and vertex it is (frame.vertex, 2 decimals)."""
+    return [[frame + v / 1000, v + 0.25, -v / 100] for v in range(POINTS)]
+
+
+def _rest() -> list[list[float]]:
+    return [[v * 0.5, -v * 0.125, 0.0625] for v in range(POINTS)]
+
+
+def _face_5(frame: int) -> dict:
+    return {"frame": frame, "track": 0, "bbox": [1.0, 2.0, 3.0, 4.0], "score": 0.9,
+            "landmarks": _mesh(frame), "pose": [1.5, 0.0, -2.0], "skin": None,
+            "origin": "tracked", "jitter": 0.0125, "params": {}, "override": None,
+            "descriptor": None, "unsure": None, "rest": _rest()}
+
+
+def test_a_tracks_5_file_is_upgraded_as_it_is_read(spec):
+    """A ``faceplate.tracks/5`` file (rest shape repeated on every face) reads as the same
+    faces, each mesh the numbers written, the rest shape the one written, shared."""
+    old = {"schema": "faceplate.tracks/5", "seconds": 1.5, "analysis_key": {},
+           "swaps": [{"swap": 0, "source": "actor_a", "track": 0,
+                      "faces": [_face_5(f) for f in (1001, 1002, 1004)],
+                      "skipped": [{"frame": 1003, "reason": "yaw"}], "lost": [],
+                      "segments": [[1001, 1002], [1004, 1004]]}]}
+    tracks_path(spec).parent.mkdir(parents=True)
+    tracks_path(spec).write_text(json.dumps(old))
+    body = read_tracks_body(spec)
+    assert body is not None and body["schema"] == "faceplate.tracks/6"
+    assert all("rest" not in face for face in body["swaps"][0]["faces"])
+    assert np.array_equal(body["swaps"][0]["rest"], np.array(_rest()))
+    (swap,) = load_solve(spec)
+    assert sorted(swap.faces) == [1001, 1002, 1004]
+    assert swap.skipped == {1003: "yaw"} and swap.segments == [[1001, 1002], [1004, 1004]]
+    for frame, face in swap.faces.items():
+        assert isinstance(face.landmarks, np.ndarray) and face.landmarks.shape == (POINTS, 3)
+        assert face.landmarks[7].tolist() == [frame + 0.007, 7.25, -0.07]
+        assert face.origin == "tracked" and face.jitter == 0.0125 and face.pose == [1.5, 0, -2]
+        assert face.rest is swap.faces[1001].rest  # one array for the track
+    assert swap.faces[1001].rest is not None
+    assert swap.faces[1001].rest[10].tolist() == [5.0, -1.25, 0.0625]
+    assert solve_seconds(spec) == 1.5
+
+
+def test_an_older_tracks_file_is_still_refused_by_name(spec):
+    tracks_path(spec).parent.mkdir(parents=True)
+    tracks_path(spec).write_text(json.dumps({"schema": "faceplate.tracks/4", "swaps": []}))
+    with pytest.raises(StageError, match="faceplate.tracks/6"):
+        load_solve(spec)
+
+
+def test_tracks_hold_the_rest_shape_once_per_swap_and_read_back_whole(spec):
+    rest = np.array(_rest())
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)), rest=rest)
+             for f in range(1001, 1011)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces, {}, {1011: "gone"}, [[1001, 1010]])],
+                 analysis_key={"a": 1}, seconds=2.25)
+    text = tracks_path(spec).read_text()
+    assert text.count('"rest"') == 1  # on the swap, not on each of the 10 faces
+    raw = json.loads(text)
+    assert raw["schema"] == "faceplate.tracks/6" and raw["analysis_key"] == {"a": 1}
+    assert raw["swaps"][0]["faces"][3]["landmarks"][5] == [1004.005, 5.25, -0.05]
+    assert list(raw)[:2] == ["schema", "seconds"]  # small keys first: read from the head
+    assert read_json_value(tracks_path(spec), "faceplate.tracks/6", "seconds") == 2.25
+    (swap,) = load_solve(spec)
+    assert swap.lost == {1011: "gone"}
+    assert swap.faces[1010].landmarks[477].tolist() == [1010.477, 477.25, -4.77]
+    assert swap.faces[1005].rest is not None and swap.faces[1005].rest[2].tolist() == [
+        1.0, -0.25, 0.0625]
+
+
+def _analysis(frames: int) -> ShotAnalysis:
+    out = {}
+    for f in range(1001, 1001 + frames):
+        moves = np.array([[v / 8, -v / 16] for v in range(POINTS)])
+        moves[3] = np.nan  # a vertex whose flow check failed
+        face = FaceObservation([0.0, 0.0, 9.0, 9.0], 0.75, np.array(_mesh(f)),
+                               origin="tracked", tracked_from=0, motion=[1.0, 0.0, 0.5, 0.25],
+                               vertices=moves)
+        out[f] = FrameAnalysis(f, "ok", [face], seconds=0.125)
+    return ShotAnalysis({"k": 1}, out)
+
+
+def test_analysis_vertex_motions_are_arrays_and_a_failed_one_is_null_in_the_file(spec):
+    write_analysis(spec, _analysis(4))
+    raw = json.loads(analysis_path(spec).read_text())
+    face = raw["frames"][2]["faces"][0]
+    assert face["vertices"][3] is None and face["vertices"][8] == [1.0, -0.5]
+    assert face["landmarks"][1] == [1003.001, 1.25, -0.01]
+    read = read_analysis(spec, {"k": 1})
+    assert read is not None
+    moves = read.frames[1003].faces[0].vertices
+    assert isinstance(moves, np.ndarray) and moves.shape == (POINTS, 2)
+    assert np.isnan(moves[3]).all() and moves[8].tolist() == [1.0, -0.5]
+    assert analysis_seconds(spec) == 0.5  # 4 frames of 0.125 s
+
+
+def test_analysis_seconds_of_a_file_without_the_total_are_summed_from_its_frames(spec):
+    body = {"schema": "faceplate.analysis/4", "key": {},
+            "frames": [{"frame": 1001, "status": "ok", "faces": [], "lost": [], "seconds": 0.5},
+                       {"frame": 1002, "status": "ok", "faces": [], "lost": [], "seconds": 1.25}]}
+    analysis_path(spec).parent.mkdir(parents=True)
+    analysis_path(spec).write_text(json.dumps(body))
+    assert analysis_seconds(spec) == 1.75
+    assert solve_seconds(spec) is None  # not solved
+
+
+def test_a_value_past_the_head_is_not_guessed(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"schema": "s/1", "big": list(range(5000)), "seconds": 3}))
+    assert read_json_value(path, "s/1", "seconds", head=256) is None
+    assert read_json_value(path, "s/1", "seconds") == 3
+    assert read_json_value(path, "s/2", "seconds") is None  # another schema
+
+
+def test_a_chunk_reads_only_its_own_frames_meshes_and_keeps_the_tracks_span(spec):
+    """Render's identity cadence counts from a track's first frame and checks its last: a chunk
+    that holds only its own faces must still know both."""
+    rest = np.array(_rest())
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)), rest=rest)
+             for f in range(1003, 1021)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=0.5)
+    (chunk,) = load_solve(spec, [1001, 1010, 1011])
+    assert sorted(chunk.faces) == [1010, 1011]
+    assert chunk.span() == (1003, 1020)
+    assert chunk.faces[1011].landmarks[3].tolist() == [1011.003, 3.25, -0.03]
+    (whole,) = load_solve(spec)
+    assert len(whole.faces) == 18 and whole.span() == (1003, 1020) and whole.bounds is None
+
+
+def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):
+    from faceplate.pipeline.stage_files.paths import qc_json_path
+    from faceplate.pipeline.stage_files.records import write_qc
+    frames = [{"frame": f, "status": "swapped", "flags": ["a"] if f % 2 else [],
+               "faces": [{"landmarks": [[1.5, 2.25]] * 68}]} for f in range(1001, 1006)]
+    write_qc(spec, {"shot": "tst010", "summary": {"frames": 5, "seconds": {"render": 1.0}},
+                    "frames": frames})
+    text = qc_json_path(spec).read_text()
+    body = json.loads(text)
+    assert body["schema"] == "faceplate.qc/1" and body["summary"]["seconds"] == {"render": 1.0}
+    assert body["frames"] == frames
+    lines = text.splitlines()
+    assert sum(line.lstrip().startswith('{"frame": ') for line in lines) == 5
