@@ -187,3 +187,29 @@ def test_dlib_opt_in_runs_when_the_studio_allows_it(tmp_path, colour, monkeypatc
     analysis = json.loads((shot.folder / "out" / "qc" / "cache" / "analysis.json").read_text())
     face = analysis["frames"][0]["faces"][0]
     assert np.array(face["landmarks"]).shape == (478, 3)  # 68 points made the dense mesh
+
+
+def test_the_default_pack_is_checked_by_the_interpreters_it_runs(monkeypatch):
+    """Each model is loaded once per process: resolving the shot's models loads (and checks)
+    the pack's own four LiteRT models and its recognizer, and loads no other copy."""
+    from faceplate.models.mediapipe.runner import TfliteModel
+    from faceplate.pipeline.context import default_face_pack
+    from faceplate.pipeline.shot_models import resolve_models
+    from faceplate.spec import ModelsSpec
+
+    loads: list[Path] = []
+    load = TfliteModel._load
+
+    def counted(self: TfliteModel) -> None:
+        loads.append(self.path)
+        load(self)
+    monkeypatch.setattr(TfliteModel, "_load", counted)
+    pack = default_face_pack()
+    resolve_models(ModelsSpec(), pack)
+    mine = [pack.full_range.model, pack.short_range.model, pack.mesh_model.model,
+            pack.iris_model.model]
+    assert sorted(loads) == sorted(m.path for m in mine)      # four loads, no second copy
+    assert all(m._interpreter is not None for m in mine)      # ... and they are the pack's
+    assert "_recognizer" in vars(pack.recognizer)              # the descriptor's model too
+    pack.detect(np.zeros((64, 64, 3), np.uint8))
+    assert len(loads) == 4                                     # first use loads nothing more

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import make_shot
 
-import faceplate.nodes.stages
+import faceplate.pipeline.analyse.stage
 from faceplate.errors import ColourError
 from faceplate.nodes import ShotNode
 from faceplate.pipeline.context import RunContext
@@ -83,12 +83,12 @@ def test_frame_status_follows_the_error_type_not_its_text(tmp_path, colour) -> N
 def test_run_analyses_once_and_caches_by_the_canonical_name(tmp_path, colour, monkeypatch) -> None:
     shot = make_shot(tmp_path, colour, "1001-1002")
     calls: list[bool] = []
-    analyse = faceplate.nodes.stages.analyse
+    analyse = faceplate.pipeline.analyse.stage.analyse
 
     def counted(*args, **kwargs):
         calls.append(kwargs.get("reuse", True))
         return analyse(*args, **kwargs)
-    monkeypatch.setattr(faceplate.nodes.stages, "analyse", counted)
+    monkeypatch.setattr(faceplate.pipeline.analyse.stage, "analyse", counted)
     node = ShotNode.from_file(shot.spec_path)
     ctx = node.ctx
     node.run()

@@ -18,6 +18,7 @@ def _same(a, b) -> None:
     assert np.array_equal(a.texture, b.texture) and a.texture.dtype == b.texture.dtype
     assert np.array_equal(a.landmarks, b.landmarks)
     assert np.array_equal(a.descriptor, b.descriptor)
+    assert a.skin == b.skin and a.skin is not None
 
 
 def test_a_later_process_takes_the_sources_from_the_cache(tmp_path: Path, colour) -> None:
@@ -30,6 +31,11 @@ def test_a_later_process_takes_the_sources_from_the_cache(tmp_path: Path, colour
     faces, cached = load_sources(later.spec, later.ctx)
     assert cached
     assert "_predictor" not in vars(later.ctx.face_pack), "no landmark model loaded for the sources"
+    body = json.loads((cache / "sources.json").read_text())
+    body["sources"]["actor_a"]["skin"] = [50.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    (cache / "sources.json").write_text(json.dumps(body))
+    marked, cached = load_sources(later.spec, later.ctx)   # the skin as stored, not measured
+    assert cached and marked["actor_a"].skin.as_list() == [50.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     _same(faces["actor_a"], first.sources()["actor_a"])
 
     source = shot.folder / "refs" / "actor_a.jpg"       # a new image of the source: found again

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 from typing import Any
@@ -10,23 +11,38 @@ from typing import Any
 import click
 
 from faceplate import __version__
-from faceplate.cli.doctor import doctor
-from faceplate.cli.models import models
 from faceplate.cli.output import set_verbosity
-from faceplate.cli.plugins import plugin_path, plugins
-from faceplate.cli.probe import probe
-from faceplate.cli.review import review
 from faceplate.cli.signals import STOP_FLAG_KEY, stop_on_signals
-from faceplate.cli.spec import spec_group
-from faceplate.cli.stages import COMMANDS
-from faceplate.cli.submit import submit
 from faceplate.errors import FaceplateError, one_line
 from faceplate.pipeline.stop import StopFlag
+
+#: Each command's module and name there: a command's module (and what it imports) is imported
+#: only when that command runs or help lists it, so `faceplate render` pays for no report.
+_COMMANDS = {
+    "run": ("stages", "run"), "demo": ("stages", "demo"), "analyse": ("stages", "analyse"),
+    "solve": ("stages", "solve"), "render": ("stages", "render"),
+    "report": ("stages", "report"), "review": ("review", "review"),
+    "doctor": ("doctor", "doctor"), "plugins": ("plugins", "plugins"),
+    "plugin-path": ("plugins", "plugin_path"), "probe": ("probe", "probe"),
+    "submit": ("submit", "submit"), "models": ("models", "models"),
+    "spec": ("spec", "spec_group"),
+}
 
 
 class _Boundary(click.Group):
     """Turns every error into one ``ERROR: <key|file|frame>: <what>`` line and the exit code of
-    the README's table: faceplate errors, command-line usage errors (2), signals (130, 143)."""
+    the README's table: faceplate errors, command-line usage errors (2), signals (130, 143).
+    Its commands are imported when they are looked up (:data:`_COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            module, name = _COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"faceplate.cli.{module}"), name)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -85,8 +101,3 @@ def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """faceplate: headless face replacement for VFX plates."""
     ctx.obj = {"verbose": verbose, "quiet": quiet}
     set_verbosity(verbose, quiet)
-
-
-for _command in (*COMMANDS, review, doctor, plugins, plugin_path, probe, submit, models,
-                 spec_group):
-    main.add_command(_command)

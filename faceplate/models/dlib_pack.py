@@ -7,6 +7,7 @@ landmarker: dlib-68}``), the HOG detector and the 68-point shape predictor, whos
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from faceplate.types import BoxCoords, Descriptor, Detection, Image8, Landmarks
 
 #: The detector, landmarker and recognizer ids (the model manifest's).
 DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID = "dlib-hog", "dlib-68", "dlib-resnet-descriptor"
+_RECOGNIZER_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 
 
 class DlibFacePack:
@@ -57,9 +59,20 @@ class DlibFacePack:
         except RuntimeError as exc:
             raise ModelError(f"cannot load landmark model: {exc}", path=path) from None
 
+    def preload(self, path: Path) -> bool:
+        """Load now the recognizer if ``path`` is its file (the one it will run); whether it
+        was. The detector and the 68-point predictor load on first use."""
+        try:
+            mine = Path(self._model_file(_RECOGNIZER_FILE)).samefile(path)
+        except (ModelError, OSError):
+            return False
+        if mine:
+            _ = self._recognizer
+        return mine
+
     @cached_property
     def _recognizer(self) -> Any:
-        path = self._model_file("dlib_face_recognition_resnet_model_v1.dat")
+        path = self._model_file(_RECOGNIZER_FILE)
         try:
             return self._dlib().face_recognition_model_v1(path)
         except RuntimeError as exc:

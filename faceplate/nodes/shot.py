@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faceplate.errors import FaceplateError, OutputError, RunStopped
 from faceplate.face.swapper import SourceFace
@@ -17,8 +17,6 @@ from faceplate.pipeline.analyse.sources import find_face
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight, preflight
 from faceplate.pipeline.progress import ProgressCallback
-from faceplate.pipeline.render import RenderResult
-from faceplate.pipeline.report import Report
 from faceplate.pipeline.runner import Only, incomplete, only_frames, run_stages
 from faceplate.pipeline.shot_models import resolve_models
 from faceplate.pipeline.stage_files.analysis import ShotAnalysis
@@ -34,6 +32,10 @@ from faceplate.spec import (
     with_absolute_paths,
 )
 from faceplate.types import Descriptor
+
+if TYPE_CHECKING:  # a stage's modules are imported when it runs (faceplate.nodes.stages)
+    from faceplate.pipeline.render import RenderResult
+    from faceplate.pipeline.report import Report
 
 PathLike = str | os.PathLike[str]
 

@@ -6,22 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from faceplate.face.swapper import SourceFace
 from faceplate.frames import select_frames
 from faceplate.nodes.base import Node
-from faceplate.pipeline.analyse import analyse
-from faceplate.pipeline.context import RunContext
-from faceplate.pipeline.preflight import Preflight
-from faceplate.pipeline.render import RenderResult, render
-from faceplate.pipeline.report import Report, report
-from faceplate.pipeline.solve import solve
-from faceplate.pipeline.stage_files.analysis import ShotAnalysis
 from faceplate.pipeline.stage_files.paths import analysis_path, tracks_path
-from faceplate.pipeline.stage_files.tracks import SolvedSwap, load_solve
-from faceplate.spec import ShotSpec
-from faceplate.types import Descriptor
+
+if TYPE_CHECKING:  # each stage's modules are imported when it runs: a process pays for its own
+    from faceplate.face.swapper import SourceFace
+    from faceplate.pipeline.context import RunContext
+    from faceplate.pipeline.preflight import Preflight
+    from faceplate.pipeline.render import RenderResult
+    from faceplate.pipeline.report import Report
+    from faceplate.pipeline.stage_files.analysis import ShotAnalysis
+    from faceplate.pipeline.stage_files.tracks import SolvedSwap
+    from faceplate.spec import ShotSpec
+    from faceplate.types import Descriptor
 
 
 class Shot(Protocol):
@@ -44,7 +44,7 @@ class Shot(Protocol):
 
 
 @dataclass
-class AnalyseNode(Node[ShotAnalysis]):
+class AnalyseNode(Node["ShotAnalysis"]):
     """Faces on every frame of the plate (``analysis.json``, reused while current); records the
     prepared sources beside it (``sources.json``) for the stages and farm tasks that follow."""
 
@@ -56,6 +56,7 @@ class AnalyseNode(Node[ShotAnalysis]):
         self.shot.check()
 
     def _execute(self) -> ShotAnalysis:
+        from faceplate.pipeline.analyse import analyse
         return analyse(self.shot.spec, self.shot.ctx, self.shot.preflight(), reuse=self.reuse)
 
     def outputs(self, result: ShotAnalysis) -> Sequence[tuple[Path, int | None]]:
@@ -71,7 +72,7 @@ class AnalyseNode(Node[ShotAnalysis]):
 
 
 @dataclass
-class SolveNode(Node[list[SolvedSwap]]):
+class SolveNode(Node["list[SolvedSwap]"]):
     """Tracks over the whole shot, smoothed (``tracks.json``), from ``analysis`` (default: the
     shot's, analysed or re-used from its cache)."""
 
@@ -83,6 +84,7 @@ class SolveNode(Node[list[SolvedSwap]]):
         self.shot.check()
 
     def _execute(self) -> list[SolvedSwap]:
+        from faceplate.pipeline.solve import solve
         analysis = self.analysis if self.analysis is not None else self.shot.analyse()
         return solve(self.shot.spec, analysis, self.shot.ctx, self.shot.references())
 
@@ -94,7 +96,7 @@ class SolveNode(Node[list[SolvedSwap]]):
 
 
 @dataclass
-class RenderNode(Node[RenderResult]):
+class RenderNode(Node["RenderResult"]):
     """Swapped frames, mattes and per-frame QC records for ``frames`` (default: all).
 
     Frames already complete and current are kept unless ``force``."""
@@ -112,6 +114,8 @@ class RenderNode(Node[RenderResult]):
         return [(tracks_path(self.shot.spec), "shot not solved yet: run `faceplate solve` first")]
 
     def _execute(self) -> RenderResult:
+        from faceplate.pipeline.render import render
+        from faceplate.pipeline.stage_files.tracks import load_solve
         spec = self.shot.spec
         return render(spec, self._selected, load_solve(spec, self._selected),
                       self.shot.sources(), self.shot.ctx, self.shot.preflight(), force=self.force)
@@ -126,13 +130,14 @@ class RenderNode(Node[RenderResult]):
 
 
 @dataclass
-class ReportNode(Node[Report]):
+class ReportNode(Node["Report"]):
     """``qc.json`` and ``index.html`` from every frame record written so far."""
 
     shot: Shot
     name = "report"
 
     def _execute(self) -> Report:
+        from faceplate.pipeline.report import report
         return report(self.shot.spec, self.shot.ctx, self.shot.preflight(models=False))
 
     def outputs(self, result: Report) -> Sequence[tuple[Path, int | None]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from faceplate.errors import SpecError
 from faceplate.face.swapper import ReferenceSwapper
 from faceplate.models.adapters import detector_for, landmarker_for
-from faceplate.models.contracts import verify_file
+from faceplate.models.contracts import check_file
 from faceplate.models.dlib_pack import DETECTOR_ID, LANDMARKER_ID, RECOGNIZER_ID, DlibFacePack
 from faceplate.models.face_finder import (
     Detects,
@@ -29,6 +29,7 @@ from faceplate.models.face_finder import (
     OnnxDetection,
     OnnxMarks68,
 )
+from faceplate.models.files import require
 from faceplate.models.learned_swapper import LearnedSwapper
 from faceplate.models.lock import ModelLock, load_lock
 from faceplate.models.manifest import ModelEntry, load_manifest
@@ -134,10 +135,14 @@ def _converter(models: ModelsSpec, manifest: dict[str, ModelEntry]) -> ModelEntr
     return found
 
 
-def check_models(models: ModelsSpec, registry: ModelRegistry) -> None:
+def check_models(models: ModelsSpec, registry: ModelRegistry,
+                 pack: MediaPipeFacePack | None = None) -> None:
     """Every model the shot uses exists in the manifest with the right role, is allowed by the
     licence policy (every refusal named, one line each), is found, matches its sha256 pins
-    (manifest and studio lock) and its contract, and loads. Raises before any output."""
+    (manifest and studio lock) and its contract, and loads. Raises before any output.
+
+    A model file ``pack`` runs is loaded (and its contract checked) by the pack itself, once:
+    the check is the load the shot then uses."""
     manifest = registry.manifest
     _named(models, manifest)
     converter = _converter(models, manifest)
@@ -145,7 +150,9 @@ def check_models(models: ModelsSpec, registry: ModelRegistry) -> None:
     registry.policy.check_all([*used, *([converter] if converter else [])])
     for entry in used:
         if entry.format != "onnx":
-            verify_file(entry, registry.dirs, registry.lock)
+            status = require(entry, registry.dirs, registry.lock)
+            if status.path is not None and not (pack is not None and pack.preload(status.path)):
+                check_file(entry, status.path)
         else:
             registry.session(entry.id)
     if converter is not None:
@@ -212,7 +219,7 @@ def resolve_models(models: ModelsSpec, pack: MediaPipeFacePack) -> ShotModels:
     """
     ids = tuple(model_ids(models))
     registry = registry_for(models)
-    check_models(models, registry)
+    check_models(models, registry, pack)
     swapper: FaceSwapper = (LearnedSwapper(models, registry) if learned_swapper(models)
                             else ReferenceSwapper())
     return ShotModels(face_finder(models, registry, pack), swapper, registry, ids)

@@ -87,7 +87,8 @@ class PlateFrame:
         file's own pixel type (integer files have none)."""
         if np.issubdtype(self.pixels.dtype, np.integer):
             return 0
-        rgb = self.pixels[..., list(self.rgb)]
+        whole = self.pixels.shape[2] == 3 and self.rgb == (0, 1, 2)
+        rgb = self.pixels if whole else self.pixels[..., list(self.rgb)]  # no copy if RGB only
         return int(rgb.size - np.count_nonzero(np.isfinite(rgb)))
 
     def set_rgb_region(self, box: Box, rgb: RGBImage, where: np.ndarray) -> None:

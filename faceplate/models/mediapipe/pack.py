@@ -89,6 +89,13 @@ class FaceLandmarks:
         return face_mesh.to_ibug68(self.points)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def tiles(width: int, height: int, overlap: float = 0.2) -> list[tuple[int, int, int]]:
     """Overlapping squares (x0, y0, side) of the short side covering a non-square image."""
     side = min(width, height)
@@ -137,6 +144,18 @@ class MediaPipeFacePack:
         for model in (self.full_range.model, self.short_range.model, self.mesh_model.model,
                       self.iris_model.model):
             model.load()
+
+    def preload(self, path: Path) -> bool:
+        """Load and check now the model this pack (or its recognizer) reads from ``path``,
+        the one interpreter it will run; whether ``path`` is one of its files (a check of a
+        model the pack runs is then paid once, not again on first use)."""
+        for model in (self.full_range.model, self.short_range.model, self.mesh_model.model,
+                      self.iris_model.model):
+            if _same_file(model.path, path):
+                model.load()
+                return True
+        preload = getattr(self.recognizer, "preload", None)
+        return bool(preload(path)) if preload is not None else False
 
     # --- MediaPipe-native calls -------------------------------------------------------------
 

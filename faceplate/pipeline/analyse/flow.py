@@ -197,17 +197,33 @@ class FaceMotion:
     vertices: np.ndarray | None = None
 
 
+#: Pixels around a hull that the corner measure reads (its 5-pixel block and 3-pixel Sobel).
+_CORNER_REACH = 6
+
+
 def _corners(grey: np.ndarray, hull: np.ndarray) -> np.ndarray | None:
-    """Textured points of the face inside the convex ``hull`` (proxy pixels)."""
-    mask = np.zeros_like(grey)
-    cv2.fillConvexPoly(mask, np.round(hull).astype(np.int32), 255)
+    """Textured points of the face inside the convex ``hull`` (proxy pixels), measured on the
+    hull's box and the pixels its measure reads (the corners the whole picture gives)."""
     (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
+    corner = np.round(hull).astype(np.int32)
+    h, w = grey.shape
+    bx0, by0 = max(0, int(corner[:, 0].min()) - _CORNER_REACH), max(0, int(corner[:, 1].min())
+                                                                     - _CORNER_REACH)
+    bx1 = min(w, int(corner[:, 0].max()) + _CORNER_REACH + 1)
+    by1 = min(h, int(corner[:, 1].max()) + _CORNER_REACH + 1)
+    if bx1 - bx0 < 8 or by1 - by0 < 8:
+        return None
+    box = np.ascontiguousarray(grey[by0:by1, bx0:bx1])
+    mask = np.zeros_like(box)
+    cv2.fillConvexPoly(mask, corner - (bx0, by0), 255)
     spacing = max(2.0, min(x1 - x0, y1 - y0) / 25.0)
-    found = cv2.goodFeaturesToTrack(grey, maxCorners=300, qualityLevel=0.005,
+    found = cv2.goodFeaturesToTrack(box, maxCorners=300, qualityLevel=0.005,
                                     minDistance=spacing, mask=mask, blockSize=5)
-    return None if found is None else found.reshape(-1, 1, 2).astype(np.float32)
+    if found is None:
+        return None
+    return (found.reshape(-1, 1, 2) + np.array([bx0, by0], np.float32)).astype(np.float32)
 
 
 def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMotion:

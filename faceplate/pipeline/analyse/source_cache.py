@@ -3,7 +3,8 @@ without finding the faces in the source stills again.
 
 ``<cache>/sources.json`` (schema ``faceplate.sources/2``) holds, per source, the key it was
 prepared under (each image's path and sha256, the declared colourspace, the OCIO config and the
-face finder) with the face's mesh (478 x, y, z) and identity descriptor; the texture (working-space
+face finder) with the face's mesh (478 x, y, z), identity descriptor and skin statistics (Lab
+mean and spread; measured again where an older entry has none); the texture (working-space
 float RGB, lossless) is ``<cache>/sources/<digest>.exr``. A source whose key no longer matches,
 or whose entry is damaged, is prepared again from its images.
 """
@@ -20,6 +21,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from faceplate.errors import PlateError, StageError
+from faceplate.face.colour_match import LabStats
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.analyse.sources import prepare_source
@@ -63,7 +65,9 @@ def _from_entry(name: str, entry: dict[str, Any], folder: Path) -> SourceFace | 
         mesh = np.asarray(entry["landmarks"], np.float64)
         if mesh.shape != (478, 3):
             return None
-        return SourceFace(name, texture, mesh, np.asarray(entry["descriptor"], np.float64))
+        skin = entry.get("skin")
+        return SourceFace(name, texture, mesh, np.asarray(entry["descriptor"], np.float64),
+                          LabStats.from_list(skin) if skin else None)
     except (PlateError, KeyError, TypeError, ValueError):
         return None
 
@@ -114,7 +118,8 @@ def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
         write_image(folder / f"{digest}.exr", image, texture, record=True)
         entries[name] = {"key": key, "texture": f"{digest}.exr",
                          "landmarks": np.asarray(face.landmarks, np.float64).tolist(),
-                         "descriptor": np.asarray(face.descriptor, np.float64).tolist()}
+                         "descriptor": np.asarray(face.descriptor, np.float64).tolist(),
+                         "skin": face.skin.as_list() if face.skin is not None else None}
     write_json(path, SOURCES_SCHEMA, {"sources": entries}, record=True)
     current = {e["texture"] for e in entries.values()}
     # Textures of sources whose images have changed: only those faceplate wrote there.

@@ -132,13 +132,14 @@ def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
         size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         scale = size[0] / region.width
-    return _Crop(to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE)), region, scale)
+    return _Crop(_converter(colourspace, ctx)(rgb), region, scale)
 
 
 def _converter(colourspace: str, ctx: RunContext) -> Convert8:
-    """The conversion of the plate's float RGB to 8-bit working-space RGB, what models see."""
+    """The conversion of the plate's float RGB to 8-bit working-space RGB, what models see
+    (OCIO's fast processor: within 1e-5 of the exact one, below an 8-bit step)."""
     def convert(rgb: np.ndarray) -> np.ndarray:
-        return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE))
+        return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False))
     return convert
 
 
