@@ -11,6 +11,7 @@ import numpy as np
 
 from faceplate.face.mesh import LIPS_INNER, eye_polygon, face_size
 from faceplate.face.regions import matte_points, skin_triangles
+from faceplate.face.warp import nonzero_box
 from faceplate.types import Matte, Mesh
 
 _SUBPIXEL_BITS = 4
@@ -103,16 +104,6 @@ def soften(core: Matte, points: Mesh, relative_sigma: float) -> Matte:
     out[box] = np.clip(soft, 0.0, 1.0)
     return out
 
-
-def nonzero_box(mask: np.ndarray, reach: int = 0) -> tuple[slice, slice] | None:
-    """The box of ``mask``'s non-zero pixels grown by ``reach`` on every side (inside the
-    image), as slices; None when it has none."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return (slice(max(int(rows[0]) - reach, 0), int(rows[-1]) + 1 + reach),
-            slice(max(int(cols[0]) - reach, 0), int(cols[-1]) + 1 + reach))
 
 
 def skin_mask(points: Mesh, shape: tuple[int, int]) -> Matte:

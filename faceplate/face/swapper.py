@@ -35,7 +35,6 @@ from faceplate.face.matte import (
     eye_mask,
     face_mattes,
     mouth_mask,
-    nonzero_box,
     skin_mask,
     soften,
 )
@@ -50,7 +49,7 @@ from faceplate.face.mesh import (
 )
 from faceplate.face.regions import facing, identity_weights, warp_triangles
 from faceplate.face.sharpness import blur, matching_blur
-from faceplate.face.warp import piecewise_affine
+from faceplate.face.warp import nonzero_box, piecewise_affine
 from faceplate.types import Descriptor, Matte, Mesh, RGBImage
 
 #: How far inside its own outline (× face size) the source's face is taken from: its ears,

@@ -41,19 +41,17 @@ def piecewise_affine(source: RGBImage, source_points: NDArray[np.float64],
     warped = np.empty((height, width, *np.shape(source)[2:]), np.float32)
     source = np.ascontiguousarray(source, dtype=np.float32)
     warped[:] = source[0, 0]  # what the remap gives outside the mesh: the replicated corner
-    rows = np.flatnonzero(covered.any(axis=1))
-    if rows.size == 0:
+    box = nonzero_box(covered)
+    if box is None:
         return warped, covered
-    cols = np.flatnonzero(covered.any(axis=0))
-    box = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
     inside = owner[box]
-    ys, xs = np.nonzero(inside >= 0)
+    ys, xs = np.nonzero(inside >= 0)  # in the box; the affines take image pixels
     a = affines[inside[ys, xs]]
+    x, y = xs + box[1].start, ys + box[0].start
     map_x = np.full(inside.shape, -1.0, dtype=np.float32)
     map_y = np.full(inside.shape, -1.0, dtype=np.float32)
-    xs, ys = xs + box[1].start, ys + box[0].start
-    map_x[ys - box[0].start, xs - box[1].start] = a[:, 0, 0] * xs + a[:, 0, 1] * ys + a[:, 0, 2]
-    map_y[ys - box[0].start, xs - box[1].start] = a[:, 1, 0] * xs + a[:, 1, 1] * ys + a[:, 1, 2]
+    map_x[ys, xs] = a[:, 0, 0] * x + a[:, 0, 1] * y + a[:, 0, 2]
+    map_y[ys, xs] = a[:, 1, 0] * x + a[:, 1, 1] * y + a[:, 1, 2]
     warped[box] = cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
     return warped, covered
@@ -71,3 +69,14 @@ def _affines(dst: NDArray[np.float32], src: NDArray[np.float32],
     solved = np.linalg.solve(corners, src[drawn].astype(np.float64))  # (n, 3, 2)
     affines[drawn] = solved.transpose(0, 2, 1)
     return affines
+
+
+def nonzero_box(mask: np.ndarray, reach: int = 0) -> tuple[slice, slice] | None:
+    """The box of ``mask``'s non-zero pixels grown by ``reach`` on every side (inside the
+    image), as slices; None when it has none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (slice(max(int(rows[0]) - reach, 0), int(rows[-1]) + 1 + reach),
+            slice(max(int(cols[0]) - reach, 0), int(cols[-1]) + 1 + reach))
