@@ -95,6 +95,12 @@ def _write_chunks(path: Path, chunks: Iterable[str], record: bool) -> None:
             raise write_error(exc, path) from None
 
 
+def _after_space(text: str, pos: int) -> int:
+    """The index of the first character at or after ``pos`` that is not white space."""
+    match = _SPACE.match(text, pos)
+    return match.end() if match else pos
+
+
 def read_json_value(path: Path, schema: str, name: str, head: int = 1 << 16) -> Any:
     """The value of the top-level key ``name`` of a stage file when it is among the keys in
     the file's first ``head`` bytes (the compact writer puts small keys first), read without
@@ -106,22 +112,22 @@ def read_json_value(path: Path, schema: str, name: str, head: int = 1 << 16) -> 
     except OSError:
         return None
     decoder = json.JSONDecoder()
-    pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    pos = _after_space(text, 0)
     if not text.startswith("{", pos):
         return None
     pos += 1
     try:
         while True:
-            key, pos = decoder.raw_decode(text, _SPACE.match(text, pos).end())  # type: ignore[union-attr]
-            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            key, pos = decoder.raw_decode(text, _after_space(text, pos))
+            pos = _after_space(text, pos)
             if not text.startswith(":", pos):
                 return None
-            value, pos = decoder.raw_decode(text, _SPACE.match(text, pos + 1).end())  # type: ignore[union-attr]
+            value, pos = decoder.raw_decode(text, _after_space(text, pos + 1))
             if key == "schema" and value != schema:
                 return None
             if key == name:
                 return value
-            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            pos = _after_space(text, pos)
             if not text.startswith(",", pos):
                 return None
             pos += 1
