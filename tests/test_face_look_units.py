@@ -732,3 +732,14 @@ def test_the_matching_blur_by_the_frames_edge_sees_its_first_row_and_column(axis
         lined[:, 0] = 1e6
     assert sharpness.matching_blur(lined, plate, where) != sharpness.matching_blur(face, plate,
                                                                                    where)
+
+
+def test_eight_bit_views_round_to_nearest_and_clip_nan_and_inf():
+    from faceplate.face.image8 import to_uint8
+    values = np.array([np.nan, np.inf, -np.inf, -0.2, 1.3, 100.4 / 255, 100.6 / 255, 1.0, 0.0],
+                      np.float32)
+    rgb = np.repeat(values[:, None], 3, axis=1).reshape(1, -1, 3)
+    out = to_uint8(rgb)
+    assert out.dtype == np.uint8 and out.shape == rgb.shape and out.flags.c_contiguous
+    assert out[0, :, 0].tolist() == [0, 255, 0, 0, 255, 100, 101, 255, 0]
+    assert np.array_equal(out[..., 1], out[..., 0]) and np.array_equal(out[..., 2], out[..., 0])

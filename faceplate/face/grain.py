@@ -134,35 +134,50 @@ class Regrainer:
 
     def __init__(self, grain: Grain, where: np.ndarray, seed: int,
                  shape: tuple[int, int]) -> None:
-        self.grain, self.where = grain, where
+        self.grain = grain
         _, unit_levels = _calibration()
         unit = float(np.interp(grain.size, np.array(CLUMP_SIZES), unit_levels))
         rng = np.random.default_rng(seed)
         fields = []
         for _ in range(3):
             field = clump_field(rng, shape, grain.size)
-            fields.append(field / max(float(field.std()), 1e-9) / max(unit, 1e-9))
+            np.divide(field, max(float(field.std()), 1e-9), out=field)
+            np.divide(field, max(unit, 1e-9), out=field)
+            fields.append(field)
         self.fields = fields  # each measures 1 by :func:`noise_level`
+        self._take(where)
+
+    def _take(self, where: np.ndarray) -> None:
+        """Take ``where`` as the flat pixels: their box and a pixel around it (the noise
+        kernel's reach: a level measured there is the level measured on the whole), and their
+        flat indices in that box (row by row, as a boolean mask picks them)."""
+        self.where = where
+        self._box: tuple[slice, slice] | None = None
+        if where.sum() >= _MIN_FLAT:
+            ys, xs = np.nonzero(where)
+            self._box = (slice(max(int(ys.min()) - 1, 0), int(ys.max()) + 2),
+                         slice(max(int(xs.min()) - 1, 0), int(xs.max()) + 2))
+            self._flat = np.flatnonzero(where[self._box])
 
     def crop(self, rows: slice, cols: slice) -> Regrainer:
         """The same grain over ``[rows, cols]`` of the frame's region only (fields and flat
         pixels cut to it; on an image of that crop, what ``self`` does on the whole there,
         when the flat pixels lie at least a pixel inside the crop)."""
         cropped = object.__new__(Regrainer)
-        cropped.grain, cropped.where = self.grain, self.where[rows, cols]
-        cropped.fields = [f[rows, cols] for f in self.fields]
+        cropped.grain, cropped.fields = self.grain, [f[rows, cols] for f in self.fields]
+        cropped._take(self.where[rows, cols])
         return cropped
 
     def __call__(self, image: RGBImage) -> RGBImage:
         out = np.array(image, np.float32, copy=True)
-        if self.where.sum() < _MIN_FLAT:
+        if self._box is None:
             return out
-        # measured on the flat pixels' box and a pixel around it (the kernel's reach): the same
-        ys, xs = np.nonzero(self.where)
-        box = (slice(max(int(ys.min()) - 1, 0), int(ys.max()) + 2),
-               slice(max(int(xs.min()) - 1, 0), int(xs.max()) + 2))
         for c in range(3):
-            have = noise_level(out[box + (c,)], self.where[box])
+            # :func:`noise_level` over the flat pixels, measured on their box
+            response = cv2.filter2D(np.ascontiguousarray(out[self._box + (c,)]), cv2.CV_32F,
+                                    _KERNEL, borderType=cv2.BORDER_REFLECT)
+            values = np.abs(np.take(response, self._flat))
+            have = _IMMERKAER * float(values.mean())
             add = float(np.sqrt(max(self.grain.level[c] ** 2 - have ** 2, 0.0)))
             if add > 0:
                 out[..., c] += self.fields[c] * add

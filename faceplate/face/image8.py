@@ -10,5 +10,8 @@ from faceplate.types import RGBImage
 
 def to_uint8(rgb: RGBImage) -> NDArray[np.uint8]:
     """Display-referred float RGB (0..1) as 8-bit RGB; NaN and Inf become 0 and 255."""
-    clean = np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0)
-    return np.ascontiguousarray(np.clip(np.rint(clean * 255.0), 0, 255).astype(np.uint8))
+    scaled = np.asarray(rgb) * 255.0  # one new array, rounded and clipped in place
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)  # Inf: 0 or 255
+    scaled[np.isnan(scaled)] = 0
+    return np.ascontiguousarray(scaled.astype(np.uint8))

@@ -56,12 +56,17 @@ def _srgb_decode_table() -> NDArray[np.float64]:
 _SRGB_TO_LINEAR = _srgb_decode_table()
 #: Rec.709/sRGB primaries, D65: the Y row of RGB -> XYZ.
 _LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+#: Per channel, each 8-bit code's share of Y (its decoded value times its luminance weight).
+_Y_OF_CODE = [np.ascontiguousarray(_SRGB_TO_LINEAR * w) for w in _LUMINANCE]
 
 
 def lightness(image: Image8) -> NDArray[np.float64]:
     """CIE L* (0..100) per pixel of an 8-bit sRGB image: Y from the exact sRGB decoding
     and Rec.709 luminance weights, L* = 116 f(Y) - 16 (D65 white, Y = 1)."""
-    y = _SRGB_TO_LINEAR[np.asarray(image)[..., :3]] @ _LUMINANCE
+    rgb = np.asarray(image)
+    y = np.take(_Y_OF_CODE[0], rgb[..., 0])
+    y += np.take(_Y_OF_CODE[1], rgb[..., 1])
+    y += np.take(_Y_OF_CODE[2], rgb[..., 2])
     eps = (6.0 / 29.0) ** 3
     f = np.where(y > eps, np.cbrt(y), y / (3.0 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
     return 116.0 * f - 16.0
@@ -140,10 +145,13 @@ def flicker(outputs: Sequence[Image8], plates: Sequence[Image8], masks: Sequence
 
 def highlight(output: Image8, plate: Image8, mask: Mask, percentile: float = 99.0) -> float:
     """99th-percentile L* of the output face minus the plate face's, the same pixels."""
-    return float(
-        np.percentile(lightness(output)[mask], percentile)
-        - np.percentile(lightness(plate)[mask], percentile)
-    )
+    return lightness_highlight(lightness(output), lightness(plate), mask, percentile)
+
+
+def lightness_highlight(output: FloatArray, plate: FloatArray, mask: Mask,
+                        percentile: float = 99.0) -> float:
+    """:func:`highlight` from the two images' :func:`lightness`, already computed."""
+    return float(np.percentile(output[mask], percentile) - np.percentile(plate[mask], percentile))
 
 
 def mean_abs_laplacian(image: Image8, mask: Mask) -> float:
@@ -226,9 +234,9 @@ def mouth_openness(points: NDArray[np.floating]) -> float:
 EDGE_BAND = (0.02, 0.98)
 
 
-def _gradient(image: Image8) -> NDArray[np.float64]:
-    """|gradient| of CIE L* per pixel (Sobel 3×3 / 8: L* per pixel)."""
-    lum = lightness(image).astype(np.float32)
+def _gradient(lum_image: FloatArray) -> NDArray[np.float64]:
+    """|gradient| of CIE L* (given per pixel) per pixel (Sobel 3×3 / 8: L* per pixel)."""
+    lum = lum_image.astype(np.float32)
     gx = cv2.Sobel(lum, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(lum, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     return np.hypot(gx, gy).astype(np.float64)
@@ -249,6 +257,12 @@ def hard_edge(output: Image8, plate: Image8, matte: NDArray[np.floating],
     output's L* gradient exceeds the plate's, L* per pixel. A face that fades into the plate
     adds little gradient there; a warped texture that stops on a line adds a step. NaN if the
     matte has no soft edge."""
+    return lightness_hard_edge(lightness(output), lightness(plate), matte, percentile)
+
+
+def lightness_hard_edge(output: FloatArray, plate: FloatArray, matte: NDArray[np.floating],
+                        percentile: float = 99.0) -> float:
+    """:func:`hard_edge` from the two images' :func:`lightness`, already computed."""
     m = np.asarray(matte, np.float32)
     band = (m > EDGE_BAND[0]) & _outer(m < EDGE_BAND[1])  # _outer keeps only pixels below
     band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)

@@ -89,10 +89,16 @@ def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
     cols = slice(max(int(xs.min()) - _REACH, 0), int(xs.max()) + 1 + _REACH)
     face, plate, where = face[rows, cols], plate[rows, cols], where[rows, cols]
     finish = (finish or Unchanged()).crop(rows, cols)
-    wanted = mean_abs_laplacian(_grey(plate), where)
+    picked = np.flatnonzero(where)  # the pixels ``where`` picks, in its order: the same mean
+
+    def mean_abs(grey: np.ndarray) -> float:
+        lap = cv2.Laplacian(np.ascontiguousarray(grey, np.float32), cv2.CV_32F, ksize=1)
+        return float(np.abs(np.take(lap, picked)).mean())
+
+    wanted = mean_abs(_grey(plate))
 
     def sharpness(sigma: float) -> float:
-        return mean_abs_laplacian(_grey(finish(blur(face, sigma))), where)
+        return mean_abs(_grey(finish(blur(face, sigma))))
 
     low, high = (0.0, MAX_BLUR) if sharpness(0.0) > wanted else (-MAX_SHARPEN, 0.0)
     for _ in range(BISECTIONS):

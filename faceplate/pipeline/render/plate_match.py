@@ -69,7 +69,8 @@ def measure_plate_match(result: RGBImage, plate: RGBImage, matte: Matte, points:
     box = _around(matte)
     out_box, plate_box, matte_box = out8[box], plate8[box], matte[box]
     face = metrics.face_mask(matte_box)
-    edge = _finite(metrics.hard_edge(out_box, plate_box, matte_box))
+    out_lightness, plate_lightness = metrics.lightness(out_box), metrics.lightness(plate_box)
+    edge = _finite(metrics.lightness_hard_edge(out_lightness, plate_lightness, matte_box))
     if face.sum() < _MIN_FACE:
         return PlateMatch(edge=edge)
     eye = mouth = None
@@ -78,7 +79,7 @@ def measure_plate_match(result: RGBImage, plate: RGBImage, matte: Matte, points:
         (plate_eye, plate_mouth), (out_eye, out_mouth) = _openness(plate_mesh), _openness(out_mesh)
         eye, mouth = out_eye - plate_eye, out_mouth - plate_mouth
     return PlateMatch(
-        highlight=_finite(metrics.highlight(out_box, plate_box, face)),
+        highlight=_finite(metrics.lightness_highlight(out_lightness, plate_lightness, face)),
         detail=_finite(metrics.detail_ratio(out_box, plate_box, face)),
         grain=_finite(float(np.mean(metrics.grain_ratio(out_box, plate_box, face)))),
         eye=eye, mouth=mouth, edge=edge)
