@@ -21,6 +21,7 @@ import numpy as np
 
 from faceplate.face.matte import eye_mask
 from faceplate.face.mesh import LIDS, eye_openings, face_size
+from faceplate.face.warp import nonzero_box
 from faceplate.types import Matte, Mesh, RGBImage
 
 #: How far past the lid line (× face size) the plate's own eye is kept where its lids are
@@ -99,18 +100,24 @@ def plate_eyes(target: RGBImage, points: Mesh, geometry: Mesh, weight: PlateEyes
         return mask, moved
     rings = [(weight.lowered, max(1, round(EYE_RING * face_size(points)))),
              (weight.wider, max(1, round(WIDE_EYE_RING * face_size(points))))]
+    source = np.ascontiguousarray(target, np.float32)
     for eye in (0, 1):
         step = (geometry[list(LIDS[eye]), :2] - points[list(LIDS[eye]), :2]).mean(axis=0)
         inside = eye_mask(geometry, shape, eye)
         below = eye_mask(_lower_lid_moved(geometry, eye, WIDE_LOWER_LID * face_size(points)),
                          shape, eye)
-        kept = np.max([amount * cv2.dilate(opening, np.ones((2 * ring + 1,) * 2))
+        # worked on the openings' box and as far around it as a ring reaches: the same values
+        box = nonzero_box(np.maximum(inside, below), max(ring for _, ring in rings))
+        if box is None:
+            continue
+        kept = np.max([amount * cv2.dilate(opening[box], np.ones((2 * ring + 1,) * 2))
                        for (amount, ring), opening in zip(rings, (inside, below), strict=True)],
                       axis=0)
-        shifted = cv2.warpAffine(np.ascontiguousarray(target, np.float32),
-                                 np.array([[1, 0, step[0]], [0, 1, step[1]]], np.float64),
-                                 (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
+        rows, cols = box
+        height, width = kept.shape
+        shift = np.array([[1, 0, step[0] - cols.start], [0, 1, step[1] - rows.start]], np.float64)
+        shifted = cv2.warpAffine(source, shift, (width, height), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
-        moved = np.where(kept[..., None] > 0, shifted, moved)
-        mask = np.maximum(mask, kept)
+        moved[box] = np.where(kept[..., None] > 0, shifted, moved[box])
+        mask[box] = np.maximum(mask[box], kept)
     return mask, moved

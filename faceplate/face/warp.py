@@ -45,14 +45,20 @@ def piecewise_affine(source: RGBImage, source_points: NDArray[np.float64],
     if box is None:
         return warped, covered
     inside = owner[box]
-    ys, xs = np.nonzero(inside >= 0)  # in the box; the affines take image pixels
-    a = affines[inside[ys, xs]]
-    x, y = xs + box[1].start, ys + box[0].start
-    map_x = np.full(inside.shape, -1.0, dtype=np.float32)
-    map_y = np.full(inside.shape, -1.0, dtype=np.float32)
-    map_x[ys, xs] = a[:, 0, 0] * x + a[:, 0, 1] * y + a[:, 0, 2]
-    map_y[ys, xs] = a[:, 1, 0] * x + a[:, 1, 1] * y + a[:, 1, 2]
-    warped[box] = cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+    outside = inside < 0
+    # each pixel's triangle's coefficients (a last, zero one for the pixels no triangle owns);
+    # the affines take image pixels
+    coefficients = np.vstack([affines.reshape(-1, 6), np.zeros((1, 6))]).T.copy()
+    picked = np.where(outside, len(affines), inside)
+    x = np.arange(box[1].start, box[1].stop, dtype=np.float64)[None, :]
+    y = np.arange(box[0].start, box[0].stop, dtype=np.float64)[:, None]
+    maps = []
+    for row in (0, 3):
+        a, b, c = (np.take(coefficients[row + i], picked) for i in range(3))
+        mapped = (a * x + b * y + c).astype(np.float32)
+        mapped[outside] = -1.0
+        maps.append(mapped)
+    warped[box] = cv2.remap(source, maps[0], maps[1], interpolation=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
     return warped, covered
 
