@@ -13,6 +13,7 @@ from faceplate.face.colour_match import LabStats, to_lab
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.swapper import SourceFace
+from faceplate.face.warp import nonzero_box
 from faceplate.models.protocols import FaceFinder, FaceSwapper
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.render.plate_match import PlateMatch, measure_plate_match
@@ -102,10 +103,10 @@ def _composite(frame: PlateFrame, box: Box, clean: RGBImage, swapped: RGBImage, 
     """Composite ``swapped`` (working space) over the plate's ``box`` (``clean``: its finite
     values) under ``matte``, in the plate's colourspace; converted and written over the
     matte's own box only (nothing changes where the matte is 0)."""
-    ys, xs = np.nonzero(matte > 0)
-    if ys.size == 0:
+    inner_box = nonzero_box(matte > 0)
+    if inner_box is None:
         return
-    rows, cols = slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1)
+    rows, cols = inner_box
     part, weight = clean[rows, cols], matte[rows, cols]
     converted = ctx.colour.convert(np.ascontiguousarray(swapped[rows, cols]), WORKING_SPACE,
                                    colourspace)
@@ -123,9 +124,8 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     if box.empty:
         return None
     working = WORKING_SPACE
-    plate_rgb = frame.rgb_region(box)
-    finite = np.isfinite(plate_rgb)
-    clean = np.where(finite, plate_rgb, 0.0).astype(np.float32)
+    clean = frame.rgb_region(box)  # a copy of its own: NaN and Inf made 0 in place
+    clean[~np.isfinite(clean)] = 0.0
     target = ctx.colour.convert(clean, colourspace, working)
     local = _in_region(face, box)
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
