@@ -30,17 +30,23 @@ def test_rgb_read_is_the_rgb_channels_as_float(tmp_path, names):
     pixels = (rng.random((30, 40, len(names))) * 4 - 1).astype(np.float16)
     pixels[3, 5, names.index("G")] = np.nan
     pixels[7, 2, names.index("B")] = np.inf
+    pixels[9, 9, names.index("R")] = -np.inf
+    others = [i for i, name in enumerate(names) if name not in ("R", "G", "B")]
+    for i in others:  # NaN in the other channels: not counted
+        pixels[1, 1, i] = np.nan
     _write(tmp_path / "p.exr", names, pixels)
     expected = pixels[..., [names.index(c) for c in "RGB"]].astype(np.float32)
     frame = read_rgb_frame(tmp_path / "p.exr", 1)
     assert frame.pixels.dtype == np.float32 and frame.pixels.shape == (30, 40, 3)
     np.testing.assert_array_equal(frame.pixels, expected)  # NaN where NaN
     assert frame.data_box == Box(-4, -3, 36, 27)
-    assert frame.nonfinite_count() == 2
+    assert frame.nonfinite_count() == 3
     box = Box(0, 0, 10, 8)
     np.testing.assert_array_equal(frame.rgb_region(box), expected[3:11, 4:14])
     full = read_frame(tmp_path / "p.exr", 1)
     np.testing.assert_array_equal(frame.rgb_region(box), full.rgb_region(box))
+    assert full.pixels.dtype == np.float16  # counted in the file's own type
+    assert full.nonfinite_count() == 3
 
 
 def test_rgb_read_of_an_integer_file_is_normalised_like_the_full_read(tmp_path):

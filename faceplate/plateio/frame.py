@@ -89,6 +89,8 @@ class PlateFrame:
             return 0
         whole = self.pixels.shape[2] == 3 and self.rgb == (0, 1, 2)
         rgb = self.pixels if whole else self.pixels[..., list(self.rgb)]  # no copy if RGB only
+        if rgb.dtype == np.float16:  # NaN and Inf: every exponent bit set (read off the bits)
+            return int(np.count_nonzero((rgb.view(np.uint16) & 0x7C00) == 0x7C00))
         return int(rgb.size - np.count_nonzero(np.isfinite(rgb)))
 
     def set_rgb_region(self, box: Box, rgb: RGBImage, where: np.ndarray) -> None:
