@@ -31,8 +31,11 @@ def multiband_blend(foreground: RGBImage, background: RGBImage, mask: Matte,
     blended = gauss_bg[-1] + gauss_m[-1][..., None] * (gauss_fg[-1] - gauss_bg[-1])
     for level in range(levels - 1, -1, -1):
         size = (gauss_fg[level].shape[1], gauss_fg[level].shape[0])
-        band_fg = gauss_fg[level] - cv2.pyrUp(gauss_fg[level + 1], dstsize=size)
-        band_bg = gauss_bg[level] - cv2.pyrUp(gauss_bg[level + 1], dstsize=size)
-        weight = gauss_m[level][..., None]
-        blended = cv2.pyrUp(blended, dstsize=size) + band_bg + weight * (band_fg - band_bg)
+        # each band's arrays reused in place: the same sums, in the same order
+        band_fg = np.subtract(gauss_fg[level], cv2.pyrUp(gauss_fg[level + 1], dstsize=size))
+        band_bg = np.subtract(gauss_bg[level], cv2.pyrUp(gauss_bg[level + 1], dstsize=size))
+        step = np.subtract(band_fg, band_bg, out=band_fg)
+        np.multiply(gauss_m[level][..., None], step, out=step)
+        blended = np.add(cv2.pyrUp(blended, dstsize=size), band_bg, out=band_bg)
+        blended += step
     return blended
