@@ -75,3 +75,19 @@ def test_identity_is_measured_on_keyframes_and_flagged_frames_only(rig, tmp_path
     unmeasured = rig.render_one(rig.spec_for(tmp_path / "off", qc={"max_identity_distance": 0.0}),
                                 1002)
     assert unmeasured.flags == []
+
+
+def test_the_warm_up_pays_the_reference_swappers_source_layers_only(rig):
+    from faceplate.face.swapper import ReferenceSwapper, SourceFace
+    from faceplate.pipeline.render.swap import warm_up
+
+    def fresh(s: SourceFace) -> SourceFace:  # its layers not yet made
+        return SourceFace(s.name, s.texture, s.landmarks, s.descriptor, s.skin)
+
+    made = next(iter(rig.node.sources().values()))
+    learned, reference = fresh(made), fresh(made)
+    warm_up(object(), [learned])  # type: ignore[arg-type]  # any other swapper
+    assert "layers" not in vars(learned)
+    warm_up(ReferenceSwapper(), [reference])
+    assert "layers" in vars(reference)
+    assert (vars(reference)["layers"] == made.layers).all()

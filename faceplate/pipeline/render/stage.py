@@ -8,7 +8,7 @@ order, in any process. Pixels outside the matte keep the plate's exact values.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -36,7 +36,13 @@ from faceplate.pipeline.render.resume import (
     render_key,
     stored_record,
 )
-from faceplate.pipeline.render.swap import PlacedFace, has_face_evidence, output_identity, swap_face
+from faceplate.pipeline.render.swap import (
+    PlacedFace,
+    has_face_evidence,
+    output_identity,
+    swap_face,
+    warm_up,
+)
 from faceplate.pipeline.stage_files.records import (
     FAILED_STATUSES,
     FaceRecord,
@@ -354,7 +360,9 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     current = {f: stored for f, key in zip(frames, keys)
                if not force and (stored := stored_record(spec, f)) is not None
                and is_current(stored, key)}
-    with _Stream(spec, [f for f in frames if f not in current], pre) as stream:
+    todo = [f for f in frames if f not in current]
+    warm = (lambda: warm_up(pre.shot_models().swapper, sources.values())) if todo else None
+    with _Stream(spec, todo, pre, warm) as stream:
         for i, (f, key) in enumerate(zip(frames, keys)):
             if i and ctx.stop.requested:
                 stream.settle(records, ctx, frames)
@@ -386,10 +394,12 @@ _Read = tuple[PlateFrame | FrameRecord, float, int | None]
 
 class _Stream:
     """Read-ahead of the plate frames to render (one frame ahead) and write-behind of the
-    swapped ones (one frame behind), each in a thread of its own."""
+    swapped ones (one frame behind), each in a thread of its own; the swap's one-off costs
+    (``warm``) paid in the writer's thread before its first write."""
 
-    def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight) -> None:
-        self._spec, self._todo, self._pre = spec, todo, pre
+    def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight,
+                 warm: Callable[[], None] | None = None) -> None:
+        self._spec, self._todo, self._pre, self._warm = spec, todo, pre, warm
         self._next = {f: i + 1 for i, f in enumerate(todo)}
         self._reads: dict[int, Future[_Read]] = {}
         self._pending: tuple[Future[FrameRecord], str, int, int] | None = None
@@ -399,6 +409,8 @@ class _Stream:
     def __enter__(self) -> _Stream:
         if self._todo:
             self._read_ahead(self._todo[0])
+        if self._warm is not None:  # in the writer's thread, idle until the first frame's write
+            self._writer.submit(self._warm)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,15 +4,18 @@ in the plate)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from faceplate.face.colour_match import LabStats, to_lab
+from faceplate.face.grain import clump_size
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
-from faceplate.face.swapper import SourceFace
+from faceplate.face.regions import hair_zone_triangles
+from faceplate.face.swapper import ReferenceSwapper, SourceFace
 from faceplate.face.warp import nonzero_box
 from faceplate.models.protocols import FaceFinder, FaceSwapper
 from faceplate.pipeline.context import RunContext
@@ -168,3 +171,16 @@ def output_identity(frame: PlateFrame, face: SolvedFace, colourspace: str,
     out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                        WORKING_SPACE))
     return ctx.face_pack.descriptor(out8, _in_region(face, box))
+
+
+def warm_up(swapper: FaceSwapper, sources: Iterable[SourceFace]) -> None:
+    """Pay the swap's and its QC's one-off costs ahead of the first frame (in a thread of its
+    own while the first plate frames are read): OpenCV's Lab tables and, for the reference
+    swapper, the hair zone's triangles, the grain's calibration and each source's layers. What
+    would fail here fails again where the swap meets it."""
+    to_lab(np.zeros((1, 1, 3), np.float32))
+    if isinstance(swapper, ReferenceSwapper):
+        hair_zone_triangles()
+        clump_size(0.5)
+        for source in sources:
+            _ = source.layers
