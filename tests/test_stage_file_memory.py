@@ -14,10 +14,12 @@ from conftest import spec_dict
 
 from faceplate.errors import StageError
 from faceplate.pipeline.stage_files.analysis import (
+    AnalysisWriter,
     FaceObservation,
     FrameAnalysis,
     ShotAnalysis,
     analysis_seconds,
+    face_counts,
     read_analysis,
     write_analysis,
 )
@@ -135,6 +137,73 @@ def test_analysis_vertex_motions_are_arrays_and_a_failed_one_is_null_in_the_file
     assert isinstance(moves, np.ndarray) and moves.shape == (POINTS, 2)
     assert np.isnan(moves[3]).all() and moves[8].tolist() == [1.0, -0.5]
     assert analysis_seconds(spec) == 0.5  # 4 frames of 0.125 s
+
+
+def test_analysis_is_written_a_frame_a_line_and_read_back_from_its_lines(spec):
+    write_analysis(spec, _analysis(3))
+    lines = analysis_path(spec).read_text().splitlines()
+    assert len(lines) == 5  # the head, three frames, the close
+    assert lines[0].startswith('{"schema":"faceplate.analysis/5","seconds":0.375,"key":{"k":1}')
+    assert [json.loads(line.lstrip(","))["frame"] for line in lines[1:4]] == [1001, 1002, 1003]
+    assert lines[4] == "]}"
+    read = read_analysis(spec, {"k": 1})
+    assert read is not None and list(read.frames) == [1001, 1002, 1003]
+    assert read.frames[1002].faces[0].landmarks[9].tolist() == [1002.009, 9.25, -0.09]
+    assert read_analysis(spec, {"k": 2}) is None  # stale
+
+
+def test_an_analysis_4_file_on_one_line_is_upgraded_as_it_is_read(spec):
+    face = {"bbox": [0.0, 0.0, 9.0, 9.0], "score": 0.5, "landmarks": _mesh(1001),
+            "vertices": [None] + [[0.5, 0.25]] * (POINTS - 1)}
+    body = {"schema": "faceplate.analysis/4", "seconds": 0.5, "key": {"k": 1},
+            "frames": [{"frame": 1001, "status": "ok", "faces": [face], "lost": [],
+                        "seconds": 0.5, "cut": True}]}
+    analysis_path(spec).parent.mkdir(parents=True)
+    analysis_path(spec).write_text(json.dumps(body))
+    read = read_analysis(spec, {"k": 1})
+    assert read is not None and read.frames[1001].cut
+    (observed,) = read.frames[1001].faces
+    assert observed.landmarks[2].tolist() == [1001.002, 2.25, -0.02]
+    assert observed.vertices is not None and np.isnan(observed.vertices[0]).all()
+    assert analysis_seconds(spec) == 0.5
+
+
+def test_analysis_writer_holds_no_frame_and_reads_them_back_when_looked_into(spec):
+    with AnalysisWriter(spec, {"k": 1}) as out:
+        for frame in _analysis(4).frames.values():
+            out.add(frame)
+        assert not analysis_path(spec).exists()  # written whole when finished
+        done = out.finish()
+    assert face_counts(done) == {1001: 1, 1002: 1, 1003: 1, 1004: 1} and len(done.frames) == 4
+    assert done.frames[1004].faces[0].landmarks[1].tolist() == [1004.001, 1.25, -0.01]
+    assert analysis_seconds(spec) == 0.5
+    with AnalysisWriter(spec, {"k": 2}) as out:
+        out.add(_analysis(1).frames[1001])
+        other = out.finish()
+    analysis_path(spec).unlink()
+    assert face_counts(other) == {1001: 1}  # held: counted without the file
+    with pytest.raises(StageError, match="gone"):
+        other.frames[1001]  # its faces are in the file only
+
+
+def test_an_unfinished_analysis_leaves_the_stored_one_as_it_was(spec):
+    write_analysis(spec, _analysis(2))
+    before = analysis_path(spec).read_bytes()
+    with pytest.raises(KeyboardInterrupt), AnalysisWriter(spec, {"k": 9}) as out:
+        out.add(_analysis(1).frames[1001])
+        raise KeyboardInterrupt  # a stop before the last frame
+    assert analysis_path(spec).read_bytes() == before
+    assert sorted(p.name for p in analysis_path(spec).parent.iterdir()) == [
+        ".faceplate-written", "analysis.json"]  # the spool is gone
+
+
+@pytest.mark.parametrize("cut", [-1, -3])
+def test_an_analysis_file_cut_short_is_refused(spec, cut):
+    write_analysis(spec, _analysis(3))
+    lines = analysis_path(spec).read_text().splitlines(keepends=True)
+    analysis_path(spec).write_text("".join(lines[:cut]))
+    with pytest.raises(StageError, match="cut short"):
+        read_analysis(spec, {"k": 1})
 
 
 def test_analysis_seconds_of_a_file_without_the_total_are_summed_from_its_frames(spec):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +21,7 @@ from faceplate.written import atomic_write, write_bytes, write_error
 #: file's frames (or swaps, then their faces) are written one at a time, never as one text.
 _STREAM_DEPTH = 4
 _SPACE = re.compile(r"\s*")
+T = TypeVar("T")
 
 
 def _plain(value: object) -> object:
@@ -154,3 +158,93 @@ def read_json(path: Path, schema: str,
         found = data.get("schema") if isinstance(data, dict) else None
         raise StageError(f"expected schema {schema}, found {found!r}", path=path)
     return data
+
+
+def compact_line(value: object) -> str:
+    """``value`` as compact JSON on one line (NumPy arrays as lists; a string's line breaks are
+    escaped, so the text never holds one)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain)
+
+
+class LineSpool:
+    """The items of a stage file's list, each kept as one line of compact JSON in ``spool`` (an
+    unnamed temporary file, :func:`line_spool`) as they are made (nothing held in memory), then
+    written after the file's head once the head is known (:meth:`write`): the file is
+    ``{"schema": ..., **head, name: [`` then an item a line (``,`` before each but the first)
+    and ``]}``, read an item at a time by :func:`read_json_lines`."""
+
+    def __init__(self, path: Path, spool: IO[str]) -> None:
+        self.path = path
+        self.count = 0
+        self._spool = spool
+
+    def add(self, item: object) -> None:
+        """Spool ``item`` (written whole, compact, on its own line)."""
+        try:
+            self._spool.write(("," if self.count else "") + compact_line(item) + "\n")
+        except OSError as exc:
+            raise write_error(exc, self.path) from None
+        self.count += 1
+
+    def write(self, schema: str, head: dict[str, Any], name: str, *, record: bool) -> None:
+        """Write the file atomically: ``head``'s keys after the schema, then the spooled items
+        as the list ``name``."""
+        with atomic_write(self.path, record=record) as tmp:
+            try:
+                with tmp.open("w", encoding="utf-8") as out:
+                    out.write(compact_line({"schema": schema, **head})[:-1]
+                              + ("," if head else "") + json.dumps(name) + ":[\n")
+                    self._spool.seek(0)
+                    shutil.copyfileobj(self._spool, out)
+                    out.write("]}\n")
+            except OSError as exc:
+                raise write_error(exc, self.path) from None
+
+
+@contextmanager
+def line_spool(path: Path) -> Iterator[LineSpool]:
+    """A :class:`LineSpool` for ``path``, its temporary file in ``path``'s folder (unnamed:
+    gone when closed, whatever happens)."""
+    with ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            spool = stack.enter_context(
+                tempfile.TemporaryFile("w+", encoding="utf-8", dir=path.parent))
+        except OSError as exc:
+            raise write_error(exc, path) from None
+        yield LineSpool(path, spool)
+
+
+def read_json_lines(path: Path, schema: str, name: str, each: Callable[[Any], T],
+                    object_hook: Callable[[dict[str, Any]], Any] | None = None
+                    ) -> tuple[dict[str, Any], list[T]] | None:
+    """A stage file written by :class:`LineSpool`: its head, and its list ``name``'s items, each
+    read from its own line (through ``object_hook``) and given to ``each`` before the next is
+    read (the file's whole text is never held); None if it does not exist.
+
+    Raises:
+        StageError: the file is corrupt, cut short or of another schema.
+    """
+    items: list[T] = []
+    try:
+        with path.open(encoding="utf-8") as f:
+            opening = f.readline()
+            try:
+                head = json.loads(opening + "]}")
+            except ValueError:
+                head = None
+            if not isinstance(head, dict) or head.get("schema") != schema:
+                found = head.get("schema") if isinstance(head, dict) else None
+                raise StageError(f"expected schema {schema}, found {found!r}", path=path)
+            if head.pop(name, None) != []:
+                raise StageError(f"corrupt stage file: no list {name!r} after its head",
+                                 path=path)
+            for line in f:
+                if line.startswith("]}"):
+                    return head, items
+                items.append(each(json.loads(line.removeprefix(","), object_hook=object_hook)))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StageError(f"corrupt stage file: {exc}", path=path) from None
+    raise StageError("corrupt stage file: cut short", path=path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from faceplate.spec import ShotSpec
 
-ANALYSIS_SCHEMA = "faceplate.analysis/4"
+ANALYSIS_SCHEMA = "faceplate.analysis/5"
 SOURCES_SCHEMA = "faceplate.sources/2"
 TRACKS_SCHEMA = "faceplate.tracks/6"
 FRAME_SCHEMA = "faceplate.qcframe/1"
