@@ -70,7 +70,7 @@ def test_a_tracks_5_file_is_upgraded_as_it_is_read(spec):
     tracks_path(spec).parent.mkdir(parents=True)
     tracks_path(spec).write_text(json.dumps(old))
     body = read_tracks_body(spec)
-    assert body is not None and body["schema"] == "faceplate.tracks/6"
+    assert body is not None and body["schema"] == "faceplate.tracks/7"
     assert all("rest" not in face for face in body["swaps"][0]["faces"])
     assert np.array_equal(body["swaps"][0]["rest"], np.array(_rest()))
     (swap,) = load_solve(spec)
@@ -86,10 +86,43 @@ def test_a_tracks_5_file_is_upgraded_as_it_is_read(spec):
     assert solve_seconds(spec) == 1.5
 
 
+def test_a_tracks_6_file_on_one_line_is_upgraded_as_it_is_read(spec):
+    old = {"schema": "faceplate.tracks/6", "seconds": 0.75, "swaps": [
+        {"swap": 0, "source": "actor_a", "track": 2, "rest": _rest(), "skipped": [],
+         "lost": [{"frame": 1003, "reason": "gone"}], "segments": [[1001, 1002]],
+         "faces": [{k: v for k, v in _face_5(f).items() if k != "rest"} for f in (1001, 1002)]}]}
+    tracks_path(spec).parent.mkdir(parents=True)
+    tracks_path(spec).write_text(json.dumps(old))
+    (swap,) = load_solve(spec, [1002])
+    assert sorted(swap.faces) == [1002] and swap.span() == (1001, 1002) and swap.track == 2
+    assert swap.lost == {1003: "gone"}
+    assert swap.faces[1002].landmarks[4].tolist() == [1002.004, 4.25, -0.04]
+    assert solve_seconds(spec) == 0.75
+
+
+def test_tracks_are_written_a_face_a_line_each_swap_before_its_faces(spec):
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces), SolvedSwap(1, "actor_b", 1, {})],
+                 seconds=1.0)
+    lines = tracks_path(spec).read_text().splitlines()
+    assert len(lines) == 8  # head, swap 0, 2 faces, its close, swap 1, its close, the close
+    assert lines[0] == '{"schema":"faceplate.tracks/7","seconds":1.0,"swaps":['
+    assert lines[1].startswith('{"swap":0,"source":"actor_a"') and lines[1].endswith('"faces":[')
+    assert [json.loads(line.lstrip(","))["frame"] for line in lines[2:4]] == [1001, 1002]
+    assert lines[4] == "]}" and lines[5].startswith(',{"swap":1') and lines[6:] == ["]}", "]}"]
+    first, second = load_solve(spec)
+    assert sorted(first.faces) == [1001, 1002] and second.source == "actor_b"
+    assert not second.faces
+    tracks_path(spec).write_text("\n".join(lines[:5]) + "\n")  # cut after swap 0
+    with pytest.raises(StageError, match="cut short"):
+        load_solve(spec)
+
+
 def test_an_older_tracks_file_is_still_refused_by_name(spec):
     tracks_path(spec).parent.mkdir(parents=True)
     tracks_path(spec).write_text(json.dumps({"schema": "faceplate.tracks/4", "swaps": []}))
-    with pytest.raises(StageError, match="faceplate.tracks/6"):
+    with pytest.raises(StageError, match="faceplate.tracks/7, found 'faceplate.tracks/4'"):
         load_solve(spec)
 
 
@@ -102,10 +135,10 @@ def test_tracks_hold_the_rest_shape_once_per_swap_and_read_back_whole(spec):
     text = tracks_path(spec).read_text()
     assert text.count('"rest"') == 1  # on the swap, not on each of the 10 faces
     raw = json.loads(text)
-    assert raw["schema"] == "faceplate.tracks/6" and raw["analysis_key"] == {"a": 1}
+    assert raw["schema"] == "faceplate.tracks/7" and raw["analysis_key"] == {"a": 1}
     assert raw["swaps"][0]["faces"][3]["landmarks"][5] == [1004.005, 5.25, -0.05]
     assert list(raw)[:2] == ["schema", "seconds"]  # small keys first: read from the head
-    assert read_json_value(tracks_path(spec), "faceplate.tracks/6", "seconds") == 2.25
+    assert read_json_value(tracks_path(spec), "faceplate.tracks/7", "seconds") == 2.25
     (swap,) = load_solve(spec)
     assert swap.lost == {1011: "gone"}
     assert swap.faces[1010].landmarks[477].tolist() == [1010.477, 477.25, -4.77]
