@@ -287,6 +287,29 @@ def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):
     assert sum(line.lstrip().startswith('{"frame": ') for line in lines) == 5
 
 
+def test_a_record_read_with_its_points_as_arrays_writes_back_the_same_numbers(spec):
+    from faceplate.pipeline.stage_files.paths import qc_json_path
+    from faceplate.pipeline.stage_files.records import (
+        FaceRecord,
+        FrameRecord,
+        read_record,
+        write_qc,
+        write_record,
+    )
+    points = [[1001 + i / 8, i * 0.375] for i in range(68)]
+    face = FaceRecord(0, "actor_a", 0, [1.0, 2.0, 3.0, 4.0], points, 0.5, None, False)
+    write_record(spec, FrameRecord(1001, "swapped", faces=[face]))
+    plain, held = read_record(spec, 1001), read_record(spec, 1001, arrays=True)
+    assert plain is not None and held is not None
+    assert plain["faces"][0]["landmarks"] == points  # lists unless asked
+    assert isinstance(held["faces"][0]["landmarks"], np.ndarray)
+    assert held["faces"][0]["landmarks"][5].tolist() == [1001.625, 1.875]
+    held.pop("schema")
+    write_qc(spec, {"shot": "tst010", "frames": [held]})
+    assert json.loads(qc_json_path(spec).read_text())["frames"][0]["faces"][0]["landmarks"] == [
+        [1001 + i / 8, i * 0.375] for i in range(68)]
+
+
 def test_a_small_mattes_crop_is_its_channel_in_grey_with_zeros_outside_its_data_window(tmp_path):
     """A matte is written small (its data window the matte's box, its display window the
     plate's): its crop shows the channel in all three, zeros where the file holds nothing."""
