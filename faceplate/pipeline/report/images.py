@@ -15,14 +15,19 @@ import PyOpenColorIO as ocio
 from faceplate.errors import OutputError, PlateError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.display import to_display
-from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
+from faceplate.pipeline.stage_files.proxies import (
+    PROXY_QUALITY,
+    PROXY_WIDTH,
+    downscale,
+    proxy_size,
+    shown,
+    window_rgb,
+)
+from faceplate.plateio.frame import Box, read_rgb_frame
 from faceplate.plateio.limits import FrameLimits
 from faceplate.types import RGBImage
 from faceplate.written import write_bytes
 
-#: Proxies for the flipbook: this wide at most (the plate's width if smaller), JPEG quality.
-PROXY_WIDTH = 640
-PROXY_QUALITY = 85
 #: The difference image shows ``|result − plate|`` on the display, times this gain.
 DIFFERENCE_GAIN = 4.0
 #: A face crop is a square this many times the face box's longer side.
@@ -36,19 +41,6 @@ class DisplayImage:
 
     rgb: RGBImage
     pixel_aspect: float
-
-
-def _window(frame: PlateFrame, box: Box) -> RGBImage:
-    """Float RGB of ``box`` (display-window pixels); zeros where the data window has none."""
-    if frame.data_box == box and frame.pixels.dtype == np.float32 and frame.rgb == (0, 1, 2):
-        # RGB read as float (read_rgb_frame) over exactly the box: cleaned in place, no copy
-        return np.nan_to_num(frame.pixels, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    out = np.zeros((box.height, box.width, 3), dtype=np.float32)
-    inside = box.intersect(frame.data_box)
-    if not inside.empty:
-        out[inside.y0 - box.y0:inside.y1 - box.y0,
-            inside.x0 - box.x0:inside.x1 - box.x0] = frame.rgb_region(inside)
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None = None, *,
@@ -66,7 +58,7 @@ def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None
         return None
     width, height = plate.display_size
     aspect = plate.spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
-    return DisplayImage(_window(plate, Box(0, 0, width, height)), float(aspect))
+    return DisplayImage(window_rgb(plate, Box(0, 0, width, height)), float(aspect))
 
 
 def _read_grey(path: Path) -> DisplayImage | None:
@@ -86,14 +78,11 @@ def _read_grey(path: Path) -> DisplayImage | None:
 def proxy(image: DisplayImage, processor: ocio.CPUProcessor | None,
           width: int = PROXY_WIDTH) -> np.ndarray:
     """An 8-bit BGR proxy at most ``width`` wide (square pixels), downscaled before the
-    display transform (None: shown as data)."""
+    display transform (None: shown as data), as render makes its own
+    (:mod:`faceplate.pipeline.stage_files.proxies`)."""
     h, w = image.rgb.shape[:2]
-    out_w = min(width, round(w * image.pixel_aspect))
-    out_h = max(1, round(out_w * h / (w * image.pixel_aspect)))
-    small = cv2.resize(np.ascontiguousarray(image.rgb), (out_w, out_h),
-                       interpolation=cv2.INTER_AREA)
-    shown = to_display(small, processor) if processor is not None else np.clip(small, 0, 1)
-    return cv2.cvtColor(to_uint8(shown), cv2.COLOR_RGB2BGR)
+    small = downscale(image.rgb, proxy_size(w, h, image.pixel_aspect, width))
+    return cv2.cvtColor(shown(small, processor), cv2.COLOR_RGB2BGR)
 
 
 def crop_box(faces_bbox: list[float], display: tuple[int, int],

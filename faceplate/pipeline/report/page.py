@@ -15,8 +15,9 @@ from faceplate.frames import format_frames
 from faceplate.ocio.display import PROXY_LUT_SIZE, PROXY_LUT_TOLERANCE
 from faceplate.pipeline.report.flags import FlagView, flag_views
 from faceplate.pipeline.report.gallery import SAMPLES, Gallery
-from faceplate.pipeline.report.images import DIFFERENCE_GAIN, PROXY_QUALITY, PROXY_WIDTH
+from faceplate.pipeline.report.images import DIFFERENCE_GAIN
 from faceplate.pipeline.report.plots import Plot
+from faceplate.pipeline.stage_files.proxies import PROXY_QUALITY, PROXY_WIDTH
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import SETTABLE
 
