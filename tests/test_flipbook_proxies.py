@@ -135,3 +135,24 @@ def test_the_report_copies_render_proxies_that_stand_and_makes_the_others(render
     for f in (1002, 1003):
         made = _decoded(review / f"{f}.plate.jpg")
         assert made.max() > 0 and np.abs(made - before[f]).max() <= 2, f
+
+
+def test_a_face_crop_from_the_scanlines_it_crosses_equals_the_whole_frames(tmp_path, colour):
+    """The report's close look decodes only the scanlines of its box (read_rgb_box): the crop
+    (past the data window's corner too: zeros there) equals the one cut from the whole frame;
+    the same for a matte's grey."""
+    from faceplate.pipeline.report.images import face_crop, read_display
+    from faceplate.plateio.frame import Box, read_rgb_box, read_rgb_frame
+    _plate(tmp_path / "plate.exr", display=(300, 200), origin=(10, 8), size=(250, 170))
+    whole = read_rgb_frame(tmp_path / "plate.exr", 1)
+    part = read_rgb_box(tmp_path / "plate.exr", 1, Box(40, 30, 140, 90))
+    assert part.data_box == Box(40, 30, 140, 90)
+    assert np.array_equal(part.pixels, whole.rgb_region(Box(40, 30, 140, 90)), equal_nan=True)
+    display, view = resolve_display_view(colour, None, None)
+    processor = proxy_display_processor(colour, PLATE_COLORSPACE, display, view)
+    for box in (Box(40, 30, 140, 90), Box(250, 150, 300, 200), Box(0, 0, 300, 200)):
+        for grey in (False, True):
+            full = read_display(tmp_path / "plate.exr", 1, grey=grey)
+            cut = read_display(tmp_path / "plate.exr", 1, grey=grey, box=box)
+            shown_by = None if grey else processor
+            assert np.array_equal(face_crop(cut, box, shown_by), face_crop(full, box, shown_by))

@@ -170,6 +170,7 @@ class _Sources:
         self.paths, self.frame, self.limits = paths, frame, limits
         self.unchanged = unchanged and paths.get("plate") is not None
         self._read: dict[str, DisplayImage | None] = {}
+        self._parts: dict[tuple[str, Box], DisplayImage | None] = {}
         self._proxies: dict[str, np.ndarray | None] = {}
         self._pending: Future[None] | None = None
 
@@ -190,11 +191,20 @@ class _Sources:
                                             grey=kind == "matte")
         return self._read[kind]
 
-    def get(self, kind: str) -> DisplayImage | None:
+    def get(self, kind: str, box: Box | None = None) -> DisplayImage | None:
+        """``kind``'s image: the whole display window, or with ``box`` at least that part of
+        it (the part alone decoded unless the whole is)."""
         if self._pending is not None:
             pending, self._pending = self._pending, None
             pending.result()
-        return self._load(self.source_of(kind))
+        kind = self.source_of(kind)
+        if box is None or kind in self._read:
+            return self._load(kind)
+        if (kind, box) not in self._parts:
+            self._parts[(kind, box)] = read_display(self.paths.get(kind), self.frame,
+                                                    self.limits, grey=kind == "matte",
+                                                    box=box)
+        return self._parts[(kind, box)]
 
     def proxy(self, kind: str, processor: ocio.CPUProcessor) -> np.ndarray | None:
         """The flipbook proxy of ``kind`` (None: no image)."""
@@ -211,6 +221,7 @@ class _Sources:
             self._pending.result()
             self._pending = None
         self._read.clear()
+        self._parts.clear()
         self._proxies.clear()
 
 
@@ -367,7 +378,7 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
     def shown(kind: str) -> np.ndarray | None:
         kind = sources.source_of(kind)
         if kind not in made:
-            image = sources.get(kind)
+            image = sources.get(kind, box)
             if image is None:
                 return None
             made[kind] = face_crop(image, box, processor() if kind != "matte" else None)
