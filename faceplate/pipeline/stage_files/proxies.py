@@ -134,8 +134,8 @@ class FlipbookProxies:
         if self._look is None:
             return
         width, height = frame.display_size
-        size = proxy_size(width, height, _aspect(frame))
-        small = downscale(window_rgb(frame, Box(0, 0, width, height)), size)
+        small = _downscaled(frame, Box(0, 0, width, height),
+                            proxy_size(width, height, _aspect(frame)))
         with self._lock:
             self._plates[frame.frame] = _Plate(small)
 
@@ -177,10 +177,26 @@ class FlipbookProxies:
         y0, y1 = _aligned(changed.y0, changed.y1, height, out_h)
         source = Box(x0 * width // out_w, y0 * height // out_h,
                      x1 * width // out_w, y1 * height // out_h)
-        region = downscale(window_rgb(frame, source), (x1 - x0, y1 - y0))
+        region = _downscaled(frame, source, (x1 - x0, y1 - y0))
         result = plate.rgb8.copy()
         result[y0:y1, x0:x1] = shown(region, self._processor)
         return result
+
+
+def _downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
+    """:func:`downscale` of :func:`window_rgb` over ``box``, without cleaning or padding a
+    full-size copy where not needed: a box inside the data window is converted once, and only
+    an image whose downscale is not finite is made again from its cleaned pixels."""
+    if box.intersect(frame.data_box) != box:
+        return downscale(window_rgb(frame, box), size)
+    d = frame.data_box
+    native = frame.pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
+    plain = frame.rgb == (0, 1, 2) and native.shape[2] == 3 and native.dtype.kind == "f"
+    rgb = np.asarray(native, np.float32) if plain else frame.rgb_region(box)
+    small = downscale(rgb, size)
+    if np.isfinite(small).all():
+        return small
+    return downscale(np.nan_to_num(rgb, copy=False, nan=0.0, posinf=0.0, neginf=0.0), size)
 
 
 def _aspect(frame: PlateFrame) -> float:
