@@ -43,6 +43,7 @@ from faceplate.pipeline.render.swap import (
     swap_face,
     warm_up,
 )
+from faceplate.pipeline.stage_files.proxies import FlipbookProxies
 from faceplate.pipeline.stage_files.records import (
     FAILED_STATUSES,
     FaceRecord,
@@ -362,7 +363,8 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
                and is_current(stored, key)}
     todo = [f for f in frames if f not in current]
     warm = (lambda: warm_up(pre.shot_models().swapper, sources.values())) if todo else None
-    with _Stream(spec, todo, pre, warm) as stream:
+    proxies = FlipbookProxies(spec, ctx.colour, pre.plate_colourspace, pre.display, pre.view)
+    with _Stream(spec, todo, pre, proxies, warm) as stream:
         for i, (f, key) in enumerate(zip(frames, keys)):
             if i and ctx.stop.requested:
                 stream.settle(records, ctx, frames)
@@ -398,8 +400,10 @@ class _Stream:
     (``warm``) paid in the writer's thread before its first write."""
 
     def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight,
+                 proxies: FlipbookProxies | None = None,
                  warm: Callable[[], None] | None = None) -> None:
-        self._spec, self._todo, self._pre, self._warm = spec, todo, pre, warm
+        self._spec, self._todo, self._pre = spec, todo, pre
+        self._proxies, self._warm = proxies, warm
         self._next = {f: i + 1 for i, f in enumerate(todo)}
         self._reads: dict[int, Future[_Read]] = {}
         self._pending: tuple[Future[FrameRecord], str, int, int] | None = None
@@ -426,6 +430,8 @@ class _Stream:
         start = time.perf_counter()
         plate = _read_plate(self._spec, frame, self._pre)
         nonfinite = plate.nonfinite_count() if isinstance(plate, PlateFrame) else None
+        if self._proxies is not None and isinstance(plate, PlateFrame):
+            self._proxies.plate(plate)  # before the swap changes its pixels
         return plate, time.perf_counter() - start, nonfinite
 
     def plate(self, frame: int) -> _Read:
@@ -444,6 +450,8 @@ class _Stream:
 
     def _write_and_store(self, swapped: _Swapped, key: str) -> FrameRecord:
         record = _write_swapped(self._spec, swapped, self._pre)
+        if self._proxies is not None:
+            self._proxies.write(record, swapped.frame, swapped.matte)
         _store(self._spec, record, key)
         return record
 
