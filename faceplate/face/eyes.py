@@ -113,11 +113,11 @@ def plate_eyes(target: RGBImage, points: Mesh, geometry: Mesh, weight: PlateEyes
         kept = np.max([amount * cv2.dilate(opening[box], np.ones((2 * ring + 1,) * 2))
                        for (amount, ring), opening in zip(rings, (inside, below), strict=True)],
                       axis=0)
-        rows, cols = box
-        height, width = kept.shape
-        shift = np.array([[1, 0, step[0] - cols.start], [0, 1, step[1] - rows.start]], np.float64)
-        shifted = cv2.warpAffine(source, shift, (width, height), flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_REPLICATE)
+        # shifted whole: OpenCV's warp of a box differs from the whole's by a float ulp here and
+        # there (where its vector and scalar loops meet)
+        shifted = cv2.warpAffine(source, np.array([[1, 0, step[0]], [0, 1, step[1]]], np.float64),
+                                 (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)[box]
         moved[box] = np.where(kept[..., None] > 0, shifted, moved[box])
         mask[box] = np.maximum(mask[box], kept)
     return mask, moved
