@@ -52,10 +52,11 @@ def demo(out_dir: Path, out: Output) -> None:
 @output_options
 def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
+    from faceplate.pipeline.stage_files.analysis import face_counts
     result = shot_node(spec, out).analyse()
     out.line(f"analysed {len(result.frames)} frames")
     out.result({"analysed": format_frames(list(result.frames)),
-                "faces": {str(f): len(a.faces) for f, a in result.frames.items()}})
+                "faces": {str(f): n for f, n in face_counts(result).items()}})
 
 
 @click.command()

@@ -67,8 +67,8 @@ class AnalyseNode(Node["ShotAnalysis"]):
         return super().record(result)
 
     def summary(self, result: ShotAnalysis) -> str:
-        faces = sum(len(f.faces) for f in result.frames.values())
-        return f"{len(result.frames)} frames, {faces} faces"
+        from faceplate.pipeline.stage_files.analysis import face_counts
+        return f"{len(result.frames)} frames, {sum(face_counts(result).values())} faces"
 
 
 @dataclass

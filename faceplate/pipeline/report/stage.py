@@ -193,7 +193,7 @@ def load_records(spec: ShotSpec) -> tuple[list[dict[str, Any]], list[int]]:
     """The frame records of the shot, and the frames that have none yet."""
     records, missing = [], []
     for f in spec.plate.frames:
-        body = read_record(spec, f)
+        body = read_record(spec, f, arrays=True)  # every frame's held: points as arrays
         if body is None:
             missing.append(f)
         else:
