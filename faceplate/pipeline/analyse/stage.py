@@ -40,6 +40,7 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stage_files.analysis import (
+    AnalysisWriter,
     FaceObservation,
     FrameAnalysis,
     FrameStatus,
@@ -47,7 +48,6 @@ from faceplate.pipeline.stage_files.analysis import (
     ShotAnalysis,
     read_analysis,
     vertex_array,
-    write_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
 from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
@@ -373,12 +373,13 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         if stored is not None:
             ctx.log.info("analysis: re-using %s", analysis_path(spec))
             return stored
-    frames: dict[int, FrameAnalysis] = {}
     numbers = list(spec.plate.frames)
     total = len(numbers)
     previous = Previous([])
-    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader:
+    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed;
+    # each frame is spooled to the file as it is made (a long shot's meshes are never held)
+    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader,
+          AnalysisWriter(spec, key) as written):
         ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
         for i, f in enumerate(numbers):
             start = time.perf_counter()
@@ -386,14 +387,13 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             plate = ahead.result()
             if i + 1 < total:
                 ahead = reader.submit(read_plate, spec, numbers[i + 1], settings, pre)
-            frames[f], view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
+            frame, view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
             del plate
-            frames[f].seconds = round(time.perf_counter() - start, 3)
-            previous = Previous(frames[f].faces, view,
-                                0 if frames[f].detector else previous.since_detection + 1)
+            frame.seconds = round(time.perf_counter() - start, 3)
+            written.add(frame)
+            previous = Previous(frame.faces, view,
+                                0 if frame.detector else previous.since_detection + 1)
             ctx.progress(Progress("analyse", i + 1, total, f))
             if i + 1 < total:
                 ctx.stop.check(f"analysing frame {f}; no frame rendered")
-    analysis = ShotAnalysis(key=key, frames=frames)
-    write_analysis(spec, analysis)
-    return analysis
+        return written.finish()
