@@ -5,7 +5,10 @@ Each face of the frame before is followed by the plate's optical flow (its head 
 :mod:`faceplate.pipeline.analyse.flow`), and the mesh model refines its shape on the crop that
 motion gives. The detector runs only to start faces (the first frame, after a cut, when a face
 could not be followed or its flow check failed) and every ``detect_every`` frames to find
-faces that came in.
+faces that came in, with or without faces followed. A frame on which no face is followed and
+the detector does not run is read only in a few bands of rows, enough to tell a cut; when the
+detector then finds a face, it looks back over those frames for where the face came in, and
+they are analysed again from there.
 
 The result is cached per shot in ``<cache>/analysis.json`` (schema
 ``faceplate.analysis/4``) and re-used while the plate files and settings are unchanged; a file
@@ -32,6 +35,8 @@ from faceplate.pipeline.analyse.flow import (
     FaceMotion,
     PlateView,
     ProxyGeometry,
+    band_thumb,
+    band_view,
     cut_between,
     face_motion,
     lazy_plate_view,
@@ -50,7 +55,7 @@ from faceplate.pipeline.stage_files.analysis import (
     write_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
-from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
+from faceplate.plateio.frame import Box, PlateFrame, band_starts, read_rgb_bands, read_rgb_frame
 from faceplate.spec import ShotSpec
 from faceplate.types import WORKING_SPACE, Image8, Mesh
 
@@ -58,6 +63,9 @@ from faceplate.types import WORKING_SPACE, Image8, Mesh
 _SAME_FACE = 0.3
 #: The longest side, in pixels, of a face's crop as the models see it.
 _CROP_SIDE = 640
+#: Bands of rows, each one zip EXR block high, that tell a cut on a frame read only in part.
+_BANDS = 8
+_BAND_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,17 @@ def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFram
 
 
 @dataclass(frozen=True)
+class BandRead:
+    """A plate frame read only in :data:`_BANDS` bands of rows (float RGB in the plate's
+    colourspace, finite values, stacked), for a frame on which nothing is followed and the
+    detector does not run; ``nonfinite`` counts the NaN and Inf values of those rows only."""
+
+    data: Box
+    rows: np.ndarray
+    nonfinite: int
+
+
+@dataclass(frozen=True)
 class PlateRead:
     """A plate frame read for analysis (RGB only, as float), its count of NaN and Inf values,
     and its proxy (at most ``detect_size`` on its longer side, the plate's colourspace, finite
@@ -244,11 +263,18 @@ class PlateRead:
 
 
 def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
-               pre: Preflight) -> PlateRead | FrameAnalysis:
+               pre: Preflight, *, in_full: bool = True) -> PlateRead | BandRead | FrameAnalysis:
     """Read frame ``frame_number`` for analysis and make its proxy (no model, no colour: safe
-    in a reader thread while the frame before is analysed); a frame that cannot be read is
-    its analysis, missing or unreadable."""
+    in a reader thread while the frame before is analysed), or read only its bands of rows
+    (not ``in_full``); a frame that cannot be read is its analysis, missing or unreadable."""
     try:
+        if not in_full:
+            rows, header = read_rgb_bands(spec.plate.path.frame(frame_number), frame_number,
+                                          _BANDS, _BAND_ROWS, pre.frame_limits)
+            bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
+            x0, y0 = header.x - header.full_x, header.y - header.full_y
+            return BandRead(Box(x0, y0, x0 + header.width, y0 + header.height),
+                            _finite(rows, bad == 0), bad)
         frame = read_rgb_frame(spec.plate.path.frame(frame_number), frame_number,
                                pre.frame_limits)  # RGB only, as float: what analysis looks at
     except PlateError as exc:
@@ -274,9 +300,38 @@ def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
                          for d in motion.vertices])
 
 
+def _band_rows(frame: PlateFrame, clean: bool) -> np.ndarray:
+    """The rows of a frame read whole that a :class:`BandRead` of it holds (the same values)."""
+    data = frame.data_box
+    starts = band_starts(data.height, _BANDS, _BAND_ROWS)
+    return np.concatenate([_finite(frame.rgb_region(Box(data.x0, data.y0 + s, data.x1,
+                                                        min(data.y1, data.y0 + s + _BAND_ROWS))),
+                                   clean) for s in starts])
+
+
+def _quiet(previous: Previous, finder: FaceFinder, settings: AnalyseSettings) -> bool:
+    """Whether nothing is followed onto this frame and the detector is not due on it (unless
+    the frame is a cut): it needs no more of the plate than its bands of rows."""
+    return (finder.tracks and not previous.faces and previous.view is not None
+            and previous.since_detection + 1 < settings.detect_every)
+
+
+def _band_frame(frame_number: int, plate: BandRead, previous: Previous,
+                to_working: Convert8) -> tuple[FrameAnalysis, PlateView] | None:
+    """The analysis of a quiet frame read in bands: no face, the cut told by its bands (None
+    at a cut: the detector runs there, on the frame read whole)."""
+    starts = len(band_starts(plate.data.height, _BANDS, _BAND_ROWS))
+    view = band_view(band_thumb(plate.rows, starts, to_working),
+                     ProxyGeometry(plate.data.x0, plate.data.y0, 1.0))
+    if previous.view is not None and cut_between(previous.view, view):
+        return None
+    return FrameAnalysis(frame_number, "ok", nonfinite_pixels=plate.nonfinite,
+                         detector=False), view
+
+
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                   ctx: RunContext, pre: Preflight, previous: Previous | None = None,
-                  plate: PlateRead | FrameAnalysis | None = None
+                  plate: PlateRead | BandRead | FrameAnalysis | None = None
                   ) -> tuple[FrameAnalysis, PlateView | None]:
     """Follow each face of ``previous`` (the frame before) by the plate's optical flow and
     refine its mesh on the crop that motion gives; run the detector to start faces (first
@@ -285,18 +340,30 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     plate as flow sees it (for the next frame). ``plate``: the frame as :func:`read_plate`
     gave it (None: read here)."""
     previous = previous or Previous([])
-    plate = plate if plate is not None else read_plate(spec, frame_number, settings, pre)
-    if isinstance(plate, FrameAnalysis):
-        return plate, None
-    frame, nonfinite, proxy = plate.frame, plate.nonfinite, plate.proxy
-    data = frame.data_box
     colourspace = pre.plate_space()
     finder = pre.shot_models().faces
-    clean = nonfinite == 0
     to_working = _converter(colourspace, ctx)
+    if plate is None:
+        plate = read_plate(spec, frame_number, settings, pre,
+                           in_full=not _quiet(previous, finder, settings))
+    if isinstance(plate, BandRead):
+        banded = (_band_frame(frame_number, plate, previous, to_working)
+                  if _quiet(previous, finder, settings) else None)
+        if banded is not None:
+            return banded
+        plate = read_plate(spec, frame_number, settings, pre)  # a cut, or more is needed
+    if isinstance(plate, FrameAnalysis):
+        return plate, None
+    assert isinstance(plate, PlateRead)  # read in full
+    frame, nonfinite, proxy = plate.frame, plate.nonfinite, plate.proxy
+    data = frame.data_box
+    clean = nonfinite == 0
     seen = detector_image(proxy, finder.detector_side, to_working)
     view = lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width),
-                           to_working, seen)
+                           to_working, seen,
+                           band_thumb(_band_rows(frame, clean),
+                                      len(band_starts(data.height, _BANDS, _BAND_ROWS)),
+                                      to_working))
     cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
     followed: list[tuple[FaceObservation, Mesh, _Crop]] = []  # described if the detector runs
@@ -323,7 +390,8 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         faces.append(tracked)
         followed.append((tracked, *found))
     unsure = any(f.unsure for f in faces)
-    detect = (not finder.tracks or cut or not faces or bool(unfollowed) or unsure
+    detect = (not finder.tracks or cut or (not faces and previous.view is None)
+              or bool(unfollowed) or unsure
               or previous.since_detection + 1 >= settings.detect_every)
     if detect:  # a keyframe: every face's identity is measured (the solve links by it)
         for kept, kept_mesh, near in followed:
@@ -355,6 +423,42 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                          cut=cut, detector=detect), view
 
 
+def _entered_at(spec: ShotSpec, quiet: list[int], settings: AnalyseSettings, ctx: RunContext,
+                pre: Preflight) -> int | None:
+    """The earliest of the ``quiet`` frames (consecutive, faceless, the detector not run on
+    them) from which the detector finds a face on each up to the last, looking back from the
+    last (None: not on the last)."""
+    finder = pre.shot_models().faces
+    to_working = _converter(pre.plate_space(), ctx)
+    earliest = None
+    for number in reversed(quiet):
+        plate = read_plate(spec, number, settings, pre)
+        if not isinstance(plate, PlateRead):
+            break
+        seen = detector_image(plate.proxy, finder.detector_side, to_working)
+        if not finder.detect(seen, upsample=settings.upsample, threshold=settings.threshold):
+            break
+        earliest = number
+    return earliest
+
+
+def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
+                   settings: AnalyseSettings, ctx: RunContext, pre: Preflight
+                   ) -> tuple[list[FrameAnalysis], Previous]:
+    """``numbers`` analysed again, each read whole, the detector run on the first (a face came
+    in there): their analyses and what following needs of the last. ``before``: the view of
+    the frame before the first."""
+    previous = Previous([], before, settings.detect_every - 1)
+    again: list[FrameAnalysis] = []
+    for number in numbers:
+        result, view = analyse_frame(spec, number, settings, ctx, pre, previous,
+                                     read_plate(spec, number, settings, pre))
+        again.append(result)
+        previous = Previous(result.faces, view,
+                            0 if result.detector else previous.since_detection + 1)
+    return again, previous
+
+
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             settings: AnalyseSettings = AnalyseSettings(), *, reuse: bool = True) -> ShotAnalysis:
     """Analyse every frame of the shot, or re-use the cached analysis if still valid.
@@ -377,7 +481,15 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     numbers = list(spec.plate.frames)
     total = len(numbers)
     previous = Previous([])
-    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed
+    finder = pre.shot_models().faces
+    # quiet frames (faceless, the detector not run) since the detector last ran, held until it
+    # runs again (analysed again if it then finds a face that came in), with their views cut
+    # to their bands, and the view of the frame before the first
+    quiet: list[tuple[FrameAnalysis, PlateView]] = []
+    before_quiet: PlateView | None = None
+    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed;
+    # in bands only while no face is followed and the detector is not due (read again whole
+    # where more is needed: a face found on the frame before, a cut)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader:
         ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
         for i, f in enumerate(numbers):
@@ -385,15 +497,45 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             assert ahead is not None
             plate = ahead.result()
             if i + 1 < total:
-                ahead = reader.submit(read_plate, spec, numbers[i + 1], settings, pre)
-            frames[f], view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
+                ahead = reader.submit(read_plate, spec, numbers[i + 1], settings, pre,
+                                      in_full=not (finder.tracks and not previous.faces
+                                                   and previous.view is not None)
+                                      or previous.since_detection + 2 == settings.detect_every)
+            result, view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
             del plate
-            frames[f].seconds = round(time.perf_counter() - start, 3)
-            previous = Previous(frames[f].faces, view,
-                                0 if frames[f].detector else previous.since_detection + 1)
+            result.seconds = round(time.perf_counter() - start, 3)
+            entered = (_entered_at(spec, [q.frame for q, _ in quiet], settings, ctx, pre)
+                       if quiet and result.faces and not previous.faces and not result.cut
+                       else None)
+            if entered is not None:  # the face came in while the detector was not looking
+                kept = [q for q in quiet if q[0].frame < entered]
+                again, previous = _analyse_again(
+                    spec, [q.frame for q, _ in quiet if q.frame >= entered] + [f],
+                    kept[-1][1] if kept else before_quiet, settings, ctx, pre)
+                for q, _ in kept:
+                    frames[q.frame] = q
+                for done in again:
+                    frames[done.frame] = done
+                quiet, before_quiet = [], None
+            elif (result.status == "ok" and not result.faces and not result.detector
+                  and view is not None):
+                if not quiet:
+                    before_quiet = previous.view
+                quiet.append((result, band_view(view.bands, view.geometry)
+                              if view.bands is not None else view))
+                previous = Previous([], view, previous.since_detection + 1)
+            else:
+                for q, _ in quiet:
+                    frames[q.frame] = q
+                frames[f] = result
+                quiet, before_quiet = [], None
+                previous = Previous(result.faces, view,
+                                    0 if result.detector else previous.since_detection + 1)
             ctx.progress(Progress("analyse", i + 1, total, f))
             if i + 1 < total:
                 ctx.stop.check(f"analysing frame {f}; no frame rendered")
+    for q, _ in quiet:
+        frames[q.frame] = q
     analysis = ShotAnalysis(key=key, frames=frames)
     write_analysis(spec, analysis)
     return analysis
