@@ -428,15 +428,10 @@ def _entered_at(spec: ShotSpec, quiet: list[int], settings: AnalyseSettings, ctx
     """The earliest of the ``quiet`` frames (consecutive, faceless, the detector not run on
     them) from which the detector finds a face on each up to the last, looking back from the
     last (None: not on the last)."""
-    finder = pre.shot_models().faces
-    to_working = _converter(pre.plate_space(), ctx)
     earliest = None
     for number in reversed(quiet):
-        plate = read_plate(spec, number, settings, pre)
-        if not isinstance(plate, PlateRead):
-            break
-        seen = detector_image(plate.proxy, finder.detector_side, to_working)
-        if not finder.detect(seen, upsample=settings.upsample, threshold=settings.threshold):
+        found, _ = analyse_frame(spec, number, settings, ctx, pre, Previous([]))
+        if not found.faces:
             break
         earliest = number
     return earliest
