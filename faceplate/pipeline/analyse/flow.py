@@ -253,17 +253,30 @@ def _corners(grey: np.ndarray, hull: np.ndarray) -> np.ndarray | None:
     return (found.reshape(-1, 1, 2) + np.array([bx0, by0], np.float32)).astype(np.float32)
 
 
+def _hull(geometry: ProxyGeometry, mesh: np.ndarray) -> np.ndarray:
+    """The outline of a face's mesh (display pixels) on the proxy."""
+    points = geometry.to_proxy(np.asarray(mesh)[:468])
+    return np.asarray(cv2.convexHull(points.astype(np.float32)).reshape(-1, 2))
+
+
+def flow_box(geometry: ProxyGeometry, mesh: np.ndarray,
+             margin: float = 0.0) -> tuple[float, float, float, float]:
+    """The proxy pixels flow reads to follow the face whose mesh (display pixels) is ``mesh``
+    (x0, y0, x1, y1), grown by ``margin`` pixels."""
+    hull = _hull(geometry, mesh)
+    (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
+    reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0) + margin
+    return (float(x0 - reach), float(y0 - reach), float(x1 + reach), float(y1 + reach))
+
+
 def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMotion:
     """The head motion of the face whose mesh (display pixels) is ``mesh`` on ``before``,
     measured on textured points inside the mesh's outline (the face itself: the background and
     the hair move with the camera, not the head)."""
     geometry = before.geometry
     mesh = np.asarray(mesh)
-    points = geometry.to_proxy(mesh[:468])
-    hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
-    (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
-    reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0)
-    box = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+    hull = _hull(geometry, mesh)
+    box = flow_box(geometry, mesh)
     first, second = before.grey(box), after.grey(box)
     start = _corners(first, hull)
     if start is None or len(start) < MIN_POINTS:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import cv2
@@ -39,6 +39,7 @@ from faceplate.pipeline.analyse.flow import (
     band_view,
     cut_between,
     face_motion,
+    flow_box,
     lazy_plate_view,
 )
 from faceplate.pipeline.context import RunContext
@@ -130,12 +131,22 @@ class _Crop:
         return out
 
 
+#: A region of a frame converted ahead (8-bit working-space RGB, the frame's own size).
+Converted = tuple[Box, Image8]
+
+
 def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
-          clean: bool) -> _Crop:
+          clean: bool, ready: tuple[Converted, ...] = ()) -> _Crop:
     """``region`` of the frame (inside its data window), made smaller when larger than
-    :data:`_CROP_SIDE`, as 8-bit working-space RGB."""
-    rgb = _finite(frame.rgb_region(region), clean)
+    :data:`_CROP_SIDE`, as 8-bit working-space RGB (cut from a region of ``ready`` that holds
+    it when it is not made smaller: the same pixels)."""
     scale = min(1.0, _CROP_SIDE / max(region.width, region.height))
+    for box, image in ready if scale == 1.0 else ():
+        if box.intersect(region) == region:
+            rows = slice(region.y0 - box.y0, region.y1 - box.y0)
+            cols = slice(region.x0 - box.x0, region.x1 - box.x0)
+            return _Crop(np.ascontiguousarray(image[rows, cols]), region, 1.0)
+    rgb = _finite(frame.rgb_region(region), clean)
     if scale < 1.0:
         size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
@@ -147,7 +158,13 @@ def _converter(colourspace: str, ctx: RunContext) -> Convert8:
     """The conversion of the plate's float RGB to 8-bit working-space RGB, what models see
     (OCIO's fast processor: within 1e-5 of the exact one, below an 8-bit step)."""
     def convert(rgb: np.ndarray) -> np.ndarray:
-        return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False))
+        out = ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False)  # a copy
+        if not np.isfinite(out.sum()):  # NaN, Inf (or a sum too large): the general rule
+            return to_uint8(out)
+        out *= 255.0  # to_uint8's steps in place
+        np.rint(out, out=out)
+        np.clip(out, 0, 255, out=out)
+        return out.astype(np.uint8)
     return convert
 
 
@@ -222,8 +239,8 @@ class Previous:
 
 
 def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFrame, data: Box,
-            colourspace: str, ctx: RunContext, clean: bool, finder: FaceFinder
-            ) -> tuple[Mesh, _Crop] | None:
+            colourspace: str, ctx: RunContext, clean: bool, finder: FaceFinder,
+            ready: tuple[Converted, ...] = ()) -> tuple[Mesh, _Crop] | None:
     """The mesh of a face of the frame before on this frame: its previous mesh moved by the
     plate's measured motion (unmoved when none was measured), then refined by the mesh model on
     the crop it gives; None when the model cannot follow or sees no face there."""
@@ -235,7 +252,7 @@ def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFram
     region = _around(bounding_box(predicted), 0.5, data)
     if region.empty:
         return None
-    near = _crop(frame, region, colourspace, ctx, clean)
+    near = _crop(frame, region, colourspace, ctx, clean, ready)
     followed = finder.track(near.image, near.to_crop(predicted))
     return None if followed is None else (followed, near)
 
@@ -260,6 +277,10 @@ class PlateRead:
     frame: PlateFrame
     nonfinite: int
     proxy: np.ndarray
+    #: Made ahead by :func:`prepare_plate` (None, empty: made when the frame is analysed).
+    seen: Image8 | None = None
+    view: PlateView | None = None
+    ready: tuple[Converted, ...] = ()
 
 
 def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
@@ -298,6 +319,48 @@ def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
     return vertex_array([None if np.isnan(d).any() else [round(float(d[0]), 3),
                                                          round(float(d[1]), 3)]
                          for d in motion.vertices])
+
+
+def _views(plate: PlateRead, side: int | None, to_working: Convert8) -> tuple[Image8, PlateView]:
+    """The detector's picture of a frame read whole and its view for flow (the grey converted
+    on demand)."""
+    frame, proxy = plate.frame, plate.proxy
+    data = frame.data_box
+    seen = detector_image(proxy, side, to_working)
+    bands = band_thumb(_band_rows(frame, plate.nonfinite == 0),
+                       len(band_starts(data.height, _BANDS, _BAND_ROWS)), to_working)
+    return seen, lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0,
+                                                      proxy.shape[1] / data.width),
+                                 to_working, seen, bands)
+
+
+#: What the reader converts ahead around a face of the frame before last, beyond what the
+#: frame after it needs (the head's move over two frames): proxy pixels for flow, and a share
+#: of the face's size for its crop.
+_AHEAD_FLOW = 16.0
+_AHEAD_CROP = 0.6
+
+
+def prepare_plate(plate: PlateRead | BandRead | FrameAnalysis, side: int | None,
+                  to_working: Convert8, faces: list[np.ndarray]
+                  ) -> PlateRead | BandRead | FrameAnalysis:
+    """``plate`` with its detector picture and flow view made, and what following ``faces``
+    (meshes of the frame before last, display pixels) will convert of it converted ahead:
+    the grey flow reads and the crops around them (per pixel the same values as converted when
+    needed; no model: safe in the reader thread)."""
+    if not isinstance(plate, PlateRead):
+        return plate
+    seen, view = _views(plate, side, to_working)
+    data, clean = plate.frame.data_box, plate.nonfinite == 0
+    ready = []
+    for mesh in faces:
+        view.grey(flow_box(view.geometry, mesh, _AHEAD_FLOW))
+        face = bounding_box(np.asarray(mesh))
+        box = _around(face, _AHEAD_CROP, data)
+        if not box.empty and max(face[2] - face[0], face[3] - face[1]) * 2 <= _CROP_SIDE:
+            # the crop it is followed on will be read at the frame's own size
+            ready.append((box, to_working(_finite(plate.frame.rgb_region(box), clean))))
+    return replace(plate, seen=seen, view=view, ready=tuple(ready))
 
 
 def _band_rows(frame: PlateFrame, clean: bool) -> np.ndarray:
@@ -355,15 +418,11 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     if isinstance(plate, FrameAnalysis):
         return plate, None
     assert isinstance(plate, PlateRead)  # read in full
-    frame, nonfinite, proxy = plate.frame, plate.nonfinite, plate.proxy
+    frame, nonfinite = plate.frame, plate.nonfinite
     data = frame.data_box
     clean = nonfinite == 0
-    seen = detector_image(proxy, finder.detector_side, to_working)
-    view = lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width),
-                           to_working, seen,
-                           band_thumb(_band_rows(frame, clean),
-                                      len(band_starts(data.height, _BANDS, _BAND_ROWS)),
-                                      to_working))
+    seen, view = ((plate.seen, plate.view) if plate.seen is not None and plate.view is not None
+                  else _views(plate, finder.detector_side, to_working))
     cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
     followed: list[tuple[FaceObservation, Mesh, _Crop]] = []  # described if the detector runs
@@ -375,7 +434,8 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             continue
         motion = (face_motion(previous.view, view, np.asarray(before.landmarks))
                   if previous.view is not None and finder.tracks else None)
-        found = _follow(before, motion, frame, data, colourspace, ctx, clean, finder)
+        found = _follow(before, motion, frame, data, colourspace, ctx, clean, finder,
+                        plate.ready)
         if found is None:
             unfollowed[index] = _lost_reason(before, data, finder)
             continue
@@ -406,7 +466,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                 continue
             if region.empty:
                 continue
-            crop = _crop(frame, region, colourspace, ctx, clean)
+            crop = _crop(frame, region, colourspace, ctx, clean, plate.ready)
             shift = (0.5 - np.array([region.x0, region.y0])) * crop.scale - 0.5
             mesh = finder.landmarks(crop.image, found_det.moved(crop.scale, *shift))
             if mesh is None:
@@ -477,14 +537,25 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     total = len(numbers)
     previous = Previous([])
     finder = pre.shot_models().faces
+    to_working = _converter(pre.plate_space(), ctx)
+
+    def read_ahead(number: int, previous: Previous) -> PlateRead | BandRead | FrameAnalysis:
+        """Frame ``number`` read (in bands when it is likely quiet) and prepared, the frame
+        before it being analysed and ``previous`` the one before that."""
+        in_full = (not (finder.tracks and not previous.faces and previous.view is not None)
+                   or previous.since_detection + 2 == settings.detect_every)
+        plate = read_plate(spec, number, settings, pre, in_full=in_full)
+        return prepare_plate(plate, finder.detector_side, to_working,
+                             [np.asarray(f.landmarks) for f in previous.faces])
+
     # quiet frames (faceless, the detector not run) since the detector last ran, held until it
     # runs again (analysed again if it then finds a face that came in), with their views cut
     # to their bands, and the view of the frame before the first
     quiet: list[tuple[FrameAnalysis, PlateView]] = []
     before_quiet: PlateView | None = None
-    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed;
-    # in bands only while no face is followed and the detector is not due (read again whole
-    # where more is needed: a face found on the frame before, a cut)
+    # the next frame is read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared while
+    # one is analysed; in bands only while no face is followed and the detector is not due
+    # (read again whole where more is needed: a face found on the frame before, a cut)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader:
         ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
         for i, f in enumerate(numbers):
@@ -492,10 +563,7 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             assert ahead is not None
             plate = ahead.result()
             if i + 1 < total:
-                ahead = reader.submit(read_plate, spec, numbers[i + 1], settings, pre,
-                                      in_full=not (finder.tracks and not previous.faces
-                                                   and previous.view is not None)
-                                      or previous.since_detection + 2 == settings.detect_every)
+                ahead = reader.submit(read_ahead, numbers[i + 1], previous)
             result, view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
             del plate
             result.seconds = round(time.perf_counter() - start, 3)
