@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from faceplate.errors import PlateError, PlateMissingError, StageError
+from faceplate.face.colour_match import LabStats
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
@@ -195,10 +196,24 @@ def _describe(mesh: Mesh, crop: _Crop, settings: AnalyseSettings,
     return ctx.face_pack.descriptor(crop.image, mesh).tolist() if settings.descriptors else None
 
 
+def _skin(image: Image8, mesh: Mesh) -> LabStats | None:
+    """:func:`face_skin_statistics` of the face whose mesh (pixels of ``image``) is ``mesh``,
+    measured on the mesh's box only (the same values: its skin lies inside; the mesh is moved
+    by whole pixels, exactly)."""
+    h, w = image.shape[:2]
+    points = np.array(mesh, np.float64)
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    left, top = min(w, max(0, int(np.floor(x0)) - 2)), min(h, max(0, int(np.floor(y0)) - 2))
+    right, bottom = min(w, max(left, int(np.ceil(x1)) + 3)), min(h, max(top, int(np.ceil(y1)) + 3))
+    points[:, 0] -= left
+    points[:, 1] -= top
+    return face_skin_statistics(image[top:bottom, left:right].astype(np.float32) / 255.0, points)
+
+
 def _observe(mesh: Mesh, crop: _Crop, score: float, descriptor: list[float] | None,
              ctx: RunContext, **extra: object) -> FaceObservation:
     """What analysis records of a face whose mesh (crop pixels) was found on ``crop``."""
-    skin = face_skin_statistics(crop.image.astype(np.float32) / 255.0, mesh)
+    skin = _skin(crop.image, mesh)
     pose = head_pose(mesh)
     points = crop.to_frame(mesh)
     return FaceObservation(
