@@ -19,6 +19,11 @@ analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 fr
                         [--memory] [--out DIR]
 
 ``--memory`` leaves the copy out (faceplate's processes only: their peaks, seconds and CPU).
+``--memory 48,480`` (with ``--face``; ``--size 480x270`` keeps it quick) runs the whole set once
+per shot length, the built frames repeated, each length in its own folder, and prints each
+process's peak memory at every length side by side, with the growth and its share per frame
+(issue 17: peak memory flat from 48 to 480 frames). A 12-frame render chunk (a farm task) is
+measured too.
 """
 
 from __future__ import annotations
@@ -116,6 +121,48 @@ def timed(args: list[str]) -> Timed:
     return Timed(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
+def memory_by_length(folder: Path, frames: int, size: tuple[int, int],
+                     lengths: list[int]) -> None:
+    """Run every faceplate process on the face plate of ``frames`` built frames repeated to each
+    of ``lengths`` frames (a folder per length, the plate shared) and print their peak memory
+    side by side: the growth from the first length to the last, and that growth per frame."""
+    build_face(folder, frames, size, max(lengths))
+    pattern = folder / "plates" / "io010.####.exr"
+    faceplate = _tool("faceplate")
+    chunk = f"{FIRST}-{FIRST + 11}"
+    peaks: dict[str, list[float]] = {}
+    load_before = _load()
+    for length in lengths:
+        shot = folder / f"loop{length}"
+        shutil.rmtree(shot / "out", ignore_errors=True)
+        spec = str(write_spec(shot, "io010", pattern, list(range(FIRST, FIRST + length)),
+                              "ACEScg"))
+        runs = [("run (4 stages)", [faceplate, "run", spec]), ("analyse", None),
+                ("solve", [faceplate, "solve", spec]),
+                ("render --force", [faceplate, "render", spec, "--force"]),
+                (f"render {chunk} (chunk)", [faceplate, "render", spec, "--frames", chunk,
+                                             "--force"]),
+                ("report", [faceplate, "report", spec])]
+        for name, command in runs:
+            if command is None:  # analyse again: its stored analysis removed
+                (shot / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
+                command = [faceplate, "analyse", spec]
+            t = timed(command)
+            peaks.setdefault(name, []).append(t.peak_mib)
+            print(f"{length:4} frames  {name + ':':28} peak {t.peak_mib:6.0f} MiB  "
+                  f"{t.seconds:7.1f} s", flush=True)
+    print(f"face plate {size[0]}x{size[1]} half zip, {frames} built frames repeated, in {folder}")
+    print(f"load average before {load_before}, after {_load()} ({os.cpu_count()} cores)")
+    span = lengths[-1] - lengths[0]
+    print("peak memory (max RSS), MiB".ljust(34)
+          + "".join(f"{n:>8}" for n in lengths) + "   growth   per frame")
+    for name, values in peaks.items():
+        growth = values[-1] - values[0]
+        per_frame = f"{growth * 1024 / span:7.1f} KiB" if span else ""
+        print(f"faceplate {name:24}" + "".join(f"{v:8.0f}" for v in values)
+              + f" {growth:+8.1f}  {per_frame}")
+
+
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -128,8 +175,10 @@ def main() -> None:
     parser.add_argument("--compression", default="zip", help="for the noise plate")
     parser.add_argument("--loop", type=int, default=0,
                         help="with --face: run that many frames, the built ones repeated")
-    parser.add_argument("--memory", action="store_true",
-                        help="faceplate's processes only (no oiiotool copy): for peak memory")
+    parser.add_argument("--memory", nargs="?", const="", default=None, metavar="N,N",
+                        help="faceplate's processes only (no oiiotool copy): for peak memory; "
+                             "with shot lengths (e.g. 48,480, needs --face): each length run, "
+                             "the peaks printed side by side")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--render-only", action="store_true",
                         help="time the copy and `faceplate render --force` only (the shot "
@@ -139,6 +188,12 @@ def main() -> None:
     assert len(size) == 2
     folder = args.out or Path(tempfile.mkdtemp(prefix="faceplate-bench-io-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if args.memory:
+        lengths = [int(n) for n in args.memory.split(",")]
+        if not args.face:
+            parser.error("--memory with lengths needs --face")
+        memory_by_length(folder, args.frames, size, lengths)  # type: ignore[arg-type]
+        return
     if args.face:
         spec = build_face(folder, args.frames, size, args.loop)  # type: ignore[arg-type]
         args.frames = max(args.frames, args.loop)

@@ -165,7 +165,7 @@ def test_analysis_is_cached_until_the_plate_changes(rendered):
     shot, _, _ = rendered
     cache = shot.folder / "out" / "qc" / "cache" / "analysis.json"
     stamp = cache.stat().st_mtime_ns
-    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/4"
+    assert json.loads(cache.read_text())["schema"] == "faceplate.analysis/5"
     again = run_cli("analyse", str(shot.spec_path))
     assert again.returncode == 0, again.stderr
     assert cache.stat().st_mtime_ns == stamp
@@ -204,11 +204,11 @@ def test_stage_files_of_the_68_point_version_are_rebuilt_never_misread(tmp_path,
     (cache / "tracks.json").write_text(json.dumps({"schema": "faceplate.tracks/3",
                                                    "swaps": []}))
     render = run_cli("render", str(shot.spec_path))
-    assert render.returncode == 5 and "faceplate.tracks/6" in render.stderr, render.stderr
+    assert render.returncode == 5 and "faceplate.tracks/7" in render.stderr, render.stderr
     result = run_cli("run", str(shot.spec_path))
     assert result.returncode == 0, result.stderr
-    for name, schema in (("analysis", "faceplate.analysis/4"), ("sources", "faceplate.sources/2"),
-                         ("tracks", "faceplate.tracks/6")):
+    for name, schema in (("analysis", "faceplate.analysis/5"), ("sources", "faceplate.sources/2"),
+                         ("tracks", "faceplate.tracks/7")):
         assert json.loads((cache / f"{name}.json").read_text())["schema"] == schema
     body = json.loads((cache / "analysis.json").read_text())
     assert np.array(body["frames"][0]["faces"][0]["landmarks"]).shape == (478, 3)

@@ -14,10 +14,12 @@ from conftest import spec_dict
 
 from faceplate.errors import StageError
 from faceplate.pipeline.stage_files.analysis import (
+    AnalysisWriter,
     FaceObservation,
     FrameAnalysis,
     ShotAnalysis,
     analysis_seconds,
+    face_counts,
     read_analysis,
     write_analysis,
 )
@@ -68,7 +70,7 @@ def test_a_tracks_5_file_is_upgraded_as_it_is_read(spec):
     tracks_path(spec).parent.mkdir(parents=True)
     tracks_path(spec).write_text(json.dumps(old))
     body = read_tracks_body(spec)
-    assert body is not None and body["schema"] == "faceplate.tracks/6"
+    assert body is not None and body["schema"] == "faceplate.tracks/7"
     assert all("rest" not in face for face in body["swaps"][0]["faces"])
     assert np.array_equal(body["swaps"][0]["rest"], np.array(_rest()))
     (swap,) = load_solve(spec)
@@ -84,10 +86,43 @@ def test_a_tracks_5_file_is_upgraded_as_it_is_read(spec):
     assert solve_seconds(spec) == 1.5
 
 
+def test_a_tracks_6_file_on_one_line_is_upgraded_as_it_is_read(spec):
+    old = {"schema": "faceplate.tracks/6", "seconds": 0.75, "swaps": [
+        {"swap": 0, "source": "actor_a", "track": 2, "rest": _rest(), "skipped": [],
+         "lost": [{"frame": 1003, "reason": "gone"}], "segments": [[1001, 1002]],
+         "faces": [{k: v for k, v in _face_5(f).items() if k != "rest"} for f in (1001, 1002)]}]}
+    tracks_path(spec).parent.mkdir(parents=True)
+    tracks_path(spec).write_text(json.dumps(old))
+    (swap,) = load_solve(spec, [1002])
+    assert sorted(swap.faces) == [1002] and swap.span() == (1001, 1002) and swap.track == 2
+    assert swap.lost == {1003: "gone"}
+    assert swap.faces[1002].landmarks[4].tolist() == [1002.004, 4.25, -0.04]
+    assert solve_seconds(spec) == 0.75
+
+
+def test_tracks_are_written_a_face_a_line_each_swap_before_its_faces(spec):
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces), SolvedSwap(1, "actor_b", 1, {})],
+                 seconds=1.0)
+    lines = tracks_path(spec).read_text().splitlines()
+    assert len(lines) == 8  # head, swap 0, 2 faces, its close, swap 1, its close, the close
+    assert lines[0] == '{"schema":"faceplate.tracks/7","seconds":1.0,"swaps":['
+    assert lines[1].startswith('{"swap":0,"source":"actor_a"') and lines[1].endswith('"faces":[')
+    assert [json.loads(line.lstrip(","))["frame"] for line in lines[2:4]] == [1001, 1002]
+    assert lines[4] == "]}" and lines[5].startswith(',{"swap":1') and lines[6:] == ["]}", "]}"]
+    first, second = load_solve(spec)
+    assert sorted(first.faces) == [1001, 1002] and second.source == "actor_b"
+    assert not second.faces
+    tracks_path(spec).write_text("\n".join(lines[:5]) + "\n")  # cut after swap 0
+    with pytest.raises(StageError, match="cut short"):
+        load_solve(spec)
+
+
 def test_an_older_tracks_file_is_still_refused_by_name(spec):
     tracks_path(spec).parent.mkdir(parents=True)
     tracks_path(spec).write_text(json.dumps({"schema": "faceplate.tracks/4", "swaps": []}))
-    with pytest.raises(StageError, match="faceplate.tracks/6"):
+    with pytest.raises(StageError, match="faceplate.tracks/7, found 'faceplate.tracks/4'"):
         load_solve(spec)
 
 
@@ -100,10 +135,10 @@ def test_tracks_hold_the_rest_shape_once_per_swap_and_read_back_whole(spec):
     text = tracks_path(spec).read_text()
     assert text.count('"rest"') == 1  # on the swap, not on each of the 10 faces
     raw = json.loads(text)
-    assert raw["schema"] == "faceplate.tracks/6" and raw["analysis_key"] == {"a": 1}
+    assert raw["schema"] == "faceplate.tracks/7" and raw["analysis_key"] == {"a": 1}
     assert raw["swaps"][0]["faces"][3]["landmarks"][5] == [1004.005, 5.25, -0.05]
     assert list(raw)[:2] == ["schema", "seconds"]  # small keys first: read from the head
-    assert read_json_value(tracks_path(spec), "faceplate.tracks/6", "seconds") == 2.25
+    assert read_json_value(tracks_path(spec), "faceplate.tracks/7", "seconds") == 2.25
     (swap,) = load_solve(spec)
     assert swap.lost == {1011: "gone"}
     assert swap.faces[1010].landmarks[477].tolist() == [1010.477, 477.25, -4.77]
@@ -135,6 +170,73 @@ def test_analysis_vertex_motions_are_arrays_and_a_failed_one_is_null_in_the_file
     assert isinstance(moves, np.ndarray) and moves.shape == (POINTS, 2)
     assert np.isnan(moves[3]).all() and moves[8].tolist() == [1.0, -0.5]
     assert analysis_seconds(spec) == 0.5  # 4 frames of 0.125 s
+
+
+def test_analysis_is_written_a_frame_a_line_and_read_back_from_its_lines(spec):
+    write_analysis(spec, _analysis(3))
+    lines = analysis_path(spec).read_text().splitlines()
+    assert len(lines) == 5  # the head, three frames, the close
+    assert lines[0].startswith('{"schema":"faceplate.analysis/5","seconds":0.375,"key":{"k":1}')
+    assert [json.loads(line.lstrip(","))["frame"] for line in lines[1:4]] == [1001, 1002, 1003]
+    assert lines[4] == "]}"
+    read = read_analysis(spec, {"k": 1})
+    assert read is not None and list(read.frames) == [1001, 1002, 1003]
+    assert read.frames[1002].faces[0].landmarks[9].tolist() == [1002.009, 9.25, -0.09]
+    assert read_analysis(spec, {"k": 2}) is None  # stale
+
+
+def test_an_analysis_4_file_on_one_line_is_upgraded_as_it_is_read(spec):
+    face = {"bbox": [0.0, 0.0, 9.0, 9.0], "score": 0.5, "landmarks": _mesh(1001),
+            "vertices": [None] + [[0.5, 0.25]] * (POINTS - 1)}
+    body = {"schema": "faceplate.analysis/4", "seconds": 0.5, "key": {"k": 1},
+            "frames": [{"frame": 1001, "status": "ok", "faces": [face], "lost": [],
+                        "seconds": 0.5, "cut": True}]}
+    analysis_path(spec).parent.mkdir(parents=True)
+    analysis_path(spec).write_text(json.dumps(body))
+    read = read_analysis(spec, {"k": 1})
+    assert read is not None and read.frames[1001].cut
+    (observed,) = read.frames[1001].faces
+    assert observed.landmarks[2].tolist() == [1001.002, 2.25, -0.02]
+    assert observed.vertices is not None and np.isnan(observed.vertices[0]).all()
+    assert analysis_seconds(spec) == 0.5
+
+
+def test_analysis_writer_holds_no_frame_and_reads_them_back_when_looked_into(spec):
+    with AnalysisWriter(spec, {"k": 1}) as out:
+        for frame in _analysis(4).frames.values():
+            out.add(frame)
+        assert not analysis_path(spec).exists()  # written whole when finished
+        done = out.finish()
+    assert face_counts(done) == {1001: 1, 1002: 1, 1003: 1, 1004: 1} and len(done.frames) == 4
+    assert done.frames[1004].faces[0].landmarks[1].tolist() == [1004.001, 1.25, -0.01]
+    assert analysis_seconds(spec) == 0.5
+    with AnalysisWriter(spec, {"k": 2}) as out:
+        out.add(_analysis(1).frames[1001])
+        other = out.finish()
+    analysis_path(spec).unlink()
+    assert face_counts(other) == {1001: 1}  # held: counted without the file
+    with pytest.raises(StageError, match="gone"):
+        other.frames[1001]  # its faces are in the file only
+
+
+def test_an_unfinished_analysis_leaves_the_stored_one_as_it_was(spec):
+    write_analysis(spec, _analysis(2))
+    before = analysis_path(spec).read_bytes()
+    with pytest.raises(KeyboardInterrupt), AnalysisWriter(spec, {"k": 9}) as out:
+        out.add(_analysis(1).frames[1001])
+        raise KeyboardInterrupt  # a stop before the last frame
+    assert analysis_path(spec).read_bytes() == before
+    assert sorted(p.name for p in analysis_path(spec).parent.iterdir()) == [
+        ".faceplate-written", "analysis.json"]  # the spool is gone
+
+
+@pytest.mark.parametrize("cut", [-1, -3])
+def test_an_analysis_file_cut_short_is_refused(spec, cut):
+    write_analysis(spec, _analysis(3))
+    lines = analysis_path(spec).read_text().splitlines(keepends=True)
+    analysis_path(spec).write_text("".join(lines[:cut]))
+    with pytest.raises(StageError, match="cut short"):
+        read_analysis(spec, {"k": 1})
 
 
 def test_analysis_seconds_of_a_file_without_the_total_are_summed_from_its_frames(spec):
@@ -183,6 +285,29 @@ def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):
     assert body["frames"] == frames
     lines = text.splitlines()
     assert sum(line.lstrip().startswith('{"frame": ') for line in lines) == 5
+
+
+def test_a_record_read_with_its_points_as_arrays_writes_back_the_same_numbers(spec):
+    from faceplate.pipeline.stage_files.paths import qc_json_path
+    from faceplate.pipeline.stage_files.records import (
+        FaceRecord,
+        FrameRecord,
+        read_record,
+        write_qc,
+        write_record,
+    )
+    points = [[1001 + i / 8, i * 0.375] for i in range(68)]
+    face = FaceRecord(0, "actor_a", 0, [1.0, 2.0, 3.0, 4.0], points, 0.5, None, False)
+    write_record(spec, FrameRecord(1001, "swapped", faces=[face]))
+    plain, held = read_record(spec, 1001), read_record(spec, 1001, arrays=True)
+    assert plain is not None and held is not None
+    assert plain["faces"][0]["landmarks"] == points  # lists unless asked
+    assert isinstance(held["faces"][0]["landmarks"], np.ndarray)
+    assert held["faces"][0]["landmarks"][5].tolist() == [1001.625, 1.875]
+    held.pop("schema")
+    write_qc(spec, {"shot": "tst010", "frames": [held]})
+    assert json.loads(qc_json_path(spec).read_text())["frames"][0]["faces"][0]["landmarks"] == [
+        [1001 + i / 8, i * 0.375] for i in range(68)]
 
 
 def test_a_small_mattes_crop_is_its_channel_in_grey_with_zeros_outside_its_data_window(tmp_path):

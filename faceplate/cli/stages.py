@@ -52,10 +52,11 @@ def demo(out_dir: Path, out: Output) -> None:
 @output_options
 def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
+    from faceplate.pipeline.stage_files.analysis import face_counts
     result = shot_node(spec, out).analyse()
     out.line(f"analysed {len(result.frames)} frames")
     out.result({"analysed": format_frames(list(result.frames)),
-                "faces": {str(f): len(a.faces) for f, a in result.frames.items()}})
+                "faces": {str(f): n for f, n in face_counts(result).items()}})
 
 
 @click.command()
@@ -86,8 +87,9 @@ def render(spec: Path, frames: str | None, force: bool, out: Output) -> None:
              f"already complete: {len(result.reused)}")
     if result.failed:
         raise incomplete(result.failed)
+    reused = set(result.reused)  # once, not once a frame
     out.result({"rendered": format_frames([r.frame for r in result.records
-                                           if r.frame not in set(result.reused)]),
+                                           if r.frame not in reused]),
                 "reused": format_frames(result.reused)})
 
 

@@ -30,7 +30,7 @@ class Shot(Protocol):
     spec: ShotSpec
     ctx: RunContext
 
-    def preflight(self, *, models: bool = True) -> Preflight: ...
+    def preflight(self, *, models: bool = True, load: bool = True) -> Preflight: ...
 
     def check(self) -> None: ...
 
@@ -67,8 +67,8 @@ class AnalyseNode(Node["ShotAnalysis"]):
         return super().record(result)
 
     def summary(self, result: ShotAnalysis) -> str:
-        faces = sum(len(f.faces) for f in result.frames.values())
-        return f"{len(result.frames)} frames, {faces} faces"
+        from faceplate.pipeline.stage_files.analysis import face_counts
+        return f"{len(result.frames)} frames, {sum(face_counts(result).values())} faces"
 
 
 @dataclass
@@ -81,6 +81,7 @@ class SolveNode(Node["list[SolvedSwap]"]):
     name = "solve"
 
     def validate(self) -> None:
+        self.shot.preflight(load=False)  # it runs no model (a reference's loads when used)
         self.shot.check()
 
     def _execute(self) -> list[SolvedSwap]:

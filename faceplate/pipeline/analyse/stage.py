@@ -47,6 +47,7 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stage_files.analysis import (
+    AnalysisWriter,
     FaceObservation,
     FrameAnalysis,
     FrameStatus,
@@ -54,7 +55,6 @@ from faceplate.pipeline.stage_files.analysis import (
     ShotAnalysis,
     read_analysis,
     vertex_array,
-    write_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
 from faceplate.plateio.frame import Box, PlateFrame, band_starts, read_rgb_bands, read_rgb_frame
@@ -521,8 +521,10 @@ def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
     previous = Previous([], before, settings.detect_every - 1)
     again: list[FrameAnalysis] = []
     for number in numbers:
+        start = time.perf_counter()
         result, view = analyse_frame(spec, number, settings, ctx, pre, previous,
                                      read_plate(spec, number, settings, pre))
+        result.seconds = round(time.perf_counter() - start, 3)
         again.append(result)
         previous = Previous(result.faces, view,
                             0 if result.detector else previous.since_detection + 1)
@@ -547,7 +549,6 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         if stored is not None:
             ctx.log.info("analysis: re-using %s", analysis_path(spec))
             return stored
-    frames: dict[int, FrameAnalysis] = {}
     numbers = list(spec.plate.frames)
     total = len(numbers)
     previous = Previous([])
@@ -570,8 +571,10 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     before_quiet: PlateView | None = None
     # the next frame is read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared while
     # one is analysed; in bands only while no face is followed and the detector is not due
-    # (read again whole where more is needed: a face found on the frame before, a cut)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader:
+    # (read again whole where more is needed: a face found on the frame before, a cut); each
+    # frame is spooled to the file once it is final (a long shot's meshes are never held)
+    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader,
+          AnalysisWriter(spec, key) as written):
         ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
         for i, f in enumerate(numbers):
             start = time.perf_counter()
@@ -591,9 +594,9 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
                     spec, [q.frame for q, _ in quiet if q.frame >= entered] + [f],
                     kept[-1][1] if kept else before_quiet, settings, ctx, pre)
                 for q, _ in kept:
-                    frames[q.frame] = q
+                    written.add(q)
                 for done in again:
-                    frames[done.frame] = done
+                    written.add(done)
                 quiet, before_quiet = [], None
             elif (result.status == "ok" and not result.faces and not result.detector
                   and view is not None):
@@ -604,16 +607,14 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
                 previous = Previous([], view, previous.since_detection + 1)
             else:
                 for q, _ in quiet:
-                    frames[q.frame] = q
-                frames[f] = result
+                    written.add(q)
+                written.add(result)
                 quiet, before_quiet = [], None
                 previous = Previous(result.faces, view,
                                     0 if result.detector else previous.since_detection + 1)
             ctx.progress(Progress("analyse", i + 1, total, f))
             if i + 1 < total:
                 ctx.stop.check(f"analysing frame {f}; no frame rendered")
-    for q, _ in quiet:
-        frames[q.frame] = q
-    analysis = ShotAnalysis(key=key, frames=frames)
-    write_analysis(spec, analysis)
-    return analysis
+        for q, _ in quiet:
+            written.add(q)
+        return written.finish()

@@ -1,21 +1,36 @@
-"""``analysis.json`` (schema ``faceplate.analysis/4``): the faces analysis found on every frame,
+"""``analysis.json`` (schema ``faceplate.analysis/5``): the faces analysis found on every frame,
 each with its dense mesh, and the faces it lost. In memory each mesh and each face's vertex
 motions are arrays; the file writes them as lists of numbers (a vertex whose motion was not
-measured as null), without indentation, the total of the frames' seconds first."""
+measured as null), without indentation, the total of the frames' seconds first, then a frame a
+line: analysis writes each frame as it is made and holds none (:class:`AnalysisWriter`), a
+reader reads a frame at a time, never the whole text. A ``faceplate.analysis/4`` file (the same
+body on one line) is read whole and upgraded as it is read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
 
-from faceplate.pipeline.stage_files.jsonfile import read_json, read_json_value, write_json
+from faceplate.errors import StageError
+from faceplate.pipeline.stage_files.jsonfile import (
+    line_spool,
+    read_json,
+    read_json_lines,
+    read_json_value,
+)
 from faceplate.pipeline.stage_files.paths import ANALYSIS_SCHEMA, analysis_path
 from faceplate.spec import ShotSpec
 from faceplate.types import Mesh
 
 FrameStatus = Literal["ok", "missing", "unreadable"]
+
+#: The schema before :data:`ANALYSIS_SCHEMA` (the same body, on one line), upgraded as it is
+#: read (:func:`upgrade_from_4`).
+ANALYSIS_SCHEMA_4 = "faceplate.analysis/4"
 
 
 @dataclass
@@ -80,7 +95,44 @@ class ShotAnalysis:
     """Every frame's analysis, keyed by frame number, and the key it was made under."""
 
     key: dict[str, Any]
-    frames: dict[int, FrameAnalysis]
+    frames: Mapping[int, FrameAnalysis]
+
+
+class StoredFrames(Mapping[int, FrameAnalysis]):
+    """The frames of the analysis just written to ``analysis.json`` by :class:`AnalysisWriter`:
+    their numbers and face counts are held, their faces read from the file the first time one
+    frame is looked into (then kept): analysis itself never holds the shot's meshes."""
+
+    def __init__(self, spec: ShotSpec, counts: dict[int, int]) -> None:
+        self.spec = spec
+        self.counts = counts
+        self._frames: dict[int, FrameAnalysis] | None = None
+
+    def _read(self) -> dict[int, FrameAnalysis]:
+        if self._frames is None:
+            stored = _read_analysis(self.spec, None)
+            if stored is None:
+                raise StageError("the analysis just written is gone",
+                                 path=analysis_path(self.spec))
+            self._frames = dict(stored.frames)
+        return self._frames
+
+    def __getitem__(self, frame: int) -> FrameAnalysis:
+        return self._read()[frame]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.counts)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+def face_counts(analysis: ShotAnalysis) -> dict[int, int]:
+    """How many faces analysis found on each frame (the file is not read for them when the
+    analysis was just written)."""
+    if isinstance(analysis.frames, StoredFrames):
+        return dict(analysis.frames.counts)
+    return {f: len(a.faces) for f, a in analysis.frames.items()}
 
 
 def vertex_array(rows: list[list[float] | None]) -> np.ndarray:
@@ -110,45 +162,106 @@ def _no_faces(obj: dict[str, Any]) -> dict[str, Any] | None:
     return None if "landmarks" in obj else obj
 
 
-def _from_json(body: dict[str, Any]) -> ShotAnalysis:
-    frames = {}
-    for raw in body.pop("frames"):
-        faces = [FaceObservation(**f) for f in raw.pop("faces")]
-        lost = [LostFace(**f) for f in raw.pop("lost")]
-        frames[int(raw["frame"])] = FrameAnalysis(faces=faces, lost=lost, **raw)
-    return ShotAnalysis(key=body["key"], frames=frames)
+def _frame(raw: dict[str, Any]) -> FrameAnalysis:
+    faces = [FaceObservation(**f) for f in raw.pop("faces")]
+    lost = [LostFace(**f) for f in raw.pop("lost")]
+    return FrameAnalysis(faces=faces, lost=lost, **raw)
 
 
-def read_analysis_body(spec: ShotSpec) -> dict[str, Any] | None:
-    """The stored analysis as plain data, each mesh an array (None: not analysed yet)."""
-    return read_json(analysis_path(spec), ANALYSIS_SCHEMA, mesh_arrays)
+def upgrade_from_4(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``faceplate.analysis/4`` body as ``faceplate.analysis/5`` says it (the same keys and
+    frames: only the file's layout changed)."""
+    return {**body, "schema": ANALYSIS_SCHEMA}
+
+
+def _read_analysis(spec: ShotSpec, key: dict[str, Any] | None) -> ShotAnalysis | None:
+    """The stored analysis (None: absent, or made under another ``key`` when one is given):
+    a frame read, its meshes made arrays, and turned into its record before the next; a
+    ``faceplate.analysis/4`` file read whole."""
+    path = analysis_path(spec)
+    if read_json_value(path, ANALYSIS_SCHEMA_4, "schema") == ANALYSIS_SCHEMA_4:
+        old = read_json(path, ANALYSIS_SCHEMA_4, mesh_arrays)
+        if old is None:
+            return None
+        body = upgrade_from_4(old)
+        if key is not None and body.get("key") != key:
+            return None
+        return ShotAnalysis(body["key"], {int(raw["frame"]): _frame(raw)
+                                          for raw in body.pop("frames")})
+    if key is not None and read_json_value(path, ANALYSIS_SCHEMA, "key") not in (key, None):
+        return None  # stale: its frames are not read
+    read = read_json_lines(path, ANALYSIS_SCHEMA, "frames", _frame, mesh_arrays)
+    if read is None:
+        return None
+    head, frames = read
+    if key is not None and head.get("key") != key:
+        return None
+    return ShotAnalysis(head["key"], {f.frame: f for f in frames})
 
 
 def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
-    """The stored analysis when it was made under ``key`` (None: absent or stale)."""
-    body = read_analysis_body(spec)
-    return _from_json(body) if body is not None and body.get("key") == key else None
+    """The stored analysis when it was made under ``key`` (None: absent or stale).
+
+    Raises:
+        StageError: the file is corrupt or of another schema than this one or the one before.
+    """
+    return _read_analysis(spec, key)
 
 
 def analysis_seconds(spec: ShotSpec) -> float | None:
     """The seconds the stored analysis took (its frames' total), read from the head of the
     file (a file written before the total was stored is read whole, its faces dropped as they
     are read); None: not analysed yet."""
-    seconds = read_json_value(analysis_path(spec), ANALYSIS_SCHEMA, "seconds")
-    if isinstance(seconds, int | float):
-        return float(seconds)
-    body = read_json(analysis_path(spec), ANALYSIS_SCHEMA, _no_faces)
+    path = analysis_path(spec)
+    for schema in (ANALYSIS_SCHEMA, ANALYSIS_SCHEMA_4):
+        seconds = read_json_value(path, schema, "seconds")
+        if isinstance(seconds, int | float):
+            return float(seconds)
+    body = read_json(path, ANALYSIS_SCHEMA_4, _no_faces)
     return (round(sum(f.get("seconds", 0.0) for f in body["frames"]), 3)
             if body is not None else None)
 
 
+class AnalysisWriter:
+    """``analysis.json`` written as analysis goes: each frame spooled to a temporary file as it
+    is added (nothing of it held), the file written atomically by :meth:`finish`, its seconds
+    (the frames' total) first. Use as a context manager: a writer left unfinished (a stop,
+    an error) leaves the stored analysis as it was."""
+
+    def __init__(self, spec: ShotSpec, key: dict[str, Any]) -> None:
+        self.spec = spec
+        self.key = key
+        self._open = ExitStack()
+        self._spool = self._open.enter_context(line_spool(analysis_path(spec)))
+        self._counts: dict[int, int] = {}
+        self._seconds = 0.0
+
+    def add(self, frame: FrameAnalysis) -> None:
+        """Spool ``frame`` (frames are added in order, each once)."""
+        self._spool.add(_frame_json(frame))
+        self._counts[frame.frame] = len(frame.faces)
+        self._seconds += frame.seconds
+
+    def finish(self) -> ShotAnalysis:
+        """Write the file; the analysis as it stands there, its frames read back from it when
+        first looked into (:class:`StoredFrames`)."""
+        self._spool.write(ANALYSIS_SCHEMA, {"seconds": round(self._seconds, 3), "key": self.key},
+                          "frames", record=True)
+        return ShotAnalysis(self.key, StoredFrames(self.spec, self._counts))
+
+    def __enter__(self) -> AnalysisWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._open.close()
+
+
 def write_analysis(spec: ShotSpec, analysis: ShotAnalysis) -> None:
-    """Write ``analysis.json``, a frame at a time (:func:`write_json`'s compact writer)."""
-    seconds = round(sum(a.seconds for a in analysis.frames.values()), 3)
-    write_json(analysis_path(spec), ANALYSIS_SCHEMA,
-               {"seconds": seconds, "key": analysis.key,
-                "frames": (_frame_json(a) for a in analysis.frames.values())},
-               record=True, compact=True)
+    """Write ``analysis.json`` from an analysis in memory, a frame at a time."""
+    with AnalysisWriter(spec, analysis.key) as out:
+        for frame in analysis.frames.values():
+            out.add(frame)
+        out.finish()
 
 
 def _shallow(item: Any) -> dict[str, Any]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +21,8 @@ from faceplate.written import atomic_write, write_bytes, write_error
 #: file's frames (or swaps, then their faces) are written one at a time, never as one text.
 _STREAM_DEPTH = 4
 _SPACE = re.compile(r"\s*")
+_SCHEMA = re.compile(r'\s*\{\s*"schema"\s*:\s*("(?:[^"\\]|\\.)*")')
+T = TypeVar("T")
 
 
 def _plain(value: object) -> object:
@@ -154,3 +159,162 @@ def read_json(path: Path, schema: str,
         found = data.get("schema") if isinstance(data, dict) else None
         raise StageError(f"expected schema {schema}, found {found!r}", path=path)
     return data
+
+
+def compact_line(value: object) -> str:
+    """``value`` as compact JSON on one line (NumPy arrays as lists; a string's line breaks are
+    escaped, so the text never holds one)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain)
+
+
+def _opening(head: dict[str, Any], name: str) -> str:
+    """``head``'s text up to its list ``name`` opened (items follow a line each)."""
+    return compact_line(head)[:-1] + ("," if head else "") + json.dumps(name) + ":[\n"
+
+
+def write_grouped_lines(path: Path, schema: str, head: dict[str, Any], name: str, inner: str,
+                        groups: Iterable[tuple[dict[str, Any], Iterable[object]]], *,
+                        record: bool) -> None:
+    """Write ``{"schema": schema, **head, name: [group, ...]}`` atomically, each group's own
+    keys on a line with its list ``inner`` opened, that list's items a line each (``,`` before
+    each but the first), then ``]}``: read a item at a time by :func:`read_grouped_lines`.
+
+    Raises:
+        OutputError: it could not be written (:class:`DiskFullError`: for lack of space).
+    """
+    with atomic_write(path, record=record) as tmp:
+        try:
+            with tmp.open("w", encoding="utf-8") as out:
+                out.write(_opening({"schema": schema, **head}, name))
+                for g, (group, items) in enumerate(groups):
+                    out.write(("," if g else "") + _opening(group, inner))
+                    for i, item in enumerate(items):
+                        out.write(("," if i else "") + compact_line(item) + "\n")
+                    out.write("]}\n")
+                out.write("]}\n")
+        except OSError as exc:
+            raise write_error(exc, path) from None
+
+
+def _open_list(line: str, name: str, path: Path) -> dict[str, Any]:
+    """The keys of an object whose list ``name`` the ``line`` opens (that list left out)."""
+    head = json.loads(line.removeprefix(",") + "]}")
+    if not isinstance(head, dict) or head.pop(name, None) != []:
+        raise StageError(f"corrupt stage file: no list {name!r} where one opens", path=path)
+    return head
+
+
+def _head(line: str, schema: str, name: str, path: Path) -> dict[str, Any]:
+    """A line-written file's head (its first line), its schema checked."""
+    found = _SCHEMA.match(line)
+    if found is None or json.loads(found.group(1)) != schema:
+        named = json.loads(found.group(1)) if found is not None else None
+        raise StageError(f"expected schema {schema}, found {named!r}", path=path)
+    return _open_list(line, name, path)
+
+
+def read_grouped_lines(path: Path, schema: str, name: str, inner: str,
+                       object_hook: Callable[[dict[str, Any]], Any] | None = None
+                       ) -> dict[str, Any] | None:
+    """A file written by :func:`write_grouped_lines` as the one JSON body it is, read a line at
+    a time (each item through ``object_hook`` before the next is read: the whole text is never
+    held); None if it does not exist.
+
+    Raises:
+        StageError: the file is corrupt, cut short or of another schema.
+    """
+    try:
+        with path.open(encoding="utf-8") as f:
+            body = _head(f.readline(), schema, name, path)
+            groups: list[dict[str, Any]] = []
+            group: dict[str, Any] | None = None
+            for line in f:
+                if group is None and line.startswith("]}"):
+                    return {**body, name: groups}
+                if group is None:
+                    group = _open_list(line, inner, path)
+                    group[inner] = []
+                elif line.startswith("]}"):
+                    groups.append(group)
+                    group = None
+                else:
+                    group[inner].append(json.loads(line.removeprefix(","),
+                                                   object_hook=object_hook))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StageError(f"corrupt stage file: {exc}", path=path) from None
+    raise StageError("corrupt stage file: cut short", path=path)
+
+
+class LineSpool:
+    """The items of a stage file's list, each kept as one line of compact JSON in ``spool`` (an
+    unnamed temporary file, :func:`line_spool`) as they are made (nothing held in memory), then
+    written after the file's head once the head is known (:meth:`write`): the file is
+    ``{"schema": ..., **head, name: [`` then an item a line (``,`` before each but the first)
+    and ``]}``, read an item at a time by :func:`read_json_lines`."""
+
+    def __init__(self, path: Path, spool: IO[str]) -> None:
+        self.path = path
+        self.count = 0
+        self._spool = spool
+
+    def add(self, item: object) -> None:
+        """Spool ``item`` (written whole, compact, on its own line)."""
+        try:
+            self._spool.write(("," if self.count else "") + compact_line(item) + "\n")
+        except OSError as exc:
+            raise write_error(exc, self.path) from None
+        self.count += 1
+
+    def write(self, schema: str, head: dict[str, Any], name: str, *, record: bool) -> None:
+        """Write the file atomically: ``head``'s keys after the schema, then the spooled items
+        as the list ``name``."""
+        with atomic_write(self.path, record=record) as tmp:
+            try:
+                with tmp.open("w", encoding="utf-8") as out:
+                    out.write(_opening({"schema": schema, **head}, name))
+                    self._spool.seek(0)
+                    shutil.copyfileobj(self._spool, out)
+                    out.write("]}\n")
+            except OSError as exc:
+                raise write_error(exc, self.path) from None
+
+
+@contextmanager
+def line_spool(path: Path) -> Iterator[LineSpool]:
+    """A :class:`LineSpool` for ``path``, its temporary file in ``path``'s folder (unnamed:
+    gone when closed, whatever happens)."""
+    with ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            spool = stack.enter_context(
+                tempfile.TemporaryFile("w+", encoding="utf-8", dir=path.parent))
+        except OSError as exc:
+            raise write_error(exc, path) from None
+        yield LineSpool(path, spool)
+
+
+def read_json_lines(path: Path, schema: str, name: str, each: Callable[[Any], T],
+                    object_hook: Callable[[dict[str, Any]], Any] | None = None
+                    ) -> tuple[dict[str, Any], list[T]] | None:
+    """A stage file written by :class:`LineSpool`: its head, and its list ``name``'s items, each
+    read from its own line (through ``object_hook``) and given to ``each`` before the next is
+    read (the file's whole text is never held); None if it does not exist.
+
+    Raises:
+        StageError: the file is corrupt, cut short or of another schema.
+    """
+    items: list[T] = []
+    try:
+        with path.open(encoding="utf-8") as f:
+            head = _head(f.readline(), schema, name, path)
+            for line in f:
+                if line.startswith("]}"):
+                    return head, items
+                items.append(each(json.loads(line.removeprefix(","), object_hook=object_hook)))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StageError(f"corrupt stage file: {exc}", path=path) from None
+    raise StageError("corrupt stage file: cut short", path=path)

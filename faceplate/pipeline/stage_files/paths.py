@@ -10,9 +10,9 @@ from pathlib import Path
 
 from faceplate.spec import ShotSpec
 
-ANALYSIS_SCHEMA = "faceplate.analysis/4"
+ANALYSIS_SCHEMA = "faceplate.analysis/5"
 SOURCES_SCHEMA = "faceplate.sources/2"
-TRACKS_SCHEMA = "faceplate.tracks/6"
+TRACKS_SCHEMA = "faceplate.tracks/7"
 FRAME_SCHEMA = "faceplate.qcframe/1"
 QC_SCHEMA = "faceplate.qc/1"
 

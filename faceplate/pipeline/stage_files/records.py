@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from faceplate.pipeline.stage_files.jsonfile import read_json, write_json
 from faceplate.pipeline.stage_files.paths import (
     FRAME_SCHEMA,
@@ -81,6 +83,9 @@ class FrameRecord:
     render_key: str | None = None
     outputs: dict[str, list[int]] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
+    #: the flipbook proxies render wrote beside the record: ``look`` (what they were shown
+    #: through) and each kind's [size, mtime_ns] (:mod:`faceplate.pipeline.stage_files.proxies`)
+    proxies: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> FrameRecord:
@@ -104,10 +109,20 @@ def _paths(record: dict[str, Any], convert: Callable[[str], str]) -> dict[str, A
     return out
 
 
-def read_record(spec: ShotSpec, frame: int) -> dict[str, Any] | None:
+def _points_array(obj: dict[str, Any]) -> dict[str, Any]:
+    """A face's points as an array as soon as they are read (68 points as lists of Python
+    floats take about eight times their array)."""
+    if "landmarks" in obj and "swap" in obj:
+        obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
+    return obj
+
+
+def read_record(spec: ShotSpec, frame: int, *, arrays: bool = False) -> dict[str, Any] | None:
     """The stored record of ``frame`` as plain data, schema included, its paths absolute
-    (None: not rendered)."""
-    body = read_json(frame_record_path(spec, frame), FRAME_SCHEMA)
+    (None: not rendered); ``arrays``: each face's ``landmarks`` an array (for a reader that
+    holds every frame's record and writes them back only through :func:`write_qc`)."""
+    body = read_json(frame_record_path(spec, frame), FRAME_SCHEMA,
+                     _points_array if arrays else None)
     return _paths(body, lambda p: str(from_shot(spec, p))) if body is not None else None
 
 

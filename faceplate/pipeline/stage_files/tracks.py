@@ -1,25 +1,35 @@
-"""``tracks.json`` (schema ``faceplate.tracks/6``): the solved faces of every swap, each with
+"""``tracks.json`` (schema ``faceplate.tracks/7``): the solved faces of every swap, each with
 its dense mesh, the track's rest shape (once per swap), the flow-linked segments it was solved
-in, and the frames its face was lost on. In memory each mesh is an array. A file of the schema
-before (``faceplate.tracks/5``: the rest shape repeated on every face) is upgraded as it is
-read; one of an older schema is refused by name by a stage that only reads it, and made again
-by the solve. Rendering reads only this file, so any chunk rendered in any process gets the
-same alignment."""
+in, and the frames its face was lost on. In memory each mesh is an array. The file is one JSON
+body written a line per face (each swap's own keys on a line before its faces), so a reader
+reads a face at a time, never the whole text, and a render chunk keeps only its own frames'.
+A file of the schemas before is upgraded as it is read (``faceplate.tracks/6``: the same body
+on one line; ``faceplate.tracks/5``: the rest shape repeated on every face); one of an older
+schema is refused by name by a stage that only reads it, and made again by the solve.
+Rendering reads only this file, so any chunk rendered in any process gets the same
+alignment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from faceplate.errors import StageError
-from faceplate.pipeline.stage_files.jsonfile import read_json, read_json_value, write_json
+from faceplate.pipeline.stage_files.jsonfile import (
+    read_grouped_lines,
+    read_json,
+    read_json_value,
+    write_grouped_lines,
+)
 from faceplate.pipeline.stage_files.paths import TRACKS_SCHEMA, tracks_path
 from faceplate.spec import ShotSpec
 
-#: The schema before :data:`TRACKS_SCHEMA`, upgraded as it is read (:func:`upgrade_from_5`).
+#: The schemas before :data:`TRACKS_SCHEMA`, upgraded as they are read (:func:`upgrade_from_6`,
+#: :func:`upgrade_from_5`).
+TRACKS_SCHEMA_6 = "faceplate.tracks/6"
 TRACKS_SCHEMA_5 = "faceplate.tracks/5"
 
 #: How a solved face's ``override`` and a skip's reason start when a reviewer's decision made
@@ -99,24 +109,29 @@ def _rest(s: SolvedSwap) -> np.ndarray | None:
     return next((f.rest for f in s.faces.values() if f.rest is not None), None)
 
 
-def _swap_json(s: SolvedSwap) -> dict[str, Any]:
-    faces: Iterator[dict[str, Any]] = (_face_json(f) for f in s.faces.values())
+def _swap_head(s: SolvedSwap) -> dict[str, Any]:
     return {"swap": s.swap, "source": s.source, "track": s.track, "rest": _rest(s),
             "skipped": _frames_json(s.skipped), "lost": _frames_json(s.lost),
-            "segments": s.segments, "faces": faces}
+            "segments": s.segments}
 
 
 def write_tracks(spec: ShotSpec, solved: list[SolvedSwap], **extra: Any) -> None:
     """Write ``tracks.json``: the solved swaps, with ``extra`` keys (key, settings, timing;
-    ``seconds`` first, for :func:`solve_seconds`), a face at a time."""
+    ``seconds`` first, for :func:`solve_seconds`), a face a line."""
     head = {k: extra.pop(k) for k in ("seconds",) if k in extra}
-    write_json(tracks_path(spec), TRACKS_SCHEMA,
-               {**head, **extra, "swaps": (_swap_json(s) for s in solved)},
-               record=True, compact=True)
+    write_grouped_lines(tracks_path(spec), TRACKS_SCHEMA, {**head, **extra}, "swaps", "faces",
+                        ((_swap_head(s), (_face_json(f) for f in s.faces.values()))
+                         for s in solved), record=True)
+
+
+def upgrade_from_6(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``faceplate.tracks/6`` body as ``faceplate.tracks/7`` says it (the same keys: only the
+    file's layout changed)."""
+    return {**body, "schema": TRACKS_SCHEMA}
 
 
 def upgrade_from_5(body: dict[str, Any]) -> dict[str, Any]:
-    """A ``faceplate.tracks/5`` body as ``faceplate.tracks/6`` says it: each swap's rest shape
+    """A ``faceplate.tracks/5`` body as ``faceplate.tracks/7`` says it: each swap's rest shape
     (there repeated on every face) once on the swap, its faces without it."""
     for swap in body.get("swaps", []):
         rest = None
@@ -139,15 +154,16 @@ def _face_arrays(obj: dict[str, Any]) -> dict[str, Any]:
 def _read_tracks(spec: ShotSpec, hook: Callable[[dict[str, Any]], Any]
                  ) -> dict[str, Any] | None:
     path = tracks_path(spec)
-    if read_json_value(path, TRACKS_SCHEMA_5, "schema") == TRACKS_SCHEMA_5:
-        old = read_json(path, TRACKS_SCHEMA_5, hook)
-        return upgrade_from_5(old) if old is not None else None
-    return read_json(path, TRACKS_SCHEMA, hook)
+    for schema, upgrade in ((TRACKS_SCHEMA_6, upgrade_from_6), (TRACKS_SCHEMA_5, upgrade_from_5)):
+        if read_json_value(path, schema, "schema") == schema:
+            old = read_json(path, schema, hook)
+            return upgrade(old) if old is not None else None
+    return read_grouped_lines(path, TRACKS_SCHEMA, "swaps", "faces", hook)
 
 
 def read_tracks_body(spec: ShotSpec) -> dict[str, Any] | None:
-    """The stored solve as plain data, each mesh an array, a ``faceplate.tracks/5`` file
-    upgraded (None: not solved yet)."""
+    """The stored solve as plain data, each mesh an array, a file of a schema before upgraded
+    (None: not solved yet)."""
     return _read_tracks(spec, _face_arrays)
 
 
@@ -155,7 +171,7 @@ def solve_seconds(spec: ShotSpec) -> float | None:
     """The seconds the stored solve took, read from the head of ``tracks.json`` (None: not
     solved yet, or not stored there)."""
     path = tracks_path(spec)
-    for schema in (TRACKS_SCHEMA, TRACKS_SCHEMA_5):
+    for schema in (TRACKS_SCHEMA, TRACKS_SCHEMA_6, TRACKS_SCHEMA_5):
         seconds = read_json_value(path, schema, "seconds")
         if isinstance(seconds, int | float):
             return float(seconds)
