@@ -16,6 +16,8 @@ from conftest import OBAMA, spec_dict, write_spec
 
 import faceplate.pipeline.analyse.stage
 from faceplate.demo.build import PLATE_COLORSPACE, SOURCE_COLORSPACE, plate_spec
+from faceplate.face.image8 import to_uint8
+from faceplate.pipeline.analyse.flow import ProxyGeometry, band_thumb, band_view, cut_between
 from faceplate.plateio.frame import band_starts, read_rgb_bands, read_rgb_frame
 from faceplate.plateio.write import write_image
 
@@ -99,3 +101,31 @@ def test_a_face_that_comes_in_between_detector_frames_is_found_where_it_came_in(
     # the covered frames after the first were read in bands, the detector not run on them
     assert {FIRST + 2, FIRST + 3} <= set(banded)
     assert not any(frames[f].detector for f in range(FIRST + 1, came_in))
+
+
+def _bands_view(image: np.ndarray, geometry):
+    """The view of a frame read in bands: its rows at :func:`band_starts` (8 bands of 16)."""
+    starts = band_starts(image.shape[0], 8, 16)
+    rows = np.concatenate([image[s:s + 16] for s in starts]).astype(np.float32) / 255.0
+    return band_view(band_thumb(rows, len(starts), to_uint8), geometry)
+
+
+def test_frames_read_in_bands_tell_a_cut_from_a_move_and_a_flash():
+    """The same rule as whole frames (tests/test_stability.py), on the bands of rows: the
+    portrait moved by 4, -3 px or brightened is the same shot, another portrait is a cut, a
+    grey frame is never one side of a cut."""
+    geometry = ProxyGeometry(0, 0, 1.0)
+    data = resources.files("faceplate.demo") / "data"
+    portrait = cv2.cvtColor(cv2.imread(str(data / "astronaut.png")), cv2.COLOR_BGR2RGB)
+    other = cv2.resize(cv2.cvtColor(cv2.imread(str(data / "obama.jpg")), cv2.COLOR_BGR2RGB),
+                       portrait.shape[1::-1])
+    moved = cv2.warpAffine(portrait, np.float32([[1, 0, 4], [0, 1, -3]]),
+                           portrait.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    view = _bands_view(portrait, geometry)
+    assert view.thumb is None and view.bands is not None and view.bands.shape == (8, 96)
+    assert not cut_between(view, _bands_view(moved, geometry))
+    flash = np.clip(portrait.astype(np.float32) * 1.6, 0, 255).astype(np.uint8)
+    assert not cut_between(view, _bands_view(flash, geometry))
+    assert cut_between(view, _bands_view(other, geometry))
+    grey = _bands_view(np.full_like(portrait, 46), geometry)
+    assert not cut_between(view, grey) and not cut_between(grey, _bands_view(other, geometry))
