@@ -13,6 +13,7 @@ import pytest
 import yaml
 from conftest import make_shot
 
+import faceplate.models.mediapipe.runner
 import faceplate.pipeline.analyse.stage
 from faceplate.errors import ColourError
 from faceplate.nodes import ShotNode
@@ -95,6 +96,15 @@ def test_run_analyses_once_and_caches_by_the_canonical_name(tmp_path, colour, mo
     # the solve reads the stored analysis back (as a farm task does): each frame analysed once
     assert analysed == [1001, 1002]
     assert node.ctx is ctx and node.preflight() is node.preflight()
+    # a solve task alone runs no model: it checks them (manifest, licence, hash), loads none
+    loaded: list[str] = []
+    load = faceplate.models.mediapipe.runner.TfliteModel._load
+    monkeypatch.setattr(faceplate.models.mediapipe.runner.TfliteModel, "_load",
+                        lambda model: loaded.append(model.path.name) or load(model))
+    solved = ShotNode.from_file(shot.spec_path).solve()
+    assert solved and solved[0].faces and loaded == []
+    ShotNode.from_file(shot.spec_path).preflight()
+    assert len(loaded) == 4, "a stage that runs them loads the pack's four models"
     with pytest.raises(dataclasses.FrozenInstanceError):
         node.ctx.colour = None
     before = (shot.folder / "out" / "qc" / "cache" / "analysis.json").stat().st_mtime_ns

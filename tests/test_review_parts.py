@@ -276,3 +276,21 @@ def test_proxies_go_through_a_baked_display_transform_within_three_code_values(c
     monkeypatch.setattr(display_module, "PROXY_LUT_TOLERANCE", -1)  # never close enough
     fallback = proxy_display_processor(colour, "ACEScg", display, view)
     assert np.array_equal(_shown(fallback, image), _shown(exact, image))
+
+
+def test_the_page_templates_compile_once_per_shot_and_are_listed_as_written(tmp_path):
+    """A report keeps its compiled templates in the shot's cache (TemplateCache): the next
+    report's environment uses them and compiles nothing; the files are listed as faceplate's."""
+    import jinja2
+
+    from faceplate.pipeline.report.page import TemplateCache
+
+    def environment():
+        return jinja2.Environment(loader=jinja2.DictLoader({"t.j2": "{{ a }} and {{ b }}"}),
+                                  bytecode_cache=TemplateCache(tmp_path / "templates"))
+    assert environment().get_template("t.j2").render(a=1, b=2) == "1 and 2"
+    names = {p.name for p in (tmp_path / "templates").glob("*.jinja")}
+    assert len(names) == 1 and Manifest(tmp_path / "templates").names() == names
+    again = environment()
+    again.compile = lambda *a, **k: pytest.fail("compiled again")
+    assert again.get_template("t.j2").render(a=3, b=4) == "3 and 4"

@@ -238,6 +238,19 @@ def test_savgol_keeps_a_quadratic_and_damps_alternating_noise_by_its_published_w
                                    atol=1e-9, err_msg=str(window))
 
 
+def test_savgol_matches_scipys_filter_at_the_ends_and_inside():
+    """The numpy filter gives scipy.signal's quadratic savgol_filter (mode "interp": the ends
+    from the quadratic fitted to the first and last window) on meshes over time."""
+    from scipy.signal import savgol_filter
+    rng = np.random.default_rng(3)
+    for frames, window in ((5, 9), (6, 9), (12, 7), (40, 15), (41, 31)):
+        values = rng.normal(size=(frames, 478, 3)) * 40
+        used = min(window | 1, frames if frames % 2 else frames - 1)
+        expected = savgol_filter(values, used, 2, axis=0, mode="interp")
+        np.testing.assert_allclose(savgol(values, window), expected, rtol=0, atol=1e-9,
+                                   err_msg=f"{frames} frames, window {window}")
+
+
 def test_savgol_leaves_runs_and_windows_under_5_frames_alone():
     values = np.array([0.0, 5.0, -1.0, 4.0])
     assert savgol(values, 9) is values           # 4 frames

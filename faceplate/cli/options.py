@@ -56,7 +56,8 @@ def print_result(result: ShotResult, out: Output) -> None:
     """What a run did, in three lines (or as the JSON document)."""
     summary = result.report.summary
     rendered = result.render
-    done = [r.frame for r in rendered.records if r.frame not in set(rendered.reused)]
+    reused = set(rendered.reused)  # once, not once a frame
+    done = [r.frame for r in rendered.records if r.frame not in reused]
     out.line(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
              f"already complete: {len(rendered.reused)}; "
              f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")

@@ -87,8 +87,9 @@ def render(spec: Path, frames: str | None, force: bool, out: Output) -> None:
              f"already complete: {len(result.reused)}")
     if result.failed:
         raise incomplete(result.failed)
+    reused = set(result.reused)  # once, not once a frame
     out.result({"rendered": format_frames([r.frame for r in result.records
-                                           if r.frame not in set(result.reused)]),
+                                           if r.frame not in reused]),
                 "reused": format_frames(result.reused)})
 
 

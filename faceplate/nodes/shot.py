@@ -92,14 +92,15 @@ class ShotNode:
             return self.spec.spec_path
         return save_spec(with_absolute_paths(self.data, self.spec), path)
 
-    def preflight(self, *, models: bool = True) -> Preflight:
+    def preflight(self, *, models: bool = True, load: bool = True) -> Preflight:
         """What the shot resolves before anything is written (colourspaces, display and view,
-        compression, and unless ``models`` is False its models), resolved once per node."""
+        compression, and unless ``models`` is False its models, loaded unless ``load`` is
+        False), resolved once per node."""
         if self._preflight is None:
-            self._preflight = preflight(self.spec, self.ctx, models=models)
+            self._preflight = preflight(self.spec, self.ctx, models=models, load_models=load)
         elif models and self._preflight.models is None:
-            self._preflight = replace(self._preflight,
-                                      models=resolve_models(self.spec.models, self.ctx.face_pack))
+            self._preflight = replace(self._preflight, models=resolve_models(
+                self.spec.models, self.ctx.face_pack, load=load))
         return self._preflight
 
     def check(self) -> None:

@@ -30,7 +30,7 @@ class Shot(Protocol):
     spec: ShotSpec
     ctx: RunContext
 
-    def preflight(self, *, models: bool = True) -> Preflight: ...
+    def preflight(self, *, models: bool = True, load: bool = True) -> Preflight: ...
 
     def check(self) -> None: ...
 
@@ -81,6 +81,7 @@ class SolveNode(Node["list[SolvedSwap]"]):
     name = "solve"
 
     def validate(self) -> None:
+        self.shot.preflight(load=False)  # it runs no model (a reference's loads when used)
         self.shot.check()
 
     def _execute(self) -> list[SolvedSwap]:

@@ -137,10 +137,13 @@ def check_plate_fits_output(spec: ShotSpec, header: FrameHeader | None) -> None:
                         f"{', '.join(header.channels)}); name another", key="output.matte_channel")
 
 
-def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True) -> Preflight:
+def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True,
+              load_models: bool = True) -> Preflight:
     """Check and resolve everything that can fail on bad input before a file is written.
 
-    ``models`` False leaves the models unresolved (for the report, which runs none).
+    ``models`` False leaves the models unresolved (for the report, which runs none);
+    ``load_models`` False resolves them without loading them (for the solve, which names them
+    and runs one only to identify a reference image: each is checked as it loads).
 
     Raises:
         SpecError, ColourError, PlateError, ModelError: naming the key, file or frame.
@@ -154,7 +157,8 @@ def preflight(spec: ShotSpec, ctx: RunContext, *, models: bool = True) -> Prefli
     plate = plate_colourspace(spec, ctx.colour, header)
     display, view = resolve_display_view(ctx.colour, spec.qc.display, spec.qc.view,
                                          keys=("qc.display", "qc.view"))
-    resolved = resolve_models(spec.models, ctx.face_pack) if models else None
+    resolved = (resolve_models(spec.models, ctx.face_pack, load=load_models) if models
+                else None)
     limits = FrameLimits.for_plate(header.display if header else None)
     return Preflight(plate, display, view, compression, resolved,
                      source_colourspaces(spec, ctx.colour), limits)

@@ -38,8 +38,10 @@ STAGES = (
     Stage("analyse", reads=("plate", "source images"), writes=("analysis.json", "sources.json")),
     Stage("solve", reads=("analysis.json", "overrides.yaml"), writes=("tracks.json",)),
     Stage("render", reads=("plate", "sources.json", "tracks.json"),
-          writes=("frames", "mattes", "frames/<frame>.json"), chunked=True),
-    Stage("report", reads=("frames/<frame>.json", "overrides.yaml", "plate", "frames", "mattes"),
+          writes=("frames", "mattes", "frames/<frame>.json", "frames/<frame>.<kind>.jpg"),
+          chunked=True),
+    Stage("report", reads=("frames/<frame>.json", "frames/<frame>.<kind>.jpg", "overrides.yaml",
+                           "plate", "frames", "mattes"),
           writes=("qc.json", "index.html", "review/", "contact_sheet.png", "review.otio"),
           runs_models=False),
 )

@@ -136,26 +136,31 @@ def _converter(models: ModelsSpec, manifest: dict[str, ModelEntry]) -> ModelEntr
 
 
 def check_models(models: ModelsSpec, registry: ModelRegistry,
-                 pack: MediaPipeFacePack | None = None) -> None:
+                 pack: MediaPipeFacePack | None = None, *, load: bool = True) -> None:
     """Every model the shot uses exists in the manifest with the right role, is allowed by the
     licence policy (every refusal named, one line each), is found, matches its sha256 pins
     (manifest and studio lock) and its contract, and loads. Raises before any output.
 
     A model file ``pack`` runs is loaded (and its contract checked) by the pack itself, once:
-    the check is the load the shot then uses."""
+    the check is the load the shot then uses. ``load`` False checks all but the contracts and
+    loads nothing (for a stage that runs no model: each model is checked when it loads)."""
     manifest = registry.manifest
     _named(models, manifest)
     converter = _converter(models, manifest)
     used = [manifest[i] for i in model_ids(models) if i in manifest]
     registry.policy.check_all([*used, *([converter] if converter else [])])
     for entry in used:
+        if not load:
+            if entry.format != "onnx":
+                require(entry, registry.dirs, registry.lock)
+            continue
         if entry.format != "onnx":
             status = require(entry, registry.dirs, registry.lock)
             if status.path is not None and not (pack is not None and pack.preload(status.path)):
                 check_file(entry, status.path)
         else:
             registry.session(entry.id)
-    if converter is not None:
+    if converter is not None and load:
         registry.session(converter.id)
 
 
@@ -209,8 +214,10 @@ class ShotModels:
         return self.registry.digests()
 
 
-def resolve_models(models: ModelsSpec, pack: MediaPipeFacePack) -> ShotModels:
-    """The shot's models, checked and ready (the built-in ones load on first use).
+def resolve_models(models: ModelsSpec, pack: MediaPipeFacePack, *,
+                   load: bool = True) -> ShotModels:
+    """The shot's models, checked and ready (the built-in ones load on first use); ``load``
+    False leaves their contracts to be checked as they load (see :func:`check_models`).
 
     Raises:
         SpecError: an unknown id or an id of the wrong role.
@@ -219,7 +226,7 @@ def resolve_models(models: ModelsSpec, pack: MediaPipeFacePack) -> ShotModels:
     """
     ids = tuple(model_ids(models))
     registry = registry_for(models)
-    check_models(models, registry, pack)
+    check_models(models, registry, pack, load=load)
     swapper: FaceSwapper = (LearnedSwapper(models, registry) if learned_swapper(models)
                             else ReferenceSwapper())
     return ShotModels(face_finder(models, registry, pack), swapper, registry, ids)

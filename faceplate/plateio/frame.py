@@ -228,6 +228,42 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
                       pixels=np.ascontiguousarray(pixels[..., order]), rgb=(0, 1, 2), part=part)
 
 
+def read_rgb_box(path: Path, frame: int, box: Box,
+                 limits: FrameLimits | None = None) -> PlateFrame:
+    """:func:`read_rgb_frame` of the scanlines ``box`` (display-window pixels) crosses only,
+    cut to its columns: the frame's data window is the box's part inside the file's (for a
+    close look at a region without decoding the whole frame). Integer files, tiled files
+    OpenImageIO will not read by scanline and a box outside the data window are read whole.
+
+    Raises:
+        PlateMissingError, FrameRefusedError, PlateError: as :func:`read_rgb_frame`.
+    """
+    limits = limits if limits is not None else FrameLimits.for_plate(None)
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
+        x0, y0 = spec.x - spec.full_x, spec.y - spec.full_y
+        inside = box.intersect(Box(x0, y0, x0 + spec.width, y0 + spec.height))
+        first = min(rgb)
+        contiguous = sorted(rgb) == list(range(first, first + 3))
+        begin, end = (first, first + 3) if contiguous else (0, spec.nchannels)
+        pixels = None
+        if _floating(spec) and not inside.empty:
+            try:
+                pixels = inp.read_scanlines(part, 0, inside.y0 + spec.full_y,
+                                            inside.y1 + spec.full_y, 0, begin, end, oiio.FLOAT)
+            except MemoryError:
+                raise FrameRefusedError("not enough memory to decode it", path=path,
+                                        frame=frame) from None
+    if pixels is None:
+        return read_rgb_frame(path, frame, limits)
+    rows = np.asarray(pixels, np.float32).reshape(inside.height, spec.width, end - begin)
+    cut = rows[:, inside.x0 - x0:inside.x1 - x0][..., [c - begin for c in rgb]]
+    region = oiio.ImageSpec(spec)
+    region.x, region.y = inside.x0 + spec.full_x, inside.y0 + spec.full_y
+    region.width, region.height = inside.width, inside.height
+    return PlateFrame(path=path, frame=frame, spec=region, pixels=np.ascontiguousarray(cut),
+                      rgb=(0, 1, 2), part=part)
+
+
 def read_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> PlateFrame:
     """Read every channel of the subimage (EXR part) of ``path`` that holds RGB.
 

@@ -37,6 +37,7 @@ from faceplate.pipeline.render.resume import (
     stored_record,
 )
 from faceplate.pipeline.render.swap import PlacedFace, has_face_evidence, output_identity, swap_face
+from faceplate.pipeline.stage_files.proxies import FlipbookProxies
 from faceplate.pipeline.stage_files.records import (
     FAILED_STATUSES,
     FaceRecord,
@@ -354,7 +355,8 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     current = {f: stored for f, key in zip(frames, keys)
                if not force and (stored := stored_record(spec, f)) is not None
                and is_current(stored, key)}
-    with _Stream(spec, [f for f in frames if f not in current], pre) as stream:
+    proxies = FlipbookProxies(spec, ctx.colour, pre.plate_colourspace, pre.display, pre.view)
+    with _Stream(spec, [f for f in frames if f not in current], pre, proxies) as stream:
         for i, (f, key) in enumerate(zip(frames, keys)):
             if i and ctx.stop.requested:
                 stream.settle(records, ctx, frames)
@@ -388,8 +390,9 @@ class _Stream:
     """Read-ahead of the plate frames to render (one frame ahead) and write-behind of the
     swapped ones (one frame behind), each in a thread of its own."""
 
-    def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight) -> None:
-        self._spec, self._todo, self._pre = spec, todo, pre
+    def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight,
+                 proxies: FlipbookProxies | None = None) -> None:
+        self._spec, self._todo, self._pre, self._proxies = spec, todo, pre, proxies
         self._next = {f: i + 1 for i, f in enumerate(todo)}
         self._reads: dict[int, Future[_Read]] = {}
         self._pending: tuple[Future[FrameRecord], str, int, int] | None = None
@@ -414,6 +417,8 @@ class _Stream:
         start = time.perf_counter()
         plate = _read_plate(self._spec, frame, self._pre)
         nonfinite = plate.nonfinite_count() if isinstance(plate, PlateFrame) else None
+        if self._proxies is not None and isinstance(plate, PlateFrame):
+            self._proxies.plate(plate)  # before the swap changes its pixels
         return plate, time.perf_counter() - start, nonfinite
 
     def plate(self, frame: int) -> _Read:
@@ -432,6 +437,8 @@ class _Stream:
 
     def _write_and_store(self, swapped: _Swapped, key: str) -> FrameRecord:
         record = _write_swapped(self._spec, swapped, self._pre)
+        if self._proxies is not None:
+            self._proxies.write(record, swapped.frame, swapped.matte)
         _store(self._spec, record, key)
         return record
 

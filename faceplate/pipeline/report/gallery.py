@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,6 @@ from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.report.images import (
     CROP_MARGIN,
     DIFFERENCE_GAIN,
-    PROXY_QUALITY,
-    PROXY_WIDTH,
     DisplayImage,
     bgr,
     crop_box,
@@ -37,11 +36,18 @@ from faceplate.pipeline.report.images import (
 )
 from faceplate.pipeline.report.written import WrittenFiles, content_key, file_stamp
 from faceplate.pipeline.stage_files.paths import to_shot
+from faceplate.pipeline.stage_files.proxies import (
+    KINDS,
+    PROXY_QUALITY,
+    PROXY_WIDTH,
+    proxy_look,
+    proxy_path,
+)
 from faceplate.pipeline.stage_files.records import FAILED_STATUSES
 from faceplate.plateio.frame import Box
 from faceplate.plateio.limits import FrameLimits
 from faceplate.spec import ShotSpec
-from faceplate.written import remove_written
+from faceplate.written import remove_written, write_bytes
 
 FOLDER = "review"
 SAMPLES = 6
@@ -164,6 +170,7 @@ class _Sources:
         self.paths, self.frame, self.limits = paths, frame, limits
         self.unchanged = unchanged and paths.get("plate") is not None
         self._read: dict[str, DisplayImage | None] = {}
+        self._parts: dict[tuple[str, Box], DisplayImage | None] = {}
         self._proxies: dict[str, np.ndarray | None] = {}
         self._pending: Future[None] | None = None
 
@@ -184,11 +191,20 @@ class _Sources:
                                             grey=kind == "matte")
         return self._read[kind]
 
-    def get(self, kind: str) -> DisplayImage | None:
+    def get(self, kind: str, box: Box | None = None) -> DisplayImage | None:
+        """``kind``'s image: the whole display window, or with ``box`` at least that part of
+        it (the part alone decoded unless the whole is)."""
         if self._pending is not None:
             pending, self._pending = self._pending, None
             pending.result()
-        return self._load(self.source_of(kind))
+        kind = self.source_of(kind)
+        if box is None or kind in self._read:
+            return self._load(kind)
+        if (kind, box) not in self._parts:
+            self._parts[(kind, box)] = read_display(self.paths.get(kind), self.frame,
+                                                    self.limits, grey=kind == "matte",
+                                                    box=box)
+        return self._parts[(kind, box)]
 
     def proxy(self, kind: str, processor: ocio.CPUProcessor) -> np.ndarray | None:
         """The flipbook proxy of ``kind`` (None: no image)."""
@@ -205,6 +221,7 @@ class _Sources:
             self._pending.result()
             self._pending = None
         self._read.clear()
+        self._parts.clear()
         self._proxies.clear()
 
 
@@ -221,29 +238,34 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     folder = spec.output.qc / FOLDER
     files = WrittenFiles(folder)
     # proxies and crops through the display transform baked into a LUT (within a few code
-    # values of the exact one; an eighth of its cost)
-    processor = proxy_display_processor(ctx.colour, pre.plate_space(), pre.display, pre.view)
+    # values of the exact one; an eighth of its cost), baked only if an image is made here
+    processor = cache(lambda: proxy_display_processor(ctx.colour, pre.plate_space(),
+                                                      pre.display, pre.view))
     look = {pre.display, pre.view, ctx.colour.choice.uri}
+    rendered_look = (proxy_look(ctx.colour.choice.uri, pre.plate_colourspace, pre.display,
+                                pre.view) if pre.plate_colourspace is not None else None)
     by_frame = {r["frame"]: r for r in records}
     crops_for = set(close_look_frames(records))
     runs = {f: run for run in flagged_runs(records) for f in run if len(run) > 1}
     gallery = Gallery({}, pre.display, pre.view)
-    plans = [_plan(spec, f, by_frame.get(f) or {}, look, pre) for f in spec.plate.frames]
+    plans = [_plan(spec, f, by_frame.get(f) or {}, look, rendered_look, pre)
+             for f in spec.plate.frames]
     # the next frame's stale proxies are decoded in a thread while this frame's are made
     with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader:
         for i, plan in enumerate(plans):
             if i + 1 < len(plans):
                 after = plans[i + 1]
                 stale = [k for k, key in after.keys.items()
-                         if after.stamps[k] is not None and not files.current(
-                             _proxy_name(after.frame, k), key)]
+                         if after.stamps[k] is not None and k not in after.rendered
+                         and not files.current(_proxy_name(after.frame, k), key)]
                 if stale:
                     after.sources.prefetch(reader, stale)
             f, images = plan.frame, FrameImages()
             for kind, key in plan.keys.items():
                 name = _proxy_name(f, kind)
-                if plan.stamps[kind] is not None and files.ensure(
-                        name, key, _writer(plan.sources, kind, processor)):
+                write = (_copier(plan.rendered[kind]) if kind in plan.rendered
+                         else _writer(plan.sources, kind, processor))
+                if plan.stamps[kind] is not None and files.ensure(name, key, write):
                     images.proxies[kind] = f"{FOLDER}/{name}"
             if f in crops_for:
                 _crops(f, by_frame, plan.paths, plan.stamps, plan.sources, processor, look,
@@ -263,21 +285,41 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
 
 @dataclass
 class _Plan:
-    """A frame's review sources (not read yet) and its proxies' keys."""
+    """A frame's review sources (not read yet), the proxies render made of it that are
+    current (``rendered``: kind → file) and its proxies' keys."""
 
     frame: int
     paths: dict[str, str | None]
     stamps: dict[str, list[int] | None]
     sources: _Sources
     keys: dict[str, str]
+    rendered: dict[str, Path] = field(default_factory=dict)
 
 
 def _proxy_name(frame: int, kind: str) -> str:
     return f"proxy/{frame}.{kind}.jpg"
 
 
+def rendered_proxies(spec: ShotSpec, record: dict[str, Any],
+                     look: str | None) -> dict[str, Path]:
+    """The flipbook proxies render wrote for ``record``'s frame that stand as it recorded
+    them and were shown through ``look`` (kind → file): a result render left out is the
+    plate's (render found nothing changed)."""
+    made = record.get("proxies") or {}
+    if look is None or made.get("look") != look:
+        return {}
+    found = {}
+    for kind in KINDS:
+        path = proxy_path(spec, record["frame"], kind)
+        if made.get(kind) is not None and file_stamp(path) == made[kind]:
+            found[kind] = path
+    if "plate" in found and "result" not in made:
+        found["result"] = found["plate"]
+    return found
+
+
 def _plan(spec: ShotSpec, f: int, record: dict[str, Any], look: set[str],
-          pre: Preflight) -> _Plan:
+          rendered_look: str | None, pre: Preflight) -> _Plan:
     # a frame rendering refused or could not write gets no images: its plate is not
     # decoded again (a deep or oversized file, a decompression bomb)
     failed = record.get("status") in FAILED_STATUSES
@@ -287,15 +329,31 @@ def _plan(spec: ShotSpec, f: int, record: dict[str, Any], look: set[str],
     named = {k: to_shot(spec, p) if p else None for k, p in paths.items()}
     keys = {kind: content_key(kind=kind, path=named[kind], stamp=stamps[kind],
                               look=sorted(look), width=PROXY_WIDTH, quality=PROXY_QUALITY,
-                              lut=PROXY_LUT_SIZE) for kind in ("plate", "result")}
+                              lut=PROXY_LUT_SIZE) for kind in KINDS}
+    rendered = rendered_proxies(spec, record, rendered_look) if not failed else {}
+    for kind, path in rendered.items():
+        keys[kind] = content_key(kind=kind, rendered=to_shot(spec, path),
+                                 stamp=file_stamp(path))
     return _Plan(f, paths, stamps, _Sources(paths, f, pre.frame_limits, unchanged(record)),
-                 keys)
+                 keys, rendered)
+
+
+def _copier(source: Path) -> Callable[[Path], bool]:
+    """Write a copy of render's proxy ``source`` (False: it went since it was looked at)."""
+    def write(path: Path) -> bool:
+        try:
+            data = source.read_bytes()
+        except FileNotFoundError:
+            return False
+        write_bytes(path, data, record=True)
+        return True
+    return write
 
 
 def _writer(sources: _Sources, kind: str,
-            processor: ocio.CPUProcessor) -> Callable[[Path], bool]:
+            processor: Callable[[], ocio.CPUProcessor]) -> Callable[[Path], bool]:
     def write(path: Path) -> bool:
-        image = sources.proxy(kind, processor)
+        image = sources.proxy(kind, processor())
         if image is None:
             return False
         write_image(path, image)
@@ -305,7 +363,7 @@ def _writer(sources: _Sources, kind: str,
 
 def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
            stamps: dict[str, list[int] | None], sources: _Sources,
-           processor: ocio.CPUProcessor, look: set[str], files: WrittenFiles,
+           processor: Callable[[], ocio.CPUProcessor], look: set[str], files: WrittenFiles,
            images: FrameImages) -> None:
     region = face_region(frame, records)
     size = _display_size(Path(paths["plate"] or ""))
@@ -320,10 +378,10 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
     def shown(kind: str) -> np.ndarray | None:
         kind = sources.source_of(kind)
         if kind not in made:
-            image = sources.get(kind)
+            image = sources.get(kind, box)
             if image is None:
                 return None
-            made[kind] = face_crop(image, box, processor if kind != "matte" else None)
+            made[kind] = face_crop(image, box, processor() if kind != "matte" else None)
         return made[kind]
 
     def writer(kind: str) -> Callable[[Path], bool]:

@@ -15,14 +15,19 @@ import PyOpenColorIO as ocio
 from faceplate.errors import OutputError, PlateError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.display import to_display
-from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
+from faceplate.pipeline.stage_files.proxies import (
+    PROXY_QUALITY,
+    PROXY_WIDTH,
+    downscale,
+    proxy_size,
+    shown,
+    window_rgb,
+)
+from faceplate.plateio.frame import Box, read_rgb_box, read_rgb_frame
 from faceplate.plateio.limits import FrameLimits
 from faceplate.types import RGBImage
 from faceplate.written import write_bytes
 
-#: Proxies for the flipbook: this wide at most (the plate's width if smaller), JPEG quality.
-PROXY_WIDTH = 640
-PROXY_QUALITY = 85
 #: The difference image shows ``|result − plate|`` on the display, times this gain.
 DIFFERENCE_GAIN = 4.0
 #: A face crop is a square this many times the face box's longer side.
@@ -31,69 +36,60 @@ CROP_MARGIN = 1.6
 
 @dataclass(frozen=True)
 class DisplayImage:
-    """A frame's display window as float RGB, or a matte's as one grey channel (zeros outside
-    the data window), and its pixel aspect ratio."""
+    """A frame's display window (or the part of it from ``origin``, display-window pixels)
+    as float RGB, or a matte's as one grey channel (zeros outside the data window), and its
+    pixel aspect ratio."""
 
     rgb: RGBImage
     pixel_aspect: float
-
-
-def _window(frame: PlateFrame, box: Box) -> RGBImage:
-    """Float RGB of ``box`` (display-window pixels); zeros where the data window has none."""
-    if frame.data_box == box and frame.pixels.dtype == np.float32 and frame.rgb == (0, 1, 2):
-        # RGB read as float (read_rgb_frame) over exactly the box: cleaned in place, no copy
-        return np.nan_to_num(frame.pixels, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    out = np.zeros((box.height, box.width, 3), dtype=np.float32)
-    inside = box.intersect(frame.data_box)
-    if not inside.empty:
-        out[inside.y0 - box.y0:inside.y1 - box.y0,
-            inside.x0 - box.x0:inside.x1 - box.x0] = frame.rgb_region(inside)
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+    origin: tuple[int, int] = (0, 0)
 
 
 def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None = None, *,
-                 grey: bool = False) -> DisplayImage | None:
+                 grey: bool = False, box: Box | None = None) -> DisplayImage | None:
     """The display window of an image's RGB (its RGB part, as rendering reads it, its header
     held to ``limits`` before a pixel is decoded), or with ``grey`` of its first channel shown
-    as grey (a matte faceplate wrote). None: absent, refused or unreadable."""
+    as grey (a matte faceplate wrote); with ``box``, only that part of it (only the scanlines
+    it crosses decoded). None: absent, refused or unreadable."""
     if not path or not Path(path).is_file():
         return None
     if grey:
-        return _read_grey(Path(path))
-    try:
-        plate = read_rgb_frame(Path(path), frame, limits)  # RGB only, decoded to float
+        return _read_grey(Path(path), box)
+    try:  # RGB only, decoded to float
+        plate = (read_rgb_frame(Path(path), frame, limits) if box is None
+                 else read_rgb_box(Path(path), frame, box, limits))
     except PlateError:  # missing, refused by its header, unreadable: no review image
         return None
     width, height = plate.display_size
+    shown = box if box is not None else Box(0, 0, width, height)
     aspect = plate.spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
-    return DisplayImage(_window(plate, Box(0, 0, width, height)), float(aspect))
+    return DisplayImage(window_rgb(plate, shown), float(aspect), (shown.x0, shown.y0))
 
 
-def _read_grey(path: Path) -> DisplayImage | None:
-    """The first channel over the display window, one channel (zeros outside the data window:
-    a matte is written small, its data window the matte's box)."""
+def _read_grey(path: Path, box: Box | None = None) -> DisplayImage | None:
+    """The first channel over the display window (or ``box`` of it), one channel (zeros
+    outside the data window: a matte is written small, its data window the matte's box)."""
     buf = oiio.ImageBuf(str(path))
     if buf.has_error:
         return None
     full = buf.roi_full
-    pixels = buf.get_pixels(oiio.FLOAT, oiio.ROI(full.xbegin, full.xend, full.ybegin,
-                                                 full.yend, 0, 1, 0, 1))
+    x0, y0 = (box.x0, box.y0) if box is not None else (0, 0)
+    x1, y1 = (box.x1, box.y1) if box is not None else (full.width, full.height)
+    pixels = buf.get_pixels(oiio.FLOAT, oiio.ROI(full.xbegin + x0, full.xbegin + x1,
+                                                 full.ybegin + y0, full.ybegin + y1, 0, 1, 0, 1))
     if pixels is None or buf.has_error:
         return None
-    return DisplayImage(np.nan_to_num(np.asarray(pixels, dtype=np.float32)), 1.0)
+    return DisplayImage(np.nan_to_num(np.asarray(pixels, dtype=np.float32)), 1.0, (x0, y0))
 
 
 def proxy(image: DisplayImage, processor: ocio.CPUProcessor | None,
           width: int = PROXY_WIDTH) -> np.ndarray:
     """An 8-bit BGR proxy at most ``width`` wide (square pixels), downscaled before the
-    display transform (None: shown as data)."""
+    display transform (None: shown as data), as render makes its own
+    (:mod:`faceplate.pipeline.stage_files.proxies`)."""
     h, w = image.rgb.shape[:2]
-    out_w = min(width, round(w * image.pixel_aspect))
-    out_h = max(1, round(out_w * h / (w * image.pixel_aspect)))
-    small = cv2.resize(np.ascontiguousarray(image.rgb), (out_w, out_h),
-                       interpolation=cv2.INTER_AREA)
-    shown = to_display(small, processor) if processor is not None else np.clip(small, 0, 1)
-    return cv2.cvtColor(to_uint8(shown), cv2.COLOR_RGB2BGR)
+    small = downscale(image.rgb, proxy_size(w, h, image.pixel_aspect, width))
+    return cv2.cvtColor(shown(small, processor), cv2.COLOR_RGB2BGR)
 
 
 def crop_box(faces_bbox: list[float], display: tuple[int, int],
@@ -112,7 +108,8 @@ def crop_box(faces_bbox: list[float], display: tuple[int, int],
 def face_crop(image: DisplayImage, box: Box, processor: ocio.CPUProcessor | None) -> RGBImage:
     """``box`` of the image at 1:1, display-referred float RGB (0..1); a grey image's one
     channel shown in all three."""
-    region = np.ascontiguousarray(image.rgb[box.y0:box.y1, box.x0:box.x1])
+    ox, oy = image.origin
+    region = np.ascontiguousarray(image.rgb[box.y0 - oy:box.y1 - oy, box.x0 - ox:box.x1 - ox])
     if region.shape[2] == 1:
         region = np.repeat(region, 3, axis=2)
     return to_display(region, processor) if processor is not None else np.clip(region, 0, 1)

@@ -263,5 +263,6 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
         display, rate, rate_source, gallery,
         str(spec.spec_path) if spec.spec_path else "SHOT.yaml", plate_aspect(spec))
     index = qc / "index.html"
-    write_bytes(index, render_index(view).encode("utf-8"), record=True)
+    write_bytes(index, render_index(view, spec.output.cache / "templates").encode("utf-8"),
+                record=True)
     return Report(qc_json, index, summary, timeline)

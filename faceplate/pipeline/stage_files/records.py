@@ -83,6 +83,9 @@ class FrameRecord:
     render_key: str | None = None
     outputs: dict[str, list[int]] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)
+    #: the flipbook proxies render wrote beside the record: ``look`` (what they were shown
+    #: through) and each kind's [size, mtime_ns] (:mod:`faceplate.pipeline.stage_files.proxies`)
+    proxies: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> FrameRecord:
