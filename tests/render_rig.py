@@ -28,7 +28,8 @@ FRAMES = "1001-1003"
 #: A folder where the analysed shot is built once and reused by later test runs (the analysis
 #: and source faces from its stage cache, kept while current; the solve redone). Set by
 #: tools/mutation.py for the render packages, whose mutants cannot change what analysis and
-#: solve compute (neither imports render); unset, every test module builds its own shot.
+#: solve compute (neither imports render); unset, the shot is built and analysed once per test
+#: session (the modules run one after another; each takes it read-only and solves it again).
 RIG_CACHE = "FACEPLATE_TEST_RIGS"
 
 
@@ -107,10 +108,12 @@ class RenderRig:
 
 
 def make_rig(folder: Path, colour: Any) -> RenderRig:
-    cache = os.environ.get(RIG_CACHE)
-    spec_path = (_cached_shot(Path(cache), colour) if cache
-                 else make_shot(folder, colour, FRAMES).spec_path)
-    node = ShotNode.from_file(spec_path)
+    """The rig of a test module; ``folder`` is the module's own in the session's temporary tree
+    (``tmp_path_factory.mktemp``): the analysed shot is shared from beside it (``rigs``, built by
+    the session's first module) unless ``$FACEPLATE_TEST_RIGS`` names another folder. Every test
+    writes into folders of its own (``spec_for``), never into the shared shot."""
+    cache = Path(os.environ.get(RIG_CACHE) or folder.parent / "rigs")
+    node = ShotNode.from_file(_cached_shot(cache, colour))
     node.ctx.face_pack  # noqa: B018  (loaded once for every test of the module)
     solved = node.solve(node.analyse())
     return RenderRig(node, solved)

@@ -50,14 +50,19 @@ def dlib68():
     return Dlib68()
 
 
-def _biden_performing(dlib68: Dlib68, expression: Expression) -> np.ndarray:
-    """Biden's portrait (display sRGB, the working space) with ``expression`` applied by the
-    demo's head rig, driven by dlib's 68 points of the still."""
+@pytest.fixture(scope="module")
+def biden_rig(dlib68) -> HeadRig:
+    """The demo's head rig on Biden's portrait (display sRGB, the working space), driven by
+    dlib's 68 points of the still (built once: the tests only pose it)."""
     rgb = cv2.cvtColor(cv2.imread(str(DATA / "biden.jpg")), cv2.COLOR_BGR2RGB)
     face = dlib68.find(rgb, upsample=1)
     assert face is not None
-    still = rgb.astype(np.float32) / 255.0
-    return np.clip(HeadRig(still, face.points).expression(expression), 0.0, 1.0)
+    return HeadRig(rgb.astype(np.float32) / 255.0, face.points)
+
+
+def _biden_performing(rig: HeadRig, expression: Expression) -> np.ndarray:
+    """Biden's portrait with ``expression`` applied by the head rig."""
+    return np.clip(rig.expression(expression), 0.0, 1.0)
 
 
 def _swap_and_read(ctx, dlib68: Dlib68, plate: np.ndarray, source: SourceFace
@@ -172,13 +177,13 @@ def test_the_kept_eyes_are_the_plates_moved_with_the_swap(ctx, source):
     assert none.max() == 0.0
 
 
-def test_the_kept_eyes_are_not_blurred_or_regrained_again(ctx, dlib68, source):
+def test_the_kept_eyes_are_not_blurred_or_regrained_again(ctx, biden_rig, source):
     """Biden's lids lowered 55 % on a plate grained 10 % (the plate's eyes kept): inside
     each eye opening of the swap's geometry (eroded 1 px), the result is the plate's own
     pixels moved by that eye's lids' mean step (a translation of the whole image, worked out
     here) within 0.008 on average; the plate's eyes blurred to the plate's sharpness and
     grained again with the source's face read 0.013-0.014 off."""
-    plate = _biden_performing(dlib68, Expression(lids=0.55))
+    plate = _biden_performing(biden_rig, Expression(lids=0.55))
     plate = np.clip(add_grain(plate, Look(grain=0.1, grain_size=0.9),
                               np.random.default_rng(1)), 0.0, 1.0)
     points = ctx.face_pack.landmarks(u8(plate), ctx.face_pack.detect(u8(plate), upsample=1)[0])
@@ -196,17 +201,17 @@ def test_the_kept_eyes_are_not_blurred_or_regrained_again(ctx, dlib68, source):
 
 # --- openness on real faces -------------------------------------------------------------------
 
-def test_lowered_lids_stay_lowered(ctx, dlib68, source):
+def test_lowered_lids_stay_lowered(ctx, dlib68, biden_rig, source):
     """Biden's lids lowered 40-70 % by the head rig (dlib reads each plate at least 0.035
     less open than the still): the result reads the plate's eye openness within 0.02 on
     average over the seven plates (as the benchmark averages over frames), and within 0.05
     on each (dlib's reading of one still swings by about 0.02 from one lid height to the
     next)."""
-    still = dlib68.find(u8(_biden_performing(dlib68, Expression())), upsample=1)
+    still = dlib68.find(u8(_biden_performing(biden_rig, Expression())), upsample=1)
     assert still is not None
     differences = []
     for lids in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-        plate = _biden_performing(dlib68, Expression(lids=lids))
+        plate = _biden_performing(biden_rig, Expression(lids=lids))
         on_plate, on_result = _swap_and_read(ctx, dlib68, plate, source)
         assert im.eye_openness(on_plate) < im.eye_openness(still.points) - 0.035, lids
         differences.append(im.eye_openness(on_result) - im.eye_openness(on_plate))
@@ -230,11 +235,11 @@ def test_eyes_wider_than_the_sources_stay_as_wide(ctx, dlib68, source):
 
 
 @pytest.mark.parametrize("jaw", [0.0, 0.6])
-def test_the_mouth_opens_as_the_plates(ctx, dlib68, source, jaw):
+def test_the_mouth_opens_as_the_plates(ctx, dlib68, biden_rig, source, jaw):
     """Biden's mouth as in the still and dropped open by the head rig (dlib reads the open
     plate's inner-lip gap above 0.1): the result's mouth openness is the plate's within
     0.03."""
-    plate = _biden_performing(dlib68, Expression(jaw=jaw))
+    plate = _biden_performing(biden_rig, Expression(jaw=jaw))
     on_plate, on_result = _swap_and_read(ctx, dlib68, plate, source)
     if jaw:
         assert im.mouth_openness(on_plate) > 0.1

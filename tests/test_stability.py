@@ -411,14 +411,18 @@ def _digests(shot):
 
 @pytest.mark.slow
 def test_chunks_in_separate_processes_match_one_range(tmp_path, colour):
-    shot = make_shot(tmp_path / "shot", colour, "1001-1048", overscan=0, depth_channel=False)
+    """16 frames (two of the analysis's detector keyframes, 1001 and 1009) rendered as one
+    range, then as chunks of 5 by two processes at a time: 1001-1005, 1006-1010 (across the
+    keyframe), 1011-1015 and the single frame 1016, every frame's bytes the same."""
+    shot = make_shot(tmp_path / "shot", colour, "1001-1016", overscan=0, depth_channel=False)
     whole = run_cli("run", str(shot.spec_path))
     assert whole.returncode == 0, whole.stderr
     reference = _digests(shot)
     for f in shot.frames:
         shot.output(f).unlink()
         shot.matte(f).unlink()
-    chunks = [f"{start}-{min(start + 6, 1048)}" for start in range(1001, 1049, 7)]
+    chunks = [f"{start}-{min(start + 4, 1016)}" for start in range(1001, 1017, 5)]
+    assert chunks == ["1001-1005", "1006-1010", "1011-1015", "1016-1016"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda c: run_cli("render", str(shot.spec_path), "--frames", c),
                                 chunks))

@@ -115,6 +115,7 @@ def skin_mask(points: Mesh, shape: tuple[int, int]) -> Matte:
     corners = pts[triangles, :2]
     (ax, ay), (bx, by) = (corners[:, 1] - corners[:, 0]).T, (corners[:, 2] - corners[:, 0]).T
     facing = (ax * by - ay * bx) > 0  # counter-clockwise in the layout: facing the camera
-    for tri in corners[facing]:
-        cv2.fillConvexPoly(mask, _fixed(tri), 1.0, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
+    fixed = np.round(corners[facing] * _SCALE).astype(np.int32)  # _fixed, all at once
+    for tri in fixed:
+        cv2.fillConvexPoly(mask, tri, 1.0, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
     return mask

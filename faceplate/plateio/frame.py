@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,48 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
     order = [c - begin for c in rgb]
     return PlateFrame(path=path, frame=frame, spec=spec,
                       pixels=np.ascontiguousarray(pixels[..., order]), rgb=(0, 1, 2), part=part)
+
+
+def band_starts(height: int, count: int, rows: int) -> list[int]:
+    """The first rows (from the data window's top) of ``count`` bands of ``rows`` rows spread
+    evenly down a data window ``height`` rows high, each on a multiple of ``rows`` (a zip EXR
+    stores 16 scanlines a block: such a band decodes one block); fewer where the window is
+    short."""
+    if height <= rows:
+        return [0]
+    last = (height - rows) // rows * rows
+    return sorted({min(last, int((i + 0.5) * height / count) // rows * rows)
+                   for i in range(count)})
+
+
+def read_rgb_bands(path: Path, frame: int, count: int, rows: int,
+                   limits: FrameLimits | None = None) -> tuple[np.ndarray, oiio.ImageSpec]:
+    """Only the scanlines of the bands :func:`band_starts` gives for the data window (``count``
+    bands of ``rows`` rows), R, G, B as float32, stacked ((bands * rows, W, 3)), and the RGB
+    part's header: the values :func:`read_rgb_frame` gives on those rows, at the cost of
+    decoding only the blocks that hold them.
+
+    Raises:
+        PlateMissingError: no such file.
+        FrameRefusedError: a header outside ``limits``.
+        PlateError: the frame is unreadable.
+    """
+    limits = limits if limits is not None else FrameLimits.for_plate(None)
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
+        starts = band_starts(spec.height, count, rows)
+        first = min(rgb)
+        if not _floating(spec) or sorted(rgb) != list(range(first, first + 3)):
+            whole = read_rgb_frame(path, frame, limits)
+            picked = [whole.pixels[s:s + rows] for s in starts]
+            return np.concatenate(picked, axis=0), spec
+        bands = []
+        for s in starts:
+            y0, y1 = spec.y + s, spec.y + min(spec.height, s + rows)
+            pixels = _decode(inp, path, frame, partial(inp.read_scanlines, part, 0, y0, y1, 0,
+                                                       first, first + 3, oiio.FLOAT))
+            bands.append(np.asarray(pixels, np.float32).reshape(y1 - y0, spec.width, 3))
+    order = [c - first for c in rgb]
+    return np.ascontiguousarray(np.concatenate(bands, axis=0)[..., order]), spec
 
 
 def read_rgb_box(path: Path, frame: int, box: Box,

@@ -94,18 +94,21 @@ def _grey(image8: np.ndarray) -> np.ndarray:
 
 
 class PlateView:
-    """One frame as flow sees it: the grey proxy (8-bit working-space RGB made grey), and a
-    thumbnail for cut detection.
+    """One frame as flow sees it: the grey proxy (8-bit working-space RGB made grey), and
+    thumbnails for cut detection: of the whole frame (None where only bands of rows were read)
+    and of a few bands of rows (None where not made; :func:`band_thumb`).
 
     Made by :func:`plate_view` from a converted proxy, or by :func:`lazy_plate_view` from the
     proxy in the plate's colourspace and the conversion to 8-bit working-space RGB: then only
     the tiles flow reads (around the faces) are converted, each pixel to the value a whole
     conversion gives."""
 
-    def __init__(self, grey: np.ndarray, thumb: np.ndarray, geometry: ProxyGeometry,
-                 pending: tuple[np.ndarray, Convert8] | None = None) -> None:
+    def __init__(self, grey: np.ndarray, thumb: np.ndarray | None, geometry: ProxyGeometry,
+                 pending: tuple[np.ndarray, Convert8] | None = None,
+                 bands: np.ndarray | None = None) -> None:
         self._grey = grey
         self.thumb = thumb
+        self.bands = bands
         self.geometry = geometry
         self._pending = pending
         tiles = (-(-grey.shape[0] // _TILE), -(-grey.shape[1] // _TILE))
@@ -147,28 +150,52 @@ def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
 
 
 def lazy_plate_view(linear: np.ndarray, geometry: ProxyGeometry, convert: Convert8,
-                    small8: np.ndarray) -> PlateView:
+                    small8: np.ndarray, bands: np.ndarray | None = None) -> PlateView:
     """The view of ``linear``, the proxy in the plate's colourspace (finite values), converted
     by ``convert`` only where flow reads it; the thumbnail for cuts is made from ``small8``,
-    a smaller converted picture of the same frame (the detector's)."""
+    a smaller converted picture of the same frame (the detector's); ``bands``: its
+    :func:`band_thumb`."""
     grey = np.zeros(linear.shape[:2], np.uint8)
-    return PlateView(grey, _thumb(_grey(small8)), geometry, (linear, convert))
+    return PlateView(grey, _thumb(_grey(small8)), geometry, (linear, convert), bands)
 
 
-def blank(view: PlateView) -> bool:
-    """Whether a frame shows no picture (a flat flash, a black or grey frame): never one side
-    of a cut (the faces it loses are found again by the detector after it)."""
-    return float(view.thumb.std()) < _BLANK_LEVELS
+def band_thumb(rows: np.ndarray, count: int, convert: Convert8) -> np.ndarray:
+    """The cut thumbnail of a frame seen only through ``count`` bands of rows of equal height
+    stacked in ``rows`` (float RGB, the plate's colourspace, finite): each band averaged to
+    one row of :data:`_THUMB`'s width, then converted by ``convert`` and made grey
+    (``count`` x width)."""
+    small = cv2.resize(np.ascontiguousarray(rows), (_THUMB[0], count),
+                       interpolation=cv2.INTER_AREA)
+    return np.asarray(_grey(convert(small)), np.float64)
+
+
+def band_view(bands: np.ndarray, geometry: ProxyGeometry) -> PlateView:
+    """The view of a frame read only in bands of rows: cuts only, nothing to follow on."""
+    return PlateView(np.zeros((0, 0), np.uint8), None, geometry, bands=bands)
+
+
+def _thumbs(before: PlateView, after: PlateView) -> tuple[np.ndarray, np.ndarray] | None:
+    """What the two frames are compared by: their whole thumbnails, or their band thumbnails
+    where either was read only in bands (None: no pair to compare)."""
+    if before.thumb is not None and after.thumb is not None:
+        return before.thumb, after.thumb
+    if before.bands is not None and after.bands is not None:
+        return before.bands, after.bands
+    return None
 
 
 def cut_between(before: PlateView, after: PlateView) -> bool:
     """Whether the picture changes at once between two frames with a picture: after the
     camera's move between them is taken out (the thumbnails' shift by phase correlation), they
     still differ by more than :data:`_CUT_LEVELS` and correlate less than
-    :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture)."""
-    if blank(before) or blank(after):
+    :data:`_CUT_CORRELATION` (a flash changes the level but keeps the picture). A frame that
+    shows no picture (a flat flash, a black or grey frame: its thumbnail's levels spread less
+    than :data:`_BLANK_LEVELS`) is never one side of a cut (the faces it loses are found again
+    by the detector after it)."""
+    pair = _thumbs(before, after)
+    if pair is None or min(float(pair[0].std()), float(pair[1].std())) < _BLANK_LEVELS:
         return False
-    a, b = before.thumb.astype(np.float32), after.thumb.astype(np.float32)
+    a, b = pair[0].astype(np.float32), pair[1].astype(np.float32)
     (dx, dy), _ = cv2.phaseCorrelate(a, b)
     shift = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
     back = cv2.warpAffine(b, shift, a.shape[::-1],
@@ -226,17 +253,30 @@ def _corners(grey: np.ndarray, hull: np.ndarray) -> np.ndarray | None:
     return (found.reshape(-1, 1, 2) + np.array([bx0, by0], np.float32)).astype(np.float32)
 
 
+def _hull(geometry: ProxyGeometry, mesh: np.ndarray) -> np.ndarray:
+    """The outline of a face's mesh (display pixels) on the proxy."""
+    points = geometry.to_proxy(np.asarray(mesh)[:468])
+    return np.asarray(cv2.convexHull(points.astype(np.float32)).reshape(-1, 2))
+
+
+def flow_box(geometry: ProxyGeometry, mesh: np.ndarray,
+             margin: float = 0.0) -> tuple[float, float, float, float]:
+    """The proxy pixels flow reads to follow the face whose mesh (display pixels) is ``mesh``
+    (x0, y0, x1, y1), grown by ``margin`` pixels."""
+    hull = _hull(geometry, mesh)
+    (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
+    reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0) + margin
+    return (float(x0 - reach), float(y0 - reach), float(x1 + reach), float(y1 + reach))
+
+
 def face_motion(before: PlateView, after: PlateView, mesh: np.ndarray) -> FaceMotion:
     """The head motion of the face whose mesh (display pixels) is ``mesh`` on ``before``,
     measured on textured points inside the mesh's outline (the face itself: the background and
     the hair move with the camera, not the head)."""
     geometry = before.geometry
     mesh = np.asarray(mesh)
-    points = geometry.to_proxy(mesh[:468])
-    hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
-    (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
-    reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0)
-    box = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+    hull = _hull(geometry, mesh)
+    box = flow_box(geometry, mesh)
     first, second = before.grey(box), after.grey(box)
     start = _corners(first, hull)
     if start is None or len(start) < MIN_POINTS:

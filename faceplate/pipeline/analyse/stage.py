@@ -5,7 +5,10 @@ Each face of the frame before is followed by the plate's optical flow (its head 
 :mod:`faceplate.pipeline.analyse.flow`), and the mesh model refines its shape on the crop that
 motion gives. The detector runs only to start faces (the first frame, after a cut, when a face
 could not be followed or its flow check failed) and every ``detect_every`` frames to find
-faces that came in.
+faces that came in, with or without faces followed. A frame on which no face is followed and
+the detector does not run is read only in a few bands of rows, enough to tell a cut; when the
+detector then finds a face, it looks back over those frames for where the face came in, and
+they are analysed again from there.
 
 The result is cached per shot in ``<cache>/analysis.json`` (schema
 ``faceplate.analysis/4``) and re-used while the plate files and settings are unchanged; a file
@@ -16,13 +19,14 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
 
 from faceplate.errors import PlateError, PlateMissingError, StageError
+from faceplate.face.colour_match import LabStats
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
@@ -32,8 +36,11 @@ from faceplate.pipeline.analyse.flow import (
     FaceMotion,
     PlateView,
     ProxyGeometry,
+    band_thumb,
+    band_view,
     cut_between,
     face_motion,
+    flow_box,
     lazy_plate_view,
 )
 from faceplate.pipeline.context import RunContext
@@ -50,7 +57,7 @@ from faceplate.pipeline.stage_files.analysis import (
     vertex_array,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
-from faceplate.plateio.frame import Box, PlateFrame, read_rgb_frame
+from faceplate.plateio.frame import Box, PlateFrame, band_starts, read_rgb_bands, read_rgb_frame
 from faceplate.spec import ShotSpec
 from faceplate.types import WORKING_SPACE, Image8, Mesh
 
@@ -58,6 +65,9 @@ from faceplate.types import WORKING_SPACE, Image8, Mesh
 _SAME_FACE = 0.3
 #: The longest side, in pixels, of a face's crop as the models see it.
 _CROP_SIDE = 640
+#: Bands of rows, each one zip EXR block high, that tell a cut on a frame read only in part.
+_BANDS = 8
+_BAND_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -122,12 +132,22 @@ class _Crop:
         return out
 
 
+#: A region of a frame converted ahead (8-bit working-space RGB, the frame's own size).
+Converted = tuple[Box, Image8]
+
+
 def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
-          clean: bool) -> _Crop:
+          clean: bool, ready: tuple[Converted, ...] = ()) -> _Crop:
     """``region`` of the frame (inside its data window), made smaller when larger than
-    :data:`_CROP_SIDE`, as 8-bit working-space RGB."""
-    rgb = _finite(frame.rgb_region(region), clean)
+    :data:`_CROP_SIDE`, as 8-bit working-space RGB (cut from a region of ``ready`` that holds
+    it when it is not made smaller: the same pixels)."""
     scale = min(1.0, _CROP_SIDE / max(region.width, region.height))
+    for box, image in ready if scale == 1.0 else ():
+        if box.intersect(region) == region:
+            rows = slice(region.y0 - box.y0, region.y1 - box.y0)
+            cols = slice(region.x0 - box.x0, region.x1 - box.x0)
+            return _Crop(np.ascontiguousarray(image[rows, cols]), region, 1.0)
+    rgb = _finite(frame.rgb_region(region), clean)
     if scale < 1.0:
         size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
@@ -139,7 +159,13 @@ def _converter(colourspace: str, ctx: RunContext) -> Convert8:
     """The conversion of the plate's float RGB to 8-bit working-space RGB, what models see
     (OCIO's fast processor: within 1e-5 of the exact one, below an 8-bit step)."""
     def convert(rgb: np.ndarray) -> np.ndarray:
-        return to_uint8(ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False))
+        out = ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False)  # a copy
+        if not np.isfinite(out.sum()):  # NaN, Inf (or a sum too large): the general rule
+            return to_uint8(out)
+        out *= 255.0  # to_uint8's steps in place
+        np.rint(out, out=out)
+        np.clip(out, 0, 255, out=out)
+        return out.astype(np.uint8)
     return convert
 
 
@@ -170,10 +196,24 @@ def _describe(mesh: Mesh, crop: _Crop, settings: AnalyseSettings,
     return ctx.face_pack.descriptor(crop.image, mesh).tolist() if settings.descriptors else None
 
 
+def _skin(image: Image8, mesh: Mesh) -> LabStats | None:
+    """:func:`face_skin_statistics` of the face whose mesh (pixels of ``image``) is ``mesh``,
+    measured on the mesh's box only (the same values: its skin lies inside; the mesh is moved
+    by whole pixels, exactly)."""
+    h, w = image.shape[:2]
+    points = np.array(mesh, np.float64)
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    left, top = min(w, max(0, int(np.floor(x0)) - 2)), min(h, max(0, int(np.floor(y0)) - 2))
+    right, bottom = min(w, max(left, int(np.ceil(x1)) + 3)), min(h, max(top, int(np.ceil(y1)) + 3))
+    points[:, 0] -= left
+    points[:, 1] -= top
+    return face_skin_statistics(image[top:bottom, left:right].astype(np.float32) / 255.0, points)
+
+
 def _observe(mesh: Mesh, crop: _Crop, score: float, descriptor: list[float] | None,
              ctx: RunContext, **extra: object) -> FaceObservation:
     """What analysis records of a face whose mesh (crop pixels) was found on ``crop``."""
-    skin = face_skin_statistics(crop.image.astype(np.float32) / 255.0, mesh)
+    skin = _skin(crop.image, mesh)
     pose = head_pose(mesh)
     points = crop.to_frame(mesh)
     return FaceObservation(
@@ -214,8 +254,8 @@ class Previous:
 
 
 def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFrame, data: Box,
-            colourspace: str, ctx: RunContext, clean: bool, finder: FaceFinder
-            ) -> tuple[Mesh, _Crop] | None:
+            colourspace: str, ctx: RunContext, clean: bool, finder: FaceFinder,
+            ready: tuple[Converted, ...] = ()) -> tuple[Mesh, _Crop] | None:
     """The mesh of a face of the frame before on this frame: its previous mesh moved by the
     plate's measured motion (unmoved when none was measured), then refined by the mesh model on
     the crop it gives; None when the model cannot follow or sees no face there."""
@@ -227,9 +267,20 @@ def _follow(before: FaceObservation, motion: FaceMotion | None, frame: PlateFram
     region = _around(bounding_box(predicted), 0.5, data)
     if region.empty:
         return None
-    near = _crop(frame, region, colourspace, ctx, clean)
+    near = _crop(frame, region, colourspace, ctx, clean, ready)
     followed = finder.track(near.image, near.to_crop(predicted))
     return None if followed is None else (followed, near)
+
+
+@dataclass(frozen=True)
+class BandRead:
+    """A plate frame read only in :data:`_BANDS` bands of rows (float RGB in the plate's
+    colourspace, finite values, stacked), for a frame on which nothing is followed and the
+    detector does not run; ``nonfinite`` counts the NaN and Inf values of those rows only."""
+
+    data: Box
+    rows: np.ndarray
+    nonfinite: int
 
 
 @dataclass(frozen=True)
@@ -241,14 +292,25 @@ class PlateRead:
     frame: PlateFrame
     nonfinite: int
     proxy: np.ndarray
+    #: Made ahead by :func:`prepare_plate` (None, empty: made when the frame is analysed).
+    seen: Image8 | None = None
+    view: PlateView | None = None
+    ready: tuple[Converted, ...] = ()
 
 
 def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
-               pre: Preflight) -> PlateRead | FrameAnalysis:
+               pre: Preflight, *, in_full: bool = True) -> PlateRead | BandRead | FrameAnalysis:
     """Read frame ``frame_number`` for analysis and make its proxy (no model, no colour: safe
-    in a reader thread while the frame before is analysed); a frame that cannot be read is
-    its analysis, missing or unreadable."""
+    in a reader thread while the frame before is analysed), or read only its bands of rows
+    (not ``in_full``); a frame that cannot be read is its analysis, missing or unreadable."""
     try:
+        if not in_full:
+            rows, header = read_rgb_bands(spec.plate.path.frame(frame_number), frame_number,
+                                          _BANDS, _BAND_ROWS, pre.frame_limits)
+            bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
+            x0, y0 = header.x - header.full_x, header.y - header.full_y
+            return BandRead(Box(x0, y0, x0 + header.width, y0 + header.height),
+                            _finite(rows, bad == 0), bad)
         frame = read_rgb_frame(spec.plate.path.frame(frame_number), frame_number,
                                pre.frame_limits)  # RGB only, as float: what analysis looks at
     except PlateError as exc:
@@ -274,9 +336,80 @@ def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
                          for d in motion.vertices])
 
 
+def _views(plate: PlateRead, side: int | None, to_working: Convert8) -> tuple[Image8, PlateView]:
+    """The detector's picture of a frame read whole and its view for flow (the grey converted
+    on demand)."""
+    frame, proxy = plate.frame, plate.proxy
+    data = frame.data_box
+    seen = detector_image(proxy, side, to_working)
+    bands = band_thumb(_band_rows(frame, plate.nonfinite == 0),
+                       len(band_starts(data.height, _BANDS, _BAND_ROWS)), to_working)
+    return seen, lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0,
+                                                      proxy.shape[1] / data.width),
+                                 to_working, seen, bands)
+
+
+#: What the reader converts ahead around a face of the frame before last, beyond what the
+#: frame after it needs (the head's move over two frames): proxy pixels for flow, and a share
+#: of the face's size for its crop.
+_AHEAD_FLOW = 16.0
+_AHEAD_CROP = 0.6
+
+
+def prepare_plate(plate: PlateRead | BandRead | FrameAnalysis, side: int | None,
+                  to_working: Convert8, faces: list[np.ndarray]
+                  ) -> PlateRead | BandRead | FrameAnalysis:
+    """``plate`` with its detector picture and flow view made, and what following ``faces``
+    (meshes of the frame before last, display pixels) will convert of it converted ahead:
+    the grey flow reads and the crops around them (per pixel the same values as converted when
+    needed; no model: safe in the reader thread)."""
+    if not isinstance(plate, PlateRead):
+        return plate
+    seen, view = _views(plate, side, to_working)
+    data, clean = plate.frame.data_box, plate.nonfinite == 0
+    ready = []
+    for mesh in faces:
+        view.grey(flow_box(view.geometry, mesh, _AHEAD_FLOW))
+        face = bounding_box(np.asarray(mesh))
+        box = _around(face, _AHEAD_CROP, data)
+        if not box.empty and max(face[2] - face[0], face[3] - face[1]) * 2 <= _CROP_SIDE:
+            # the crop it is followed on will be read at the frame's own size
+            ready.append((box, to_working(_finite(plate.frame.rgb_region(box), clean))))
+    return replace(plate, seen=seen, view=view, ready=tuple(ready))
+
+
+def _band_rows(frame: PlateFrame, clean: bool) -> np.ndarray:
+    """The rows of a frame read whole that a :class:`BandRead` of it holds (the same values)."""
+    data = frame.data_box
+    starts = band_starts(data.height, _BANDS, _BAND_ROWS)
+    return np.concatenate([_finite(frame.rgb_region(Box(data.x0, data.y0 + s, data.x1,
+                                                        min(data.y1, data.y0 + s + _BAND_ROWS))),
+                                   clean) for s in starts])
+
+
+def _quiet(previous: Previous, finder: FaceFinder, settings: AnalyseSettings) -> bool:
+    """Whether nothing is followed onto this frame and the detector is not due on it (unless
+    the frame is a cut): it needs no more of the plate than its bands of rows."""
+    return (finder.tracks and not previous.faces and previous.view is not None
+            and previous.since_detection + 1 < settings.detect_every)
+
+
+def _band_frame(frame_number: int, plate: BandRead, previous: Previous,
+                to_working: Convert8) -> tuple[FrameAnalysis, PlateView] | None:
+    """The analysis of a quiet frame read in bands: no face, the cut told by its bands (None
+    at a cut: the detector runs there, on the frame read whole)."""
+    starts = len(band_starts(plate.data.height, _BANDS, _BAND_ROWS))
+    view = band_view(band_thumb(plate.rows, starts, to_working),
+                     ProxyGeometry(plate.data.x0, plate.data.y0, 1.0))
+    if previous.view is not None and cut_between(previous.view, view):
+        return None
+    return FrameAnalysis(frame_number, "ok", nonfinite_pixels=plate.nonfinite,
+                         detector=False), view
+
+
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                   ctx: RunContext, pre: Preflight, previous: Previous | None = None,
-                  plate: PlateRead | FrameAnalysis | None = None
+                  plate: PlateRead | BandRead | FrameAnalysis | None = None
                   ) -> tuple[FrameAnalysis, PlateView | None]:
     """Follow each face of ``previous`` (the frame before) by the plate's optical flow and
     refine its mesh on the crop that motion gives; run the detector to start faces (first
@@ -285,18 +418,26 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     plate as flow sees it (for the next frame). ``plate``: the frame as :func:`read_plate`
     gave it (None: read here)."""
     previous = previous or Previous([])
-    plate = plate if plate is not None else read_plate(spec, frame_number, settings, pre)
-    if isinstance(plate, FrameAnalysis):
-        return plate, None
-    frame, nonfinite, proxy = plate.frame, plate.nonfinite, plate.proxy
-    data = frame.data_box
     colourspace = pre.plate_space()
     finder = pre.shot_models().faces
-    clean = nonfinite == 0
     to_working = _converter(colourspace, ctx)
-    seen = detector_image(proxy, finder.detector_side, to_working)
-    view = lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width),
-                           to_working, seen)
+    if plate is None:
+        plate = read_plate(spec, frame_number, settings, pre,
+                           in_full=not _quiet(previous, finder, settings))
+    if isinstance(plate, BandRead):
+        banded = (_band_frame(frame_number, plate, previous, to_working)
+                  if _quiet(previous, finder, settings) else None)
+        if banded is not None:
+            return banded
+        plate = read_plate(spec, frame_number, settings, pre)  # a cut, or more is needed
+    if isinstance(plate, FrameAnalysis):
+        return plate, None
+    assert isinstance(plate, PlateRead)  # read in full
+    frame, nonfinite = plate.frame, plate.nonfinite
+    data = frame.data_box
+    clean = nonfinite == 0
+    seen, view = ((plate.seen, plate.view) if plate.seen is not None and plate.view is not None
+                  else _views(plate, finder.detector_side, to_working))
     cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
     followed: list[tuple[FaceObservation, Mesh, _Crop]] = []  # described if the detector runs
@@ -308,7 +449,8 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             continue
         motion = (face_motion(previous.view, view, np.asarray(before.landmarks))
                   if previous.view is not None and finder.tracks else None)
-        found = _follow(before, motion, frame, data, colourspace, ctx, clean, finder)
+        found = _follow(before, motion, frame, data, colourspace, ctx, clean, finder,
+                        plate.ready)
         if found is None:
             unfollowed[index] = _lost_reason(before, data, finder)
             continue
@@ -323,7 +465,8 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         faces.append(tracked)
         followed.append((tracked, *found))
     unsure = any(f.unsure for f in faces)
-    detect = (not finder.tracks or cut or not faces or bool(unfollowed) or unsure
+    detect = (not finder.tracks or cut or (not faces and previous.view is None)
+              or bool(unfollowed) or unsure
               or previous.since_detection + 1 >= settings.detect_every)
     if detect:  # a keyframe: every face's identity is measured (the solve links by it)
         for kept, kept_mesh, near in followed:
@@ -338,7 +481,7 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                 continue
             if region.empty:
                 continue
-            crop = _crop(frame, region, colourspace, ctx, clean)
+            crop = _crop(frame, region, colourspace, ctx, clean, plate.ready)
             shift = (0.5 - np.array([region.x0, region.y0])) * crop.scale - 0.5
             mesh = finder.landmarks(crop.image, found_det.moved(crop.scale, *shift))
             if mesh is None:
@@ -353,6 +496,39 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                        and f.tracked_from is None for f in faces) or cut]
     return FrameAnalysis(frame_number, "ok", faces=faces, lost=lost, nonfinite_pixels=nonfinite,
                          cut=cut, detector=detect), view
+
+
+def _entered_at(spec: ShotSpec, quiet: list[int], settings: AnalyseSettings, ctx: RunContext,
+                pre: Preflight) -> int | None:
+    """The earliest of the ``quiet`` frames (consecutive, faceless, the detector not run on
+    them) from which the detector finds a face on each up to the last, looking back from the
+    last (None: not on the last)."""
+    earliest = None
+    for number in reversed(quiet):
+        found, _ = analyse_frame(spec, number, settings, ctx, pre, Previous([]))
+        if not found.faces:
+            break
+        earliest = number
+    return earliest
+
+
+def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
+                   settings: AnalyseSettings, ctx: RunContext, pre: Preflight
+                   ) -> tuple[list[FrameAnalysis], Previous]:
+    """``numbers`` analysed again, each read whole, the detector run on the first (a face came
+    in there): their analyses and what following needs of the last. ``before``: the view of
+    the frame before the first."""
+    previous = Previous([], before, settings.detect_every - 1)
+    again: list[FrameAnalysis] = []
+    for number in numbers:
+        start = time.perf_counter()
+        result, view = analyse_frame(spec, number, settings, ctx, pre, previous,
+                                     read_plate(spec, number, settings, pre))
+        result.seconds = round(time.perf_counter() - start, 3)
+        again.append(result)
+        previous = Previous(result.faces, view,
+                            0 if result.detector else previous.since_detection + 1)
+    return again, previous
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
@@ -376,8 +552,27 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     numbers = list(spec.plate.frames)
     total = len(numbers)
     previous = Previous([])
-    # the next frame is read (OpenImageIO and OpenCV release the GIL) while one is analysed;
-    # each frame is spooled to the file as it is made (a long shot's meshes are never held)
+    finder = pre.shot_models().faces
+    to_working = _converter(pre.plate_space(), ctx)
+
+    def read_ahead(number: int, previous: Previous) -> PlateRead | BandRead | FrameAnalysis:
+        """Frame ``number`` read (in bands when it is likely quiet) and prepared, the frame
+        before it being analysed and ``previous`` the one before that."""
+        in_full = (not (finder.tracks and not previous.faces and previous.view is not None)
+                   or previous.since_detection + 2 == settings.detect_every)
+        plate = read_plate(spec, number, settings, pre, in_full=in_full)
+        return prepare_plate(plate, finder.detector_side, to_working,
+                             [np.asarray(f.landmarks) for f in previous.faces])
+
+    # quiet frames (faceless, the detector not run) since the detector last ran, held until it
+    # runs again (analysed again if it then finds a face that came in), with their views cut
+    # to their bands, and the view of the frame before the first
+    quiet: list[tuple[FrameAnalysis, PlateView]] = []
+    before_quiet: PlateView | None = None
+    # the next frame is read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared while
+    # one is analysed; in bands only while no face is followed and the detector is not due
+    # (read again whole where more is needed: a face found on the frame before, a cut); each
+    # frame is spooled to the file once it is final (a long shot's meshes are never held)
     with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader,
           AnalysisWriter(spec, key) as written):
         ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
@@ -386,14 +581,40 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             assert ahead is not None
             plate = ahead.result()
             if i + 1 < total:
-                ahead = reader.submit(read_plate, spec, numbers[i + 1], settings, pre)
-            frame, view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
+                ahead = reader.submit(read_ahead, numbers[i + 1], previous)
+            result, view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
             del plate
-            frame.seconds = round(time.perf_counter() - start, 3)
-            written.add(frame)
-            previous = Previous(frame.faces, view,
-                                0 if frame.detector else previous.since_detection + 1)
+            result.seconds = round(time.perf_counter() - start, 3)
+            entered = (_entered_at(spec, [q.frame for q, _ in quiet], settings, ctx, pre)
+                       if quiet and result.faces and not previous.faces and not result.cut
+                       else None)
+            if entered is not None:  # the face came in while the detector was not looking
+                kept = [q for q in quiet if q[0].frame < entered]
+                again, previous = _analyse_again(
+                    spec, [q.frame for q, _ in quiet if q.frame >= entered] + [f],
+                    kept[-1][1] if kept else before_quiet, settings, ctx, pre)
+                for q, _ in kept:
+                    written.add(q)
+                for done in again:
+                    written.add(done)
+                quiet, before_quiet = [], None
+            elif (result.status == "ok" and not result.faces and not result.detector
+                  and view is not None):
+                if not quiet:
+                    before_quiet = previous.view
+                quiet.append((result, band_view(view.bands, view.geometry)
+                              if view.bands is not None else view))
+                previous = Previous([], view, previous.since_detection + 1)
+            else:
+                for q, _ in quiet:
+                    written.add(q)
+                written.add(result)
+                quiet, before_quiet = [], None
+                previous = Previous(result.faces, view,
+                                    0 if result.detector else previous.since_detection + 1)
             ctx.progress(Progress("analyse", i + 1, total, f))
             if i + 1 < total:
                 ctx.stop.check(f"analysing frame {f}; no frame rendered")
+        for q, _ in quiet:
+            written.add(q)
         return written.finish()

@@ -178,11 +178,16 @@ class _Sources:
         """Whose pixels show ``kind``."""
         return "plate" if kind == "result" and self.unchanged else kind
 
-    def prefetch(self, reader: ThreadPoolExecutor, kinds: list[str]) -> None:
-        """Start reading ``kinds`` in ``reader`` (the EXR decode releases the GIL)."""
+    def prefetch(self, reader: ThreadPoolExecutor, kinds: list[str], box: Box | None = None,
+                 parts: tuple[str, ...] = ()) -> None:
+        """Start reading ``kinds`` whole, and ``box`` of ``parts``, in ``reader`` (the EXR
+        decode releases the GIL)."""
         def read() -> None:
             for kind in kinds:
                 self._load(self.source_of(kind))
+            for kind in parts:
+                if box is not None:
+                    self._part(self.source_of(kind), box)
         self._pending = reader.submit(read)
 
     def _load(self, kind: str) -> DisplayImage | None:
@@ -200,6 +205,9 @@ class _Sources:
         kind = self.source_of(kind)
         if box is None or kind in self._read:
             return self._load(kind)
+        return self._part(kind, box)
+
+    def _part(self, kind: str, box: Box) -> DisplayImage | None:
         if (kind, box) not in self._parts:
             self._parts[(kind, box)] = read_display(self.paths.get(kind), self.frame,
                                                     self.limits, grey=kind == "matte",
@@ -250,6 +258,14 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     gallery = Gallery({}, pre.display, pre.view)
     plans = [_plan(spec, f, by_frame.get(f) or {}, look, rendered_look, pre)
              for f in spec.plate.frames]
+    to_crop: dict[int, Box] = {}  # plan index -> the box of crops to make (not current)
+    for i, plan in enumerate(plans):
+        target = (_crop_target(plan.frame, by_frame, plan.paths, plan.stamps, look)
+                  if plan.frame in crops_for else None)
+        if target is not None and not all(files.current(_crop_name(plan.frame, k), target[1])
+                                          for k in CROP_KINDS):
+            to_crop[i] = target[0]
+    fetched: set[int] = set()
     # the next frame's stale proxies are decoded in a thread while this frame's are made
     with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader:
         for i, plan in enumerate(plans):
@@ -260,6 +276,13 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                          and not files.current(_proxy_name(after.frame, k), key)]
                 if stale:
                     after.sources.prefetch(reader, stale)
+            # the boxes of the next frame due for new crops are read while this one's are
+            # encoded
+            coming = next((j for j in to_crop if j > i), None)
+            if coming is not None and coming not in fetched:
+                fetched.add(coming)
+                plans[coming].sources.prefetch(reader, [], to_crop[coming],
+                                               ("plate", "result", "matte"))
             f, images = plan.frame, FrameImages()
             for kind, key in plan.keys.items():
                 name = _proxy_name(f, kind)
@@ -361,18 +384,32 @@ def _writer(sources: _Sources, kind: str,
     return write
 
 
-def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
-           stamps: dict[str, list[int] | None], sources: _Sources,
-           processor: Callable[[], ocio.CPUProcessor], look: set[str], files: WrittenFiles,
-           images: FrameImages) -> None:
+def _crop_name(frame: int, kind: str) -> str:
+    return f"crop/{frame}.{kind}.png"
+
+
+def _crop_target(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
+                 stamps: dict[str, list[int] | None], look: set[str]) -> tuple[Box, str] | None:
+    """A frame's crop box and the key of its crops (None: no crops, nothing written)."""
     region = face_region(frame, records)
     size = _display_size(Path(paths["plate"] or ""))
     if size is None or stamps["result"] is None:
-        return
+        return None
     box = (crop_box(region, size) if region is not None
            else Box(size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4))
     key = content_key(box=[box.x0, box.y0, box.x1, box.y1], stamps=stamps, look=sorted(look),
                       margin=CROP_MARGIN, gain=DIFFERENCE_GAIN, lut=PROXY_LUT_SIZE)
+    return box, key
+
+
+def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
+           stamps: dict[str, list[int] | None], sources: _Sources,
+           processor: Callable[[], ocio.CPUProcessor], look: set[str], files: WrittenFiles,
+           images: FrameImages) -> None:
+    target = _crop_target(frame, records, paths, stamps, look)
+    if target is None:
+        return
+    box, key = target
     made: dict[str, np.ndarray] = {}
 
     def shown(kind: str) -> np.ndarray | None:
@@ -400,7 +437,7 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
         return write
 
     for kind in CROP_KINDS:
-        name = f"crop/{frame}.{kind}.png"
+        name = _crop_name(frame, kind)
         if files.ensure(name, key, writer(kind)):
             images.crops[kind] = f"{FOLDER}/{name}"
     images.crop_box = box

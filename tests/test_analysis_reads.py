@@ -1,0 +1,131 @@
+"""Analysis reads only what it needs: a frame on which no face is followed and the detector is
+not due is read in bands of rows (enough to tell a cut), and a face that comes in between the
+detector's frames is still found from the frame it came in on."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+from conftest import OBAMA, spec_dict, write_spec
+
+import faceplate.pipeline.analyse.stage
+from faceplate.demo.build import PLATE_COLORSPACE, SOURCE_COLORSPACE, plate_spec
+from faceplate.face.image8 import to_uint8
+from faceplate.pipeline.analyse.flow import ProxyGeometry, band_thumb, band_view, cut_between
+from faceplate.plateio.frame import band_starts, read_rgb_bands, read_rgb_frame
+from faceplate.plateio.write import write_image
+
+FIRST = 1001
+#: Frames of the shot before the face comes in (its face covered by a flat patch).
+COVERED = 4
+#: The astronaut's face on the 512-px portrait (x0, y0, x1, y1), seen by eye with a margin.
+FACE = (150, 40, 300, 210)
+
+
+def test_band_starts_spread_whole_blocks_down_the_window():
+    # 100 rows, 8 bands of 16: (i + 0.5) * 12.5 rounded down to a block, the last band ending
+    # inside the window (at most row 84), repeats merged
+    assert band_starts(100, 8, 16) == [0, 16, 32, 48, 64, 80]
+    assert band_starts(1080, 8, 16) == [64, 192, 336, 464, 592, 736, 864, 1008]
+    assert band_starts(10, 8, 16) == [0]
+
+
+def test_bands_are_the_rows_of_the_whole_frame(tmp_path):
+    """Bands read alone equal the same rows of the frame read whole, in R, G, B order (the
+    file stores B, G, R, A; its data window starts above the display window)."""
+    values = np.random.default_rng(5).random((70, 24, 4)).astype(np.float16)
+    spec = oiio.ImageSpec(24, 70, 4, oiio.HALF)
+    spec.channelnames = ("B", "G", "R", "A")
+    spec.y, spec.full_y, spec.full_height = -6, 0, 58
+    spec.attribute("compression", "zip")
+    out = oiio.ImageOutput.create(str(tmp_path / "f.exr"))
+    assert out.open(str(tmp_path / "f.exr"), spec) and out.write_image(values) and out.close()
+    rows, header = read_rgb_bands(tmp_path / "f.exr", 1, 3, 16)
+    assert header.height == 70
+    starts = band_starts(70, 3, 16)  # 11.7, 35, 58.3 down to a block; the last ends at 64
+    assert starts == [0, 32, 48]
+    rgb = values[..., [2, 1, 0]].astype(np.float32)
+    assert np.array_equal(rows, np.concatenate([rgb[s:s + 16] for s in starts]))
+    whole = read_rgb_frame(tmp_path / "f.exr", 1).pixels
+    assert np.array_equal(rows, np.concatenate([whole[s:s + 16] for s in starts]))
+
+
+def _shot(folder: Path, colour, frames: int) -> Path:
+    """The astronaut portrait moving a pixel a frame; its face covered by a flat patch of its
+    own mean colour on the first :data:`COVERED` frames."""
+    portrait = cv2.imread(str(resources.files("faceplate.demo") / "data" / "astronaut.png"))
+    linear = colour.convert(cv2.cvtColor(portrait, cv2.COLOR_BGR2RGB).astype(np.float32) / 255,
+                            SOURCE_COLORSPACE, PLATE_COLORSPACE)
+    (folder / "plates").mkdir(parents=True)
+    for i in range(frames):
+        pixels = cv2.warpAffine(linear, np.float32([[1, 0, i], [0, 1, 0]]), (512, 512),
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        if i < COVERED:
+            x0, y0, x1, y1 = FACE
+            pixels[y0:y1, x0 + i:x1 + i] = pixels[y0:y1, x0 + i:x1 + i].mean(axis=(0, 1))
+        write_image(folder / "plates" / f"tst010.{FIRST + i:04d}.exr", plate_spec(512, 512),
+                    pixels.astype(np.float16), frame=FIRST + i)
+    (folder / "refs").mkdir()
+    shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
+    spec = spec_dict()
+    spec["plate"]["frames"] = f"{FIRST}-{FIRST + frames - 1}"
+    return write_spec(folder, spec)
+
+
+@pytest.mark.slow
+def test_a_face_that_comes_in_between_detector_frames_is_found_where_it_came_in(
+        tmp_path, colour, monkeypatch):
+    from faceplate.nodes.shot import ShotNode
+
+    spec_path = _shot(tmp_path, colour, 10)
+    banded: list[int] = []
+    read_bands = faceplate.pipeline.analyse.stage.read_rgb_bands
+
+    def counted(path, frame, *args, **kwargs):
+        banded.append(frame)
+        return read_bands(path, frame, *args, **kwargs)
+    monkeypatch.setattr(faceplate.pipeline.analyse.stage, "read_rgb_bands", counted)
+    analysis = ShotNode.from_file(spec_path).analyse()
+    frames = analysis.frames
+    came_in = FIRST + COVERED
+    assert not any(a.cut for a in frames.values())
+    assert [f for f, a in frames.items() if a.faces] == list(range(came_in, FIRST + 10))
+    assert frames[came_in].detector and frames[came_in].faces[0].origin == "detected"
+    assert all(a.faces[0].tracked_from == 0 for f, a in frames.items() if f > came_in)
+    # the covered frames after the first were read in bands, the detector not run on them
+    assert {FIRST + 2, FIRST + 3} <= set(banded)
+    assert not any(frames[f].detector for f in range(FIRST + 1, came_in))
+
+
+def _bands_view(image: np.ndarray, geometry):
+    """The view of a frame read in bands: its rows at :func:`band_starts` (8 bands of 16)."""
+    starts = band_starts(image.shape[0], 8, 16)
+    rows = np.concatenate([image[s:s + 16] for s in starts]).astype(np.float32) / 255.0
+    return band_view(band_thumb(rows, len(starts), to_uint8), geometry)
+
+
+def test_frames_read_in_bands_tell_a_cut_from_a_move_and_a_flash():
+    """The same rule as whole frames (tests/test_stability.py), on the bands of rows: the
+    portrait moved by 4, -3 px or brightened is the same shot, another portrait is a cut, a
+    grey frame is never one side of a cut."""
+    geometry = ProxyGeometry(0, 0, 1.0)
+    data = resources.files("faceplate.demo") / "data"
+    portrait = cv2.cvtColor(cv2.imread(str(data / "astronaut.png")), cv2.COLOR_BGR2RGB)
+    other = cv2.resize(cv2.cvtColor(cv2.imread(str(data / "obama.jpg")), cv2.COLOR_BGR2RGB),
+                       portrait.shape[1::-1])
+    moved = cv2.warpAffine(portrait, np.float32([[1, 0, 4], [0, 1, -3]]),
+                           portrait.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    view = _bands_view(portrait, geometry)
+    assert view.thumb is None and view.bands is not None and view.bands.shape == (8, 96)
+    assert not cut_between(view, _bands_view(moved, geometry))
+    flash = np.clip(portrait.astype(np.float32) * 1.6, 0, 255).astype(np.uint8)
+    assert not cut_between(view, _bands_view(flash, geometry))
+    assert cut_between(view, _bands_view(other, geometry))
+    grey = _bands_view(np.full_like(portrait, 46), geometry)
+    assert not cut_between(view, grey) and not cut_between(grey, _bands_view(other, geometry))
