@@ -103,6 +103,20 @@ def test_a_face_that_comes_in_between_detector_frames_is_found_where_it_came_in(
     assert not any(frames[f].detector for f in range(FIRST + 1, came_in))
 
 
+@pytest.mark.slow
+def test_a_face_that_comes_in_after_the_last_detector_frame_is_found_at_the_end(
+        tmp_path, colour):
+    """The shot ends (frame 1007) before the detector is due again (1009): it runs on the last
+    frame, and the face found there is looked for back to where it came in."""
+    from faceplate.nodes.shot import ShotNode
+
+    frames = ShotNode.from_file(_shot(tmp_path, colour, 7)).analyse().frames
+    came_in = FIRST + COVERED
+    assert [f for f, a in frames.items() if a.faces] == list(range(came_in, FIRST + 7))
+    assert frames[came_in].faces[0].origin == "detected"
+    assert not any(frames[f].detector for f in range(FIRST + 1, came_in))
+
+
 def _bands_view(image: np.ndarray, geometry):
     """The view of a frame read in bands: its rows at :func:`band_starts` (8 bands of 16)."""
     starts = band_starts(image.shape[0], 8, 16)

@@ -512,6 +512,16 @@ def _entered_at(spec: ShotSpec, quiet: list[int], settings: AnalyseSettings, ctx
     return earliest
 
 
+def _due_on_last(previous: Previous, last: bool, settings: AnalyseSettings) -> Previous:
+    """``previous``, with the detector due on the shot's last frame when no face is followed
+    onto it: a face that came in after the detector last ran is found there and looked for
+    back to where it came in, so no face is left unfound at the end of a shot."""
+    if not last or previous.faces:
+        return previous
+    return replace(previous, since_detection=max(previous.since_detection,
+                                                 settings.detect_every - 1))
+
+
 def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
                    settings: AnalyseSettings, ctx: RunContext, pre: Preflight
                    ) -> tuple[list[FrameAnalysis], Previous]:
@@ -559,7 +569,8 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         """Frame ``number`` read (in bands when it is likely quiet) and prepared, the frame
         before it being analysed and ``previous`` the one before that."""
         in_full = (not (finder.tracks and not previous.faces and previous.view is not None)
-                   or previous.since_detection + 2 == settings.detect_every)
+                   or previous.since_detection + 2 == settings.detect_every
+                   or number == numbers[-1])
         plate = read_plate(spec, number, settings, pre, in_full=in_full)
         return prepare_plate(plate, finder.detector_side, to_working,
                              [np.asarray(f.landmarks) for f in previous.faces])
@@ -582,7 +593,8 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             plate = ahead.result()
             if i + 1 < total:
                 ahead = reader.submit(read_ahead, numbers[i + 1], previous)
-            result, view = analyse_frame(spec, f, settings, ctx, pre, previous, plate)
+            result, view = analyse_frame(spec, f, settings, ctx, pre,
+                                         _due_on_last(previous, i + 1 == total, settings), plate)
             del plate
             result.seconds = round(time.perf_counter() - start, 3)
             entered = (_entered_at(spec, [q.frame for q, _ in quiet], settings, ctx, pre)
