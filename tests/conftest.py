@@ -137,6 +137,19 @@ def make_shot(folder: Path, colour: ColourManager, frames: str = "1001-1008", *,
     return Shot(folder, write_spec(folder, spec), frame_list)
 
 
+def record_frames(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Wrap ``module.name`` (a function whose second argument is a frame number) so each call's
+    frame is appended to the returned list; the function still runs."""
+    frames: list[int] = []
+    real = getattr(module, name)
+
+    def recorded(first: Any, frame: int, *args: Any, **kwargs: Any) -> Any:
+        frames.append(frame)
+        return real(first, frame, *args, **kwargs)
+    monkeypatch.setattr(module, name, recorded)
+    return frames
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed ``faceplate`` console script for real."""
     exe = shutil.which("faceplate", path=str(BIN)) or shutil.which("faceplate")

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import OpenImageIO as oiio
 import pytest
-from conftest import OBAMA, spec_dict, write_spec
+from conftest import OBAMA, record_frames, spec_dict, write_spec
 
 import faceplate.pipeline.analyse.stage
 from faceplate.demo.build import PLATE_COLORSPACE, SOURCE_COLORSPACE, plate_spec
@@ -84,13 +84,7 @@ def test_a_face_that_comes_in_between_detector_frames_is_found_where_it_came_in(
     from faceplate.nodes.shot import ShotNode
 
     spec_path = _shot(tmp_path, colour, 10)
-    banded: list[int] = []
-    read_bands = faceplate.pipeline.analyse.stage.read_rgb_bands
-
-    def counted(path, frame, *args, **kwargs):
-        banded.append(frame)
-        return read_bands(path, frame, *args, **kwargs)
-    monkeypatch.setattr(faceplate.pipeline.analyse.stage, "read_rgb_bands", counted)
+    banded = record_frames(monkeypatch, faceplate.pipeline.analyse.stage, "read_rgb_bands")
     analysis = ShotNode.from_file(spec_path).analyse()
     frames = analysis.frames
     came_in = FIRST + COVERED

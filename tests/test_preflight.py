@@ -11,7 +11,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 import yaml
-from conftest import make_shot
+from conftest import make_shot, record_frames
 
 import faceplate.models.mediapipe.runner
 import faceplate.pipeline.analyse.stage
@@ -83,13 +83,7 @@ def test_frame_status_follows_the_error_type_not_its_text(tmp_path, colour) -> N
 @pytest.mark.slow
 def test_run_analyses_once_and_caches_by_the_canonical_name(tmp_path, colour, monkeypatch) -> None:
     shot = make_shot(tmp_path, colour, "1001-1002")
-    analysed: list[int] = []
-    analyse_frame = faceplate.pipeline.analyse.stage.analyse_frame
-
-    def counted(spec, frame, *args, **kwargs):
-        analysed.append(frame)
-        return analyse_frame(spec, frame, *args, **kwargs)
-    monkeypatch.setattr(faceplate.pipeline.analyse.stage, "analyse_frame", counted)
+    analysed = record_frames(monkeypatch, faceplate.pipeline.analyse.stage, "analyse_frame")
     node = ShotNode.from_file(shot.spec_path)
     ctx = node.ctx
     node.run()
