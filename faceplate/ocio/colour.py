@@ -56,7 +56,7 @@ class ColourManager:
     def convert(self, rgb: RGBImage, src: str, dst: str, *, exact: bool = True) -> RGBImage:
         """A float32 copy of ``rgb`` (H, W, 3) converted from ``src`` to ``dst`` (``exact``:
         see :meth:`processor`)."""
-        out = np.ascontiguousarray(rgb[..., :3], dtype=np.float32).copy()
+        out = np.array(rgb[..., :3], dtype=np.float32, order="C")  # one copy, C-contiguous
         if self.canonical(src) != self.canonical(dst):
             self.processor(src, dst, exact=exact).applyRGB(out)
         return out

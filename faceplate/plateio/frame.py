@@ -226,9 +226,20 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
         pixels = _decode(inp, path, frame,
                          lambda: inp.read_image(part, 0, begin, end, oiio.FLOAT))
     pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, end - begin)
-    order = [c - begin for c in rgb]
     return PlateFrame(path=path, frame=frame, spec=spec,
-                      pixels=np.ascontiguousarray(pixels[..., order]), rgb=(0, 1, 2), part=part)
+                      pixels=_in_order(pixels, [c - begin for c in rgb]), rgb=(0, 1, 2),
+                      part=part)
+
+
+def _in_order(pixels: np.ndarray, order: list[int]) -> np.ndarray:
+    """Channels ``order`` of ``pixels`` (H, W, C), C-contiguous: ``pixels`` itself when they
+    are its channels as they lie (a whole frame is not copied for nothing), else one copy."""
+    if order == list(range(pixels.shape[2])) and pixels.flags.c_contiguous:
+        return pixels
+    out = np.empty(pixels.shape[:2] + (len(order),), pixels.dtype)
+    for i, c in enumerate(order):
+        out[..., i] = pixels[..., c]
+    return out
 
 
 def band_starts(height: int, count: int, rows: int) -> list[int]:
@@ -269,8 +280,7 @@ def read_rgb_bands(path: Path, frame: int, count: int, rows: int,
             pixels = _decode(inp, path, frame, partial(inp.read_scanlines, part, 0, y0, y1, 0,
                                                        first, first + 3, oiio.FLOAT))
             bands.append(np.asarray(pixels, np.float32).reshape(y1 - y0, spec.width, 3))
-    order = [c - first for c in rgb]
-    return np.ascontiguousarray(np.concatenate(bands, axis=0)[..., order]), spec
+    return _in_order(np.concatenate(bands, axis=0), [c - first for c in rgb]), spec
 
 
 def read_rgb_box(path: Path, frame: int, box: Box,
