@@ -103,6 +103,17 @@ def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext,
             "models": pre.shot_models().faces.id, "settings": asdict(settings)}
 
 
+def _rgb_of(frame: PlateFrame, box: Box) -> np.ndarray:
+    """Float32 RGB of ``box`` (inside the data window) for reading only: a view of the frame's
+    pixels where they are float32 R, G, B as they lie (a frame :func:`read_rgb_frame` read),
+    else :meth:`PlateFrame.rgb_region`'s copy. Every use here makes a new array of it."""
+    pixels = frame.pixels
+    if pixels.dtype != np.float32 or frame.rgb != (0, 1, 2) or pixels.shape[2] != 3:
+        return frame.rgb_region(box)
+    d = frame.data_box
+    return pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
+
+
 def _finite(rgb: np.ndarray, clean: bool) -> np.ndarray:
     """``rgb`` with NaN and Inf made 0 (unless the frame is known to hold none)."""
     return rgb if clean else np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0)
@@ -147,7 +158,7 @@ def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
             rows = slice(region.y0 - box.y0, region.y1 - box.y0)
             cols = slice(region.x0 - box.x0, region.x1 - box.x0)
             return _Crop(np.ascontiguousarray(image[rows, cols]), region, 1.0)
-    rgb = _finite(frame.rgb_region(region), clean)
+    rgb = _finite(_rgb_of(frame, region), clean)
     if scale < 1.0:
         size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
@@ -162,10 +173,9 @@ def _converter(colourspace: str, ctx: RunContext) -> Convert8:
         out = ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False)  # a copy
         if not np.isfinite(out.sum()):  # NaN, Inf (or a sum too large): the general rule
             return to_uint8(out)
-        out *= 255.0  # to_uint8's steps in place
-        np.rint(out, out=out)
-        np.clip(out, 0, 255, out=out)
-        return out.astype(np.uint8)
+        # to_uint8's steps in one pass: x * 255 in float32 (+ x * 0, exact), rounded half to
+        # even and clipped to 0..255 as OpenCV saturates: the same bytes
+        return np.asarray(cv2.addWeighted(out, 255.0, out, 0.0, 0.0, dtype=cv2.CV_8U))
     return convert
 
 
@@ -374,7 +384,7 @@ def prepare_plate(plate: PlateRead | BandRead | FrameAnalysis, side: int | None,
         box = _around(face, _AHEAD_CROP, data)
         if not box.empty and max(face[2] - face[0], face[3] - face[1]) * 2 <= _CROP_SIDE:
             # the crop it is followed on will be read at the frame's own size
-            ready.append((box, to_working(_finite(plate.frame.rgb_region(box), clean))))
+            ready.append((box, to_working(_finite(_rgb_of(plate.frame, box), clean))))
     return replace(plate, seen=seen, view=view, ready=tuple(ready))
 
 
@@ -382,8 +392,8 @@ def _band_rows(frame: PlateFrame, clean: bool) -> np.ndarray:
     """The rows of a frame read whole that a :class:`BandRead` of it holds (the same values)."""
     data = frame.data_box
     starts = band_starts(data.height, _BANDS, _BAND_ROWS)
-    return np.concatenate([_finite(frame.rgb_region(Box(data.x0, data.y0 + s, data.x1,
-                                                        min(data.y1, data.y0 + s + _BAND_ROWS))),
+    return np.concatenate([_finite(_rgb_of(frame, Box(data.x0, data.y0 + s, data.x1,
+                                                      min(data.y1, data.y0 + s + _BAND_ROWS))),
                                    clean) for s in starts])
 
 
