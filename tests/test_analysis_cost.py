@@ -18,7 +18,7 @@ from faceplate.pipeline.analyse.flow import (
     lazy_plate_view,
     plate_view,
 )
-from faceplate.pipeline.analyse.stage import detector_image
+from faceplate.pipeline.analyse.stage import detector_image, finite_to_uint8
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.solve.link import link_tracks
@@ -215,3 +215,22 @@ def test_identity_is_measured_where_the_detector_runs_and_meshes_are_arrays(tmp_
         for face, raw in zip(stored.frames[frame["frame"]].faces, frame["faces"], strict=True):
             assert isinstance(face.landmarks, np.ndarray)
             assert face.landmarks.tolist() == raw["landmarks"]
+
+
+def test_the_one_pass_8_bit_conversion_gives_to_uint8s_bytes():
+    """Values whose float32 product with 255 ends in exactly .5 (ties, rounded to even), just
+    either side of them, and values below 0 and above 1 (clipped)."""
+    ties = np.array([(n + 0.5) / 255 for n in range(-3, 258)], np.float32)
+    near = [ties]
+    for direction in (np.inf, -np.inf):
+        step = ties
+        for _ in range(30):
+            step = np.nextafter(step, np.float32(direction), dtype=np.float32)
+            near.append(step)
+    values = np.concatenate(near + [np.linspace(-2, 3, 3001, dtype=np.float32)])
+    assert np.count_nonzero((values * np.float32(255)) % 1 == 0.5) > 200  # ties are tested
+    rgb = np.resize(values, (values.size // 3) * 3).reshape(1, -1, 3)
+    expected = to_uint8(rgb)
+    got = finite_to_uint8(rgb)
+    assert got.dtype == np.uint8 and got.shape == rgb.shape
+    np.testing.assert_array_equal(got, expected)

@@ -173,10 +173,15 @@ def _converter(colourspace: str, ctx: RunContext) -> Convert8:
         out = ctx.colour.convert(rgb, colourspace, WORKING_SPACE, exact=False)  # a copy
         if not np.isfinite(out.sum()):  # NaN, Inf (or a sum too large): the general rule
             return to_uint8(out)
-        # to_uint8's steps in one pass: x * 255 in float32 (+ x * 0, exact), rounded half to
-        # even and clipped to 0..255 as OpenCV saturates: the same bytes
-        return np.asarray(cv2.addWeighted(out, 255.0, out, 0.0, 0.0, dtype=cv2.CV_8U))
+        return finite_to_uint8(out)
     return convert
+
+
+def finite_to_uint8(rgb: np.ndarray) -> Image8:
+    """:func:`to_uint8` of finite float32 pixels (the same bytes) in one pass: x * 255 in
+    float32 (+ x * 0, exact), rounded half to even and clipped to 0..255 as OpenCV
+    saturates."""
+    return np.asarray(cv2.addWeighted(rgb, 255.0, rgb, 0.0, 0.0, dtype=cv2.CV_8U))
 
 
 def detector_image(proxy: np.ndarray, side: int | None, to_working: Convert8) -> Image8:
