@@ -11,7 +11,7 @@ import OpenImageIO as oiio
 import pytest
 from conftest import oiiotool
 
-from faceplate.plateio.frame import Box, read_frame, read_rgb_frame
+from faceplate.plateio.frame import Box, PlateFrame, read_frame, read_rgb_frame
 from faceplate.plateio.write import write_image
 
 
@@ -96,3 +96,13 @@ def test_a_frame_that_does_not_fit_in_memory_is_refused_not_a_crash(tmp_path):
         ["read_frame", "refused"], ["read_rgb_frame", "refused"], ["read_rgb_image", "refused"]]
     assert all("not enough memory to decode it" in line for line in lines)
     assert lines[0].split()[2] == "7"
+
+
+def test_nonfinite_count_of_a_float_frame_whose_finite_values_sum_past_float32(tmp_path):
+    """Finite values too large to sum in float32 are still finite; NaN and Inf are counted."""
+    pixels = np.full((4, 5, 3), 3e38, np.float32)  # their sum overflows to Inf
+    frame = PlateFrame(tmp_path / "p.exr", 1, oiio.ImageSpec(5, 4, 3, oiio.FLOAT), pixels,
+                       (0, 1, 2))
+    assert frame.nonfinite_count() == 0
+    pixels[1, 2, 0], pixels[3, 4, 2], pixels[0, 0, 1] = np.nan, np.inf, -np.inf
+    assert frame.nonfinite_count() == 3

@@ -92,6 +92,9 @@ class PlateFrame:
         rgb = self.pixels if whole else self.pixels[..., list(self.rgb)]  # no copy if RGB only
         if rgb.dtype == np.float16:  # NaN and Inf: every exponent bit set (read off the bits)
             return int(np.count_nonzero((rgb.view(np.uint16) & 0x7C00) == 0x7C00))
+        with np.errstate(over="ignore", invalid="ignore"):  # large finite values: counted
+            if np.isfinite(rgb.sum()):  # a NaN or Inf makes the sum NaN or Inf: none here
+                return 0
         return int(rgb.size - np.count_nonzero(np.isfinite(rgb)))
 
     def set_rgb_region(self, box: Box, rgb: RGBImage, where: np.ndarray) -> None:
