@@ -91,7 +91,13 @@ def seam_band(size: float) -> int:
 def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
     """Mean CIE76 ΔE between result and plate over a band ``band`` pixels wide just inside
     the matte's outer edge (where the matte is at least 0.95; the edge of an open mouth's cut
-    is not a seam): the colour step a seam shows."""
+    is not a seam): the colour step a seam shows. Measured on the matte's box grown by the
+    band and a pixel (its edge all outside, so the outside found there is the whole
+    image's): the same pixels, in the same order, at the cost of the face's box."""
+    box = nonzero_box(matte > 0, band + 1)
+    if box is None:
+        return None
+    result, plate, matte = result[box], plate[box], matte[box]
     outside = _outside(matte).astype(np.uint8)
     edge = cv2.dilate(outside, np.ones((2 * band + 1,) * 2, np.uint8))
     inside = np.logical_and(matte >= 0.95, edge)
