@@ -83,7 +83,7 @@ def _drop(channel: np.ndarray, where: np.ndarray) -> float:
 
 def clump_field(rng: np.random.Generator, shape: tuple[int, int], size: float) -> np.ndarray:
     """White Gaussian noise clumped by a Gaussian of ``size`` pixels (unnormalised)."""
-    white = rng.standard_normal(shape).astype(np.float32)
+    white = rng.standard_normal(shape, dtype=np.float32)
     return white if size <= 0 else cv2.GaussianBlur(white, (0, 0), size)
 
 

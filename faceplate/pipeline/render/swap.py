@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from faceplate.face.colour_match import LabStats, to_lab
-from faceplate.face.grain import clump_size
+from faceplate.face.grain import clump_size, frame_seed
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.regions import hair_zone_triangles
@@ -135,12 +135,15 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     working = WORKING_SPACE
     clean = frame.rgb_region(box)  # a copy of its own: NaN and Inf made 0 in place
     clean[~np.isfinite(clean)] = 0.0
-    target = ctx.colour.convert(clean, colourspace, working)
+    # the grain's seed from the plate's own pixels, not the converted ones: the swap's input
+    # may then come through OCIO's fast processor (its last bits could differ by machine)
+    seed = frame_seed(clean)
+    target = ctx.colour.convert(clean, colourspace, working, exact=False)
     local = _in_region(face, box)
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
     rest = np.asarray(face.rest) if face.rest is not None else None
-    result = swapper.adjusted(face.params).swap(target, local, source, skin, rest)
+    result = swapper.adjusted(face.params).swap(target, local, source, skin, rest, seed)
     _composite(frame, box, clean, result.rgb, result.matte, colourspace, ctx)
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
