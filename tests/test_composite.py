@@ -357,6 +357,20 @@ def test_the_seam_of_a_face_cut_by_the_frame_edge_is_measured_along_its_one_open
     assert abs(_delta_e(WARM, GREY) - _delta_e(GREEN, GREY)) > 10  # the mouth's would show
 
 
+def test_the_seam_of_a_face_inside_its_region_is_its_band_whatever_lies_beyond_the_matte():
+    """A hard square matte well inside its region (the matte's edge one pixel from its box's):
+    the band 3 pixels inside the square's edge is WARM, deeper in GREEN, and beyond the matte
+    the result is GREEN too (not measured): the seam is WARM on GREY, all of it."""
+    matte = np.zeros((80, 90), np.float32)
+    matte[20:61, 25:71] = 1.0
+    result = np.tile(GREEN, (80, 90, 1))
+    result[20:61, 25:71] = WARM
+    result[23:58, 28:68] = GREEN
+    plate = np.tile(GREY, (80, 90, 1))
+    seam = seam_difference(result, plate, matte, band=3)
+    assert seam == pytest.approx(_delta_e(WARM, GREY), abs=0.3)
+
+
 @pytest.mark.parametrize("rows, measured", [(16, True), (15, False)])
 def test_a_seam_band_of_16_pixels_is_measured_and_one_of_15_is_not(rows, measured):
     """The matte is 0 on the first column only; a 1-pixel band is then the second column:

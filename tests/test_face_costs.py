@@ -77,6 +77,22 @@ def test_grain_laid_on_a_crop_is_the_grain_laid_on_the_whole():
     assert not np.allclose(cropped, face[rows, cols], atol=1e-3), "grain was laid"
 
 
+@pytest.mark.parametrize("box", [(slice(100, 330), slice(90, 310)),  # inside the crop
+                                 (slice(20, 410), slice(20, 395))])  # cut by it
+def test_grain_laid_over_a_box_is_laid_there_only_and_alike_on_a_crop(box):
+    face, plate, where = _face_and_plate(0.8, 0.002)
+    finish = Regrainer(Grain((0.01, 0.02, 0.015), 0.9), flat_pixels(plate, where), 11,
+                       where.shape, box)
+    whole = finish(face)
+    beyond = np.ones(where.shape, bool)
+    beyond[box] = False
+    np.testing.assert_array_equal(whole[beyond], face[beyond])
+    assert np.abs(whole[box] - face[box]).mean() > 0.005, "grain was laid in the box"
+    rows, cols = slice(60, 380), slice(50, 360)  # the disc with room to spare
+    cropped = finish.crop(rows, cols)(face[rows, cols])
+    assert np.allclose(whole[rows, cols], cropped, atol=1e-6)
+
+
 @pytest.mark.parametrize("centre", [(200, 200), (10, 20), (370, 390)])
 def test_flat_pixels_on_the_regions_box_are_those_of_the_whole_image(centre):
     rng = np.random.default_rng(3)

@@ -156,3 +156,19 @@ def test_a_face_crop_from_the_scanlines_it_crosses_equals_the_whole_frames(tmp_p
             cut = read_display(tmp_path / "plate.exr", 1, grey=grey, box=box)
             shown_by = None if grey else processor
             assert np.array_equal(face_crop(cut, box, shown_by), face_crop(full, box, shown_by))
+
+
+def test_half_floats_widen_as_numpy_casts_them():
+    """The proxies' half -> float32 widening (OpenCV's) gives NumPy's cast of every half
+    value, bit for bit (NaN: any NaN), on each channel of a strided view."""
+    from faceplate.pipeline.stage_files.proxies import _float32
+
+    every = np.arange(65536, dtype=np.uint16).view(np.float16).reshape(256, 256)
+    halves = np.stack([every, every[::-1], every.T], -1)
+    view = np.pad(halves, ((0, 0), (3, 5), (0, 0)))[:, 3:-5]  # rows strided past their width
+    widened = _float32(view)
+    expected = view.astype(np.float32)
+    assert widened.dtype == np.float32 and widened.shape == view.shape
+    nan = np.isnan(expected)
+    assert np.array_equal(np.isnan(widened), nan)
+    assert np.array_equal(widened[~nan].view(np.uint32), expected[~nan].view(np.uint32))

@@ -5,6 +5,8 @@ and the mouth: tests/test_plate_eyes.py."""
 
 from __future__ import annotations
 
+import zlib
+
 import cv2
 import numpy as np
 import pytest
@@ -160,6 +162,25 @@ def test_the_face_takes_the_plates_sharpness_and_grain(biden, source, defocus):
     grain = float(np.mean(im.grain_ratio(u8(shown), u8(plate), face)))
     assert 0.8 <= detail <= 1.25, detail
     assert 0.8 <= grain <= 1.2, grain
+
+
+def test_the_faces_grain_is_drawn_from_the_seed_it_is_given(biden, source):
+    """On a soft, grainy plate: the same seed lays the same pixels; another seed other grain
+    (the faces differ, by about the grain's own level, not more); no seed: the seed is
+    the CRC of the region's pixels."""
+    rng = np.random.default_rng(7)
+    plate = blur(biden.image.astype(np.float32), 2.0)
+    plate += rng.normal(0, 0.004, plate.shape).astype(np.float32)
+    swapper, points = ReferenceSwapper(), biden.landmarks
+    first = swapper.swap(plate, points, source, seed=11).rgb
+    np.testing.assert_array_equal(swapper.swap(plate, points, source, seed=11).rgb, first)
+    other = swapper.swap(plate, points, source, seed=12).rgb
+    face = swapper.swap(plate, points, source, seed=11).matte >= 0.99
+    difference = np.abs(other - first)[face]
+    assert 0.001 < float(difference.mean()) < 0.02
+    unseeded = swapper.swap(plate, points, source).rgb
+    by_crc = swapper.swap(plate, points, source, seed=zlib.crc32(plate.tobytes())).rgb
+    np.testing.assert_array_equal(unseeded, by_crc)
 
 
 # --- grain ---------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def _drop(channel: np.ndarray, where: np.ndarray) -> float:
 
 def clump_field(rng: np.random.Generator, shape: tuple[int, int], size: float) -> np.ndarray:
     """White Gaussian noise clumped by a Gaussian of ``size`` pixels (unnormalised)."""
-    white = rng.standard_normal(shape).astype(np.float32)
+    white = rng.standard_normal(shape, dtype=np.float32)
     return white if size <= 0 else cv2.GaussianBlur(white, (0, 0), size)
 
 
@@ -128,23 +128,27 @@ def frame_seed(image: np.ndarray) -> int:
 
 
 class Regrainer:
-    """Lays ``grain`` on images of one frame: clumped fields drawn once from ``seed`` (shape
-    ``shape``), scaled per image so its level over the pixels ``where`` (flat skin) measures
-    as ``grain``'s, the grain an image already carries counted."""
+    """Lays ``grain`` on images of one frame: clumped fields drawn once from ``seed`` over
+    ``box`` of an image of ``shape`` (None: all of it; nothing is laid beyond it), scaled per
+    image so its level over the pixels ``where`` (flat skin) measures as ``grain``'s, the
+    grain an image already carries counted."""
 
-    def __init__(self, grain: Grain, where: np.ndarray, seed: int,
-                 shape: tuple[int, int]) -> None:
+    def __init__(self, grain: Grain, where: np.ndarray, seed: int, shape: tuple[int, int],
+                 box: tuple[slice, slice] | None = None) -> None:
         self.grain = grain
+        rows, cols = box if box is not None else (slice(None), slice(None))
+        self._at = (slice(*rows.indices(shape[0])[:2]), slice(*cols.indices(shape[1])[:2]))
+        size = (self._at[0].stop - self._at[0].start, self._at[1].stop - self._at[1].start)
         _, unit_levels = _calibration()
         unit = float(np.interp(grain.size, np.array(CLUMP_SIZES), unit_levels))
         rng = np.random.default_rng(seed)
         fields = []
         for _ in range(3):
-            field = clump_field(rng, shape, grain.size)
+            field = clump_field(rng, size, grain.size)
             np.divide(field, max(float(field.std()), 1e-9), out=field)
             np.divide(field, max(unit, 1e-9), out=field)
             fields.append(field)
-        self.fields = fields  # each measures 1 by :func:`noise_level`
+        self.fields = fields  # each measures 1 by :func:`noise_level`, over ``self._at``
         self._take(where)
 
     def _take(self, where: np.ndarray) -> None:
@@ -163,15 +167,25 @@ class Regrainer:
         """The same grain over ``[rows, cols]`` of the frame's region only (fields and flat
         pixels cut to it; on an image of that crop, what ``self`` does on the whole there,
         when the flat pixels lie at least a pixel inside the crop)."""
+        height, width = self.where.shape
+        (r0, r1), (c0, c1) = rows.indices(height)[:2], cols.indices(width)[:2]
+        at_rows, at_cols = self._at
+        # the fields' part inside the crop, in the crop's pixels and in the fields' own
+        y0, x0 = max(at_rows.start, r0), max(at_cols.start, c0)
+        y1, x1 = max(min(at_rows.stop, r1), y0), max(min(at_cols.stop, c1), x0)
         cropped = object.__new__(Regrainer)
-        cropped.grain, cropped.fields = self.grain, [f[rows, cols] for f in self.fields]
-        cropped._take(self.where[rows, cols])
+        cropped.grain = self.grain
+        cropped._at = (slice(y0 - r0, y1 - r0), slice(x0 - c0, x1 - c0))
+        cropped.fields = [f[y0 - at_rows.start:y1 - at_rows.start,
+                            x0 - at_cols.start:x1 - at_cols.start] for f in self.fields]
+        cropped._take(self.where[r0:r1, c0:c1])
         return cropped
 
     def __call__(self, image: RGBImage) -> RGBImage:
         out = np.array(image, np.float32, copy=True)
         if self._box is None:
             return out
+        at = out[self._at]
         for c in range(3):
             # :func:`noise_level` over the flat pixels, measured on their box
             response = cv2.filter2D(np.ascontiguousarray(out[self._box + (c,)]), cv2.CV_32F,
@@ -180,5 +194,5 @@ class Regrainer:
             have = _IMMERKAER * float(values.mean())
             add = float(np.sqrt(max(self.grain.level[c] ** 2 - have ** 2, 0.0)))
             if add > 0:
-                out[..., c] += self.fields[c] * add
+                at[..., c] += self.fields[c] * add
         return out

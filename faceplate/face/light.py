@@ -41,17 +41,23 @@ _STEP_SIGMA = 4.0
 _REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
+def _power(base: np.ndarray, exponent: float) -> np.ndarray:
+    """``base`` (float32, at least 0, any shape) to ``exponent``: OpenCV's vectorised
+    power, within about 2e-6 of NumPy's and a third of its cost."""
+    column = np.ascontiguousarray(base, np.float32).reshape(-1, 1)  # any shape, one channel
+    return np.asarray(cv2.pow(column, exponent), np.float32).reshape(np.shape(base))
+
+
 def to_linear(rgb: RGBImage) -> RGBImage:
     """sRGB-encoded values as linear light (the exact sRGB curve; negatives clipped)."""
     c = np.clip(np.asarray(rgb, np.float32), 0.0, None)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return np.where(c <= 0.04045, c / 12.92, _power((c + 0.055) / 1.055, 2.4))
 
 
 def to_encoded(linear: RGBImage) -> RGBImage:
     """Linear light back to sRGB-encoded values (negatives clipped)."""
     c = np.clip(np.asarray(linear, np.float32), 0.0, None)
-    return np.where(c <= 0.0031308, c * 12.92,
-                    1.055 * np.power(c, 1 / 2.4) - 0.055).astype(np.float32)
+    return np.where(c <= 0.0031308, c * 12.92, 1.055 * _power(c, 1 / 2.4) - 0.055)
 
 
 def wide_gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -143,7 +149,7 @@ def _relit(face: RGBImage, plate: RGBImage, weights: Matte, sigma: float) -> RGB
     # the detail's lightness whole, its colour (each channel over the lightness) damped: a
     # source's tints (a beard's shadow, bluish brows) read grey on another skin
     lightness = np.clip(detail @ _REC709, *_DETAIL_RANGE)[..., None]
-    tint = np.clip(detail / lightness, *_TINT_RANGE) ** CHROMA_DETAIL
+    tint = _power(np.clip(detail / lightness, *_TINT_RANGE), CHROMA_DETAIL)
     lit = to_encoded(plate_shading * lightness * tint)
     inside = (weights > 0)[..., None]
     return np.where(inside, lit, face).astype(np.float32)

@@ -18,11 +18,12 @@ import numpy as np
 from faceplate.types import RGBImage
 
 #: The largest blur (Gaussian sigma, pixels), the most sharpening (unsharp-mask amount) and
-#: the bisection steps that find the one needed (to 6/2**7 = 0.05).
+#: the bisection steps that bracket the one needed (to 5/2**5 = 0.16 px, then read off the
+#: line between the bracket's measured ends: the sharpness is smooth at that scale).
 MAX_BLUR = 5.0
 MAX_SHARPEN = 1.0
 SHARPEN_RADIUS = 1.0
-BISECTIONS = 7
+BISECTIONS = 5
 #: How far (pixels) a pixel's measure reaches: the widest blur's kernel (4 sigma; the
 #: unsharp mask's is narrower) and the Laplacian's.
 _REACH = int(np.ceil(4 * MAX_BLUR)) + 1
@@ -78,8 +79,10 @@ def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
                   finish: Finish | None = None) -> float:
     """The :func:`blur` (-:data:`MAX_SHARPEN` .. :data:`MAX_BLUR`) that makes
     ``finish(blur(face, sigma))`` (e.g. regrained; None: as blurred) as sharp as ``plate``
-    over ``where``, by bisection on the measured sharpness (which falls as ``sigma`` grows):
-    positive for a plate softer than the face, negative (sharpening) for one crisper than it.
+    over ``where``, by bisection on the measured sharpness (which falls as ``sigma`` grows),
+    then read off the line between the bracket's ends (the range's end measured when the
+    bracket reaches it; no further than the range): positive for a plate softer than the
+    face, negative (sharpening) for one crisper than it.
     Measured on the crop of ``where``'s box and as far around it as a measure reaches: the
     same values as on the whole images, at the cost of the face's skin only."""
     if where.sum() < 16:
@@ -100,8 +103,19 @@ def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
     def sharpness(sigma: float) -> float:
         return mean_abs(_grey(finish(blur(face, sigma))))
 
-    low, high = (0.0, MAX_BLUR) if sharpness(0.0) > wanted else (-MAX_SHARPEN, 0.0)
+    at_zero = sharpness(0.0)
+    # the bracket and the sharpness at each end (None: the range's end, not measured yet)
+    ends: list[tuple[float, float | None]] = ([(0.0, at_zero), (MAX_BLUR, None)]
+                                              if at_zero > wanted else
+                                              [(-MAX_SHARPEN, None), (0.0, at_zero)])
     for _ in range(BISECTIONS):
-        middle = (low + high) / 2
-        low, high = (middle, high) if sharpness(middle) > wanted else (low, middle)
-    return (low + high) / 2
+        middle = (ends[0][0] + ends[1][0]) / 2
+        measured = sharpness(middle)
+        ends[0 if measured > wanted else 1] = (middle, measured)
+    (low, at_low), (high, at_high) = ends
+    at_low = sharpness(low) if at_low is None else at_low  # the range's end: measured now
+    at_high = sharpness(high) if at_high is None else at_high
+    if at_low <= at_high:  # not falling here (flat): the bracket's middle
+        return (low + high) / 2
+    share = min(max((at_low - wanted) / (at_low - at_high), 0.0), 1.0)
+    return low + (high - low) * share

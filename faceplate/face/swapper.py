@@ -177,24 +177,29 @@ class ReferenceSwapper:
         layers = cv2.resize(source.layers, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return layers, source.landmarks * scale
 
-    def _plate_texture(self, layer: RGBImage, target: RGBImage, skin: Matte) -> RGBImage:
+    def _plate_texture(self, layer: RGBImage, target: RGBImage, skin: Matte, seed: int,
+                       shown: tuple[slice, slice]) -> RGBImage:
         """``layer`` brought to the plate's sharpness and regrained like the plate (measured
-        on the flat skin of ``skin``'s pixels; the frame's pixels seed the grain)."""
+        on the flat skin of ``skin``'s pixels; ``seed`` draws the grain, laid over the box
+        ``shown`` only)."""
         where = skin >= 0.99
         flat = flat_pixels(target, where)
         grain = measure_grain(target, where, flat)
         if grain is None:
             return layer
-        finish = Regrainer(grain, flat, frame_seed(target), target.shape[:2])
+        finish = Regrainer(grain, flat, seed, target.shape[:2], shown)
         return finish(blur(layer, matching_blur(layer, target, where, finish)))
 
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
-             target_skin: LabStats | None = None, rest: Mesh | None = None) -> SwapResult:
+             target_skin: LabStats | None = None, rest: Mesh | None = None,
+             seed: int | None = None) -> SwapResult:
         """Replace the face with mesh ``points`` (region pixels) in ``target``.
 
         ``target_skin`` gives the colour to match (e.g. smoothed over the shot); by
         default it is measured on ``target``. ``rest``: the target's rest shape over the shot
-        (:func:`identity_geometry`).
+        (:func:`identity_geometry`). ``seed`` draws the grain laid on the face (the same on
+        every render of a frame, another on each frame: e.g. :func:`frame_seed` of the plate's
+        region as read); by default, :func:`frame_seed` of ``target``.
         """
         shape = target.shape[:2]
         points = np.asarray(points, np.float64)
@@ -236,7 +241,12 @@ class ReferenceSwapper:
         skin = core_mask(points, shape, self.settings) * covered * own
         skin *= 1.0 - np.minimum(hole * 4.0, 1.0)
         layer = relight(matched, target, skin, size)
-        layer = self._plate_texture(layer, target, skin)
+        # grain where the layer is blended in (its fine bands nowhere else) and on the skin
+        # its sharpness is matched over
+        shown = nonzero_box((blend_mask > 0) | (skin > 0))
+        if shown is not None:
+            layer = self._plate_texture(layer, target, skin,
+                                        frame_seed(target) if seed is None else seed, shown)
         layer = layer + eyes[..., None] * (plate_eye - layer)
         blended = multiband_blend(layer, target, blend_mask)
         return SwapResult(rgb=blended, matte=matte, mouth_open=mouth_open)

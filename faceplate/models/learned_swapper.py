@@ -118,10 +118,11 @@ class LearnedSwapper:
         return combine(*mattes)
 
     def swap(self, target: RGBImage, points: Mesh, source: SourceFace,
-             target_skin: LabStats | None = None, rest: Mesh | None = None) -> SwapResult:
+             target_skin: LabStats | None = None, rest: Mesh | None = None,
+             seed: int | None = None) -> SwapResult:
         """Replace the face with mesh ``points`` (region pixels) in ``target``, aligned by the
         mesh's five template points (:func:`faceplate.face.mesh.five_points`); the model
-        makes its own geometry (``rest`` is not used)."""
+        makes its own geometry and lays no grain (``rest`` and ``seed`` are not used)."""
         five = five_points(points)
         swapped = self.swapper.swap(target, [five], self.embedding(source))[0]
         target_crop, _ = warp_face(target, five, self.swapper.template, self.swapper.size)

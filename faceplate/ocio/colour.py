@@ -45,7 +45,8 @@ class ColourManager:
     def processor(self, src: str, dst: str, *, exact: bool = True) -> ocio.CPUProcessor:
         """The cached CPU processor converting ``src`` to ``dst``; ``exact`` False: OCIO's
         default optimisation (its fast power, log and exp: within about 1e-5 of the exact
-        result, a few times quicker), for pixels that are then made 8-bit."""
+        result, a few times quicker), for pixels that are then made 8-bit or only worked on
+        (the swap's input), never for pixels written out."""
         key = (self.canonical(src), self.canonical(dst), exact)
         if key not in self._processors:
             proc = self.config.getProcessor(*key[:2])

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from faceplate.face.colour_match import LabStats, to_lab
-from faceplate.face.grain import clump_size
+from faceplate.face.grain import clump_size, frame_seed
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.regions import hair_zone_triangles
@@ -91,7 +91,13 @@ def seam_band(size: float) -> int:
 def seam_difference(result: RGBImage, plate: RGBImage, matte: Matte, band: int) -> float | None:
     """Mean CIE76 ΔE between result and plate over a band ``band`` pixels wide just inside
     the matte's outer edge (where the matte is at least 0.95; the edge of an open mouth's cut
-    is not a seam): the colour step a seam shows."""
+    is not a seam): the colour step a seam shows. Measured on the matte's box grown by the
+    band and a pixel (its edge all outside, so the outside found there is the whole
+    image's): the same pixels, in the same order, at the cost of the face's box."""
+    box = nonzero_box(matte > 0, band + 1)
+    if box is None:
+        return None
+    result, plate, matte = result[box], plate[box], matte[box]
     outside = _outside(matte).astype(np.uint8)
     edge = cv2.dilate(outside, np.ones((2 * band + 1,) * 2, np.uint8))
     inside = np.logical_and(matte >= 0.95, edge)
@@ -129,12 +135,15 @@ def swap_face(frame: PlateFrame, face: SolvedFace, source: SourceFace, colourspa
     working = WORKING_SPACE
     clean = frame.rgb_region(box)  # a copy of its own: NaN and Inf made 0 in place
     clean[~np.isfinite(clean)] = 0.0
-    target = ctx.colour.convert(clean, colourspace, working)
+    # the grain's seed from the plate's own pixels, not the converted ones: the swap's input
+    # may then come through OCIO's fast processor (its last bits could differ by machine)
+    seed = frame_seed(clean)
+    target = ctx.colour.convert(clean, colourspace, working, exact=False)
     local = _in_region(face, box)
     original = np.asarray(face.descriptor) if face.descriptor is not None else None
     skin = LabStats.from_list(face.skin) if face.skin else None
     rest = np.asarray(face.rest) if face.rest is not None else None
-    result = swapper.adjusted(face.params).swap(target, local, source, skin, rest)
+    result = swapper.adjusted(face.params).swap(target, local, source, skin, rest, seed)
     _composite(frame, box, clean, result.rgb, result.matte, colourspace, ctx)
     d = frame.data_box
     region = matte[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]

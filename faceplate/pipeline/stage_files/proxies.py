@@ -192,11 +192,20 @@ def _downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
     d = frame.data_box
     native = frame.pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
     plain = frame.rgb == (0, 1, 2) and native.shape[2] == 3 and native.dtype.kind == "f"
-    rgb = np.asarray(native, np.float32) if plain else frame.rgb_region(box)
+    rgb = _float32(native) if plain else frame.rgb_region(box)
     small = downscale(rgb, size)
     if np.isfinite(small).all():
         return small
     return downscale(np.nan_to_num(rgb, copy=False, nan=0.0, posinf=0.0, neginf=0.0), size)
+
+
+def _float32(pixels: np.ndarray) -> RGBImage:
+    """A float32 copy of float pixels of up to 4 channels: half floats through OpenCV,
+    exactly as NumPy casts them (NaN stays NaN) at a third of its cost."""
+    if pixels.dtype == np.float16:
+        ones = (1.0, 1.0, 1.0, 1.0)
+        return np.asarray(cv2.multiply(pixels, ones, dtype=cv2.CV_32F), np.float32)
+    return np.asarray(pixels, np.float32)
 
 
 def _aspect(frame: PlateFrame) -> float:
