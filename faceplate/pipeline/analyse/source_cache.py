@@ -72,6 +72,30 @@ def _from_entry(name: str, entry: dict[str, Any], folder: Path) -> SourceFace | 
         return None
 
 
+def cached_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = None,
+                   colourspaces: Mapping[str, str | None] | None = None
+                   ) -> dict[str, SourceFace]:
+    """The shot's source faces whose cache entry is current (prepared with ``faces``, default:
+    the context's pack); the others are left out. ``colourspaces`` are the pre-flight's
+    canonical source colourspaces."""
+    finder = faces if faces is not None else ctx.face_pack
+    declared = _declared(spec, ctx, colourspaces)
+    path, folder = _paths(spec)
+    try:
+        stored = (read_json(path, SOURCES_SCHEMA) or {}).get("sources", {})
+    except StageError:
+        stored = {}  # a damaged cache is rebuilt, never trusted
+    found = {}
+    for name, source in spec.sources.items():
+        entry = stored.get(name)
+        face = (_from_entry(name, entry, folder) if isinstance(entry, dict)
+                and entry.get("key") == source_key(spec, source, ctx, finder, declared[name])
+                else None)
+        if face is not None:
+            found[name] = face
+    return found
+
+
 def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = None,
                  colourspaces: Mapping[str, str | None] | None = None
                  ) -> tuple[dict[str, SourceFace], bool]:
@@ -82,23 +106,10 @@ def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = Non
     Raises:
         SpecError: a source image that had to be read is unreadable or holds no face.
     """
-    finder = faces if faces is not None else ctx.face_pack
-    declared = _declared(spec, ctx, colourspaces)
-    path, folder = _paths(spec)
-    try:
-        stored = (read_json(path, SOURCES_SCHEMA) or {}).get("sources", {})
-    except StageError:
-        stored = {}  # a damaged cache is rebuilt, never trusted
-    prepared, cached = {}, True
-    for name, source in spec.sources.items():
-        entry = stored.get(name)
-        face = (_from_entry(name, entry, folder) if isinstance(entry, dict)
-                and entry.get("key") == source_key(spec, source, ctx, finder, declared[name])
-                else None)
-        if face is None:
-            face, cached = prepare_source(source, ctx, finder), False
-        prepared[name] = face
-    return prepared, cached
+    cached = cached_sources(spec, ctx, faces, colourspaces)
+    prepared = {name: cached.get(name) or prepare_source(source, ctx, faces)
+                for name, source in spec.sources.items()}
+    return prepared, len(cached) == len(spec.sources)
 
 
 def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
