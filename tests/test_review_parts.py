@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from faceplate.errors import SpecError
+from faceplate.ocio import ColourManager
 from faceplate.ocio import display as display_module
 from faceplate.ocio.display import proxy_display_processor
 from faceplate.pipeline.report.flags import METRICS, flag_views
@@ -273,8 +274,17 @@ def test_proxies_go_through_a_baked_display_transform_within_three_code_values(c
     difference = np.abs(_shown(proxy, image) - _shown(exact, image))
     assert difference.max() <= 3 and difference.mean() < 0.5
     assert difference.max() > 0, "the baked transform, not the exact one"
+    baked: list[str] = []
+    bake = display_module._baked_display_processor
+    monkeypatch.setattr(display_module, "_baked_display_processor",
+                        lambda *args: baked.append(args[1]) or bake(*args))
+    assert proxy_display_processor(colour, "lin_ap1", display, view) is proxy, \
+        "baked once per colour manager (a run), whatever the colourspace's alias"
+    assert baked == []
     monkeypatch.setattr(display_module, "PROXY_LUT_TOLERANCE", -1)  # never close enough
-    fallback = proxy_display_processor(colour, "ACEScg", display, view)
+    fresh = ColourManager(colour.config, colour.choice)  # another run: baked again
+    fallback = proxy_display_processor(fresh, "ACEScg", display, view)
+    assert baked == ["ACEScg"]
     assert np.array_equal(_shown(fallback, image), _shown(exact, image))
 
 

@@ -76,7 +76,14 @@ def proxy_display_processor(colour: ColourManager, src: str, display: str,
                             view: str) -> ocio.CPUProcessor:
     """The :func:`display_processor` for proxies: baked into a 3D LUT
     (:data:`PROXY_LUT_SIZE`) when that stays within :data:`PROXY_LUT_TOLERANCE` code values
-    of the exact transform on greys and natural colours, else the exact one."""
+    of the exact transform on greys and natural colours, else the exact one. Made once per
+    colour manager (a run): render's proxies and the report's images share it."""
+    return colour.made_once(("proxy display", colour.canonical(src), display, view),
+                            lambda: _baked_display_processor(colour, src, display, view))
+
+
+def _baked_display_processor(colour: ColourManager, src: str, display: str,
+                             view: str) -> ocio.CPUProcessor:
     exact = display_processor(colour, src, display, view)
     config = colour.config
     shaper = ocio.AllocationTransform(allocation=ocio.ALLOCATION_LG2,
