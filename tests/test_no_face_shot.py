@@ -1,9 +1,11 @@
 """A shot with no face pays for no source identity: its sources are checked before anything is
-written (each image must hold a face) but their identity descriptors are never measured and
-nothing about them is cached; a shot with a face still measures and caches them."""
+written (each image must hold a face) but their identity descriptors are never measured; the
+cache keeps only that they were checked, for later processes. A shot with a face still
+measures and caches them."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from conftest import OBAMA, make_shot, oiiotool, spec_dict, write_spec
 import faceplate.pipeline.analyse.source_set
 from faceplate.errors import SpecError
 from faceplate.models.mediapipe.pack import MediaPipeFacePack
+from faceplate.models.mediapipe.runner import TfliteModel
 from faceplate.nodes import ShotNode
 
 
@@ -53,9 +56,20 @@ def test_a_shot_with_no_face_checks_its_sources_but_never_identifies_them(tmp_pa
     assert [r.status for r in result.render.records] == ["passthrough"] * 3
     assert [s.name for s in located] == ["actor_a"], "the source is checked, once"
     assert identified == [], "no identity descriptor is measured on a shot with no face"
-    assert not (node.spec.output.cache / "sources.json").exists()
+    body = json.loads((node.spec.output.cache / "sources.json").read_text())
+    assert body["sources"]["actor_a"]["checked"] is True
+    assert "descriptor" not in body["sources"]["actor_a"], "checked, never identified"
 
-    # the check still refuses a source image without a face before anything is written
+    # a later process (a farm task) takes the check from the cache: no face found again, no
+    # model loaded by a solve
+    loaded = _record(monkeypatch, TfliteModel, "_load")
+    later = ShotNode.from_file(spec_path)
+    later.solve()
+    later.render(force=True)
+    assert [s.name for s in located] == ["actor_a"] and loaded == [] and identified == []
+
+    # a changed source image is checked again: one without a face is refused before anything
+    # is written
     shutil.rmtree(tmp_path / "out")
     oiiotool(tmp_path / "plates" / "tst010.1001.exr", "-d", "uint8", "-o",
              tmp_path / "refs" / "actor_a.jpg")

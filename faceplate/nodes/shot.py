@@ -114,9 +114,13 @@ class ShotNode:
         images."""
         return self._shot_sources().faces()
 
-    def store_sources(self) -> None:
-        """Cache the prepared source faces beside the analysis (once, unless they came from it)."""
-        self._shot_sources().store()
+    def store_sources(self, *, identified: bool = True) -> None:
+        """Cache the prepared source faces beside the analysis (once, unless they came from it);
+        ``identified`` False: only that they were checked (a shot with no face)."""
+        if identified:
+            self._shot_sources().store()
+        else:
+            self._shot_sources().store_checked()
 
     def _shot_sources(self) -> ShotSources:
         if self._sources is None:

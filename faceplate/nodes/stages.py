@@ -36,7 +36,7 @@ class Shot(Protocol):
 
     def sources(self) -> dict[str, SourceFace]: ...
 
-    def store_sources(self) -> None: ...
+    def store_sources(self, *, identified: bool = True) -> None: ...
 
     def references(self) -> dict[int, Descriptor]: ...
 
@@ -46,8 +46,8 @@ class Shot(Protocol):
 @dataclass
 class AnalyseNode(Node["ShotAnalysis"]):
     """Faces on every frame of the plate (``analysis.json``, reused while current); records the
-    prepared sources beside it (``sources.json``) for the stages and farm tasks that follow,
-    when it found a face."""
+    prepared sources beside it (``sources.json``) for the stages and farm tasks that follow
+    (when it found no face, only that they were checked)."""
 
     shot: Shot
     reuse: bool = True
@@ -65,8 +65,8 @@ class AnalyseNode(Node["ShotAnalysis"]):
 
     def record(self, result: ShotAnalysis) -> ShotAnalysis:
         from faceplate.pipeline.stage_files.analysis import face_counts
-        if any(face_counts(result).values()):  # a shot with no face never needs its sources
-            self.shot.store_sources()
+        # a shot with no face never needs its sources: only that they were checked is kept
+        self.shot.store_sources(identified=any(face_counts(result).values()))
         return super().record(result)
 
     def summary(self, result: ShotAnalysis) -> str:

@@ -1,12 +1,12 @@
 """A shot's source faces for one node: checked once, prepared in full only when a stage needs
 them.
 
-:meth:`ShotSources.check` takes each source from the stage cache where it is current, else
-finds the face of each of its images (each must hold one: a bad source image fails the shot
-before anything is written). The identity descriptor and skin statistics of a source found so
-are measured by :meth:`ShotSources.faces`, when a stage asks for them: the analysis records
-them only when it found a face, a render only when a frame it renders has one, so a shot with
-no face never measures them.
+:meth:`ShotSources.check` takes each source from the stage cache where it is current (or
+checked there), else finds the face of each of its images (each must hold one: a bad source
+image fails the shot before anything is written). The identity descriptor and skin statistics
+of a source are measured by :meth:`ShotSources.faces`, when a stage asks for them: the analysis
+records them only when it found a face (else only that the sources were checked), a render only
+when a frame it renders has one, so a shot with no face never measures them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder
-from faceplate.pipeline.analyse.source_cache import cached_sources, store_sources
+from faceplate.pipeline.analyse.source_cache import checked_sources, store_checked, store_sources
 from faceplate.pipeline.analyse.sources import LocatedFace, locate_source, prepare_source
 from faceplate.pipeline.context import RunContext
 from faceplate.spec import ShotSpec
@@ -31,6 +31,7 @@ class ShotSources:
         self._colourspaces = colourspaces
         self._ready: dict[str, SourceFace] | None = None
         self._located: dict[str, list[LocatedFace]] = {}
+        self._checked: set[str] = set()  # checked by the cache: found again only if needed
         self._from_cache = False
         self._stored = False
 
@@ -43,20 +44,23 @@ class ShotSources:
         """
         if self._ready is not None:
             return
-        ready = cached_sources(self._spec, self._ctx, self._finder, self._colourspaces)
+        ready, self._checked = checked_sources(self._spec, self._ctx, self._finder,
+                                               self._colourspaces)
         self._located = {name: locate_source(source, self._ctx, self._finder)
-                         for name, source in self._spec.sources.items() if name not in ready}
-        self._from_cache = not self._located
+                         for name, source in self._spec.sources.items()
+                         if name not in ready and name not in self._checked}
+        self._from_cache = not self._located and not self._checked
         self._ready = ready
 
     def faces(self) -> dict[str, SourceFace]:
         """Every source face, ready to paste (identity and skin measured where not cached)."""
         self.check()
         assert self._ready is not None
-        for name, located in self._located.items():
-            self._ready[name] = prepare_source(self._spec.sources[name], self._ctx,
-                                               self._finder, located)
-        self._located = {}
+        for name, source in self._spec.sources.items():
+            if name not in self._ready:  # found in its images (again, if checked by the cache)
+                self._ready[name] = prepare_source(source, self._ctx, self._finder,
+                                                   self._located.get(name))
+        self._located, self._checked = {}, set()
         return {name: self._ready[name] for name in self._spec.sources}
 
     def store(self) -> None:
@@ -67,3 +71,11 @@ class ShotSources:
         if not self._from_cache:
             store_sources(self._spec, self._ctx, self._finder, faces, self._colourspaces)
         self._stored = True
+
+    def store_checked(self) -> None:
+        """Record in the cache that the sources found here hold a face, without measuring
+        their identity (a shot with no face): later stages check them from there."""
+        self.check()
+        if self._located and not self._stored:
+            store_checked(self._spec, self._ctx, self._finder, list(self._located),
+                          self._colourspaces)
