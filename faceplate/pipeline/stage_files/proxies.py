@@ -26,6 +26,7 @@ from faceplate.errors import OutputError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.colour import ColourManager
 from faceplate.ocio.display import PROXY_LUT_SIZE, proxy_display_processor, to_display
+from faceplate.pipeline.stage_files.display_tables import ShotTables
 from faceplate.pipeline.stage_files.paths import frame_record_path
 from faceplate.pipeline.stage_files.records import FrameRecord
 from faceplate.plateio.frame import Box, PlateFrame
@@ -128,12 +129,14 @@ class FlipbookProxies:
         self._display, self._view = display, view
         self._look = (proxy_look(colour.choice.uri, colourspace, display, view)
                       if colourspace is not None else None)
+        self._tables = ShotTables(spec)  # the baked display table, kept for later processes
         self._plates: dict[int, _Plate] = {}
         self._lock = threading.Lock()
 
     def _processor(self) -> ocio.CPUProcessor:
         assert self._space is not None  # no proxy is made without the plate's colourspace
-        return proxy_display_processor(self._colour, self._space, self._display, self._view)
+        return proxy_display_processor(self._colour, self._space, self._display, self._view,
+                                       tables=self._tables)
 
     def plate(self, frame: PlateFrame) -> None:
         """Make a plate frame's proxy just as it is read and keep it until its frame is
