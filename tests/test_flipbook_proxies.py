@@ -60,7 +60,7 @@ def test_render_proxies_equal_the_reports_and_remake_only_the_swapped_area(tmp_p
     the look and the files' stamps; a frame the swap left alone gets the plate's only."""
     display, view = resolve_display_view(colour, None, None)
     processor = proxy_display_processor(colour, PLATE_COLORSPACE, display, view)
-    spec = SimpleNamespace(output=SimpleNamespace(qc=tmp_path / "qc"))
+    spec = SimpleNamespace(output=SimpleNamespace(qc=tmp_path / "qc", cache=tmp_path / "cache"))
     (tmp_path / "qc" / "frames").mkdir(parents=True)
     _plate(tmp_path / "plate.exr")
     maker = FlipbookProxies(spec, colour, PLATE_COLORSPACE, display, view)

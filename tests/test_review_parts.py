@@ -5,6 +5,7 @@ decisions an OTIO marker states."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import PyOpenColorIO as ocio
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from faceplate.errors import SpecError
+from faceplate.ocio import ColourManager
 from faceplate.ocio import display as display_module
 from faceplate.ocio.display import proxy_display_processor
 from faceplate.pipeline.report.flags import METRICS, flag_views
@@ -24,6 +26,7 @@ from faceplate.pipeline.report.images import crop_box, difference
 from faceplate.pipeline.report.plots import metric_plot, shot_plots
 from faceplate.pipeline.report.timeline import parse_marker_name
 from faceplate.pipeline.report.written import WrittenFiles
+from faceplate.pipeline.stage_files.display_tables import ShotTables
 from faceplate.spec import QCSpec, SolveSpec
 from faceplate.spec.overrides import (
     Override,
@@ -254,7 +257,8 @@ def _shown(processor, image):
 
 
 def test_proxies_go_through_a_baked_display_transform_within_three_code_values(colour,
-                                                                                monkeypatch):
+                                                                                monkeypatch,
+                                                                                tmp_path):
     """Scene-linear greys, skin-like and sky-like colours from deep shadow to highlights, and
     noise around black, through the exact ACES output transform (OCIO's own processor) and
     through the proxies' baked one."""
@@ -273,8 +277,32 @@ def test_proxies_go_through_a_baked_display_transform_within_three_code_values(c
     difference = np.abs(_shown(proxy, image) - _shown(exact, image))
     assert difference.max() <= 3 and difference.mean() < 0.5
     assert difference.max() > 0, "the baked transform, not the exact one"
+    baked: list[str] = []
+    bake = display_module.bake_table
+    monkeypatch.setattr(display_module, "bake_table",
+                        lambda *args: baked.append(args[1]) or bake(*args))
+    assert proxy_display_processor(colour, "lin_ap1", display, view) is proxy, \
+        "baked once per colour manager (a run), whatever the colourspace's alias"
+    assert baked == []
+
+    # a table kept in a shot's cache is read by the next process (a fresh manager), not baked
+    tables = ShotTables(SimpleNamespace(output=SimpleNamespace(cache=tmp_path)))
+    first = proxy_display_processor(ColourManager(colour.config, colour.choice), "ACEScg",
+                                    display, view, tables=tables)
+    assert baked == ["ACEScg"] and len(list((tmp_path / "display").glob("*.npy"))) == 1
+    second = proxy_display_processor(ColourManager(colour.config, colour.choice), "ACEScg",
+                                     display, view, tables=tables)
+    assert baked == ["ACEScg"], "read from the cache, not baked again"
+    assert np.array_equal(_shown(second, image), _shown(first, image))
+    assert np.array_equal(_shown(second, image), _shown(proxy, image))
+    other = proxy_display_processor(ColourManager(colour.config, colour.choice), "ACEScg",
+                                    display, config.getViews(display)[1], tables=tables)
+    assert baked == ["ACEScg"] * 2 and other is not None, "another view: its own table"
+
     monkeypatch.setattr(display_module, "PROXY_LUT_TOLERANCE", -1)  # never close enough
-    fallback = proxy_display_processor(colour, "ACEScg", display, view)
+    fresh = ColourManager(colour.config, colour.choice)  # another run: baked again
+    fallback = proxy_display_processor(fresh, "ACEScg", display, view)
+    assert baked == ["ACEScg"] * 3
     assert np.array_equal(_shown(fallback, image), _shown(exact, image))
 
 

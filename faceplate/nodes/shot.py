@@ -12,7 +12,7 @@ from faceplate.errors import FaceplateError, OutputError, RunStopped
 from faceplate.face.swapper import SourceFace
 from faceplate.frames import select_frames
 from faceplate.nodes.stages import AnalyseNode, RenderNode, ReportNode, SolveNode
-from faceplate.pipeline.analyse.source_cache import load_sources, store_sources
+from faceplate.pipeline.analyse.source_set import ShotSources
 from faceplate.pipeline.analyse.sources import find_face
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight, preflight
@@ -62,8 +62,7 @@ class ShotNode:
         self.ctx = ctx or RunContext.create(spec.ocio, progress=progress, stop=stop)
         self.data = dict(data) if data is not None else None
         self._preflight: Preflight | None = None
-        self._sources: dict[str, SourceFace] | None = None
-        self._sources_stored = False
+        self._sources: ShotSources | None = None
 
     @classmethod
     def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None,
@@ -105,25 +104,30 @@ class ShotNode:
 
     def check(self) -> None:
         """Everything that can fail on bad input, before a file is written: the pre-flight and
-        the source faces (each image must hold one). Writes nothing."""
+        the source faces (each image must hold one; their identity is measured when a stage
+        needs them). Writes nothing."""
         self.preflight()
-        self.sources()
+        self._shot_sources().check()
 
     def sources(self) -> dict[str, SourceFace]:
-        """The source faces: from the stage cache where current, else found in their images."""
+        """The source faces: from the stage cache where current, else prepared from their
+        images."""
+        return self._shot_sources().faces()
+
+    def store_sources(self, *, identified: bool = True) -> None:
+        """Cache the prepared source faces beside the analysis (once, unless they came from it);
+        ``identified`` False: only that they were checked (a shot with no face)."""
+        if identified:
+            self._shot_sources().store()
+        else:
+            self._shot_sources().store_checked()
+
+    def _shot_sources(self) -> ShotSources:
         if self._sources is None:
             pre = self.preflight()
-            self._sources, self._sources_stored = load_sources(
-                self.spec, self.ctx, pre.shot_models().faces, pre.source_colourspaces)
+            self._sources = ShotSources(self.spec, self.ctx, pre.shot_models().faces,
+                                        pre.source_colourspaces)
         return self._sources
-
-    def store_sources(self) -> None:
-        """Cache the prepared source faces beside the analysis (once, unless they came from it)."""
-        if not self._sources_stored:
-            pre = self.preflight()
-            store_sources(self.spec, self.ctx, pre.shot_models().faces, self.sources(),
-                          pre.source_colourspaces)
-            self._sources_stored = True
 
     def references(self) -> dict[int, Descriptor]:
         """The identity of each swap's ``{reference: image}`` target, by swap index."""

@@ -36,7 +36,7 @@ class Shot(Protocol):
 
     def sources(self) -> dict[str, SourceFace]: ...
 
-    def store_sources(self) -> None: ...
+    def store_sources(self, *, identified: bool = True) -> None: ...
 
     def references(self) -> dict[int, Descriptor]: ...
 
@@ -46,7 +46,8 @@ class Shot(Protocol):
 @dataclass
 class AnalyseNode(Node["ShotAnalysis"]):
     """Faces on every frame of the plate (``analysis.json``, reused while current); records the
-    prepared sources beside it (``sources.json``) for the stages and farm tasks that follow."""
+    prepared sources beside it (``sources.json``) for the stages and farm tasks that follow
+    (when it found no face, only that they were checked)."""
 
     shot: Shot
     reuse: bool = True
@@ -63,7 +64,9 @@ class AnalyseNode(Node["ShotAnalysis"]):
         return [(analysis_path(self.shot.spec), None)]
 
     def record(self, result: ShotAnalysis) -> ShotAnalysis:
-        self.shot.store_sources()
+        from faceplate.pipeline.stage_files.analysis import face_counts
+        # a shot with no face never needs its sources: only that they were checked is kept
+        self.shot.store_sources(identified=any(face_counts(result).values()))
         return super().record(result)
 
     def summary(self, result: ShotAnalysis) -> str:
@@ -116,10 +119,13 @@ class RenderNode(Node["RenderResult"]):
 
     def _execute(self) -> RenderResult:
         from faceplate.pipeline.render import render
-        from faceplate.pipeline.stage_files.tracks import load_solve
+        from faceplate.pipeline.stage_files.tracks import faces_on, load_solve
         spec = self.shot.spec
-        return render(spec, self._selected, load_solve(spec, self._selected),
-                      self.shot.sources(), self.shot.ctx, self.shot.preflight(), force=self.force)
+        solved = load_solve(spec, self._selected)
+        # the sources' identity is measured only when a frame to render has a face to swap
+        sources = self.shot.sources() if faces_on(solved, self._selected) else {}
+        return render(spec, self._selected, solved, sources, self.shot.ctx,
+                      self.shot.preflight(), force=self.force)
 
     def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
         return [(Path(path), record.frame) for record in result.records

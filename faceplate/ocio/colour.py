@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import threading
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import PyOpenColorIO as ocio
@@ -25,6 +27,8 @@ class ColourManager:
         self.config = config
         self.choice = choice
         self._processors: dict[tuple[str, str, bool], ocio.CPUProcessor] = {}
+        self._made: dict[Hashable, ocio.CPUProcessor] = {}
+        self._lock = threading.Lock()
 
     def canonical(self, name: str, *, key: str = "colorspace") -> str:
         """The config's name for ``name`` (a name, alias or role).
@@ -53,6 +57,16 @@ class ColourManager:
             self._processors[key] = proc.getOptimizedCPUProcessor(
                 ocio.OPTIMIZATION_LOSSLESS if exact else ocio.OPTIMIZATION_DEFAULT)
         return self._processors[key]
+
+    def made_once(self, key: Hashable,
+                  make: Callable[[], ocio.CPUProcessor]) -> ocio.CPUProcessor:
+        """The processor ``make`` gives, made once under ``key`` for the life of this manager
+        (a run), whichever thread asks first: a costly one (a baked display transform) is
+        shared by every stage of the run."""
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make()
+            return self._made[key]
 
     def convert(self, rgb: RGBImage, src: str, dst: str, *, exact: bool = True) -> RGBImage:
         """A float32 copy of ``rgb`` (H, W, 3) converted from ``src`` to ``dst`` (``exact``:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Protocol
+
 import numpy as np
 import PyOpenColorIO as ocio
 
@@ -72,29 +76,80 @@ def _codes(rgb: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(rgb, 0.0, 1.0) * 255.0)
 
 
-def proxy_display_processor(colour: ColourManager, src: str, display: str,
-                            view: str) -> ocio.CPUProcessor:
+class TableStore(Protocol):
+    """Where baked display tables are kept between processes, by the key of what they depend
+    on (a shot's cache: :class:`faceplate.pipeline.stage_files.display_tables.ShotTables`)."""
+
+    def load(self, key: str) -> np.ndarray | None: ...
+
+    def save(self, key: str, table: np.ndarray) -> None: ...
+
+
+def table_key(colour: ColourManager, src: str, display: str, view: str) -> str:
+    """A digest of what a baked table depends on: the config, the source colourspace
+    (canonical), the display and view, the table's size and shaper, and OpenColorIO's version
+    (which computes it)."""
+    text = json.dumps([colour.choice.uri, colour.canonical(src), display, view, PROXY_LUT_SIZE,
+                       _SHAPER_STOPS, _SHAPER_OFFSET, ocio.__version__])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def proxy_display_processor(colour: ColourManager, src: str, display: str, view: str, *,
+                            tables: TableStore | None = None) -> ocio.CPUProcessor:
     """The :func:`display_processor` for proxies: baked into a 3D LUT
     (:data:`PROXY_LUT_SIZE`) when that stays within :data:`PROXY_LUT_TOLERANCE` code values
-    of the exact transform on greys and natural colours, else the exact one."""
+    of the exact transform on greys and natural colours, else the exact one. Made once per
+    colour manager (a run): render's proxies and the report's images share it. ``tables``:
+    where the baked table is kept between processes (read from there when kept, else baked
+    and kept there)."""
+    def make() -> ocio.CPUProcessor:
+        key = table_key(colour, src, display, view)
+        table = tables.load(key) if tables is not None else None
+        if table is None or table.dtype != np.float32 or table.shape != _TABLE_SHAPE \
+                or not np.isfinite(table).all():
+            table = bake_table(colour, src, display, view)
+            if table is None:
+                return display_processor(colour, src, display, view)
+            if tables is not None:
+                tables.save(key, table)
+        return _table_processor(colour, table)
+    return colour.made_once(("proxy display", colour.canonical(src), display, view), make)
+
+
+_TABLE_SHAPE = (PROXY_LUT_SIZE ** 3, 1, 3)
+
+
+def _shaper() -> ocio.AllocationTransform:
+    return ocio.AllocationTransform(allocation=ocio.ALLOCATION_LG2,
+                                    vars=[*_SHAPER_STOPS, _SHAPER_OFFSET])
+
+
+def _table_processor(colour: ColourManager, table: np.ndarray) -> ocio.CPUProcessor:
+    """The shaper, then ``table`` as a tetrahedral 3D LUT."""
+    lut = ocio.Lut3DTransform(gridSize=PROXY_LUT_SIZE)
+    lut.setData(table.reshape(-1))
+    lut.setInterpolation(ocio.INTERP_TETRAHEDRAL)
+    return colour.config.getProcessor(ocio.GroupTransform([_shaper(), lut])
+                                      ).getDefaultCPUProcessor()
+
+
+def bake_table(colour: ColourManager, src: str, display: str,
+               view: str) -> np.ndarray | None:
+    """The display transform sampled on the :data:`PROXY_LUT_SIZE` grid over the log2 shaper
+    (float32, (size³, 1, 3), blue fastest); None when the table misses the exact transform by
+    more than :data:`PROXY_LUT_TOLERANCE` code values on greys and natural colours."""
     exact = display_processor(colour, src, display, view)
-    config = colour.config
-    shaper = ocio.AllocationTransform(allocation=ocio.ALLOCATION_LG2,
-                                      vars=[*_SHAPER_STOPS, _SHAPER_OFFSET])
     axis = np.linspace(0.0, 1.0, PROXY_LUT_SIZE, dtype=np.float32)
     red, green, blue = np.meshgrid(axis, axis, axis, indexing="ij")  # blue fastest, as OCIO
     grid = np.ascontiguousarray(np.stack([red, green, blue], axis=-1).reshape(-1, 1, 3))
-    config.getProcessor(shaper, ocio.TRANSFORM_DIR_INVERSE).getDefaultCPUProcessor(
+    colour.config.getProcessor(_shaper(), ocio.TRANSFORM_DIR_INVERSE).getDefaultCPUProcessor(
     ).applyRGB(grid)
     exact.applyRGB(grid)
-    lut = ocio.Lut3DTransform(gridSize=PROXY_LUT_SIZE)
-    lut.setData(grid.reshape(-1))
-    lut.setInterpolation(ocio.INTERP_TETRAHEDRAL)
-    baked = config.getProcessor(ocio.GroupTransform([shaper, lut])).getDefaultCPUProcessor()
+    baked = _table_processor(colour, grid)
     check = _check_colours()
     wanted, got = check.copy(), check.copy()
     exact.applyRGB(wanted)
     baked.applyRGB(got)
     if np.abs(_codes(wanted) - _codes(got)).max() > PROXY_LUT_TOLERANCE:
-        return exact
-    return baked
+        return None
+    return grid

@@ -155,7 +155,9 @@ def read_part(inp: oiio.ImageInput, part: int, spec: oiio.ImageSpec) -> NativePi
     pixels = inp.read_image(part, 0, 0, spec.nchannels, fmt)
     if pixels is None:
         return None
-    return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels).copy()
+    out = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
+    # the reader's array is new and this call's alone: copied only if it cannot be written to
+    return out if out.flags.writeable and out.flags.c_contiguous else out.copy()
 
 
 def _open(path: Path, frame: int) -> oiio.ImageInput:

@@ -5,8 +5,10 @@ without finding the faces in the source stills again.
 prepared under (each image's path and sha256, the declared colourspace, the OCIO config and the
 face finder) with the face's mesh (478 x, y, z), identity descriptor and skin statistics (Lab
 mean and spread; measured again where an older entry has none); the texture (working-space
-float RGB, lossless) is ``<cache>/sources/<digest>.exr``. A source whose key no longer matches,
-or whose entry is damaged, is prepared again from its images.
+float RGB, lossless) is ``<cache>/sources/<digest>.exr``. On a shot with no face the entry is
+the key and ``"checked": true`` alone: its images were found to hold a face, its identity was
+never measured. A source whose key no longer matches, or whose entry is damaged, is found in
+its images again.
 """
 
 from __future__ import annotations
@@ -72,6 +74,48 @@ def _from_entry(name: str, entry: dict[str, Any], folder: Path) -> SourceFace | 
         return None
 
 
+def _stored(spec: ShotSpec) -> dict[str, Any]:
+    """The cache's entries by source name ({} when it has none or is damaged: rebuilt, never
+    trusted)."""
+    try:
+        stored = (read_json(sources_path(spec), SOURCES_SCHEMA) or {}).get("sources", {})
+    except StageError:
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def cached_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = None,
+                   colourspaces: Mapping[str, str | None] | None = None
+                   ) -> dict[str, SourceFace]:
+    """The shot's source faces whose cache entry is current (prepared with ``faces``, default:
+    the context's pack); the others are left out. ``colourspaces`` are the pre-flight's
+    canonical source colourspaces."""
+    return checked_sources(spec, ctx, faces, colourspaces)[0]
+
+
+def checked_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = None,
+                    colourspaces: Mapping[str, str | None] | None = None
+                    ) -> tuple[dict[str, SourceFace], set[str]]:
+    """The source faces whose cache entry is current (as :func:`cached_sources`), and the names
+    of the others whose images the cache says hold a face under their current key, found but
+    never identified (:func:`store_checked`: a shot with no face)."""
+    finder = faces if faces is not None else ctx.face_pack
+    declared = _declared(spec, ctx, colourspaces)
+    stored, folder = _stored(spec), textures_folder(spec)
+    found, checked = {}, set()
+    for name, source in spec.sources.items():
+        entry = stored.get(name)
+        if not (isinstance(entry, dict)
+                and entry.get("key") == source_key(spec, source, ctx, finder, declared[name])):
+            continue
+        face = _from_entry(name, entry, folder) if "texture" in entry else None
+        if face is not None:
+            found[name] = face
+        elif entry.get("checked") is True:
+            checked.add(name)
+    return found, checked
+
+
 def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = None,
                  colourspaces: Mapping[str, str | None] | None = None
                  ) -> tuple[dict[str, SourceFace], bool]:
@@ -82,23 +126,10 @@ def load_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder | None = Non
     Raises:
         SpecError: a source image that had to be read is unreadable or holds no face.
     """
-    finder = faces if faces is not None else ctx.face_pack
-    declared = _declared(spec, ctx, colourspaces)
-    path, folder = _paths(spec)
-    try:
-        stored = (read_json(path, SOURCES_SCHEMA) or {}).get("sources", {})
-    except StageError:
-        stored = {}  # a damaged cache is rebuilt, never trusted
-    prepared, cached = {}, True
-    for name, source in spec.sources.items():
-        entry = stored.get(name)
-        face = (_from_entry(name, entry, folder) if isinstance(entry, dict)
-                and entry.get("key") == source_key(spec, source, ctx, finder, declared[name])
-                else None)
-        if face is None:
-            face, cached = prepare_source(source, ctx, finder), False
-        prepared[name] = face
-    return prepared, cached
+    cached = cached_sources(spec, ctx, faces, colourspaces)
+    prepared = {name: cached.get(name) or prepare_source(source, ctx, faces)
+                for name, source in spec.sources.items()}
+    return prepared, len(cached) == len(spec.sources)
 
 
 def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
@@ -124,3 +155,16 @@ def store_sources(spec: ShotSpec, ctx: RunContext, faces: FaceFinder,
     current = {e["texture"] for e in entries.values()}
     # Textures of sources whose images have changed: only those faceplate wrote there.
     remove_written(folder, keep=lambda name: name in current)
+
+
+def store_checked(spec: ShotSpec, ctx: RunContext, faces: FaceFinder, names: list[str],
+                  colourspaces: Mapping[str, str | None] | None = None) -> None:
+    """Record in the cache that the images of the sources ``names`` hold a face (found by
+    ``faces``) under their current key, without their identity (a shot on which no face was
+    found): a later stage or farm task checks them from there; the other entries are kept."""
+    declared = _declared(spec, ctx, colourspaces)
+    entries = dict(_stored(spec))
+    for name in names:
+        entries[name] = {"key": source_key(spec, spec.sources[name], ctx, faces, declared[name]),
+                         "checked": True}
+    write_json(sources_path(spec), SOURCES_SCHEMA, {"sources": entries}, record=True)

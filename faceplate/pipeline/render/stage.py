@@ -51,7 +51,12 @@ from faceplate.pipeline.stage_files.records import (
     RenderStatus,
     write_record,
 )
-from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedFace, SolvedSwap
+from faceplate.pipeline.stage_files.tracks import (
+    REVIEWER_PREFIX,
+    SolvedFace,
+    SolvedSwap,
+    faces_on,
+)
 from faceplate.plateio.frame import PlateFrame, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import AttributeValue, write_matte
@@ -362,7 +367,9 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
                if not force and (stored := stored_record(spec, f)) is not None
                and is_current(stored, key)}
     todo = [f for f in frames if f not in current]
-    warm = (lambda: warm_up(pre.shot_models().swapper, sources.values())) if todo else None
+    # the swap's one-off costs, paid only when a frame to render has a face to swap
+    warm = ((lambda: warm_up(pre.shot_models().swapper, sources.values()))
+            if faces_on(solved, todo) else None)
     proxies = FlipbookProxies(spec, ctx.colour, pre.plate_colourspace, pre.display, pre.view)
     with _Stream(spec, todo, pre, proxies, warm) as stream:
         for i, (f, key) in enumerate(zip(frames, keys)):

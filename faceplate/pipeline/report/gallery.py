@@ -35,6 +35,7 @@ from faceplate.pipeline.report.images import (
     write_image,
 )
 from faceplate.pipeline.report.written import WrittenFiles, content_key, file_stamp
+from faceplate.pipeline.stage_files.display_tables import ShotTables
 from faceplate.pipeline.stage_files.paths import to_shot
 from faceplate.pipeline.stage_files.proxies import (
     KINDS,
@@ -246,9 +247,11 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     folder = spec.output.qc / FOLDER
     files = WrittenFiles(folder)
     # proxies and crops through the display transform baked into a LUT (within a few code
-    # values of the exact one; an eighth of its cost), baked only if an image is made here
+    # values of the exact one; an eighth of its cost), made only if an image is made here:
+    # the table render baked is read from the shot's cache
     processor = cache(lambda: proxy_display_processor(ctx.colour, pre.plate_space(),
-                                                      pre.display, pre.view))
+                                                      pre.display, pre.view,
+                                                      tables=ShotTables(spec)))
     look = {pre.display, pre.view, ctx.colour.choice.uri}
     rendered_look = (proxy_look(ctx.colour.choice.uri, pre.plate_colourspace, pre.display,
                                 pre.view) if pre.plate_colourspace is not None else None)

@@ -32,6 +32,11 @@ def textures_folder(spec: ShotSpec) -> Path:
     return spec.output.cache / "sources"
 
 
+def display_tables_folder(spec: ShotSpec) -> Path:
+    """``<cache>/display/``: the review images' baked display tables (render, report)."""
+    return spec.output.cache / "display"
+
+
 def tracks_path(spec: ShotSpec) -> Path:
     """``<cache>/tracks.json``: the solved tracks (solve)."""
     return spec.output.cache / "tracks.json"

@@ -26,6 +26,7 @@ from faceplate.errors import OutputError
 from faceplate.face.image8 import to_uint8
 from faceplate.ocio.colour import ColourManager
 from faceplate.ocio.display import PROXY_LUT_SIZE, proxy_display_processor, to_display
+from faceplate.pipeline.stage_files.display_tables import ShotTables
 from faceplate.pipeline.stage_files.paths import frame_record_path
 from faceplate.pipeline.stage_files.records import FrameRecord
 from faceplate.plateio.frame import Box, PlateFrame
@@ -107,17 +108,20 @@ def _aligned(lo: int, hi: int, size: int, out: int) -> tuple[int, int]:
 
 @dataclass
 class _Plate:
-    """A plate frame's proxy before the swap: downscaled (float) and shown (8-bit RGB)."""
+    """A plate frame's proxy, made as the frame is read (before the swap changes its pixels):
+    shown (8-bit RGB) and encoded (JPEG bytes)."""
 
-    small: RGBImage
-    rgb8: np.ndarray | None = None
+    rgb8: np.ndarray
+    jpeg: bytes
 
 
 class FlipbookProxies:
     """Render's maker of a shot's flipbook proxies: :meth:`plate` as each plate frame is read
-    (before the swap changes its pixels), :meth:`write` after the frame's outputs are written
-    (the result: the plate's proxy with the matte's area made again from the frame). The
-    display transform is baked on first use; frames are held downscaled only until written."""
+    (before the swap changes its pixels: downscaled, shown and encoded in the reader's thread,
+    off the writer's), :meth:`write` after the frame's outputs are written (the plate's file,
+    and the result's: the plate's proxy with the matte's area made again from the frame). The
+    display transform is baked once per run (:func:`proxy_display_processor`); a frame's
+    proxy is held only until its frame is written."""
 
     def __init__(self, spec: ShotSpec, colour: ColourManager, colourspace: str | None,
                  display: str, view: str) -> None:
@@ -125,19 +129,30 @@ class FlipbookProxies:
         self._display, self._view = display, view
         self._look = (proxy_look(colour.choice.uri, colourspace, display, view)
                       if colourspace is not None else None)
-        self._processor: ocio.CPUProcessor | None = None
+        self._tables = ShotTables(spec)  # the baked display table, kept for later processes
         self._plates: dict[int, _Plate] = {}
         self._lock = threading.Lock()
 
+    def _processor(self) -> ocio.CPUProcessor:
+        assert self._space is not None  # no proxy is made without the plate's colourspace
+        return proxy_display_processor(self._colour, self._space, self._display, self._view,
+                                       tables=self._tables)
+
     def plate(self, frame: PlateFrame) -> None:
-        """Downscale a plate frame just read and keep it until its frame is written."""
+        """Make a plate frame's proxy just as it is read and keep it until its frame is
+        written (none when it cannot be encoded: the report makes its own)."""
         if self._look is None:
             return
         width, height = frame.display_size
         small = _downscaled(frame, Box(0, 0, width, height),
                             proxy_size(width, height, _aspect(frame)))
+        rgb8 = shown(small, self._processor())
+        try:
+            made = _Plate(rgb8, encode_jpeg(rgb8))
+        except OutputError:
+            return
         with self._lock:
-            self._plates[frame.frame] = _Plate(small)
+            self._plates[frame.frame] = made
 
     def write(self, record: FrameRecord, frame: PlateFrame | None, matte: Matte | None) -> None:
         """Write the proxies of a frame whose outputs were written (``record.output``) and
@@ -147,20 +162,16 @@ class FlipbookProxies:
             plate = self._plates.pop(record.frame, None)
         if plate is None or frame is None or matte is None or record.output is None:
             return
-        assert self._look is not None and self._space is not None  # else no plate was kept
-        if self._processor is None:
-            self._processor = proxy_display_processor(self._colour, self._space,
-                                                      self._display, self._view)
-        plate.rgb8 = shown(plate.small, self._processor)
-        made = {"plate": plate.rgb8}
-        changed = _changed_box(frame, matte)
-        if changed is not None:
-            made["result"] = self._result(plate, frame, changed)
+        assert self._look is not None  # else no plate was kept
         stamps: dict[str, str | list[int]] = {"look": self._look}
         try:
-            for kind, rgb8 in made.items():
+            made = {"plate": plate.jpeg}
+            changed = _changed_box(frame, matte)
+            if changed is not None:
+                made["result"] = encode_jpeg(self._result(plate, frame, changed))
+            for kind, data in made.items():
                 path = proxy_path(self._spec, record.frame, kind)
-                write_bytes(path, encode_jpeg(rgb8), record=True)
+                write_bytes(path, data, record=True)
                 stamp = path.stat()
                 stamps[kind] = [stamp.st_size, stamp.st_mtime_ns]
         except (OutputError, OSError):  # recorded as none: the report makes its own
@@ -170,16 +181,15 @@ class FlipbookProxies:
     def _result(self, plate: _Plate, frame: PlateFrame, changed: Box) -> np.ndarray:
         """The result's shown proxy: the plate's, with the proxy pixels over ``changed``
         (display pixels) made from the frame."""
-        assert plate.rgb8 is not None
         width, height = frame.display_size
-        out_h, out_w = plate.small.shape[:2]
+        out_h, out_w = plate.rgb8.shape[:2]
         x0, x1 = _aligned(changed.x0, changed.x1, width, out_w)
         y0, y1 = _aligned(changed.y0, changed.y1, height, out_h)
         source = Box(x0 * width // out_w, y0 * height // out_h,
                      x1 * width // out_w, y1 * height // out_h)
         region = _downscaled(frame, source, (x1 - x0, y1 - y0))
         result = plate.rgb8.copy()
-        result[y0:y1, x0:x1] = shown(region, self._processor)
+        result[y0:y1, x0:x1] = shown(region, self._processor())
         return result
 
 

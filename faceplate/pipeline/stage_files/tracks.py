@@ -95,6 +95,11 @@ class SolvedSwap:
         return self.bounds if self.bounds is not None else (min(self.faces), max(self.faces))
 
 
+def faces_on(solved: list[SolvedSwap], frames: Iterable[int]) -> bool:
+    """Whether any of ``frames`` has a solved face to swap."""
+    return any(f in s.faces for s in solved for f in frames)
+
+
 def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
     return [{"frame": f, "reason": r} for f, r in sorted(reasons.items())]
 
