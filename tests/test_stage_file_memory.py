@@ -26,6 +26,7 @@ from faceplate.pipeline.stage_files.analysis import (
 from faceplate.pipeline.stage_files.jsonfile import read_json_value
 from faceplate.pipeline.stage_files.paths import analysis_path, tracks_path
 from faceplate.pipeline.stage_files.tracks import (
+    SolveByFrame,
     SolvedFace,
     SolvedSwap,
     load_solve,
@@ -270,6 +271,57 @@ def test_a_chunk_reads_only_its_own_frames_meshes_and_keeps_the_tracks_span(spec
     assert chunk.faces[1011].landmarks[3].tolist() == [1011.003, 3.25, -0.03]
     (whole,) = load_solve(spec)
     assert len(whole.faces) == 18 and whole.span() == (1003, 1020) and whole.bounds is None
+
+
+def test_the_solve_read_a_frame_at_a_time_gives_each_swap_that_frames_face_alone(spec):
+    """Render reads tracks.json a frame at a time: each swap's face on that frame (the numbers
+    written), the swap's whole span, skips and losses, and nothing of the other frames."""
+    rest = np.array(_rest())
+    first = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)), rest=rest,
+                           origin="tracked") for f in range(1003, 1009)}
+    second = {f: SolvedFace(f, 3, [5.0, 6.0, 7.0, 8.0], 0.75, np.array(_mesh(f + 100)))
+              for f in (1005, 1006)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, first, skipped={1009: "yaw"}),
+                        SolvedSwap(1, "actor_b", 3, second, lost={1007: "gone"})],
+                 seconds=0.5)
+    solve = SolveByFrame(spec, [1004, 1005, 1009])
+    a, b = solve.on(1005)
+    assert sorted(a.faces) == [1005] and sorted(b.faces) == [1005]
+    assert a.faces[1005].landmarks[9].tolist() == [1005.009, 9.25, -0.09]
+    assert b.faces[1005].landmarks[9].tolist() == [1105.009, 9.25, -0.09]
+    assert a.faces[1005].origin == "tracked" and b.faces[1005].score == 0.75
+    assert a.faces[1005].rest is not None and a.faces[1005].rest[10].tolist() == [5.0, -1.25,
+                                                                                  0.0625]
+    assert b.faces[1005].rest is None
+    assert a.span() == (1003, 1008) and b.span() == (1005, 1006)
+    assert a.skipped == {1009: "yaw"} and b.lost == {1007: "gone"}
+    a, b = solve.on(1004)
+    assert sorted(a.faces) == [1004] and not b.faces
+    assert all(not s.faces for s in solve.on(1006))  # not among the frames asked for
+    (whole,) = [s for s in SolveByFrame(spec).on(1008) if s.swap == 0]
+    assert whole.faces[1008].landmarks[0].tolist() == [1008.0, 0.25, 0.0]
+
+
+def test_the_solve_read_a_frame_at_a_time_reads_a_schema_before_and_refuses_a_cut_file(spec):
+    old = {"schema": "faceplate.tracks/6", "seconds": 0.75, "swaps": [
+        {"swap": 0, "source": "actor_a", "track": 2, "rest": _rest(), "skipped": [],
+         "lost": [], "segments": [[1001, 1002]],
+         "faces": [{k: v for k, v in _face_5(f).items() if k != "rest"} for f in (1001, 1002)]}]}
+    tracks_path(spec).parent.mkdir(parents=True)
+    tracks_path(spec).write_text(json.dumps(old))
+    (swap,) = SolveByFrame(spec, [1002]).on(1002)
+    assert swap.faces[1002].landmarks[4].tolist() == [1002.004, 4.25, -0.04]
+    assert swap.span() == (1001, 1002)
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=1.0)
+    lines = tracks_path(spec).read_text().splitlines()
+    tracks_path(spec).write_text("\n".join(lines[:3]) + "\n")  # cut after the first face
+    with pytest.raises(StageError, match="cut short"):
+        SolveByFrame(spec)
+    tracks_path(spec).unlink()
+    with pytest.raises(StageError, match="not solved yet"):
+        SolveByFrame(spec)
 
 
 def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):

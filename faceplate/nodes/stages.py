@@ -116,17 +116,17 @@ class RenderNode(Node["RenderResult"]):
 
     def _execute(self) -> RenderResult:
         from faceplate.pipeline.render import render
-        from faceplate.pipeline.stage_files.tracks import load_solve
+        from faceplate.pipeline.stage_files.tracks import SolveByFrame
         spec = self.shot.spec
-        return render(spec, self._selected, load_solve(spec, self._selected),
+        return render(spec, self._selected, SolveByFrame(spec, self._selected),
                       self.shot.sources(), self.shot.ctx, self.shot.preflight(), force=self.force)
 
     def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
-        return [(Path(path), record.frame) for record in result.records
-                for path in (record.output, record.matte) if path is not None]
+        return [(Path(path), o.frame) for o in result.outcomes
+                for path in (o.output, o.matte) if path is not None]
 
     def summary(self, result: RenderResult) -> str:
-        return (f"{len(result.records) - len(result.reused)} frames rendered, "
+        return (f"{len(result.outcomes) - len(result.reused)} frames rendered, "
                 f"{len(result.reused)} already complete, {len(result.failed)} not written")
 
 

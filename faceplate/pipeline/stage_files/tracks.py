@@ -11,14 +11,18 @@ alignment."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from faceplate.errors import StageError
 from faceplate.pipeline.stage_files.jsonfile import (
+    check_head,
+    open_list,
     read_grouped_lines,
     read_json,
     read_json_value,
@@ -209,3 +213,112 @@ def load_solve(spec: ShotSpec, frames: Iterable[int] | None = None) -> list[Solv
     if body is None:
         raise StageError("shot not solved yet: run `faceplate solve` first", path=tracks_path(spec))
     return [_swap(s) for s in body["swaps"]]
+
+
+class SolveSource(Protocol):
+    """The solved swaps a render asks for a frame at a time."""
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        """Each swap with (at least) its face on ``frame``, its span, skips and losses."""
+        ...
+
+
+@dataclass
+class SolveInMemory:
+    """Solved swaps already in memory (a host's, a test's): every frame asks for them all."""
+
+    swaps: list[SolvedSwap]
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        return self.swaps
+
+
+#: A face line's frame, read without decoding its mesh (``_face_json`` writes it first).
+_FACE_FRAME = re.compile(rb'^,?\{"frame":(-?\d+)[,}]')
+
+
+@dataclass
+class _SwapIndex:
+    """A swap's own keys (its faces left out) and where each wanted face's line starts."""
+
+    head: SolvedSwap
+    rest: np.ndarray | None
+    lines: dict[int, int]
+
+
+class SolveByFrame:
+    """``tracks.json`` (``faceplate.tracks/7``) read a frame at a time: one pass notes each
+    swap's own keys, its span and where each wanted frame's face line starts (a few numbers a
+    frame); :meth:`on` reads that frame's faces from their lines. However long the shot, only
+    the frame asked for has its meshes in memory. A file of a schema before (one line) is read
+    whole (:func:`load_solve`).
+
+    Raises:
+        StageError: the shot has not been solved yet, or the file is corrupt.
+    """
+
+    def __init__(self, spec: ShotSpec, frames: Iterable[int] | None = None) -> None:
+        self.path = tracks_path(spec)
+        self._whole: list[SolvedSwap] | None = None
+        self._swaps: list[_SwapIndex] = []
+        if any(read_json_value(self.path, s, "schema") == s
+               for s in (TRACKS_SCHEMA_6, TRACKS_SCHEMA_5)):
+            self._whole = load_solve(spec, frames)
+            return
+        wanted = None if frames is None else {int(f) for f in frames}
+        try:
+            self._index(wanted)
+        except FileNotFoundError:
+            raise StageError("shot not solved yet: run `faceplate solve` first",
+                             path=self.path) from None
+        except (OSError, ValueError) as exc:
+            raise StageError(f"corrupt stage file: {exc}", path=self.path) from None
+
+    def _index(self, wanted: set[int] | None) -> None:
+        with self.path.open("rb") as f:
+            head_line = f.readline()
+            check_head(head_line.decode("utf-8"), TRACKS_SCHEMA, "swaps", self.path)
+            offset = len(head_line)
+            index: _SwapIndex | None = None
+            first = last = 0
+            for line in f:
+                at, offset = offset, offset + len(line)
+                if index is None and line.startswith(b"]}"):
+                    return
+                if index is None:
+                    body = open_list(line.decode("utf-8"), "faces", self.path)
+                    rest = (np.asarray(body["rest"], np.float64)
+                            if body.get("rest") is not None else None)
+                    body["rest"], body["faces"] = None, []
+                    index = _SwapIndex(_swap(body), rest, {})
+                    first, last = 0, -1
+                elif line.startswith(b"]}"):
+                    if last >= first:
+                        index.head.bounds = (first, last)
+                    self._swaps.append(index)
+                    index = None
+                else:
+                    found = _FACE_FRAME.match(line)
+                    frame = (int(found.group(1)) if found is not None
+                             else json.loads(line.removeprefix(b","))["frame"])
+                    first, last = ((frame, frame) if last < first
+                                   else (min(first, frame), max(last, frame)))
+                    if wanted is None or frame in wanted:
+                        index.lines[frame] = at
+        raise StageError("corrupt stage file: cut short", path=self.path)
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        if self._whole is not None:
+            return self._whole
+        swaps = []
+        with self.path.open("rb") as f:
+            for index in self._swaps:
+                head, faces = index.head, {}
+                at = index.lines.get(frame)
+                if at is not None:
+                    f.seek(at)
+                    face = json.loads(f.readline().removeprefix(b","), object_hook=_face_arrays)
+                    faces[frame] = SolvedFace(**face, rest=index.rest)
+                swaps.append(SolvedSwap(head.swap, head.source, head.track, faces, head.skipped,
+                                        head.lost, head.segments, head.bounds))
+        return swaps
