@@ -22,7 +22,7 @@ from faceplate.pipeline.report.gallery import (
     make_gallery,
     plate_aspect,
 )
-from faceplate.pipeline.report.page import PageView, frame_views, render_index
+from faceplate.pipeline.report.page import PageView, frame_views, write_index
 from faceplate.pipeline.report.plots import shot_plots
 from faceplate.pipeline.report.sheet import contact_sheet
 from faceplate.pipeline.report.shot_records import ShotRecords, shot_records
@@ -44,7 +44,7 @@ from faceplate.spec.overrides import (
     load_overrides,
     overrides_path,
 )
-from faceplate.written import remove_written, write_bytes
+from faceplate.written import remove_written
 
 _WORST = 5
 #: The flipbook's and the timeline's rate when the plate's header names none.
@@ -280,6 +280,5 @@ def _write(spec: ShotSpec, ctx: RunContext, pre: Preflight, shot: ShotRecords) -
         display, rate, rate_source, gallery,
         str(spec.spec_path) if spec.spec_path else "SHOT.yaml", plate_aspect(spec))
     index = qc / "index.html"
-    write_bytes(index, render_index(view, spec.output.cache / "templates").encode("utf-8"),
-                record=True)
+    write_index(index, view, spec.output.cache / "templates")
     return Report(qc_json, index, summary, timeline)
