@@ -284,7 +284,14 @@ def test_the_solve_read_a_frame_at_a_time_gives_each_swap_that_frames_face_alone
     write_tracks(spec, [SolvedSwap(0, "actor_a", 0, first, skipped={1009: "yaw"}),
                         SolvedSwap(1, "actor_b", 3, second, lost={1007: "gone"})],
                  seconds=0.5)
-    solve = SolveByFrame(spec, [1004, 1005, 1009])
+    with SolveByFrame(spec, [1004, 1005, 1009]) as solve:
+        _check_frames_alone(solve)
+    with SolveByFrame(spec) as solve:
+        (whole,) = [s for s in solve.on(1008) if s.swap == 0]
+    assert whole.faces[1008].landmarks[0].tolist() == [1008.0, 0.25, 0.0]
+
+
+def _check_frames_alone(solve: SolveByFrame) -> None:
     a, b = solve.on(1005)
     assert sorted(a.faces) == [1005] and sorted(b.faces) == [1005]
     assert a.faces[1005].landmarks[9].tolist() == [1005.009, 9.25, -0.09]
@@ -298,8 +305,23 @@ def test_the_solve_read_a_frame_at_a_time_gives_each_swap_that_frames_face_alone
     a, b = solve.on(1004)
     assert sorted(a.faces) == [1004] and not b.faces
     assert all(not s.faces for s in solve.on(1006))  # not among the frames asked for
-    (whole,) = [s for s in SolveByFrame(spec).on(1008) if s.swap == 0]
-    assert whole.faces[1008].landmarks[0].tolist() == [1008.0, 0.25, 0.0]
+
+
+def test_the_solve_read_a_frame_at_a_time_reads_the_file_it_indexed_if_solved_again(spec):
+    """A solve written again while a render reads (the file replaced) leaves the render
+    reading the file it started with, never one file's lines at another's places."""
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=1.0)
+    with SolveByFrame(spec) as solve:
+        again = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f + 50)),
+                               params={"feather": 2.5}) for f in (1000, 1001, 1002)}
+        write_tracks(spec, [SolvedSwap(0, "actor_a", 0, again)], seconds=1.0)
+        (swap,) = solve.on(1002)
+        assert swap.faces[1002].landmarks[5].tolist() == [1002.005, 5.25, -0.05]
+        assert swap.faces[1002].params == {} and swap.span() == (1001, 1002)
+    with pytest.raises(StageError, match="closed"):
+        solve.on(1002)
 
 
 def test_the_solve_read_a_frame_at_a_time_reads_a_schema_before_and_refuses_a_cut_file(spec):

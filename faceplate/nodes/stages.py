@@ -118,8 +118,9 @@ class RenderNode(Node["RenderResult"]):
         from faceplate.pipeline.render import render
         from faceplate.pipeline.stage_files.tracks import SolveByFrame
         spec = self.shot.spec
-        return render(spec, self._selected, SolveByFrame(spec, self._selected),
-                      self.shot.sources(), self.shot.ctx, self.shot.preflight(), force=self.force)
+        with SolveByFrame(spec, self._selected) as solved:
+            return render(spec, self._selected, solved, self.shot.sources(), self.shot.ctx,
+                          self.shot.preflight(), force=self.force)
 
     def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
         return [(Path(path), o.frame) for o in result.outcomes

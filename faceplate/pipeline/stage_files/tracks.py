@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -261,57 +261,84 @@ class SolveByFrame:
         self.path = tracks_path(spec)
         self._whole: list[SolvedSwap] | None = None
         self._swaps: list[_SwapIndex] = []
+        self._file: BinaryIO | None = None
         if any(read_json_value(self.path, s, "schema") == s
                for s in (TRACKS_SCHEMA_6, TRACKS_SCHEMA_5)):
             self._whole = load_solve(spec, frames)
             return
         wanted = None if frames is None else {int(f) for f in frames}
         try:
-            self._index(wanted)
+            # kept open: a solve that replaces the file meanwhile leaves this one readable
+            self._file = self.path.open("rb")
+            self._index(self._file, wanted)
         except FileNotFoundError:
             raise StageError("shot not solved yet: run `faceplate solve` first",
                              path=self.path) from None
         except (OSError, ValueError) as exc:
+            self.close()
             raise StageError(f"corrupt stage file: {exc}", path=self.path) from None
+        except StageError:
+            self.close()
+            raise
 
-    def _index(self, wanted: set[int] | None) -> None:
-        with self.path.open("rb") as f:
-            head_line = f.readline()
-            check_head(head_line.decode("utf-8"), TRACKS_SCHEMA, "swaps", self.path)
-            offset = len(head_line)
-            index: _SwapIndex | None = None
-            first = last = 0
-            for line in f:
-                at, offset = offset, offset + len(line)
-                if index is None and line.startswith(b"]}"):
-                    return
-                if index is None:
-                    body = open_list(line.decode("utf-8"), "faces", self.path)
-                    rest = (np.asarray(body["rest"], np.float64)
-                            if body.get("rest") is not None else None)
-                    body["rest"], body["faces"] = None, []
-                    index = _SwapIndex(_swap(body), rest, {})
-                    first, last = 0, -1
-                elif line.startswith(b"]}"):
-                    if last >= first:
-                        index.head.bounds = (first, last)
-                    self._swaps.append(index)
-                    index = None
-                else:
-                    found = _FACE_FRAME.match(line)
-                    frame = (int(found.group(1)) if found is not None
-                             else json.loads(line.removeprefix(b","))["frame"])
-                    first, last = ((frame, frame) if last < first
-                                   else (min(first, frame), max(last, frame)))
-                    if wanted is None or frame in wanted:
-                        index.lines[frame] = at
+    def __enter__(self) -> SolveByFrame:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (a frame asked for after reads nothing)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _index(self, f: BinaryIO, wanted: set[int] | None) -> None:
+        head_line = f.readline()
+        check_head(head_line.decode("utf-8"), TRACKS_SCHEMA, "swaps", self.path)
+        offset = len(head_line)
+        index: _SwapIndex | None = None
+        first = last = 0
+        for line in f:
+            at, offset = offset, offset + len(line)
+            if index is None and line.startswith(b"]}"):
+                return
+            if index is None:
+                body = open_list(line.decode("utf-8"), "faces", self.path)
+                rest = (np.asarray(body["rest"], np.float64)
+                        if body.get("rest") is not None else None)
+                body["rest"], body["faces"] = None, []
+                index = _SwapIndex(_swap(body), rest, {})
+                first, last = 0, -1
+            elif line.startswith(b"]}"):
+                if last >= first:
+                    index.head.bounds = (first, last)
+                self._swaps.append(index)
+                index = None
+            else:
+                found = _FACE_FRAME.match(line)
+                frame = (int(found.group(1)) if found is not None
+                         else json.loads(line.removeprefix(b","))["frame"])
+                first, last = ((frame, frame) if last < first
+                               else (min(first, frame), max(last, frame)))
+                if wanted is None or frame in wanted:
+                    index.lines[frame] = at
         raise StageError("corrupt stage file: cut short", path=self.path)
 
     def on(self, frame: int) -> list[SolvedSwap]:
+        """Each swap with its face on ``frame`` (if it has one there and ``frame`` was among
+        those asked for), read from the file now.
+
+        Raises:
+            StageError: the file was closed, or its line cannot be read.
+        """
         if self._whole is not None:
             return self._whole
+        f = self._file
+        if f is None:
+            raise StageError("the solve was closed before it was read", path=self.path)
         swaps = []
-        with self.path.open("rb") as f:
+        try:
             for index in self._swaps:
                 head, faces = index.head, {}
                 at = index.lines.get(frame)
@@ -321,4 +348,6 @@ class SolveByFrame:
                     faces[frame] = SolvedFace(**face, rest=index.rest)
                 swaps.append(SolvedSwap(head.swap, head.source, head.track, faces, head.skipped,
                                         head.lost, head.segments, head.bounds))
+        except (OSError, ValueError) as exc:
+            raise StageError(f"corrupt stage file: {exc}", path=self.path) from None
         return swaps
