@@ -21,6 +21,7 @@ from faceplate.pipeline.stage_files.analysis import (
     analysis_seconds,
     face_counts,
     read_analysis,
+    stored_analysis,
     write_analysis,
 )
 from faceplate.pipeline.stage_files.jsonfile import read_json_value
@@ -218,6 +219,22 @@ def test_analysis_writer_holds_no_frame_and_reads_them_back_when_looked_into(spe
     assert face_counts(other) == {1001: 1}  # held: counted without the file
     with pytest.raises(StageError, match="gone"):
         other.frames[1001]  # its faces are in the file only
+
+
+def test_a_reused_analysis_is_counted_and_its_faces_read_only_when_looked_into(spec):
+    """A stage that re-uses the stored analysis without looking into it (``run``'s analyse)
+    holds none of its meshes: counted from the file, read back when first looked into."""
+    write_analysis(spec, _analysis(3))
+    assert stored_analysis(spec, {"k": 2}) is None  # stale
+    reused = stored_analysis(spec, {"k": 1})
+    assert reused is not None and list(reused.frames) == [1001, 1002, 1003]
+    assert face_counts(reused) == {1001: 1, 1002: 1, 1003: 1}
+    frames = analysis_path(spec).read_text().splitlines()
+    analysis_path(spec).write_text("\n".join(frames[:2] + frames[3:]) + "\n")  # 1002 gone
+    assert list(reused.frames) == [1001, 1002, 1003]  # counted when reused, not read again
+    assert reused.frames[1001].faces[0].landmarks[2].tolist() == [1001.002, 2.25, -0.02]
+    with pytest.raises(KeyError):
+        reused.frames[1002]  # its faces read from the file only when looked into
 
 
 def test_an_unfinished_analysis_leaves_the_stored_one_as_it_was(spec):
