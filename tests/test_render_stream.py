@@ -4,12 +4,16 @@ descriptor measured on the track's keyframes and on frames another check flags."
 
 from __future__ import annotations
 
+import gc
+import weakref
+from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
 from render_rig import RenderRig, make_rig
 
 from faceplate.pipeline.render.stage import IDENTITY_EVERY, identity_due
+from faceplate.pipeline.stage_files.tracks import SolvedSwap
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +95,42 @@ def test_the_warm_up_pays_the_reference_swappers_source_layers_only(rig):
     warm_up(ReferenceSwapper(), [reference])
     assert "layers" in vars(reference)
     assert (vars(reference)["layers"] == made.layers).all()
+
+
+class _WatchedSolve:
+    """A solve handed to render a frame at a time, each frame's faces fresh objects, noting at
+    each request which frames' faces handed out before are still alive (held by render)."""
+
+    def __init__(self, solved: list[SolvedSwap]) -> None:
+        self.solved = solved
+        self.asked: list[int] = []
+        self.alive: list[set[int]] = []
+        self._handed: list[tuple[int, weakref.ref]] = []
+
+    def still_held(self) -> set[int]:
+        gc.collect()
+        return {f for f, ref in self._handed if ref() is not None}
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        self.alive.append(self.still_held())
+        self.asked.append(frame)
+        swaps = [replace(s, faces={frame: replace(s.faces[frame])} if frame in s.faces else {},
+                         bounds=s.span()) for s in self.solved]
+        self._handed += [(frame, weakref.ref(face)) for s in swaps for face in s.faces.values()]
+        return swaps
+
+    def has_faces(self, frames: Iterable[int]) -> bool:
+        return any(f in s.faces for s in self.solved for f in frames)
+
+
+def test_a_whole_shot_render_asks_for_one_frames_faces_at_a_time_and_lets_them_go(rig, tmp_path):
+    """The whole shot in one process holds the solved faces of the frames in flight only (the
+    one being swapped, the one being written): never the shot's, and none once it is done."""
+    watched = _WatchedSolve(rig.solved)
+    frames = [1001, 1002, 1003]
+    result = rig.render_stage(rig.spec_for(tmp_path / "out"), frames, watched, force=True)
+    assert [r.status for r in result.records] == ["swapped"] * 3
+    assert watched.asked == frames + frames  # the render keys first, then each frame's swap
+    assert all(len(alive) <= 2 for alive in watched.alive), watched.alive
+    assert watched.alive[3] == set()  # the keys computed, no face of theirs kept
+    assert watched.still_held() == set()

@@ -21,11 +21,13 @@ from faceplate.pipeline.stage_files.analysis import (
     analysis_seconds,
     face_counts,
     read_analysis,
+    stored_analysis,
     write_analysis,
 )
 from faceplate.pipeline.stage_files.jsonfile import read_json_value
 from faceplate.pipeline.stage_files.paths import analysis_path, tracks_path
 from faceplate.pipeline.stage_files.tracks import (
+    SolveByFrame,
     SolvedFace,
     SolvedSwap,
     load_solve,
@@ -219,6 +221,22 @@ def test_analysis_writer_holds_no_frame_and_reads_them_back_when_looked_into(spe
         other.frames[1001]  # its faces are in the file only
 
 
+def test_a_reused_analysis_is_counted_and_its_faces_read_only_when_looked_into(spec):
+    """A stage that re-uses the stored analysis without looking into it (``run``'s analyse)
+    holds none of its meshes: counted from the file, read back when first looked into."""
+    write_analysis(spec, _analysis(3))
+    assert stored_analysis(spec, {"k": 2}) is None  # stale
+    reused = stored_analysis(spec, {"k": 1})
+    assert reused is not None and list(reused.frames) == [1001, 1002, 1003]
+    assert face_counts(reused) == {1001: 1, 1002: 1, 1003: 1}
+    frames = analysis_path(spec).read_text().splitlines()
+    analysis_path(spec).write_text("\n".join(frames[:2] + frames[3:]) + "\n")  # 1002 gone
+    assert list(reused.frames) == [1001, 1002, 1003]  # counted when reused, not read again
+    assert reused.frames[1001].faces[0].landmarks[2].tolist() == [1001.002, 2.25, -0.02]
+    with pytest.raises(KeyError):
+        reused.frames[1002]  # its faces read from the file only when looked into
+
+
 def test_an_unfinished_analysis_leaves_the_stored_one_as_it_was(spec):
     write_analysis(spec, _analysis(2))
     before = analysis_path(spec).read_bytes()
@@ -270,6 +288,82 @@ def test_a_chunk_reads_only_its_own_frames_meshes_and_keeps_the_tracks_span(spec
     assert chunk.faces[1011].landmarks[3].tolist() == [1011.003, 3.25, -0.03]
     (whole,) = load_solve(spec)
     assert len(whole.faces) == 18 and whole.span() == (1003, 1020) and whole.bounds is None
+
+
+def test_the_solve_read_a_frame_at_a_time_gives_each_swap_that_frames_face_alone(spec):
+    """Render reads tracks.json a frame at a time: each swap's face on that frame (the numbers
+    written), the swap's whole span, skips and losses, and nothing of the other frames."""
+    rest = np.array(_rest())
+    first = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)), rest=rest,
+                           origin="tracked") for f in range(1003, 1009)}
+    second = {f: SolvedFace(f, 3, [5.0, 6.0, 7.0, 8.0], 0.75, np.array(_mesh(f + 100)))
+              for f in (1005, 1006)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, first, skipped={1009: "yaw"}),
+                        SolvedSwap(1, "actor_b", 3, second, lost={1007: "gone"})],
+                 seconds=0.5)
+    with SolveByFrame(spec, [1004, 1005, 1009]) as solve:
+        _check_frames_alone(solve)
+    with SolveByFrame(spec) as solve:
+        (whole,) = [s for s in solve.on(1008) if s.swap == 0]
+    assert whole.faces[1008].landmarks[0].tolist() == [1008.0, 0.25, 0.0]
+
+
+def _check_frames_alone(solve: SolveByFrame) -> None:
+    a, b = solve.on(1005)
+    assert sorted(a.faces) == [1005] and sorted(b.faces) == [1005]
+    assert a.faces[1005].landmarks[9].tolist() == [1005.009, 9.25, -0.09]
+    assert b.faces[1005].landmarks[9].tolist() == [1105.009, 9.25, -0.09]
+    assert a.faces[1005].origin == "tracked" and b.faces[1005].score == 0.75
+    assert a.faces[1005].rest is not None and a.faces[1005].rest[10].tolist() == [5.0, -1.25,
+                                                                                  0.0625]
+    assert b.faces[1005].rest is None
+    assert a.span() == (1003, 1008) and b.span() == (1005, 1006)
+    assert a.skipped == {1009: "yaw"} and b.lost == {1007: "gone"}
+    a, b = solve.on(1004)
+    assert sorted(a.faces) == [1004] and not b.faces
+    assert all(not s.faces for s in solve.on(1006))  # not among the frames asked for
+    assert solve.has_faces([1009, 1004]) and not solve.has_faces([1009])  # 1009: skipped
+    assert not solve.has_faces([1006, 1010])  # 1006 not asked for, 1010 beyond both spans
+
+
+def test_the_solve_read_a_frame_at_a_time_reads_the_file_it_indexed_if_solved_again(spec):
+    """A solve written again while a render reads (the file replaced) leaves the render
+    reading the file it started with, never one file's lines at another's places."""
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=1.0)
+    with SolveByFrame(spec) as solve:
+        again = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f + 50)),
+                               params={"feather": 2.5}) for f in (1000, 1001, 1002)}
+        write_tracks(spec, [SolvedSwap(0, "actor_a", 0, again)], seconds=1.0)
+        (swap,) = solve.on(1002)
+        assert swap.faces[1002].landmarks[5].tolist() == [1002.005, 5.25, -0.05]
+        assert swap.faces[1002].params == {} and swap.span() == (1001, 1002)
+    with pytest.raises(StageError, match="closed"):
+        solve.on(1002)
+
+
+def test_the_solve_read_a_frame_at_a_time_reads_a_schema_before_and_refuses_a_cut_file(spec):
+    old = {"schema": "faceplate.tracks/6", "seconds": 0.75, "swaps": [
+        {"swap": 0, "source": "actor_a", "track": 2, "rest": _rest(), "skipped": [],
+         "lost": [], "segments": [[1001, 1002]],
+         "faces": [{k: v for k, v in _face_5(f).items() if k != "rest"} for f in (1001, 1002)]}]}
+    tracks_path(spec).parent.mkdir(parents=True)
+    tracks_path(spec).write_text(json.dumps(old))
+    (swap,) = SolveByFrame(spec, [1002]).on(1002)
+    assert SolveByFrame(spec).has_faces([1000, 1001]) and not SolveByFrame(spec).has_faces([1003])
+    assert swap.faces[1002].landmarks[4].tolist() == [1002.004, 4.25, -0.04]
+    assert swap.span() == (1001, 1002)
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=1.0)
+    lines = tracks_path(spec).read_text().splitlines()
+    tracks_path(spec).write_text("\n".join(lines[:3]) + "\n")  # cut after the first face
+    with pytest.raises(StageError, match="cut short"):
+        SolveByFrame(spec)
+    tracks_path(spec).unlink()
+    with pytest.raises(StageError, match="not solved yet"):
+        SolveByFrame(spec)
 
 
 def test_qc_json_holds_a_frame_record_a_line_and_reads_back_whole(spec):

@@ -57,8 +57,8 @@ def print_result(result: ShotResult, out: Output) -> None:
     summary = result.report.summary
     rendered = result.render
     reused = set(rendered.reused)  # once, not once a frame
-    done = [r.frame for r in rendered.records if r.frame not in reused]
-    out.line(f"frames rendered: {len(rendered.records) - len(rendered.reused)}; "
+    done = [r.frame for r in rendered.outcomes if r.frame not in reused]
+    out.line(f"frames rendered: {len(rendered.outcomes) - len(rendered.reused)}; "
              f"already complete: {len(rendered.reused)}; "
              f"flagged in shot: {summary['flagged']} {summary['flagged_frames']}")
     out.line(f"qc: {result.report.qc_json}")

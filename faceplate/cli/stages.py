@@ -83,12 +83,12 @@ def render(spec: Path, frames: str | None, force: bool, out: Output) -> None:
     after the other frames are done."""
     from faceplate.pipeline.runner import incomplete
     result = shot_node(spec, out).render(frames_option(frames), force=force)
-    out.line(f"rendered {len(result.records) - len(result.reused)} frames; "
+    out.line(f"rendered {len(result.outcomes) - len(result.reused)} frames; "
              f"already complete: {len(result.reused)}")
     if result.failed:
         raise incomplete(result.failed)
     reused = set(result.reused)  # once, not once a frame
-    out.result({"rendered": format_frames([r.frame for r in result.records
+    out.result({"rendered": format_frames([r.frame for r in result.outcomes
                                            if r.frame not in reused]),
                 "reused": format_frames(result.reused)})
 

@@ -119,20 +119,20 @@ class RenderNode(Node["RenderResult"]):
 
     def _execute(self) -> RenderResult:
         from faceplate.pipeline.render import render
-        from faceplate.pipeline.stage_files.tracks import faces_on, load_solve
+        from faceplate.pipeline.stage_files.tracks import SolveByFrame
         spec = self.shot.spec
-        solved = load_solve(spec, self._selected)
-        # the sources' identity is measured only when a frame to render has a face to swap
-        sources = self.shot.sources() if faces_on(solved, self._selected) else {}
-        return render(spec, self._selected, solved, sources, self.shot.ctx,
-                      self.shot.preflight(), force=self.force)
+        with SolveByFrame(spec, self._selected) as solved:
+            # the sources' identity is measured only when a frame to render has a face to swap
+            sources = self.shot.sources() if solved.has_faces(self._selected) else {}
+            return render(spec, self._selected, solved, sources, self.shot.ctx,
+                          self.shot.preflight(), force=self.force)
 
     def outputs(self, result: RenderResult) -> Sequence[tuple[Path, int | None]]:
-        return [(Path(path), record.frame) for record in result.records
-                for path in (record.output, record.matte) if path is not None]
+        return [(Path(path), o.frame) for o in result.outcomes
+                for path in (o.output, o.matte) if path is not None]
 
     def summary(self, result: RenderResult) -> str:
-        return (f"{len(result.records) - len(result.reused)} frames rendered, "
+        return (f"{len(result.outcomes) - len(result.reused)} frames rendered, "
                 f"{len(result.reused)} already complete, {len(result.failed)} not written")
 
 

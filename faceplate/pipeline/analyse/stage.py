@@ -53,7 +53,7 @@ from faceplate.pipeline.stage_files.analysis import (
     FrameStatus,
     LostFace,
     ShotAnalysis,
-    read_analysis,
+    stored_analysis,
     vertex_array,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
@@ -567,7 +567,7 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     key = cache_key(spec, settings, ctx, pre)
     if reuse:
         try:
-            stored = read_analysis(spec, key)
+            stored = stored_analysis(spec, key)
         except StageError as exc:  # another schema or damaged: rebuilt, never misread
             ctx.log.info("analysis: rebuilding (%s)", exc)
             stored = None

@@ -29,6 +29,7 @@ from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.provenance import description, shot_provenance
 from faceplate.pipeline.render.plate_match import PlateMatch
+from faceplate.pipeline.render.result import FrameOutcome, RenderResult
 from faceplate.pipeline.render.resume import (
     is_current,
     output_stamps,
@@ -45,7 +46,6 @@ from faceplate.pipeline.render.swap import (
 )
 from faceplate.pipeline.stage_files.proxies import FlipbookProxies
 from faceplate.pipeline.stage_files.records import (
-    FAILED_STATUSES,
     FaceRecord,
     FrameRecord,
     RenderStatus,
@@ -55,28 +55,14 @@ from faceplate.pipeline.stage_files.tracks import (
     REVIEWER_PREFIX,
     SolvedFace,
     SolvedSwap,
-    faces_on,
+    SolveInMemory,
+    SolveSource,
 )
 from faceplate.plateio.frame import PlateFrame, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import AttributeValue, write_matte
 from faceplate.spec import QCSpec, ShotSpec
 from faceplate.types import Matte
-
-
-@dataclass
-class RenderResult:
-    """Frames written and frames that could not be, with their records.
-
-    ``reused`` lists the frames whose outputs were already complete and current (not rendered
-    again; their records are the stored ones)."""
-
-    records: list[FrameRecord]
-    reused: list[int] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[int]:
-        return [r.frame for r in self.records if r.status in FAILED_STATUSES]
 
 
 def _check(record: FrameRecord, flag: str, value: float, threshold: float, above: bool,
@@ -339,16 +325,20 @@ def _write_outputs(spec: ShotSpec, frame: PlateFrame, record: FrameRecord, matte
         record.matte = str(matte_path)
 
 
-def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
+def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | SolveSource,
            sources: dict[str, SourceFace], ctx: RunContext, pre: Preflight, *,
            force: bool = False) -> RenderResult:
     """Render ``frames`` and write one QC record per frame.
+
+    ``solved``: the solved swaps, or a source of them a frame at a time
+    (:class:`faceplate.pipeline.stage_files.tracks.SolveByFrame`: a whole shot's meshes are
+    then never held). The result holds each frame's outcome, its record stays in its file.
 
     A frame whose outputs are complete and current (see :mod:`faceplate.pipeline.resume`) is
     not rendered again unless ``force``; a frame that fails is recorded and the rest carry on.
     Frames stream: the next plate frame is read, and the frame before written, in threads
     while this one is swapped (OpenImageIO and the EXR codecs release the GIL); no more than
-    three frames are held at once, however long the shot.
+    three frames are held at once, and one frame's solved faces, however long the shot.
 
     Raises:
         DiskFullError: a frame could not be written for lack of space (it is recorded; the
@@ -358,18 +348,19 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
     """
     frames = [int(f) for f in frames]  # a host script may pass numpy integers
     provenance = shot_provenance(spec, ctx, pre.shot_models())
-    records: list[FrameRecord] = []
+    solves = SolveInMemory(solved) if isinstance(solved, list) else solved
+    records: list[FrameOutcome] = []
     reused: list[int] = []
     if frames:
         remove_stale_temporaries(spec, frames[0])
-    keys = [render_key(spec, f, solved, provenance, pre) for f in frames]
-    current = {f: stored for f, key in zip(frames, keys)
+    keys = [render_key(spec, f, solves.on(f), provenance, pre) for f in frames]
+    current = {f: FrameOutcome.of(stored) for f, key in zip(frames, keys)
                if not force and (stored := stored_record(spec, f)) is not None
                and is_current(stored, key)}
     todo = [f for f in frames if f not in current]
     # the swap's one-off costs, paid only when a frame to render has a face to swap
     warm = ((lambda: warm_up(pre.shot_models().swapper, sources.values()))
-            if faces_on(solved, todo) else None)
+            if solves.has_faces(todo) else None)
     proxies = FlipbookProxies(spec, ctx.colour, pre.plate_colourspace, pre.display, pre.view)
     with _Stream(spec, todo, pre, proxies, warm) as stream:
         for i, (f, key) in enumerate(zip(frames, keys)):
@@ -379,13 +370,14 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
                                        f"{_left(frames, i - 1)}")
             if f in current:
                 stream.settle(records, ctx, frames)
-                records.append(FrameRecord.from_dict(current[f]))
+                records.append(current[f])
                 reused.append(f)
                 ctx.progress(Progress("render", i + 1, len(frames), f))
                 continue
             plate, seconds, nonfinite = stream.plate(f)
             start = time.perf_counter()
-            swapped = _swap_frame(spec, plate, solved, sources, provenance, ctx, pre, nonfinite)
+            swapped = _swap_frame(spec, plate, solves.on(f), sources, provenance, ctx, pre,
+                                  nonfinite)
             swapped.seconds = seconds + time.perf_counter() - start
             written = stream.settle(records, ctx, frames)
             if written is not None and ctx.stop.requested:  # the frame in flight was that one
@@ -393,7 +385,7 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap],
                                        f"{_left(frames, written)}")
             stream.write(swapped, key, i)
         stream.settle(records, ctx, frames)
-    return RenderResult(records, reused)
+    return RenderResult(records, reused, spec)
 
 
 #: A plate frame read ahead: the frame (or its failure's record), the seconds the read took,
@@ -462,9 +454,9 @@ class _Stream:
         _store(self._spec, record, key)
         return record
 
-    def settle(self, records: list[FrameRecord], ctx: RunContext,
+    def settle(self, records: list[FrameOutcome], ctx: RunContext,
                frames: list[int]) -> int | None:
-        """Wait for the frame being written, add its record to ``records`` and return its index
+        """Wait for the frame being written, add its outcome to ``records`` and return its index
         in ``frames`` (None: no frame was being written).
 
         Raises:
@@ -478,11 +470,11 @@ class _Stream:
             record = future.result()
         except _Stop as stop:
             _store(self._spec, stop.record, key)
-            records.append(stop.record)
+            records.append(FrameOutcome.of(stop.record))
             raise DiskFullError(f"{stop.error.message}: the shot stopped; frames not "
                                 f"rendered: {_left(frames, index)}", path=stop.error.path,
                                 frame=frame) from None
-        records.append(record)
+        records.append(FrameOutcome.of(record))
         ctx.progress(Progress("render", index + 1, len(frames), frame))
         return index
 

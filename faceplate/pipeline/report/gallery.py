@@ -13,12 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import OpenImageIO as oiio
 import PyOpenColorIO as ocio
 
-from faceplate.frames import format_frames
 from faceplate.ocio.display import PROXY_LUT_SIZE, proxy_display_processor
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
@@ -48,12 +46,10 @@ from faceplate.pipeline.stage_files.records import FAILED_STATUSES
 from faceplate.plateio.frame import Box
 from faceplate.plateio.limits import FrameLimits
 from faceplate.spec import ShotSpec
-from faceplate.written import remove_written, write_bytes
+from faceplate.written import write_bytes
 
 FOLDER = "review"
 SAMPLES = 6
-SHEET_ROWS = 48
-SHEET_HEIGHT = 160
 CROP_KINDS = ("plate", "result", "matte", "diff")
 
 
@@ -259,21 +255,33 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
     crops_for = set(close_look_frames(records))
     runs = {f: run for run in flagged_runs(records) for f in run if len(run) > 1}
     gallery = Gallery({}, pre.display, pre.view)
-    plans = [_plan(spec, f, by_frame.get(f) or {}, look, rendered_look, pre)
-             for f in spec.plate.frames]
-    to_crop: dict[int, Box] = {}  # plan index -> the box of crops to make (not current)
-    for i, plan in enumerate(plans):
-        target = (_crop_target(plan.frame, by_frame, plan.paths, plan.stamps, look)
-                  if plan.frame in crops_for else None)
-        if target is not None and not all(files.current(_crop_name(plan.frame, k), target[1])
+    frames = list(spec.plate.frames)
+    plans: dict[int, _Plan] = {}  # index -> a frame's plan made ahead (next, or crops due)
+
+    def plan_of(i: int, keep: bool = True) -> _Plan:
+        plan = plans.get(i) or _plan(spec, frames[i], by_frame.get(frames[i]) or {}, look,
+                                     rendered_look, pre)
+        if keep:
+            plans[i] = plan
+        return plan
+
+    to_crop: dict[int, Box] = {}  # frame index -> the box of crops to make (not current)
+    for i, f in enumerate(frames):
+        if f not in crops_for:
+            continue
+        plan = plan_of(i, keep=False)
+        target = _crop_target(f, by_frame, plan.paths, plan.stamps, look)
+        if target is not None and not all(files.current(_crop_name(f, k), target[1])
                                           for k in CROP_KINDS):
             to_crop[i] = target[0]
     fetched: set[int] = set()
-    # the next frame's stale proxies are decoded in a thread while this frame's are made
+    # the next frame's stale proxies are decoded in a thread while this frame's are made;
+    # a frame's plan is made when it (or a read ahead) needs it, and dropped once it is done
     with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader:
-        for i, plan in enumerate(plans):
-            if i + 1 < len(plans):
-                after = plans[i + 1]
+        for i in range(len(frames)):
+            plan = plan_of(i)
+            if i + 1 < len(frames):
+                after = plan_of(i + 1)
                 stale = [k for k, key in after.keys.items()
                          if after.stamps[k] is not None and k not in after.rendered
                          and not files.current(_proxy_name(after.frame, k), key)]
@@ -284,8 +292,9 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
             coming = next((j for j in to_crop if j > i), None)
             if coming is not None and coming not in fetched:
                 fetched.add(coming)
-                plans[coming].sources.prefetch(reader, [], to_crop[coming],
-                                               ("plate", "result", "matte"))
+                plan_of(coming).sources.prefetch(reader, [], to_crop[coming],
+                                                 ("plate", "result", "matte"))
+            del plans[i]
             f, images = plan.frame, FrameImages()
             for kind, key in plan.keys.items():
                 name = _proxy_name(f, kind)
@@ -444,39 +453,3 @@ def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str 
         if files.ensure(name, key, writer(kind)):
             images.crops[kind] = f"{FOLDER}/{name}"
     images.crop_box = box
-
-
-def contact_sheet(qc: Path, gallery: Gallery, frames: list[tuple[int, str]]) -> None:
-    """``contact_sheet.png``: one row of crops (plate | result | matte | difference) per frame
-    of ``frames`` (frame, label), at most ``SHEET_ROWS`` rows; a last row says how many more
-    there are."""
-    rows = []
-    shown = [(f, label) for f, label in frames if gallery.frames[f].crops][:SHEET_ROWS]
-    for f, label in shown:
-        cells = [cv2.imread(str(qc / gallery.frames[f].crops[k])) for k in CROP_KINDS
-                 if k in gallery.frames[f].crops]
-        cells = [cv2.resize(c, (max(1, round(c.shape[1] * SHEET_HEIGHT / c.shape[0])),
-                                SHEET_HEIGHT), interpolation=cv2.INTER_AREA)
-                 for c in cells if c is not None]
-        if not cells:
-            continue
-        line = np.hstack([cv2.copyMakeBorder(c, 2, 2, 2, 2, cv2.BORDER_CONSTANT,
-                                             value=(20, 20, 20)) for c in cells])
-        run = gallery.frames[f].run
-        cv2.putText(line, f"{format_frames(run) if run else f} {label}"[:60], (8, 22),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.55, (60, 60, 230), 2)
-        rows.append(line)
-    total = sum(1 for f, _ in frames if gallery.frames[f].crops)
-    gallery.sheet_rows, gallery.sheet_of = len(rows), total
-    if not rows:
-        remove_written(qc, keep=lambda name: name != "contact_sheet.png")
-        return
-    width = max(r.shape[1] for r in rows)
-    if total > len(rows):
-        note = np.full((36, width, 3), 20, np.uint8)
-        cv2.putText(note, f"... and {total - len(rows)} more: see index.html", (8, 24),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (230, 230, 230), 1)
-        rows.append(note)
-    rows = [cv2.copyMakeBorder(r, 0, 0, 0, width - r.shape[1], cv2.BORDER_CONSTANT,
-                               value=(20, 20, 20)) for r in rows]
-    write_image(qc / "contact_sheet.png", np.vstack(rows))

@@ -22,7 +22,7 @@ from faceplate.pipeline.report.plots import Plot
 from faceplate.pipeline.stage_files.proxies import PROXY_QUALITY, PROXY_WIDTH
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import SETTABLE
-from faceplate.written import write_bytes
+from faceplate.written import atomic_write, write_bytes, write_error
 
 #: What the server replaces to open a session; the static page keeps it empty (read-only).
 SESSION_PLACEHOLDER = '<meta name="faceplate-session" content="">'
@@ -165,15 +165,32 @@ def _environment(cache: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def render_index(view: PageView, cache: Path | None = None) -> str:
-    """The whole ``index.html`` (``cache``: a folder to keep the compiled templates in)."""
+def _index_context(view: PageView) -> dict[str, Any]:
     settable = {k: f"{low:g}..{high:g}" for k, (low, high) in SETTABLE.items()}
     data = {"shot": view.shot, "rate": view.rate, "frames": [f.data() for f in view.frames],
             "spec": view.spec_path}
-    return _environment(cache).get_template("index.html.j2").render(
-        v=view, keys=KEYS, data=data, settable=settable, session=SESSION_PLACEHOLDER,
-        samples_count=SAMPLES, proxy_width=PROXY_WIDTH, proxy_quality=PROXY_QUALITY,
-        gain=DIFFERENCE_GAIN, lut_size=PROXY_LUT_SIZE, lut_tolerance=PROXY_LUT_TOLERANCE)
+    return {"v": view, "keys": KEYS, "data": data, "settable": settable,
+            "session": SESSION_PLACEHOLDER, "samples_count": SAMPLES,
+            "proxy_width": PROXY_WIDTH, "proxy_quality": PROXY_QUALITY,
+            "gain": DIFFERENCE_GAIN, "lut_size": PROXY_LUT_SIZE,
+            "lut_tolerance": PROXY_LUT_TOLERANCE}
+
+
+def write_index(path: Path, view: PageView, cache: Path | None = None) -> None:
+    """Write ``index.html`` to ``path`` atomically (listed as faceplate's), a piece at a time
+    as the template makes it: the page's whole text is never held.
+
+    Raises:
+        OutputError: it could not be written (:class:`DiskFullError`: for lack of space).
+    """
+    template = _environment(cache).get_template("index.html.j2")
+    with atomic_write(path, record=True) as tmp:
+        try:
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                for piece in template.generate(_index_context(view)):
+                    out.write(piece)
+        except OSError as exc:
+            raise write_error(exc, path) from None
 
 
 def render_compare(**context: Any) -> str:

@@ -19,12 +19,13 @@ from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.report.gallery import (
     close_look_frames,
-    contact_sheet,
     make_gallery,
     plate_aspect,
 )
-from faceplate.pipeline.report.page import PageView, frame_views, render_index
+from faceplate.pipeline.report.page import PageView, frame_views, write_index
 from faceplate.pipeline.report.plots import shot_plots
+from faceplate.pipeline.report.sheet import contact_sheet
+from faceplate.pipeline.report.shot_records import ShotRecords, shot_records
 from faceplate.pipeline.report.timeline import write_review_timeline
 from faceplate.pipeline.shot_models import model_ids
 from faceplate.pipeline.stage_files.analysis import analysis_seconds
@@ -32,14 +33,18 @@ from faceplate.pipeline.stage_files.paths import frame_record_path, qc_json_path
 from faceplate.pipeline.stage_files.records import (
     FAILED_STATUSES,
     add_flag,
-    read_record,
     write_qc,
 )
 from faceplate.pipeline.stage_files.tracks import solve_seconds
 from faceplate.plateio.frame import read_header
 from faceplate.spec import ShotSpec
-from faceplate.spec.overrides import Override, decisions_by_frame, load_overrides, overrides_path
-from faceplate.written import remove_written, write_bytes
+from faceplate.spec.overrides import (
+    Override,
+    decisions_by_frame,
+    load_overrides,
+    overrides_path,
+)
+from faceplate.written import remove_written
 
 _WORST = 5
 #: The flipbook's and the timeline's rate when the plate's header names none.
@@ -56,39 +61,52 @@ class Report:
     timeline: Path | None = None
 
 
+def check_matte_jump(previous: dict[str, Any] | None, record: dict[str, Any],
+                     limit: float) -> None:
+    """Flag ``record`` when its matte area changes by more than ``limit`` of the frame
+    before's (``previous``: the record before it, or None)."""
+    if previous is not None and previous["frame"] == record["frame"] - 1:
+        before, now = previous.get("matte_area", 0.0), record.get("matte_area", 0.0)
+        if before > 0 and now > 0:
+            change = abs(now - before) / before
+            record["matte_change"] = round(change, 4)
+            if change > limit:
+                add_flag(record["flags"], record["reasons"], "matte_jump",
+                         f"matte area changed {change:.3f} > {limit:g} "
+                         f"of frame {previous['frame']}'s")
+
+
 def check_matte_jumps(records: list[dict[str, Any]], limit: float) -> None:
     """Flag frames whose matte area changes by more than ``limit`` of the previous frame's."""
     previous: dict[str, Any] | None = None
     for record in records:
-        if previous is not None and previous["frame"] == record["frame"] - 1:
-            before, now = previous.get("matte_area", 0.0), record.get("matte_area", 0.0)
-            if before > 0 and now > 0:
-                change = abs(now - before) / before
-                record["matte_change"] = round(change, 4)
-                if change > limit:
-                    add_flag(record["flags"], record["reasons"], "matte_jump",
-                             f"matte area changed {change:.3f} > {limit:g} "
-                             f"of frame {previous['frame']}'s")
+        check_matte_jump(previous, record, limit)
         previous = record
 
 
+def decisions_of(record: dict[str, Any], by_frame: dict[int, list[Override]]) -> None:
+    """Give ``record`` the reviewer decisions covering its frame (``by_frame``:
+    :func:`decisions_by_frame`'s) (who, what, when) and whether its render has applied them
+    (``applied``), still has to (``pending re-render``), or needs none (``recorded``, an
+    approval)."""
+    decisions = []
+    for o in by_frame.get(record["frame"], []):
+        entry = o.as_record()
+        if not o.changes_render:
+            entry["state"] = "recorded"
+        elif any(o.describe() in text for text in record.get("overrides", [])):
+            entry["state"] = "applied"
+        else:
+            entry["state"] = "pending re-render"
+        decisions.append(entry)
+    record["decisions"] = decisions
+
+
 def attach_decisions(records: list[dict[str, Any]], overrides: list[Override]) -> None:
-    """Give each record the reviewer decisions covering its frame (who, what, when) and
-    whether its render has applied them (``applied``), still has to (``pending re-render``),
-    or needs none (``recorded``, an approval)."""
+    """Give each record the reviewer decisions covering its frame (:func:`decisions_of`)."""
     by_frame = decisions_by_frame(overrides)
     for record in records:
-        decisions = []
-        for o in by_frame.get(record["frame"], []):
-            entry = o.as_record()
-            if not o.changes_render:
-                entry["state"] = "recorded"
-            elif any(o.describe() in text for text in record.get("overrides", [])):
-                entry["state"] = "applied"
-            else:
-                entry["state"] = "pending re-render"
-            decisions.append(entry)
-        record["decisions"] = decisions
+        decisions_of(record, by_frame)
 
 
 def _stage_seconds(spec: ShotSpec, records: list[dict[str, Any]]) -> dict[str, float]:
@@ -189,19 +207,6 @@ def _summary_rows(summary: dict[str, Any], spec: ShotSpec, display: str, ocio_ur
     ]
 
 
-def load_records(spec: ShotSpec) -> tuple[list[dict[str, Any]], list[int]]:
-    """The frame records of the shot, and the frames that have none yet."""
-    records, missing = [], []
-    for f in spec.plate.frames:
-        body = read_record(spec, f, arrays=True)  # every frame's held: points as arrays
-        if body is None:
-            missing.append(f)
-        else:
-            body.pop("schema")
-            records.append(body)
-    return records, missing
-
-
 def plate_rate(spec: ShotSpec) -> tuple[float, str]:
     """The shot's frame rate from the first readable plate frame's ``framesPerSecond`` (EXR's
     standard attribute; ``FramesPerSecond`` elsewhere), and where it came from."""
@@ -226,13 +231,25 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
     Raises:
         StageError: no frame of the shot has been rendered yet.
     """
-    records, missing = load_records(spec)
-    if not records:
-        raise StageError("nothing rendered yet: no frame has a QC record; run `faceplate "
-                         "render` (or `faceplate run`) first",
-                         path=frame_record_path(spec, spec.plate.frames[0]).parent)
-    check_matte_jumps(records, spec.qc.max_matte_change)
-    attach_decisions(records, load_overrides(overrides_path(spec.spec_path), spec.plate.frames))
+    by_frame = decisions_by_frame(load_overrides(overrides_path(spec.spec_path),
+                                                 spec.plate.frames))
+
+    def finish(previous: dict[str, Any] | None, record: dict[str, Any]) -> None:
+        check_matte_jump(previous, record, spec.qc.max_matte_change)
+        decisions_of(record, by_frame)
+
+    with shot_records(spec, finish) as shot:
+        if not shot.slim:
+            raise StageError("nothing rendered yet: no frame has a QC record; run `faceplate "
+                             "render` (or `faceplate run`) first",
+                             path=frame_record_path(spec, spec.plate.frames[0]).parent)
+        return _write(spec, ctx, pre, shot)
+
+
+def _write(spec: ShotSpec, ctx: RunContext, pre: Preflight, shot: ShotRecords) -> Report:
+    """Write qc.json (the records whole, from the spool), the review images, the page and the
+    timeline (from the slim records)."""
+    records, missing = shot.slim, shot.missing
     summary = _summary(spec, records, missing)
     qc = spec.output.qc
     qc_json = qc_json_path(spec)
@@ -242,7 +259,7 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
         "shot": spec.shot, "spec": str(spec.spec_path) if spec.spec_path else None,
         "faceplate_version": __version__, "ocio_config": ctx.colour.choice.uri,
         "models": summary["models"], "thresholds": asdict(spec.qc),
-        "summary": summary, "frames": records})
+        "summary": summary, "frames": shot.whole()})
     # the review images, then the page and the timeline; the thumbnails of earlier versions
     # (listed in thumbs/'s manifest) are no longer made
     remove_written(qc / "thumbs")
@@ -263,6 +280,5 @@ def report(spec: ShotSpec, ctx: RunContext, pre: Preflight) -> Report:
         display, rate, rate_source, gallery,
         str(spec.spec_path) if spec.spec_path else "SHOT.yaml", plate_aspect(spec))
     index = qc / "index.html"
-    write_bytes(index, render_index(view, spec.output.cache / "templates").encode("utf-8"),
-                record=True)
+    write_index(index, view, spec.output.cache / "templates")
     return Report(qc_json, index, summary, timeline)

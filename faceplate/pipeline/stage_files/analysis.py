@@ -208,6 +208,30 @@ def read_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
     return _read_analysis(spec, key)
 
 
+def stored_analysis(spec: ShotSpec, key: dict[str, Any]) -> ShotAnalysis | None:
+    """The stored analysis when it was made under ``key`` (None: absent or stale), its frames'
+    face counts read (each face dropped as it is read) and their faces read back when first
+    looked into (:class:`StoredFrames`): a stage that re-uses the analysis without looking
+    into it holds none of its meshes. A ``faceplate.analysis/4`` file is read whole.
+
+    Raises:
+        StageError: the file is corrupt or of another schema than this one or the one before.
+    """
+    path = analysis_path(spec)
+    if read_json_value(path, ANALYSIS_SCHEMA_4, "schema") == ANALYSIS_SCHEMA_4:
+        return _read_analysis(spec, key)
+    if read_json_value(path, ANALYSIS_SCHEMA, "key") not in (key, None):
+        return None  # stale: its frames are not read
+    read = read_json_lines(path, ANALYSIS_SCHEMA, "frames",
+                           lambda raw: (int(raw["frame"]), len(raw["faces"])), _no_faces)
+    if read is None:
+        return None
+    head, counts = read
+    if head.get("key") != key:
+        return None
+    return ShotAnalysis(head["key"], StoredFrames(spec, dict(counts)))
+
+
 def analysis_seconds(spec: ShotSpec) -> float | None:
     """The seconds the stored analysis took (its frames' total), read from the head of the
     file (a file written before the total was stored is read whole, its faces dropped as they

@@ -54,8 +54,9 @@ def _chunks(value: object, depth: int = 0) -> Iterator[str]:
 
 
 def _lines(value: dict[str, Any]) -> Iterator[str]:
-    """``value`` a top-level key a line, a list's items a line each (each written whole by the
-    C encoder: an indented file is encoded in Python, many times slower)."""
+    """``value`` a top-level key a line, a list's (or an iterator's) items a line each (each
+    written whole by the C encoder: an indented file is encoded in Python, many times
+    slower)."""
     def one(item: object) -> str:
         return json.dumps(item, allow_nan=False, default=_plain)
     yield "{"
@@ -63,6 +64,11 @@ def _lines(value: dict[str, Any]) -> Iterator[str]:
         yield ("," if i else "") + "\n " + json.dumps(str(key)) + ": "
         if isinstance(item, list) and item:
             yield "[\n  " + ",\n  ".join(one(x) for x in item) + "\n ]"
+        elif isinstance(item, Iterator):  # written as it is made: never all held
+            n = 0
+            for n, x in enumerate(item, 1):
+                yield ("[\n  " if n == 1 else ",\n  ") + one(x)
+            yield "\n ]" if n else "[]"
         else:
             yield one(item)
     yield "\n}"
@@ -211,6 +217,25 @@ def _head(line: str, schema: str, name: str, path: Path) -> dict[str, Any]:
         named = json.loads(found.group(1)) if found is not None else None
         raise StageError(f"expected schema {schema}, found {named!r}", path=path)
     return _open_list(line, name, path)
+
+
+def open_list(line: str, name: str, path: Path) -> dict[str, Any]:
+    """The keys of a group whose list ``name`` a line of :func:`write_grouped_lines` opens (that
+    list left out).
+
+    Raises:
+        StageError: the line opens no such list.
+    """
+    return _open_list(line, name, path)
+
+
+def check_head(line: str, schema: str, name: str, path: Path) -> dict[str, Any]:
+    """The keys of a line-written file's head (its first line), its schema checked.
+
+    Raises:
+        StageError: the file is of another schema, or its head is corrupt.
+    """
+    return _head(line, schema, name, path)
 
 
 def read_grouped_lines(path: Path, schema: str, name: str, inner: str,

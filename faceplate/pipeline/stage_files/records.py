@@ -152,11 +152,12 @@ def read_qc(path: Path, spec: ShotSpec | None = None) -> dict[str, Any] | None:
 
 def write_qc(spec: ShotSpec, body: dict[str, Any]) -> None:
     """Write ``qc.json``: the frames' paths and the spec relative to the spec's folder, and
-    that folder relative to the file's (``shot_folder``), so the file reads alone."""
+    that folder relative to the file's (``shot_folder``), so the file reads alone. ``frames``
+    may be an iterator: each record is written as it comes, a line each."""
     qc_json = qc_json_path(spec)
     base = shot_folder(spec)
     out = dict(body)
-    out["frames"] = [_paths(r, lambda p: to_shot(spec, p)) for r in body.get("frames", [])]
+    out["frames"] = (_paths(r, lambda p: to_shot(spec, p)) for r in body.get("frames", []))
     if out.get("spec") is not None:
         out["spec"] = to_shot(spec, out["spec"])
     out["shot_folder"] = _relative(base, qc_json.parent) if base is not None else None

@@ -11,14 +11,18 @@ alignment."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
 from faceplate.errors import StageError
 from faceplate.pipeline.stage_files.jsonfile import (
+    check_head,
+    open_list,
     read_grouped_lines,
     read_json,
     read_json_value,
@@ -93,11 +97,6 @@ class SolvedSwap:
     def span(self) -> tuple[int, int]:
         """The first and last frames the swap's face is solved on, over the whole shot."""
         return self.bounds if self.bounds is not None else (min(self.faces), max(self.faces))
-
-
-def faces_on(solved: list[SolvedSwap], frames: Iterable[int]) -> bool:
-    """Whether any of ``frames`` has a solved face to swap."""
-    return any(f in s.faces for s in solved for f in frames)
 
 
 def _frames_json(reasons: dict[int, str]) -> list[dict[str, Any]]:
@@ -214,3 +213,154 @@ def load_solve(spec: ShotSpec, frames: Iterable[int] | None = None) -> list[Solv
     if body is None:
         raise StageError("shot not solved yet: run `faceplate solve` first", path=tracks_path(spec))
     return [_swap(s) for s in body["swaps"]]
+
+
+class SolveSource(Protocol):
+    """The solved swaps a render asks for a frame at a time."""
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        """Each swap with (at least) its face on ``frame``, its span, skips and losses."""
+        ...
+
+    def has_faces(self, frames: Iterable[int]) -> bool:
+        """Whether any of ``frames`` has a solved face to swap (no face is read)."""
+        ...
+
+
+@dataclass
+class SolveInMemory:
+    """Solved swaps already in memory (a host's, a test's): every frame asks for them all."""
+
+    swaps: list[SolvedSwap]
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        return self.swaps
+
+    def has_faces(self, frames: Iterable[int]) -> bool:
+        return any(f in s.faces for s in self.swaps for f in frames)
+
+
+#: A face line's frame, read without decoding its mesh (``_face_json`` writes it first).
+_FACE_FRAME = re.compile(rb'^,?\{"frame":(-?\d+)[,}]')
+
+
+@dataclass
+class _SwapIndex:
+    """A swap's own keys (its faces left out) and where each wanted face's line starts."""
+
+    head: SolvedSwap
+    rest: np.ndarray | None
+    lines: dict[int, int]
+
+
+class SolveByFrame:
+    """``tracks.json`` (``faceplate.tracks/7``) read a frame at a time: one pass notes each
+    swap's own keys, its span and where each wanted frame's face line starts (a few numbers a
+    frame); :meth:`on` reads that frame's faces from their lines. However long the shot, only
+    the frame asked for has its meshes in memory. A file of a schema before (one line) is read
+    whole (:func:`load_solve`).
+
+    Raises:
+        StageError: the shot has not been solved yet, or the file is corrupt.
+    """
+
+    def __init__(self, spec: ShotSpec, frames: Iterable[int] | None = None) -> None:
+        self.path = tracks_path(spec)
+        self._whole: list[SolvedSwap] | None = None
+        self._swaps: list[_SwapIndex] = []
+        self._file: BinaryIO | None = None
+        if any(read_json_value(self.path, s, "schema") == s
+               for s in (TRACKS_SCHEMA_6, TRACKS_SCHEMA_5)):
+            self._whole = load_solve(spec, frames)
+            return
+        wanted = None if frames is None else {int(f) for f in frames}
+        try:
+            # kept open: a solve that replaces the file meanwhile leaves this one readable
+            self._file = self.path.open("rb")
+            self._index(self._file, wanted)
+        except FileNotFoundError:
+            raise StageError("shot not solved yet: run `faceplate solve` first",
+                             path=self.path) from None
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise StageError(f"corrupt stage file: {exc}", path=self.path) from None
+        except StageError:
+            self.close()
+            raise
+
+    def __enter__(self) -> SolveByFrame:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (a frame asked for after reads nothing)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _index(self, f: BinaryIO, wanted: set[int] | None) -> None:
+        head_line = f.readline()
+        check_head(head_line.decode("utf-8"), TRACKS_SCHEMA, "swaps", self.path)
+        offset = len(head_line)
+        index: _SwapIndex | None = None
+        first = last = 0
+        for line in f:
+            at, offset = offset, offset + len(line)
+            if index is None and line.startswith(b"]}"):
+                return
+            if index is None:
+                body = open_list(line.decode("utf-8"), "faces", self.path)
+                rest = (np.asarray(body["rest"], np.float64)
+                        if body.get("rest") is not None else None)
+                body["rest"], body["faces"] = None, []
+                index = _SwapIndex(_swap(body), rest, {})
+                first, last = 0, -1
+            elif line.startswith(b"]}"):
+                if last >= first:
+                    index.head.bounds = (first, last)
+                self._swaps.append(index)
+                index = None
+            else:
+                found = _FACE_FRAME.match(line)
+                frame = (int(found.group(1)) if found is not None
+                         else json.loads(line.removeprefix(b","))["frame"])
+                first, last = ((frame, frame) if last < first
+                               else (min(first, frame), max(last, frame)))
+                if wanted is None or frame in wanted:
+                    index.lines[frame] = at
+        raise StageError("corrupt stage file: cut short", path=self.path)
+
+    def has_faces(self, frames: Iterable[int]) -> bool:
+        """Whether any of ``frames`` (among those asked for) has a face line."""
+        if self._whole is not None:
+            return SolveInMemory(self._whole).has_faces(frames)
+        return any(f in index.lines for index in self._swaps for f in frames)
+
+    def on(self, frame: int) -> list[SolvedSwap]:
+        """Each swap with its face on ``frame`` (if it has one there and ``frame`` was among
+        those asked for), read from the file now.
+
+        Raises:
+            StageError: the file was closed, or its line cannot be read.
+        """
+        if self._whole is not None:
+            return self._whole
+        f = self._file
+        if f is None:
+            raise StageError("the solve was closed before it was read", path=self.path)
+        swaps = []
+        try:
+            for index in self._swaps:
+                head, faces = index.head, {}
+                at = index.lines.get(frame)
+                if at is not None:
+                    f.seek(at)
+                    face = json.loads(f.readline().removeprefix(b","), object_hook=_face_arrays)
+                    faces[frame] = SolvedFace(**face, rest=index.rest)
+                swaps.append(SolvedSwap(head.swap, head.source, head.track, faces, head.skipped,
+                                        head.lost, head.segments, head.bounds))
+        except (OSError, ValueError) as exc:
+            raise StageError(f"corrupt stage file: {exc}", path=self.path) from None
+        return swaps

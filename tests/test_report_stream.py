@@ -1,0 +1,142 @@
+"""The report's records and contact sheet as streams: each record read once, spooled whole for
+qc.json and kept slim (no points) for the page; qc.json written from an iterator exactly as
+from a list; the contact sheet written a row at a time with the pixels of the sheet stacked
+whole. Expected values are the literal numbers written here, or images built here with
+OpenCV."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import spec_dict
+
+from faceplate.pipeline.report import sheet
+from faceplate.pipeline.report.gallery import CROP_KINDS, FrameImages, Gallery
+from faceplate.pipeline.report.shot_records import shot_records
+from faceplate.pipeline.stage_files.paths import qc_json_path
+from faceplate.pipeline.stage_files.records import (
+    FaceRecord,
+    FrameRecord,
+    write_qc,
+    write_record,
+)
+from faceplate.spec import ShotSpec, parse_spec
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> ShotSpec:
+    return parse_spec(spec_dict(), base=tmp_path)
+
+
+def _record(frame: int, area: float, out: Path = Path("/shots/out")) -> FrameRecord:
+    points = [[frame + i / 4, i * 0.5] for i in range(68)]
+    face = FaceRecord(0, "actor_a", 0, [1.0, 2.0, 3.0, 4.0], points, 0.5, 0.25, False)
+    record = FrameRecord(frame, "swapped", faces=[face], matte_area=area,
+                         render_key="k" * 64, outputs={str(out / "a.exr"): [1, 2]})
+    return record
+
+
+def test_each_record_is_finished_once_spooled_whole_and_kept_slim(spec):
+    for f, area in ((1001, 100.0), (1002, 150.0), (1004, 90.0)):
+        write_record(spec, _record(f, area, spec.output.qc.parent))
+    seen: list[tuple[int | None, int]] = []
+
+    def finish(previous, record):
+        seen.append((previous["frame"] if previous else None, record["frame"]))
+        record["checked"] = record["frame"] * 2
+
+    with shot_records(spec, finish) as shot:
+        assert seen == [(None, 1001), (1001, 1002), (1002, 1004)]
+        assert shot.missing == [1003, 1005, 1006, 1007, 1008]
+        assert [r["frame"] for r in shot.slim] == [1001, 1002, 1004]
+        for r in shot.slim:
+            assert "render_key" not in r and "outputs" not in r
+            assert "landmarks" not in r["faces"][0] and r["faces"][0]["bbox"] == [1, 2, 3, 4]
+            assert r["checked"] == r["frame"] * 2
+        for _ in range(2):  # read back whole, as often as asked
+            whole = list(shot.whole())
+            assert [r["frame"] for r in whole] == [1001, 1002, 1004]
+            assert whole[1]["faces"][0]["landmarks"][3] == [1002.75, 1.5]
+            assert whole[1]["render_key"] == "k" * 64 and whole[1]["checked"] == 2004
+            assert whole[2]["outputs"] == {str(spec.output.qc.parent / "a.exr"): [1, 2]}
+
+
+@pytest.mark.parametrize("given", [list, iter])
+def test_qc_json_from_an_iterator_of_records_is_the_file_a_list_writes(spec, given):
+    frames = [{"frame": f, "status": "swapped", "flags": ["a"] if f % 2 else [],
+               "faces": [asdict(_record(f, 1.0).faces[0])]} for f in range(1001, 1004)]
+    write_qc(spec, {"shot": "tst010", "summary": {"frames": 3}, "frames": given(frames),
+                    "after": 1})
+    text = qc_json_path(spec).read_text()
+    body = json.loads(text)
+    assert body["frames"] == frames and body["after"] == 1
+    lines = text.splitlines()
+    assert [line[:18] for line in lines if line.lstrip().startswith('{"frame"')] == [
+        '  {"frame": 1001, ', '  {"frame": 1002, ', '  {"frame": 1003, ']
+    write_qc(spec, {"shot": "tst010", "frames": given([])})
+    assert json.loads(qc_json_path(spec).read_text())["frames"] == []
+
+
+def _crop(path: Path, size: tuple[int, int], value: int) -> None:
+    image = np.full((size[1], size[0], 3), value, np.uint8)
+    image[::3, :, 0] = 255 - value  # something for the resize to average
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), image)
+
+
+def _stacked(qc: Path, rows: list[tuple[list[str], str]], note: str | None) -> np.ndarray:
+    """The sheet as the report made it before it streamed: every row built, padded and
+    stacked at once."""
+    lines = []
+    for files, label in rows:
+        cells = [cv2.imread(str(qc / name)) for name in files]
+        cells = [cv2.resize(c, (max(1, round(c.shape[1] * 160 / c.shape[0])), 160),
+                            interpolation=cv2.INTER_AREA) for c in cells]
+        line = np.hstack([cv2.copyMakeBorder(c, 2, 2, 2, 2, cv2.BORDER_CONSTANT,
+                                             value=(20, 20, 20)) for c in cells])
+        cv2.putText(line, label[:60], (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
+                    (60, 60, 230), 2)
+        lines.append(line)
+    width = max(line.shape[1] for line in lines)
+    if note is not None:
+        extra = np.full((36, width, 3), 20, np.uint8)
+        cv2.putText(extra, note, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (230, 230, 230), 1)
+        lines.append(extra)
+    return np.vstack([cv2.copyMakeBorder(line, 0, 0, 0, width - line.shape[1],
+                                         cv2.BORDER_CONSTANT, value=(20, 20, 20))
+                      for line in lines])
+
+
+def test_the_contact_sheet_written_a_row_at_a_time_has_the_pixels_of_the_whole_stack(
+        tmp_path, monkeypatch):
+    qc = tmp_path / "qc"
+    sizes = {1001: (90, 120), 1002: (150, 100), 1003: (60, 60), 1004: (80, 80)}
+    frames = {}
+    for f, size in sizes.items():
+        crops = {}
+        for n, kind in enumerate(CROP_KINDS):
+            crops[kind] = f"review/crop/{f}.{kind}.png"
+            _crop(qc / crops[kind], size, 40 * n + f % 7)
+        frames[f] = FrameImages(crops=crops, run=[1002, 1003] if f == 1002 else [])
+    frames[1005] = FrameImages()  # no crops: no row
+    gallery = Gallery(frames, "sRGB", "ACES")
+    monkeypatch.setattr(sheet, "SHEET_ROWS", 3)
+    listed = [(1001, "low_score"), (1005, "no_face"), (1002, "jitter_spike"),
+              (1003, "seam_mismatch"), (1004, "sample")]
+    sheet.contact_sheet(qc, gallery, listed)
+    written = cv2.imread(str(qc / "contact_sheet.png"))
+    files = {f: [frames[f].crops[k] for k in CROP_KINDS] for f in sizes}
+    expected = _stacked(qc, [(files[1001], "1001 low_score"),
+                             (files[1002], "1002-1003 jitter_spike"),
+                             (files[1003], "1003 seam_mismatch")],
+                        "... and 1 more: see index.html")
+    assert written.shape == expected.shape
+    assert np.array_equal(written, expected)
+    assert (gallery.sheet_rows, gallery.sheet_of) == (3, 4)
+    sheet.contact_sheet(qc, gallery, [(1005, "no_face")])  # nothing to show: the sheet goes
+    assert not (qc / "contact_sheet.png").exists()
