@@ -241,8 +241,7 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
         solved, pieces = _solve_segment(track, run, analysis, settings)
         faces.update(solved)
         segments.extend(pieces)
-    rest = rest_shape([np.asarray(f.landmarks) for f in faces.values()
-                       if f.origin != "interpolated"])
+    rest = rest_shape(f.landmarks for f in faces.values() if f.origin != "interpolated")
     if rest is not None:
         shape = rest.round(4)
         faces = {f: replace(face, rest=shape) for f, face in faces.items()}
