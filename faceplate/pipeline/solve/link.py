@@ -67,14 +67,15 @@ def link_tracks(analysis: ShotAnalysis) -> list[Track]:
     tracks: list[Track] = []
     last: dict[int, tuple[int, FaceObservation]] = {}
     identity: dict[int, FaceObservation] = {}  # track -> its latest face with a descriptor
-    for frame in sorted(analysis.frames):
-        faces = analysis.frames[frame].faces
+    outlines = analysis.outlines()  # no mesh is needed
+    for frame in sorted(outlines):
+        faces = outlines[frame].faces
         holder = {tracks[tid].faces[when]: tid for tid, (when, _) in last.items()
                   if when == frame - 1}
-        for lost in analysis.frames[frame].lost:
+        for lost in outlines[frame].lost:
             if lost.previous in holder:
                 tracks[holder[lost.previous]].lost[frame] = lost.reason
-        if analysis.frames[frame].cut:  # nothing is linked across a cut
+        if outlines[frame].cut:  # nothing is linked across a cut
             last.clear()
             holder.clear()
         used_tracks, used_faces = set(), set()
@@ -108,7 +109,8 @@ def link_tracks(analysis: ShotAnalysis) -> list[Track]:
 
 
 def face_at(analysis: ShotAnalysis, frame: int, index: int) -> FaceObservation:
-    return analysis.frames[frame].faces[index]
+    """A face's outline: its figures, its mesh left out when the analysis is stored."""
+    return analysis.outlines()[frame].faces[index]
 
 
 def _mean_descriptor(track: Track, analysis: ShotAnalysis) -> Descriptor | None:

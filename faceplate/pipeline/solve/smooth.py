@@ -13,7 +13,7 @@ import numpy as np
 from faceplate.face.mesh import EYE_CORNERS
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.solve.fuse import chain, fuse_piece, savgol
-from faceplate.pipeline.solve.link import Track, face_at
+from faceplate.pipeline.solve.link import Track
 from faceplate.pipeline.solve.rest import rest_shape
 from faceplate.pipeline.solve.skin import follow_skin
 from faceplate.pipeline.stage_files.analysis import FaceObservation, ShotAnalysis
@@ -101,7 +101,7 @@ def _solve_segment(track: Track, frames: list[int], analysis: ShotAnalysis,
                    settings: SolveSpec) -> tuple[dict[int, SolvedFace], list[list[int]]]:
     span = np.arange(frames[0], frames[-1] + 1)
     known = np.isin(span, frames)
-    observed = {f: face_at(analysis, f, track.faces[f]) for f in frames}
+    observed = {f: analysis.frames[f].faces[track.faces[f]] for f in frames}  # meshes read now
     first = np.asarray(observed[frames[0]].landmarks, np.float64)
     landmarks = np.zeros((len(span), *first.shape))
     landmarks[known] = [observed[f].landmarks for f in frames]
@@ -234,8 +234,8 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
                 settings: SolveSpec) -> SolvedSwap:
     """The solved faces of one swap on one track, and the frames its face was lost on."""
     faces: dict[int, SolvedFace] = {}
-    analysed = {f for f, a in analysis.frames.items() if a.status == "ok"}
-    cuts = {f for f, a in analysis.frames.items() if a.cut}
+    analysed = {f for f, a in analysis.outlines().items() if a.status == "ok"}
+    cuts = {f for f, a in analysis.outlines().items() if a.cut}
     segments: list[list[int]] = []
     for run in _segments(sorted(track.faces), settings.max_gap, analysed, cuts):
         solved, pieces = _solve_segment(track, run, analysis, settings)

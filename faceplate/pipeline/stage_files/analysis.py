@@ -8,6 +8,7 @@ body on one line) is read whole and upgraded as it is read."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, fields
@@ -17,6 +18,7 @@ import numpy as np
 
 from faceplate.errors import StageError
 from faceplate.pipeline.stage_files.jsonfile import (
+    check_head,
     line_spool,
     read_json,
     read_json_lines,
@@ -97,28 +99,83 @@ class ShotAnalysis:
     key: dict[str, Any]
     frames: Mapping[int, FrameAnalysis]
 
+    def outlines(self) -> Mapping[int, FrameAnalysis]:
+        """Every frame for a reader that needs no mesh: a stored analysis's read once and held
+        without its faces' meshes (:meth:`StoredFrames.outlines`), one in memory as it is."""
+        return self.frames.outlines() if isinstance(self.frames, StoredFrames) else self.frames
+
 
 class StoredFrames(Mapping[int, FrameAnalysis]):
-    """The frames of the analysis just written to ``analysis.json`` by :class:`AnalysisWriter`:
-    their numbers and face counts are held, their faces read from the file the first time one
-    frame is looked into (then kept): analysis itself never holds the shot's meshes."""
+    """The frames of an analysis stored in ``analysis.json`` (just written by
+    :class:`AnalysisWriter`, or re-used): their numbers and face counts are held. The first time
+    one frame is looked into, the file is read once for every frame's outline (the frame without
+    its faces' meshes, :meth:`outlines`) and where its line starts; a frame looked into is read
+    from its own line each time, meshes and all, and not kept: however long the shot, no stage
+    holds its meshes."""
 
     def __init__(self, spec: ShotSpec, counts: dict[int, int]) -> None:
         self.spec = spec
         self.counts = counts
-        self._frames: dict[int, FrameAnalysis] | None = None
+        self._outlines: dict[int, FrameAnalysis] | None = None
+        self._lines: dict[int, int] = {}
 
-    def _read(self) -> dict[int, FrameAnalysis]:
-        if self._frames is None:
-            stored = _read_analysis(self.spec, None)
-            if stored is None:
-                raise StageError("the analysis just written is gone",
-                                 path=analysis_path(self.spec))
-            self._frames = dict(stored.frames)
-        return self._frames
+    def outlines(self) -> dict[int, FrameAnalysis]:
+        """Every frame, its faces' meshes left out (an empty mesh, no vertex motions), read from
+        the file the first time (then held: a few numbers a face).
+
+        Raises:
+            StageError: the file is gone, corrupt or cut short.
+        """
+        if self._outlines is None:
+            self._outlines = self._index()
+        return self._outlines
+
+    def _index(self) -> dict[int, FrameAnalysis]:
+        path = analysis_path(self.spec)
+        outlines: dict[int, FrameAnalysis] = {}
+        try:
+            with path.open("rb") as f:
+                head = f.readline()
+                check_head(head.decode("utf-8"), ANALYSIS_SCHEMA, "frames", path)
+                offset = len(head)
+                for line in f:
+                    at, offset = offset, offset + len(line)
+                    if line.startswith(b"]}"):
+                        return outlines
+                    frame = _frame(json.loads(line.removeprefix(b","), object_hook=_no_meshes))
+                    outlines[frame.frame] = frame
+                    self._lines[frame.frame] = at
+        except FileNotFoundError:
+            raise StageError("the analysis just written is gone", path=path) from None
+        except (OSError, ValueError) as exc:
+            raise StageError(f"corrupt stage file: {exc}", path=path) from None
+        raise StageError("corrupt stage file: cut short", path=path)
 
     def __getitem__(self, frame: int) -> FrameAnalysis:
-        return self._read()[frame]
+        """The frame read from its line, its meshes arrays (not kept).
+
+        Raises:
+            KeyError: the file holds no such frame.
+            StageError: the file is gone, corrupt, or no longer the one outlined.
+        """
+        self.outlines()
+        at = self._lines[frame]
+        path = analysis_path(self.spec)
+        try:
+            with path.open("rb") as f:
+                f.seek(at)
+                raw = json.loads(f.readline().removeprefix(b","), object_hook=mesh_arrays)
+        except FileNotFoundError:
+            raise StageError("the analysis just written is gone", path=path) from None
+        except (OSError, ValueError) as exc:
+            raise StageError(f"corrupt stage file: {exc}", path=path) from None
+        if not isinstance(raw, dict) or raw.get("frame") != frame:
+            raise StageError(f"the analysis changed since it was read (frame {frame})",
+                             path=path)
+        return _frame(raw)
+
+    def __contains__(self, frame: object) -> bool:
+        return frame in self.counts
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.counts)
@@ -154,6 +211,17 @@ def mesh_arrays(obj: dict[str, Any]) -> dict[str, Any]:
         obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
         if obj.get("vertices") is not None:
             obj["vertices"] = vertex_array(obj["vertices"])
+    return obj
+
+
+#: An outline's face mesh (:meth:`StoredFrames.outlines`): none.
+_NO_MESH = np.empty((0, 3))
+
+
+def _no_meshes(obj: dict[str, Any]) -> dict[str, Any]:
+    """A face's mesh and vertex motions dropped as soon as they are read (an outline's)."""
+    if "landmarks" in obj:
+        obj["landmarks"], obj["vertices"] = _NO_MESH, None
     return obj
 
 
