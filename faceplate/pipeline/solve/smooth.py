@@ -6,6 +6,7 @@ applied."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 
 import numpy as np
@@ -192,7 +193,7 @@ def _bbox(points: np.ndarray) -> list[float]:
     return [float(x0), float(y0), float(x1), float(y1)]
 
 
-def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[int, str]:
+def _apply_yaw_limit(faces: MutableMapping[int, SolvedFace], settings: SolveSpec) -> dict[int, str]:
     """Remove (``pass``) or re-align (``hold``) frames turned beyond the limit; return them."""
     beyond = {f for f, face in faces.items()
               if face.pose is not None and abs(face.pose[0]) > settings.max_yaw}
@@ -217,7 +218,7 @@ def _apply_yaw_limit(faces: dict[int, SolvedFace], settings: SolveSpec) -> dict[
     return skipped
 
 
-def lost_frames(track: Track, faces: dict[int, SolvedFace], frames: list[int]) -> dict[int, str]:
+def lost_frames(track: Track, faces: Mapping[int, SolvedFace], frames: list[int]) -> dict[int, str]:
     """Every frame from where analysis lost the track's face until it is seen again (or the
     shot ends) that the solve did not bridge, with the reason it was lost."""
     out: dict[int, str] = {}
@@ -231,9 +232,12 @@ def lost_frames(track: Track, faces: dict[int, SolvedFace], frames: list[int]) -
 
 
 def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis,
-                settings: SolveSpec) -> SolvedSwap:
-    """The solved faces of one swap on one track, and the frames its face was lost on."""
-    faces: dict[int, SolvedFace] = {}
+                settings: SolveSpec, faces: MutableMapping[int, SolvedFace] | None = None
+                ) -> SolvedSwap:
+    """The solved faces of one swap on one track, and the frames its face was lost on;
+    ``faces``: where they are kept (default: a dict; the solve's are kept on disk,
+    :class:`~faceplate.pipeline.solve.spool.SpooledFaces`), each segment's as it is solved."""
+    faces = {} if faces is None else faces
     analysed = {f for f, a in analysis.outlines().items() if a.status == "ok"}
     cuts = {f for f, a in analysis.outlines().items() if a.cut}
     segments: list[list[int]] = []
@@ -244,7 +248,8 @@ def solve_track(index: int, swap: SwapSpec, track: Track, analysis: ShotAnalysis
     rest = rest_shape(f.landmarks for f in faces.values() if f.origin != "interpolated")
     if rest is not None:
         shape = rest.round(4)
-        faces = {f: replace(face, rest=shape) for f, face in faces.items()}
+        for f in list(faces):
+            faces[f] = replace(faces[f], rest=shape)
     skipped = _apply_yaw_limit(faces, settings)
     lost = {f: r for f, r in lost_frames(track, faces, sorted(analysed)).items()
             if f not in skipped}

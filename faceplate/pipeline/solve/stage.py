@@ -13,6 +13,7 @@ from dataclasses import asdict, replace
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.solve.link import link_tracks, merge_by_identity, pick_tracks
 from faceplate.pipeline.solve.smooth import solve_track
+from faceplate.pipeline.solve.spool import FaceFile, SpooledFaces
 from faceplate.pipeline.stage_files.analysis import ShotAnalysis
 from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedSwap, write_tracks
 from faceplate.spec import ShotSpec
@@ -33,7 +34,7 @@ def apply_overrides(solved: list[SolvedSwap], overrides: list[Override]) -> None
                 if o.action == "skip":
                     if swap.faces.pop(f, None) is not None or f in swap.skipped:
                         swap.skipped[f] = text
-                elif o.action == "hold" and o.hold in swap.faces:
+                elif o.action == "hold" and o.hold is not None and o.hold in swap.faces:
                     held = swap.faces[o.hold]
                     swap.faces[f] = replace(held, frame=f, origin="held", override=text)
                     swap.skipped.pop(f, None)
@@ -44,16 +45,20 @@ def apply_overrides(solved: list[SolvedSwap], overrides: list[Override]) -> None
 
 def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
           references: dict[int, Descriptor] | None = None) -> list[SolvedSwap]:
-    """Solve the whole shot and write ``tracks.json``."""
+    """Solve the whole shot and write ``tracks.json``. The solved faces are kept on disk as
+    they are solved (:mod:`~faceplate.pipeline.solve.spool`), read back one at a time: however
+    long the shot, no track's meshes are all held."""
     start = time.perf_counter()
     references = references or {}
     tracks = merge_by_identity(link_tracks(analysis), analysis)
     taken: set[int] = set()
     solved: list[SolvedSwap] = []
+    spool = FaceFile()
     for i, swap in enumerate(spec.swaps):
         picked = pick_tracks(i, swap, tracks, taken, analysis, references)
         taken.update(t.id for t in picked)
-        solved.extend(solve_track(i, swap, t, analysis, spec.solve) for t in picked)
+        solved.extend(solve_track(i, swap, t, analysis, spec.solve, SpooledFaces(spool))
+                      for t in picked)
         if not picked:
             solved.append(SolvedSwap(i, swap.source, None, {}))
     apply_overrides(solved, load_overrides(overrides_path(spec.spec_path), spec.plate.frames))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, fields
 from typing import Any, BinaryIO, Protocol
 
@@ -86,7 +86,7 @@ class SolvedSwap:
     swap: int
     source: str
     track: int | None
-    faces: dict[int, SolvedFace]
+    faces: MutableMapping[int, SolvedFace]
     skipped: dict[int, str] = field(default_factory=dict)
     lost: dict[int, str] = field(default_factory=dict)
     segments: list[list[int]] = field(default_factory=list)
