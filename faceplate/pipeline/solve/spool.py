@@ -1,55 +1,29 @@
-"""Solved faces kept on disk while the solve runs: a long track's meshes are never all held.
-
-Each face is pickled to an unnamed temporary file as it is stored (pickle keeps every value
-as it was, bit for bit, so ``tracks.json`` is written the same as from faces in memory); the
-mapping holds only where each frame's face starts, in the order frames were stored, as a dict
-does. The file is closed when the last mapping using it is gone."""
+"""Solved faces kept on disk while the solve runs (:class:`~faceplate.pipeline.stage_files.spool.
+PickleSpool`): a long track's meshes are never all held, and ``tracks.json`` is written from
+the faces read back, the same bytes as from faces in memory."""
 
 from __future__ import annotations
 
-import pickle
-import tempfile
-import weakref
 from collections.abc import Iterator, MutableMapping
-from typing import IO
 
+from faceplate.pipeline.stage_files.spool import PickleSpool
 from faceplate.pipeline.stage_files.tracks import SolvedFace
 
 
-class FaceFile:
-    """An unnamed temporary file of pickled faces (closed when this object is gone)."""
-
-    def __init__(self) -> None:
-        # open past any block: the solve's faces are read back after it returns
-        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        weakref.finalize(self, self._file.close)
-
-    def put(self, face: SolvedFace) -> int:
-        """Append ``face``; where it starts."""
-        self._file.seek(0, 2)
-        at = self._file.tell()
-        pickle.dump(face, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        return at
-
-    def get(self, at: int) -> SolvedFace:
-        """The face stored at ``at``."""
-        self._file.seek(at)
-        face: SolvedFace = pickle.load(self._file)
-        return face
-
-
 class SpooledFaces(MutableMapping[int, SolvedFace]):
-    """Frame → solved face, each face in ``file`` (read back when looked up), a dict's order."""
+    """Frame → solved face, each face in ``spool`` (read back when looked up); only where each
+    starts is held, in a dict's order."""
 
-    def __init__(self, file: FaceFile) -> None:
-        self.file = file
+    def __init__(self, spool: PickleSpool) -> None:
+        self.spool = spool
         self._at: dict[int, int] = {}
 
     def __getitem__(self, frame: int) -> SolvedFace:
-        return self.file.get(self._at[frame])
+        face: SolvedFace = self.spool.get(self._at[frame])
+        return face
 
     def __setitem__(self, frame: int, face: SolvedFace) -> None:
-        self._at[frame] = self.file.put(face)
+        self._at[frame] = self.spool.put(face)
 
     def __delitem__(self, frame: int) -> None:
         del self._at[frame]

@@ -13,8 +13,10 @@ from dataclasses import asdict, replace
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.solve.link import link_tracks, merge_by_identity, pick_tracks
 from faceplate.pipeline.solve.smooth import solve_track
-from faceplate.pipeline.solve.spool import FaceFile, SpooledFaces
+from faceplate.pipeline.solve.spool import SpooledFaces
 from faceplate.pipeline.stage_files.analysis import ShotAnalysis
+from faceplate.pipeline.stage_files.paths import tracks_path
+from faceplate.pipeline.stage_files.spool import PickleSpool
 from faceplate.pipeline.stage_files.tracks import REVIEWER_PREFIX, SolvedSwap, write_tracks
 from faceplate.spec import ShotSpec
 from faceplate.spec.overrides import Override, load_overrides, overrides_path
@@ -46,14 +48,14 @@ def apply_overrides(solved: list[SolvedSwap], overrides: list[Override]) -> None
 def solve(spec: ShotSpec, analysis: ShotAnalysis, ctx: RunContext,
           references: dict[int, Descriptor] | None = None) -> list[SolvedSwap]:
     """Solve the whole shot and write ``tracks.json``. The solved faces are kept on disk as
-    they are solved (:mod:`~faceplate.pipeline.solve.spool`), read back one at a time: however
-    long the shot, no track's meshes are all held."""
+    they are solved (:mod:`~faceplate.pipeline.solve.spool`, beside ``tracks.json``), read
+    back one at a time: however long the shot, no track's meshes are all held."""
     start = time.perf_counter()
     references = references or {}
     tracks = merge_by_identity(link_tracks(analysis), analysis)
     taken: set[int] = set()
     solved: list[SolvedSwap] = []
-    spool = FaceFile()
+    spool = PickleSpool(tracks_path(spec).parent)
     for i, swap in enumerate(spec.swaps):
         picked = pick_tracks(i, swap, tracks, taken, analysis, references)
         taken.update(t.id for t in picked)

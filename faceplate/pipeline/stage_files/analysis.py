@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -25,6 +25,7 @@ from faceplate.pipeline.stage_files.jsonfile import (
     read_json_value,
 )
 from faceplate.pipeline.stage_files.paths import ANALYSIS_SCHEMA, analysis_path
+from faceplate.pipeline.stage_files.spool import PickleSpool
 from faceplate.spec import ShotSpec
 from faceplate.types import Mesh
 
@@ -105,19 +106,26 @@ class ShotAnalysis:
         return self.frames.outlines() if isinstance(self.frames, StoredFrames) else self.frames
 
 
+#: An outline's face mesh (:meth:`StoredFrames.outlines`): none.
+_NO_MESH = np.empty((0, 3))
+_NO_MESH.setflags(write=False)
+
+
 class StoredFrames(Mapping[int, FrameAnalysis]):
     """The frames of an analysis stored in ``analysis.json`` (just written by
     :class:`AnalysisWriter`, or re-used): their numbers and face counts are held. The first time
-    one frame is looked into, the file is read once for every frame's outline (the frame without
-    its faces' meshes, :meth:`outlines`) and where its line starts; a frame looked into is read
-    from its own line each time, meshes and all, and not kept: however long the shot, no stage
-    holds its meshes."""
+    one frame is looked into, the file is read once, a frame at a time: each frame's outline
+    (the frame without its faces' meshes, :meth:`outlines`) is held, the whole frame kept on
+    disk (:class:`~faceplate.pipeline.stage_files.spool.PickleSpool`, beside the file); a frame
+    looked into is read back from there each time and not kept: however long the shot, no
+    stage holds its meshes."""
 
     def __init__(self, spec: ShotSpec, counts: dict[int, int]) -> None:
         self.spec = spec
         self.counts = counts
         self._outlines: dict[int, FrameAnalysis] | None = None
-        self._lines: dict[int, int] = {}
+        self._at: dict[int, int] = {}
+        self._spool: PickleSpool | None = None
 
     def outlines(self) -> dict[int, FrameAnalysis]:
         """Every frame, its faces' meshes left out (an empty mesh, no vertex motions), read from
@@ -127,24 +135,23 @@ class StoredFrames(Mapping[int, FrameAnalysis]):
             StageError: the file is gone, corrupt or cut short.
         """
         if self._outlines is None:
-            self._outlines = self._index()
+            self._outlines = self._read()
         return self._outlines
 
-    def _index(self) -> dict[int, FrameAnalysis]:
+    def _read(self) -> dict[int, FrameAnalysis]:
         path = analysis_path(self.spec)
         outlines: dict[int, FrameAnalysis] = {}
+        spool = self._spool = PickleSpool(path.parent)
         try:
-            with path.open("rb") as f:
-                head = f.readline()
-                check_head(head.decode("utf-8"), ANALYSIS_SCHEMA, "frames", path)
-                offset = len(head)
+            with path.open(encoding="utf-8") as f:
+                check_head(f.readline(), ANALYSIS_SCHEMA, "frames", path)
                 for line in f:
-                    at, offset = offset, offset + len(line)
-                    if line.startswith(b"]}"):
+                    if line.startswith("]}"):
                         return outlines
-                    frame = _frame(json.loads(line.removeprefix(b","), object_hook=_no_meshes))
-                    outlines[frame.frame] = frame
-                    self._lines[frame.frame] = at
+                    frame = _frame(json.loads(line.removeprefix(","), object_hook=mesh_arrays))
+                    self._at[frame.frame] = spool.put(frame)
+                    outlines[frame.frame] = replace(frame, faces=[
+                        replace(face, landmarks=_NO_MESH, vertices=None) for face in frame.faces])
         except FileNotFoundError:
             raise StageError("the analysis just written is gone", path=path) from None
         except (OSError, ValueError) as exc:
@@ -152,27 +159,16 @@ class StoredFrames(Mapping[int, FrameAnalysis]):
         raise StageError("corrupt stage file: cut short", path=path)
 
     def __getitem__(self, frame: int) -> FrameAnalysis:
-        """The frame read from its line, its meshes arrays (not kept).
+        """The whole frame, meshes and all, read back from disk (not kept).
 
         Raises:
-            KeyError: the file holds no such frame.
-            StageError: the file is gone, corrupt, or no longer the one outlined.
+            KeyError: the file held no such frame.
+            StageError: the file is gone, corrupt or cut short.
         """
         self.outlines()
-        at = self._lines[frame]
-        path = analysis_path(self.spec)
-        try:
-            with path.open("rb") as f:
-                f.seek(at)
-                raw = json.loads(f.readline().removeprefix(b","), object_hook=mesh_arrays)
-        except FileNotFoundError:
-            raise StageError("the analysis just written is gone", path=path) from None
-        except (OSError, ValueError) as exc:
-            raise StageError(f"corrupt stage file: {exc}", path=path) from None
-        if not isinstance(raw, dict) or raw.get("frame") != frame:
-            raise StageError(f"the analysis changed since it was read (frame {frame})",
-                             path=path)
-        return _frame(raw)
+        assert self._spool is not None  # made with the outlines
+        stored: FrameAnalysis = self._spool.get(self._at[frame])
+        return stored
 
     def __contains__(self, frame: object) -> bool:
         return frame in self.counts
@@ -211,17 +207,6 @@ def mesh_arrays(obj: dict[str, Any]) -> dict[str, Any]:
         obj["landmarks"] = np.asarray(obj["landmarks"], np.float64)
         if obj.get("vertices") is not None:
             obj["vertices"] = vertex_array(obj["vertices"])
-    return obj
-
-
-#: An outline's face mesh (:meth:`StoredFrames.outlines`): none.
-_NO_MESH = np.empty((0, 3))
-
-
-def _no_meshes(obj: dict[str, Any]) -> dict[str, Any]:
-    """A face's mesh and vertex motions dropped as soon as they are read (an outline's)."""
-    if "landmarks" in obj:
-        obj["landmarks"], obj["vertices"] = _NO_MESH, None
     return obj
 
 
