@@ -34,7 +34,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -107,18 +106,29 @@ class Timed:
     cpu: float = 0.0  # user + system seconds of the process (less moved by a shared machine)
 
 
+#: Runs its arguments as a process and prints that process's wall seconds, peak memory (KiB)
+#: and CPU seconds. A process's peak (``ru_maxrss``) keeps the memory of the process it was
+#: forked from, so a faceplate process forked from this bench (which holds the plate it built)
+#: would read at least the bench's size: forked from this small launcher instead, the floor is
+#: the launcher's (about 10 MiB).
+_LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def timed(args: list[str]) -> Timed:
     """Run ``args`` as a process: its wall seconds and its own peak memory."""
-    start = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    child.returncode = code
-    error = child.stderr.read() if child.stderr else ""
-    if code not in (0, 3):
-        raise SystemExit(f"{' '.join(args)} failed ({code}): {error[-3000:]}")
-    return Timed(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, *args], capture_output=True,
+                          text=True, check=False)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}): {done.stderr[-3000:]}")
+    seconds, peak_kib, cpu = (float(v) for v in done.stdout.split())
+    return Timed(seconds, peak_kib / 1024, cpu)
 
 
 def memory_by_length(folder: Path, frames: int, size: tuple[int, int],
