@@ -308,6 +308,25 @@ def test_the_solve_read_a_frame_at_a_time_gives_each_swap_that_frames_face_alone
     assert whole.faces[1008].landmarks[0].tolist() == [1008.0, 0.25, 0.0]
 
 
+def test_the_solve_read_a_frame_at_a_time_finds_a_face_line_whose_frame_is_not_first(spec):
+    """A face line of ``faceplate.tracks/7`` whose keys another tool reordered (its frame not
+    first, spaced) is still found by its frame: only the quick read of the frame differs."""
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+             for f in (1001, 1002, 1003)}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=1.0)
+    lines = tracks_path(spec).read_text().splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.lstrip(",").startswith('{"frame":1002')]
+    comma = "," if lines[at].startswith(",") else ""
+    face = json.loads(lines[at].removeprefix(","))
+    lines[at] = comma + json.dumps(dict(reversed(face.items())))  # frame last, ", " spaced
+    tracks_path(spec).write_text("\n".join(lines) + "\n")
+    with SolveByFrame(spec) as solve:
+        (swap,) = solve.on(1002)
+        assert sorted(swap.faces) == [1002] and swap.span() == (1001, 1003)
+        assert swap.faces[1002].landmarks[7].tolist() == [1002.007, 7.25, -0.07]
+        assert solve.has_faces([1002]) and not solve.has_faces([1004])
+
+
 def _check_frames_alone(solve: SolveByFrame) -> None:
     a, b = solve.on(1005)
     assert sorted(a.faces) == [1005] and sorted(b.faces) == [1005]
