@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import resource
 import tracemalloc
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 from conftest import spec_dict
 
+from faceplate.errors import OutputError
 from faceplate.pipeline.solve import solve
 from faceplate.pipeline.solve.spool import SpooledFaces
 from faceplate.pipeline.stage_files.analysis import (
@@ -136,3 +138,24 @@ def test_spooled_faces_read_back_bit_for_bit_in_a_dicts_order(tmp_path):
         assert face.landmarks.tobytes() == want.landmarks.tobytes()
         assert face.score == want.score and face.pose == want.pose and face.params == want.params
         assert json.dumps(face.pose) == json.dumps(want.pose)
+
+
+def test_a_spool_makes_its_folder_and_a_write_that_fails_is_an_output_error(tmp_path):
+    """The spool's folder is made with its parents; a write the file system refuses (here a
+    file-size limit, as a full quota would) is an OutputError naming the folder, not a crash."""
+    folder = tmp_path / "shot" / "cache"
+    spool = PickleSpool(folder)
+    small = spool.put([1, 2, 3])
+    assert folder.is_dir() and spool.get(small) == [1, 2, 3]
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    try:
+        with pytest.raises(OutputError, match="cannot write") as caught:
+            spool.put(np.zeros(100_000))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert caught.value.path == str(folder)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder would be")
+    with pytest.raises(OutputError):
+        PickleSpool(blocked / "cache")

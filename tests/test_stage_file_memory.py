@@ -6,6 +6,7 @@ the literal numbers written here, never the code's own output."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -311,13 +312,14 @@ def test_the_solve_read_a_frame_at_a_time_gives_each_swap_that_frames_face_alone
 def test_the_solve_read_a_frame_at_a_time_finds_a_face_line_whose_frame_is_not_first(spec):
     """A face line of ``faceplate.tracks/7`` whose keys another tool reordered (its frame not
     first, spaced) is still found by its frame: only the quick read of the frame differs."""
-    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)))
+    faces = {f: SolvedFace(f, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(f)), jitter=0.5)
              for f in (1001, 1002, 1003)}
     write_tracks(spec, [SolvedSwap(0, "actor_a", 0, faces)], seconds=1.0)
     lines = tracks_path(spec).read_text().splitlines()
     (at,) = [i for i, line in enumerate(lines) if line.lstrip(",").startswith('{"frame":1002')]
     comma = "," if lines[at].startswith(",") else ""
     face = json.loads(lines[at].removeprefix(","))
+    del face["jitter"]  # a line from before the field: the default
     lines[at] = comma + json.dumps(dict(reversed(face.items())))  # frame last, ", " spaced
     tracks_path(spec).write_text("\n".join(lines) + "\n")
     with SolveByFrame(spec) as solve:
@@ -325,6 +327,28 @@ def test_the_solve_read_a_frame_at_a_time_finds_a_face_line_whose_frame_is_not_f
         assert sorted(swap.faces) == [1002] and swap.span() == (1001, 1003)
         assert swap.faces[1002].landmarks[7].tolist() == [1002.007, 7.25, -0.07]
         assert solve.has_faces([1002]) and not solve.has_faces([1004])
+        assert swap.faces[1002].jitter == 0.0 and solve.on(1001)[0].faces[1001].jitter == 0.5
+
+
+def test_the_solve_read_a_frame_at_a_time_knows_a_swaps_span_off_its_faces_frames(spec, tmp_path):
+    """A swap of one face has that frame's span on every frame; one with no face has none;
+    a read the file system fails is a StageError naming tracks.json."""
+    one = {1002: SolvedFace(1002, 0, [1.0, 2.0, 3.0, 4.0], 0.5, np.array(_mesh(1002)))}
+    write_tracks(spec, [SolvedSwap(0, "actor_a", 0, one),
+                        SolvedSwap(1, "actor_b", 1, {}, skipped={1001: "yaw"})], seconds=1.0)
+    with SolveByFrame(spec) as solve:
+        single, empty = solve.on(1001)
+        assert not single.faces and single.span() == (1002, 1002)
+        assert empty.bounds is None and empty.skipped == {1001: "yaw"}
+        folder = os.open(tmp_path, os.O_RDONLY)  # reading a folder fails: EISDIR
+        try:
+            assert solve._file is not None
+            os.dup2(folder, solve._file.fileno())
+        finally:
+            os.close(folder)
+        with pytest.raises(StageError, match="corrupt stage file") as caught:
+            solve.on(1002)
+    assert caught.value.path == str(tracks_path(spec))
 
 
 def _check_frames_alone(solve: SolveByFrame) -> None:
