@@ -350,3 +350,46 @@ def test_two_frame_flow_pieces_are_followed_not_smoothed_across_their_boundaries
     (solved,) = _solve(frames, smoothing=5)
     for f, (face,) in frames.items():
         np.testing.assert_allclose(solved.faces[f].landmarks, face.landmarks, atol=0.006)
+
+
+def test_the_largest_track_is_the_one_of_most_area_not_the_widest_box():
+    """``largest`` sums box areas: a 100 x 100 face (10,000 px a frame) beats a 300 x 20
+    sliver (6,000 px, though its sides add up to more)."""
+    from faceplate.pipeline.solve.link import pick_tracks
+    from faceplate.spec import SwapSpec, TargetSpec
+    square = _face(100, 100, size=100.0)
+    sliver = replace(_face(500, 100), bbox=[500.0, 100.0, 800.0, 120.0])
+    analysis = _analysis({1001 + i: [sliver, square] for i in range(3)})
+    tracks = link_tracks(analysis)
+    (largest,) = pick_tracks(0, SwapSpec("a", TargetSpec("largest")), tracks, set(), analysis, {})
+    assert set(largest.faces.values()) == {1}  # the square, the frames' second face
+
+
+def test_a_box_overlapping_the_last_one_is_not_linked_when_it_is_another_person():
+    """The next frame's face in the same place joins the track only if it is the same person:
+    descriptors 0.9 apart (over 0.6) start a track of their own; 0.2 apart join."""
+    other = _analysis({1001: [_face(100, 100, identity=0.0)],
+                       1002: [_face(102, 100, identity=0.9)]})
+    assert [sorted(t.faces) for t in link_tracks(other)] == [[1001], [1002]]
+    same = _analysis({1001: [_face(100, 100, identity=0.0)],
+                      1002: [_face(102, 100, identity=0.2)]})
+    assert [sorted(t.faces) for t in link_tracks(same)] == [[1001, 1002]]
+
+
+def test_tracks_that_share_frames_are_never_merged_however_alike():
+    """Two faces on the same frames are two people to the solve, even with descriptors
+    0.05 apart (a double, a reflection): merging by identity joins only tracks apart in time."""
+    frames = {1001 + i: [_face(100, 100, identity=0.0), _face(400, 100, identity=0.05)]
+              for i in range(3)}
+    analysis = _analysis(frames)
+    tracks = link_tracks(analysis)
+    assert len(tracks) == 2
+    assert len(merge_by_identity(tracks, analysis)) == 2
+
+
+def test_a_steady_skin_tone_is_solved_to_four_decimals():
+    """The skin statistics a face carries (L*, chroma) keep four decimals through the solve:
+    a constant 51.23456 / 4.56789 over the track is 51.2346 / 4.5679 on every frame."""
+    frames = {1001 + i: [replace(_face(100, 100), skin=[51.23456, 4.56789])] for i in range(6)}
+    (solved,) = _solve(frames)
+    assert {tuple(face.skin or ()) for face in solved.faces.values()} == {(51.2346, 4.5679)}
