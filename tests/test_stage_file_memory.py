@@ -238,6 +238,27 @@ def test_a_reused_analysis_is_counted_and_its_faces_read_only_when_looked_into(s
         reused.frames[1002]  # its faces read from the file only when looked into
 
 
+def test_a_reused_analysis_whose_file_goes_or_is_cut_before_it_is_looked_into_is_refused(spec):
+    """The frames are read when first looked into: a file removed or cut short meanwhile is a
+    StageError naming analysis.json, not a frame silently missing."""
+    write_analysis(spec, _analysis(3))
+    reused = stored_analysis(spec, {"k": 1})
+    assert reused is not None
+    lines = analysis_path(spec).read_text().splitlines(keepends=True)
+    analysis_path(spec).write_text("".join(lines[:-1]))  # the list's end gone
+    with pytest.raises(StageError, match="cut short") as cut:
+        reused.frames[1001]
+    assert cut.value.path == str(analysis_path(spec))
+    with pytest.raises(StageError, match="cut short"):
+        stored_analysis(spec, {"k": 1})  # nor counted again
+    write_analysis(spec, _analysis(3))
+    reused = stored_analysis(spec, {"k": 1})
+    assert reused is not None
+    analysis_path(spec).unlink()
+    with pytest.raises(StageError, match="is gone"):
+        reused.outlines()
+
+
 def test_an_unfinished_analysis_leaves_the_stored_one_as_it_was(spec):
     write_analysis(spec, _analysis(2))
     before = analysis_path(spec).read_bytes()

@@ -8,7 +8,6 @@ body on one line) is read whole and upgraded as it is read."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, fields, replace
@@ -18,7 +17,6 @@ import numpy as np
 
 from faceplate.errors import StageError
 from faceplate.pipeline.stage_files.jsonfile import (
-    check_head,
     line_spool,
     read_json,
     read_json_lines,
@@ -140,23 +138,18 @@ class StoredFrames(Mapping[int, FrameAnalysis]):
 
     def _read(self) -> dict[int, FrameAnalysis]:
         path = analysis_path(self.spec)
-        outlines: dict[int, FrameAnalysis] = {}
         spool = self._spool = PickleSpool(path.parent)
-        try:
-            with path.open(encoding="utf-8") as f:
-                check_head(f.readline(), ANALYSIS_SCHEMA, "frames", path)
-                for line in f:
-                    if line.startswith("]}"):
-                        return outlines
-                    frame = _frame(json.loads(line.removeprefix(","), object_hook=mesh_arrays))
-                    self._at[frame.frame] = spool.put(frame)
-                    outlines[frame.frame] = replace(frame, faces=[
-                        replace(face, landmarks=_NO_MESH, vertices=None) for face in frame.faces])
-        except FileNotFoundError:
-            raise StageError("the analysis just written is gone", path=path) from None
-        except (OSError, ValueError) as exc:
-            raise StageError(f"corrupt stage file: {exc}", path=path) from None
-        raise StageError("corrupt stage file: cut short", path=path)
+
+        def keep(raw: dict[str, Any]) -> tuple[int, FrameAnalysis]:
+            frame = _frame(raw)
+            self._at[frame.frame] = spool.put(frame)
+            return frame.frame, replace(frame, faces=[
+                replace(face, landmarks=_NO_MESH, vertices=None) for face in frame.faces])
+
+        read = read_json_lines(path, ANALYSIS_SCHEMA, "frames", keep, mesh_arrays)
+        if read is None:
+            raise StageError("the analysis just written is gone", path=path)
+        return dict(read[1])
 
     def __getitem__(self, frame: int) -> FrameAnalysis:
         """The whole frame, meshes and all, read back from disk (not kept).
