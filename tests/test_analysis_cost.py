@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from conftest import make_shot, run_cli
 
-from faceplate.face.image8 import to_uint8
+from faceplate.face.image8 import finite_to_uint8, to_uint8
 from faceplate.pipeline.analyse.flow import (
     ProxyGeometry,
     face_motion,
     lazy_plate_view,
     plate_view,
 )
-from faceplate.pipeline.analyse.stage import detector_image, finite_to_uint8
+from faceplate.pipeline.analyse.stage import detector_image
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.solve.link import link_tracks

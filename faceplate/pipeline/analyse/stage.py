@@ -27,7 +27,7 @@ import numpy as np
 
 from faceplate.errors import PlateError, PlateMissingError, StageError
 from faceplate.face.colour_match import LabStats
-from faceplate.face.image8 import to_uint8
+from faceplate.face.image8 import finite_to_uint8, to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
 from faceplate.models.protocols import FaceFinder
@@ -175,13 +175,6 @@ def _converter(colourspace: str, ctx: RunContext) -> Convert8:
             return to_uint8(out)
         return finite_to_uint8(out)
     return convert
-
-
-def finite_to_uint8(rgb: np.ndarray) -> Image8:
-    """:func:`to_uint8` of finite float32 pixels (the same bytes) in one pass: x * 255 in
-    float32 (+ x * 0, exact), rounded half to even and clipped to 0..255 as OpenCV
-    saturates."""
-    return np.asarray(cv2.addWeighted(rgb, 255.0, rgb, 0.0, 0.0, dtype=cv2.CV_8U))
 
 
 def detector_image(proxy: np.ndarray, side: int | None, to_working: Convert8) -> Image8:

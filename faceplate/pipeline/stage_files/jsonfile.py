@@ -202,31 +202,17 @@ def write_grouped_lines(path: Path, schema: str, head: dict[str, Any], name: str
             raise write_error(exc, path) from None
 
 
-def _open_list(line: str, name: str, path: Path) -> dict[str, Any]:
-    """The keys of an object whose list ``name`` the ``line`` opens (that list left out)."""
-    head = json.loads(line.removeprefix(",") + "]}")
-    if not isinstance(head, dict) or head.pop(name, None) != []:
-        raise StageError(f"corrupt stage file: no list {name!r} where one opens", path=path)
-    return head
-
-
-def _head(line: str, schema: str, name: str, path: Path) -> dict[str, Any]:
-    """A line-written file's head (its first line), its schema checked."""
-    found = _SCHEMA.match(line)
-    if found is None or json.loads(found.group(1)) != schema:
-        named = json.loads(found.group(1)) if found is not None else None
-        raise StageError(f"expected schema {schema}, found {named!r}", path=path)
-    return _open_list(line, name, path)
-
-
 def open_list(line: str, name: str, path: Path) -> dict[str, Any]:
-    """The keys of a group whose list ``name`` a line of :func:`write_grouped_lines` opens (that
-    list left out).
+    """The keys of an object whose list ``name`` the ``line`` opens (that list left out): a
+    line-written file's head, or a group's line of :func:`write_grouped_lines`.
 
     Raises:
         StageError: the line opens no such list.
     """
-    return _open_list(line, name, path)
+    head = json.loads(line.removeprefix(",") + "]}")
+    if not isinstance(head, dict) or head.pop(name, None) != []:
+        raise StageError(f"corrupt stage file: no list {name!r} where one opens", path=path)
+    return head
 
 
 def check_head(line: str, schema: str, name: str, path: Path) -> dict[str, Any]:
@@ -235,7 +221,11 @@ def check_head(line: str, schema: str, name: str, path: Path) -> dict[str, Any]:
     Raises:
         StageError: the file is of another schema, or its head is corrupt.
     """
-    return _head(line, schema, name, path)
+    found = _SCHEMA.match(line)
+    if found is None or json.loads(found.group(1)) != schema:
+        named = json.loads(found.group(1)) if found is not None else None
+        raise StageError(f"expected schema {schema}, found {named!r}", path=path)
+    return open_list(line, name, path)
 
 
 def read_grouped_lines(path: Path, schema: str, name: str, inner: str,
@@ -250,14 +240,14 @@ def read_grouped_lines(path: Path, schema: str, name: str, inner: str,
     """
     try:
         with path.open(encoding="utf-8") as f:
-            body = _head(f.readline(), schema, name, path)
+            body = check_head(f.readline(), schema, name, path)
             groups: list[dict[str, Any]] = []
             group: dict[str, Any] | None = None
             for line in f:
                 if group is None and line.startswith("]}"):
                     return {**body, name: groups}
                 if group is None:
-                    group = _open_list(line, inner, path)
+                    group = open_list(line, inner, path)
                     group[inner] = []
                 elif line.startswith("]}"):
                     groups.append(group)
@@ -333,7 +323,7 @@ def read_json_lines(path: Path, schema: str, name: str, each: Callable[[Any], T]
     items: list[T] = []
     try:
         with path.open(encoding="utf-8") as f:
-            head = _head(f.readline(), schema, name, path)
+            head = check_head(f.readline(), schema, name, path)
             for line in f:
                 if line.startswith("]}"):
                     return head, items
