@@ -12,6 +12,7 @@ from colour_reference import (
 
 from faceplate.errors import ColourError
 from faceplate.ocio import PINNED_CONFIG, resolve_config
+from faceplate.ocio.colour import apply_rgb
 from faceplate.ocio.config import choose_config
 from faceplate.ocio.display import display_processor, resolve_display_view, to_display
 
@@ -137,3 +138,27 @@ def test_18_percent_grey_on_the_default_review_display(colour):
     shown = to_display(grey, display_processor(colour, "ACEScg", display, view))
     np.testing.assert_allclose(shown.ravel(), [srgb_encode(0.1)] * 3, atol=5e-4)
     assert round(float(shown[0, 0, 0]) * 255) == 89
+
+
+@pytest.mark.parametrize("shape", [(7, 13, 3), (5, 3), (1, 1, 3)])
+@pytest.mark.parametrize("exact", [True, False])
+def test_apply_rgb_gives_the_values_of_ocio_apply_rgb_in_place(colour, shape, exact):
+    rng = np.random.default_rng(4)
+    pixels = (rng.random(shape, dtype=np.float32) * 3 - 0.5).astype(np.float32)
+    pixels.reshape(-1, 3)[0] = (np.nan, np.inf, -np.inf)
+    processor = colour.processor("ACEScg", "sRGB Encoded Rec.709 (sRGB)", exact=exact)
+    expected = pixels.copy()
+    processor.applyRGB(expected)  # OCIO's own entry point, the reference
+    out = pixels.copy()
+    assert apply_rgb(processor, out) is out
+    np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(out, pixels, equal_nan=True)  # it did convert
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 6, 3), np.float32)[:, ::2],
+                                 np.zeros((4, 4, 3), np.float64),
+                                 np.zeros((4, 4, 4), np.float32)])
+def test_apply_rgb_refuses_pixels_it_cannot_convert_in_place(colour, bad):
+    processor = colour.processor("ACEScg", "sRGB Encoded Rec.709 (sRGB)")
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        apply_rgb(processor, bad)

@@ -33,6 +33,7 @@ from faceplate.demo.head_warp import HeadRig
 from faceplate.demo.plate_look import Look, add_grain, apply_light, defocus
 from faceplate.demo.plate_motion import Handheld, Performance, Timeline, build_timeline
 from faceplate.errors import ColourError
+from faceplate.ocio.colour import apply_rgb
 
 #: The OCIO config faceplate pins (``faceplate.ocio.config.PINNED_CONFIG``).
 PINNED_OCIO = "ocio://studio-config-v4.0.0_aces-v2.0_ocio-v2.5"
@@ -110,9 +111,7 @@ class _Colour:
             ) from None
 
     def to_plate(self, rgb: F32) -> F32:
-        out = np.ascontiguousarray(rgb, dtype=np.float32).copy()
-        self._cpu.applyRGB(out)
-        return out
+        return apply_rgb(self._cpu, np.array(rgb, dtype=np.float32, order="C"))
 
     def colour(self, srgb: tuple[float, float, float]) -> F32:
         return self.to_plate(np.array([[srgb]], np.float32))[0, 0]

@@ -14,6 +14,18 @@ from faceplate.ocio.config import ConfigChoice
 from faceplate.types import RGBImage
 
 
+def apply_rgb(processor: ocio.CPUProcessor, rgb: RGBImage) -> RGBImage:
+    """Convert ``rgb`` (C-contiguous float32, last axis 3) in place with ``processor`` and
+    return it. Through a packed image description: the same values as ``applyRGB`` at half
+    its cost (which copies the array through a list)."""
+    if rgb.dtype != np.float32 or not rgb.flags.c_contiguous or rgb.shape[-1] != 3:
+        raise ValueError("apply_rgb takes a C-contiguous float32 array of RGB pixels")
+    if rgb.size:
+        width = rgb.shape[-2] if rgb.ndim > 1 else 1
+        processor.apply(ocio.PackedImageDesc(rgb, width, rgb.size // (3 * width), 3))
+    return rgb
+
+
 class ColourManager:
     """Converts pixels between colourspaces of one OCIO config.
 
@@ -73,7 +85,7 @@ class ColourManager:
         see :meth:`processor`)."""
         out = np.array(rgb[..., :3], dtype=np.float32, order="C")  # one copy, C-contiguous
         if self.canonical(src) != self.canonical(dst):
-            self.processor(src, dst, exact=exact).applyRGB(out)
+            apply_rgb(self.processor(src, dst, exact=exact), out)
         return out
 
     def colourspace_from_header(self, attributes: dict[str, object], filename: str) -> str | None:

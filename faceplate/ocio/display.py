@@ -10,7 +10,7 @@ import numpy as np
 import PyOpenColorIO as ocio
 
 from faceplate.errors import ColourError
-from faceplate.ocio.colour import ColourManager
+from faceplate.ocio.colour import ColourManager, apply_rgb
 from faceplate.types import RGBImage
 
 
@@ -46,8 +46,7 @@ def to_display(rgb: RGBImage, processor: ocio.CPUProcessor) -> RGBImage:
     """A display-referred copy of ``rgb``, clipped to 0..1. Downscale before calling:
     ACES output transforms cost most of a second on a full HD frame."""
     out = np.ascontiguousarray(np.nan_to_num(rgb[..., :3]), dtype=np.float32).copy()
-    processor.applyRGB(out)
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(apply_rgb(processor, out), 0.0, 1.0)
 
 
 #: Review images (proxies, crops) go through the display transform baked into a 3D LUT this size

@@ -273,25 +273,36 @@ class _QC:
             record.flag("no_face", "no target face on this frame: passed through unchanged")
 
 
-def _write_swapped(spec: ShotSpec, swapped: _Swapped, pre: Preflight) -> FrameRecord:
-    """Write a swapped frame's outputs and finish its record (seconds, providers).
+def _write_swapped(spec: ShotSpec, swapped: _Swapped, pre: Preflight,
+                   measure: ThreadPoolExecutor | None = None) -> FrameRecord:
+    """Write a swapped frame's outputs and finish its record (seconds, providers). Its QC is
+    measured in ``measure``'s thread while the outputs are written (both only read the
+    frame), or here first when there is none.
 
     Raises:
         _Stop: the disk is full (the record says so).
     """
     start = time.perf_counter()
     record = swapped.record
-    if swapped.frame is None or swapped.matte is None:
+    frame, matte, qc = swapped.frame, swapped.matte, swapped.qc
+    if frame is None or matte is None:
         return record  # missing or unreadable: recorded as such, nothing written
-    if swapped.qc is not None:
-        swapped.qc.finish(record, swapped.frame, swapped.matte)
+    measured: Future[None] | None = None
+    if qc is not None and measure is not None:
+        measured = measure.submit(qc.finish, record, frame, matte)
+    elif qc is not None:
+        qc.finish(record, frame, matte)
     try:
-        _write_outputs(spec, swapped.frame, record, swapped.matte, swapped.attributes, pre)
+        _write_outputs(spec, frame, record, matte, swapped.attributes, pre)
     except OutputError as exc:
+        if measured is not None:
+            measured.result()  # its status is settled before the failure's overrides it
         record.status, record.output, record.matte = "unwritten", None, None
         record.flag("unwritten_frame", str(exc))
         if isinstance(exc, DiskFullError):
             raise _Stop(record, exc) from None
+    if measured is not None:
+        measured.result()
     record.seconds = round(swapped.seconds + time.perf_counter() - start, 3)
     record.providers = pre.shot_models().providers()
     return record
@@ -408,6 +419,7 @@ class _Stream:
         self._pending: tuple[Future[FrameRecord], str, int, int] | None = None
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="faceplate-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="faceplate-write")
+        self._measure = ThreadPoolExecutor(1, thread_name_prefix="faceplate-qc")
 
     def __enter__(self) -> _Stream:
         if self._todo:
@@ -420,6 +432,7 @@ class _Stream:
         for future in self._reads.values():
             future.cancel()
         self._writer.shutdown(wait=True)
+        self._measure.shutdown(wait=True)
         self._reader.shutdown(wait=True, cancel_futures=True)
 
     def _read_ahead(self, frame: int) -> None:
@@ -448,7 +461,7 @@ class _Stream:
         self._pending = (future, key, index, swapped.record.frame)
 
     def _write_and_store(self, swapped: _Swapped, key: str) -> FrameRecord:
-        record = _write_swapped(self._spec, swapped, self._pre)
+        record = _write_swapped(self._spec, swapped, self._pre, self._measure)
         if self._proxies is not None:
             self._proxies.write(record, swapped.frame, swapped.matte)
         _store(self._spec, record, key)
