@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceplate.face.warp import nonzero_box
 from faceplate.types import Matte, RGBImage
 
 #: Limits on how much the contrast of each Lab channel may be scaled.
@@ -49,8 +50,8 @@ def lab_statistics(rgb: RGBImage, weights: Matte) -> LabStats | None:
     total = float(weights.sum())
     if total < _MIN_WEIGHT:
         return None
-    ys, xs = np.nonzero(weights)  # only the weighted pixels' box is converted
-    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    box = nonzero_box(weights)  # only the weighted pixels' box is converted
+    assert box is not None  # the weights sum to more than nothing
     w = weights[box].reshape(-1, 1)
     values = to_lab(rgb[box]).reshape(-1, 3)
     mean = (values * w).sum(axis=0) / total

@@ -16,6 +16,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from faceplate.face.warp import nonzero_box
 from faceplate.types import RGBImage
 
 #: Immerkær's kernel: its response is blind to constant, linear and quadratic structure.
@@ -55,9 +56,9 @@ def flat_pixels(image: RGBImage, region: np.ndarray, share: float = FLAT_SHARE) 
     if inner.sum() < _MIN_FLAT:
         return inner
     # measured on the region's box and as far around it as the smoothing reaches: the same
-    ys, xs = np.nonzero(inner)
-    rows = slice(max(int(ys.min()) - _FLAT_REACH, 0), int(ys.max()) + 1 + _FLAT_REACH)
-    cols = slice(max(int(xs.min()) - _FLAT_REACH, 0), int(xs.max()) + 1 + _FLAT_REACH)
+    reach = nonzero_box(inner, _FLAT_REACH)
+    assert reach is not None  # it has at least _MIN_FLAT pixels
+    rows, cols = reach
     grey = np.asarray(image[rows, cols], np.float32).mean(axis=2)
     smooth = cv2.GaussianBlur(grey, (0, 0), 2.0)
     magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
@@ -124,7 +125,7 @@ def measure_grain(image: RGBImage, region: np.ndarray,
 def frame_seed(image: np.ndarray) -> int:
     """A seed from an image's bytes: the same frame regrains alike on every render, each
     frame differently."""
-    return zlib.crc32(np.ascontiguousarray(image).tobytes())
+    return zlib.crc32(np.ascontiguousarray(image).data)  # its buffer, read in place
 
 
 class Regrainer:
@@ -158,9 +159,7 @@ class Regrainer:
         self.where = where
         self._box: tuple[slice, slice] | None = None
         if where.sum() >= _MIN_FLAT:
-            ys, xs = np.nonzero(where)
-            self._box = (slice(max(int(ys.min()) - 1, 0), int(ys.max()) + 2),
-                         slice(max(int(xs.min()) - 1, 0), int(xs.max()) + 2))
+            self._box = nonzero_box(where, 1)
             self._flat = np.flatnonzero(where[self._box])
 
     def crop(self, rows: slice, cols: slice) -> Regrainer:

@@ -17,6 +17,7 @@ import numpy as np
 from faceplate.face.colour_match import LabStats, to_lab
 from faceplate.face.mesh import face_size
 from faceplate.face.regions import hair_zone_triangles
+from faceplate.face.warp import nonzero_box
 from faceplate.types import Matte, Mesh, RGBImage
 
 #: How many standard deviations (of the skin's a*, b*; at least :data:`_MIN_CHROMA_STD`) from
@@ -56,10 +57,9 @@ def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
         return full
     sigma = max(_SMOOTH * face_size(points), 0.5)
     # judged on the zone's box and as far around it as the two blurs reach: the same values
-    ys, xs = np.nonzero(full)
-    reach = 2 * int(np.ceil(4 * sigma)) + 2
-    rows = slice(max(int(ys.min()) - reach, 0), int(ys.max()) + 1 + reach)
-    cols = slice(max(int(xs.min()) - reach, 0), int(xs.max()) + 1 + reach)
+    judged = nonzero_box(full, 2 * int(np.ceil(4 * sigma)) + 2)
+    assert judged is not None  # the zone is not empty
+    rows, cols = judged
     zone, plate = full[rows, cols], plate[rows, cols]
     lab = cv2.GaussianBlur(to_lab(plate), (0, 0), sigma)
     mean, std = np.array(skin.mean, np.float32), np.array(skin.std, np.float32)

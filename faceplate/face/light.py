@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceplate.face.warp import nonzero_box
 from faceplate.types import Matte, RGBImage
 
 #: Sigma of the shading low-pass, × face size (outer eye-corner distance): the light's
@@ -132,10 +133,9 @@ def relight(face: RGBImage, plate: RGBImage, weights: Matte, face_size: float) -
     times the face's detail, over ``weights`` (the pixels both faces cover); elsewhere
     ``face`` unchanged. Computed on the box of ``weights`` only: the pixels outside it weigh
     nothing in the shading and keep ``face``'s values."""
-    ys, xs = np.nonzero(weights > 0)
-    if ys.size == 0:
+    box = nonzero_box(weights > 0)
+    if box is None:
         return np.asarray(face, np.float32)
-    box = (slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))
     out = np.array(face, np.float32, copy=True)
     out[box] = _relit(face[box], plate[box], weights[box], max(SHADING_BAND * face_size, 1.0))
     return out

@@ -15,6 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from faceplate.face.warp import nonzero_box
 from faceplate.types import RGBImage
 
 #: The largest blur (Gaussian sigma, pixels), the most sharpening (unsharp-mask amount) and
@@ -87,9 +88,9 @@ def matching_blur(face: RGBImage, plate: RGBImage, where: np.ndarray,
     same values as on the whole images, at the cost of the face's skin only."""
     if where.sum() < 16:
         return 0.0
-    ys, xs = np.nonzero(where)
-    rows = slice(max(int(ys.min()) - _REACH, 0), int(ys.max()) + 1 + _REACH)
-    cols = slice(max(int(xs.min()) - _REACH, 0), int(xs.max()) + 1 + _REACH)
+    around = nonzero_box(where, _REACH)
+    assert around is not None  # it has at least 16 pixels
+    rows, cols = around
     face, plate, where = face[rows, cols], plate[rows, cols], where[rows, cols]
     finish = (finish or Unchanged()).crop(rows, cols)
     picked = np.flatnonzero(where)  # the pixels ``where`` picks, in its order: the same mean

@@ -13,6 +13,7 @@ import numpy as np
 from faceplate.face import image_metrics as metrics
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import eye_openings, mouth_opening
+from faceplate.face.warp import nonzero_box
 from faceplate.models.protocols import FaceFinder
 from faceplate.types import Matte, Mesh, RGBImage
 
@@ -88,8 +89,5 @@ def measure_plate_match(result: RGBImage, plate: RGBImage, matte: Matte, points:
 def _around(matte: Matte) -> tuple[slice, slice]:
     """The box of the matte's non-zero pixels grown by :data:`_REACH` (the whole image if
     it has none)."""
-    ys, xs = np.nonzero(matte > 0)
-    if ys.size == 0:
-        return slice(None), slice(None)
-    return (slice(max(int(ys.min()) - _REACH, 0), int(ys.max()) + 1 + _REACH),
-            slice(max(int(xs.min()) - _REACH, 0), int(xs.max()) + 1 + _REACH))
+    box = nonzero_box(matte > 0, _REACH)
+    return (slice(None), slice(None)) if box is None else box
