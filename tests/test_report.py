@@ -1,12 +1,17 @@
 """The QC report: metrics and flags in qc.json, and the page as a real browser shows it."""
 
 import json
+import shutil
+import threading
+import time
 
 import cv2
 import numpy as np
 import pytest
 from conftest import make_shot, run_cli
 
+from faceplate.nodes import ShotNode
+from faceplate.pipeline.report import gallery
 from faceplate.pipeline.report.stage import check_matte_jumps
 from faceplate.plateio.frame import read_frame
 from faceplate.plateio.write import write_image
@@ -107,3 +112,51 @@ def test_a_shot_with_no_face_gets_one_set_of_crops_and_lists_every_frame(tmp_pat
     levels = [float(cv2.imread(str(qc / "review" / "proxy" / f"{f}.result.jpg")).mean())
               for f in shot.frames]
     assert levels == sorted(levels) and levels[0] < levels[-1]
+
+
+def test_crops_are_made_in_threads_no_more_frames_at_once_than_the_workers(
+        flagged_shot, monkeypatch):
+    """The report's crops are made CROP_WORKERS frames at a time, each frame's images dropped
+    once its crops are made; every frame due for crops gets all four."""
+    qc = flagged_shot.folder / "out" / "qc"
+    shutil.rmtree(qc / "review")
+    lock, running, most, released = threading.Lock(), [0], [0], []
+    real_make, real_release = gallery._make_crops, gallery._Sources.release
+
+    def make(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.2)  # long enough for the next frame's crops to start beside it
+            return real_make(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    held, most_held, real_prefetch = set(), [0], gallery._Sources.prefetch
+
+    def prefetch(self, *args, **kwargs):
+        with lock:
+            held.add(self.frame)
+            most_held[0] = max(most_held[0], len(held))
+        return real_prefetch(self, *args, **kwargs)
+
+    def release(self):
+        with lock:
+            released.append(self.frame)
+            held.discard(self.frame)
+        return real_release(self)
+
+    monkeypatch.setattr(gallery, "_make_crops", make)
+    monkeypatch.setattr(gallery._Sources, "release", release)
+    monkeypatch.setattr(gallery._Sources, "prefetch", prefetch)
+    ShotNode.from_file(flagged_shot.spec_path).report()
+    crops = sorted(p.name for p in (qc / "review" / "crop").glob("*.png"))
+    framed = sorted({name.split(".")[0] for name in crops})
+    assert len(framed) >= 3, crops
+    assert crops == sorted(f"{f}.{k}.png" for f in framed for k in gallery.CROP_KINDS)
+    assert most[0] == gallery.CROP_WORKERS
+    # images read ahead are held for the frames being cropped and the next one, no more
+    assert most_held[0] <= gallery.CROP_WORKERS + 1, most_held
+    assert sorted(released) == list(range(1001, 1006))  # every frame's images, once

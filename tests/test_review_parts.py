@@ -192,6 +192,21 @@ def test_the_review_folder_deletes_only_files_on_its_list(tmp_path):
     assert (folder / "proxy" / "mine.jpg").exists() and outside.read_text() == "keep"
 
 
+def test_the_review_folders_list_is_saved_by_name_whatever_order_its_files_were_made_in(
+        tmp_path):
+    made = ["crop/1009.plate.png", "crop/1002.diff.png", "proxy/1001.result.jpg",
+            "crop/1002.plate.png"]
+    lists = []
+    for order in (made, made[::-1]):
+        folder = tmp_path / f"review{len(lists)}"
+        files = WrittenFiles(folder)
+        for name in order:
+            assert files.ensure(name, "k", _write)
+        files.finish()
+        lists.append(list(json.loads((folder / "written.json").read_text())["files"]))
+    assert lists[0] == lists[1] == sorted(made)
+
+
 @pytest.mark.parametrize(("name", "expected"), [
     ("skip", ("skip", None, ())), ("Approve", ("approve", None, ())),
     ("hold 1003", ("hold", 1003, ())),

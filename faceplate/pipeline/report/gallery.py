@@ -50,6 +50,9 @@ from faceplate.written import write_bytes
 
 FOLDER = "review"
 SAMPLES = 6
+#: Frames whose face crops are made at once, each in a thread (the EXR reads, display
+#: transform and PNG encoding release the GIL for most of their time).
+CROP_WORKERS = 2
 CROP_KINDS = ("plate", "result", "matte", "diff")
 
 
@@ -275,9 +278,12 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                                           for k in CROP_KINDS):
             to_crop[i] = target[0]
     fetched: set[int] = set()
+    cropping: list[Future[None]] = []  # frames whose crops are being made, oldest first
     # the next frame's stale proxies are decoded in a thread while this frame's are made;
-    # a frame's plan is made when it (or a read ahead) needs it, and dropped once it is done
-    with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader:
+    # a frame's plan is made when it (or a read ahead) needs it, and dropped once it is done;
+    # crops are made in threads of their own (:data:`CROP_WORKERS` frames at a time)
+    with ThreadPoolExecutor(1, thread_name_prefix="faceplate-review-read") as reader, \
+            ThreadPoolExecutor(CROP_WORKERS, thread_name_prefix="faceplate-review-crop") as cropper:
         for i in range(len(frames)):
             plan = plan_of(i)
             if i + 1 < len(frames):
@@ -303,12 +309,17 @@ def make_gallery(spec: ShotSpec, records: list[dict[str, Any]], ctx: RunContext,
                 if plan.stamps[kind] is not None and files.ensure(name, key, write):
                     images.proxies[kind] = f"{FOLDER}/{name}"
             if f in crops_for:
-                _crops(f, by_frame, plan.paths, plan.stamps, plan.sources, processor, look,
-                       files, images)
-            plan.sources.release()
+                if len(cropping) == CROP_WORKERS:  # no more frames' images held than that
+                    cropping.pop(0).result()
+                cropping.append(cropper.submit(_crops, f, by_frame, plan, processor, look,
+                                               files, images))
+            else:
+                plan.sources.release()
             if f in runs:
                 images.run = runs[f]
             gallery.frames[f] = images
+        for crops in cropping:
+            crops.result()
     for f, run in runs.items():  # the rest of a run shows its first frame's crops
         if f != run[0] and gallery.frames[run[0]].crops:
             gallery.frames[f].crops_of = run[0]
@@ -414,10 +425,22 @@ def _crop_target(frame: int, records: dict[int, dict[str, Any]], paths: dict[str
     return box, key
 
 
-def _crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
-           stamps: dict[str, list[int] | None], sources: _Sources,
+def _crops(frame: int, records: dict[int, dict[str, Any]], plan: _Plan,
            processor: Callable[[], ocio.CPUProcessor], look: set[str], files: WrittenFiles,
            images: FrameImages) -> None:
+    """Make (or keep) ``frame``'s crops and name them in ``images``; then drop the images
+    read for them."""
+    try:
+        _make_crops(frame, records, plan.paths, plan.stamps, plan.sources, processor, look,
+                    files, images)
+    finally:
+        plan.sources.release()
+
+
+def _make_crops(frame: int, records: dict[int, dict[str, Any]], paths: dict[str, str | None],
+                stamps: dict[str, list[int] | None], sources: _Sources,
+                processor: Callable[[], ocio.CPUProcessor], look: set[str],
+                files: WrittenFiles, images: FrameImages) -> None:
     target = _crop_target(frame, records, paths, stamps, look)
     if target is None:
         return

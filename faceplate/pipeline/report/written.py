@@ -89,7 +89,9 @@ class WrittenFiles:
             removed = remove_written(folder, keep=_not_in(names))
             gone += [(folder / n).relative_to(root).as_posix() for n in removed]
         if self._now != self._before or not (self.folder / LIST_NAME).is_file():
-            write_json(self.folder / LIST_NAME, SCHEMA, {"files": self._now}, record=True)
+            # by name: the same list whatever order the files were made in (in threads)
+            write_json(self.folder / LIST_NAME, SCHEMA, {"files": dict(sorted(self._now.items()))},
+                       record=True)
         return sorted(gone)
 
 
