@@ -155,7 +155,9 @@ class Manifest:
             return False
         host, pid = writer
         here = host == _host()
-        if (here and (pid == os.getpid() or not _alive(pid))) or age > STALE_AFTER_S:
+        # this process's own unlocked temporary is another thread's, created and not yet
+        # locked (or written again under its name): not stale while the process lives
+        if (here and pid != os.getpid() and not _alive(pid)) or age > STALE_AFTER_S:
             path.unlink(missing_ok=True)
             return True
         return False

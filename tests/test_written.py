@@ -112,20 +112,26 @@ def test_stale_temporaries_are_those_whose_writer_is_gone(tmp_path):
     locked = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{gone.stdout.strip()}-cc.exr")
     young = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-dd.exr")
     old = _listed_temporary(tmp_path, f".frame.1001.fptmp-{other_host}-1-ee.exr")
+    # this process's own, not locked: another thread's, between creating and locking it
+    mine = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{os.getpid()}-gg.exr")
+    mine_old = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{os.getpid()}-hh.exr")
     unlisted = tmp_path / f".frame.1001.fptmp-{host}-{gone.stdout.strip()}-ff.exr"
     unlisted.write_bytes(b"not in the manifest: not faceplate's to remove")
     long_ago = time.time() - STALE_AFTER_S - 60
     os.utime(old, (long_ago, long_ago))
+    os.utime(mine_old, (long_ago, long_ago))
     fd = os.open(locked, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # a writer still at work, whatever its pid says
     try:
         removed = Manifest(tmp_path).remove_stale_temporaries()
     finally:
         os.close(fd)
-    assert sorted(removed) == sorted([dead.name, old.name])
-    assert not dead.exists() and not old.exists()
+    assert sorted(removed) == sorted([dead.name, old.name, mine_old.name])
+    assert not dead.exists() and not old.exists() and not mine_old.exists()
     assert live.exists() and locked.exists() and young.exists() and unlisted.exists()
-    assert sorted(listed(tmp_path)["temporaries"]) == sorted([live.name, locked.name, young.name])
+    assert mine.exists()
+    assert sorted(listed(tmp_path)["temporaries"]) == sorted([live.name, locked.name, young.name,
+                                                              mine.name])
 
 
 def test_write_errors_are_told_by_their_number():
