@@ -76,6 +76,30 @@ def test_multipart_processes_the_rgb_part_and_copies_the_others(multipart, tmp_p
     assert spec.get_string_attribute("studio/show") == "abc"
 
 
+def test_the_parts_after_the_rgb_part_are_copied_too(tmp_path):
+    """RGB in the middle of three parts: the parts before and after it are copied bit for bit,
+    the RGB part edited."""
+    path = tmp_path / "mp3.1001.exr"
+    oiiotool("--pattern", "noise:type=uniform:min=1:max=100", "48x32", 1, "--chnames", "depth.Z",
+             "--attrib", "name", "depth",
+             "--pattern", "noise:type=uniform:min=0:max=4", "48x32", 3, "--attrib", "name", "rgb",
+             "--pattern", "noise:type=uniform:min=0:max=9", "48x32", 2, "--chnames",
+             "motion.X,motion.Y", "--attrib", "name", "motion",
+             "--siappend", "--siappend", "-d", "half", "--compression", "zip", "-o", path)
+    frame = read_frame(path, 1001)
+    assert frame.part == 1
+    mask = edit(frame)
+    out = tmp_path / "out.1001.exr"
+    write_frame(out, frame, OURS)
+    assert header_lines(out) == header_lines(path)
+    for part in (0, 2):
+        np.testing.assert_array_equal(native(out, part).view(np.uint16),
+                                      native(path, part).view(np.uint16))
+    written, plate = native(out, 1).view(np.uint16), native(path, 1).view(np.uint16)
+    np.testing.assert_array_equal(written[~mask], plate[~mask])
+    assert (written[mask] != plate[mask]).all()
+
+
 def test_unchanged_frame_is_identical_by_idiff(multipart, tmp_path):
     out = tmp_path / "out.exr"
     write_frame(out, read_frame(multipart, 1001), OURS)

@@ -148,3 +148,5 @@ def test_a_mattes_box_spans_every_row_and_column_it_covers(tmp_path):
     assert matte_box(matte) == (5, 2, 10, 8)
     matte[7, 9], matte[7, 3] = 0.0, 1.0  # now furthest left on the last row
     assert matte_box(matte) == (3, 2, 6, 8)
+    matte[4, 4], matte[7, 3], matte[7, 11] = 0.5, 0.0, 1.0  # three rows, the widest the last
+    assert matte_box(matte) == (4, 2, 12, 8)

@@ -134,6 +134,32 @@ def test_stale_temporaries_are_those_whose_writer_is_gone(tmp_path):
                                                               mine.name])
 
 
+def test_names_not_made_by_temporary_name_are_never_taken_for_stale_temporaries(tmp_path):
+    """A listed name with a host tag of another length, or without the random tail, is not a
+    temporary faceplate names: kept however old, whatever its pid."""
+    host = temporary_name(tmp_path / "frame.1001.exr").split(".fptmp-")[1][:4]
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    odd = [_listed_temporary(tmp_path, name) for name in (
+        f".frame.1001.fptmp-{host}x-{gone}-aa.exr",  # five characters of host
+        f".frame.1001.fptmp-{host}-{gone}.exr")]  # no random tail
+    long_ago = time.time() - STALE_AFTER_S - 60
+    for path in odd:
+        os.utime(path, (long_ago, long_ago))
+    assert Manifest(tmp_path).remove_stale_temporaries() == []
+    assert all(path.exists() for path in odd)
+
+
+def test_a_manifest_that_cannot_be_written_is_an_output_error_naming_it(tmp_path, monkeypatch):
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    Manifest(tmp_path).add(["a.exr"])
+    monkeypatch.setattr(written.os, "write", full)
+    with pytest.raises(DiskFullError, match="no space left") as caught:
+        Manifest(tmp_path).add(["b.exr"])
+    assert caught.value.path == str(tmp_path / MANIFEST_NAME)
+
+
 def test_write_errors_are_told_by_their_number():
     path = Path("/x/frame.exr")
     full = write_error(OSError(errno.ENOSPC, "No space left on device"), path, 1001)
