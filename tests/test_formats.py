@@ -16,6 +16,7 @@ from faceplate.pipeline.preflight import preflight
 from faceplate.plateio.frame import Box, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.spec import DEFAULT_MATTE_CHANNEL, load_spec
+from faceplate.written import Manifest
 
 OURS = {"faceplate/aiAssisted": 1, "faceplate/version": "test", "ImageDescription": "AI-assisted"}
 EDIT = Box(10, 10, 30, 30)  # display-window box; pixels at [15, 25) inside it are changed
@@ -92,6 +93,7 @@ def test_the_parts_after_the_rgb_part_are_copied_too(tmp_path):
     out = tmp_path / "out.1001.exr"
     write_frame(out, frame, OURS)
     assert header_lines(out) == header_lines(path)
+    assert Manifest(tmp_path).names() == set()  # an output: never faceplate's to remove
     for part in (0, 2):
         np.testing.assert_array_equal(native(out, part).view(np.uint16),
                                       native(path, part).view(np.uint16))

@@ -84,9 +84,14 @@ def test_write_is_atomic_and_leaves_no_temporary(tmp_path):
     frame = read_frame(src, 1001)
     dst = tmp_path / "out" / "b.1001.exr"
     write_image(dst, frame.spec, frame.pixels)
-    # the frame, and the folder's manifest of what faceplate wrote (no temporary listed)
+    # the frame, and the folder's manifest of what faceplate wrote (no temporary listed; an
+    # output frame not among the files faceplate may remove later unless asked)
     assert sorted(os.listdir(dst.parent)) == [MANIFEST_NAME, "b.1001.exr"]
-    assert json.loads((dst.parent / MANIFEST_NAME).read_text())["temporaries"] == []
+    assert json.loads((dst.parent / MANIFEST_NAME).read_text()) == {
+        "schema": json.loads((dst.parent / MANIFEST_NAME).read_text())["schema"],
+        "files": [], "temporaries": []}
+    write_image(dst, frame.spec, frame.pixels, record=True)
+    assert json.loads((dst.parent / MANIFEST_NAME).read_text())["files"] == ["b.1001.exr"]
     # A failing write (wrong pixel shape) raises and leaves neither the frame nor a temporary.
     failed = tmp_path / "out" / "c.1001.exr"
     with pytest.raises((OutputError, ValueError, RuntimeError)):
