@@ -347,9 +347,10 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | Sol
 
     A frame whose outputs are complete and current (see :mod:`faceplate.pipeline.resume`) is
     not rendered again unless ``force``; a frame that fails is recorded and the rest carry on.
-    Frames stream: the next plate frame is read, and the frame before written, in threads
-    while this one is swapped (OpenImageIO and the EXR codecs release the GIL); no more than
-    three frames are held at once, and one frame's solved faces, however long the shot.
+    Frames stream: the next plate frame is read, and the frame before written (its QC
+    measured meanwhile in a third thread), in threads while this one is swapped (OpenImageIO
+    and the EXR codecs release the GIL); no more than three frames are held at once, and one
+    frame's solved faces, however long the shot.
 
     Raises:
         DiskFullError: a frame could not be written for lack of space (it is recorded; the
@@ -406,8 +407,9 @@ _Read = tuple[PlateFrame | FrameRecord, float, int | None]
 
 class _Stream:
     """Read-ahead of the plate frames to render (one frame ahead) and write-behind of the
-    swapped ones (one frame behind), each in a thread of its own; the swap's one-off costs
-    (``warm``) paid in the writer's thread before its first write."""
+    swapped ones (one frame behind, its QC measured in a thread of its own while it is
+    written), each in a thread of its own; the swap's one-off costs (``warm``) paid in the
+    writer's thread before its first write."""
 
     def __init__(self, spec: ShotSpec, todo: list[int], pre: Preflight,
                  proxies: FlipbookProxies | None = None,
