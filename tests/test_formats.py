@@ -10,9 +10,10 @@ import OpenImageIO as oiio
 import pytest
 from conftest import OBAMA, header_lines, oiiotool, read_pixels, spec_dict, tool, write_spec
 
-from faceplate.errors import OutputError, SpecError
+from faceplate.errors import OutputError, PlateError, SpecError
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.preflight import preflight
+from faceplate.plateio import output
 from faceplate.plateio.frame import Box, read_frame
 from faceplate.plateio.output import write_frame
 from faceplate.spec import DEFAULT_MATTE_CHANNEL, load_spec
@@ -77,16 +78,21 @@ def test_multipart_processes_the_rgb_part_and_copies_the_others(multipart, tmp_p
     assert spec.get_string_attribute("studio/show") == "abc"
 
 
-def test_the_parts_after_the_rgb_part_are_copied_too(tmp_path):
-    """RGB in the middle of three parts: the parts before and after it are copied bit for bit,
-    the RGB part edited."""
-    path = tmp_path / "mp3.1001.exr"
+def _three_parts(path):
+    """A plate of three parts, RGB in the middle (a depth part before it, motion after)."""
     oiiotool("--pattern", "noise:type=uniform:min=1:max=100", "48x32", 1, "--chnames", "depth.Z",
              "--attrib", "name", "depth",
              "--pattern", "noise:type=uniform:min=0:max=4", "48x32", 3, "--attrib", "name", "rgb",
              "--pattern", "noise:type=uniform:min=0:max=9", "48x32", 2, "--chnames",
              "motion.X,motion.Y", "--attrib", "name", "motion",
              "--siappend", "--siappend", "-d", "half", "--compression", "zip", "-o", path)
+    return path
+
+
+def test_the_parts_after_the_rgb_part_are_copied_too(tmp_path):
+    """RGB in the middle of three parts: the parts before and after it are copied bit for bit,
+    the RGB part edited."""
+    path = _three_parts(tmp_path / "mp3.1001.exr")
     frame = read_frame(path, 1001)
     assert frame.part == 1
     mask = edit(frame)
@@ -100,6 +106,19 @@ def test_the_parts_after_the_rgb_part_are_copied_too(tmp_path):
     written, plate = native(out, 1).view(np.uint16), native(path, 1).view(np.uint16)
     np.testing.assert_array_equal(written[~mask], plate[~mask])
     assert (written[mask] != plate[mask]).all()
+
+
+def test_a_part_after_the_rgb_part_that_cannot_be_read_is_a_plate_error_naming_it(
+        tmp_path, monkeypatch):
+    path = _three_parts(tmp_path / "mp3.1001.exr")
+    frame = read_frame(path, 1001)
+    real = output.read_part
+    monkeypatch.setattr(output, "read_part",
+                        lambda inp, part, spec: None if part == 2 else real(inp, part, spec))
+    out = tmp_path / "out.1001.exr"
+    with pytest.raises(PlateError, match="unreadable part 2") as caught:
+        write_frame(out, frame, OURS)
+    assert caught.value.frame == 1001 and not out.exists()
 
 
 def test_unchanged_frame_is_identical_by_idiff(multipart, tmp_path):
