@@ -3,7 +3,6 @@
 import json
 import shutil
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -121,19 +120,21 @@ def test_crops_are_made_in_threads_no_more_frames_at_once_than_the_workers(
     once its crops are made; every frame due for crops gets all four."""
     qc = flagged_shot.folder / "out" / "qc"
     shutil.rmtree(qc / "review")
-    lock, running, most, released = threading.Lock(), [0], [0], []
+    lock, started, released = threading.Lock(), [], []
+    together = threading.Event()  # set once the first CROP_WORKERS frames' crops have started
     real_make, real_release = gallery._make_crops, gallery._Sources.release
 
     def make(*args, **kwargs):
         with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        try:
-            time.sleep(0.2)  # long enough for the next frame's crops to start beside it
-            return real_make(*args, **kwargs)
-        finally:
-            with lock:
-                running[0] -= 1
+            started.append(args[0])
+            first = len(started) <= gallery.CROP_WORKERS
+            if len(started) == gallery.CROP_WORKERS:
+                together.set()
+        # the first frames wait for each other: they can only all start if they run at once
+        # (the timeout only ends a test whose crops run one after another)
+        if first and not together.wait(timeout=60):
+            raise AssertionError("the first frames' crops did not run at the same time")
+        return real_make(*args, **kwargs)
 
     def release(self):
         with lock:
@@ -168,7 +169,7 @@ def test_crops_are_made_in_threads_no_more_frames_at_once_than_the_workers(
     framed = sorted({name.split(".")[0] for name in crops})
     assert len(framed) >= 3, crops
     assert crops == sorted(f"{f}.{k}.png" for f in framed for k in gallery.CROP_KINDS)
-    assert most[0] == gallery.CROP_WORKERS
+    assert sorted(started) == [int(f) for f in framed]
     # no more frames handed over (their images held) than are being cropped
     assert most_outstanding[0] == gallery.CROP_WORKERS
     assert sorted(released) == list(range(1001, 1006))  # every frame's images, once
