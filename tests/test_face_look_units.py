@@ -156,6 +156,24 @@ def test_relight_gives_the_plates_light_times_the_faces_detail(a_lin, b_lin):
     np.testing.assert_array_equal(out[~inside], face[~inside])
 
 
+def test_relight_works_on_the_box_of_its_weights_and_keeps_the_face_elsewhere():
+    """Relit over the weights' box alone: inside it, what relighting the box cut out gives;
+    outside it, the face's own values (its shading is computed on that box, not the image)."""
+    rng = np.random.default_rng(1)
+    face = rng.random((300, 280, 3)).astype(np.float32)
+    plate = rng.random((300, 280, 3)).astype(np.float32)
+    weights = np.zeros((300, 280), np.float32)
+    weights[80:200, 70:190] = 1.0
+    weights[120:140, 100:120] = 0.0  # a hole inside the box
+    out = light.relight(face, plate, weights, 120.0)
+    box = (slice(80, 200), slice(70, 190))
+    np.testing.assert_array_equal(out[box], light.relight(face[box], plate[box], weights[box],
+                                                          120.0))
+    outside = np.ones(weights.shape, bool)
+    outside[box] = False
+    np.testing.assert_array_equal(out[outside], face[outside])
+
+
 def test_relight_follows_the_plates_light_at_a_third_of_the_face_size():
     """A flat grey face on a plate lit 0.05 linear on the left half and 0.4 on the right:
     the face takes the plate's light blurred by a Gaussian of 0.3 × face size, normalised
@@ -407,6 +425,25 @@ def test_the_hair_mask_is_the_colours_distance_from_the_skin_on_ramps(offset, st
     assert (out[~cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)]
             == 0).all()
     assert ((out == 0) | (out >= 1 / 1024)).all()
+
+
+def test_the_hair_mask_judged_on_the_zones_box_is_the_mask_judged_on_the_whole_plate(
+        monkeypatch):
+    """The mask is judged on the hair zone's box grown by the two blurs' reach: on a textured
+    plate it is the mask judged on the whole plate, value for value (a reach short of the blurs'
+    would change the zone's edge)."""
+    from faceplate.face import hair
+    from faceplate.face.colour_match import LabStats
+    points = _layout_face(centre=(200.0, 210.0))
+    rng = np.random.default_rng(3)
+    plate = np.clip(_SKIN_RGB + rng.normal(0.0, 0.08, (420, 400, 3)), 0, 1).astype(np.float32)
+    skin = LabStats(tuple(_skin_lab()), (8.0, 4.0, 4.0))
+    boxed = hair.hair_mask(plate, points, skin)
+    whole = (slice(0, plate.shape[0]), slice(0, plate.shape[1]))
+    monkeypatch.setattr(hair, "nonzero_box", lambda mask, reach=0: whole)
+    judged_whole = hair.hair_mask(plate, points, skin)
+    assert np.count_nonzero(boxed) > 0 and boxed.max() > 0.5  # some hair is found
+    np.testing.assert_array_equal(boxed, judged_whole)
 
 
 def test_the_hair_zone_is_the_forehead_and_temples_grown_by_a_25th_of_the_face():
