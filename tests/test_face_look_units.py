@@ -582,6 +582,29 @@ def _textured(seed: int, shape: tuple[int, int]) -> np.ndarray:
     return (0.2 + 0.6 * noise).astype(np.float32)
 
 
+def test_a_sources_own_face_is_feathered_and_leaves_out_a_ring_around_its_mouth():
+    """The source's alpha (what of it is pasted): soft at its edge (feathered by a third of the
+    matte's softness), and cut a ring of 1% of the face size around its mouth opening, so the
+    warp's lips never sample the teeth: the cut's soft edge is centred on the ring's outer
+    edge, so over the ring's outer half less than half is kept."""
+    from faceplate.face.matte import mouth_mask
+    from faceplate.face.mesh import face_size
+    from faceplate.face.swapper import SourceFace
+    shape = (840, 800)
+    points = _layout_face(scale=300.0, centre=(400.0, 420.0))
+    alpha = SourceFace("synthetic", _textured(1, shape), points, np.zeros(128)).layers[..., 3]
+    assert ((alpha > 0.05) & (alpha < 0.95)).sum() > 1000  # a feathered edge, not a cut
+    ring = max(1, round(0.01 * face_size(points)))
+    assert ring >= 3
+    mouth = mouth_mask(points, shape)
+    distance = cv2.distanceTransform((mouth < 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    outer_half = (distance > ring / 2) & (distance <= ring)
+    assert outer_half.sum() > 100
+    assert alpha[outer_half].mean() < 0.45, alpha[outer_half].mean()
+    # the opening itself: a ring's width (a sigma) inside the cut's soft edge, under its tail
+    assert alpha[mouth > 0.5].max() < 0.2
+
+
 @pytest.mark.parametrize("open_", [False, True])
 def test_the_swap_cuts_the_mouth_out_only_when_it_is_open(open_):
     """A synthetic face (the layout's mesh on a textured picture) swapped onto another: the
