@@ -162,3 +162,16 @@ def test_apply_rgb_refuses_pixels_it_cannot_convert_in_place(colour, bad):
     processor = colour.processor("ACEScg", "sRGB Encoded Rec.709 (sRGB)")
     with pytest.raises(ValueError, match="C-contiguous float32"):
         apply_rgb(processor, bad)
+
+
+def test_to_display_leaves_its_input_alone_and_shows_nan_as_black(colour):
+    processor = display_processor(colour, "ACEScg", *resolve_display_view(colour, None, None))
+    rgb = np.full((3, 4, 3), 0.18, np.float32)
+    rgb[0, 0] = (np.nan, np.inf, 0.18)
+    before = rgb.copy()
+    shown = to_display(rgb, processor)
+    np.testing.assert_array_equal(rgb, before)  # the caller's pixels, untouched
+    expected = np.nan_to_num(before)
+    processor.applyRGB(expected)  # OCIO's own entry point, the reference
+    np.testing.assert_array_equal(shown, np.clip(expected, 0.0, 1.0))
+    assert np.isfinite(shown).all()

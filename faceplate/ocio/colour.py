@@ -16,8 +16,8 @@ from faceplate.types import RGBImage
 
 def apply_rgb(processor: ocio.CPUProcessor, rgb: RGBImage) -> RGBImage:
     """Convert ``rgb`` (C-contiguous float32, last axis 3) in place with ``processor`` and
-    return it. Through a packed image description: the same values as ``applyRGB`` at half
-    its cost (which copies the array through a list)."""
+    return it. Through a packed image description: the same values as ``applyRGB``, at half
+    its cost on a 750×750 array measured alone."""
     if rgb.dtype != np.float32 or not rgb.flags.c_contiguous or rgb.shape[-1] != 3:
         raise ValueError("apply_rgb takes a C-contiguous float32 array of RGB pixels")
     if rgb.size:

@@ -45,7 +45,7 @@ def display_processor(colour: ColourManager, src: str, display: str,
 def to_display(rgb: RGBImage, processor: ocio.CPUProcessor) -> RGBImage:
     """A display-referred copy of ``rgb``, clipped to 0..1. Downscale before calling:
     ACES output transforms cost most of a second on a full HD frame."""
-    out = np.ascontiguousarray(np.nan_to_num(rgb[..., :3]), dtype=np.float32).copy()
+    out = np.ascontiguousarray(np.nan_to_num(rgb[..., :3]), dtype=np.float32)  # a copy: ours
     return np.clip(apply_rgb(processor, out), 0.0, 1.0)
 
 
