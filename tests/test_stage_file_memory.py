@@ -23,6 +23,8 @@ from faceplate.pipeline.stage_files.analysis import (
     face_counts,
     read_analysis,
     stored_analysis,
+    vertex_array,
+    vertex_rows,
     write_analysis,
 )
 from faceplate.pipeline.stage_files.jsonfile import read_json_value
@@ -488,3 +490,27 @@ def test_a_small_mattes_crop_is_its_channel_in_grey_with_zeros_outside_its_data_
     expected = np.zeros((12, 16, 3), np.float32)
     expected[2:8, 4:14] = 0.75  # rows 10-15, columns 20-29 of the frame
     assert np.array_equal(crop, expected)
+
+
+def test_vertex_rows_are_null_where_either_coordinate_is_not_measured():
+    moves = np.array([[0.5, -1.25], [np.nan, 2.0], [3.0, np.nan], [np.nan, np.nan], [7.0, 8.5]])
+    rows = vertex_rows(moves)
+    assert rows == [[0.5, -1.25], None, None, None, [7.0, 8.5]]
+    back = vertex_array(rows)
+    assert np.isnan(back[1:4]).all() and back[[0, 4]].tolist() == [[0.5, -1.25], [7.0, 8.5]]
+
+
+def test_analysis_stores_vertex_motions_rounded_as_python_rounds_them():
+    """To 0.001 px by Python's ``round`` (the decimal value nearest; NumPy's ``round`` gives
+    -47.168 for -47.1675 where Python gives -47.167), NaN rows where either coordinate is
+    not measured."""
+    from faceplate.pipeline.analyse.flow import FaceMotion
+    from faceplate.pipeline.analyse.stage import _vertices
+    moves = np.array([[-47.1675, 49.7215], [np.nan, 1.0], [9.4305, -13.4885], [2.0, np.nan]])
+    stored = _vertices(FaceMotion(None, 0, 0, vertices=moves))
+    assert stored is not None and stored.shape == (4, 2)
+    assert stored[0].tolist() == [-47.167, 49.721] and stored[2].tolist() == [9.431, -13.489]
+    assert np.isnan(stored[[1, 3]]).all()
+    assert _vertices(FaceMotion(None, 0, 0)) is None
+    none_measured = _vertices(FaceMotion(None, 0, 0, vertices=np.full((3, 2), np.nan)))
+    assert none_measured is not None and np.isnan(none_measured).all()

@@ -54,7 +54,6 @@ from faceplate.pipeline.stage_files.analysis import (
     LostFace,
     ShotAnalysis,
     stored_analysis,
-    vertex_array,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
 from faceplate.plateio.frame import Box, PlateFrame, band_starts, read_rgb_bands, read_rgb_frame
@@ -339,9 +338,12 @@ def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
     NaN where its check failed: the values the file gives back)."""
     if motion is None or motion.vertices is None:
         return None
-    return vertex_array([None if np.isnan(d).any() else [round(float(d[0]), 3),
-                                                         round(float(d[1]), 3)]
-                         for d in motion.vertices])
+    moves = np.asarray(motion.vertices, np.float64)
+    measured = ~np.isnan(moves).any(axis=1)
+    rows = np.full(moves.shape, np.nan)  # Python's rounding, the file's (NumPy's may differ)
+    rows[measured] = np.array([[round(x, 3), round(y, 3)] for x, y in moves[measured].tolist()],
+                              np.float64).reshape(-1, 2)
+    return rows
 
 
 def _views(plate: PlateRead, side: int | None, to_working: Convert8) -> tuple[Image8, PlateView]:

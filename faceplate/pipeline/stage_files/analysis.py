@@ -190,7 +190,8 @@ def vertex_array(rows: list[list[float] | None]) -> np.ndarray:
 
 def vertex_rows(moves: np.ndarray) -> list[list[float] | None]:
     """A (points, 2) array of vertex motions as the file stores them (None where NaN)."""
-    return [None if np.isnan(row).any() else row.tolist() for row in moves]
+    unmeasured = np.isnan(moves).any(axis=1).tolist()
+    return [None if nan else row for nan, row in zip(unmeasured, moves.tolist())]
 
 
 def mesh_arrays(obj: dict[str, Any]) -> dict[str, Any]:
