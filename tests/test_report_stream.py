@@ -18,10 +18,11 @@ from conftest import spec_dict
 from faceplate.pipeline.report import sheet
 from faceplate.pipeline.report.gallery import CROP_KINDS, FrameImages, Gallery
 from faceplate.pipeline.report.shot_records import shot_records
-from faceplate.pipeline.stage_files.paths import qc_json_path
+from faceplate.pipeline.stage_files.paths import frame_record_path, qc_json_path
 from faceplate.pipeline.stage_files.records import (
     FaceRecord,
     FrameRecord,
+    record_body,
     write_qc,
     write_record,
 )
@@ -64,6 +65,25 @@ def test_each_record_is_finished_once_spooled_whole_and_kept_slim(spec):
             assert whole[1]["faces"][0]["landmarks"][3] == [1002.75, 1.5]
             assert whole[1]["render_key"] == "k" * 64 and whole[1]["checked"] == 2004
             assert whole[2]["outputs"] == {str(spec.output.qc.parent / "a.exr"): [1, 2]}
+
+
+def test_a_record_is_written_as_its_asdict_with_the_bytes_json_indents(spec):
+    """The record's fields taken without asdict's copies: the same body, key for key in the
+    same order, and the file the text ``json.dumps(indent=1)`` makes of asdict's body."""
+    record = _record(1001, 12.5, spec.output.qc.parent)
+    record.faces[0].pose = [1.0, -2.5, 0.125]
+    record.faces.append(FaceRecord(1, "actor_b", 3, [5.0, 6.0, 7.0, 8.0], [[1.0, 2.0]], 0.75,
+                                   None, True, seam=0.5))
+    record.flag("seam", "a step at the edge")
+    record.providers = {"swap": "CPUExecutionProvider"}
+    record.proxies = {"look": "abc", "plate": [10, 20]}
+    body = record_body(record)
+    assert body == asdict(record) and list(body) == list(asdict(record))
+    assert [list(face) for face in body["faces"]] == [list(asdict(f)) for f in record.faces]
+    write_record(spec, record)
+    expected = {"schema": "faceplate.qcframe/1", **asdict(record)}  # a spec without a file:
+    # paths stay absolute
+    assert frame_record_path(spec, 1001).read_text() == json.dumps(expected, indent=1) + "\n"
 
 
 @pytest.mark.parametrize("given", [list, iter])

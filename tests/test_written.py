@@ -393,3 +393,46 @@ def test_a_write_keeps_listing_another_writers_live_temporary(tmp_path):
         assert body["temporaries"] == [path.name]
         assert body["files"] == ["frame.1001.exr"]
     assert path.exists()
+
+
+def test_the_manifest_is_the_text_json_writes_with_indent_0_a_name_a_line(tmp_path):
+    """Made by the C encoder a list at a time, the text is ``json.dumps(indent=0)``'s to the
+    byte (what older faceplates wrote; people read it): names escaped alike, non-ASCII ones
+    too, an empty list as ``[]``."""
+    names = ['b "quoted".png', "a\\back.png", "é.png", "tab\t.png", "😀.jpg"]
+    Manifest(tmp_path).add(names)
+    expected = {"schema": "faceplate.written/1", "files": sorted(names), "temporaries": []}
+    assert (tmp_path / MANIFEST_NAME).read_bytes() == json.dumps(expected, indent=0).encode()
+    with atomic_write(tmp_path / "c.png") as tmp:
+        expected["temporaries"] = [tmp.name]
+        assert (tmp_path / MANIFEST_NAME).read_bytes() == json.dumps(expected,
+                                                                     indent=0).encode()
+
+
+def test_a_manifest_is_rewritten_only_when_what_it_lists_changes(tmp_path):
+    """One written by another writer (compact JSON here) is read as it stands and left byte
+    for byte while nothing it lists changes; the first change writes it in faceplate's
+    layout."""
+    text = json.dumps({"schema": "faceplate.written/1", "files": ["a.png"], "temporaries": []})
+    (tmp_path / MANIFEST_NAME).write_text(text)
+    (tmp_path / "a.png").write_bytes(b"ours")
+    manifest = Manifest(tmp_path)
+    assert manifest.names() == {"a.png"}
+    manifest.add(["a.png"])
+    assert manifest.remove_stale_temporaries() == []
+    assert manifest.remove(keep=lambda name: True) == []
+    assert (tmp_path / MANIFEST_NAME).read_text() == text
+    manifest.add(["b.png"])
+    assert listed(tmp_path) == {"schema": "faceplate.written/1", "files": ["a.png", "b.png"],
+                                "temporaries": []}
+    assert (tmp_path / MANIFEST_NAME).read_text() != text
+
+
+@pytest.mark.parametrize("bad", [3, None, ["x"], "a/b.png", "", ".", "..", MANIFEST_NAME])
+def test_each_name_a_manifest_may_not_list_is_dropped_alone(tmp_path, bad):
+    """One bad entry among good names (the list is checked whole first, then name by name):
+    only it is dropped, whatever it is."""
+    for key in ("files", "temporaries"):
+        (tmp_path / MANIFEST_NAME).write_text(json.dumps({key: ["a.png", bad, "b.png"]}))
+        with Manifest(tmp_path)._locked() as body:
+            assert body[key] == ["a.png", "b.png"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,9 +126,21 @@ def read_record(spec: ShotSpec, frame: int, *, arrays: bool = False) -> dict[str
     return _paths(body, lambda p: str(from_shot(spec, p))) if body is not None else None
 
 
+def _fields(item: FrameRecord | FaceRecord) -> dict[str, Any]:
+    """A record's fields by name, values shared (``asdict`` copies every number of every
+    landmark, at the cost of writing them)."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}
+
+
+def record_body(record: FrameRecord) -> dict[str, Any]:
+    """What ``dataclasses.asdict(record)`` gives, its lists and dicts those of ``record`` (to
+    be written, not changed)."""
+    return {**_fields(record), "faces": [_fields(face) for face in record.faces]}
+
+
 def write_record(spec: ShotSpec, record: FrameRecord) -> None:
     write_json(frame_record_path(spec, record.frame), FRAME_SCHEMA,
-               _paths(asdict(record), lambda p: to_shot(spec, p)))
+               _paths(record_body(record), lambda p: to_shot(spec, p)))
 
 
 def read_qc(path: Path, spec: ShotSpec | None = None) -> dict[str, Any] | None:
