@@ -1,12 +1,18 @@
 """Analysis' small rules, each on a case set up by hand: which boxes are one face, which
-vertices dense flow can measure at all (inside the proxy), ..."""
+vertices dense flow can measure at all (inside the proxy), a frame's RGB and the crops the
+models see."""
+
+from pathlib import Path
 
 import cv2
 import numpy as np
+import OpenImageIO as oiio
 import pytest
 
 from faceplate.pipeline.analyse.flow import ProxyGeometry, plate_view, vertex_motion
-from faceplate.pipeline.analyse.stage import _overlap
+from faceplate.pipeline.analyse.stage import _crop, _overlap, _rgb_of
+from faceplate.pipeline.context import RunContext
+from faceplate.plateio.frame import Box, PlateFrame
 
 
 def _texture(seed: int, size=(360, 480)) -> np.ndarray:
@@ -49,3 +55,51 @@ def test_a_vertex_outside_the_proxy_is_not_measured_however_well_the_flow_comes_
                           np.concatenate([inside, outside]))
     assert np.abs(found[:len(inside)] - (2.0, -1.0)).max() < 0.2, found[:len(inside)]
     assert np.isnan(found[len(inside):]).all(), found[len(inside):]
+
+
+def _frame(width: int, height: int, channels: int = 3) -> PlateFrame:
+    """A float32 frame in memory whose data window is its display window, its pixels a ramp
+    (never 0) in R, G, B (then A) order."""
+    ramp = np.arange(height * width * channels, dtype=np.float32).reshape(height, width,
+                                                                          channels)
+    pixels = 0.05 + ramp / ramp.size
+    return PlateFrame(Path("plate.exr"), 1001, oiio.ImageSpec(width, height, channels,
+                                                              oiio.FLOAT), pixels, (0, 1, 2))
+
+
+def test_a_frames_rgb_is_its_first_three_channels_when_it_holds_more():
+    frame = _frame(40, 30, 4)
+    box = Box(5, 6, 25, 16)
+    rgb = _rgb_of(frame, box)
+    assert rgb.shape == (10, 20, 3)
+    assert np.array_equal(rgb, frame.pixels[6:16, 5:25, :3])
+    assert np.array_equal(_rgb_of(_frame(40, 30), box), _frame(40, 30).pixels[6:16, 5:25])
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return RunContext.create()
+
+
+def test_a_crop_at_the_frames_size_is_cut_from_a_region_converted_ahead_that_holds_it(ctx):
+    """A 300 x 200 region (under the models' 640) inside a region converted ahead is cut from
+    it as it is (a pattern no conversion gives); one that is not inside it is converted."""
+    frame = _frame(1000, 500)
+    ahead = np.arange(400 * 600 * 3, dtype=np.uint64).reshape(400, 600, 3) % 251
+    ready = ((Box(50, 20, 650, 420), ahead.astype(np.uint8)),)
+    crop = _crop(frame, Box(100, 50, 400, 250), "ACEScg", ctx, True, ready)
+    assert crop.scale == 1.0 and crop.region == Box(100, 50, 400, 250)
+    assert np.array_equal(crop.image, ahead[30:230, 50:350])
+    outside = _crop(frame, Box(600, 50, 900, 250), "ACEScg", ctx, True, ready)
+    assert outside.scale == 1.0 and outside.image.shape == (200, 300, 3)
+    assert not np.array_equal(outside.image[:, :50], ahead[30:230, 550:600])
+
+
+def test_a_crop_larger_than_the_models_read_is_made_smaller_though_converted_ahead(ctx):
+    """An 800 x 400 region is made 640 x 320 (scale 0.8), even inside a region converted
+    ahead at the frame's size."""
+    frame = _frame(1000, 500)
+    ready = ((Box(0, 0, 1000, 500), np.zeros((500, 1000, 3), np.uint8)),)
+    crop = _crop(frame, Box(100, 50, 900, 450), "ACEScg", ctx, True, ready)
+    assert crop.scale == 0.8 and crop.image.shape == (320, 640, 3)
+    assert crop.image.any()
