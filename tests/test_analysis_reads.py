@@ -129,6 +129,27 @@ def test_a_stop_asked_during_analysis_ends_it_after_the_frame_in_flight(tmp_path
     assert sorted(node.analyse().frames) == [FIRST, FIRST + 1, FIRST + 2]
 
 
+def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
+        tmp_path, colour, monkeypatch):
+    """dlib's 68-point landmarker follows no face: the detector runs on every frame and finds
+    the faces again where they were, so no frame records one lost."""
+    from faceplate.nodes.shot import ShotNode
+
+    config = tmp_path / "faceplate.yaml"
+    config.write_text("allow_models: [dlib-68]\n")
+    monkeypatch.setenv("FACEPLATE_CONFIG", str(config))
+    _shot(tmp_path, colour, COVERED + 3)
+    spec = spec_dict(models={"landmarker": "dlib-68", "detector": "dlib-hog"})
+    seen = list(range(FIRST + COVERED, FIRST + COVERED + 3))  # the face uncovered
+    spec["plate"]["frames"] = f"{seen[0]}-{seen[-1]}"
+    frames = ShotNode.from_file(write_spec(tmp_path, spec)).analyse().frames
+    assert sorted(frames) == seen
+    # the astronaut's face (and a second that HOG sees on her suit's patch), on each frame
+    assert all(a.detector and a.faces and all(f.origin == "detected" for f in a.faces)
+               for a in frames.values())
+    assert [a.lost for a in frames.values()] == [[], [], []]
+
+
 @pytest.mark.slow
 def test_a_face_that_comes_in_after_the_last_detector_frame_is_found_at_the_end(
         tmp_path, colour):
