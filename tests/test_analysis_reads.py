@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -60,9 +61,9 @@ def test_bands_are_the_rows_of_the_whole_frame(tmp_path):
     assert np.array_equal(rows, np.concatenate([whole[s:s + 16] for s in starts]))
 
 
-def _shot(folder: Path, colour, frames: int) -> Path:
+def _shot(folder: Path, colour, frames: int, covered: int = COVERED) -> Path:
     """The astronaut portrait moving a pixel a frame; its face covered by a flat patch of its
-    own mean colour on the first :data:`COVERED` frames."""
+    own mean colour on the first ``covered`` frames."""
     portrait = cv2.imread(str(resources.files("faceplate.demo") / "data" / "astronaut.png"))
     linear = colour.convert(cv2.cvtColor(portrait, cv2.COLOR_BGR2RGB).astype(np.float32) / 255,
                             SOURCE_COLORSPACE, PLATE_COLORSPACE)
@@ -70,7 +71,7 @@ def _shot(folder: Path, colour, frames: int) -> Path:
     for i in range(frames):
         pixels = cv2.warpAffine(linear, np.float32([[1, 0, i], [0, 1, 0]]), (512, 512),
                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        if i < COVERED:
+        if i < covered:
             x0, y0, x1, y1 = FACE
             pixels[y0:y1, x0 + i:x1 + i] = pixels[y0:y1, x0 + i:x1 + i].mean(axis=(0, 1))
         write_image(folder / "plates" / f"tst010.{FIRST + i:04d}.exr", plate_spec(512, 512),
@@ -127,6 +128,23 @@ def test_a_stop_asked_during_analysis_ends_it_after_the_frame_in_flight(tmp_path
 
     node = ShotNode.from_file(_shot(tmp_path / "b", colour, 3), progress=last, stop=flag)
     assert sorted(node.analyse().frames) == [FIRST, FIRST + 1, FIRST + 2]
+
+
+def test_a_shot_without_a_face_runs_the_detector_every_8_frames_and_on_the_last(tmp_path,
+                                                                              colour):
+    """Ten frames, the face covered on all: the detector runs on the first, 8 frames later
+    and on the last; every frame is in the analysis, faceless, with the seconds it took (at
+    most the whole analysis')."""
+    from faceplate.nodes.shot import ShotNode
+
+    node = ShotNode.from_file(_shot(tmp_path, colour, 10, covered=10))
+    start = time.perf_counter()
+    frames = node.analyse().frames
+    took = time.perf_counter() - start
+    assert sorted(frames) == list(range(FIRST, FIRST + 10))
+    assert all(a.status == "ok" and not a.faces and not a.cut for a in frames.values())
+    assert [f for f, a in frames.items() if a.detector] == [FIRST, FIRST + 8, FIRST + 9]
+    assert all(0 <= a.seconds <= took for a in frames.values())
 
 
 def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
