@@ -9,7 +9,13 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from faceplate.pipeline.analyse.flow import ProxyGeometry, plate_view, vertex_motion
+from faceplate.pipeline.analyse.flow import (
+    ProxyGeometry,
+    _corners,
+    lazy_plate_view,
+    plate_view,
+    vertex_motion,
+)
 from faceplate.pipeline.analyse.stage import _crop, _overlap, _rgb_of
 from faceplate.pipeline.context import RunContext
 from faceplate.plateio.frame import Box, PlateFrame
@@ -103,3 +109,54 @@ def test_a_crop_larger_than_the_models_read_is_made_smaller_though_converted_ahe
     crop = _crop(frame, Box(100, 50, 900, 450), "ACEScg", ctx, True, ready)
     assert crop.scale == 0.8 and crop.image.shape == (320, 640, 3)
     assert crop.image.any()
+
+
+@pytest.mark.parametrize("hull", [
+    # wide and low (its spacing, 100 / 25 = 4 px, from its height), tall and narrow, a
+    # triangle against the picture's bottom edge
+    [(150.0, 50.0), (350.0, 50.0), (350.0, 150.0), (150.0, 150.0)],
+    [(300.0, 40.0), (360.0, 40.0), (360.0, 300.0), (300.0, 300.0)],
+    [(60.0, 359.0), (200.0, 250.0), (260.0, 359.0)],
+])
+def test_a_faces_corners_are_those_the_whole_picture_gives_inside_its_outline(hull):
+    """Shi-Tomasi corners measured on the hull's box are the ones measured on the whole
+    picture under the hull's mask, at a spacing of a 25th of the hull's smaller side (at
+    least 2 px)."""
+    grey = cv2.cvtColor(_texture(6), cv2.COLOR_RGB2GRAY)
+    hull = np.array(hull)
+    mask = np.zeros_like(grey)
+    cv2.fillConvexPoly(mask, np.round(hull).astype(np.int32), 255)
+    size = hull.max(axis=0) - hull.min(axis=0)
+    expected = cv2.goodFeaturesToTrack(grey, maxCorners=300, qualityLevel=0.005,
+                                       minDistance=max(2.0, size.min() / 25.0), mask=mask,
+                                       blockSize=5).reshape(-1, 2)
+    found = _corners(grey, hull)
+    assert found is not None and found.shape == (len(expected), 1, 2)
+    assert np.array_equal(found.reshape(-1, 2), expected)
+
+
+def test_the_grey_is_converted_a_tile_at_a_time_once():
+    """Asked for a box, the lazy view converts the 32-pixel tiles that hold it (the box
+    (40, 40, 90, 70): tiles from 32 to 96 across and down, 64 x 64 pixels), to the values the
+    whole picture converted gives; asked again, or for a box inside them, it converts
+    nothing; asked for all, the rectangle of tiles left (here the whole picture)."""
+    linear = np.random.default_rng(2).random((200, 300, 3)).astype(np.float32)
+    converted: list[tuple[int, int]] = []
+
+    def convert(rgb):
+        converted.append(rgb.shape[:2])
+        return (rgb * 255).astype(np.uint8)
+
+    view = lazy_plate_view(linear, ProxyGeometry(0, 0, 1.0), convert, linear[::4, ::4])
+    whole = cv2.cvtColor((linear * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    converted.clear()
+    grey = view.grey((40.0, 40.0, 90.0, 70.0))
+    assert converted == [(64, 64)]
+    assert np.array_equal(grey[32:96, 32:96], whole[32:96, 32:96])
+    assert not grey[:32].any() and not grey[96:].any() and not grey[:, 96:].any()
+    view.grey((40.0, 40.0, 90.0, 70.0))
+    view.grey((33.0, 33.0, 94.0, 94.0))
+    assert converted == [(64, 64)]
+    assert np.array_equal(view.grey(), whole)
+    # the rows and columns holding a tile not yet converted: all of them
+    assert converted == [(64, 64), (200, 300)]
