@@ -147,6 +147,28 @@ def test_a_shot_without_a_face_runs_the_detector_every_8_frames_and_on_the_last(
     assert all(0 <= a.seconds <= took for a in frames.values())
 
 
+def test_two_faces_followed_onto_one_keep_the_first_and_lose_the_second(tmp_path, colour):
+    """Two faces of the frame before (the same face's mesh twice, the second moved 3 px):
+    both follow onto the one face of the next frame; boxes overlapping more than 0.3 are one
+    face, so the first is kept and the second is lost, with the reason."""
+    from dataclasses import replace
+
+    from faceplate.nodes.shot import ShotNode
+    from faceplate.pipeline.analyse.stage import AnalyseSettings, Previous, analyse_frame
+
+    node = ShotNode.from_file(_shot(tmp_path, colour, COVERED + 2))
+    settings, pre = AnalyseSettings(), node.preflight()
+    first, view = analyse_frame(node.spec, FIRST + COVERED, settings, node.ctx, pre)
+    (face,) = first.faces
+    twin = replace(face, landmarks=np.asarray(face.landmarks) + (3.0, 0.0, 0.0),
+                   bbox=[face.bbox[0] + 3, face.bbox[1], face.bbox[2] + 3, face.bbox[3]])
+    after, _ = analyse_frame(node.spec, FIRST + COVERED + 1, settings, node.ctx, pre,
+                             Previous([face, twin], view))
+    assert [(f.origin, f.tracked_from) for f in after.faces] == [("tracked", 0)]
+    assert [(lost.previous, lost.reason) for lost in after.lost] == [
+        (1, "followed onto another face of this frame")]
+
+
 def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
         tmp_path, colour, monkeypatch):
     """dlib's 68-point landmarker follows no face: the detector runs on every frame and finds
