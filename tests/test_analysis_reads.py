@@ -169,6 +169,39 @@ def test_two_faces_followed_onto_one_keep_the_first_and_lose_the_second(tmp_path
         (1, "followed onto another face of this frame")]
 
 
+def _portrait_shot(folder: Path, colour, scale: int) -> Path:
+    """One frame: the astronaut portrait made ``scale`` times larger (512 * scale square)."""
+    portrait = cv2.imread(str(resources.files("faceplate.demo") / "data" / "astronaut.png"))
+    portrait = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    linear = colour.convert(cv2.cvtColor(portrait, cv2.COLOR_BGR2RGB).astype(np.float32) / 255,
+                            SOURCE_COLORSPACE, PLATE_COLORSPACE)
+    (folder / "plates").mkdir(parents=True)
+    write_image(folder / "plates" / f"tst010.{FIRST:04d}.exr",
+                plate_spec(512 * scale, 512 * scale), linear.astype(np.float16), frame=FIRST)
+    (folder / "refs").mkdir()
+    shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
+    spec = spec_dict()
+    spec["plate"]["frames"] = f"{FIRST}"
+    return write_spec(folder, spec)
+
+
+def test_a_face_larger_than_the_models_read_is_found_where_it_is_found_smaller(tmp_path,
+                                                                               colour):
+    """The portrait four times larger (its face about 400 px, so the region around it is made
+    smaller for the models): the face's box is the one found on the portrait as it is, four
+    times larger, to 3% of its size."""
+    from faceplate.nodes.shot import ShotNode
+
+    (small,) = ShotNode.from_file(_portrait_shot(tmp_path / "a", colour, 1)).analyse(
+        ).frames[FIRST].faces
+    (large,) = ShotNode.from_file(_portrait_shot(tmp_path / "b", colour, 4)).analyse(
+        ).frames[FIRST].faces
+    expected = np.array(small.bbox) * 4
+    size = expected[2] - expected[0]
+    assert size > 350
+    assert np.abs(np.array(large.bbox) - expected).max() < 0.03 * size, (large.bbox, expected)
+
+
 def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
         tmp_path, colour, monkeypatch):
     """dlib's 68-point landmarker follows no face: the detector runs on every frame and finds

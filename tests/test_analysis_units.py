@@ -16,7 +16,14 @@ from faceplate.pipeline.analyse.flow import (
     plate_view,
     vertex_motion,
 )
-from faceplate.pipeline.analyse.stage import _crop, _overlap, _rgb_of
+from faceplate.pipeline.analyse.stage import (
+    PlateRead,
+    _crop,
+    _overlap,
+    _rgb_of,
+    detector_image,
+    prepare_plate,
+)
 from faceplate.pipeline.context import RunContext
 from faceplate.plateio.frame import Box, PlateFrame
 
@@ -160,3 +167,51 @@ def test_the_grey_is_converted_a_tile_at_a_time_once():
     assert np.array_equal(view.grey(), whole)
     # the rows and columns holding a tile not yet converted: all of them
     assert converted == [(64, 64), (200, 300)]
+
+
+@pytest.mark.parametrize("hull", [
+    [(100.0, 50.0), (105.0, 50.0), (105.0, 150.0), (100.0, 150.0)],  # 5 px wide
+    [(100.0, 50.0), (200.0, 50.0), (200.0, 57.0), (100.0, 57.0)],  # 7 px high
+])
+def test_a_face_narrower_or_lower_than_8_proxy_pixels_has_no_corners(hull):
+    grey = cv2.cvtColor(_texture(6), cv2.COLOR_RGB2GRAY)
+    assert _corners(grey, np.array(hull)) is None
+    wider = np.array(hull) + np.array([[0, 0], [4, 0], [4, 4], [0, 4]])  # 9 and 11 px
+    assert _corners(grey, wider) is not None
+
+
+def _to8(rgb: np.ndarray) -> np.ndarray:
+    return (np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("height", "width", "side", "expected"), [
+    (400, 600, 200, (200, 300)),  # made smaller: its short side 200
+    (400, 600, 400, (400, 600)),  # already that size
+    (100, 150, 400, (100, 150)),  # smaller than the detector reads: never made larger
+    (100, 150, None, (100, 150)),  # a detector that reads the whole picture
+])
+def test_the_detector_reads_the_proxy_made_smaller_to_its_side_never_larger(height, width, side,
+                                                                           expected):
+    proxy = np.random.default_rng(1).random((height, width, 3)).astype(np.float32)
+    assert detector_image(proxy, side, _to8).shape == (*expected, 3)
+
+
+def _mesh(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """478 points filling the box (x0, y0, x1, y1), two of them on its corners."""
+    points = np.random.default_rng(3).uniform((x0, y0, 0.0), (x1, y1, 1.0), (478, 3))
+    points[0, :2], points[1, :2] = (x0, y0), (x1, y1)
+    return points
+
+
+def test_a_followed_faces_crop_is_converted_ahead_only_when_it_will_be_read_at_full_size():
+    """A face at most 320 px (its crop, twice its size, at most the models' 640) has the
+    region around it (0.6 of its size each side, inside the frame) converted ahead, the
+    values a conversion of those pixels gives; a larger one has none."""
+    frame = _frame(1000, 700)
+    plate = PlateRead(frame, 0, frame.pixels)
+    ready = prepare_plate(plate, None, _to8, [_mesh(200.0, 150.0, 300.0, 270.0)]).ready
+    assert [box for box, _ in ready] == [Box(140, 78, 360, 342)]
+    assert np.array_equal(ready[0][1], _to8(frame.pixels[78:342, 140:360]))
+    edge = prepare_plate(plate, None, _to8, [_mesh(20.0, 100.0, 340.0, 300.0)]).ready
+    assert [box for box, _ in edge] == [Box(0, 0, 532, 420)]  # 320 wide, cut by the frame
+    assert prepare_plate(plate, None, _to8, [_mesh(20.0, 100.0, 341.0, 300.0)]).ready == ()
