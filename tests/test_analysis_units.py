@@ -10,8 +10,10 @@ import OpenImageIO as oiio
 import pytest
 
 from faceplate.pipeline.analyse.flow import (
+    PlateView,
     ProxyGeometry,
     _corners,
+    cut_between,
     lazy_plate_view,
     plate_view,
     vertex_motion,
@@ -215,3 +217,39 @@ def test_a_followed_faces_crop_is_converted_ahead_only_when_it_will_be_read_at_f
     edge = prepare_plate(plate, None, _to8, [_mesh(20.0, 100.0, 340.0, 300.0)]).ready
     assert [box for box, _ in edge] == [Box(0, 0, 532, 420)]  # 320 wide, cut by the frame
     assert prepare_plate(plate, None, _to8, [_mesh(20.0, 100.0, 341.0, 300.0)]).ready == ()
+
+
+def test_a_tall_lazy_views_grey_is_the_whole_pictures():
+    """A picture taller than wide (300 x 100), converted on demand, all of it asked for: the
+    grey of the whole picture converted, its last rows too."""
+    linear = np.random.default_rng(4).random((300, 100, 3)).astype(np.float32)
+    view = lazy_plate_view(linear, ProxyGeometry(0, 0, 1.0), _to8, linear[::4, ::4])
+    view.grey((10.0, 250.0, 60.0, 290.0))
+    assert np.array_equal(view.grey(), cv2.cvtColor(_to8(linear), cv2.COLOR_RGB2GRAY))
+
+
+def _thumb_pair(change) -> tuple[PlateView, PlateView]:
+    """Two thumbnails (96 x 54): a low-contrast picture (levels 100 +- 10, standard deviation
+    10) and ``change`` of it, as views."""
+    rng = np.random.default_rng(0)
+    blur = cv2.GaussianBlur(rng.random((54, 96)), (0, 0), 2)
+    picture = np.round(100 + (blur - blur.mean()) / blur.std() * 10)
+    signs = np.kron(np.where(rng.random((7, 12)) < 0.5, -1.0, 1.0), np.ones((8, 8)))[:54, :96]
+    none = np.zeros((0, 0), np.uint8)
+    return (PlateView(none, picture, ProxyGeometry(0, 0, 1.0)),
+            PlateView(none, change(picture, signs), ProxyGeometry(0, 0, 1.0)))
+
+
+@pytest.mark.parametrize(("levels", "cut"), [(9.5, False), (10.5, True)])
+def test_a_cut_differs_by_more_than_10_levels(levels, cut):
+    """The picture, and it with 8-pixel blocks made ``levels`` lighter or darker at random
+    (correlation about 0.7): a cut only past 10 levels apart (the sub-pixel shift phase
+    correlation finds between them takes under half a level off)."""
+    assert cut_between(*_thumb_pair(lambda p, s: p + levels * s)) is cut
+
+
+@pytest.mark.parametrize(("noise", "cut"), [(5.0, False), (7.0, True)])
+def test_a_cut_correlates_less_than_0_85(noise, cut):
+    """The picture made 15 levels lighter (past the levels) with blocks of +-``noise``: its
+    correlation with the picture 10 / sqrt(100 + noise^2), 0.89 (no cut) or 0.82 (a cut)."""
+    assert cut_between(*_thumb_pair(lambda p, s: p + 15 + noise * s)) is cut
