@@ -200,6 +200,12 @@ def test_a_face_larger_than_the_models_read_is_found_where_it_is_found_smaller(t
     size = expected[2] - expected[0]
     assert size > 350
     assert np.abs(np.array(large.bbox) - expected).max() < 0.03 * size, (large.bbox, expected)
+    # each box is its mesh's, to 0.001 px (the mesh stored to 0.01)
+    for face in (small, large):
+        points = np.asarray(face.landmarks)[:, :2]
+        assert all(round(v, 3) == v for v in face.bbox)
+        box = np.concatenate([points.min(axis=0), points.max(axis=0)])
+        assert np.abs(np.array(face.bbox) - box).max() <= 0.0051
 
 
 def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(

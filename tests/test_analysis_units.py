@@ -253,3 +253,27 @@ def test_a_cut_correlates_less_than_0_85(noise, cut):
     """The picture made 15 levels lighter (past the levels) with blocks of +-``noise``: its
     correlation with the picture 10 / sqrt(100 + noise^2), 0.89 (no cut) or 0.82 (a cut)."""
     assert cut_between(*_thumb_pair(lambda p, s: p + 15 + noise * s)) is cut
+
+
+def test_a_vertex_on_a_flat_field_can_be_refused_only_by_the_forward_backward_check():
+    """A textured patch moves 10 px right over a flat grey field. The patch's own vertices are
+    measured (10, 0). The field has nothing to measure: the dense flow there is the patch's
+    smeared out, forward one way and backward another, and the plate moved by it matches
+    everywhere (flat), so only the forward-backward check can refuse those vertices: it
+    refuses some of them (NaN), and never one on the patch."""
+    h, w = 240, 320
+    rng = np.random.default_rng(1)
+    texture = cv2.cvtColor(_texture(5, (h, w)), cv2.COLOR_RGB2GRAY)
+    before = np.full((h, w), 128, np.uint8)
+    after = before.copy()
+    before[90:150, 100:160] = texture[90:150, 100:160]
+    after[90:150, 110:170] = texture[90:150, 100:160]
+    points = np.column_stack([rng.uniform(80, 240, 400), rng.uniform(60, 180, 400)])
+    geometry = ProxyGeometry(0, 0, 1.0)
+    found = vertex_motion(plate_view(np.dstack([before] * 3), geometry),
+                          plate_view(np.dstack([after] * 3), geometry), points)
+    on_patch = ((points[:, 0] > 105) & (points[:, 0] < 155) & (points[:, 1] > 95)
+                & (points[:, 1] < 145))
+    assert np.abs(found[on_patch] - (10.0, 0.0)).max() < 0.2
+    refused = np.isnan(found).any(axis=1)
+    assert refused[~on_patch].sum() >= 20, refused[~on_patch].sum()
