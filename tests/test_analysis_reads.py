@@ -208,6 +208,28 @@ def test_a_face_larger_than_the_models_read_is_found_where_it_is_found_smaller(t
         assert np.abs(np.array(face.bbox) - box).max() <= 0.0051
 
 
+def test_a_face_that_left_the_frame_does_not_stop_the_next_from_being_followed(tmp_path,
+                                                                              colour):
+    """The frame before held two faces: one 2000 px to the right (outside this frame) and
+    the astronaut's. The first is lost (it left the frame); the second is still followed."""
+    from dataclasses import replace
+
+    from faceplate.nodes.shot import ShotNode
+    from faceplate.pipeline.analyse.stage import AnalyseSettings, Previous, analyse_frame
+
+    node = ShotNode.from_file(_shot(tmp_path, colour, COVERED + 2))
+    settings, pre = AnalyseSettings(), node.preflight()
+    first, view = analyse_frame(node.spec, FIRST + COVERED, settings, node.ctx, pre)
+    (face,) = first.faces
+    gone = replace(face, landmarks=np.asarray(face.landmarks) + (2000.0, 0.0, 0.0),
+                   bbox=[face.bbox[0] + 2000, face.bbox[1], face.bbox[2] + 2000, face.bbox[3]])
+    after, _ = analyse_frame(node.spec, FIRST + COVERED + 1, settings, node.ctx, pre,
+                             Previous([gone, face], view))
+    assert [(f.origin, f.tracked_from) for f in after.faces] == [("tracked", 1)]
+    assert [(lost.previous, lost.reason) for lost in after.lost] == [
+        (0, "not detected: the face left the frame")]
+
+
 def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
         tmp_path, colour, monkeypatch):
     """dlib's 68-point landmarker follows no face: the detector runs on every frame and finds

@@ -9,6 +9,8 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
+from faceplate.face.mesh import LAYOUT_FILE
+from faceplate.face.swapper import face_skin_statistics
 from faceplate.pipeline.analyse.flow import (
     PlateView,
     ProxyGeometry,
@@ -23,6 +25,7 @@ from faceplate.pipeline.analyse.stage import (
     _crop,
     _overlap,
     _rgb_of,
+    _skin,
     detector_image,
     prepare_plate,
 )
@@ -277,3 +280,18 @@ def test_a_vertex_on_a_flat_field_can_be_refused_only_by_the_forward_backward_ch
     assert np.abs(found[on_patch] - (10.0, 0.0)).max() < 0.2
     refused = np.isnan(found).any(axis=1)
     assert refused[~on_patch].sum() >= 20, refused[~on_patch].sum()
+
+
+def test_a_faces_skin_measured_on_its_box_is_the_skin_measured_on_the_whole_picture():
+    """The canonical mesh laid on a noise picture (at fractional pixels, its chin 40 rows above
+    the bottom): the skin statistics measured on the mesh's box alone are those of the whole
+    picture."""
+    canonical = np.load(LAYOUT_FILE)["canonical"]
+    xy = canonical[:, :2]
+    xy = (xy - xy.min(axis=0)) / (xy.max(axis=0) - xy.min(axis=0)) * (180, 220) + (100.3, 60.7)
+    mesh = np.column_stack([xy, canonical[:, 2]])
+    image = (np.random.default_rng(0).random((320, 400, 3)) * 255).astype(np.uint8)
+    measured = _skin(image, mesh)
+    whole = face_skin_statistics(image.astype(np.float32) / 255.0, mesh)
+    assert measured is not None and whole is not None
+    assert measured.as_list() == whole.as_list()
