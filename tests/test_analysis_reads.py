@@ -234,7 +234,10 @@ def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
         tmp_path, colour, monkeypatch):
     """dlib's 68-point landmarker follows no face: the detector runs on every frame and finds
     the faces again where they were, so no frame records one lost."""
+    from dataclasses import replace
+
     from faceplate.nodes.shot import ShotNode
+    from faceplate.pipeline.analyse.stage import AnalyseSettings, Previous, analyse_frame
 
     config = tmp_path / "faceplate.yaml"
     config.write_text("allow_models: [dlib-68]\n")
@@ -243,12 +246,23 @@ def test_a_landmarker_that_cannot_follow_loses_no_face_the_detector_finds_again(
     spec = spec_dict(models={"landmarker": "dlib-68", "detector": "dlib-hog"})
     seen = list(range(FIRST + COVERED, FIRST + COVERED + 3))  # the face uncovered
     spec["plate"]["frames"] = f"{seen[0]}-{seen[-1]}"
-    frames = ShotNode.from_file(write_spec(tmp_path, spec)).analyse().frames
+    node = ShotNode.from_file(write_spec(tmp_path, spec))
+    frames = node.analyse().frames
     assert sorted(frames) == seen
     # the astronaut's face (and a second that HOG sees on her suit's patch), on each frame
     assert all(a.detector and a.faces and all(f.origin == "detected" for f in a.faces)
                for a in frames.values())
     assert [a.lost for a in frames.values()] == [[], [], []]
+    # a face of the frame before that no detection overlaps (2000 px off to the right) is
+    # lost, though other faces were detected
+    face = frames[seen[0]].faces[0]
+    gone = replace(face, landmarks=np.asarray(face.landmarks) + (2000.0, 0.0, 0.0),
+                   bbox=[face.bbox[0] + 2000, face.bbox[1], face.bbox[2] + 2000, face.bbox[3]])
+    after, _ = analyse_frame(node.spec, seen[1], AnalyseSettings(), node.ctx, node.preflight(),
+                             Previous([face, gone]))
+    assert len(after.faces) == len(frames[seen[1]].faces)
+    assert [(lost.previous, lost.reason) for lost in after.lost] == [
+        (1, "not detected: the face left the frame")]
 
 
 @pytest.mark.slow
