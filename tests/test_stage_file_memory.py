@@ -493,11 +493,15 @@ def test_a_small_mattes_crop_is_its_channel_in_grey_with_zeros_outside_its_data_
 
 
 def test_vertex_rows_are_null_where_either_coordinate_is_not_measured():
-    moves = np.array([[0.5, -1.25], [np.nan, 2.0], [3.0, np.nan], [np.nan, np.nan], [7.0, 8.5]])
+    """The other rows are the array's values as they are (Python floats, every bit: the
+    rounding is analysis's, before), and read back the same."""
+    moves = np.array([[0.5, -1.25], [np.nan, 2.0], [3.0, np.nan], [np.nan, np.nan], [7.0, 8.5],
+                      [1 / 3, -2 / 7]])
     rows = vertex_rows(moves)
-    assert rows == [[0.5, -1.25], None, None, None, [7.0, 8.5]]
+    assert rows == [[0.5, -1.25], None, None, None, [7.0, 8.5], [1 / 3, -2 / 7]]
     back = vertex_array(rows)
-    assert np.isnan(back[1:4]).all() and back[[0, 4]].tolist() == [[0.5, -1.25], [7.0, 8.5]]
+    assert np.isnan(back[1:4]).all()
+    assert back[[0, 4, 5]].tolist() == [[0.5, -1.25], [7.0, 8.5], [1 / 3, -2 / 7]]
 
 
 def test_analysis_stores_vertex_motions_rounded_as_python_rounds_them():

@@ -436,3 +436,20 @@ def test_each_name_a_manifest_may_not_list_is_dropped_alone(tmp_path, bad):
         (tmp_path / MANIFEST_NAME).write_text(json.dumps({key: ["a.png", bad, "b.png"]}))
         with Manifest(tmp_path)._locked() as body:
             assert body[key] == ["a.png", "b.png"]
+
+
+def test_a_temporary_is_in_use_only_while_another_open_file_holds_its_lock(tmp_path):
+    """Held by a writer's lock: in use; unlocked: not; gone before its lock is tried (its
+    writer renamed it after the manifest looked at its age): not in use, and no error."""
+    path = tmp_path / ".frame.1001.fptmp-ffff-1-aa.exr"
+    path.write_bytes(b"half written")
+    assert written._in_use(path) is False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another open file's lock, as the writer's
+        assert written._in_use(path) is True
+    finally:
+        os.close(fd)
+    assert written._in_use(path) is False
+    path.unlink()
+    assert written._in_use(path) is False
