@@ -203,6 +203,7 @@ def test_an_analysis_4_file_on_one_line_is_upgraded_as_it_is_read(spec):
     (observed,) = read.frames[1001].faces
     assert observed.landmarks[2].tolist() == [1001.002, 2.25, -0.02]
     assert observed.vertices is not None and np.isnan(observed.vertices[0]).all()
+    assert read.frames[1001].nonfinite_pixels == 0  # not stored: none counted
     assert analysis_seconds(spec) == 0.5
 
 
@@ -238,6 +239,32 @@ def test_a_reused_analysis_is_counted_and_its_faces_read_only_when_looked_into(s
     assert reused.frames[1001].faces[0].landmarks[2].tolist() == [1001.002, 2.25, -0.02]
     with pytest.raises(KeyError):
         reused.frames[1002]  # its faces read from the file only when looked into
+
+
+def test_an_outlines_mesh_is_empty_and_read_only(spec):
+    """One empty mesh stands for every outline's face mesh (held for the whole shot): none
+    may write into it."""
+    write_analysis(spec, _analysis(2))
+    reused = stored_analysis(spec, {"k": 1})
+    assert reused is not None
+    for frame in reused.outlines().values():
+        (face,) = frame.faces
+        assert face.landmarks.shape == (0, 3) and not face.landmarks.flags.writeable
+        assert face.vertices is None
+        with pytest.raises(ValueError, match="read-only"):
+            face.landmarks[...] = 1.0
+
+
+def test_a_stale_analysis_is_refused_by_its_key_before_its_frames_are_read(spec):
+    """Made under another key: None, even where its frames are damaged (they are not read);
+    under its own key the damage is an error."""
+    write_analysis(spec, _analysis(3))
+    lines = analysis_path(spec).read_text().splitlines(keepends=True)
+    analysis_path(spec).write_text(lines[0] + ",{not a frame}\n" + "".join(lines[2:]))
+    assert read_analysis(spec, {"k": 2}) is None
+    assert stored_analysis(spec, {"k": 2}) is None
+    with pytest.raises(StageError):
+        read_analysis(spec, {"k": 1})
 
 
 def test_a_reused_analysis_whose_file_goes_or_is_cut_before_it_is_looked_into_is_refused(spec):
