@@ -114,6 +114,20 @@ def test_qc_json_of_a_spec_file_records_the_shot_folder_and_reads_back_absolute(
         assert Path(back["frames"][0]["output"]).resolve() == Path(out).resolve()
 
 
+def test_qc_json_of_a_spec_without_a_file_keeps_its_paths_as_they_are(spec, tmp_path):
+    """No shot folder (a spec built in code): none recorded, an absolute path read back as
+    written, and a relative one (a hand-written file) left as it stands."""
+    out = str(tmp_path / "out" / "tst010_fp.1001.exr")
+    write_qc(spec, {"shot": "tst010", "frames": [{"frame": 1001, "output": out}]})
+    assert json.loads(qc_json_path(spec).read_text())["shot_folder"] is None
+    back = read_qc(qc_json_path(spec))
+    assert back is not None and back["frames"][0]["output"] == out
+    qc_json_path(spec).write_text(json.dumps({"schema": "faceplate.qc/1", "shot_folder": None,
+                                              "frames": [{"frame": 1001, "output": "a.exr"}]}))
+    back = read_qc(qc_json_path(spec))
+    assert back is not None and back["frames"][0]["output"] == "a.exr"
+
+
 @pytest.mark.parametrize("given", [list, iter])
 def test_qc_json_from_an_iterator_of_records_is_the_file_a_list_writes(spec, given):
     frames = [{"frame": f, "status": "swapped", "flags": ["a"] if f % 2 else [],

@@ -187,6 +187,7 @@ def test_analysis_is_written_a_frame_a_line_and_read_back_from_its_lines(spec):
     read = read_analysis(spec, {"k": 1})
     assert read is not None and list(read.frames) == [1001, 1002, 1003]
     assert read.frames[1002].faces[0].landmarks[9].tolist() == [1002.009, 9.25, -0.09]
+    assert not any(frame.cut for frame in read.frames.values())  # none was marked a cut
     assert read_analysis(spec, {"k": 2}) is None  # stale
 
 
