@@ -268,6 +268,17 @@ def test_a_stale_analysis_is_refused_by_its_key_before_its_frames_are_read(spec)
         read_analysis(spec, {"k": 1})
 
 
+def test_an_analysis_whose_head_names_no_key_is_refused_under_a_key(spec):
+    """A file whose key is null (made by hand, or damaged) is not taken for the analysis of
+    any key, though its frames read."""
+    write_analysis(spec, _analysis(2))
+    text = analysis_path(spec).read_text()
+    assert text.count('"key":{"k":1}') == 1
+    analysis_path(spec).write_text(text.replace('"key":{"k":1}', '"key":null'))
+    assert read_analysis(spec, {"k": 1}) is None
+    assert stored_analysis(spec, {"k": 1}) is None
+
+
 def test_a_reused_analysis_whose_file_goes_or_is_cut_before_it_is_looked_into_is_refused(spec):
     """The frames are read when first looked into: a file removed or cut short meanwhile is a
     StageError naming analysis.json, not a frame silently missing."""
