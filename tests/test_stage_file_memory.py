@@ -328,6 +328,12 @@ def test_analysis_seconds_of_a_file_without_the_total_are_summed_from_its_frames
     analysis_path(spec).write_text(json.dumps(body))
     assert analysis_seconds(spec) == 1.75
     assert solve_seconds(spec) is None  # not solved
+    for frame, seconds in zip(body["frames"], (0.1, 0.2)):
+        frame["seconds"] = seconds
+    body["frames"].append({"frame": 1003, "status": "ok", "faces": [], "lost": [],
+                           "seconds": 0.1254})
+    analysis_path(spec).write_text(json.dumps(body))
+    assert analysis_seconds(spec) == 0.425  # to the ms, as a /5 head holds it (sum 0.4254...)
 
 
 def test_a_value_past_the_head_is_not_guessed(tmp_path):
