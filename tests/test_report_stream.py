@@ -23,6 +23,7 @@ from faceplate.pipeline.stage_files.records import (
     FaceRecord,
     FrameRecord,
     read_qc,
+    read_record,
     record_body,
     write_qc,
     write_record,
@@ -112,6 +113,22 @@ def test_qc_json_of_a_spec_file_records_the_shot_folder_and_reads_back_absolute(
         back = read_qc(qc_json_path(spec), given)
         assert back is not None
         assert Path(back["frames"][0]["output"]).resolve() == Path(out).resolve()
+
+
+def test_a_record_of_a_spec_file_names_its_outputs_relative_and_reads_back_absolute(tmp_path):
+    """Under the spec's folder, a frame record names its outputs relative to it (the shot
+    folder can move); read back, they are absolute again."""
+    spec = parse_spec(spec_dict(), base=tmp_path, spec_path=tmp_path / "shot.yaml")
+    out, matte = tmp_path / "out" / "tst010_fp.1001.exr", tmp_path / "out" / "m.1001.exr"
+    record = FrameRecord(1001, "swapped", output=str(out), matte=str(matte),
+                         outputs={str(out): [1, 2]})
+    write_record(spec, record)
+    raw = json.loads(frame_record_path(spec, 1001).read_text())
+    assert (raw["output"], raw["matte"]) == ("out/tst010_fp.1001.exr", "out/m.1001.exr")
+    assert raw["outputs"] == {"out/tst010_fp.1001.exr": [1, 2]}
+    back = read_record(spec, 1001)
+    assert back is not None and (back["output"], back["matte"]) == (str(out), str(matte))
+    assert back["outputs"] == {str(out): [1, 2]}
 
 
 def test_qc_json_of_a_spec_without_a_file_keeps_its_paths_as_they_are(spec, tmp_path):
