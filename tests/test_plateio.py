@@ -155,3 +155,14 @@ def test_a_mattes_box_spans_every_row_and_column_it_covers(tmp_path):
     assert matte_box(matte) == (3, 2, 6, 8)
     matte[4, 4], matte[7, 3], matte[7, 11] = 0.5, 0.0, 1.0  # three rows, the widest the last
     assert matte_box(matte) == (4, 2, 12, 8)
+
+
+def test_a_matte_that_cannot_be_read_is_an_output_error_naming_it(tmp_path):
+    """A matte file gone (OpenImageIO still hands back an empty array): a one-line error
+    naming the file, not a reshape failure."""
+    src = tmp_path / "a.1001.exr"
+    _plate(src)
+    frame = read_frame(src, 1001)
+    with pytest.raises(OutputError, match="unreadable matte") as refused:
+        read_matte(tmp_path / "m.1001.exr", frame.spec)
+    assert refused.value.path == str(tmp_path / "m.1001.exr")

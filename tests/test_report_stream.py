@@ -22,6 +22,8 @@ from faceplate.pipeline.stage_files.paths import frame_record_path, qc_json_path
 from faceplate.pipeline.stage_files.records import (
     FaceRecord,
     FrameRecord,
+    read_qc,
+    read_record,
     record_body,
     write_qc,
     write_record,
@@ -84,6 +86,63 @@ def test_a_record_is_written_as_its_asdict_with_the_bytes_json_indents(spec):
     expected = {"schema": "faceplate.qcframe/1", **asdict(record)}  # a spec without a file:
     # paths stay absolute
     assert frame_record_path(spec, 1001).read_text() == json.dumps(expected, indent=1) + "\n"
+
+
+def test_a_flag_is_listed_once_with_its_latest_reason():
+    record = FrameRecord(1001, "swapped")
+    record.flag("seam", "a step at the edge")
+    record.flag("jitter", "0.4 px")
+    record.flag("seam", "a wider step")
+    assert record.flags == ["seam", "jitter"]
+    assert record.reasons == {"seam": "a wider step", "jitter": "0.4 px"}
+
+
+def test_qc_json_of_a_spec_file_records_the_shot_folder_and_reads_back_absolute(tmp_path):
+    """A spec read from a file (its folder the shot's): qc.json (in out/qc) names an output
+    under the folder relative to it and the folder relative to itself, "../.."; read back,
+    with the spec or from the recorded folder alone, the output is absolute again. A qc.json
+    not written yet reads as None."""
+    spec = parse_spec(spec_dict(), base=tmp_path, spec_path=tmp_path / "shot.yaml")
+    assert read_qc(qc_json_path(spec), spec) is None
+    out = str(tmp_path / "out" / "tst010_fp.1001.exr")
+    write_qc(spec, {"shot": "tst010", "frames": [{"frame": 1001, "output": out}]})
+    raw = json.loads(qc_json_path(spec).read_text())
+    assert raw["shot_folder"] == "../.."
+    assert raw["frames"][0]["output"] == "out/tst010_fp.1001.exr"
+    for given in (spec, None):
+        back = read_qc(qc_json_path(spec), given)
+        assert back is not None
+        assert Path(back["frames"][0]["output"]).resolve() == Path(out).resolve()
+
+
+def test_a_record_of_a_spec_file_names_its_outputs_relative_and_reads_back_absolute(tmp_path):
+    """Under the spec's folder, a frame record names its outputs relative to it (the shot
+    folder can move); read back, they are absolute again."""
+    spec = parse_spec(spec_dict(), base=tmp_path, spec_path=tmp_path / "shot.yaml")
+    out, matte = tmp_path / "out" / "tst010_fp.1001.exr", tmp_path / "out" / "m.1001.exr"
+    record = FrameRecord(1001, "swapped", output=str(out), matte=str(matte),
+                         outputs={str(out): [1, 2]})
+    write_record(spec, record)
+    raw = json.loads(frame_record_path(spec, 1001).read_text())
+    assert (raw["output"], raw["matte"]) == ("out/tst010_fp.1001.exr", "out/m.1001.exr")
+    assert raw["outputs"] == {"out/tst010_fp.1001.exr": [1, 2]}
+    back = read_record(spec, 1001)
+    assert back is not None and (back["output"], back["matte"]) == (str(out), str(matte))
+    assert back["outputs"] == {str(out): [1, 2]}
+
+
+def test_qc_json_of_a_spec_without_a_file_keeps_its_paths_as_they_are(spec, tmp_path):
+    """No shot folder (a spec built in code): none recorded, an absolute path read back as
+    written, and a relative one (a hand-written file) left as it stands."""
+    out = str(tmp_path / "out" / "tst010_fp.1001.exr")
+    write_qc(spec, {"shot": "tst010", "frames": [{"frame": 1001, "output": out}]})
+    assert json.loads(qc_json_path(spec).read_text())["shot_folder"] is None
+    back = read_qc(qc_json_path(spec))
+    assert back is not None and back["frames"][0]["output"] == out
+    qc_json_path(spec).write_text(json.dumps({"schema": "faceplate.qc/1", "shot_folder": None,
+                                              "frames": [{"frame": 1001, "output": "a.exr"}]}))
+    back = read_qc(qc_json_path(spec))
+    assert back is not None and back["frames"][0]["output"] == "a.exr"
 
 
 @pytest.mark.parametrize("given", [list, iter])

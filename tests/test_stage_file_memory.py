@@ -187,6 +187,7 @@ def test_analysis_is_written_a_frame_a_line_and_read_back_from_its_lines(spec):
     read = read_analysis(spec, {"k": 1})
     assert read is not None and list(read.frames) == [1001, 1002, 1003]
     assert read.frames[1002].faces[0].landmarks[9].tolist() == [1002.009, 9.25, -0.09]
+    assert not any(frame.cut for frame in read.frames.values())  # none was marked a cut
     assert read_analysis(spec, {"k": 2}) is None  # stale
 
 
@@ -203,6 +204,7 @@ def test_an_analysis_4_file_on_one_line_is_upgraded_as_it_is_read(spec):
     (observed,) = read.frames[1001].faces
     assert observed.landmarks[2].tolist() == [1001.002, 2.25, -0.02]
     assert observed.vertices is not None and np.isnan(observed.vertices[0]).all()
+    assert read.frames[1001].nonfinite_pixels == 0  # not stored: none counted
     assert analysis_seconds(spec) == 0.5
 
 
@@ -238,6 +240,43 @@ def test_a_reused_analysis_is_counted_and_its_faces_read_only_when_looked_into(s
     assert reused.frames[1001].faces[0].landmarks[2].tolist() == [1001.002, 2.25, -0.02]
     with pytest.raises(KeyError):
         reused.frames[1002]  # its faces read from the file only when looked into
+
+
+def test_an_outlines_mesh_is_empty_and_read_only(spec):
+    """One empty mesh stands for every outline's face mesh (held for the whole shot): none
+    may write into it."""
+    write_analysis(spec, _analysis(2))
+    reused = stored_analysis(spec, {"k": 1})
+    assert reused is not None
+    for frame in reused.outlines().values():
+        (face,) = frame.faces
+        assert face.landmarks.shape == (0, 3) and not face.landmarks.flags.writeable
+        assert face.vertices is None
+        with pytest.raises(ValueError, match="read-only"):
+            face.landmarks[...] = 1.0
+
+
+def test_a_stale_analysis_is_refused_by_its_key_before_its_frames_are_read(spec):
+    """Made under another key: None, even where its frames are damaged (they are not read);
+    under its own key the damage is an error."""
+    write_analysis(spec, _analysis(3))
+    lines = analysis_path(spec).read_text().splitlines(keepends=True)
+    analysis_path(spec).write_text(lines[0] + ",{not a frame}\n" + "".join(lines[2:]))
+    assert read_analysis(spec, {"k": 2}) is None
+    assert stored_analysis(spec, {"k": 2}) is None
+    with pytest.raises(StageError):
+        read_analysis(spec, {"k": 1})
+
+
+def test_an_analysis_whose_head_names_no_key_is_refused_under_a_key(spec):
+    """A file whose key is null (made by hand, or damaged) is not taken for the analysis of
+    any key, though its frames read."""
+    write_analysis(spec, _analysis(2))
+    text = analysis_path(spec).read_text()
+    assert text.count('"key":{"k":1}') == 1
+    analysis_path(spec).write_text(text.replace('"key":{"k":1}', '"key":null'))
+    assert read_analysis(spec, {"k": 1}) is None
+    assert stored_analysis(spec, {"k": 1}) is None
 
 
 def test_a_reused_analysis_whose_file_goes_or_is_cut_before_it_is_looked_into_is_refused(spec):
@@ -289,6 +328,12 @@ def test_analysis_seconds_of_a_file_without_the_total_are_summed_from_its_frames
     analysis_path(spec).write_text(json.dumps(body))
     assert analysis_seconds(spec) == 1.75
     assert solve_seconds(spec) is None  # not solved
+    for frame, seconds in zip(body["frames"], (0.1, 0.2)):
+        frame["seconds"] = seconds
+    body["frames"].append({"frame": 1003, "status": "ok", "faces": [], "lost": [],
+                           "seconds": 0.1254})
+    analysis_path(spec).write_text(json.dumps(body))
+    assert analysis_seconds(spec) == 0.425  # to the ms, as a /5 head holds it (sum 0.4254...)
 
 
 def test_a_value_past_the_head_is_not_guessed(tmp_path):
@@ -493,11 +538,15 @@ def test_a_small_mattes_crop_is_its_channel_in_grey_with_zeros_outside_its_data_
 
 
 def test_vertex_rows_are_null_where_either_coordinate_is_not_measured():
-    moves = np.array([[0.5, -1.25], [np.nan, 2.0], [3.0, np.nan], [np.nan, np.nan], [7.0, 8.5]])
+    """The other rows are the array's values as they are (Python floats, every bit: the
+    rounding is analysis's, before), and read back the same."""
+    moves = np.array([[0.5, -1.25], [np.nan, 2.0], [3.0, np.nan], [np.nan, np.nan], [7.0, 8.5],
+                      [1 / 3, -2 / 7]])
     rows = vertex_rows(moves)
-    assert rows == [[0.5, -1.25], None, None, None, [7.0, 8.5]]
+    assert rows == [[0.5, -1.25], None, None, None, [7.0, 8.5], [1 / 3, -2 / 7]]
     back = vertex_array(rows)
-    assert np.isnan(back[1:4]).all() and back[[0, 4]].tolist() == [[0.5, -1.25], [7.0, 8.5]]
+    assert np.isnan(back[1:4]).all()
+    assert back[[0, 4, 5]].tolist() == [[0.5, -1.25], [7.0, 8.5], [1 / 3, -2 / 7]]
 
 
 def test_analysis_stores_vertex_motions_rounded_as_python_rounds_them():

@@ -436,3 +436,64 @@ def test_each_name_a_manifest_may_not_list_is_dropped_alone(tmp_path, bad):
         (tmp_path / MANIFEST_NAME).write_text(json.dumps({key: ["a.png", bad, "b.png"]}))
         with Manifest(tmp_path)._locked() as body:
             assert body[key] == ["a.png", "b.png"]
+
+
+def test_a_temporary_is_in_use_only_while_another_open_file_holds_its_lock(tmp_path):
+    """Held by a writer's lock: in use; unlocked: not; gone before its lock is tried (its
+    writer renamed it after the manifest looked at its age): not in use, and no error."""
+    path = tmp_path / ".frame.1001.fptmp-ffff-1-aa.exr"
+    path.write_bytes(b"half written")
+    assert written._in_use(path) is False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another open file's lock, as the writer's
+        assert written._in_use(path) is True
+    finally:
+        os.close(fd)
+    assert written._in_use(path) is False
+    path.unlink()
+    assert written._in_use(path) is False
+
+
+def test_a_temporary_is_judged_by_its_last_mark_when_the_file_name_holds_one_too(tmp_path):
+    """The final name may itself hold ``.fptmp-``: the writer is named after the last mark
+    (another host's here, seven hours old: stale, removed)."""
+    ours = temporary_name(tmp_path / "x.fptmp-1.exr")
+    assert ours.count(".fptmp-") == 2
+    path = _listed_temporary(tmp_path, ".x.fptmp-1.fptmp-ffff-1-aa.exr")
+    long_ago = time.time() - 7 * 3600
+    os.utime(path, (long_ago, long_ago))
+    assert Manifest(tmp_path).remove_stale_temporaries() == [path.name]
+    assert not path.exists()
+
+
+def _dead_pid_below(pid: int) -> int:
+    for candidate in range(pid - 1, 1, -1):
+        try:
+            os.kill(candidate, 0)
+        except ProcessLookupError:
+            return candidate
+        except PermissionError:
+            pass
+    pytest.fail(f"no free pid below {pid}")
+
+
+def test_a_young_temporary_of_a_dead_process_here_with_a_lower_pid_is_removed(tmp_path):
+    """Same host, a pid below ours that no process holds: its writer is gone, so it is stale
+    however young (the pid only has to differ from ours)."""
+    host = temporary_name(tmp_path / "frame.1001.exr").split(".fptmp-")[1][:4]
+    dead = _dead_pid_below(os.getpid())
+    path = _listed_temporary(tmp_path, f".frame.1001.fptmp-{host}-{dead}-aa.exr")
+    assert Manifest(tmp_path).remove_stale_temporaries() == [path.name]
+    assert not path.exists()
+
+
+def test_a_failed_write_whose_temporary_is_already_gone_reports_its_own_error(tmp_path):
+    """The write stopped by its own error after its temporary went (removed by the writer
+    itself): that error is the one raised, and the manifest lists nothing."""
+    with pytest.raises(RuntimeError, match="the encoder gave up"), \
+            atomic_write(tmp_path / "frame.1001.exr") as tmp:
+        tmp.unlink()
+        raise RuntimeError("the encoder gave up")
+    assert listed(tmp_path)["temporaries"] == [] and listed(tmp_path)["files"] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME]
