@@ -147,10 +147,9 @@ def test_a_shot_without_a_face_runs_the_detector_every_8_frames_and_on_the_last(
     assert all(0 <= a.seconds <= took for a in frames.values())
 
 
-def test_two_faces_followed_onto_one_keep_the_first_and_lose_the_second(tmp_path, colour):
-    """Two faces of the frame before (the same face's mesh twice, the second moved 3 px):
-    both follow onto the one face of the next frame; boxes overlapping more than 0.3 are one
-    face, so the first is kept and the second is lost, with the reason."""
+def _followed_after_a_moved_copy(tmp_path, colour, shift, *, copy_first):
+    """The analysis of the frame after the face first shows, following two faces of that
+    frame: its own, and a copy moved ``shift`` px to the right (listed first or second)."""
     from dataclasses import replace
 
     from faceplate.nodes.shot import ShotNode
@@ -160,10 +159,20 @@ def test_two_faces_followed_onto_one_keep_the_first_and_lose_the_second(tmp_path
     settings, pre = AnalyseSettings(), node.preflight()
     first, view = analyse_frame(node.spec, FIRST + COVERED, settings, node.ctx, pre)
     (face,) = first.faces
-    twin = replace(face, landmarks=np.asarray(face.landmarks) + (3.0, 0.0, 0.0),
-                   bbox=[face.bbox[0] + 3, face.bbox[1], face.bbox[2] + 3, face.bbox[3]])
+    moved = replace(face, landmarks=np.asarray(face.landmarks) + (shift, 0.0, 0.0),
+                    bbox=[face.bbox[0] + shift, face.bbox[1], face.bbox[2] + shift,
+                          face.bbox[3]])
+    faces = [moved, face] if copy_first else [face, moved]
     after, _ = analyse_frame(node.spec, FIRST + COVERED + 1, settings, node.ctx, pre,
-                             Previous([face, twin], view))
+                             Previous(faces, view))
+    return after
+
+
+def test_two_faces_followed_onto_one_keep_the_first_and_lose_the_second(tmp_path, colour):
+    """Two faces of the frame before (the same face's mesh twice, the second moved 3 px):
+    both follow onto the one face of the next frame; boxes overlapping more than 0.3 are one
+    face, so the first is kept and the second is lost, with the reason."""
+    after = _followed_after_a_moved_copy(tmp_path, colour, 3.0, copy_first=False)
     assert [(f.origin, f.tracked_from) for f in after.faces] == [("tracked", 0)]
     assert [(lost.previous, lost.reason) for lost in after.lost] == [
         (1, "followed onto another face of this frame")]
@@ -212,19 +221,7 @@ def test_a_face_that_left_the_frame_does_not_stop_the_next_from_being_followed(t
                                                                               colour):
     """The frame before held two faces: one 2000 px to the right (outside this frame) and
     the astronaut's. The first is lost (it left the frame); the second is still followed."""
-    from dataclasses import replace
-
-    from faceplate.nodes.shot import ShotNode
-    from faceplate.pipeline.analyse.stage import AnalyseSettings, Previous, analyse_frame
-
-    node = ShotNode.from_file(_shot(tmp_path, colour, COVERED + 2))
-    settings, pre = AnalyseSettings(), node.preflight()
-    first, view = analyse_frame(node.spec, FIRST + COVERED, settings, node.ctx, pre)
-    (face,) = first.faces
-    gone = replace(face, landmarks=np.asarray(face.landmarks) + (2000.0, 0.0, 0.0),
-                   bbox=[face.bbox[0] + 2000, face.bbox[1], face.bbox[2] + 2000, face.bbox[3]])
-    after, _ = analyse_frame(node.spec, FIRST + COVERED + 1, settings, node.ctx, pre,
-                             Previous([gone, face], view))
+    after = _followed_after_a_moved_copy(tmp_path, colour, 2000.0, copy_first=True)
     assert [(f.origin, f.tracked_from) for f in after.faces] == [("tracked", 1)]
     assert [(lost.previous, lost.reason) for lost in after.lost] == [
         (0, "not detected: the face left the frame")]
