@@ -25,7 +25,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from shots import FACEPLATE
+
 #: (module, function or Class.method, label); an indented label is part of the one above it.
+#: A stage's frames are counted by its first part's calls.
 RENDER = [
     ("faceplate.pipeline.render.stage", "_read_plate", "read the plate (EXR decode)"),
     ("faceplate.plateio.frame", "PlateFrame.nonfinite_count", "count NaN and Inf"),
@@ -53,11 +56,6 @@ ANALYSE = [
     ("faceplate.pipeline.analyse.stage", "_skin", "skin colour"),
     ("faceplate.pipeline.stage_files.analysis", "AnalysisWriter.add", "write the frame"),
 ]
-#: The part each stage's frames are counted by.
-FRAME_PART = {"render": "read the plate (EXR decode)",
-              "analyse": "read the plate, make its proxy"}
-
-
 class _InLine:
     """An executor that runs each task at once in the caller's thread."""
 
@@ -122,7 +120,7 @@ def measure(stage: str, spec: str) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     main(args, standalone_mode=False)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    frames = max(calls[FRAME_PART[stage]], 1)
+    frames = max(calls[parts[0][2]], 1)
     print(f"faceplate {stage}, one thread: {cpu:.2f} s of CPU ({1000 * cpu / frames:.0f} ms a "
           f"frame, start-up included), {wall:.2f} s, {frames} frames")
     for _, _, label in parts:
@@ -147,9 +145,8 @@ def main() -> None:
     from faceplate.spec import load_spec
     analysis = analysis_path(load_spec(args.spec))
     analysis.unlink(missing_ok=True)  # analysed again, from the plate
-    faceplate = str(Path(sys.executable).parent / "faceplate")
     for command in ([sys.executable, __file__, str(args.spec), "--stage", "analyse"],
-                    [faceplate, "solve", str(args.spec), "-q"],  # not measured
+                    [FACEPLATE, "solve", str(args.spec), "-q"],  # not measured
                     [sys.executable, __file__, str(args.spec), "--stage", "render"]):
         if subprocess.run(command, check=False).returncode:
             raise SystemExit(f"{' '.join(command)} failed")
