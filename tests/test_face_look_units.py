@@ -472,6 +472,40 @@ def test_the_hair_zone_is_the_forehead_and_temples_grown_by_a_25th_of_the_face()
     assert not hair_mask(np.zeros((280, 260, 3), np.float32), off, skin).any()
 
 
+def test_a_dark_patch_inside_the_forehead_alone_is_not_hair_but_strands_over_the_outline_are():
+    """On a plate of the skin's colour, a dark disc on the middle of the forehead (a mole, a
+    wrinkle's shadow) changes nothing in the hair mask, while a dark strand drawn from above
+    the outline's top (mesh point 10) down into the forehead is hair all along, inside the
+    outline too."""
+    from faceplate.face.colour_match import LabStats
+    from faceplate.face.hair import hair_mask, hair_zone
+    points = _layout_face()
+    skin = LabStats(tuple(_skin_lab()), (8.0, 4.0, 4.0))
+    bare = np.broadcast_to(_SKIN_RGB, (280, 260, 3)).astype(np.float32)
+    dark = (0.25, 0.2, 0.15)
+    mid = tuple(round(v) for v in points[151, :2])  # the forehead's middle
+    zone = hair_zone(points, bare.shape[:2])
+    assert zone[mid[1], mid[0]] == 1.0
+    mole = bare.copy()
+    cv2.circle(mole, mid, 4, dark, -1)
+    assert not hair_mask(bare, points, skin).any()
+    np.testing.assert_array_equal(hair_mask(mole, points, skin), 0.0)
+    top = points[10, :2]
+    start, end = (int(top[0]), int(top[1]) - 2), (int(top[0]) + 45, int(top[1]) + 30)
+    strand = np.zeros(bare.shape[:2], np.uint8)
+    cv2.line(strand, start, end, 1, 3)
+    both = mole.copy()
+    both[strand > 0] = dark
+    found = hair_mask(both, points, skin)
+    inside = cv2.erode(strand, np.ones((3, 3), np.uint8)) > 0
+    inside &= zone > 0
+    below = np.zeros_like(inside)
+    below[int(top[1]) + 10:] = True  # well inside the outline, whose top is point 10
+    assert (inside & below).sum() > 15
+    assert found[inside & below].min() > 0.9
+    np.testing.assert_array_equal(found[mid[1] - 6:mid[1] + 7, mid[0] - 6:mid[0] + 7], 0.0)
+
+
 # --- the plate's eyes ----------------------------------------------------------------------------
 
 def _lids_opened(points: np.ndarray, factors: tuple[float, float]) -> np.ndarray:

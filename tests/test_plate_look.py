@@ -230,3 +230,23 @@ def test_hair_over_the_forehead_stays_in_front(biden, source):
     kept = np.abs(shown[hair] - plate[hair]).mean()
     pasted = np.abs(bare[hair] - plate[hair]).mean()
     assert kept < pasted / 2, (kept, pasted)
+
+
+def test_a_mole_on_the_forehead_is_replaced_with_the_face(biden, source):
+    """A reddish mole painted low on Biden's forehead (mesh point 9, 7 px across,
+    far off the skin's colour, so the hair test alone would keep it) is the face's own, not
+    hair in front of it: the swap's matte is the matte of the same plate without it, pixel
+    for pixel, and covers it fully."""
+    from faceplate.face.colour_match import lab_statistics, to_lab
+    from faceplate.face.matte import skin_mask
+    plate = biden.image.copy()
+    mid = tuple(round(v) for v in biden.landmarks[9, :2])
+    cv2.circle(plate, mid, 3, (0.6, 0.15, 0.15), -1)
+    skin = lab_statistics(biden.image, skin_mask(biden.landmarks, plate.shape[:2]))
+    assert skin is not None
+    lab = to_lab(plate[mid[1]:mid[1] + 1, mid[0]:mid[0] + 1])[0, 0]
+    assert np.hypot(*((lab[1:] - skin.mean[1:]) / skin.std[1:])) > 4.5  # hair by colour
+    with_mole = ReferenceSwapper().swap(plate, biden.landmarks, source).matte
+    without = ReferenceSwapper().swap(biden.image, biden.landmarks, source).matte
+    np.testing.assert_array_equal(with_mole, without)
+    assert with_mole[mid[1] - 3:mid[1] + 4, mid[0] - 3:mid[0] + 4].min() > 0.99

@@ -6,7 +6,10 @@ mesh's skin triangles and smoothed along the shot by the solve). Only the top of
 judged (the forehead above the brows and the temples, :func:`faceplate.face.regions.
 hair_zone_triangles`): brows, eyes and lips are features to replace, not hair. A pixel there
 is hair when its colour (Lab a*, b*, grain smoothed out) lies far outside the skin's spread,
-or it is much darker than the skin (dark hair of a skin-like hue).
+or it is much darker than the skin (dark hair of a skin-like hue), and it reaches over the
+face's outline: hair in front of a face falls over it from beyond (a fringe over the hairline,
+strands over the temples), while a patch found inside the forehead alone (a mole, a wrinkle's
+shadow) is the face's own, and replaced with it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import cv2
 import numpy as np
 
 from faceplate.face.colour_match import LabStats, to_lab
-from faceplate.face.mesh import face_size
+from faceplate.face.mesh import FACE_OVAL, face_size
 from faceplate.face.regions import hair_zone_triangles
 from faceplate.face.warp import nonzero_box
 from faceplate.types import Matte, Mesh, RGBImage
@@ -48,6 +51,21 @@ def hair_zone(points: Mesh, shape: tuple[int, int]) -> Matte:
     return np.asarray(cv2.dilate(mask, np.ones((2 * pad + 1,) * 2, np.uint8)), np.float32)
 
 
+def reaching_in(hair: Matte, points: Mesh, corner: tuple[int, int]) -> Matte:
+    """``hair`` (a box of the image whose top-left pixel is ``corner``, x and y) kept only
+    where its nonzero pixels are connected (8-way) to nonzero pixels beyond the face's outline
+    (:data:`FACE_OVAL`, the mesh ``points`` in image pixels): what lies inside the face
+    alone is set to 0."""
+    face = np.zeros(hair.shape, np.uint8)
+    outline = np.asarray(points, np.float64)[list(FACE_OVAL), :2] - corner
+    cv2.fillPoly(face, [np.round(outline * 16).astype(np.int32)], 1, lineType=cv2.LINE_8,
+                 shift=4)
+    found = (hair > 0).astype(np.uint8)
+    _, labels = cv2.connectedComponents(found, connectivity=8)
+    beyond = np.unique(labels[(found > 0) & (face == 0)])
+    return np.where(np.isin(labels, beyond), hair, np.float32(0.0))
+
+
 def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
     """0..1: how surely each pixel of ``plate`` is hair in front of the face (0 off the hair
     zone; below 1/1024 is 0, as the matte's own feather snaps, so a face without hair keeps a
@@ -67,6 +85,7 @@ def hair_mask(plate: RGBImage, points: Mesh, skin: LabStats) -> Matte:
     chroma = np.sqrt((((lab[..., 1:] - mean[1:]) / chroma_std) ** 2).sum(axis=2))
     dark = (mean[0] - lab[..., 0]) / np.float32(max(std[0], _MIN_LIGHTNESS_STD))
     hair = np.maximum(_ramp(chroma, CHROMA_SIGMAS), _ramp(dark, DARK_SIGMAS)) * zone
+    hair = reaching_in(hair, points, (cols.start, rows.start))
     out = np.zeros_like(full)
     out[rows, cols] = cv2.GaussianBlur(hair, (0, 0), sigma)
     out[out < 1.0 / 1024.0] = 0.0
