@@ -125,12 +125,26 @@ class _WatchedSolve:
 
 def test_a_whole_shot_render_asks_for_one_frames_faces_at_a_time_and_lets_them_go(rig, tmp_path):
     """The whole shot in one process holds the solved faces of the frames in flight only (the
-    one being swapped, the one being written): never the shot's, and none once it is done."""
+    one being swapped, the one being written): never the shot's, and none once it is done.
+    Each frame's faces are asked for once, as it is swapped, when no record is stored; a frame
+    whose record is stored is asked for once more, ahead, for its key (kept if current)."""
     watched = _WatchedSolve(rig.solved)
     frames = [1001, 1002, 1003]
-    result = rig.render_stage(rig.spec_for(tmp_path / "out"), frames, watched, force=True)
+    spec = rig.spec_for(tmp_path / "out")
+    result = rig.render_stage(spec, frames, watched, force=True)
     assert [r.status for r in result.records] == ["swapped"] * 3
-    assert watched.asked == frames + frames  # the render keys first, then each frame's swap
+    assert watched.asked == frames  # once each, as swapped
     assert all(len(alive) <= 2 for alive in watched.alive), watched.alive
-    assert watched.alive[3] == set()  # the keys computed, no face of theirs kept
     assert watched.still_held() == set()
+    again = _WatchedSolve(rig.solved)
+    resumed = rig.render_stage(spec, frames, again)
+    assert resumed.reused == frames and again.asked == frames  # the keys alone
+    assert again.alive[-1] == set()  # the keys computed, no face of theirs kept
+    (tmp_path / "out" / "fp.tst010.1002.exr").unlink()  # its record stored, no longer current
+    redone = _WatchedSolve(rig.solved)
+    result = rig.render_stage(spec, frames, redone)
+    assert result.reused == [1001, 1003]
+    assert redone.asked == frames + [1002]  # the keys, then the frame rendered again
+    forced = _WatchedSolve(rig.solved)
+    result = rig.render_stage(spec, frames, forced, force=True)
+    assert result.reused == [] and forced.asked == frames  # stored records not looked at

@@ -365,17 +365,23 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | Sol
     reused: list[int] = []
     if frames:
         remove_stale_temporaries(spec, frames[0])
-    keys = [render_key(spec, f, solves.on(f), provenance, pre) for f in frames]
-    current = {f: FrameOutcome.of(stored) for f, key in zip(frames, keys)
-               if not force and (stored := stored_record(spec, f)) is not None
-               and is_current(stored, key)}
+    # a frame's key is worked out ahead only where a stored record may be reused: a frame to
+    # render has its faces read once, as it is swapped
+    keys: dict[int, str] = {}
+    current: dict[int, FrameOutcome] = {}
+    for f in [] if force else frames:
+        stored = stored_record(spec, f)
+        if stored is not None:
+            keys[f] = render_key(spec, f, solves.on(f), provenance, pre)
+            if is_current(stored, keys[f]):
+                current[f] = FrameOutcome.of(stored)
     todo = [f for f in frames if f not in current]
     # the swap's one-off costs, paid only when a frame to render has a face to swap
     warm = ((lambda: warm_up(pre.shot_models().swapper, sources.values()))
             if solves.has_faces(todo) else None)
     proxies = FlipbookProxies(spec, ctx.colour, pre.plate_colourspace, pre.display, pre.view)
     with _Stream(spec, todo, pre, proxies, warm) as stream:
-        for i, (f, key) in enumerate(zip(frames, keys)):
+        for i, f in enumerate(frames):
             if i and ctx.stop.requested:
                 stream.settle(records, ctx, frames)
                 raise ctx.stop.stopped(f"frame {frames[i - 1]}; frames not rendered: "
@@ -388,8 +394,9 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | Sol
                 continue
             plate, seconds, nonfinite = stream.plate(f)
             start = time.perf_counter()
-            swapped = _swap_frame(spec, plate, solves.on(f), sources, provenance, ctx, pre,
-                                  nonfinite)
+            faces = solves.on(f)
+            key = keys.get(f) or render_key(spec, f, faces, provenance, pre)
+            swapped = _swap_frame(spec, plate, faces, sources, provenance, ctx, pre, nonfinite)
             swapped.seconds = seconds + time.perf_counter() - start
             written = stream.settle(records, ctx, frames)
             if written is not None and ctx.stop.requested:  # the frame in flight was that one
