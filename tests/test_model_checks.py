@@ -342,6 +342,8 @@ def test_declared_inputs_follow_role_size_and_layout():
     masker = _entry(role="masker", size=256, layout="NHWC")
     assert contracts.declared_inputs(masker) == {"input": (None, 256, 256, 3)}
     assert contracts.declared_inputs(_entry(role="converter", size=64)) == {"input": (None, 512)}
+    assert contracts.declared_inputs(_entry(role="converter", inputs=("id", "x"))) == {
+        "id": (None, 512), "x": None}  # the first input is the identity
     enhancer = _entry(role="enhancer", size=512, inputs=("input", "weight"))
     assert contracts.declared_inputs(enhancer) == {"input": (None, 3, 512, 512), "weight": None}
     assert contracts.declared_inputs(_entry(inputs=("a", "b"))) == {"a": None, "b": None}
@@ -368,14 +370,18 @@ def test_free_dimensions_match_anything_and_fixed_ones_must_agree(tmp_path):
     good = _onnx(tmp_path / "a.onnx", {"target": ["N", 3, "h", 8], "source": [1, 512]},
                  [[1, 3, 8, "w"]])
     contracts.check_onnx(swapper, good)
-    bad = _onnx(tmp_path / "b.onnx", {"target": [1, 3, 8, 8, 1], "source": [1, 256]},
-                [[1, 3, 8, 4]])
+    bad = _onnx(tmp_path / "b.onnx", {"target": [1, 3, 8, 8, 1], "source": [1, 1024]},
+                [[1, 3, 8]])
     with pytest.raises(ModelError) as err:
         contracts.check_onnx(swapper, bad)
     assert str(err.value).endswith(
         f"model m1: {bad} does not match its contract: input 'target' has shape "
-        "[1, 3, 8, 8, 1], expected [?, 3, 8, 8]; input 'source' has shape [1, 256], expected "
-        "[?, 512]; output 0 has shape [1, 3, 8, 4], expected [?, 3, 8, 8]")
+        "[1, 3, 8, 8, 1], expected [?, 3, 8, 8]; input 'source' has shape [1, 1024], expected "
+        "[?, 512]; output 0 has shape [1, 3, 8], expected [?, 3, 8, 8]")
+    small = _onnx(tmp_path / "c.onnx", {"target": [1, 3, 8, 8], "source": [1, 512]},
+                  [[1, 3, 8, 4]])
+    with pytest.raises(ModelError, match=r"output 0 has shape \[1, 3, 8, 4\], expected"):
+        contracts.check_onnx(swapper, small)
 
 
 def test_a_zero_dimension_counts_as_free(tmp_path):
@@ -392,6 +398,9 @@ def test_initialised_graph_inputs_are_not_inputs_of_the_contract(tmp_path):
 
 
 def test_detectors_must_give_their_count_of_outputs(tmp_path):
+    none = _onnx(tmp_path / "none.onnx", {"input": [1, 3, 8, 8]}, [])
+    with pytest.raises(ModelError, match="0 outputs, expected at least 1"):
+        contracts.check_onnx(_entry(role="enhancer", size=8), none)
     nine = _onnx(tmp_path / "nine.onnx", {"input": [1, 3, 8, 8]}, [[1, 1]] * 9)
     contracts.check_onnx(_entry(family="scrfd", size=8), nine)
     with pytest.raises(ModelError, match="9 outputs, expected 12"):
