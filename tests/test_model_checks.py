@@ -340,6 +340,8 @@ def test_declared_inputs_follow_role_size_and_layout():
     assert contracts.declared_inputs(swapper) == {"target": (None, 3, 128, 128),
                                                   "source": (None, 512)}
     masker = _entry(role="masker", size=256, layout="NHWC")
+    one = _entry(role="swapper", size=8, inputs=("target",))  # its identity built in
+    assert contracts.declared_inputs(one) == {"target": (None, 3, 8, 8)}
     assert contracts.declared_inputs(masker) == {"input": (None, 256, 256, 3)}
     assert contracts.declared_inputs(_entry(role="converter", size=64)) == {"input": (None, 512)}
     assert contracts.declared_inputs(_entry(role="converter", inputs=("id", "x"))) == {
@@ -362,7 +364,7 @@ def test_declared_outputs_follow_role_and_family():
     assert out(_entry(family="retinaface", strides=[8, 16])) == (6, [])
     assert out(_entry(family="yunet")) == (12, [])
     assert out(_entry(family="yoloface")) == (None, [(None, 20, None)])
-    assert out(_entry(family="other")) == (None, [])
+    assert out(_entry(family="other")) == out(_entry(family="zeta")) == (None, [])
 
 
 def test_free_dimensions_match_anything_and_fixed_ones_must_agree(tmp_path):
@@ -453,6 +455,24 @@ def test_a_dlib_landmarker_must_give_68_points(tmp_path):
     five = frm / "models" / "shape_predictor_5_face_landmarks.dat"  # a real 5-point predictor
     with pytest.raises(ModelError, match=f"{five} gives 5 points, expected 68"):
         contracts.check_dlib(load_manifest()["dlib-68"], five)
+    seventy = _dlib_predictor(tmp_path / "seventy.dat", 70)
+    with pytest.raises(ModelError, match="gives 70 points, expected 68"):
+        contracts.check_dlib(load_manifest()["dlib-68"], seventy)
+
+
+def _dlib_predictor(path: Path, points: int) -> Path:
+    """A dlib shape predictor of ``points`` points, trained in a blink on two noise images."""
+    import dlib
+    rng = np.random.default_rng(0)
+    images = [(rng.random((40, 40, 3)) * 255).astype(np.uint8) for _ in range(2)]
+    shape = [dlib.point(5 + i % 30, 5 + (7 * i) % 30) for i in range(points)]
+    boxes = [[dlib.full_object_detection(dlib.rectangle(2, 2, 37, 37), shape)]] * 2
+    options = dlib.shape_predictor_training_options()
+    options.tree_depth = options.cascade_depth = options.num_trees_per_cascade_level = 1
+    options.oversampling_amount = options.num_test_splits = 1
+    options.feature_pool_size = 4
+    dlib.train_shape_predictor(images, boxes, options).save(str(path))
+    return path
 
 
 def test_check_file_dispatches_by_format_and_refuses_unknown_ones(tmp_path):
