@@ -349,6 +349,8 @@ def test_declared_inputs_follow_role_size_and_layout():
     enhancer = _entry(role="enhancer", size=512, inputs=("input", "weight"))
     assert contracts.declared_inputs(enhancer) == {"input": (None, 3, 512, 512), "weight": None}
     assert contracts.declared_inputs(_entry(inputs=("a", "b"))) == {"a": None, "b": None}
+    assert contracts.declared_inputs(_entry(role="aligner", size=8)) == {
+        "input": (None, 3, 8, 8)}  # a role no adapter reads: an image of its size
 
 
 def test_declared_outputs_follow_role_and_family():
@@ -365,6 +367,7 @@ def test_declared_outputs_follow_role_and_family():
     assert out(_entry(family="yunet")) == (12, [])
     assert out(_entry(family="yoloface")) == (None, [(None, 20, None)])
     assert out(_entry(family="other")) == out(_entry(family="zeta")) == (None, [])
+    assert out(_entry(role="parser", size=8)) == (None, [])  # a role no adapter reads
 
 
 def test_free_dimensions_match_anything_and_fixed_ones_must_agree(tmp_path):
