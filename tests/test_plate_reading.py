@@ -55,9 +55,13 @@ def _spec(pixels: np.ndarray, names, fmt=None, origin=(0, 0), full=None) -> oiio
 
 
 def _write(path: Path, *parts: tuple[oiio.ImageSpec, np.ndarray]) -> Path:
-    """Write each (header, pixels) as one part of ``path`` with OpenImageIO itself."""
+    """Write each (header, pixels) as one part of ``path`` with OpenImageIO itself (parts
+    without a name are named by their index, as EXR needs)."""
+    for i, (spec, _) in enumerate(parts):
+        if len(parts) > 1 and not spec.getattribute("name"):
+            spec.attribute("name", f"part{i}")
     out = oiio.ImageOutput.create(str(path))
-    assert out.open(str(path), [spec for spec, _ in parts]), oiio.geterror()
+    assert out.open(str(path), [spec for spec, _ in parts]), out.geterror()
     for i, (spec, pixels) in enumerate(parts):
         if i:
             assert out.open(str(path), spec, "AppendSubimage"), out.geterror()
@@ -113,6 +117,33 @@ def test_a_box_crossing_the_data_windows_edge_is_cut_to_it_and_one_outside_reads
     np.testing.assert_array_equal(outside.pixels, pixels.astype(np.float32))
 
 
+def test_every_reader_holds_the_header_to_the_limits_it_is_given(off_origin):
+    path, _ = off_origin
+    tight = FrameLimits(max_bytes=20 * 30 * 3 * 2 - 1)  # a byte short of the half RGB
+    for read in (lambda limits: read_frame(path, 1, limits),
+                 lambda limits: read_rgb_frame(path, 1, limits),
+                 lambda limits: read_rgb_bands(path, 1, 2, 4, limits),
+                 lambda limits: read_rgb_box(path, 1, Box(0, 7, 5, 11), limits)):
+        with pytest.raises(FrameRefusedError, match="its pixels need"):
+            read(tight)
+        read(None)
+        read(FrameLimits(max_bytes=20 * 30 * 3 * 2))
+
+
+def test_a_frame_whose_pixels_are_cut_short_is_unreadable_not_refused(tmp_path):
+    pixels = _half((64, 64, 3), 4)
+    spec = _spec(pixels, "RGB")
+    spec.attribute("compression", "zip")
+    path = _write(tmp_path / "p.exr", (spec, pixels))
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])  # the header stays whole
+    for read in (read_frame, read_rgb_frame, lambda p, f: read_rgb_bands(p, f, 2, 16),
+                 lambda p, f: read_rgb_box(p, f, Box(0, 40, 10, 50))):
+        with pytest.raises(PlateError) as err:
+            read(path, 3)
+        assert type(err.value) is PlateError and err.value.frame == 3
+        assert err.value.message.startswith("unreadable plate frame: ")
+
+
 def test_bands_of_a_window_off_the_origin_are_its_rows(off_origin):
     path, pixels = off_origin
     bands, spec = read_rgb_bands(path, 1, 2, 4)
@@ -136,8 +167,12 @@ def test_lower_case_rgb_in_a_later_part_is_found_past_three_other_channels(tmp_p
 
 def test_three_unnamed_channels_are_rgb_and_two_are_refused_naming_them(tmp_path):
     pixels = _half((6, 5, 3), 3)
-    path = _write(tmp_path / "xyz.exr", (_spec(pixels, ["X", "Y", "Z"]), pixels))
-    assert read_frame(path, 1).rgb == (0, 1, 2)
+    uv = _half((2, 3, 2), 9)  # a second part of another size, no RGB either
+    path = _write(tmp_path / "xyz.exr", (_spec(pixels, ["X", "Y", "Z"]), pixels),
+                  (_spec(uv, ["U", "V"], full=(0, 0, 5, 6)), uv))
+    frame = read_frame(path, 1)
+    assert (frame.part, frame.rgb, frame.data_box) == (0, (0, 1, 2), Box(0, 0, 5, 6))
+    np.testing.assert_array_equal(frame.pixels, pixels)
     two = _half((6, 5, 2), 4)
     path = _write(tmp_path / "xy.exr", (_spec(two, ["U", "V"]), two))
     with pytest.raises(PlateError) as err:
@@ -235,15 +270,17 @@ def test_float_values_go_to_integers_rounded_and_clipped():
 
 # --- stills ------------------------------------------------------------------------------------
 
-def test_a_grey_still_is_three_equal_channels_and_alpha_is_dropped(tmp_path):
+def test_a_grey_still_is_three_equal_channels_and_a_colour_one_its_first_three(tmp_path):
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4, 1) * 20
     path = _write(tmp_path / "g.png", (_spec(grey, "Y"), grey))
     image = read_rgb_image(path)
     assert image.shape == (3, 4, 3) and image.dtype == np.float32
     np.testing.assert_allclose(image, np.repeat(grey, 3, axis=2) / 255.0, rtol=1e-6)
     rgba = np.arange(48, dtype=np.uint8).reshape(3, 4, 4) * 5
-    image = read_rgb_image(_write(tmp_path / "c.png", (_spec(rgba, "RGBA"), rgba)))
-    np.testing.assert_allclose(image, rgba[..., :3] / 255.0, rtol=1e-6)
+    for names in ("RGB", "RGBA"):
+        pixels = rgba[..., :len(names)].copy()
+        image = read_rgb_image(_write(tmp_path / f"{names}.png", (_spec(pixels, names), pixels)))
+        np.testing.assert_allclose(image, rgba[..., :3] / 255.0, rtol=1e-6)
 
 
 def test_a_still_is_held_to_the_limits_by_its_float_size(tmp_path):
@@ -449,7 +486,9 @@ def test_compressions_openimageio_writes_are_kept_and_others_refused():
     with pytest.raises(SpecError, match=r"^out.c: compression level must be a whole number, "
                                         "got 'dwaa:x'$"):
         check_compression("dwaa:x", key="out.c")
-    for bad in ("bogus", ":45", ""):
+    with pytest.raises(SpecError, match="whole number, got 'dwaa:4.5'"):
+        check_compression("dwaa:4.5")
+    for bad in ("bogus", "zipx", ":45", ""):  # zipx: written as zip, which sorts before it
         with pytest.raises(SpecError, match=f"^output.compression: unknown EXR compression "
                                             f"'{bad}'"):
             check_compression(bad)
