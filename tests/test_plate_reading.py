@@ -420,6 +420,17 @@ def test_probe_counts_parts_and_reports_a_header_without_colour(rgb_in_part_1, t
     assert "colourspace     (not in header)" in format_table(info).splitlines()
 
 
+def test_probe_reports_windows_off_the_origin_inclusively(off_origin, tmp_path):
+    path, _ = off_origin
+    path.rename(tmp_path / "w.0001.exr")
+    info = probe_sequence(str(tmp_path / "w.####.exr"))
+    assert (info.data_window, info.display_window) == ((6, 25, 35, 44), (10, 20, 49, 49))
+    table = format_table(info).splitlines()
+    assert "data window     (6,25)-(35,44)" in table
+    assert "display window  (10,20)-(49,49)" in table
+    assert "compression     zip" in table
+
+
 def test_probe_of_an_unreadable_first_frame_names_it(tmp_path):
     (tmp_path / "b.0003.exr").write_bytes(b"not an image")
     with pytest.raises(PlateError, match="^unreadable frame: ") as err:
