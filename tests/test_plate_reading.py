@@ -19,6 +19,7 @@ from faceplate.plateio.formats import HOLDS, check_output_format
 from faceplate.plateio.frame import (
     Box,
     PlateFrame,
+    _in_order,
     read_frame,
     read_header,
     read_rgb_bands,
@@ -188,6 +189,17 @@ def test_rgb_among_other_channels_is_read_alone(tmp_path):
     np.testing.assert_array_equal(read_rgb_frame(path, 1).pixels, want)
     np.testing.assert_array_equal(read_rgb_box(path, 1, Box(1, 2, 4, 5)).pixels,
                                   want[2:5, 1:4])
+
+
+def test_channels_taken_out_of_order_are_one_copy_in_that_order_and_in_order_none():
+    """OpenImageIO's readers put R, G, B first; a reader that did not would be reordered."""
+    pixels = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    out = _in_order(pixels, [3, 1, 0])
+    assert out.flags.c_contiguous
+    np.testing.assert_array_equal(out, pixels[..., [3, 1, 0]])
+    assert _in_order(pixels, [0, 1, 2, 3]) is pixels
+    strided = pixels[:, ::2]
+    assert _in_order(strided, [0, 1, 2, 3]).flags.c_contiguous
 
 
 @pytest.fixture
