@@ -20,6 +20,7 @@ from faceplate.plateio.frame import (
     Box,
     PlateFrame,
     _in_order,
+    band_starts,
     read_frame,
     read_header,
     read_rgb_bands,
@@ -145,6 +146,30 @@ def test_a_frame_whose_pixels_are_cut_short_is_unreadable_not_refused(tmp_path):
         assert err.value.message.startswith("unreadable plate frame: ")
 
 
+def test_bands_and_a_box_decode_only_the_blocks_that_hold_them(tmp_path):
+    """Zip EXR blocks are 16 scanlines, stored top to bottom: with the file's last bytes cut
+    off, the frame read whole is unreadable, while one band of rows 32..47 (the middle of
+    64) and a box in rows 2..9 read as written."""
+    pixels = _half((64, 8, 3), 10)
+    spec = _spec(pixels, "RGB")
+    spec.attribute("compression", "zip")
+    path = _write(tmp_path / "p.exr", (spec, pixels))
+    path.write_bytes(path.read_bytes()[:-8])
+    with pytest.raises(PlateError, match="unreadable plate frame"):
+        read_rgb_frame(path, 1)
+    bands, _ = read_rgb_bands(path, 1, 1, 16)
+    np.testing.assert_array_equal(bands, pixels[32:48].astype(np.float32))
+    box = read_rgb_box(path, 1, Box(1, 2, 5, 10))
+    np.testing.assert_array_equal(box.pixels, pixels[2:10, 1:5].astype(np.float32))
+
+
+def test_the_last_band_ends_inside_the_window():
+    # 40 rows, 8 bands of 16: (i + 0.5) * 5 = 2.5 .. 37.5, down to a block: 0, 16, 32; a band
+    # from 32 would pass row 40, so the last starts at (40 - 16) // 16 * 16 = 16
+    assert band_starts(40, 8, 16) == [0, 16]
+    assert band_starts(16, 8, 16) == [0]
+
+
 def test_bands_of_a_window_off_the_origin_are_its_rows(off_origin):
     path, pixels = off_origin
     bands, spec = read_rgb_bands(path, 1, 2, 4)
@@ -242,6 +267,9 @@ def test_mixed_channel_types_read_as_float32_and_one_type_as_itself(tmp_path):
     assert frame.pixels.dtype == np.uint8
     np.testing.assert_array_equal(frame.pixels, png)
     np.testing.assert_allclose(frame.rgb_region(frame.data_box), png / 255.0, rtol=1e-6)
+    analysed = read_rgb_frame(tmp_path / "p.png", 1)
+    np.testing.assert_allclose(analysed.rgb_region(Box(1, 1, 4, 3)), png[1:3, 1:4] / 255.0,
+                               rtol=1e-6)
 
 
 def test_a_32_bit_unsigned_plate_is_read_in_kind_not_refused(tmp_path):
