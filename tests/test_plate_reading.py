@@ -312,10 +312,11 @@ def test_float_values_go_to_integers_rounded_and_clipped():
 
 def test_a_grey_still_is_three_equal_channels_and_a_colour_one_its_first_three(tmp_path):
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4, 1) * 20
-    path = _write(tmp_path / "g.png", (_spec(grey, "Y"), grey))
-    image = read_rgb_image(path)
-    assert image.shape == (3, 4, 3) and image.dtype == np.float32
-    np.testing.assert_allclose(image, np.repeat(grey, 3, axis=2) / 255.0, rtol=1e-6)
+    alpha = np.full((3, 4, 1), 255, np.uint8)  # opaque: PNG stores grey unpremultiplied
+    for names, pixels in (("Y", grey), ("YA", np.concatenate([grey, alpha], axis=2))):
+        image = read_rgb_image(_write(tmp_path / f"{names}.png", (_spec(pixels, names), pixels)))
+        assert image.shape == (3, 4, 3) and image.dtype == np.float32
+        np.testing.assert_allclose(image, np.concatenate([grey] * 3, axis=2) / 255.0, rtol=1e-6)
     rgba = np.arange(48, dtype=np.uint8).reshape(3, 4, 4) * 5
     for names in ("RGB", "RGBA"):
         pixels = rgba[..., :len(names)].copy()

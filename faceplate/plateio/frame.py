@@ -398,6 +398,6 @@ def read_rgb_image(path: Path, limits: FrameLimits | None = None) -> RGBImage:
     finally:
         inp.close()
     pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
-    if pixels.shape[2] < 3:
-        pixels = np.repeat(pixels[..., :1], 3, axis=2)
+    if pixels.shape[2] < 3:  # grey (and alpha): the grey three times
+        pixels = pixels[..., [0, 0, 0]]
     return np.ascontiguousarray(pixels[..., :3], dtype=np.float32)
