@@ -163,6 +163,14 @@ def test_bands_and_a_box_decode_only_the_blocks_that_hold_them(tmp_path):
     np.testing.assert_array_equal(box.pixels, pixels[2:10, 1:5].astype(np.float32))
 
 
+def test_bands_of_an_integer_frame_are_its_rows_normalised(tmp_path):
+    pixels = (np.arange(40 * 6 * 3, dtype=np.uint16) * 50).reshape(40, 6, 3)
+    path = _write(tmp_path / "p.png", (_spec(pixels, "RGB"), pixels))
+    bands, _ = read_rgb_bands(path, 1, 2, 8)  # (0.5 * 20) // 8 * 8 = 8, (1.5 * 20) // 8 * 8 = 24
+    want = np.concatenate([pixels[8:16], pixels[24:32]]) / 65535.0
+    np.testing.assert_allclose(bands, want, rtol=1e-6)
+
+
 def test_the_last_band_ends_inside_the_window():
     # 40 rows, 8 bands of 16: (i + 0.5) * 5 = 2.5 .. 37.5, down to a block: 0, 16, 32; a band
     # from 32 would pass row 40, so the last starts at (40 - 16) // 16 * 16 = 16
@@ -401,6 +409,11 @@ def test_channels_and_bytes_are_bounded_inclusively_and_summed_over_parts():
         [part, part], FrameLimits(max_bytes=4 << 20))
 
 
+def test_limits_without_a_memory_budget_refuse_every_pixel():
+    assert "its pixels need 0 MiB decoded, more than the 0 MiB" in _refusal(
+        [_header(1, 1, 1, oiio.UINT8)], FrameLimits())
+
+
 def test_a_refusal_names_the_part_only_when_there_are_several():
     assert _refusal([_header(8, 8, 9)], FrameLimits(max_channels=8, max_bytes=1 << 30)) == (
         "refused before decoding: 9 channels, more than 8")
@@ -470,6 +483,7 @@ def test_probe_reports_windows_off_the_origin_inclusively(off_origin, tmp_path):
     assert "data window     (6,25)-(35,44)" in table
     assert "display window  (10,20)-(49,49)" in table
     assert "compression     zip" in table
+    assert "pixel type      half" in table  # 16 bits in 16: shown as it is
 
 
 def test_probe_of_an_unreadable_first_frame_names_it(tmp_path):
