@@ -64,7 +64,7 @@ _DECODE_UNDER_A_MEMORY_CEILING = """
 import resource, sys
 from pathlib import Path
 from faceplate.errors import FrameRefusedError
-from faceplate.plateio.frame import read_frame, read_rgb_frame
+from faceplate.plateio.frame import Box, read_frame, read_rgb_box, read_rgb_frame
 from faceplate.plateio.limits import FrameLimits
 from faceplate.plateio.frame import read_rgb_image
 
@@ -75,7 +75,8 @@ resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
 path, roomy = Path(sys.argv[1]), FrameLimits(max_bytes=1 << 40)
 for name, read in (("read_frame", lambda: read_frame(path, 7, roomy)),
                    ("read_rgb_frame", lambda: read_rgb_frame(path, 7, roomy)),
-                   ("read_rgb_image", lambda: read_rgb_image(path, roomy))):
+                   ("read_rgb_image", lambda: read_rgb_image(path, roomy)),
+                   ("read_rgb_box", lambda: read_rgb_box(path, 7, Box(0, 0, 6000, 6000), roomy))):
     try:
         read()
         print(name, "decoded")
@@ -93,7 +94,8 @@ def test_a_frame_that_does_not_fit_in_memory_is_refused_not_a_crash(tmp_path):
                          capture_output=True, text=True, check=True)
     lines = ran.stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [
-        ["read_frame", "refused"], ["read_rgb_frame", "refused"], ["read_rgb_image", "refused"]]
+        ["read_frame", "refused"], ["read_rgb_frame", "refused"], ["read_rgb_image", "refused"],
+        ["read_rgb_box", "refused"]]
     assert all("not enough memory to decode it" in line for line in lines)
     assert lines[0].split()[2] == "7"
 

@@ -12,11 +12,12 @@ from faceplate.errors import SpecError
 
 #: Sample types each output format (by extension) keeps without losing precision. DPX keeps
 #: 10- and 12-bit plates, which are read as uint16 and written back at their header's depth.
+#: Types as OpenImageIO names them (``uint``: 32-bit).
 HOLDS: dict[str, frozenset[str]] = {
-    ".exr": frozenset({"half", "float", "uint32"}),
+    ".exr": frozenset({"half", "float", "uint"}),
     ".png": frozenset({"uint8", "uint16"}),
-    ".tif": frozenset({"uint8", "uint16", "uint32", "half", "float"}),
-    ".tiff": frozenset({"uint8", "uint16", "uint32", "half", "float"}),
+    ".tif": frozenset({"uint8", "uint16", "uint", "half", "float"}),
+    ".tiff": frozenset({"uint8", "uint16", "uint", "half", "float"}),
     ".dpx": frozenset({"uint8", "uint16"}),
     ".jpg": frozenset({"uint8"}),
     ".jpeg": frozenset({"uint8"}),

@@ -88,8 +88,8 @@ class PlateFrame:
         file's own pixel type (integer files have none)."""
         if np.issubdtype(self.pixels.dtype, np.integer):
             return 0
-        whole = self.pixels.shape[2] == 3 and self.rgb == (0, 1, 2)
-        rgb = self.pixels if whole else self.pixels[..., list(self.rgb)]  # no copy if RGB only
+        # three channels are R, G, B in some order: counted as they lie, no copy
+        rgb = self.pixels if self.pixels.shape[2] == 3 else self.pixels[..., list(self.rgb)]
         if rgb.dtype == np.float16:  # NaN and Inf: every exponent bit set (read off the bits)
             return int(np.count_nonzero((rgb.view(np.uint16) & 0x7C00) == 0x7C00))
         with np.errstate(over="ignore", invalid="ignore"):  # large finite values: counted
@@ -398,6 +398,6 @@ def read_rgb_image(path: Path, limits: FrameLimits | None = None) -> RGBImage:
     finally:
         inp.close()
     pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
-    if pixels.shape[2] < 3:
-        pixels = np.repeat(pixels[..., :1], 3, axis=2)
+    if pixels.shape[2] < 3:  # grey (and alpha): the grey three times
+        pixels = pixels[..., [0, 0, 0]]
     return np.ascontiguousarray(pixels[..., :3], dtype=np.float32)

@@ -18,8 +18,9 @@ import OpenImageIO as oiio
 
 from faceplate.errors import FrameRefusedError
 
-#: Sample types faceplate reads and writes back in kind.
-SAMPLE_TYPES = frozenset({"uint8", "uint16", "uint32", "half", "float"})
+#: Sample types faceplate reads and writes back in kind, as OpenImageIO names them (``uint``:
+#: 32-bit unsigned; OpenImageIO knows no ``uint32``).
+SAMPLE_TYPES = frozenset({"uint8", "uint16", "uint", "half", "float"})
 #: The share of available memory one decoded frame may take (its working copies take more).
 MEMORY_SHARE = 0.125
 _FALLBACK_MEMORY = 4 << 30

@@ -80,7 +80,7 @@ def probe_sequence(pattern: str) -> SequenceInfo:
 def _pixel_type(info: SequenceInfo) -> str:
     """``half``, or for a file whose samples are narrower than the type it is read as (10-bit
     DPX, 12-bit TIFF), ``10-bit (uint16 in memory)``."""
-    widths = {"uint8": 8, "uint16": 16, "half": 16, "uint32": 32, "float": 32, "double": 64}
+    widths = {"uint8": 8, "uint16": 16, "half": 16, "uint": 32, "float": 32, "double": 64}
     if widths.get(info.pixel_type, info.bits_per_sample) != info.bits_per_sample:
         return f"{info.bits_per_sample}-bit ({info.pixel_type} in memory)"
     return info.pixel_type
