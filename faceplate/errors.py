@@ -65,6 +65,20 @@ class FaceplateError(Exception):
             text = self.message
         return one_line(text, limit)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as its class, message and attributes, whatever its constructor asks for (a
+        render process's error reaches its parent whole)."""
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[FaceplateError], args: tuple[object, ...],
+             state: dict[str, object]) -> FaceplateError:
+    """An error unpickled: made without its constructor, then given its attributes."""
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
 
 class SpecError(FaceplateError):
     """The shot spec is malformed: an unknown key, a bad value, a missing file.

@@ -103,7 +103,12 @@ def test_submit_json_names_the_job_files_and_the_submit_script(tmp_path: Path) -
 @pytest.mark.slow
 def test_run_json_and_quiet(tmp_path: Path, colour) -> None:
     shot = make_shot(tmp_path / "shot", colour, "1001-1002")
-    done = run_cli("run", str(shot.spec_path), "--json")
+    for bad in ("0", "-1", "two", "1.5"):  # refused before anything is read or written
+        refused = run_cli("run", str(shot.spec_path), "--workers", bad)
+        assert refused.returncode == 2 and not shot.qc_json.parent.exists()
+        assert refused.stderr == (f"ERROR: --workers: must be auto or a whole number of at "
+                                  f"least 1, not {bad!r}\n")
+    done = run_cli("run", str(shot.spec_path), "--json", "--workers", "2")  # one frame each
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["rendered"], report["reused"], report["failed"]) == ("1001-1002", "", "")

@@ -139,13 +139,14 @@ def test_a_failed_frame_fails_its_task_after_the_rest_of_the_chunk(tmp_path: Pat
 
 
 def test_worker_processes_share_the_cores() -> None:
-    """Each of N pool workers runs cores/N library threads, not a thread per core each."""
+    """Each of N pool workers runs cores/N library threads (at least 2), not a thread per core
+    each."""
     import subprocess
     import sys
     code = ("import os, cv2, OpenImageIO as oiio\n"
             "from faceplate.farm.local import share_cores\n"
             "share_cores(2)\n"
-            "n = max(1, os.cpu_count() // 2)\n"
+            "n = max(2, len(os.sched_getaffinity(0)) // 2)\n"
             "print(oiio.get_int_attribute('threads'), oiio.get_int_attribute('exr_threads'), "
             "cv2.getNumThreads(), os.environ['OMP_NUM_THREADS'], n)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,12 +14,32 @@ from faceplate.frames import format_frames, parse_frames
 
 if TYPE_CHECKING:
     from faceplate.nodes import ShotNode
+    from faceplate.nodes.pool import Workers
     from faceplate.nodes.shot import ShotResult
 
 force_opt = click.option("--force", is_flag=True,
                          help="Render every frame again, even those already complete and current.")
 frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
                           help="Frames to render, e.g. 1001-1010 (default: the whole plate).")
+
+workers_opt = click.option("--workers", "workers", default="auto", show_default=True,
+                           metavar="N|auto",
+                           help="Render in N processes; auto: one per core this process may "
+                                "use (at most 8, each with at least 8 frames).")
+
+
+def workers_option(text: str) -> Workers:
+    """The render processes a ``--workers`` value asks for.
+
+    Raises:
+        SpecError: neither ``auto`` nor a whole number of at least 1 (naming ``--workers``).
+    """
+    if text == "auto":
+        return "auto"
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SpecError(f"must be auto or a whole number of at least 1, not {text!r}",
+                        key="--workers")
+    return int(text)
 
 
 def frames_option(text: str | None, key: str = "--frames") -> list[int] | None:

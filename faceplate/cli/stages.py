@@ -7,7 +7,15 @@ from typing import Literal
 
 import click
 
-from faceplate.cli.options import force_opt, frames_opt, frames_option, print_result, shot_node
+from faceplate.cli.options import (
+    force_opt,
+    frames_opt,
+    frames_option,
+    print_result,
+    shot_node,
+    workers_opt,
+    workers_option,
+)
 from faceplate.cli.output import Output, output_options
 from faceplate.frames import format_frames, parse_frames
 
@@ -16,16 +24,18 @@ from faceplate.frames import format_frames, parse_frames
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
 @force_opt
+@workers_opt
 @click.option("--only", type=click.Choice(["flagged", "overridden"]), default=None,
               help="Re-render only the frames flagged in the last report, or those a "
                    "reviewer overrode.")
 @output_options
-def run(spec: Path, frames: str | None, force: bool,
+def run(spec: Path, frames: str | None, force: bool, workers: str,
         only: Literal["flagged", "overridden"] | None, out: Output) -> None:
     """Run a shot: analyse, solve, render FRAMES (default all) and report.
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
-    print_result(shot_node(spec, out).run(frames_option(frames), only, force=force), out)
+    print_result(shot_node(spec, out).run(frames_option(frames), only, force=force,
+                                          workers=workers_option(workers)), out)
 
 
 @click.command()
@@ -38,7 +48,7 @@ def demo(out_dir: Path, out: Output) -> None:
     spec = build_demo_shot(out_dir.absolute())
     out.line(f"demo shot: {spec}")
     node = shot_node(spec, out)
-    result = node.run()
+    result = node.run(workers="auto")
     out.line(f"swapped frames: {node.spec.output.path}")
     if node.spec.output.matte is not None:
         out.line(f"mattes: {node.spec.output.matte}")
@@ -75,14 +85,16 @@ def solve(spec: Path, out: Output) -> None:
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
 @force_opt
+@workers_opt
 @output_options
-def render(spec: Path, frames: str | None, force: bool, out: Output) -> None:
+def render(spec: Path, frames: str | None, force: bool, workers: str, out: Output) -> None:
     """Stage 3: render FRAMES from the solved tracks (a farm chunk).
 
     Frames already complete and current are kept; a frame that fails fails the task (exit 3)
     after the other frames are done."""
     from faceplate.pipeline.runner import incomplete
-    result = shot_node(spec, out).render(frames_option(frames), force=force)
+    result = shot_node(spec, out).render(frames_option(frames), force=force,
+                                         workers=workers_option(workers))
     out.line(f"rendered {len(result.outcomes) - len(result.reused)} frames; "
              f"already complete: {len(result.reused)}")
     if result.failed:

@@ -13,6 +13,7 @@ from pathlib import Path
 from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked
 from faceplate.frames import format_frames
 from faceplate.nodes import ShotNode
+from faceplate.nodes.pool import cores_here, library_threads, use_threads
 from faceplate.pipeline.runner import incomplete, run_stages
 
 
@@ -43,15 +44,9 @@ def job_file(plan: JobPlan) -> dict[str, object]:
 
 def share_cores(workers: int) -> None:
     """Worker-process initializer: give each of ``workers`` processes its share of the cores
-    for the libraries that start a thread per core (OpenImageIO and its EXR codec, OpenCV,
-    PyTorch's OpenMP pool), so a full pool does not run cores × cores threads."""
-    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-    os.environ["OMP_NUM_THREADS"] = str(threads)  # read when torch is first imported
-    import cv2
-    import OpenImageIO as oiio
-    oiio.attribute("threads", threads)
-    oiio.attribute("exr_threads", threads)
-    cv2.setNumThreads(threads)
+    for the libraries that start a thread per core (:func:`faceplate.nodes.pool.library_threads`),
+    so a full pool does not run cores × cores threads."""
+    use_threads(library_threads(workers, cores_here()))
 
 
 def render_chunk(spec: str, frames: list[int]) -> ChunkResult:

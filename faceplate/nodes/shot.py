@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from faceplate.errors import FaceplateError, OutputError, RunStopped
 from faceplate.face.swapper import SourceFace
 from faceplate.frames import select_frames
+from faceplate.nodes.pool import Workers
 from faceplate.nodes.stages import AnalyseNode, RenderNode, ReportNode, SolveNode
 from faceplate.pipeline.analyse.source_set import ShotSources
 from faceplate.pipeline.analyse.sources import find_face
@@ -143,16 +144,19 @@ class ShotNode:
     def solve(self, analysis: ShotAnalysis | None = None) -> list[SolvedSwap]:
         return SolveNode(self, analysis).process()
 
-    def render(self, frames: Iterable[int] | None = None, *, force: bool = False) -> RenderResult:
-        return RenderNode(self, frames, force).process()
+    def render(self, frames: Iterable[int] | None = None, *, force: bool = False,
+               workers: Workers = 1) -> RenderResult:
+        """Render ``frames`` (default: all); ``workers``: in this many processes, or
+        ``"auto"`` (one per core); 1 renders in this process."""
+        return RenderNode(self, frames, force, workers).process()
 
     def report(self) -> Report:
         return ReportNode(self).process()
 
     def run(self, frames: Iterable[int] | None = None, only: Only | None = None, *,
-            force: bool = False) -> ShotResult:
+            force: bool = False, workers: Workers = 1) -> ShotResult:
         """Every stage, in the runner's order; ``only`` is ``flagged`` or ``overridden`` to
-        re-render just those.
+        re-render just those; ``workers`` as for :meth:`render`.
 
         Raises:
             IncompleteShotError: after the report, if some frames could not be written.
@@ -168,7 +172,8 @@ class ShotNode:
             # data (the analysis, the solved meshes) is held while the next runs
             done = run_stages({"analyse": lambda _: len(self.analyse().frames),
                                "solve": lambda _: len(self.solve()),
-                               "render": lambda _: self.render(selected, force=force),
+                               "render": lambda _: self.render(selected, force=force,
+                                                              workers=workers),
                                "report": lambda _: self.report()})
         except (RunStopped, OutputError) as stopped:
             self._report_after_stop(stopped)

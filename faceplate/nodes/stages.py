@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from faceplate.frames import select_frames
 from faceplate.nodes.base import Node
+from faceplate.nodes.pool import Workers, resolve_workers
 from faceplate.pipeline.stage_files.paths import analysis_path, tracks_path
 
 if TYPE_CHECKING:  # each stage's modules are imported when it runs: a process pays for its own
@@ -103,15 +104,19 @@ class SolveNode(Node["list[SolvedSwap]"]):
 class RenderNode(Node["RenderResult"]):
     """Swapped frames, mattes and per-frame QC records for ``frames`` (default: all).
 
-    Frames already complete and current are kept unless ``force``."""
+    Frames already complete and current are kept unless ``force``. ``workers``: render in
+    this many processes (``"auto"``: one per core, see :func:`faceplate.nodes.pool.auto_workers`);
+    1, the default, renders in this process."""
 
     shot: Shot
     frames: Iterable[int] | None = None
     force: bool = False
+    workers: Workers = 1
     name = "render"
 
     def validate(self) -> None:
         self._selected = select_frames(self.frames, self.shot.spec.plate.frames)
+        self._workers = resolve_workers(self.workers, len(self._selected))
         self.shot.check()
 
     def inputs(self) -> Sequence[tuple[Path, str]]:
@@ -121,6 +126,10 @@ class RenderNode(Node["RenderResult"]):
         from faceplate.pipeline.render import render
         from faceplate.pipeline.stage_files.tracks import SolveByFrame
         spec = self.shot.spec
+        if self._workers > 1:
+            from faceplate.nodes.pool import render_in_processes
+            return render_in_processes(spec, self._selected, self.shot.ctx, force=self.force,
+                                       workers=self._workers)
         with SolveByFrame(spec, self._selected) as solved:
             # the sources' identity is measured only when a frame to render has a face to swap
             sources = self.shot.sources() if solved.has_faces(self._selected) else {}

@@ -14,6 +14,9 @@ from faceplate.pipeline.stage_files.records import (
 )
 from faceplate.spec import ShotSpec
 
+#: What a render's stop and disk-full messages end with, before the frames it did not render.
+NOT_RENDERED = "; frames not rendered: "
+
 
 @dataclass(frozen=True)
 class FrameOutcome:

@@ -29,7 +29,7 @@ from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.provenance import description, shot_provenance
 from faceplate.pipeline.render.plate_match import PlateMatch
-from faceplate.pipeline.render.result import FrameOutcome, RenderResult
+from faceplate.pipeline.render.result import NOT_RENDERED, FrameOutcome, RenderResult
 from faceplate.pipeline.render.resume import (
     is_current,
     output_stamps,
@@ -384,7 +384,7 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | Sol
         for i, f in enumerate(frames):
             if i and ctx.stop.requested:
                 stream.settle(records, ctx, frames)
-                raise ctx.stop.stopped(f"frame {frames[i - 1]}; frames not rendered: "
+                raise ctx.stop.stopped(f"frame {frames[i - 1]}{NOT_RENDERED}"
                                        f"{_left(frames, i - 1)}")
             if f in current:
                 stream.settle(records, ctx, frames)
@@ -400,7 +400,7 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | Sol
             swapped.seconds = seconds + time.perf_counter() - start
             written = stream.settle(records, ctx, frames)
             if written is not None and ctx.stop.requested:  # the frame in flight was that one
-                raise ctx.stop.stopped(f"frame {frames[written]}; frames not rendered: "
+                raise ctx.stop.stopped(f"frame {frames[written]}{NOT_RENDERED}"
                                        f"{_left(frames, written)}")
             stream.write(swapped, key, i)
         stream.settle(records, ctx, frames)
@@ -493,8 +493,8 @@ class _Stream:
         except _Stop as stop:
             _store(self._spec, stop.record, key)
             records.append(FrameOutcome.of(stop.record))
-            raise DiskFullError(f"{stop.error.message}: the shot stopped; frames not "
-                                f"rendered: {_left(frames, index)}", path=stop.error.path,
+            raise DiskFullError(f"{stop.error.message}: the shot stopped"
+                                f"{NOT_RENDERED}{_left(frames, index)}", path=stop.error.path,
                                 frame=frame) from None
         records.append(FrameOutcome.of(record))
         ctx.progress(Progress("render", index + 1, len(frames), frame))
