@@ -16,7 +16,12 @@ Targets (issue 17; 48 frames, 1080p, one face): run <= 2.0 (goal 1.5), render <=
 analysis <= 0.4; with no face, run <= 1.1; peak memory the same at 48 and 480 frames.
 
     python bench/io.py [--face [--loop 480]] [--frames 48] [--size 1920x1080] [--compression zip]
-                        [--memory] [--out DIR]
+                        [--memory] [--out DIR] [--workers N|auto]
+
+``--workers`` is passed to ``faceplate run`` and ``faceplate render`` (default auto: one render
+process per core, :mod:`faceplate.nodes.pool`; ``--workers 1`` renders in one process). A
+process's peak memory is its own: with N workers a render holds N + 1 such processes; its CPU
+seconds are every process's.
 
 ``--memory`` leaves the copy out (faceplate's processes only: their peaks, seconds and CPU).
 ``--memory 48,480`` (with ``--face``; ``--size 480x270`` keeps it quick) runs the whole set once
@@ -190,6 +195,8 @@ def main() -> None:
                              "with shot lengths (e.g. 48,480, needs --face): each length run, "
                              "the peaks printed side by side")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--workers", default="auto", metavar="N|auto",
+                        help="faceplate run and render's --workers (render processes)")
     parser.add_argument("--render-only", action="store_true",
                         help="time the copy and `faceplate render --force` only (the shot "
                              "analysed and solved first, untimed, unless --out holds it)")
@@ -226,18 +233,20 @@ def main() -> None:
     oiiotool = None if args.memory else timed(copy_args)
     timings: list[tuple[str, Timed]] = []
     if not args.render_only:
-        timings.append(("faceplate run (4 stages)", timed([faceplate, "run", str(spec)])))
+        timings.append(("faceplate run (4 stages)",
+                        timed([faceplate, "run", str(spec), "--workers", args.workers])))
         (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
         timings.append(("faceplate analyse", timed([faceplate, "analyse", str(spec)])))
         timings.append(("faceplate solve", timed([faceplate, "solve", str(spec)])))
     # re-render, not resume
     timings.append(("faceplate render --force",
-                    timed([faceplate, "render", str(spec), "--force"])))
+                    timed([faceplate, "render", str(spec), "--force", "--workers", args.workers])))
     if not args.render_only:
         timings.append(("faceplate report", timed([faceplate, "report", str(spec)])))
     oiiotool2 = None if args.memory else timed(copy_args)
     what = "one face" if args.face else "no face"
-    print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}")
+    print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}; "
+          f"run and render with --workers {args.workers}")
     print(f"load average before {load_before}, after {_load()} ({os.cpu_count()} cores)")
     stages = timings
     if oiiotool is None or oiiotool2 is None:
