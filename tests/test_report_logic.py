@@ -257,7 +257,7 @@ def test_a_marker_at_another_rate_is_read_at_the_timelines(tmp_path):
     clip = timeline.tracks[1][0]
     # 2009 at 48 fps is 1004.5 at 24: frame 1004; 4 frames at 48 are 2 at 24
     clip.markers.append(_marker("skip", 2009, 4, rate=48))
-    # 999.999999 frames is frame 1000 within a millionth; OTIO's float times
+    # a ten-millionth short of frame 1005 (another host's float time) is frame 1005
     clip.markers.append(_marker("approve", 1005 - 1e-7, 1))
     found = _decisions(tmp_path, timeline)
     assert [d.frames for d in found.decisions] == [(1004, 1005), (1005,)]
