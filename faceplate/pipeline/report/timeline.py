@@ -22,6 +22,7 @@ faceplate's own flag markers, are listed and left out.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,19 +125,19 @@ def parse_marker_name(name: str, frames: tuple[int, ...], where: str) -> MarkedD
     words = name.replace(",", " ").split()
     if not words or words[0].lower() not in ("skip", "hold", "set", "approve"):
         return None
-    word = words[0].lower()
+    word, rest = words[0].lower(), words[1:]
     key = f"marker {name!r} {where}"
     if word in ("skip", "approve"):
-        if len(words) != 1:
+        if rest:
             raise SpecError(f"'{word}' takes nothing after it", key=key)
         return MarkedDecision(frames, "skip" if word == "skip" else "approve", marker=key)
     if word == "hold":
-        if len(words) != 2 or not words[1].lstrip("-").isdigit():
+        if len(rest) != 1 or not re.fullmatch(r"-?[0-9]+", rest[0]):
             raise SpecError("expected 'hold N' with N a frame number", key=key)
-        return MarkedDecision(frames, "hold", hold=int(words[1]), marker=key)
-    if len(words) < 2:
+        return MarkedDecision(frames, "hold", hold=int(rest[0]), marker=key)
+    if not rest:
         raise SpecError("expected 'set key=value [key=value ...]'", key=key)
-    return MarkedDecision(frames, "set", assignments=tuple(words[1:]), marker=key)
+    return MarkedDecision(frames, "set", assignments=tuple(rest), marker=key)
 
 
 def _frames(marker: otio.schema.Marker, offset: int, rate: float | None) -> tuple[int, ...]:
