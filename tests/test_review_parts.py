@@ -16,7 +16,7 @@ from faceplate.errors import SpecError
 from faceplate.ocio import ColourManager
 from faceplate.ocio import display as display_module
 from faceplate.ocio.display import proxy_display_processor
-from faceplate.pipeline.report.flags import METRICS, flag_views
+from faceplate.pipeline.report.flags import METRICS, flag_views, threshold_text
 from faceplate.pipeline.report.gallery import (
     SAMPLES,
     close_look_frames,
@@ -130,7 +130,8 @@ def test_plots_break_where_there_is_no_face_and_mark_flagged_frames():
     assert len(plot.shaded) == 3 and [m.frame for m in plot.marks] == [1009]
     xs = [float(p.split(",")[0]) for r in runs for p in r]
     assert xs == sorted(xs)
-    threshold_y = plot.threshold[0]
+    (threshold_y,) = plot.thresholds
+    assert plot.threshold_label == "> 0.68 (qc.max_identity_distance)"
     flagged_y = plot.marks[0].y
     assert flagged_y < threshold_y, "0.9 is drawn above the 0.68 line (SVG y grows down)"
     area = metric_plot(METRICS["matte_area"], frames, records, QCSpec(), ())
@@ -337,3 +338,67 @@ def test_the_page_templates_compile_once_per_shot_and_are_listed_as_written(tmp_
     again = environment()
     again.compile = lambda *a, **k: pytest.fail("compiled again")
     assert again.get_template("t.j2").render(a=3, b=4) == "3 and 4"
+
+
+# --- flags checked both ways (too high and too low) read as render checks them ---------------
+
+#: (metric, two faces' values, the worse one, the page's threshold, where flagging starts) with
+#: the default thresholds (docs/qc.md): worked out by hand from render's checks.
+TWO_SIDED = [
+    ("highlight", [2.0, -4.0], -4.0, "|x| > 3 (qc.max_highlight)", [-3.0, 3.0]),
+    ("detail_ratio", [1.2, 0.5], 0.5,
+     "< 0.8 or > 1.25 (qc.min_detail_ratio, qc.max_detail_ratio)", [0.8, 1.25]),
+    ("detail_ratio", [1.5, 0.9], 1.5,
+     "< 0.8 or > 1.25 (qc.min_detail_ratio, qc.max_detail_ratio)", [0.8, 1.25]),
+    ("detail_ratio", [1.1, 0.0], 0.0,
+     "< 0.8 or > 1.25 (qc.min_detail_ratio, qc.max_detail_ratio)", [0.8, 1.25]),
+    ("grain_ratio", [1.1, 0.7], 0.7, "|x - 1| > 0.2 (qc.max_grain_difference)", [0.8, 1.2]),
+    ("eye_difference", [0.03, -0.08], -0.08, "|x| > 0.06 (qc.max_eye_difference)",
+     [-0.06, 0.06]),
+    ("mouth_difference", [-0.01, 0.05], 0.05, "|x| > 0.04 (qc.max_mouth_difference)",
+     [-0.04, 0.04]),
+]
+
+
+@pytest.mark.parametrize("key, values, worse, text, limits", TWO_SIDED)
+def test_a_flag_checked_both_ways_shows_the_worse_face_and_both_limits(key, values, worse, text,
+                                                                       limits):
+    metric = METRICS[key]
+    record = {"frame": 1001, "faces": [{"track": t, key: v} for t, v in enumerate(values)]}
+    assert metric.value(record) == worse
+    assert metric.value(record, track=0) == values[0]
+    assert threshold_text(metric, QCSpec()) == text
+    assert metric.limits(QCSpec()) == pytest.approx(limits)
+
+
+@pytest.mark.parametrize("field, key", [("highlight", "highlight"), ("detail", "detail_ratio"),
+                                        ("grain", "grain_ratio"), ("eye", "eye_difference"),
+                                        ("mouth", "mouth_difference"), ("edge", "hard_edge")])
+def test_the_page_flags_the_values_render_flags_and_no_others(field, key):
+    from faceplate.pipeline.render.plate_match import PlateMatch
+    from faceplate.pipeline.render.stage import _check_plate_match
+    from faceplate.pipeline.stage_files.records import FrameRecord
+    metric, qc = METRICS[key], QCSpec()
+    low, high = metric.limits(qc)[0], metric.limits(qc)[-1]
+    for value in (-5.0, -0.1, -0.05, 0.0, 0.03, 0.5, 0.79, 0.81, 0.9, 1.0, 1.1, 1.19, 1.21, 1.3,
+                  2.9, 3.1, 7.0, low - 1e-6, low + 1e-6, high - 1e-6, high + 1e-6):
+        if key in ("detail_ratio", "grain_ratio", "hard_edge") and value < 0:
+            continue  # ratios and an excess are never negative
+        record = FrameRecord(1001, "swapped")
+        _check_plate_match(record, PlateMatch(**{field: value}), qc, "swap 0")
+        outside = value > high if len(metric.limits(qc)) == 1 else not low <= value <= high
+        assert bool(record.flags) == outside, (key, value, record.flags)
+
+
+def test_a_plot_of_a_flag_checked_both_ways_draws_both_limits():
+    frames = [1001, 1002, 1003]
+    records = {f: {"frame": f, "faces": [{"track": 0, "highlight": v}], "flags": [],
+                   "reasons": {}} for f, v in zip(frames, (1.0, -4.0, 0.5), strict=True)}
+    records[1002]["flags"] = ["highlight_mismatch"]
+    plot = metric_plot(METRICS["highlight"], frames, records, QCSpec(), ("highlight_mismatch",))
+    assert plot is not None and len(plot.thresholds) == 2
+    lower, upper = plot.thresholds  # -3 then +3: SVG y grows down
+    assert lower > upper and plot.threshold_label == "|x| > 3 (qc.max_highlight)"
+    (mark,) = plot.marks
+    assert mark.frame == 1002 and mark.y > lower, "-4 is drawn below the -3 line"
+    assert mark.text == "1002: -4"

@@ -3,10 +3,16 @@ explanation, and the metric's value on a frame record."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from faceplate.spec import QCSpec, SolveSpec
+
+#: What QC compares with a metric's threshold (render's checks): the value itself, its size
+#: (``|value|``: too high and too low alike), its distance from 1 (``|value - 1|``: a ratio
+#: either way), or the value against a band (below ``floor`` or above ``threshold``).
+Compared = Literal["value", "size", "from_one", "band"]
 
 
 @dataclass(frozen=True)
@@ -14,8 +20,9 @@ class Metric:
     """A number QC measures per face (``per_face``) or per frame, over the shot.
 
     ``threshold`` names a ``qc:`` setting (None: none); ``above``: values above it are flagged
-    (else values below it); ``needs_face``: a frame metric with no value on a frame without a
-    face (so plots leave a gap there rather than draw a flat zero)."""
+    (else values below it); ``compared``: what render compares with it (a band's lower bound
+    is the ``floor`` setting); ``needs_face``: a frame metric with no value on a frame without
+    a face (so plots leave a gap there rather than draw a flat zero)."""
 
     key: str
     label: str
@@ -23,10 +30,14 @@ class Metric:
     threshold: str | None = None
     above: bool = True
     needs_face: bool = True
+    compared: Compared = "value"
+    floor: str | None = None
 
     def value(self, record: dict[str, Any], track: int | None = None) -> float | None:
-        """The metric on a frame record (of one track's face, or the worst face), or None
-        where it has no value (no face, not measured)."""
+        """The metric on a frame record (of one track's face, or the face furthest on the
+        flagged side: the largest, the smallest, or the furthest from 0, 1 or the band's
+        middle, as ``compared`` says), or None where it has no value (no face, not
+        measured)."""
         if not self.per_face:
             raw = record.get(self.key)
             if self.needs_face and not record.get("faces"):
@@ -36,7 +47,31 @@ class Metric:
                   if f.get(self.key) is not None and (track is None or f["track"] == track)]
         if not values:
             return None
-        return max(values) if self.above else min(values)
+        return max(values, key=self._worse)
+
+    def _worse(self, value: float) -> float:
+        """How far ``value`` lies on the flagged side (larger: worse)."""
+        if self.compared == "size":
+            return abs(value)
+        if self.compared == "from_one":
+            return abs(value - 1.0)
+        if self.compared == "band":  # a ratio: as far below 1 as above it, in log terms
+            return abs(math.log(value)) if value > 0 else math.inf
+        return value if self.above else -value
+
+    def limits(self, qc: QCSpec) -> list[float]:
+        """The values where flagging starts (a plot's dashed lines), lowest first."""
+        if self.threshold is None:
+            return []
+        limit = float(getattr(qc, self.threshold))
+        if self.compared == "size":
+            return [-limit, limit]
+        if self.compared == "from_one":
+            return [1.0 - limit, 1.0 + limit]
+        if self.compared == "band":
+            assert self.floor is not None
+            return [float(getattr(qc, self.floor)), limit]
+        return [limit]
 
 
 METRICS = {m.key: m for m in (
@@ -46,11 +81,16 @@ METRICS = {m.key: m for m in (
            "min_distance_to_original", above=False),
     Metric("jitter", "landmark jitter (× face size)", True, "max_jitter"),
     Metric("seam", "ΔE just inside the matte edge", True, "max_seam"),
-    Metric("highlight", "99th-percentile L* - the plate's", True, "max_highlight"),
-    Metric("detail_ratio", "detail (mean |Laplacian|) / the plate's", True, "max_detail_ratio"),
-    Metric("grain_ratio", "grain level / the plate's", True, "max_grain_difference"),
-    Metric("eye_difference", "eye opening - the plate's", True, "max_eye_difference"),
-    Metric("mouth_difference", "mouth opening - the plate's", True, "max_mouth_difference"),
+    Metric("highlight", "99th-percentile L* - the plate's", True, "max_highlight",
+           compared="size"),
+    Metric("detail_ratio", "detail (mean |Laplacian|) / the plate's", True, "max_detail_ratio",
+           compared="band", floor="min_detail_ratio"),
+    Metric("grain_ratio", "grain level / the plate's", True, "max_grain_difference",
+           compared="from_one"),
+    Metric("eye_difference", "eye opening - the plate's", True, "max_eye_difference",
+           compared="size"),
+    Metric("mouth_difference", "mouth opening - the plate's", True, "max_mouth_difference",
+           compared="size"),
     Metric("hard_edge", "L* gradient over the plate's on the matte edge", True,
            "max_hard_edge"),
     Metric("score", "detection score", True, "min_score", above=False),
@@ -129,11 +169,22 @@ class FlagView:
 
 
 def threshold_text(metric: Metric, qc: QCSpec) -> str:
-    """``> 0.68 (qc.max_identity_distance)``, or ``any`` for a count, or ``–``."""
+    """Where ``metric`` is flagged, as render checks it: ``> 0.68 (qc.max_identity_distance)``,
+    ``|x| > 3 (qc.max_highlight)``, ``|x - 1| > 0.2 (qc.max_grain_difference)``,
+    ``< 0.8 or > 1.25 (qc.min_detail_ratio, qc.max_detail_ratio)``; ``any`` for a count, or
+    ``–``."""
     if metric.threshold is None:
         return "any" if metric.key == "nonfinite_pixels" else "–"
+    limit = f"{getattr(qc, metric.threshold):g}"
+    if metric.compared == "size":
+        return f"|x| > {limit} (qc.{metric.threshold})"
+    if metric.compared == "from_one":
+        return f"|x - 1| > {limit} (qc.{metric.threshold})"
+    if metric.compared == "band":
+        return (f"< {getattr(qc, str(metric.floor)):g} or > {limit} "
+                f"(qc.{metric.floor}, qc.{metric.threshold})")
     side = ">" if metric.above else "<"
-    return f"{side} {getattr(qc, metric.threshold):g} (qc.{metric.threshold})"
+    return f"{side} {limit} (qc.{metric.threshold})"
 
 
 def _event_threshold(name: str, solve: SolveSpec) -> str:

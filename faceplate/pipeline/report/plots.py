@@ -44,7 +44,9 @@ class Plot:
     key: str
     title: str
     series: list[Series] = field(default_factory=list)
-    threshold: tuple[float, str] | None = None
+    #: The dashed lines where flagging starts (their y), and what they say.
+    thresholds: list[float] = field(default_factory=list)
+    threshold_label: str = ""
     marks: list[Mark] = field(default_factory=list)
     shaded: list[tuple[float, float]] = field(default_factory=list)
     y_labels: list[tuple[float, str]] = field(default_factory=list)
@@ -116,9 +118,8 @@ def metric_plot(metric: Metric, frames: list[int], records: dict[int, dict[str, 
     numbers = [v for pts in values.values() for _, v in pts if v is not None]
     if not numbers:
         return None
-    limit = getattr(qc, metric.threshold) if metric.threshold else None
-    axes = _Axes(frames, min(numbers + ([limit] if limit is not None else [])),
-                 max(numbers + ([limit] if limit is not None else [])))
+    limits = metric.limits(qc)
+    axes = _Axes(frames, min(numbers + limits), max(numbers + limits))
     plot = Plot(metric.key, metric.label)
     for n, key in enumerate(keys):
         runs: list[list[tuple[float, float]]] = []
@@ -138,8 +139,9 @@ def metric_plot(metric: Metric, frames: list[int], records: dict[int, dict[str, 
                                   [" ".join(f"{x},{y}" for x, y in run) for run in runs
                                    if len(run) > 1],
                                   [run[0] for run in runs if len(run) == 1]))
-    if limit is not None:
-        plot.threshold = (axes.y(limit), threshold_text(metric, qc))
+    if limits:
+        plot.thresholds = [axes.y(limit) for limit in limits]
+        plot.threshold_label = threshold_text(metric, qc)
     for f in frames:
         record = records.get(f)
         raised = [name for name in (record or {}).get("flags", []) if name in flags]
