@@ -329,3 +329,21 @@ def test_a_worker_starts_with_the_stop_signals_ignored_and_the_parent_keeps_its_
     thread.start()
     thread.join()
     assert seen == [before[signal.SIGINT]]
+
+
+def test_a_parent_that_leaves_at_once_kills_its_workers_and_waits_for_them(rig, tmp_path):
+    plates = tmp_path / "plates"
+    for f in (1001, 1003):
+        rig.write_plate(plates, rig.plate(f))
+    os.mkfifo(plates / "tst010.1002.exr")  # worker 1 waits on its read for ever
+    spec = rig.spec_for(tmp_path / "out", plates=plates)
+
+    def second_signal(report: Progress) -> None:  # what the command line's handler raises
+        raise RunStopped("stopped at once on a second signal", signal=signal.SIGINT,
+                         name="SIGINT")
+
+    node = ShotNode(spec, replace(rig.node.ctx, progress=second_signal))
+    with pytest.raises(RunStopped, match="at once"):
+        node.render(FRAMES, force=True, workers=2)
+    assert [p.name for p in multiprocessing.active_children()
+            if p.name.startswith("faceplate-render")] == []

@@ -215,9 +215,9 @@ def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, *, f
     try:
         heard = _gather(processes, pipes, ctx, asked, signum, len(frames))
     finally:
-        for process in processes:  # alive only when the parent leaves early (a second signal)
-            if process.is_alive():
-                process.terminate()
+        for process in processes:  # alive only when the parent leaves early (a second
+            if process.is_alive():  # signal: stop at once), and a worker ignores SIGTERM
+                process.kill()
             process.join()
         for pipe in pipes:
             pipe.close()
