@@ -11,14 +11,14 @@ from typing import Annotated
 import pytest
 import yaml
 from conftest import spec_dict
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceplate.errors import SpecError
+from faceplate.errors import SpecError, SpecErrors
 from faceplate.spec import parse_spec
 from faceplate.spec.farm_section import DeadlineOptions, OpenCueOptions, SlurmOptions
 from faceplate.spec.overrides import Override, load_overrides, parse_set
-from faceplate.spec.validation import validate
+from faceplate.spec.validation import custom, validate
 from faceplate.spec.yamlfile import MAX_YAML_NODES, expanded_size, load_yaml
 
 PLATE = tuple(range(1001, 1011))
@@ -108,6 +108,14 @@ def test_an_entry_needs_one_action_and_a_held_frame_of_the_plate(tmp_path):
         assert error.key == "overrides[0].hold"
 
 
+@pytest.mark.parametrize("frames", ["1003-1001", "", "soon"])
+def test_an_entrys_bad_frames_are_named_by_its_frames_key(tmp_path, frames):
+    entry = {"skip": True} if frames == "" else {"frames": frames, "skip": True}
+    error = _refused(tmp_path, entry)
+    assert error.key == "overrides[0].frames"
+    assert error.message.startswith("overrides[0].frames: ")
+
+
 def test_of_several_unknown_keys_the_first_in_order_is_named(tmp_path):
     error = _refused(tmp_path, {"frames": "1002", "skip": True, "who": "x", "note": "y"})
     assert error.key == "overrides[0].note"
@@ -163,6 +171,60 @@ def test_other_errors_keep_pydantics_words_in_one_lower_case_line(data, line):
     with pytest.raises(SpecError) as caught:
         validate(_Outer, data, "sec")
     assert str(caught.value) == line
+
+
+@pydantic_dataclass(config=_FORBID)
+class _Pair:
+    """Two keys checked together, each error naming the pair (``custom``'s ``key``), then a
+    key of its own."""
+
+    low: int = 0
+    high: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ordered(cls, data: dict) -> dict:
+        problems = []
+        if data.get("low", 0) < 0:
+            problems.append("low below 0")
+        if data.get("high", 1) > 10:
+            problems.append("high above 10")
+        if problems:
+            raise custom(", ".join(problems), key="range")
+        return data
+
+
+def test_every_key_is_reported_once_and_the_keys_after_a_repeated_one_too():
+    @pydantic_dataclass(config=_FORBID)
+    class _Two:
+        first: _Pair
+        second: _Pair
+        name: str = "x"
+
+    with pytest.raises(SpecErrors) as caught:
+        validate(_Two, {"first": {"low": -1}, "second": {"high": 11}, "name": 5}, "sec")
+    assert [str(e) for e in caught.value.errors] == [
+        "range: low below 0", "sec.name: expected a non-empty string"]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("region_classes", [], "expected a non-empty list of names"),
+    ("region_classes", ["skin", 3], "expected a non-empty list of names"),
+    ("providers", "cpu", "expected a non-empty list of names"),
+    ("providers", ["gpu"], "unknown ['gpu']; known: cpu, cuda, tensorrt"),
+])
+def test_the_models_name_lists_are_non_empty_lists_of_known_names(tmp_path, key, value,
+                                                                   message):
+    with pytest.raises(SpecError) as caught:
+        parse_spec(spec_dict(models={key: value}), base=tmp_path)
+    assert str(caught.value) == f"models.{key}: {message}"
+
+
+def test_the_models_name_lists_are_read_in_lower_case(tmp_path):
+    spec = parse_spec(spec_dict(models={"region_classes": ["Skin", "NOSE"],
+                                        "providers": ["CPU"]}), base=tmp_path)
+    assert spec.models.region_classes == ("skin", "nose")
+    assert spec.models.providers == ("cpu",)
 
 
 # --- frozen values -----------------------------------------------------------------------------
