@@ -67,12 +67,12 @@ class Override:
 
     def as_yaml(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"frames": format_frames(list(self.frames))}
-        if self.action in ("skip", "approve"):
-            entry[self.action] = True
-        elif self.action == "hold":
+        if self.action == "hold":
             entry["hold"] = self.hold
-        else:
+        elif self.action == "set":
             entry["set"] = dict(self.values)
+        else:  # skip, approve
+            entry[self.action] = True
         entry.update({k: getattr(self, k) for k in _AUDIT_KEYS if getattr(self, k) is not None})
         return entry
 
@@ -84,13 +84,12 @@ class Override:
     def what(self) -> str:
         """The decision in words: ``skip (pass through unswapped)``, ``hold frame 1003's
         alignment``, ``set feather=0.2``, ``approve as rendered``."""
-        if self.action == "skip":
-            return "skip (pass through unswapped)"
         if self.action == "hold":
             return f"hold frame {self.hold}'s alignment"
         if self.action == "set":
             return "set " + ", ".join(f"{k}={v:g}" for k, v in sorted(self.values.items()))
-        return "approve as rendered"
+        return {"skip": "skip (pass through unswapped)", "approve": "approve as rendered"}[
+            self.action]
 
     def who_when(self) -> str:
         """``by alice at 2025-06-01 14:02:11 UTC via review serve`` (what is known of it)."""

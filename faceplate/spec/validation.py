@@ -108,8 +108,6 @@ def message_of(error: Mapping[str, Any], root: Any = None) -> str:
         return f"expected a mapping, got {type(error['input']).__name__}"
     if kind == "string_type":
         return "expected a non-empty string"
-    if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == r"\S":
-        return "expected a non-empty string"
     if kind == "string_pattern_mismatch":
         _, info = field_at(root, loc) if root is not None else (None, None)
         what = getattr(info, "description", None) or "the expected form"

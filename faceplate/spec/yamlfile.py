@@ -20,7 +20,7 @@ MAX_YAML_NODES = 100_000
 
 def expanded_size(root: yaml.Node, limit: int = MAX_YAML_NODES) -> int:
     """How many nodes ``root`` stands for with every alias expanded, counted without expanding
-    them (each node once, memoised), and stopping once past ``limit``.
+    them (each node once, memoised); a count past ``limit`` is given as ``limit + 1``.
 
     Raises:
         ValueError: an alias refers to a node that contains it (a recursive document).
