@@ -347,3 +347,12 @@ def test_a_parent_that_leaves_at_once_kills_its_workers_and_waits_for_them(rig, 
         node.render(FRAMES, force=True, workers=2)
     assert [p.name for p in multiprocessing.active_children()
             if p.name.startswith("faceplate-render")] == []
+
+
+def test_without_cpu_affinity_the_machines_cores_are_counted(monkeypatch):
+    from faceplate.nodes.pool import cores_here
+    count = os.cpu_count()
+    monkeypatch.delattr(os, "sched_getaffinity")  # as on macOS
+    assert cores_here() == count
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # "cannot be determined"
+    assert cores_here() == 1

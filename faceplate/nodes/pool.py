@@ -151,9 +151,8 @@ def _render_share(share: Share, asked: Event, signum: Synchronized[int],
         from faceplate.ocio.config import load_config
         from faceplate.pipeline.context import RunContext
 
-        def progress(p: Progress) -> None:
-            if p.stage == "render" and p.frame is not None:
-                send.send(("frame", p.frame))
+        def progress(p: Progress) -> None:  # a render reports each frame, once, when done
+            send.send(("frame", p.frame))
 
         ctx = RunContext(colour=ColourManager(load_config(share.config), share.config),
                          progress=progress, stop=WorkerStop(asked, signum, share.parent))
@@ -180,7 +179,7 @@ class _Gathered:
         return index in self.outcomes or index in self.errors or index in self.crashes
 
 
-def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, *, force: bool,
+def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, force: bool,
                         workers: int) -> RenderResult:
     """Render ``frames`` in ``workers`` processes (each every ``workers``-th frame), as
     :func:`faceplate.pipeline.render.render` would in one: the same outputs and records, one
@@ -196,7 +195,7 @@ def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, *, f
     from faceplate.pipeline.render.result import RenderResult
     spawn = multiprocessing.get_context("spawn")  # no fork of a process holding OIIO threads
     asked = spawn.Event()
-    signum: Synchronized[int] = spawn.Value("i", 0)
+    signum: Synchronized[int] = spawn.Value("i")  # 0 until a signal stops the shot
     threads = library_threads(workers, cores_here())
     if ctx.stop.signal is not None:  # asked before any worker starts: each stops after its first
         _ask_to_stop(asked, signum, ctx.stop.signal)
@@ -219,8 +218,6 @@ def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, *, f
             if process.is_alive():  # signal: stop at once), and a worker ignores SIGTERM
                 process.kill()
             process.join()
-        for pipe in pipes:
-            pipe.close()
     _raise_for(heard, frames, ctx)
     order = {f: i for i, f in enumerate(frames)}
     outcomes = sorted((o for done, _ in heard.outcomes.values() for o in done),
@@ -236,36 +233,34 @@ def _gather(processes: list[Any], pipes: list[Connection], ctx: RunContext, aske
     stop, or the first error, passed on to them all."""
     heard = _Gathered([], {}, {}, {})
     readers: dict[Connection, int] = {pipe: k for k, pipe in enumerate(pipes)}
-
-    def ask_to_stop(number: int) -> None:
-        _ask_to_stop(asked, signum, number)
-
     while readers:
         if ctx.stop.signal is not None:
-            ask_to_stop(ctx.stop.signal)
+            _ask_to_stop(asked, signum, ctx.stop.signal)
         for ready in wait(list(readers), timeout=POLL_SECONDS):
             pipe = cast(Connection, ready)
             k = readers[pipe]
             try:
-                kind, body = cast(tuple[str, Any], pipe.recv())
+                message = cast(tuple[str, Any], pipe.recv())
             except EOFError:  # the worker is gone: with its word, or without
                 del readers[pipe]
+                pipe.close()
                 processes[k].join()
                 if not heard.ended(k):
                     heard.crashes[k] = f"exit code {processes[k].exitcode}"
-                    ask_to_stop(0)
+                    asked.set()
                 continue
-            if kind == "frame":
-                heard.done.append(body)
-                ctx.progress(Progress("render", len(heard.done), total, body))
-            elif kind == "done":
-                heard.outcomes[k] = body
-            elif kind == "error":
-                heard.errors[k] = body
-                ask_to_stop(0)
-            else:
-                heard.crashes[k] = body
-                ask_to_stop(0)
+            match message:
+                case ("frame", frame):
+                    heard.done.append(frame)
+                    ctx.progress(Progress("render", len(heard.done), total, frame))
+                case ("done", kept):
+                    heard.outcomes[k] = kept
+                case ("error", error):
+                    heard.errors[k] = error
+                    asked.set()
+                case (_, text):
+                    heard.crashes[k] = text
+                    asked.set()
     return heard
 
 
@@ -286,8 +281,8 @@ def _signals_ignored() -> Iterator[None]:
 
 
 def _ask_to_stop(asked: Event, signum: Synchronized[int], number: int) -> None:
-    """Ask every worker to stop after its frame in flight (``number``: the signal; 0, an
-    error), once."""
+    """Ask every worker to stop after its frame in flight for signal ``number``, once (the
+    parent stops them for an error by setting ``asked`` alone: ``signum`` stays 0)."""
     if not asked.is_set():
         signum.value = number
         asked.set()
