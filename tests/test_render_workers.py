@@ -32,6 +32,7 @@ from faceplate.errors import (
 from faceplate.frames import format_frames
 from faceplate.nodes import ShotNode
 from faceplate.nodes.pool import (
+    CORES_PER_WORKER,
     FRAMES_PER_WORKER,
     MOST_WORKERS,
     Share,
@@ -272,13 +273,14 @@ def test_a_workers_stop_flag_follows_the_parent_and_its_life():
 # --- how many workers ------------------------------------------------------------------------
 
 
-def test_auto_gives_one_worker_a_core_each_with_enough_frames_and_at_most_the_cap():
-    assert (FRAMES_PER_WORKER, MOST_WORKERS) == (8, 8)
-    assert auto_workers(48, 2) == 2
-    assert auto_workers(16, 2) == 2 and auto_workers(15, 2) == 1  # 8 frames each at least
+def test_auto_gives_one_worker_for_two_cores_each_with_enough_frames_and_at_most_the_cap():
+    assert (CORES_PER_WORKER, FRAMES_PER_WORKER, MOST_WORKERS) == (2, 8, 8)
+    assert auto_workers(48, 2) == 1 and auto_workers(48, 3) == 1  # one process fills 2 cores
+    assert auto_workers(48, 4) == 2 and auto_workers(48, 5) == 2
+    assert auto_workers(16, 4) == 2 and auto_workers(15, 4) == 1  # 8 frames each at least
     assert auto_workers(12, 16) == 1 and auto_workers(0, 4) == 1
     assert auto_workers(480, 64) == 8 and auto_workers(480, 1) == 1
-    assert auto_workers(40, 16) == 5
+    assert auto_workers(40, 32) == 5 and auto_workers(480, 12) == 6
 
 
 def test_workers_asked_for_are_kept_up_to_the_frames_and_bad_counts_refused():
@@ -296,7 +298,7 @@ def test_auto_counts_the_cores_this_process_may_use_not_the_machines():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["1", "1"]
-    assert resolve_workers("auto", 48) == min(len(os.sched_getaffinity(0)), 6, MOST_WORKERS)
+    assert resolve_workers("auto", 48) == max(1, min(len(os.sched_getaffinity(0)) // 2, 6))
 
 
 def test_each_worker_gives_the_libraries_its_share_of_the_cores_and_at_least_two():

@@ -24,7 +24,7 @@ frames_opt = click.option("--frames", "frames", default=None, metavar="RANGE",
 
 workers_opt = click.option("--workers", "workers", default="auto", show_default=True,
                            metavar="N|auto",
-                           help="Render in N processes; auto: one per core this process may "
+                           help="Render in N processes; auto: one per two cores this process may "
                                 "use (at most 8, each with at least 8 frames).")
 
 

@@ -41,7 +41,10 @@ if TYPE_CHECKING:
     from faceplate.pipeline.render.result import FrameOutcome, RenderResult
     from faceplate.spec import ShotSpec
 
-#: A worker costs a start-up (imports, models: about a second of CPU) and its own memory:
+#: One render process keeps about 1.8 cores busy (reader, writer and QC threads beside the
+#: swap): ``auto`` runs one worker for every this many cores.
+CORES_PER_WORKER = 2
+#: A worker costs a start-up (imports, models: about 1.5 s of CPU) and its own memory:
 #: ``auto`` gives each at least this many frames, and uses at most :data:`MOST_WORKERS`.
 FRAMES_PER_WORKER = 8
 MOST_WORKERS = 8
@@ -60,9 +63,11 @@ def cores_here() -> int:
 
 def auto_workers(frames: int, cores: int) -> int:
     """The render processes ``--workers auto`` runs for ``frames`` frames on ``cores`` cores:
-    one per core, at most :data:`MOST_WORKERS`, each with at least :data:`FRAMES_PER_WORKER`
-    frames (so a short farm chunk renders in one process)."""
-    return max(1, min(cores, MOST_WORKERS, frames // FRAMES_PER_WORKER))
+    one for every :data:`CORES_PER_WORKER` cores, at most :data:`MOST_WORKERS`, each with at
+    least :data:`FRAMES_PER_WORKER` frames (so a short farm chunk renders in one process). On
+    2 cores that is one: a second worker's start-up cost more than the quarter core it could
+    fill (docs/performance.md)."""
+    return max(1, min(cores // CORES_PER_WORKER, MOST_WORKERS, frames // FRAMES_PER_WORKER))
 
 
 #: How many render processes: a number, or ``"auto"`` (:func:`auto_workers`).
@@ -87,8 +92,9 @@ def resolve_workers(workers: Workers, frames: int) -> int:
 def library_threads(workers: int, cores: int) -> int:
     """The threads each of ``workers`` processes gives the libraries that start one per core
     (OpenImageIO and its EXR codec, OpenCV): its share of ``cores``, and at least 2, so one
-    worker's encode can use a core the other's Python leaves idle (measured on 2 cores: two
-    workers with 2 threads each rendered 7% faster than with one, docs/performance.md)."""
+    worker's encode can use a core another's Python leaves idle (measured on 2 cores, one run
+    each: two workers with 2 threads each rendered 7% faster than with one thread each,
+    docs/performance.md)."""
     return max(2, cores // max(1, workers))
 
 

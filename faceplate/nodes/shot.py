@@ -147,7 +147,7 @@ class ShotNode:
     def render(self, frames: Iterable[int] | None = None, *, force: bool = False,
                workers: Workers = 1) -> RenderResult:
         """Render ``frames`` (default: all); ``workers``: in this many processes, or
-        ``"auto"`` (one per core); 1 renders in this process."""
+        ``"auto"`` (one per two cores); 1 renders in this process."""
         return RenderNode(self, frames, force, workers).process()
 
     def report(self) -> Report:

@@ -105,8 +105,8 @@ class RenderNode(Node["RenderResult"]):
     """Swapped frames, mattes and per-frame QC records for ``frames`` (default: all).
 
     Frames already complete and current are kept unless ``force``. ``workers``: render in
-    this many processes (``"auto"``: one per core, see :func:`faceplate.nodes.pool.auto_workers`);
-    1, the default, renders in this process."""
+    this many processes (``"auto"``: one per two cores,
+    :func:`faceplate.nodes.pool.auto_workers`); 1, the default, renders in this process."""
 
     shot: Shot
     frames: Iterable[int] | None = None
