@@ -193,16 +193,37 @@ class FlipbookProxies:
         return result
 
 
+#: Proxy rows made at a time from the plate's rows (rounded to whole plate rows): each band's
+#: half floats widened while they are in cache, not the whole frame first.
+_BAND_ROWS = 40
+
+
 def _downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
     """:func:`downscale` of :func:`window_rgb` over ``box``, without cleaning or padding a
-    full-size copy where not needed: a box inside the data window is converted once, and only
-    an image whose downscale is not finite is made again from its cleaned pixels."""
+    full-size copy where not needed: a box inside the data window is widened to float and
+    downscaled in bands of proxy rows whose edges fall on whole plate rows (the area filter
+    gives each band alone what it gives it in the whole image), and only a band whose
+    downscale is not finite is made again from its cleaned pixels."""
     if box.intersect(frame.data_box) != box:
         return downscale(window_rgb(frame, box), size)
     d = frame.data_box
     native = frame.pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
-    plain = frame.rgb == (0, 1, 2) and native.shape[2] == 3 and native.dtype.kind == "f"
-    rgb = _float32(native) if plain else frame.rgb_region(box)
+    if not (frame.rgb == (0, 1, 2) and native.shape[2] == 3 and native.dtype.kind == "f"):
+        return _finite_downscale(frame.rgb_region(box), size)
+    out_w, out_h = size
+    step = Fraction(box.height, out_h).denominator  # proxy rows between whole plate rows
+    rows = max(step, _BAND_ROWS // step * step)
+    out = np.empty((out_h, out_w, 3), np.float32)
+    for a in range(0, out_h, rows):
+        b = min(out_h, a + rows)
+        band = native[a * box.height // out_h:b * box.height // out_h]
+        out[a:b] = _finite_downscale(_float32(band), (out_w, b - a))
+    return out
+
+
+def _finite_downscale(rgb: RGBImage, size: tuple[int, int]) -> RGBImage:
+    """:func:`downscale` of ``rgb``; made again from its cleaned pixels (NaN and Inf as 0)
+    where that is not finite."""
     small = downscale(rgb, size)
     if np.isfinite(small).all():
         return small
