@@ -159,9 +159,10 @@ def test_a_face_crop_from_the_scanlines_it_crosses_equals_the_whole_frames(tmp_p
 
 
 def test_half_floats_widen_as_numpy_casts_them():
-    """The proxies' half -> float32 widening (OpenCV's) gives NumPy's cast of every half
-    value, bit for bit (NaN: any NaN), on each channel of a strided view."""
-    from faceplate.pipeline.stage_files.proxies import _float32
+    """The half -> float32 widening (OpenCV's) of the proxies and of analysis's plate read
+    gives NumPy's cast of every half value, bit for bit (NaN: any NaN), on each channel of a
+    strided view."""
+    from faceplate.plateio.frame import widened as _float32
 
     every = np.arange(65536, dtype=np.uint16).view(np.float16).reshape(256, 256)
     halves = np.stack([every, every[::-1], every.T], -1)

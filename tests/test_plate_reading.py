@@ -558,3 +558,26 @@ def test_compressions_openimageio_writes_are_kept_and_others_refused():
         with pytest.raises(SpecError, match=f"^output.compression: unknown EXR compression "
                                             f"'{bad}'"):
             check_compression(bad)
+
+
+def test_analysis_reads_half_rgb_as_float32_exactly_as_openimageio_widens_it(tmp_path):
+    """Half R, G, B are read as half and widened by faceplate; every value (NaN, Inf, the
+    largest half, subnormals) equals OpenImageIO's own FLOAT read, bit for bit. A frame whose
+    R, G, B are not all half is read as float by OpenImageIO: a float B keeps its value."""
+    bits = np.arange(4 * 6 * 4, dtype=np.uint16).reshape(4, 6, 4) * 683  # across every exponent
+    bits[0, 0, :3] = (0x7E00, 0x7C00, 0xFC00)   # NaN, +Inf, -Inf
+    bits[0, 1, :3] = (0x7BFF, 0x0001, 0x8001)   # the largest half, subnormals
+    rgba = bits.view(np.float16)
+    path = _write(tmp_path / "half.exr", (_spec(rgba, "RGBA"), rgba))
+    frame = read_rgb_frame(path, 1)
+    oiio_float = oiio.ImageInput.open(str(path)).read_image(0, 0, 0, 3, oiio.FLOAT)
+    assert frame.pixels.dtype == np.float32 and frame.pixels.shape == (4, 6, 3)
+    assert np.array_equal(frame.pixels.view(np.uint32), oiio_float.view(np.uint32))
+    # B as float: the whole read is OpenImageIO's float conversion, B's float value kept
+    spec = _spec(rgba, ["R", "G", "B", "A"], fmt=oiio.HALF)
+    spec.channelformats = (oiio.HALF, oiio.HALF, oiio.FLOAT, oiio.HALF)
+    mixed = rgba.astype(np.float32)
+    mixed[..., 2] = 1e6 + 0.5  # not a half value
+    frame = read_rgb_frame(_write(tmp_path / "mixed.exr", (spec, mixed)), 1)
+    assert np.all(frame.pixels[..., 2] == np.float32(1e6 + 0.5))
+    assert np.array_equal(frame.pixels[..., :2], mixed[..., :2], equal_nan=True)

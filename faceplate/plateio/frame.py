@@ -228,12 +228,24 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
         first = min(rgb)
         contiguous = sorted(rgb) == list(range(first, first + 3))
         begin, end = (first, first + 3) if contiguous else (0, spec.nchannels)
-        pixels = _decode(inp, path, frame,
-                         lambda: inp.read_image(part, 0, begin, end, oiio.FLOAT))
-    pixels = np.asarray(pixels, np.float32).reshape(spec.height, spec.width, end - begin)
+        # half channels read as they lie and widened here: a third of OpenImageIO's cost
+        kind = (oiio.HALF if all(str(spec.channelformat(c)) == "half" for c in range(begin, end))
+                else oiio.FLOAT)
+        pixels = _decode(inp, path, frame, lambda: inp.read_image(part, 0, begin, end, kind))
+    pixels = widened(np.asarray(pixels).reshape(spec.height, spec.width, end - begin))
     return PlateFrame(path=path, frame=frame, spec=spec,
                       pixels=_in_order(pixels, [c - begin for c in rgb]), rgb=(0, 1, 2),
                       part=part)
+
+
+def widened(pixels: np.ndarray) -> np.ndarray:
+    """Float pixels of up to 4 channels as float32: half floats through OpenCV, exactly as
+    NumPy casts them (NaN stays NaN) at a third of its cost; float32 as they are."""
+    if pixels.dtype == np.float16:
+        import cv2  # only where a half frame is widened (plateio is otherwise OpenCV-free)
+        ones = (1.0, 1.0, 1.0, 1.0)
+        return np.asarray(cv2.multiply(pixels, ones, dtype=cv2.CV_32F), np.float32)
+    return np.asarray(pixels, np.float32)
 
 
 def _in_order(pixels: np.ndarray, order: list[int]) -> np.ndarray:

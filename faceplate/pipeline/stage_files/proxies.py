@@ -29,7 +29,7 @@ from faceplate.ocio.display import PROXY_LUT_SIZE, proxy_display_processor, to_d
 from faceplate.pipeline.stage_files.display_tables import ShotTables
 from faceplate.pipeline.stage_files.paths import frame_record_path
 from faceplate.pipeline.stage_files.records import FrameRecord
-from faceplate.plateio.frame import Box, PlateFrame
+from faceplate.plateio.frame import Box, PlateFrame, widened
 from faceplate.spec import ShotSpec
 from faceplate.types import Matte, RGBImage
 from faceplate.written import write_bytes
@@ -217,7 +217,7 @@ def _downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
     for a in range(0, out_h, rows):
         b = min(out_h, a + rows)
         band = native[a * box.height // out_h:b * box.height // out_h]
-        out[a:b] = _finite_downscale(_float32(band), (out_w, b - a))
+        out[a:b] = _finite_downscale(widened(band), (out_w, b - a))
     return out
 
 
@@ -228,15 +228,6 @@ def _finite_downscale(rgb: RGBImage, size: tuple[int, int]) -> RGBImage:
     if np.isfinite(small).all():
         return small
     return downscale(np.nan_to_num(rgb, copy=False, nan=0.0, posinf=0.0, neginf=0.0), size)
-
-
-def _float32(pixels: np.ndarray) -> RGBImage:
-    """A float32 copy of float pixels of up to 4 channels: half floats through OpenCV,
-    exactly as NumPy casts them (NaN stays NaN) at a third of its cost."""
-    if pixels.dtype == np.float16:
-        ones = (1.0, 1.0, 1.0, 1.0)
-        return np.asarray(cv2.multiply(pixels, ones, dtype=cv2.CV_32F), np.float32)
-    return np.asarray(pixels, np.float32)
 
 
 def _aspect(frame: PlateFrame) -> float:
