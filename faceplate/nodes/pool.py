@@ -1,18 +1,18 @@
 """Render in processes: the frames to render shared between worker processes (each a render of
 its own share, as a farm chunk is), their progress, stop and errors gathered into one render.
 
-One render process keeps about 1.75 cores busy: dlib's descriptor and the swap's Python hold
-the GIL while the codecs wait. Several processes fill a machine's cores. Each worker renders
-every ``n``-th frame (its share), ignores SIGINT and SIGTERM (the parent stops the shot: it
-asks each worker to stop after its frame in flight) and stops by itself if its parent is gone.
-Outputs are the same bytes whatever the number of workers: no frame's render depends on
-another's, and the output folder's manifest is shared under a file lock
-(:mod:`faceplate.written`).
+One render process keeps about 1.8 cores busy (dlib's descriptor and the swap's Python hold the
+GIL while the codecs wait); on a machine with more cores, workers fill them. Worker ``k`` of
+``n`` renders every ``n``-th frame from the ``k``-th. Outputs are the same bytes whatever ``n``:
+no frame's render depends on another's, and the output folder's manifest is shared under a
+file lock (:mod:`faceplate.written`).
 
-A worker ignores SIGINT and SIGTERM from its first instruction: the parent ignores them for
-the moment it starts one (an ignored signal stays ignored across ``exec``, and Python then
-installs no handler of its own), so a Ctrl-C that reaches the whole process group while a
-worker imports the pipeline does not kill it.
+The parent stops the shot: it asks every worker to stop after its frame in flight (its own
+stop flag set, or a worker's error), and a worker whose parent is gone stops by itself. A
+worker ignores SIGINT and SIGTERM from its first instruction: the parent ignores them for the
+moment it starts one (an ignored signal stays ignored across ``exec``, and Python then installs
+no handler of its own), so a Ctrl-C that reaches the whole process group while a worker
+imports the pipeline does not kill it.
 """
 
 from __future__ import annotations
