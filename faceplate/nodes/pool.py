@@ -95,7 +95,7 @@ def library_threads(workers: int, cores: int) -> int:
     worker's encode can use a core another's Python leaves idle (measured on 2 cores, one run
     each: two workers with 2 threads each rendered 7% faster than with one thread each,
     docs/performance.md)."""
-    return max(2, cores // max(1, workers))
+    return max(2, cores // workers)
 
 
 def use_threads(threads: int) -> None:
@@ -211,7 +211,7 @@ def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, forc
         share = Share(k, spec, frames[k::workers], force, ctx.colour.choice, threads,
                       os.getpid())
         process = spawn.Process(target=_render_share, args=(share, asked, signum, send),
-                                name=f"faceplate-render-{k}", daemon=True)
+                                name=f"faceplate-render-{k}")
         with _signals_ignored():
             process.start()
         send.close()  # the worker holds the sending end
