@@ -210,7 +210,7 @@ def test_deadline_takes_stepped_ranges_and_each_task_gets_its_chunk(tmp_path: Pa
     job = _keys(tmp_path / "job" / "sh010_render_job_info.job")
     plugin = _keys(tmp_path / "job" / "sh010_render_plugin_info.job")
     assert (job["Frames"], job["ChunkSize"], job["MachineLimit"]) == ("1001-1019x2", "3", "2")
-    assert plugin["Arguments"].endswith("--frames <STARTFRAME>-<ENDFRAME>x2")
+    assert plugin["Arguments"].endswith("--frames <STARTFRAME>-<ENDFRAME>x2 --workers 1")
     # Deadline makes tasks of ChunkSize consecutive frames of its list, and gives each its
     # first and last frame.
     listed = parse_frames(job["Frames"])
@@ -219,7 +219,7 @@ def test_deadline_takes_stepped_ranges_and_each_task_gets_its_chunk(tmp_path: Pa
         task = listed[i:i + size]
         args = plugin["Arguments"].replace("<STARTFRAME>", str(task[0])).replace(
             "<ENDFRAME>", str(task[-1]))
-        assert parse_frames(split_arguments(args)[-1]) == task
+        assert parse_frames(split_arguments(args)[-3]) == task
 
 
 def test_holed_ranges_are_refused_with_exit_2(tmp_path: Path) -> None:
@@ -282,7 +282,8 @@ def test_a_spec_path_with_spaces_survives_deadlines_job_files(tmp_path: Path) ->
         assert plugin["StartupDirectory"] == str(folder)
         args = split_arguments(plugin["Arguments"])
         assert args[:2] == [stage, str(folder / "sh010 v2.yaml")]
-        assert len(args) == (4 if stage == "render" else 2)
+        assert args[2:] == (["--frames", "<STARTFRAME>-<ENDFRAME>", "--workers", "1"]
+                            if stage == "render" else [])
 
 
 def test_deadline_without_deadlinecommand_is_a_farm_error(tmp_path: Path, monkeypatch) -> None:
@@ -362,7 +363,7 @@ def test_opencue_takes_stepped_and_holed_ranges_through_framespec(tmp_path: Path
         root = _cue_xml(tmp_path / "job" / "sh010.cue.xml")
         render = next(la for la in root.iter("layer") if la.get("name") == "render")
         assert parse_frames(render.findtext("range")) == parse_frames(expected)
-        assert render.findtext("cmd").endswith(f"--frames {token}")
+        assert render.findtext("cmd").endswith(f"--frames {token} --workers 1")
 
 
 def test_opencue_refuses_names_cuebot_refuses(tmp_path: Path) -> None:
@@ -496,4 +497,5 @@ def test_each_render_task_runs_faceplate_on_the_spec_with_its_chunk(tmp_path: Pa
     lines = (tmp_path / "job" / "sh010_render.sbatch").read_text().splitlines()
     assert lines[-3:] == ["RANGES=(1001-1010 1011-1020 1021-1025)",
                           'FRAMES="${RANGES[$SLURM_ARRAY_TASK_ID]}"',
-                          f'{FACEPLATE} render {tmp_path / "shot.yaml"} --frames "$FRAMES"']
+                          f'{FACEPLATE} render {tmp_path / "shot.yaml"} --frames "$FRAMES" '
+                          '--workers 1']

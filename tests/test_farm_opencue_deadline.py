@@ -34,7 +34,7 @@ def test_opencue_xml_holds_layers_ranges_chunks_and_dependencies(tmp_path: Path)
     render = layers["render"]
     assert render.findtext("range") == "1001-1025" and render.findtext("chunk") == "10"
     assert render.findtext("cmd") == (f"{FACEPLATE} render {tmp_path / 'shot.yaml'} "
-                                      "--frames #FRAME_START#-#FRAME_END#")
+                                      "--frames #FRAME_START#-#FRAME_END# --workers 1")
     for name in ("analyse", "solve", "report"):
         assert layers[name].findtext("chunk") == "1"
         assert layers[name].findtext("cmd").split()[1:] == [name, str(tmp_path / "shot.yaml")]
@@ -72,6 +72,6 @@ def test_deadline_files_hold_the_required_keys(tmp_path: Path) -> None:
         if stage == "render":
             assert (job["Frames"], job["ChunkSize"], job["MachineLimit"]) == ("1001-1025", "10",
                                                                               "3")
-            assert plugin["Arguments"].endswith("--frames <STARTFRAME>-<ENDFRAME>")
+            assert plugin["Arguments"].endswith("--frames <STARTFRAME>-<ENDFRAME> --workers 1")
         else:
             assert (job["Frames"], job["ChunkSize"]) == ("1001", "1")

@@ -33,7 +33,8 @@ def test_render_script_is_bash_with_array_from_zero(tmp_path: Path) -> None:
     seen = [subprocess.run(["bash", str(path)], capture_output=True, text=True, check=True,
                            env={**os.environ, "SLURM_ARRAY_TASK_ID": str(i)}).stdout.split()
             for i in range(3)]
-    assert [s[-1] for s in seen] == ["1001-1002", "1003-1004", "1005"]
+    assert [s[-3:] for s in seen] == [[r, "--workers", "1"]
+                                      for r in ("1001-1002", "1003-1004", "1005")]
     assert all(s[0] == "render" for s in seen)
 
 

@@ -15,7 +15,15 @@ import subprocess
 from pathlib import Path
 
 from faceplate.errors import FarmError
-from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked, range_text
+from faceplate.farm.plan import (
+    CHAIN,
+    SCHEMA,
+    STAGES,
+    TASK_WORKERS,
+    JobPlan,
+    is_chunked,
+    range_text,
+)
 from faceplate.spec.farm_section import DeadlineOptions
 
 SUBMIT_SCRIPT = "submit.sh"
@@ -62,7 +70,7 @@ def plugin_info(plan: JobPlan, stage: str) -> dict[str, str]:
     if is_chunked(stage):
         _, _, step = _render_frames(plan)
         frames = "<STARTFRAME>-<ENDFRAME>" + (f"x{step}" if step > 1 else "")
-        args = plan.command(stage)[1:3] + ["--frames", frames]
+        args = [*plan.command(stage)[1:3], "--frames", frames, *TASK_WORKERS]
     else:
         args = plan.command(stage)[1:]
     return {"Executable": str(plan.faceplate), "Arguments": " ".join(_quote(a) for a in args),

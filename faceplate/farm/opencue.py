@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from faceplate.errors import FarmError, SpecError
-from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked, stepped
+from faceplate.farm.plan import (
+    CHAIN,
+    SCHEMA,
+    STAGES,
+    TASK_WORKERS,
+    JobPlan,
+    is_chunked,
+    stepped,
+)
 from faceplate.frames import format_frames
 from faceplate.spec.farm_section import OpenCueOptions
 
@@ -98,7 +106,7 @@ def build_outline(plan: JobPlan) -> Any:
     layers: dict[str, Any] = {}
     for stage in STAGES:
         if is_chunked(stage):
-            command = plan.command(stage)[:3] + ["--frames", task_frames]
+            command = [*plan.command(stage)[:3], "--frames", task_frames, *TASK_WORKERS]
             layer = Shell(stage, command=command, range=layer_range, chunk=len(plan.chunks[0]),
                           **resources)
         else:

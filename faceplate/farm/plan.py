@@ -71,6 +71,13 @@ def range_text(first: int, last: int, step: int) -> str:
     return f"{first}-{last}" + (f"x{step}" if step > 1 else "")
 
 
+#: What every render task adds to its command line: one process a task. The farm's parallelism
+#: is its tasks, each booked its cores and memory; a task's process uses its cores' threads.
+#: (``--workers auto`` would count the host's cores where a farm does not pin a task to its
+#: own, and start as many processes as several tasks on one host could not share.)
+TASK_WORKERS = ("--workers", "1")
+
+
 @dataclass(frozen=True)
 class JobPlan:
     """One shot: ``chunks`` are the render frame lists, in order (array index = position);
@@ -93,7 +100,7 @@ class JobPlan:
         """The command line of one task of stage ``name``; ``chunk`` selects a render chunk."""
         cmd = [str(self.faceplate), name, str(self.spec)]
         if chunk is not None:
-            cmd += ["--frames", format_frames(list(self.chunks[chunk]))]
+            cmd += ["--frames", format_frames(list(self.chunks[chunk])), *TASK_WORKERS]
         return cmd
 
     def stepped_range(self, farm: str) -> tuple[int, int, int]:

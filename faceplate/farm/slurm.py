@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from faceplate.errors import FarmError
-from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked
+from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, TASK_WORKERS, JobPlan, is_chunked
 from faceplate.frames import format_frames
 from faceplate.spec.farm_section import SlurmOptions
 
@@ -58,7 +58,8 @@ def script(plan: JobPlan, stage: str) -> str:
         ranges = " ".join(shlex.quote(format_frames(list(c))) for c in plan.chunks)
         lines += [f"RANGES=({ranges})",
                   'FRAMES="${RANGES[$SLURM_ARRAY_TASK_ID]}"',
-                  shlex.join(plan.command(stage)[:3]) + ' --frames "$FRAMES"']
+                  shlex.join(plan.command(stage)[:3]) + ' --frames "$FRAMES" '
+                  + shlex.join(TASK_WORKERS)]
     return "\n".join(lines) + "\n"
 
 
