@@ -140,7 +140,7 @@ def bake_table(colour: ColourManager, src: str, display: str,
     exact = display_processor(colour, src, display, view)
     axis = np.linspace(0.0, 1.0, PROXY_LUT_SIZE, dtype=np.float32)
     red, green, blue = np.meshgrid(axis, axis, axis, indexing="ij")  # blue fastest, as OCIO
-    grid = np.ascontiguousarray(np.stack([red, green, blue], axis=-1).reshape(-1, 1, 3))
+    grid = np.ascontiguousarray(np.stack([red, green, blue], axis=-1).reshape(_TABLE_SHAPE))
     colour.config.getProcessor(_shaper(), ocio.TRANSFORM_DIR_INVERSE).getDefaultCPUProcessor(
     ).applyRGB(grid)
     exact.applyRGB(grid)
