@@ -168,6 +168,16 @@ def test_an_unknown_display_or_view_names_its_key_and_what_the_config_offers(col
         "Un-tone-mapped, Video (colorimetric), Raw")
 
 
+def test_to_display_shows_rgb_of_rgba_clipped_to_0_to_1(colour):
+    """The Raw view leaves values as they are: what comes out is only to_display's own
+    work, the first three channels clipped to 0..1."""
+    raw = colour.config.getProcessor(ocio.DisplayViewTransform(
+        src="ACEScg", display="sRGB - Display", view="Raw")).getDefaultCPUProcessor()
+    rgba = np.array([[[-0.5, 0.25, 2.0, 0.75], [1.0, -0.0, 0.5, 0.0]]], np.float32)
+    shown = display_module.to_display(rgba, raw)
+    np.testing.assert_array_equal(shown, [[[0.0, 0.25, 1.0], [1.0, 0.0, 0.5]]])
+
+
 def test_a_table_key_is_32_hex_digits_of_what_the_table_depends_on(colour):
     key = table_key(colour, "ACEScg", *SDR)
     assert re.fullmatch("[0-9a-f]{32}", key)

@@ -126,7 +126,7 @@ def _shaper() -> ocio.AllocationTransform:
 def _table_processor(colour: ColourManager, table: np.ndarray) -> ocio.CPUProcessor:
     """The shaper, then ``table`` as a tetrahedral 3D LUT."""
     lut = ocio.Lut3DTransform(gridSize=PROXY_LUT_SIZE)
-    lut.setData(table.reshape(-1))
+    lut.setData(table.ravel())
     lut.setInterpolation(ocio.INTERP_TETRAHEDRAL)
     return colour.config.getProcessor(ocio.GroupTransform([_shaper(), lut])
                                       ).getDefaultCPUProcessor()
