@@ -247,6 +247,42 @@ def test_a_sound_stored_table_is_used_as_it_is(colour):
     np.testing.assert_allclose(rgb, 0.25, atol=1e-6)
 
 
+def _spike_config() -> ocio.Config:
+    """A config whose views "spike 3" and "spike 4" are the proxies' log2 shaper followed by
+    a fine 1D LUT (255 × 64 steps) that is the identity except a plateau h code values high
+    around t = 128/255, between two of the 65 table nodes: the table, sampled at the nodes,
+    is the identity; the exact transform shows the check grey at t = 128/255 (code value 128)
+    as 128 + h, and misses nothing else by more."""
+    config = ocio.Config.CreateRaw()
+    config.addColorSpace(ocio.ColorSpace(name="scene"))
+    steps = 255 * 64
+    for h in (3, 4):
+        values = np.repeat(np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)[:, None], 3, 1)
+        values[128 * 64 - 8:128 * 64 + 9] += h / 255
+        lut = ocio.Lut1DTransform(length=steps + 1)
+        lut.setData(np.ascontiguousarray(values.ravel()))
+        shaper = ocio.AllocationTransform(allocation=ocio.ALLOCATION_LG2,
+                                          vars=[-12.0, 6.0, 2.0 ** -14])
+        view = ocio.ColorSpace(name=f"spike {h}")
+        view.setTransform(ocio.GroupTransform([shaper, lut]),
+                          ocio.COLORSPACE_DIR_FROM_REFERENCE)
+        config.addColorSpace(view)
+        config.addDisplayView("Test", f"spike {h}", f"spike {h}")
+    config.validate()
+    return config
+
+
+def test_a_table_missing_by_three_code_values_is_used_and_by_four_is_not():
+    colour = ColourManager(_spike_config(), ConfigChoice("spikes.ocio", "spec"))
+    grey = np.full((1, 1, 3), 2.0 ** (-12 + 18 * 128 / 255), np.float32)
+    shown = {}
+    for h in (3, 4):
+        rgb = grey.copy()
+        proxy_display_processor(colour, "scene", "Test", f"spike {h}").applyRGB(rgb)
+        shown[h] = np.rint(rgb.ravel() * 255).tolist()
+    assert shown == {3: [128] * 3, 4: [132] * 3}  # the table; the exact transform
+
+
 def test_the_check_colours_are_greys_over_the_shaper_and_natural_colours():
     """4096 colours (a quarter of them grey), each channel within a stop of a level in -12..4
     stops, then 256 greys from 2 ** -12 to 2 ** 6 evenly in stops."""
