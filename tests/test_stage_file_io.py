@@ -77,6 +77,18 @@ def test_a_compact_stage_file_writes_a_generator_three_levels_down(tmp_path):
     assert path.read_text() == '{"schema":"t/1","a":[{"b":[5,6]}]}\n'
 
 
+def test_a_compact_stage_file_writes_the_fifth_level_whole(tmp_path):
+    """Below the fourth level a value is written whole by json (a generator there is not
+    opened: json writes none), whatever the levels above are."""
+    path = tmp_path / "a.json"
+    for body in ({"a": [{"b": [(x for x in (1,))]}]},
+                 {"a": {"b": {"c": {"d": (x for x in (1,))}}}}):
+        with pytest.raises(TypeError, match="generator is not JSON serializable"):
+            write_json(path, "t/1", body, compact=True)
+    write_json(path, "t/1", {"a": [{"b": [{True: None}]}]}, compact=True)
+    assert path.read_text() == '{"schema":"t/1","a":[{"b":[{"true":null}]}]}\n'
+
+
 def test_a_line_written_stage_file_puts_a_key_a_line_and_a_lists_items_a_line_each(tmp_path):
     path = tmp_path / "a.json"
     body = {"a": [1, {"x": 2}], "b": [], "c": iter([3]), "d": iter([]), "e": {"x": 1},
@@ -390,6 +402,21 @@ def test_a_changed_area_maps_to_proxy_pixels_whose_edges_fall_on_display_pixels(
     assert (a, b) == expected
     assert a * size % out == 0 and b * size % out == 0
     assert a * size // out <= lo and b * size // out >= hi
+
+
+def test_the_plates_proxy_of_a_float_rgba_frame_is_its_rgbs_downscale():
+    """A plate with a fourth channel (alpha) after its RGB: the proxy is the area downscale of
+    the RGB alone, band by band as for three channels."""
+    from faceplate.pipeline.stage_files.proxies import _downscaled
+    rng = np.random.default_rng(5)
+    pixels = rng.uniform(0.0, 2.0, (120, 96, 4)).astype(np.float16)
+    box = Box(0, 0, 96, 120)
+    frame = SimpleNamespace(pixels=pixels, rgb=(0, 1, 2), data_box=box,
+                            rgb_region=lambda b: pixels[b.y0:b.y1, b.x0:b.x1, :3]
+                            .astype(np.float32))
+    expected = cv2.resize(pixels[..., :3].astype(np.float32), (48, 60),
+                          interpolation=cv2.INTER_AREA)
+    assert np.array_equal(_downscaled(frame, box, (48, 60)), expected)  # type: ignore[arg-type]
 
 
 def test_a_proxys_look_changes_with_each_thing_its_pixels_depend_on():
