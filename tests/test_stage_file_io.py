@@ -419,6 +419,25 @@ def test_the_plates_proxy_of_a_float_rgba_frame_is_its_rgbs_downscale():
     assert np.array_equal(_downscaled(frame, box, (48, 60)), expected)  # type: ignore[arg-type]
 
 
+def test_the_plates_proxy_leaves_a_float32_plates_nan_and_inf_in_the_frame(tmp_path):
+    """A float32 plate's proxy is made from its own pixels (no copy); cleaning a band that
+    holds NaN or Inf for the proxy must not clean the frame the swap then writes."""
+    import OpenImageIO as oiio
+
+    from faceplate.pipeline.stage_files.proxies import _downscaled
+    from faceplate.plateio.frame import read_frame
+    from faceplate.plateio.write import write_image
+    rgb = np.full((48, 64, 3), 0.5, np.float32)
+    rgb[10, 20] = [np.nan, np.inf, 1.0]
+    write_image(tmp_path / "p.exr", oiio.ImageSpec(64, 48, 3, "float"), rgb)
+    frame = read_frame(tmp_path / "p.exr", 1)
+    assert frame.pixels.dtype == np.float32
+    small = _downscaled(frame, Box(0, 0, 64, 48), (32, 24))
+    assert np.isnan(frame.pixels[10, 20, 0]) and np.isposinf(frame.pixels[10, 20, 1])
+    # the proxy's pixel over them: (0 + 3 × 0.5) / 4 twice, (1 + 3 × 0.5) / 4
+    assert small[5, 10].tolist() == pytest.approx([0.375, 0.375, 0.625])
+
+
 def test_a_proxys_look_changes_with_each_thing_its_pixels_depend_on():
     base = ("config.ocio", "ACEScg", "sRGB", "ACES 1.0")
     look = proxy_look(*base)
