@@ -81,9 +81,9 @@ def downscale(rgb: RGBImage, size: tuple[int, int]) -> RGBImage:
 
 
 def shown(small: RGBImage, processor: ocio.CPUProcessor | None) -> np.ndarray:
-    """A downscaled image through the display transform (None: as data), 8-bit RGB."""
-    out = to_display(small, processor) if processor is not None else np.clip(small, 0, 1)
-    return to_uint8(out)
+    """A downscaled image through the display transform (None: as data), 8-bit RGB (clipped
+    to 0..1 by :func:`to_uint8`)."""
+    return to_uint8(small if processor is None else to_display(small, processor))
 
 
 def encode_jpeg(rgb8: np.ndarray, quality: int = PROXY_QUALITY) -> bytes:
