@@ -21,6 +21,7 @@ from faceplate.pipeline.stage_files.proxies import FlipbookProxies, encode_jpeg,
 from faceplate.pipeline.stage_files.records import FrameRecord
 from faceplate.plateio.frame import read_frame
 from faceplate.plateio.write import write_image
+from faceplate.written import Manifest
 
 
 def _plate(path, display=(1000, 562), origin=(-8, -6), size=(1016, 574)):
@@ -57,7 +58,8 @@ def test_render_proxies_equal_the_reports_and_remake_only_the_swapped_area(tmp_p
     """1000×562 to 640×360 (not a whole step): the plate's proxy is made as the plate is read;
     after a swap changes a box of pixels, the result's proxy is the plate's with that area
     made again, and equals the proxy of the whole changed frame. The record names both, with
-    the look and the files' stamps; a frame the swap left alone gets the plate's only."""
+    the look and the files' stamps, and both are listed in the folder's manifest; a frame the
+    swap left alone gets the plate's only."""
     display, view = resolve_display_view(colour, None, None)
     processor = proxy_display_processor(colour, PLATE_COLORSPACE, display, view)
     spec = SimpleNamespace(output=SimpleNamespace(qc=tmp_path / "qc", cache=tmp_path / "cache"))
@@ -87,6 +89,8 @@ def test_render_proxies_equal_the_reports_and_remake_only_the_swapped_area(tmp_p
     kept = FrameRecord(8, "passthrough", output=str(tmp_path / "out.exr"))
     maker.write(kept, still, np.zeros(still.pixels.shape[:2], np.float32))
     assert set(kept.proxies) == {"look", "plate"} and not proxy_path(spec, 8, "result").exists()
+    assert Manifest(tmp_path / "qc" / "frames").names() == {
+        "7.plate.jpg", "7.result.jpg", "8.plate.jpg"}, "listed as faceplate's to remove"
     unwritten = FrameRecord(9, "unwritten")
     maker.plate(read_frame(tmp_path / "plate.exr", 9))
     maker.write(unwritten, still, matte)

@@ -136,9 +136,9 @@ def read_json_value(path: Path, schema: str, name: str, head: int = 1 << 16) -> 
             value, pos = decoder.raw_decode(text, _after_space(text, pos + 1))
             if key == "schema" and value != schema:
                 return None
-            if key == name:
-                return value
             pos = _after_space(text, pos)
+            if key == name:  # ended inside the head (a number the head cuts would read short)
+                return value if text.startswith((",", "}"), pos) else None
             if not text.startswith(",", pos):
                 return None
             pos += 1

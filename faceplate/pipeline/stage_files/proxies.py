@@ -81,9 +81,9 @@ def downscale(rgb: RGBImage, size: tuple[int, int]) -> RGBImage:
 
 
 def shown(small: RGBImage, processor: ocio.CPUProcessor | None) -> np.ndarray:
-    """A downscaled image through the display transform (None: as data), 8-bit RGB."""
-    out = to_display(small, processor) if processor is not None else np.clip(small, 0, 1)
-    return to_uint8(out)
+    """A downscaled image through the display transform (None: as data), 8-bit RGB (clipped
+    to 0..1 by :func:`to_uint8`)."""
+    return to_uint8(small if processor is None else to_display(small, processor))
 
 
 def encode_jpeg(rgb8: np.ndarray, quality: int = PROXY_QUALITY) -> bytes:
@@ -222,12 +222,12 @@ def _downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
 
 
 def _finite_downscale(rgb: RGBImage, size: tuple[int, int]) -> RGBImage:
-    """:func:`downscale` of ``rgb``; made again from its cleaned pixels (NaN and Inf as 0)
-    where that is not finite."""
+    """:func:`downscale` of ``rgb``; made again from a cleaned copy (NaN and Inf as 0) where
+    that is not finite (``rgb`` may be the frame's own float32 pixels, written later)."""
     small = downscale(rgb, size)
     if np.isfinite(small).all():
         return small
-    return downscale(np.nan_to_num(rgb, copy=False, nan=0.0, posinf=0.0, neginf=0.0), size)
+    return downscale(np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0), size)
 
 
 def _aspect(frame: PlateFrame) -> float:
