@@ -148,3 +148,39 @@ def test_a_whole_shot_render_asks_for_one_frames_faces_at_a_time_and_lets_them_g
     forced = _WatchedSolve(rig.solved)
     result = rig.render_stage(spec, [1003], forced, force=True)
     assert result.reused == [] and forced.asked == [1003]  # its stored record not looked at
+
+
+def test_a_float32_plates_nan_and_inf_outside_the_matte_survive_its_flipbook_proxy(rig, tmp_path):
+    """The plate's proxy is made from the frame as it is read; on a float32 plate its bands are
+    the frame's own memory, so cleaning them for the proxy once zeroed the plate's NaN and Inf,
+    and the frame was written so. Every pixel outside the matte must stay the plate's, bit for
+    bit, NaN and Inf included."""
+    import numpy as np
+    import OpenImageIO as oiio
+    from conftest import read_pixels
+    plate = rig.plate(1002)  # R, G, B and a depth channel, half: made R, G, B alone, float
+    spec = oiio.ImageSpec(plate.spec.width, plate.spec.height, 3, oiio.FLOAT)
+    spec.x, spec.y = plate.spec.x, plate.spec.y
+    spec.full_x, spec.full_y = plate.spec.full_x, plate.spec.full_y
+    spec.full_width, spec.full_height = plate.spec.full_width, plate.spec.full_height
+    spec.attribute("oiio:ColorSpace", plate.spec.getattribute("oiio:ColorSpace") or "")
+    pixels = np.ascontiguousarray(plate.pixels[..., :3], np.float32)
+    y, x = 20 - spec.y, 22 - spec.x  # data-window rows and columns of display pixels near the
+    nan, inf, ninf = (y, x, 0), (y + 2, x + 3, 1), (y + 4, x + 1, 2)  # corner, far from the face
+    pixels[nan], pixels[inf], pixels[ninf] = np.nan, np.inf, -np.inf
+    folder = tmp_path / "plates"
+    path = rig.write_plate(folder, replace(plate, spec=spec, pixels=pixels))
+    written = read_pixels(path)
+    assert written.dtype == np.float32 and np.isnan(written[nan])
+    out = rig.spec_for(tmp_path / "out", plates=folder)
+    (record,) = rig.render_stage(out, [1002], force=True).records
+    assert record.status == "swapped" and set(record.proxies) >= {"plate", "result"}
+    result = read_pixels(out.output.path.frame(1002))
+    matte = read_pixels(out.output.matte.frame(1002), fmt=oiio.FLOAT)[..., 0]
+    outside = np.ones(written.shape[:2], bool)
+    mspec = oiio.ImageInput.open(str(out.output.matte.frame(1002))).spec()
+    y0, x0 = mspec.y - spec.y, mspec.x - spec.x  # the matte is written over its box only
+    outside[y0:y0 + matte.shape[0], x0:x0 + matte.shape[1]] = matte == 0
+    assert result.dtype == np.float32
+    assert np.array_equal(result[outside].view(np.uint32), written[outside].view(np.uint32))
+    assert np.isnan(result[nan]) and result[inf] == np.inf and result[ninf] == -np.inf
