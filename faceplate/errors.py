@@ -74,8 +74,7 @@ class FaceplateError(Exception):
 def _rebuilt(cls: type[FaceplateError], args: tuple[object, ...],
              state: dict[str, object]) -> FaceplateError:
     """An error unpickled: made without its constructor, then given its attributes."""
-    exc = cls.__new__(cls, *args)
-    exc.args = args
+    exc = cls.__new__(cls, *args)  # BaseException.__new__ keeps args
     exc.__dict__.update(state)
     return exc
 

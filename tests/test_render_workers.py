@@ -230,6 +230,14 @@ def test_a_workers_faceplate_error_is_raised_as_it_was_and_before_the_stops_it_c
         _raise_for(_Gathered([1002, 1001], {}, {0: stopped}, {}), FRAMES, ctx)
     assert parent.value.message == "stopped after frames 1001-1002; frames not rendered: 1003"
     assert parent.value.exit_code == 130
+    # a full disk goes before another worker's error, its frames named for the shot
+    full = DiskFullError("no space left on the device: the shot stopped; frames not rendered: "
+                         "1003", path="/out/a.1002.exr", frame=1002)
+    with pytest.raises(DiskFullError) as disk:
+        _raise_for(_Gathered([1001], {}, {0: own, 1: full}, {}), [*FRAMES, 1004], rig.node.ctx)
+    assert disk.value.message == ("no space left on the device: the shot stopped; frames not "
+                                  "rendered: 1003-1004")
+    assert (disk.value.path, disk.value.frame) == ("/out/a.1002.exr", 1002)
     # nothing heard but results: nothing raised
     _raise_for(_Gathered(FRAMES, {0: ([], []), 1: ([], [])}, {}, {}), FRAMES, ctx)
 

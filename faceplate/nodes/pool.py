@@ -126,10 +126,6 @@ class WorkerStop(StopFlag):
             self.signal = self._signum.value or signal.SIGTERM
         return self.signal is not None
 
-    def check(self, done: str) -> None:
-        if self.requested:
-            raise self.stopped(done)
-
 
 @dataclass(frozen=True)
 class Share:
@@ -305,12 +301,13 @@ def _raise_for(heard: _Gathered, frames: list[int], ctx: RunContext) -> None:
         return format_frames([f for f in frames if f not in finished and f != failed]) or "none"
 
     own = [e for _, e in sorted(heard.errors.items()) if not isinstance(e, RunStopped)]
-    for exc in sorted(own, key=lambda e: not isinstance(e, DiskFullError)):
-        if isinstance(exc, DiskFullError):  # its message named its share's frames: the shot's
-            head = exc.message.split(NOT_RENDERED)[0]
-            raise DiskFullError(f"{head}{NOT_RENDERED}{left(exc.frame)}", path=exc.path,
-                                frame=exc.frame)
-        raise exc
+    full = [e for e in own if isinstance(e, DiskFullError)]
+    if full:  # its message named its share's frames: the shot's instead
+        head = full[0].message.split(NOT_RENDERED)[0]
+        raise DiskFullError(f"{head}{NOT_RENDERED}{left(full[0].frame)}", path=full[0].path,
+                            frame=full[0].frame)
+    if own:
+        raise own[0]
     for k, text in sorted(heard.crashes.items()):
         if text.startswith("exit code"):
             raise OutputError(f"render process {k} ended before its frames were done ({text})"

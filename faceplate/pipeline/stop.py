@@ -45,5 +45,5 @@ class StopFlag:
         Raises:
             RunStopped: a stop was requested.
         """
-        if self.signal is not None:
+        if self.requested:
             raise self.stopped(done)
