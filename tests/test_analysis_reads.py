@@ -4,6 +4,7 @@ detector's frames is still found from the frame it came in on."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import time
@@ -97,10 +98,10 @@ def test_a_face_that_comes_in_between_detector_frames_is_found_where_it_came_in(
     assert [f for f, a in frames.items() if a.faces] == list(range(came_in, FIRST + 10))
     assert frames[came_in].detector and frames[came_in].faces[0].origin == "detected"
     assert all(a.faces[0].tracked_from == 0 for f, a in frames.items() if f > came_in)
-    # read in bands, once each: the covered frames from the third (the second is read ahead
-    # before the first's faces are known) up to the one before the detector is due again (8
-    # frames after the first, read whole at once), the detector not run on them
-    assert banded == list(range(FIRST + 2, FIRST + 8))
+    # read in bands, once each: the covered frames from the fourth (the second and third are
+    # read ahead before the first's faces are known) up to the one before the detector is due
+    # again (8 frames after the first, read whole at once), the detector not run on them
+    assert banded == list(range(FIRST + 3, FIRST + 8))
     assert not any(frames[f].detector for f in range(FIRST + 1, came_in))
 
 
@@ -128,6 +129,38 @@ def test_a_stop_asked_during_analysis_ends_it_after_the_frame_in_flight(tmp_path
 
     node = ShotNode.from_file(_shot(tmp_path / "b", colour, 3), progress=last, stop=flag)
     assert sorted(node.analyse().frames) == [FIRST, FIRST + 1, FIRST + 2]
+
+
+@pytest.mark.slow
+def test_the_analysis_is_the_same_however_many_frames_are_read_ahead(tmp_path, colour,
+                                                                     monkeypatch):
+    """Read one frame ahead, frame 1003 (covered: quiet) is read in bands; read three ahead,
+    it is read whole before the first frame's faces are known. Either way it is analysed from
+    its bands: a NaN on a row outside them is not counted, and the analyses are the same."""
+    from faceplate.nodes.shot import ShotNode
+
+    analyses, reads = [], []
+    for depth in (1, 3):
+        spec_path = _shot(tmp_path / str(depth), colour, 10)
+        path = tmp_path / str(depth) / "plates" / f"tst010.{FIRST + 2:04d}.exr"
+        pixels = np.asarray(oiio.ImageInput.open(str(path)).read_image(oiio.FLOAT))
+        outside = next(y for y in range(512) if all(not s <= y < s + 16
+                                                    for s in band_starts(512, 8, 16)))
+        pixels[outside, 7, 1] = np.nan
+        write_image(path, plate_spec(512, 512), pixels.astype(np.float16), frame=FIRST + 2)
+        monkeypatch.setattr(faceplate.pipeline.analyse.stage, "_READ_AHEAD", depth)
+        banded = record_frames(monkeypatch, faceplate.pipeline.analyse.stage, "read_rgb_bands")
+        node = ShotNode.from_file(spec_path)
+        node.analyse()
+        stored = json.loads(analysis_path(node.spec).read_text())
+        analyses.append([{k: v for k, v in frame.items() if k != "seconds"}
+                         for frame in stored["frames"]])
+        reads.append(FIRST + 2 in banded)
+        monkeypatch.undo()
+    assert reads == [True, False]
+    assert [f["frame"] for f in analyses[0]] == list(range(FIRST, FIRST + 10))
+    assert analyses[0][2]["nonfinite_pixels"] == 0
+    assert analyses[0] == analyses[1]
 
 
 def test_a_shot_without_a_face_runs_the_detector_every_8_frames_and_on_the_last(tmp_path,

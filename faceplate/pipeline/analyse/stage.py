@@ -18,6 +18,7 @@ of another schema is rebuilt.
 from __future__ import annotations
 
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -352,12 +353,16 @@ def _views(plate: PlateRead, side: int | None, to_working: Convert8) -> tuple[Im
     frame, proxy = plate.frame, plate.proxy
     data = frame.data_box
     seen = detector_image(proxy, side, to_working)
-    bands = band_thumb(_band_rows(frame, plate.nonfinite == 0),
+    bands = band_thumb(_bands_of(plate).rows,
                        len(band_starts(data.height, _BANDS, _BAND_ROWS)), to_working)
     return seen, lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0,
                                                       proxy.shape[1] / data.width),
                                  to_working, seen, bands)
 
+
+#: Frames read and prepared ahead of the one analysed, each in a reader thread of its own
+#: (the EXR decode, the larger part of a frame's analysis, releases the GIL).
+_READ_AHEAD = 2
 
 #: What the reader converts ahead around a face of the frame before last, beyond what the
 #: frame after it needs (the head's move over two frames): proxy pixels for flow, and a share
@@ -388,13 +393,15 @@ def prepare_plate(plate: PlateRead | BandRead | FrameAnalysis, side: int | None,
     return replace(plate, seen=seen, view=view, ready=tuple(ready))
 
 
-def _band_rows(frame: PlateFrame, clean: bool) -> np.ndarray:
-    """The rows of a frame read whole that a :class:`BandRead` of it holds (the same values)."""
+def _bands_of(plate: PlateRead) -> BandRead:
+    """The :class:`BandRead` of a frame read whole (the same rows and count)."""
+    frame = plate.frame
     data = frame.data_box
-    starts = band_starts(data.height, _BANDS, _BAND_ROWS)
-    return np.concatenate([_finite(_rgb_of(frame, Box(data.x0, data.y0 + s, data.x1,
-                                                      min(data.y1, data.y0 + s + _BAND_ROWS))),
-                                   clean) for s in starts])
+    rows = np.concatenate([_rgb_of(frame, Box(data.x0, data.y0 + s, data.x1,
+                                              min(data.y1, data.y0 + s + _BAND_ROWS)))
+                           for s in band_starts(data.height, _BANDS, _BAND_ROWS)])
+    bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
+    return BandRead(data, _finite(rows, bad == 0), bad)
 
 
 def _quiet(previous: Previous, finder: FaceFinder, settings: AnalyseSettings) -> bool:
@@ -431,14 +438,17 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     colourspace = pre.plate_space()
     finder = pre.shot_models().faces
     to_working = _converter(colourspace, ctx)
+    quiet = _quiet(previous, finder, settings)
     if plate is None:
-        plate = read_plate(spec, frame_number, settings, pre,
-                           in_full=not _quiet(previous, finder, settings))
-    if isinstance(plate, BandRead):
-        banded = (_band_frame(frame_number, plate, previous, to_working)
-                  if _quiet(previous, finder, settings) else None)
+        plate = read_plate(spec, frame_number, settings, pre, in_full=not quiet)
+    if quiet and not isinstance(plate, FrameAnalysis):
+        # a quiet frame is analysed from its bands however it was read (the same analysis
+        # whichever frames the reader guessed quiet)
+        banded = _band_frame(frame_number, plate if isinstance(plate, BandRead)
+                             else _bands_of(plate), previous, to_working)
         if banded is not None:
             return banded
+    if isinstance(plate, BandRead):
         plate = read_plate(spec, frame_number, settings, pre)  # a cut, or more is needed
     if isinstance(plate, FrameAnalysis):
         return plate, None
@@ -575,11 +585,13 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     finder = pre.shot_models().faces
     to_working = _converter(pre.plate_space(), ctx)
 
-    def read_ahead(number: int, previous: Previous) -> PlateRead | BandRead | FrameAnalysis:
-        """Frame ``number`` read (in bands when it is likely quiet) and prepared, the frame
-        before it being analysed and ``previous`` the one before that."""
+    def read_ahead(number: int, previous: Previous, gap: int
+                   ) -> PlateRead | BandRead | FrameAnalysis:
+        """Frame ``number`` read (in bands when it is likely quiet) and prepared, ``previous``
+        being the analysis of the frame ``gap`` frames before it (the frames between are
+        being analysed or read)."""
         in_full = (not (finder.tracks and not previous.faces and previous.view is not None)
-                   or previous.since_detection + 2 == settings.detect_every
+                   or (previous.since_detection + gap) % settings.detect_every == 0
                    or number == numbers[-1])
         plate = read_plate(spec, number, settings, pre, in_full=in_full)
         return prepare_plate(plate, finder.detector_side, to_working,
@@ -590,19 +602,20 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     # to their bands, and the view of the frame before the first
     quiet: list[tuple[FrameAnalysis, PlateView]] = []
     before_quiet: PlateView | None = None
-    # the next frame is read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared while
-    # one is analysed; in bands only while no face is followed and the detector is not due
-    # (read again whole where more is needed: a face found on the frame before, a cut); each
+    # the next frames are read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared
+    # while one is analysed; in bands only while no face is followed and the detector is not
+    # due (read again whole where more is needed: a face found on the frame before, a cut); each
     # frame is spooled to the file once it is final (a long shot's meshes are never held)
-    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyse-read") as reader,
-          AnalysisWriter(spec, key) as written):
-        ahead = reader.submit(read_plate, spec, numbers[0], settings, pre) if numbers else None
+    with (ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="analyse-read")
+          as reader, AnalysisWriter(spec, key) as written):
+        ahead = deque(reader.submit(read_ahead, number, previous, k + 1)
+                      for k, number in enumerate(numbers[:_READ_AHEAD]))
         for i, f in enumerate(numbers):
             start = time.perf_counter()
-            assert ahead is not None
-            plate = ahead.result()
-            if i + 1 < total:
-                ahead = reader.submit(read_ahead, numbers[i + 1], previous)
+            plate = ahead.popleft().result()
+            if i + _READ_AHEAD < total:
+                ahead.append(reader.submit(read_ahead, numbers[i + _READ_AHEAD], previous,
+                                           _READ_AHEAD + 1))
             result, view = analyse_frame(spec, f, settings, ctx, pre,
                                          _due_on_last(previous, i + 1 == total, settings), plate)
             del plate
