@@ -360,9 +360,10 @@ def _views(plate: PlateRead, side: int | None, to_working: Convert8) -> tuple[Im
                                  to_working, seen, bands)
 
 
-#: Frames read and prepared ahead of the one analysed, each in a reader thread of its own
-#: (the EXR decode, the larger part of a frame's analysis, releases the GIL).
-_READ_AHEAD = 2
+#: Frames read and prepared ahead of the one analysed, each in a reader thread of its own.
+#: Two were measured on 2 cores: no faster (both cores are busy with one), and a frame more
+#: in memory.
+_READ_AHEAD = 1
 
 #: What the reader converts ahead around a face of the frame before last, beyond what the
 #: frame after it needs (the head's move over two frames): proxy pixels for flow, and a share
@@ -602,7 +603,7 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     # to their bands, and the view of the frame before the first
     quiet: list[tuple[FrameAnalysis, PlateView]] = []
     before_quiet: PlateView | None = None
-    # the next frames are read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared
+    # the next frame is read (OpenImageIO, OpenCV and OCIO release the GIL) and prepared
     # while one is analysed; in bands only while no face is followed and the detector is not
     # due (read again whole where more is needed: a face found on the frame before, a cut); each
     # frame is spooled to the file once it is final (a long shot's meshes are never held)
