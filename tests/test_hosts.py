@@ -494,8 +494,9 @@ def _clip_spec(folder: Path, frames: tuple[int, int] = (1001, 1003), *,
 
 @pytest.fixture
 def studio_farm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """A farm plugin ``studio`` (a plugin file on ``$FACEPLATE_PLUGIN_PATH``) that records each
-    plan it is given and answers one job id; returns the list of plans."""
+    """A farm plugin named ``studio`` and ``acme`` (a plugin file on ``$FACEPLATE_PLUGIN_PATH``;
+    the names sort after and before ``local``) that records each plan it is given and answers
+    one job id; returns the list of plans."""
     source = tmp_path / "studio_farm_plugin.py"
     source.write_text("submitted = []\n\n\ndef submit(plan, target, *, dry_run=False):\n"
                       "    submitted.append(plan)\n    return ['job-7']\n", encoding="utf-8")
@@ -505,8 +506,8 @@ def studio_farm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     spec.loader.exec_module(module)
     monkeypatch.setitem(sys.modules, "studio_farm_plugin", module)  # this test's alone
     plugins = tmp_path / "plugins.json"
-    plugins.write_text(json.dumps({"faceplate.farms": {"studio": "studio_farm_plugin:submit"}}),
-                       encoding="utf-8")
+    farms = dict.fromkeys(("studio", "acme"), "studio_farm_plugin:submit")
+    plugins.write_text(json.dumps({"faceplate.farms": farms}), encoding="utf-8")
     monkeypatch.setenv(PATH_VARIABLE, str(plugins))
     submitted: list[Any] = module.submitted
     return submitted
@@ -576,12 +577,13 @@ def test_a_failed_run_in_the_background_is_one_message(tmp_path: Path) -> None:
     assert ("executeInMainThread", "create_reads") not in nuke.calls
 
 
-def test_nuke_submits_to_the_farm_chosen(tmp_path: Path, colour, studio_farm) -> None:
+@pytest.mark.parametrize("farm", ["studio", "acme"])
+def test_nuke_submits_to_the_farm_chosen(farm, tmp_path: Path, colour, studio_farm) -> None:
     shot = make_shot(tmp_path / "shot", colour, "1001-1002")
     read = FakeRead(file=str(shot.folder / "plates" / "tst010.####.exr"), first=1001, last=1002,
                     colorspace=PLATE_COLORSPACE)
     nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")])
-    assert fp_nuke.submit_selected(nuke, farm="studio") == ["job-7"]
+    assert fp_nuke.submit_selected(nuke, farm=farm) == ["job-7"]
     assert nuke.messages() == ["Faceplate: submitted job-7"]
     (plan,) = studio_farm
     assert plan.shot == "tst010"
