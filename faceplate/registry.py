@@ -132,7 +132,7 @@ def load(group: str, name: str, *, key: str | None = None,
     found = discover(group, environ)
     if name not in found:
         known = ", ".join(sorted(found)) or "none installed"
-        raise SpecError(f"unknown {group.rsplit('.', 1)[-1][:-1]} {name!r}; known: {known}",
+        raise SpecError(f"unknown {group.rpartition('.')[2][:-1]} {name!r}; known: {known}",
                         key=key)
     module, _, attribute = found[name].target.partition(":")
     try:

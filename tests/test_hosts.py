@@ -3,7 +3,10 @@ function: the spec built from knob values, the calls made, and a real 2-frame sh
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +14,21 @@ import pytest
 from conftest import OBAMA, make_shot, run_cli
 
 from faceplate.demo.build import PLATE_COLORSPACE
+from faceplate.errors import FaceplateError, SpecError
+from faceplate.frames import SequencePath
 from faceplate.hosts import nuke as fp_nuke
 from faceplate.hosts import resolve as fp_resolve
-from faceplate.hosts.clip_spec import colourspace_name
+from faceplate.hosts.clip_spec import (
+    colourspace_name,
+    hash_pattern,
+    printf_pattern,
+    shot_name,
+    spec_for_clip,
+)
 from faceplate.hosts.colour_names import NUKE_DEFAULT, RESOLVE
-from faceplate.spec import load_spec
+from faceplate.pipeline.progress import Progress
+from faceplate.registry import PATH_VARIABLE
+from faceplate.spec import load_spec, save_spec
 
 
 class Knob:
@@ -141,9 +154,51 @@ class FakeNuke:
 
 
 @pytest.mark.parametrize("knob, name", [("default (ACEScg)", "ACEScg"), ("ACEScg", "ACEScg"),
-                                        ("scene_linear", "scene_linear"), ("", None)])
+                                        ("scene_linear", "scene_linear"), ("", None),
+                                        (None, None), ("  \t", None), (" ACEScg ", "ACEScg"),
+                                        (" default ( ACEScg ) ", "ACEScg"),
+                                        ("default ()", "default ()"),
+                                        ("my default (ACEScg)", "my default (ACEScg)")])
 def test_colourspace_knob_values_map_to_ocio_names(knob, name) -> None:
     assert colourspace_name(knob) == name
+
+
+@pytest.mark.parametrize("printf, hashes", [
+    ("/p/sh010.%04d.exr", "/p/sh010.####.exr"), ("/p/sh010.%d.exr", "/p/sh010.#.exr"),
+    ("/p/sh010.%4d.exr", "/p/sh010.####.exr"), ("/p/sh010.####.exr", "/p/sh010.####.exr"),
+    ("/p/v%02d/sh.%06d.exr", "/p/v##/sh.######.exr"), ("/p/sh010.exr", "/p/sh010.exr")])
+def test_frame_numbers_as_printf_and_as_hashes(printf, hashes) -> None:
+    assert hash_pattern(printf) == hashes
+    assert printf_pattern("/p/sh010.####.exr") == "/p/sh010.%04d.exr"
+    assert printf_pattern("/p/v##/sh.#.exr") == "/p/v%02d/sh.%01d.exr"
+    assert printf_pattern("/p/sh010.exr") == "/p/sh010.exr"
+
+
+@pytest.mark.parametrize("plate, shot", [
+    ("/p/sh010.%04d.exr", "sh010"), ("/p/sh010_plate_v2.####.exr", "sh010_plate_v2"),
+    ("/p/sh010-bg.####.exr", "sh010_bg"), ("/p/sh 010_.%04d.exr", "sh_010"),
+    ("/p/sh010-.####.exr", "sh010"), ("/p/####.exr", "shot"), ("/p/._-####.exr", "shot"),
+    ("/p/a.b.####.exr", "a_b")])
+def test_the_shot_is_named_by_the_plate_file_before_its_frame_number(plate, shot) -> None:
+    assert shot_name(plate) == shot
+
+
+def test_a_clips_spec(tmp_path: Path) -> None:
+    face = tmp_path / "face.jpg"
+    data = spec_for_clip(shot="sh010", plate="/p/sh010.%04d.exr", first=1001, last=1010,
+                         colorspace="", sources=[str(face)], out_dir=tmp_path / "out")
+    assert data["plate"] == {"path": "/p/sh010.####.exr", "frames": "1001-1010"}
+    assert data["sources"] == {"source": {"images": [str(face)]}}
+    assert data["swaps"] == [{"source": "source", "target": "largest"}]
+    assert data["output"] == {"path": str(tmp_path / "out" / "sh010_fp.####.exr"),
+                              "matte": str(tmp_path / "out" / "sh010_fp_matte.####.exr"),
+                              "qc": str(tmp_path / "out" / "qc")}
+    assert "ocio" not in data
+    given = spec_for_clip(shot="sh010", plate="/p/sh010.####.exr", first=1, last=2,
+                          colorspace="ACEScg", sources=["face.jpg"], out_dir=tmp_path,
+                          ocio="/studio/config.ocio")
+    assert given["ocio"] == "/studio/config.ocio" and given["plate"]["colorspace"] == "ACEScg"
+    assert given["sources"]["source"]["images"] == [str(Path.cwd() / "face.jpg")]
 
 
 def test_the_spec_built_from_read_knobs_is_valid(tmp_path: Path, colour) -> None:
@@ -244,7 +299,8 @@ def test_nuke_menu_runs_the_shot_and_reads_the_results_back(tmp_path: Path, colo
     worker.join(timeout=600)  # a guard against a hang, not a measure: the run must have ended
     assert not worker.is_alive(), "the background run did not finish"
     assert ("ProgressTask", "Faceplate") in nuke.calls
-    assert nuke.progress and nuke.progress == sorted(nuke.progress) and nuke.progress[-1] == 100
+    # analyse fills the bar's first half, render the second: a frame in 2 is a quarter
+    assert nuke.progress == [25, 50, 75, 100]
     assert nuke.calls.count(("isCancelled", False)) == 4  # read between frames: 2 + 2
     assert ("executeInMainThread", "create_reads") in nuke.calls
     assert nuke.created == [
@@ -271,6 +327,7 @@ def test_cancel_stops_after_the_frame_in_flight_and_says_so(tmp_path: Path, colo
     assert (out / "qc" / "frames" / "1001.json").is_file()
     assert not (out / "tst010_fp.1002.exr").exists()
     assert nuke.calls.count(("isCancelled", True)) == 1
+    assert nuke.progress == [16, 33, 50, 66]   # 50 * i // 3, then 50 + 50 // 3: cancelled
 
 
 def test_nuke_shows_a_faceplate_error_as_one_message(tmp_path: Path) -> None:
@@ -422,3 +479,218 @@ def test_resolve_refuses_a_clip_that_is_not_a_sequence(tmp_path: Path) -> None:
     resolve = FakeResolve(FakeItem(FakeMedia({"File Path": "/media/interview.mov"})))
     status = fp_resolve.main(resolve, {"FACEPLATE_SOURCES": str(OBAMA)})
     assert status == "Faceplate: clip: not an image sequence: /media/interview.mov"
+
+
+def _clip_spec(folder: Path, frames: tuple[int, int] = (1001, 1003), *,
+               matte: bool = True) -> Path:
+    """A host clip's spec saved in ``folder`` (its files need not exist to be read back)."""
+    data = spec_for_clip(shot="sh010", plate=str(folder / "sh010.%04d.exr"), first=frames[0],
+                         last=frames[1], colorspace="ACEScg", sources=[str(OBAMA)],
+                         out_dir=folder / "out")
+    if not matte:
+        del data["output"]["matte"]
+    return save_spec(data, folder / "sh010.yaml")
+
+
+@pytest.fixture
+def studio_farm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """A farm plugin named ``studio`` and ``acme`` (a plugin file on ``$FACEPLATE_PLUGIN_PATH``;
+    the names sort after and before ``local``) that records each plan it is given and answers
+    one job id; returns the list of plans."""
+    source = tmp_path / "studio_farm_plugin.py"
+    source.write_text("submitted = []\n\n\ndef submit(plan, target, *, dry_run=False):\n"
+                      "    submitted.append(plan)\n    return ['job-7']\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("studio_farm_plugin", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "studio_farm_plugin", module)  # this test's alone
+    plugins = tmp_path / "plugins.json"
+    farms = dict.fromkeys(("studio", "acme"), "studio_farm_plugin:submit")
+    plugins.write_text(json.dumps({"faceplate.farms": farms}), encoding="utf-8")
+    monkeypatch.setenv(PATH_VARIABLE, str(plugins))
+    submitted: list[Any] = module.submitted
+    return submitted
+
+
+@pytest.mark.parametrize("root, environ, expected", [
+    # Nuke before 14 has no colorManagement knob: its OCIO config is a custom one
+    ({"OCIO_config": "aces_1.2", "customOCIOConfigPath": FileKnob("/studio/aces.ocio")},
+     {}, fp_nuke.ProjectColour("/studio/aces.ocio")),
+    ({}, {"OCIO": "/env/config.ocio"}, fp_nuke.ProjectColour("/env/config.ocio")),
+    ({"colorManagement": Knob(" OCIO ")}, {}, fp_nuke.ProjectColour(None)),
+    ({"colorManagement": "OCIO", "OCIO_config": FileKnob("[x]", evaluated="nuke-default ")},
+     {"OCIO": "/env/config.ocio"}, fp_nuke.ProjectColour(nuke_default=True)),
+    ({"colorManagement": "Nuke"}, {}, fp_nuke.ProjectColour(nuke_default=True))])
+def test_the_projects_colour_management(root, environ, expected) -> None:
+    assert fp_nuke.project_colour(FakeNuke([], [], root=root), environ=environ) == expected
+
+
+def test_the_projects_colour_falls_back_to_ocio_in_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCIO", "/env/config.ocio")
+    assert fp_nuke.project_colour(FakeNuke([], [], root={})) == \
+        fp_nuke.ProjectColour("/env/config.ocio")
+    assert fp_nuke.ProjectColour().ocio_name(" default (ACEScg) ") == "ACEScg"
+
+
+@pytest.mark.parametrize("answers", [["face.jpg", ""], ["", "/studio/out"], ["", ""]])
+def test_a_cancelled_file_dialog_does_nothing(answers, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    read = FakeRead(file=str(tmp_path / "p.%04d.exr"), first=1, last=2, colorspace="")
+    nuke = FakeNuke(read, list(answers))
+    assert fp_nuke.swap_selected(nuke) is None
+    assert nuke.calls == [] and list(tmp_path.iterdir()) == []
+    assert fp_nuke.submit_selected(FakeNuke(read, list(answers))) == []
+
+
+def test_the_results_are_read_back_beside_the_source_read(tmp_path: Path) -> None:
+    nuke = FakeNuke([], [])
+    values = {"first": 1001, "last": 1003, "colorspace": "default (ACEScg)", "xpos": 100,
+              "ypos": 50}
+    reads = fp_nuke.create_reads(nuke, values, _clip_spec(tmp_path))
+    out = tmp_path / "out"
+    assert nuke.created == [
+        {"file": str(out / "sh010_fp.####.exr"), "first": 1001, "last": 1003,
+         "colorspace": "ACEScg"},
+        {"file": str(out / "sh010_fp_matte.####.exr"), "first": 1001, "last": 1003,
+         "raw": True}]
+    assert [read.pos for read in reads] == [(210, 50), (320, 50)]
+    alone = FakeNuke([], [])
+    values["colorspace"] = ""                  # from the file: no colorspace knob set
+    (read,) = fp_nuke.create_reads(alone, values, _clip_spec(tmp_path / "b", matte=False))
+    assert alone.created == [{"file": str(tmp_path / "b" / "out" / "sh010_fp.####.exr"),
+                              "first": 1001, "last": 1003}]
+    assert read.pos == (210, 50)
+
+
+def test_a_failed_run_in_the_background_is_one_message(tmp_path: Path) -> None:
+    nuke = FakeNuke([], [])
+    started = fp_nuke.run_in_background(nuke, {}, tmp_path / "gone.yaml",
+                                        start=lambda work: (work(), "started")[1])
+    assert started == "started"
+    (text,) = nuke.messages()
+    assert text.startswith("Faceplate: ") and "gone.yaml" in text
+    assert nuke.calls[0] == ("ProgressTask", "Faceplate")
+    assert ("executeInMainThread", "message") in nuke.calls
+    assert ("executeInMainThread", "create_reads") not in nuke.calls
+
+
+@pytest.mark.parametrize("farm", ["studio", "acme"])
+def test_nuke_submits_to_the_farm_chosen(farm, tmp_path: Path, colour, studio_farm) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1002")
+    read = FakeRead(file=str(shot.folder / "plates" / "tst010.####.exr"), first=1001, last=1002,
+                    colorspace=PLATE_COLORSPACE)
+    nuke = FakeNuke(read, [str(OBAMA), str(tmp_path / "out")])
+    assert fp_nuke.submit_selected(nuke, farm=farm) == ["job-7"]
+    assert nuke.messages() == ["Faceplate: submitted job-7"]
+    (plan,) = studio_farm
+    assert plan.shot == "tst010"
+
+
+def test_qt_falls_back_to_pyside2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "PySide2").mkdir()                       # a stand-in of Nuke 15's Qt
+    (tmp_path / "PySide2" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "PySide2" / "QtWidgets.py").write_text("NAME = 'PySide2'\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("PySide2", "PySide2.QtWidgets"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert importlib.util.find_spec("PySide6") is None
+    assert fp_nuke.qt().NAME == "PySide2"
+
+
+@pytest.mark.parametrize("left, duration, used", [
+    (0, 1, (1001, 1001)), (47, 1, (1048, 1048)), (47, 5, (1048, 1048)), (0, 48, (1001, 1048)),
+    (3, 100, (1004, 1048)), (48, 5, None), (0, 0, None), (10, -3, None)])
+def test_the_frames_a_clip_uses(left, duration, used) -> None:
+    item = FakeItem(FakeMedia({}), left=left, duration=duration)
+    if used is None:
+        with pytest.raises(SpecError, match=r"^clip: the clip uses no frame of its media "
+                                            r"\(1001-1048\)$"):
+            fp_resolve.used_range(item, 1001, 1048)
+    else:
+        assert fp_resolve.used_range(item, 1001, 1048) == used
+
+
+def test_a_resolve_colour_space_the_table_lacks_passes_through() -> None:
+    media = FakeMedia({"File Path": "/p/sh010.[1001-1010].exr",
+                       "Input Color Space": "Studio Log v3"})
+    assert fp_resolve.clip_plate(FakeItem(media), None, environ={})["colorspace"] == \
+        "Studio Log v3"
+    with pytest.raises(SpecError, match="^clip: the current timeline item has no media$"):
+        fp_resolve.clip_plate(FakeItem(None), None, environ={})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("pattern, first, last, named", [
+    ("/out/sh_fp_matte.####.exr", 1001, 1048, "/out/sh_fp_matte.[1001-1048].exr"),
+    ("/out/sh_fp_matte.######.exr", 7, 12, "/out/sh_fp_matte.[000007-000012].exr"),
+    ("/out/sh_fp_matte.%02d.exr", 7, 12, "/out/sh_fp_matte.[07-12].exr"),
+    ("/out/sh_fp_matte.#.exr", 7, 12, "/out/sh_fp_matte.[7-12].exr")])
+def test_a_sequence_as_resolve_names_it(pattern, first, last, named) -> None:
+    assert fp_resolve.resolve_sequence(SequencePath(pattern), first, last) == named
+
+
+class RefusingStorage:
+    def AddClipMattesToMediaPool(self, clip: Any, paths: list[str]) -> bool:
+        return False
+
+
+def test_resolve_imports_the_result_and_attaches_its_matte(tmp_path: Path) -> None:
+    resolve = FakeResolve(FakeItem(FakeMedia({})))
+    pool = resolve.manager.GetCurrentProject().GetMediaPool()
+    assert fp_resolve.import_results(resolve, pool, _clip_spec(tmp_path)) == ["clip0"]
+    out = tmp_path / "out"
+    assert resolve.imported == [{"FilePath": str(out / "sh010_fp.%04d.exr"),
+                                 "StartIndex": 1001, "EndIndex": 1003}]
+    assert resolve.mattes == [("clip0", [str(out / "sh010_fp_matte.[1001-1003].exr")])]
+    bare = FakeResolve(FakeItem(FakeMedia({})))
+    spec = _clip_spec(tmp_path / "b", matte=False)
+    assert fp_resolve.import_results(bare, pool, spec) == ["clip0"] and bare.mattes == []
+
+    class Refused(FakeResolve):
+        def GetMediaStorage(self) -> Any:
+            return RefusingStorage()
+    with pytest.raises(FaceplateError, match=r"^Resolve did not add the matte .*"
+                                             r"sh010_fp_matte\.\[1001-1003\]\.exr to the "):
+        fp_resolve.import_results(Refused(FakeItem(FakeMedia({}))), pool, _clip_spec(tmp_path))
+
+    class Empty:
+        def ImportMedia(self, items: list[Any]) -> list[Any]:
+            return []
+    with pytest.raises(FaceplateError, match="^Resolve imported nothing from "):
+        fp_resolve.import_results(resolve, Empty(), _clip_spec(tmp_path))
+
+
+def test_resolve_says_its_progress_at_every_tenth_of_a_stage() -> None:
+    said: list[str] = []
+    report = fp_resolve._progress(said.append)
+    for done in range(1, 26):
+        report(Progress("render", done, 25, 1000 + done))
+    # a tenth of 25 frames is 2.5: the first frame past each tenth, and the last
+    assert said == [f"Faceplate: render {done}/25 (frame {1000 + done})"
+                    for done in (3, 5, 8, 10, 13, 15, 18, 20, 23, 25)]
+    said.clear()
+    for done in range(1, 5):
+        report(Progress("analyse", done, 4, done))
+    assert [line.split()[2] for line in said] == ["1/4", "2/4", "3/4", "4/4"]
+
+
+def test_resolve_submits_to_the_farm_chosen(tmp_path: Path, colour, studio_farm) -> None:
+    shot = make_shot(tmp_path / "shot", colour, "1001-1003")
+    media = FakeMedia({"File Path": str(shot.folder / "plates" / "tst010.[1001-1003].exr")})
+    resolve = FakeResolve(FakeItem(media, left=1, duration=2))
+    status = fp_resolve.main(resolve, {"FACEPLATE_SOURCES": str(OBAMA), "FACEPLATE_FARM": "studio",
+                                       "FACEPLATE_OUT": str(tmp_path / "out")})
+    assert status == "Faceplate: done (1 item(s))"
+    (plan,) = studio_farm
+    assert plan.chunks == ((1002, 1003),) and plan.spec == tmp_path / "out" / "tst010.yaml"
+    assert resolve.imported == [] and not (tmp_path / "out" / "tst010_fp.1002.exr").exists()
+    assert load_spec(tmp_path / "out" / "tst010.yaml").plate.frames == (1002, 1003)
+
+
+def test_resolve_says_what_is_missing_on_one_line() -> None:
+    resolve = FakeResolve(FakeItem(FakeMedia({})))
+    assert fp_resolve.main(resolve, {}) == \
+        "Faceplate: FACEPLATE_SOURCES: set FACEPLATE_SOURCES to the source face image(s)"
+    assert fp_resolve.resolve_app(resolve) is resolve

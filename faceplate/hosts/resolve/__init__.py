@@ -61,7 +61,7 @@ def used_range(item: Any, first: int, last: int) -> tuple[int, int]:
     """
     start = first + int(item.GetLeftOffset())
     end = min(last, start + int(item.GetDuration()) - 1)
-    if start > end or start > last:
+    if start > end:  # end is at most last
         raise SpecError(f"the clip uses no frame of its media ({first}-{last})", key="clip")
     return start, end
 
