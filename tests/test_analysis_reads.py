@@ -62,6 +62,41 @@ def test_bands_are_the_rows_of_the_whole_frame(tmp_path):
     assert np.array_equal(rows, np.concatenate([whole[s:s + 16] for s in starts]))
 
 
+@pytest.mark.parametrize(("width", "height"), [(120, 90), (100, 70), (90, 120), (40, 30)])
+def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_path, width,
+                                                                          height):
+    """At most 64 px on its longer side: 120 x 90 and the tall 90 x 120 at 8/15 give whole
+    sizes (made in bands of half floats widened in turn), 100 x 70 at 16/25 does not (made
+    whole), 40 x 30 is kept. Each is the frame read as float32 by OpenImageIO, NaN and Inf as
+    0, through OpenCV's area filter at one scale on both axes, whatever rows they lie on."""
+    from faceplate.pipeline.analyse.stage import _proxy
+
+    values = (np.random.default_rng(width).random((height, width, 3)) * 4).astype(np.float16)
+    values[17, 5, 0], values[height - 20, 9, 2], values[3, 2, 1] = np.nan, np.inf, -np.inf
+    path = tmp_path / "f.exr"
+    spec = oiio.ImageSpec(width, height, 3, oiio.HALF)
+    spec.attribute("compression", "zip")
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec) and out.write_image(values) and out.close()
+    as_float = np.asarray(oiio.ImageInput.open(str(path)).read_image(oiio.FLOAT), np.float32)
+    clean = np.nan_to_num(as_float, nan=0.0, posinf=0.0, neginf=0.0)
+    scale = 64 / max(width, height)
+    expected = clean if scale >= 1 else cv2.resize(clean, None, fx=scale, fy=scale,
+                                                   interpolation=cv2.INTER_AREA)
+    frame = read_rgb_frame(path, 1, half=True)
+    assert frame.pixels.dtype == np.float16 and frame.nonfinite_count() == 3
+    proxy = _proxy(frame, 64, clean=False)
+    assert proxy.dtype == np.float32 and proxy.shape == expected.shape
+    assert np.array_equal(proxy, expected)
+    finite = tmp_path / "g.exr"
+    out = oiio.ImageOutput.create(str(finite))
+    assert out.open(str(finite), spec) and out.write_image(np.nan_to_num(values, posinf=0,
+                                                                         neginf=0))
+    assert out.close()
+    assert np.array_equal(_proxy(read_rgb_frame(finite, 1, half=True), 64, clean=True),
+                          expected)
+
+
 def _shot(folder: Path, colour, frames: int, covered: int = COVERED) -> Path:
     """The astronaut portrait moving a pixel a frame; its face covered by a flat patch of its
     own mean colour on the first ``covered`` frames."""

@@ -190,7 +190,7 @@ def test_the_plates_proxy_made_in_bands_is_the_whole_frames_downscale(display, o
     """The proxy made band by band (each band's half floats widened in turn) equals OpenCV's
     area filter over the whole frame widened at once, bit for bit; a band holding NaN or Inf is
     made from its cleaned pixels as the whole would be, the bands around it untouched."""
-    from faceplate.pipeline.stage_files.proxies import _downscaled
+    from faceplate.pipeline.stage_files.proxies import downscaled
     from faceplate.plateio.frame import Box
     width, height = display
     rng = np.random.default_rng(width + height)
@@ -198,10 +198,10 @@ def test_the_plates_proxy_made_in_bands_is_the_whole_frames_downscale(display, o
     frame = SimpleNamespace(pixels=pixels, rgb=(0, 1, 2), data_box=Box(0, 0, width, height))
     box = Box(0, 0, width, height)
     expected = cv2.resize(pixels.astype(np.float32), out, interpolation=cv2.INTER_AREA)
-    assert np.array_equal(_downscaled(frame, box, out), expected)  # type: ignore[arg-type]
+    assert np.array_equal(downscaled(frame, box, out), expected)  # type: ignore[arg-type]
     pixels[height // 2, 7] = np.nan
     pixels[height - 1, width - 1] = np.inf
     cleaned = np.nan_to_num(pixels.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     whole = cv2.resize(cleaned, out, interpolation=cv2.INTER_AREA)
-    made = _downscaled(frame, box, out)  # type: ignore[arg-type]
+    made = downscaled(frame, box, out)  # type: ignore[arg-type]
     assert np.isfinite(made).all() and np.array_equal(made, whole)

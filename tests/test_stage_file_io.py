@@ -407,7 +407,7 @@ def test_a_changed_area_maps_to_proxy_pixels_whose_edges_fall_on_display_pixels(
 def test_the_plates_proxy_of_a_float_rgba_frame_is_its_rgbs_downscale():
     """A plate with a fourth channel (alpha) after its RGB: the proxy is the area downscale of
     the RGB alone, band by band as for three channels."""
-    from faceplate.pipeline.stage_files.proxies import _downscaled
+    from faceplate.pipeline.stage_files.proxies import downscaled
     rng = np.random.default_rng(5)
     pixels = rng.uniform(0.0, 2.0, (120, 96, 4)).astype(np.float16)
     box = Box(0, 0, 96, 120)
@@ -416,7 +416,7 @@ def test_the_plates_proxy_of_a_float_rgba_frame_is_its_rgbs_downscale():
                             .astype(np.float32))
     expected = cv2.resize(pixels[..., :3].astype(np.float32), (48, 60),
                           interpolation=cv2.INTER_AREA)
-    assert np.array_equal(_downscaled(frame, box, (48, 60)), expected)  # type: ignore[arg-type]
+    assert np.array_equal(downscaled(frame, box, (48, 60)), expected)  # type: ignore[arg-type]
 
 
 def test_the_plates_proxy_leaves_a_float32_plates_nan_and_inf_in_the_frame(tmp_path):
@@ -424,7 +424,7 @@ def test_the_plates_proxy_leaves_a_float32_plates_nan_and_inf_in_the_frame(tmp_p
     holds NaN or Inf for the proxy must not clean the frame the swap then writes."""
     import OpenImageIO as oiio
 
-    from faceplate.pipeline.stage_files.proxies import _downscaled
+    from faceplate.pipeline.stage_files.proxies import downscaled
     from faceplate.plateio.frame import read_frame
     from faceplate.plateio.write import write_image
     rgb = np.full((48, 64, 3), 0.5, np.float32)
@@ -432,7 +432,7 @@ def test_the_plates_proxy_leaves_a_float32_plates_nan_and_inf_in_the_frame(tmp_p
     write_image(tmp_path / "p.exr", oiio.ImageSpec(64, 48, 3, "float"), rgb)
     frame = read_frame(tmp_path / "p.exr", 1)
     assert frame.pixels.dtype == np.float32
-    small = _downscaled(frame, Box(0, 0, 64, 48), (32, 24))
+    small = downscaled(frame, Box(0, 0, 64, 48), (32, 24))
     assert np.isnan(frame.pixels[10, 20, 0]) and np.isposinf(frame.pixels[10, 20, 1])
     # the proxy's pixel over them: (0 + 3 × 0.5) / 4 twice, (1 + 3 × 0.5) / 4
     assert small[5, 10].tolist() == pytest.approx([0.375, 0.375, 0.625])

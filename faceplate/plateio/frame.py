@@ -209,11 +209,14 @@ def _decode(inp: oiio.ImageInput, path: Path, frame: int, read: Callable[[], Any
     return pixels
 
 
-def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> PlateFrame:
+def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None, *,
+                   half: bool = False) -> PlateFrame:
     """Read only the R, G, B channels of the subimage (EXR part) of ``path`` that holds RGB, as
     float32 (H, W, 3), for analysis: the file's other channels are not returned and the
     conversion is OpenImageIO's. Values equal :meth:`PlateFrame.rgb_region` of the whole frame
-    read by :func:`read_frame`; the frame is for looking at, never for writing back.
+    read by :func:`read_frame`; the frame is for looking at, never for writing back. ``half``:
+    R, G, B stored as half stay half (half the memory; :func:`widened` gives the float32
+    values of what is looked at).
 
     Raises:
         PlateMissingError: no such file.
@@ -232,7 +235,9 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None) ->
         kind = (oiio.HALF if all(str(spec.channelformat(c)) == "half" for c in range(begin, end))
                 else oiio.FLOAT)
         pixels = _decode(inp, path, frame, lambda: inp.read_image(part, 0, begin, end, kind))
-    pixels = widened(np.asarray(pixels).reshape(spec.height, spec.width, end - begin))
+    pixels = np.asarray(pixels).reshape(spec.height, spec.width, end - begin)
+    if not half:
+        pixels = widened(pixels)
     return PlateFrame(path=path, frame=frame, spec=spec,
                       pixels=_in_order(pixels, [c - begin for c in rgb]), rgb=(0, 1, 2),
                       part=part)

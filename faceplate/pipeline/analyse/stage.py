@@ -21,6 +21,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 import cv2
@@ -57,7 +58,15 @@ from faceplate.pipeline.stage_files.analysis import (
     stored_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
-from faceplate.plateio.frame import Box, PlateFrame, band_starts, read_rgb_bands, read_rgb_frame
+from faceplate.pipeline.stage_files.proxies import downscaled
+from faceplate.plateio.frame import (
+    Box,
+    PlateFrame,
+    band_starts,
+    read_rgb_bands,
+    read_rgb_frame,
+    widened,
+)
 from faceplate.spec import ShotSpec
 from faceplate.types import WORKING_SPACE, Image8, Mesh
 
@@ -106,12 +115,14 @@ def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext,
 def _rgb_of(frame: PlateFrame, box: Box) -> np.ndarray:
     """Float32 RGB of ``box`` (inside the data window) for reading only: a view of the frame's
     pixels where they are float32 R, G, B as they lie (a frame :func:`read_rgb_frame` read),
-    else :meth:`PlateFrame.rgb_region`'s copy. Every use here makes a new array of it."""
+    half R, G, B widened, else :meth:`PlateFrame.rgb_region`'s copy. Every use here makes a
+    new array of it."""
     pixels = frame.pixels
-    if pixels.dtype != np.float32 or frame.rgb != (0, 1, 2) or pixels.shape[2] != 3:
+    if pixels.dtype not in (np.float32, np.float16) or frame.rgb != (0, 1, 2) \
+            or pixels.shape[2] != 3:
         return frame.rgb_region(box)
     d = frame.data_box
-    return pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0]
+    return widened(pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0])
 
 
 def _finite(rgb: np.ndarray, clean: bool) -> np.ndarray:
@@ -319,19 +330,29 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             x0, y0 = header.x - header.full_x, header.y - header.full_y
             return BandRead(Box(x0, y0, x0 + header.width, y0 + header.height),
                             _finite(rows, bad == 0), bad)
+        # RGB only, half kept half: widened where analysis looks at it
         frame = read_rgb_frame(spec.plate.path.frame(frame_number), frame_number,
-                               pre.frame_limits)  # RGB only, as float: what analysis looks at
+                               pre.frame_limits, half=True)
     except PlateError as exc:
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
     nonfinite = frame.nonfinite_count()
-    whole = (frame.pixels if frame.rgb == (0, 1, 2) and frame.pixels.shape[2] == 3
-             else frame.rgb_region(frame.data_box))
-    rgb = _finite(whole, nonfinite == 0)  # the frame's own float RGB: no copy when finite
-    scale = min(1.0, settings.detect_size / max(rgb.shape[:2]))
-    proxy = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale,
-                                                interpolation=cv2.INTER_AREA)
-    return PlateRead(frame, nonfinite, proxy)
+    return PlateRead(frame, nonfinite, _proxy(frame, settings.detect_size, nonfinite == 0))
+
+
+def _proxy(frame: PlateFrame, side: int, clean: bool) -> np.ndarray:
+    """The analysis proxy of a frame: at most ``side`` on its longer side, both axes at one
+    scale (OpenCV's area filter), finite values. Where that scale gives whole sizes on both
+    axes it is made in bands (each band's half floats widened in turn: the same values)."""
+    data = frame.data_box
+    scale = Fraction(side, max(data.width, data.height))
+    if scale >= 1:
+        return _finite(_rgb_of(frame, data), clean)  # float32 as read: no copy when finite
+    width, height = data.width * scale, data.height * scale
+    if width.denominator == height.denominator == 1:
+        return downscaled(frame, data, (int(width), int(height)))
+    return cv2.resize(_finite(_rgb_of(frame, data), clean), None, fx=float(scale),
+                      fy=float(scale), interpolation=cv2.INTER_AREA)
 
 
 def _vertices(motion: FaceMotion | None) -> np.ndarray | None:

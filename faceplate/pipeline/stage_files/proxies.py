@@ -144,7 +144,7 @@ class FlipbookProxies:
         if self._look is None:
             return
         width, height = frame.display_size
-        small = _downscaled(frame, Box(0, 0, width, height),
+        small = downscaled(frame, Box(0, 0, width, height),
                             proxy_size(width, height, _aspect(frame)))
         rgb8 = shown(small, self._processor())
         try:
@@ -187,7 +187,7 @@ class FlipbookProxies:
         y0, y1 = _aligned(changed.y0, changed.y1, height, out_h)
         source = Box(x0 * width // out_w, y0 * height // out_h,
                      x1 * width // out_w, y1 * height // out_h)
-        region = _downscaled(frame, source, (x1 - x0, y1 - y0))
+        region = downscaled(frame, source, (x1 - x0, y1 - y0))
         result = plate.rgb8.copy()
         result[y0:y1, x0:x1] = shown(region, self._processor())
         return result
@@ -198,7 +198,7 @@ class FlipbookProxies:
 _BAND_ROWS = 40
 
 
-def _downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
+def downscaled(frame: PlateFrame, box: Box, size: tuple[int, int]) -> RGBImage:
     """:func:`downscale` of :func:`window_rgb` over ``box``, without cleaning or padding a
     full-size copy where not needed: a box inside the data window is widened to float and
     downscaled in bands of proxy rows whose edges fall on whole plate rows (the area filter
