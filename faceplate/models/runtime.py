@@ -43,7 +43,7 @@ def _provider_list(options: RuntimeOptions, available: list[str]) -> list[Any]:
             chosen.append((ort_name, {"trt_max_workspace_size": str(options.gpu_mem_limit)}))
         else:
             chosen.append(ort_name)
-    if "CPUExecutionProvider" not in [c if isinstance(c, str) else c[0] for c in chosen]:
+    if "CPUExecutionProvider" not in chosen:  # named plainly: it takes no options
         chosen.append("CPUExecutionProvider")  # last-resort fallback
     return chosen
 
@@ -69,8 +69,8 @@ class Session:
 
     def batched(self, name: str) -> bool:
         """Whether input ``name`` has a free (symbolic or -1) batch dimension."""
-        dim0 = self.input_shapes[name][0] if self.input_shapes.get(name) else 1
-        return not isinstance(dim0, int) or dim0 < 1
+        shape = self.input_shapes.get(name)
+        return bool(shape) and (not isinstance(shape[0], int) or shape[0] < 1)
 
 
 def _last_initializer(model: Any) -> list[np.ndarray]:
