@@ -166,13 +166,14 @@ def test_providers_are_those_named_and_available_in_order_with_the_cpu_last_reso
 
 
 def _enhancer(path: Path) -> str:
-    """gfpgan_1.4's contract at 4 pixels (an identity) with an initializer no node reads;
-    returns its sha256 (worked out by hashlib, not faceplate)."""
+    """gfpgan_1.4's contract at 4 pixels (an identity) with two initializers no node reads,
+    ``emap`` last; returns its sha256 (worked out by hashlib, not faceplate)."""
     import hashlib
     save_onnx(path, [helper.make_node("Identity", ["input"], ["output"])],
               [helper.make_tensor_value_info("input", F, ["N", 3, 4, 4])],
               [helper.make_tensor_value_info("output", F, ["N", 3, 4, 4])],
-              [numpy_helper.from_array(np.arange(4, dtype=np.float32).reshape(2, 2), "emap")])
+              [numpy_helper.from_array(np.ones(3, np.float32), "first"),
+               numpy_helper.from_array(np.arange(4, dtype=np.float32).reshape(2, 2), "emap")])
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -204,6 +205,18 @@ def test_a_session_runs_quietly_reads_the_last_initializer_and_wraps_failures(
     assert registry.providers_used() == {"gfpgan_1.4": CPU}
     plain = ModelRegistry(_gfpgan(), [tmp_path], options=RuntimeOptions(providers=("cpu",)))
     assert plain.session("gfpgan_1.4").initializers == []
+
+
+def test_the_torch_backend_makes_the_session_or_names_its_extra(tmp_path) -> None:
+    import importlib.util
+    _enhancer(tmp_path / "gfpgan_1.4.onnx")
+    registry = ModelRegistry(_gfpgan(), [tmp_path],
+                             options=RuntimeOptions(providers=("cpu",), backend="torch"))
+    if all(importlib.util.find_spec(m) for m in ("torch", "onnx2torch")):
+        assert registry.session("gfpgan_1.4").provider == "torch:cpu"
+    else:
+        with pytest.raises(ModelError, match="^backend torch needs the 'torch' extra: "):
+            registry.session("gfpgan_1.4")
 
 
 def test_a_batch_dimension_is_free_when_symbolic_or_below_one(tmp_path) -> None:

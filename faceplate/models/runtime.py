@@ -130,6 +130,10 @@ def _torch_session(path: Path, options: RuntimeOptions, emap: bool) -> _Made:
     return run, f"torch:{device}", shapes, _last_initializer(model) if emap else []
 
 
+#: What makes a session, by ``RuntimeOptions.backend`` (the spec allows these two).
+_BACKENDS = {"onnxruntime": _ort_session, "torch": _torch_session}
+
+
 class ModelRegistry:
     """Holds the manifest, search path, licence policy, the studio's lock and the sessions made
     so far.
@@ -165,7 +169,7 @@ class ModelRegistry:
             raise ModelError(f"model {model_id} is a {entry.format} model, not run here")
         status = verify_file(entry, self.dirs, self.lock)
         assert status.path is not None
-        make = _torch_session if self.options.backend == "torch" else _ort_session
+        make = _BACKENDS[self.options.backend]
         run, provider, shapes, inits = make(status.path, self.options,
                                             entry.extra.get("source_embedding") == "emap")
         self._sessions[model_id] = Session(entry, status, provider, run, shapes, inits)
