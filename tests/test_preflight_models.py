@@ -127,6 +127,19 @@ def test_the_sources_colourspaces_compression_and_models_are_resolved(tmp_path) 
     assert pre.shot_models().faces is ctx.face_pack
 
 
+def test_the_models_are_loaded_unless_told_not_to(tmp_path, monkeypatch) -> None:
+    (tmp_path / "faceplate.yaml").write_text("allow_models: [inswapper_128, arcface_w600k_r50]\n")
+    monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "faceplate.yaml"))
+    _plate(tmp_path / "plates" / "p.1001.exr")
+    spec = _spec(tmp_path, "1001", models={"swapper": "inswapper_128", "providers": ["cpu"],
+                                           "model_dirs": [str(tmp_path)]})
+    ctx = RunContext.create(spec.ocio, environ={})
+    named = preflight(spec, ctx, load_models=False)     # the solve's: names them, loads none
+    assert named.shot_models().ids == (*PACK, DESCRIPTOR, "inswapper_128", "arcface_w600k_r50")
+    with pytest.raises(ModelNotFoundError, match="inswapper_128.onnx"):
+        preflight(spec, ctx)                            # a stage that runs them loads them
+
+
 @pytest.mark.parametrize("channels", [("R", "G", "B", "faceplate.matte"),
                                       ("R", "G", "B", "A", "faceplate.matte", "Z")])
 def test_a_matte_channel_the_plate_already_has_is_refused(tmp_path, channels) -> None:
@@ -158,6 +171,9 @@ def test_a_matte_channel_the_plate_already_has_is_refused(tmp_path, channels) ->
     (("tensorrt", "cuda"), 512, [CPU], [CPU]),
     (("cpu", "cuda"), None, [CUDA, CPU], [CPU, CUDA]),
     ((CUDA, "cpu"), None, [CUDA, CPU], [CUDA, CPU]),
+    # another provider by its onnxruntime name takes no memory option
+    (("XnnpackExecutionProvider",), 512, ["XnnpackExecutionProvider", CPU],
+     ["XnnpackExecutionProvider", CPU]),
 ])
 def test_providers_are_those_named_and_available_in_order_with_the_cpu_last_resort(
         names, limit, available, expected) -> None:
@@ -166,13 +182,15 @@ def test_providers_are_those_named_and_available_in_order_with_the_cpu_last_reso
 
 
 def _enhancer(path: Path) -> str:
-    """gfpgan_1.4's contract at 4 pixels (an identity) with two initializers no node reads,
-    ``emap`` last; returns its sha256 (worked out by hashlib, not faceplate)."""
+    """gfpgan_1.4's contract at 4 pixels: the input reshaped to one image (a batch of two
+    fails inside the kernel), two initializers no node reads after the shape, ``emap`` last;
+    returns its sha256 (worked out by hashlib, not faceplate)."""
     import hashlib
-    save_onnx(path, [helper.make_node("Identity", ["input"], ["output"])],
+    save_onnx(path, [helper.make_node("Reshape", ["input", "shape"], ["output"])],
               [helper.make_tensor_value_info("input", F, ["N", 3, 4, 4])],
               [helper.make_tensor_value_info("output", F, ["N", 3, 4, 4])],
-              [numpy_helper.from_array(np.ones(3, np.float32), "first"),
+              [numpy_helper.from_array(np.int64([1, 3, 4, 4]), "shape"),
+               numpy_helper.from_array(np.ones(3, np.float32), "first"),
                numpy_helper.from_array(np.arange(4, dtype=np.float32).reshape(2, 2), "emap")])
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -183,7 +201,7 @@ def _gfpgan(**changes: object) -> dict[str, ModelEntry]:
                                               **changes)}
 
 
-def test_a_session_runs_quietly_reads_the_last_initializer_and_wraps_failures(
+def test_a_session_logs_errors_only_reads_the_last_initializer_and_wraps_failures(
         tmp_path, capfd) -> None:
     sha = _enhancer(tmp_path / "gfpgan_1.4.onnx")
     entry = _gfpgan()["gfpgan_1.4"]
@@ -199,8 +217,9 @@ def test_a_session_runs_quietly_reads_the_last_initializer_and_wraps_failures(
     assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, image)
     with pytest.raises(ModelError, match="^model gfpgan_1.4 failed to run: ") as err:
-        session.run({"input": np.zeros((1, 3, 5, 5), np.float32)})
+        session.run({"input": np.zeros((2, 3, 4, 4), np.float32)})
     assert err.value.path == str(tmp_path / "gfpgan_1.4.onnx")
+    assert "[E:onnxruntime:" in capfd.readouterr().err, "its errors are not"
     assert registry.digests() == {"gfpgan_1.4": sha}
     assert registry.providers_used() == {"gfpgan_1.4": CPU}
     plain = ModelRegistry(_gfpgan(), [tmp_path], options=RuntimeOptions(providers=("cpu",)))
@@ -231,13 +250,15 @@ def test_a_batch_dimension_is_free_when_symbolic_or_below_one(tmp_path) -> None:
 
 def test_the_registry_names_unknown_models_and_runs_only_onnx_ones() -> None:
     registry = ModelRegistry({k: v for k, v in load_manifest().items()
-                              if k in ("dlib-hog", "xseg_1", "2dfan4")})
+                              if k in ("dlib-hog", "xseg_1", "2dfan4", "mediapipe-iris")})
     with pytest.raises(ModelError, match="^unknown model 'xseg'; known: 2dfan4, dlib-hog, "
-                                         "xseg_1$"):
+                                         "mediapipe-iris, xseg_1$"):
         registry.entry("xseg")
     assert registry.entry("xseg_1").role == "masker"
     with pytest.raises(ModelError, match="^model dlib-hog is a dlib model, not run here$"):
         registry.session("dlib-hog")
+    with pytest.raises(ModelError, match="^model mediapipe-iris is a tflite model, not run"):
+        registry.session("mediapipe-iris")
     assert registry.providers_used() == {} and registry.digests() == {}
 
 
@@ -330,6 +351,26 @@ def test_each_named_model_must_be_known_of_its_role_and_onnx_beyond_finding(sect
     with pytest.raises(SpecError) as err:
         sm.check_models(ModelsSpec(**section), _registry(), load=False)
     assert err.value.key == key and message in str(err.value)
+
+
+def test_a_model_of_another_format_is_refused_beyond_finding_faces() -> None:
+    import dataclasses
+    manifest = load_manifest()
+    manifest["gfpgan_1.4"] = dataclasses.replace(manifest["gfpgan_1.4"], format="tflite")
+    with pytest.raises(SpecError, match="^models.enhancer: model 'gfpgan_1.4' is not an ONNX "
+                                        "model$"):
+        sm.check_models(ModelsSpec(enhancer="gfpgan_1.4"), _registry(manifest), load=False)
+
+
+@pytest.mark.parametrize("model_id, section", [
+    ("dlib-hog", {"detector": "dlib-hog"}), ("mediapipe-iris", {})])
+def test_without_loading_a_model_faceplate_runs_itself_must_still_be_found(model_id,
+                                                                           section) -> None:
+    import dataclasses
+    manifest = load_manifest()
+    manifest[model_id] = dataclasses.replace(manifest[model_id], file="gone.bin")
+    with pytest.raises(ModelNotFoundError, match="gone.bin"):
+        sm.check_models(ModelsSpec(**section), _registry(manifest), load=False)
 
 
 def test_a_recognizer_or_reference_warp_named_without_a_learned_swap_is_not_checked() -> None:
