@@ -420,8 +420,8 @@ def test_resolved_models_report_where_the_built_in_ones_run(tmp_path, monkeypatc
     (tmp_path / "faceplate.yaml").write_text("allow_models: [dlib-68]\n")
     monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "faceplate.yaml"))
     pack = MediaPipeFacePack()
-    dlib = sm.resolve_models(ModelsSpec(detector="dlib-hog", landmarker="dlib-68"), pack,
-                             load=False)
+    dlib = sm.resolve_models(models=ModelsSpec(detector="dlib-hog", landmarker="dlib-68"),
+                             pack=pack, load=False)                # each named, as callers may
     assert dlib.ids == ("dlib-hog", "dlib-68", DESCRIPTOR, "faceplate-reference-warp")
     assert isinstance(dlib.swapper, ReferenceSwapper) and dlib.faces.id == "dlib-hog+dlib-68"
     assert dlib.providers() == {"dlib-hog": "CPU (dlib)", "dlib-68": "CPU (dlib)",

@@ -70,7 +70,9 @@ class Session:
     def batched(self, name: str) -> bool:
         """Whether input ``name`` has a free (symbolic or -1) batch dimension."""
         shape = self.input_shapes.get(name)
-        return bool(shape) and (not isinstance(shape[0], int) or shape[0] < 1)
+        if not shape:
+            return False
+        return not isinstance(shape[0], int) or shape[0] < 1
 
 
 def _last_initializer(model: Any) -> list[np.ndarray]:
