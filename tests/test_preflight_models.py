@@ -345,6 +345,14 @@ def _registry(manifest: dict[str, ModelEntry] | None = None, *allowed: str) -> M
     ({"enhancer": "xseg_1"}, "models.enhancer", "model 'xseg_1' is a masker, not a enhancer"),
     ({"occlusion": "gfpgan_1.4"}, "models.occlusion", "is a enhancer, not a masker"),
     ({"regions": "2dfan4"}, "models.regions", "is a landmarker, not a masker"),
+    # the reference warp is a swapper too, named anywhere else (it was let through, and a
+    # detector or landmarker failed later as a model without an ONNX adapter, exit code 4)
+    ({"detector": "faceplate-reference-warp"}, "models.detector",
+     "model 'faceplate-reference-warp' is a swapper, not a detector"),
+    ({"landmarker": "faceplate-reference-warp"}, "models.landmarker",
+     "model 'faceplate-reference-warp' is a swapper, not a landmarker"),
+    ({"swapper": "inswapper_128", "enhancer": "faceplate-reference-warp"}, "models.enhancer",
+     "model 'faceplate-reference-warp' is a swapper, not a enhancer"),
 ])
 def test_each_named_model_must_be_known_of_its_role_and_onnx_beyond_finding(section, key,
                                                                              message) -> None:
