@@ -226,6 +226,17 @@ def test_a_session_logs_errors_only_reads_the_last_initializer_and_wraps_failure
     assert plain.session("gfpgan_1.4").initializers == []
 
 
+def test_the_provider_reported_is_the_sessions_first_not_its_cpu_fallback(tmp_path) -> None:
+    """As CUDA before the CPU on a GPU machine: here a provider onnxruntime's CPU build has
+    (Azure's, which takes no node of this model) stands before the CPU fallback."""
+    import onnxruntime
+    _enhancer(tmp_path / "gfpgan_1.4.onnx")
+    others = [p for p in onnxruntime.get_available_providers() if p != CPU]
+    registry = ModelRegistry(_gfpgan(), [tmp_path],
+                             options=RuntimeOptions(providers=(*others[:1], "cpu")))
+    assert registry.session("gfpgan_1.4").provider == (others or [CPU])[0]
+
+
 def test_the_torch_backend_makes_the_session_or_names_its_extra(tmp_path) -> None:
     import importlib.util
     _enhancer(tmp_path / "gfpgan_1.4.onnx")
