@@ -43,7 +43,7 @@ def _provider_list(options: RuntimeOptions, available: list[str]) -> list[Any]:
             chosen.append((ort_name, {"trt_max_workspace_size": str(options.gpu_mem_limit)}))
         else:
             chosen.append(ort_name)
-    if "CPUExecutionProvider" not in [c if isinstance(c, str) else c[0] for c in chosen]:
+    if "CPUExecutionProvider" not in chosen:  # named plainly: it takes no options
         chosen.append("CPUExecutionProvider")  # last-resort fallback
     return chosen
 
@@ -69,8 +69,10 @@ class Session:
 
     def batched(self, name: str) -> bool:
         """Whether input ``name`` has a free (symbolic or -1) batch dimension."""
-        dim0 = self.input_shapes[name][0] if self.input_shapes.get(name) else 1
-        return not isinstance(dim0, int) or dim0 < 1
+        shape = self.input_shapes.get(name)
+        if not shape:
+            return False
+        return not isinstance(shape[0], int) or shape[0] < 1
 
 
 def _last_initializer(model: Any) -> list[np.ndarray]:
@@ -130,6 +132,10 @@ def _torch_session(path: Path, options: RuntimeOptions, emap: bool) -> _Made:
     return run, f"torch:{device}", shapes, _last_initializer(model) if emap else []
 
 
+#: What makes a session, by ``RuntimeOptions.backend`` (the spec allows these two).
+_BACKENDS = {"onnxruntime": _ort_session, "torch": _torch_session}
+
+
 class ModelRegistry:
     """Holds the manifest, search path, licence policy, the studio's lock and the sessions made
     so far.
@@ -165,7 +171,7 @@ class ModelRegistry:
             raise ModelError(f"model {model_id} is a {entry.format} model, not run here")
         status = verify_file(entry, self.dirs, self.lock)
         assert status.path is not None
-        make = _torch_session if self.options.backend == "torch" else _ort_session
+        make = _BACKENDS[self.options.backend]
         run, provider, shapes, inits = make(status.path, self.options,
                                             entry.extra.get("source_embedding") == "emap")
         self._sessions[model_id] = Session(entry, status, provider, run, shapes, inits)

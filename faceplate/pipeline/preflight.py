@@ -102,9 +102,10 @@ def first_header(spec: ShotSpec) -> FrameHeader | None:
 
 
 def plate_colourspace(spec: ShotSpec, colour: ColourManager,
-                      header: FrameHeader | None = None) -> str | None:
-    """The plate's canonical colourspace: the spec's, else what the first readable frame's
-    header (or the config's file rules) says; None when no frame is readable.
+                      header: FrameHeader | None) -> str | None:
+    """The plate's canonical colourspace: the spec's, else what ``header``, the first
+    readable frame's (:func:`first_header`), or the config's file rules say; None when no
+    frame is readable (``header`` None).
 
     Raises:
         PlateError: a readable frame says nothing and the spec names none.
@@ -112,7 +113,6 @@ def plate_colourspace(spec: ShotSpec, colour: ColourManager,
     declared = check_spec_colourspaces(spec, colour)
     if declared is not None:
         return declared
-    header = header if header is not None else first_header(spec)
     if header is None:
         return None
     found = colour.colourspace_from_header(header.attributes, str(header.path))

@@ -107,9 +107,7 @@ def _named(models: ModelsSpec, manifest: dict[str, ModelEntry]) -> list[tuple[st
     for key, role in _ROLES.items():
         model_id = getattr(models, key)
         if model_id is None or (key in ("swapper", "recognizer") and not learned):
-            continue
-        if model_id == ReferenceSwapper.id:
-            continue
+            continue  # the reference warp as swapper too: it is no learned one
         if model_id not in manifest:
             raise SpecError(f"unknown model {model_id!r}; see `faceplate models list`",
                             key=f"models.{key}")
