@@ -126,7 +126,7 @@ def _gallery() -> Gallery:
                           crop_box=Box(0, 0, 96, 80)),
     }
     return Gallery(frames, "sRGB - Display", "ACES 1.0 - SDR Video", proxy_bytes=2_500_000,
-                   proxy_count=7, crop_bytes=149_999, crop_count=5, sheet_rows=3, sheet_of=5)
+                   proxy_count=7, crop_bytes=1_049_999, crop_count=5, sheet_rows=3, sheet_of=5)
 
 
 @pytest.fixture
@@ -270,7 +270,7 @@ def test_the_pages_table_summary_footer_and_data_are_the_records(spec, tmp_path)
     footer = _words(page.one("footer").text)
     assert "7 JPEGs at most 640 px wide (quality 85), 2.5 MB in all" in footer
     assert "baked into a 65³ LUT (within 3 code values" in footer
-    assert "5 PNGs at 1:1, 0.1 MB" in footer
+    assert "5 PNGs at 1:1, 1.0 MB" in footer  # 1,049,999 bytes: decimal megabytes
     assert "the first 3 of 5 frames (all are on this page)" in footer
     data = json.loads(page.one("script", id="shot-data").text)
     assert (data["shot"], data["rate"], data["spec"]) == ("tst010", 23.976, "shot.yaml")
@@ -443,6 +443,23 @@ def test_flags_without_a_number_are_rows_of_ticks():
                              (450.0, "1005", "end")]
     assert plot.shaded == [(187.5, 75.0), (337.5, 75.0), (412.5, 75.0)]
     assert event_plot(FRAMES, {1001: {"faces": [], "flags": ["jitter_spike"]}}) is None
+
+
+def test_three_rows_of_ticks_share_the_plots_height():
+    records = {1001: {"faces": [], "flags": ["unreadable_frame", "missing_frame", "no_face"]}}
+    plot = event_plot(FRAMES, records)
+    assert plot is not None
+    # 110 / 3 apart from 18, half a row in: 36.33, 73, 109.67 to a tenth
+    assert [(y, name) for y, name, _ in plot.rows] == [
+        (36.3, "no_face"), (73.0, "missing_frame"), (109.7, "unreadable_frame")]
+
+
+def test_a_gap_is_shaded_a_frame_wide_to_a_tenth_of_a_unit():
+    frames = list(range(1001, 1010))  # 50.5 units a frame: a gap at 1003 from 121.75
+    records = {f: {"frame": f, **_faces(), "matte_area": 1.0} for f in frames}
+    records[1003]["faces"] = []
+    plot = metric_plot(METRICS["matte_area"], frames, records, QCSpec(), ())
+    assert plot is not None and plot.shaded == [(121.8, 50.5)]
 
 
 def test_the_shots_plots_are_the_defaults_then_each_flagged_metric_once_then_events():
