@@ -241,7 +241,7 @@ def test_a_sheet_of_exactly_its_rows_has_no_note_and_damaged_crops_leave_grey(tm
     gallery = Gallery(frames, "sRGB", "ACES")
     monkeypatch.setattr(sheet, "SHEET_ROWS", 3)
     label = "x" * 70
-    sheet.contact_sheet(qc, gallery, [(1001, label), (1002, "b"), (1003, "c")])
+    sheet.contact_sheet(qc, gallery, [(1003, "c"), (1001, label), (1002, "b")])
     written = cv2.imread(str(qc / "contact_sheet.png"))
     # as wide as the widest row its crops' headers give: the damaged one's, 4 × (160 + 4)
     assert written.shape == (3 * 164, 656, 3)
@@ -249,9 +249,9 @@ def test_a_sheet_of_exactly_its_rows_has_no_note_and_damaged_crops_leave_grey(tm
                              ([frames[1002].crops[k] for k in CROP_KINDS[:3]], "1002 b")],
                         None)
     assert expected.shape[1] == 4 * (147 + 4)
-    assert np.array_equal(written[:328, :604], expected)
-    assert (written[:328, 604:] == 20).all()
-    assert (written[328:] == 20).all(), "the damaged row: grey, 164 rows high"
+    assert (written[:164] == 20).all(), "the damaged row: grey, 164 rows high"
+    assert np.array_equal(written[164:, :604], expected)
+    assert (written[164:, 604:] == 20).all()
     assert (gallery.sheet_rows, gallery.sheet_of) == (3, 3)
 
     from faceplate.written import Manifest, write_bytes
