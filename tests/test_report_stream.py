@@ -271,3 +271,16 @@ def test_a_crop_that_does_not_open_has_no_width_and_leaves_no_pending_error(tmp_
     assert sheet._cell_width(tmp_path / "a.png") == 147 + 4
     assert sheet._cell_width(tmp_path / "gone.png") is None
     assert oiio.geterror() == ""
+
+
+def test_a_crop_narrower_than_a_pixel_at_the_sheets_height_is_one_pixel_wide(tmp_path):
+    """A 1 × 120 crop scales to 1.33 × 160: one pixel wide, in a cell of 1 + 2 × 2."""
+    qc = tmp_path / "qc"
+    _crop(qc / "review/crop/1001.plate.png", (1, 120), 200)
+    gallery = Gallery({1001: FrameImages(crops={"plate": "review/crop/1001.plate.png"})},
+                      "sRGB", "ACES")
+    sheet.contact_sheet(qc, gallery, [(1001, "a")])
+    written = cv2.imread(str(qc / "contact_sheet.png"))
+    assert written.shape == (164, 5, 3)
+    assert np.array_equal(written, _stacked(qc, [(["review/crop/1001.plate.png"], "1001 a")],
+                                            None))
