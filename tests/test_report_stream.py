@@ -219,3 +219,68 @@ def test_the_contact_sheet_written_a_row_at_a_time_has_the_pixels_of_the_whole_s
     assert (gallery.sheet_rows, gallery.sheet_of) == (3, 4)
     sheet.contact_sheet(qc, gallery, [(1005, "no_face")])  # nothing to show: the sheet goes
     assert not (qc / "contact_sheet.png").exists()
+
+
+def test_a_sheet_of_exactly_its_rows_has_no_note_and_damaged_crops_leave_grey(tmp_path,
+                                                                               monkeypatch):
+    """Three rows of three: no note. A crop whose header reads but whose pixels do not leaves
+    its row grey (a 164-pixel row of 20s); a missing crop is left out of its row; a crop whose
+    scaled width is not whole (110 × 120 to 146.67 × 160) is rounded to 147; a label is cut
+    at 60 characters. Faceplate's other files in the QC folder stay when the sheet goes."""
+    qc = tmp_path / "qc"
+    frames = {}
+    for f, size in {1001: (110, 120), 1002: (60, 60), 1003: (80, 80)}.items():
+        crops = {kind: f"review/crop/{f}.{kind}.png" for kind in CROP_KINDS}
+        for n, kind in enumerate(CROP_KINDS):
+            _crop(qc / crops[kind], size, 30 * n + 10)
+        frames[f] = FrameImages(crops=crops)
+    (qc / frames[1002].crops["diff"]).unlink()               # missing: left out
+    for kind in CROP_KINDS:                                  # damaged after the header
+        path = qc / frames[1003].crops[kind]
+        path.write_bytes(path.read_bytes()[:80])
+    gallery = Gallery(frames, "sRGB", "ACES")
+    monkeypatch.setattr(sheet, "SHEET_ROWS", 3)
+    label = "x" * 70
+    sheet.contact_sheet(qc, gallery, [(1003, "c"), (1001, label), (1002, "b")])
+    written = cv2.imread(str(qc / "contact_sheet.png"))
+    # as wide as the widest row its crops' headers give: the damaged one's, 4 × (160 + 4)
+    assert written.shape == (3 * 164, 656, 3)
+    expected = _stacked(qc, [([frames[1001].crops[k] for k in CROP_KINDS], f"1001 {label}"),
+                             ([frames[1002].crops[k] for k in CROP_KINDS[:3]], "1002 b")],
+                        None)
+    assert expected.shape[1] == 4 * (147 + 4)
+    assert (written[:164] == 20).all(), "the damaged row: grey, 164 rows high"
+    assert np.array_equal(written[164:, :604], expected)
+    assert (written[164:, 604:] == 20).all()
+    assert (gallery.sheet_rows, gallery.sheet_of) == (3, 3)
+
+    from faceplate.written import Manifest, write_bytes
+    write_bytes(qc / "a_note.txt", b"faceplate's, named before the sheet", record=True)
+    frames[1001].crops = {}
+    sheet.contact_sheet(qc, gallery, [(1001, "a")])
+    assert not (qc / "contact_sheet.png").exists() and (qc / "a_note.txt").is_file()
+    assert Manifest(qc).names() >= {"a_note.txt"}
+
+
+def test_a_crop_that_does_not_open_has_no_width_and_leaves_no_pending_error(tmp_path):
+    """OpenImageIO keeps a failed open's error until it is asked for, and prints it when the
+    process exits if nobody asked: the sheet asks."""
+    import OpenImageIO as oiio
+    oiio.geterror()  # whatever an earlier test left
+    _crop(tmp_path / "a.png", (110, 120), 10)
+    assert sheet._cell_width(tmp_path / "a.png") == 147 + 4
+    assert sheet._cell_width(tmp_path / "gone.png") is None
+    assert oiio.geterror() == ""
+
+
+def test_a_crop_narrower_than_a_pixel_at_the_sheets_height_is_one_pixel_wide(tmp_path):
+    """A 1 × 120 crop scales to 1.33 × 160: one pixel wide, in a cell of 1 + 2 × 2."""
+    qc = tmp_path / "qc"
+    _crop(qc / "review/crop/1001.plate.png", (1, 120), 200)
+    gallery = Gallery({1001: FrameImages(crops={"plate": "review/crop/1001.plate.png"})},
+                      "sRGB", "ACES")
+    sheet.contact_sheet(qc, gallery, [(1001, "a")])
+    written = cv2.imread(str(qc / "contact_sheet.png"))
+    assert written.shape == (164, 5, 3)
+    assert np.array_equal(written, _stacked(qc, [(["review/crop/1001.plate.png"], "1001 a")],
+                                            None))

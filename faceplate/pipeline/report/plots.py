@@ -179,11 +179,9 @@ def shot_plots(frames: list[int], records: list[dict[str, Any]], qc: QCSpec) -> 
     """The default plots, then one per flagged metric, then the flags without a number."""
     by_frame = {r["frame"]: r for r in records}
     raised = {name for r in records for name in r.get("flags", [])}
-    flagged_metrics = [FLAGS[n].metric for n in FLAGS if n in raised and FLAGS[n].metric]
-    keys = list(DEFAULT_PLOTS) + [k for k in flagged_metrics
-                                  if k is not None and k not in DEFAULT_PLOTS]
+    flagged = [info.metric for n, info in FLAGS.items() if n in raised and info.metric is not None]
     plots = []
-    for key in dict.fromkeys(keys):
+    for key in dict.fromkeys([*DEFAULT_PLOTS, *flagged]):  # each once, the defaults first
         flags = tuple(n for n, info in FLAGS.items() if info.metric == key)
         plot = metric_plot(METRICS[key], frames, by_frame, qc, flags)
         if plot is not None:

@@ -30,6 +30,7 @@ def _cell_width(path: Path) -> int | None:
     its header; None: it does not open."""
     inp = oiio.ImageInput.open(str(path))
     if inp is None:
+        oiio.geterror()  # taken: else OpenImageIO prints it when the process exits
         return None
     try:
         spec = inp.spec()
