@@ -284,3 +284,27 @@ def test_a_crop_narrower_than_a_pixel_at_the_sheets_height_is_one_pixel_wide(tmp
     assert written.shape == (164, 5, 3)
     assert np.array_equal(written, _stacked(qc, [(["review/crop/1001.plate.png"], "1001 a")],
                                             None))
+
+
+def test_a_plate_that_does_not_open_leaves_no_pending_error(tmp_path):
+    """The page's plate aspect passes over frames that do not open (1001 missing, 1002 not an
+    image) to the first that does (1003: 64 x 32, pixels 2 wide: 4.0), and a plate path that
+    does not open has no display size; neither leaves OpenImageIO an error to print at exit."""
+    import OpenImageIO as oiio
+
+    from faceplate.pipeline.report.gallery import _display_size, plate_aspect
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    (plates / "p.1002.exr").write_bytes(b"not an image")
+    header = oiio.ImageSpec(64, 32, 3, oiio.HALF)
+    header.attribute("PixelAspectRatio", 2.0)
+    out = oiio.ImageOutput.create(str(plates / "p.1003.exr"))
+    assert out.open(str(plates / "p.1003.exr"), header)
+    assert out.write_image(np.zeros((32, 64, 3), np.float16)) and out.close()
+    data = spec_dict()
+    data["plate"]["path"] = str(plates / "p.####.exr")
+    data["plate"]["frames"] = "1001-1003"
+    oiio.geterror()  # whatever an earlier test left
+    assert plate_aspect(parse_spec(data, base=tmp_path)) == 4.0
+    assert _display_size(plates / "p.1001.exr") is None
+    assert oiio.geterror() == ""

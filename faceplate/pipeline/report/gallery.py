@@ -103,6 +103,7 @@ def face_region(frame: int, records: dict[int, dict[str, Any]]) -> list[float] |
 def _display_size(path: Path) -> tuple[int, int] | None:
     inp = oiio.ImageInput.open(str(path))
     if inp is None:
+        oiio.geterror()  # taken: else OpenImageIO prints it when the process exits
         return None
     try:
         spec = inp.spec()
@@ -117,6 +118,7 @@ def plate_aspect(spec: ShotSpec) -> float:
     for f in spec.plate.frames:
         inp = oiio.ImageInput.open(str(spec.plate.path.frame(f)))
         if inp is None:
+            oiio.geterror()  # taken, as above
             continue
         try:
             header = inp.spec()
