@@ -28,7 +28,7 @@ from typing import Any
 from shots import FACEPLATE
 
 #: (module, function or Class.method, label); an indented label is part of the one above it.
-#: A stage's frames are counted by its first part's calls.
+#: A stage's frames are counted by its last part's calls (each stage writes every frame once).
 RENDER = [
     ("faceplate.pipeline.render.stage", "_read_plate", "read the plate (EXR decode)"),
     ("faceplate.plateio.frame", "PlateFrame.nonfinite_count", "count NaN and Inf"),
@@ -45,6 +45,8 @@ RENDER = [
 ANALYSE = [
     ("faceplate.pipeline.analyse.stage", "read_plate", "read the plate, make its proxy"),
     ("faceplate.pipeline.analyse.stage", "read_rgb_frame", "  EXR decode"),
+    ("faceplate.pipeline.analyse.stage", "read_rows", "read a followed frame's rows, proxy"),
+    ("faceplate.pipeline.analyse.stage", "read_rgb_rows", "  EXR decode of those rows"),
     ("faceplate.pipeline.analyse.stage", "prepare_plate", "flow view, crops ahead"),
     ("faceplate.pipeline.analyse.stage", "face_motion", "head motion (LK, vertex flow)"),
     ("faceplate.pipeline.analyse.flow", "vertex_motion", "  vertex flow (DIS both ways)"),
@@ -120,7 +122,7 @@ def measure(stage: str, spec: str) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     main(args, standalone_mode=False)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    frames = max(calls[parts[0][2]], 1)
+    frames = max(calls[parts[-1][2]], 1)
     print(f"faceplate {stage}, one thread: {cpu:.2f} s of CPU ({1000 * cpu / frames:.0f} ms a "
           f"frame, start-up included), {wall:.2f} s, {frames} frames")
     for _, _, label in parts:

@@ -114,13 +114,16 @@ def _moved(plate, motion):
                           borderMode=cv2.BORDER_REFLECT)
 
 
-def test_flow_on_the_grey_converted_around_the_face_measures_what_the_whole_grey_measures(ctx):
+@pytest.mark.parametrize("move", [(6.0, -4.0), (34.0, -27.0), (90.0, 20.0)])
+def test_flow_on_the_grey_converted_around_the_face_measures_what_the_whole_grey_measures(
+        ctx, move):
     """The head's motion measured on grey proxies converted only around the face equals, to
     the last bit, the motion measured on wholly converted ones, with far fewer pixels
-    converted; the converted pixels are the whole conversion's."""
+    converted; the converted pixels are the whole conversion's: for small moves and for moves
+    of 18 and 48 proxy pixels (past the 16 the flow's reach leaves for the move)."""
     plate = _plate(ctx, "astronaut.png")
     proxy_a = _proxy(plate)
-    proxy_b = _proxy(_moved(plate, Similarity(1.0, 0.01, 6.0, -4.0)))
+    proxy_b = _proxy(_moved(plate, Similarity(1.0, 0.01, *move)))
     geometry = ProxyGeometry(0, 0, proxy_a.shape[1] / plate.shape[1])
     whole = [to_uint8(ctx.colour.convert(p, PLATE_SPACE, WORKING_SPACE))
              for p in (proxy_a, proxy_b)]

@@ -24,7 +24,7 @@ from faceplate.face.image8 import to_uint8
 from faceplate.pipeline.analyse.flow import ProxyGeometry, band_thumb, band_view, cut_between
 from faceplate.pipeline.stage_files.paths import analysis_path
 from faceplate.pipeline.stop import StopFlag
-from faceplate.plateio.frame import band_starts, read_rgb_bands, read_rgb_frame
+from faceplate.plateio.frame import Box, band_starts, read_rgb_bands, read_rgb_frame
 from faceplate.plateio.write import write_image
 
 FIRST = 1001
@@ -69,7 +69,7 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
     sizes (made in bands of half floats widened in turn), 100 x 70 at 16/25 does not (made
     whole), 40 x 30 is kept. Each is the frame read as float32 by OpenImageIO, NaN and Inf as
     0, through OpenCV's area filter at one scale on both axes, whatever rows they lie on."""
-    from faceplate.pipeline.analyse.stage import _proxy
+    from faceplate.pipeline.analyse.stage import _proxy, _proxy_scale
 
     values = (np.random.default_rng(width).random((height, width, 3)) * 4).astype(np.float16)
     values[17, 5, 0], values[height - 20, 9, 2], values[3, 2, 1] = np.nan, np.inf, -np.inf
@@ -85,7 +85,7 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
                                                    interpolation=cv2.INTER_AREA)
     frame = read_rgb_frame(path, 1, half=True)
     assert frame.pixels.dtype == np.float16 and frame.nonfinite_count() == 3
-    proxy = _proxy(frame, 64, clean=False)
+    proxy = _proxy(frame, _proxy_scale(frame.data_box, 64), clean=False)
     assert proxy.dtype == np.float32 and proxy.shape == expected.shape
     assert np.array_equal(proxy, expected)
     finite = tmp_path / "g.exr"
@@ -93,23 +93,84 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
     assert out.open(str(finite), spec) and out.write_image(np.nan_to_num(values, posinf=0,
                                                                          neginf=0))
     assert out.close()
-    assert np.array_equal(_proxy(read_rgb_frame(finite, 1, half=True), 64, clean=True),
+    clean_frame = read_rgb_frame(finite, 1, half=True)
+    assert np.array_equal(_proxy(clean_frame, _proxy_scale(clean_frame.data_box, 64), True),
                           expected)
 
 
-def _shot(folder: Path, colour, frames: int, covered: int = COVERED) -> Path:
-    """The astronaut portrait moving a pixel a frame; its face covered by a flat patch of its
-    own mean colour on the first ``covered`` frames."""
+def test_rows_read_alone_are_the_rows_of_the_whole_frame(tmp_path):
+    """Spans of rows read alone equal the same rows of the frame read whole (half kept
+    half), each a frame whose data window is its rows; a file storing B, G, R, A (its data
+    window above the display window) too, and an 8-bit file (read whole and cut)."""
+    from faceplate.plateio.frame import read_rgb_rows
+
+    values = np.random.default_rng(7).random((70, 24, 4)).astype(np.float16)
+    for name, channels, kind, pixels in (("a.exr", ("R", "G", "B", "A"), oiio.HALF, values),
+                                         ("b.exr", ("B", "G", "R", "A"), oiio.HALF, values),
+                                         ("c.png", ("R", "G", "B", "A"), oiio.UINT8,
+                                          (values * 255).astype(np.uint8))):
+        spec = oiio.ImageSpec(24, 70, 4, kind)
+        spec.channelnames = channels
+        if name.endswith(".exr"):
+            spec.y, spec.full_y, spec.full_height = -6, 0, 58
+            spec.attribute("compression", "zip")
+        out = oiio.ImageOutput.create(str(tmp_path / name))
+        assert out.open(str(tmp_path / name), spec) and out.write_image(pixels) and out.close()
+        frames, header = read_rgb_rows(tmp_path / name, 1, lambda h: [(3, 20), (48, 64)])
+        whole = read_rgb_frame(tmp_path / name, 1, half=True)
+        assert header.height == 70
+        for frame, (y0, y1) in zip(frames, [(3, 20), (48, 64)]):
+            assert frame.pixels.dtype == whole.pixels.dtype
+            assert np.array_equal(frame.pixels, whole.pixels[y0:y1])
+            data = whole.data_box
+            assert frame.data_box == Box(data.x0, data.y0 + y0, data.x1, data.y0 + y1)
+        if name == "a.exr":
+            assert np.array_equal(frames[0].pixels, values[3:20, :, :3])
+
+
+@pytest.mark.parametrize(("size", "wanted", "rows"), [
+    # 1080p at 8/15: whole proxy rows every 15 plate rows; bands at 64, 192, ..., 1008
+    ((1920, 1080), (100.3, 700.2), (90, 705)),
+    # the top in a band (64-80): the band whole, then down to a multiple of 15
+    ((1920, 1080), (75.0, 700.0), (60, 705)),
+    # the bottom in a band (736-752): the band whole, then up to 765
+    ((1920, 1080), (100.0, 740.0), (90, 765)),
+    # past the frame: clipped to it; more than 9 rows in 10: read whole
+    ((1920, 1080), (-50.0, 500.0), (0, 510)),
+    ((1920, 1080), (10.0, 1075.0), None),
+    # 1998 x 1080 at 512/999: no whole proxy rows; a 512 x 512 frame at scale 1: any row,
+    # its bands at 96-112 and 288-304 whole
+    ((1998, 1080), (100.0, 500.0), None),
+    ((512, 512), (100.4, 300.6), (96, 304)),
+    ((512, 512), (113.0, 287.4), (113, 288)),
+])
+def test_a_followed_frame_is_read_in_whole_proxy_rows_that_hold_its_bands_whole(size, wanted,
+                                                                                  rows):
+    from faceplate.pipeline.analyse.stage import _part_rows, _proxy_scale
+
+    data = Box(0, 0, *size)
+    assert _part_rows(data, _proxy_scale(data, 1024), wanted) == rows
+
+
+def _shot(folder: Path, colour, frames: int, covered: int = COVERED,
+          down: list[int] | None = None, mirrored_from: int | None = None) -> Path:
+    """The astronaut portrait moving a pixel a frame to the right (and ``down[i]`` pixels down
+    on frame i; mirrored left to right from frame ``mirrored_from``: a cut); its face covered
+    by a flat patch of its own mean colour on the first ``covered`` frames."""
     portrait = cv2.imread(str(resources.files("faceplate.demo") / "data" / "astronaut.png"))
     linear = colour.convert(cv2.cvtColor(portrait, cv2.COLOR_BGR2RGB).astype(np.float32) / 255,
                             SOURCE_COLORSPACE, PLATE_COLORSPACE)
     (folder / "plates").mkdir(parents=True)
     for i in range(frames):
-        pixels = cv2.warpAffine(linear, np.float32([[1, 0, i], [0, 1, 0]]), (512, 512),
+        dy = down[i] if down else 0
+        pixels = cv2.warpAffine(linear, np.float32([[1, 0, i], [0, 1, dy]]), (512, 512),
                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         if i < covered:
             x0, y0, x1, y1 = FACE
-            pixels[y0:y1, x0 + i:x1 + i] = pixels[y0:y1, x0 + i:x1 + i].mean(axis=(0, 1))
+            pixels[y0 + dy:y1 + dy, x0 + i:x1 + i] = \
+                pixels[y0 + dy:y1 + dy, x0 + i:x1 + i].mean(axis=(0, 1))
+        if mirrored_from is not None and i >= mirrored_from:
+            pixels = np.ascontiguousarray(pixels[:, ::-1])
         write_image(folder / "plates" / f"tst010.{FIRST + i:04d}.exr", plate_spec(512, 512),
                     pixels.astype(np.float16), frame=FIRST + i)
     (folder / "refs").mkdir()
@@ -117,6 +178,77 @@ def _shot(folder: Path, colour, frames: int, covered: int = COVERED) -> Path:
     spec = spec_dict()
     spec["plate"]["frames"] = f"{FIRST}-{FIRST + frames - 1}"
     return write_spec(folder, spec)
+
+
+def _analysed_reading_in_part(folder: Path, colour, down: list[int], most: float,
+                              monkeypatch, mirrored_from: int | None = None
+                              ) -> tuple[list[dict], list[int], list[int]]:
+    """The stored analysis (less its seconds) of a shot of ``len(down)`` frames, the face
+    moving ``down``, with frames read in part where that leaves out more than ``1 - most`` of
+    their rows; and the frames read in part, and those of them looked at whole again."""
+    from faceplate.nodes.shot import ShotNode
+    from faceplate.pipeline.analyse import stage
+
+    node = ShotNode.from_file(_shot(folder, colour, len(down), 0, down, mirrored_from))
+    parts: list[int] = []
+    again: list[int] = []
+    real_rows, real_read = stage.read_rows, stage._analyse_read
+
+    def read_rows(*args, **kwargs):
+        plate = real_rows(*args, **kwargs)
+        if plate.whole is not None:
+            parts.append(plate.frame.frame)
+        return plate
+
+    def analyse_read(number, plate, *args, **kwargs):
+        if plate.whole is None and number in parts:
+            again.append(number)
+        return real_read(number, plate, *args, **kwargs)
+
+    monkeypatch.setattr(stage, "_PART_MOST", most)
+    monkeypatch.setattr(stage, "read_rows", read_rows)
+    monkeypatch.setattr(stage, "_analyse_read", analyse_read)
+    node.analyse()
+    monkeypatch.undo()
+    stored = json.loads(analysis_path(node.spec).read_text())
+    return [{k: v for k, v in f.items() if k != "seconds"} for f in stored["frames"]], parts, again
+
+
+@pytest.mark.slow
+def test_a_followed_frame_read_in_part_is_analysed_as_if_read_whole(tmp_path, colour,
+                                                                     monkeypatch):
+    """The face followed over 12 frames, moving a pixel down a frame, then 40 rows on the 6th:
+    the frames between detector frames are read only in the rows following needs (not the
+    second, read before the first's face is known, nor the 9th, the detector's, nor the
+    last, nor the 8th, read after the jump was measured: room for another such move is most
+    of the frame); the jump's frame and the next (read before the jump was seen) are looked
+    at whole again (their faces' rows were not read; the bands, moved 40 rows, told a cut
+    that the whole pictures do not), and the analysis is the one of every frame read
+    whole."""
+    down = [i + (40 if i >= 5 else 0) for i in range(12)]
+    in_part, parts, again = _analysed_reading_in_part(tmp_path / "a", colour, down, 0.9,
+                                                      monkeypatch)
+    whole, none, _ = _analysed_reading_in_part(tmp_path / "b", colour, down, 0.0, monkeypatch)
+    assert [f["detector"] for f in whole] == [i in (0, 8) for i in range(12)]
+    assert all(f["faces"] and not f["cut"] for f in whole)
+    assert parts == [FIRST + i for i in (2, 3, 4, 5, 6, 9, 10)] and none == []
+    assert again == [FIRST + 5, FIRST + 6]
+    assert in_part == whole
+
+
+@pytest.mark.slow
+def test_a_cut_on_a_frame_read_in_part_is_told_as_read_whole(tmp_path, colour, monkeypatch):
+    """The picture mirrored from the 6th frame on (a cut): the frame read in part is looked at
+    whole, the cut is found there and the face followed across none, as when every frame is
+    read whole."""
+    down = list(range(10))
+    in_part, parts, again = _analysed_reading_in_part(tmp_path / "a", colour, down, 0.9,
+                                                      monkeypatch, mirrored_from=5)
+    whole, _, _ = _analysed_reading_in_part(tmp_path / "b", colour, down, 0.0, monkeypatch,
+                                            mirrored_from=5)
+    assert [f["frame"] for f in whole if f["cut"]] == [FIRST + 5]
+    assert FIRST + 5 in parts and FIRST + 5 in again
+    assert in_part == whole
 
 
 @pytest.mark.slow

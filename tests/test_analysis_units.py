@@ -231,6 +231,29 @@ def test_a_tall_lazy_views_grey_is_the_whole_pictures():
     assert np.array_equal(view.grey(), cv2.cvtColor(_to8(linear), cv2.COLOR_RGB2GRAY))
 
 
+def test_a_view_of_a_frame_read_in_part_gives_only_the_rows_read():
+    """Rows 32-64 of a 100 x 60 proxy read: a box inside them (past the picture's sides too)
+    is covered and converted as the whole picture would be; one reaching a row outside them,
+    or the whole picture, is not: asking for it raises. A frame read whole covers all."""
+    from faceplate.pipeline.analyse.flow import Uncovered
+
+    linear = np.random.default_rng(9).random((100, 60, 3)).astype(np.float32)
+    view = lazy_plate_view(linear, ProxyGeometry(0, 0, 1.0), _to8, None, None, (32, 64))
+    assert view.thumb is None and view.rows == (32, 64)
+    assert view.covers((0.0, 32.0, 60.0, 64.0)) and view.covers((-10.0, 40.0, 70.0, 50.0))
+    assert not view.covers((0.0, 31.5, 60.0, 50.0))
+    assert not view.covers((0.0, 40.0, 60.0, 64.5))
+    grey = view.grey((5.0, 33.0, 40.0, 63.0))
+    expected = cv2.cvtColor(_to8(linear), cv2.COLOR_RGB2GRAY)
+    assert np.array_equal(grey[32:64], expected[32:64])
+    for box in ((0.0, 20.0, 10.0, 40.0), None):
+        with pytest.raises(Uncovered):
+            view.grey(box)
+    whole = lazy_plate_view(linear, ProxyGeometry(0, 0, 1.0), _to8, None)
+    assert whole.covers((0.0, -5.0, 60.0, 200.0))
+    assert np.array_equal(whole.grey(), expected)
+
+
 def _thumb_pair(change) -> tuple[PlateView, PlateView]:
     """Two thumbnails (96 x 54): a low-contrast picture (levels 100 +- 10, standard deviation
     10) and ``change`` of it, as views."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -303,6 +303,49 @@ def read_rgb_bands(path: Path, frame: int, count: int, rows: int,
                                                        first, first + 3, oiio.FLOAT))
             bands.append(np.asarray(pixels, np.float32).reshape(y1 - y0, spec.width, 3))
     return _in_order(np.concatenate(bands, axis=0), [c - first for c in rgb]), spec
+
+
+def read_rgb_rows(path: Path, frame: int,
+                  spans: Callable[[oiio.ImageSpec], Sequence[tuple[int, int]]],
+                  limits: FrameLimits | None = None) -> tuple[list[PlateFrame], oiio.ImageSpec]:
+    """:func:`read_rgb_frame` (``half=True``) of only some spans of scanlines, decoding only
+    the blocks that hold them: the rows ``spans`` gives for the RGB part's header (data-window
+    rows ``[y0, y1)`` from its top), each a frame whose data window is those rows (full
+    width), and that header. Integer files, and R, G, B not side by side, are read whole and
+    cut.
+
+    Raises:
+        PlateMissingError: no such file.
+        FrameRefusedError: a header outside ``limits``.
+        PlateError: the frame is unreadable.
+    """
+    limits = limits if limits is not None else FrameLimits.for_plate(None)
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
+        wanted = list(spans(spec))
+        first = min(rgb)
+        if not _floating(spec) or sorted(rgb) != list(range(first, first + 3)):
+            whole = read_rgb_frame(path, frame, limits, half=True)
+            return [_rows_of(whole.spec, whole.pixels[y0:y1], y0, path, frame, part)
+                    for y0, y1 in wanted], spec
+        kind = (oiio.HALF if all(str(spec.channelformat(c)) == "half"
+                                 for c in range(first, first + 3)) else oiio.FLOAT)
+        order = [c - first for c in rgb]
+        out = []
+        for y0, y1 in wanted:
+            pixels = _decode(inp, path, frame, partial(inp.read_scanlines, part, 0, spec.y + y0,
+                                                       spec.y + y1, 0, first, first + 3, kind))
+            rows = np.asarray(pixels).reshape(y1 - y0, spec.width, 3)
+            out.append(_rows_of(spec, _in_order(rows, order), y0, path, frame, part))
+    return out, spec
+
+
+def _rows_of(spec: oiio.ImageSpec, pixels: np.ndarray, y0: int, path: Path, frame: int,
+             part: int) -> PlateFrame:
+    """A frame of ``pixels``, R, G, B rows of the data window ``spec`` from its row ``y0``."""
+    rows = oiio.ImageSpec(spec)
+    rows.y, rows.height = spec.y + y0, pixels.shape[0]
+    return PlateFrame(path=path, frame=frame, spec=rows, pixels=pixels, rgb=(0, 1, 2),
+                      part=part)
 
 
 def read_rgb_box(path: Path, frame: int, box: Box,

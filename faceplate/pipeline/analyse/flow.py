@@ -79,8 +79,14 @@ class ProxyGeometry:
 
 
 #: Proxy pixels around a face's outline that Lucas-Kanade reads (its 21-pixel window at the
-#: coarsest of its four pyramid levels, the pyramid's filters), plus room for the head's move.
+#: coarsest of its four pyramid levels, the pyramid's filters), plus room for the head's move
+#: (the same motion as from the whole grey for moves of tens of pixels, tested).
 _FLOW_REACH = 112
+
+
+class Uncovered(Exception):
+    """Flow asked for plate pixels of a frame read only in part that were not read (the frame
+    is then read whole); never leaves the analysis stage."""
 #: Side of the tiles the grey proxy is converted in, when it is converted on demand.
 _TILE = 32
 
@@ -105,12 +111,16 @@ class PlateView:
 
     def __init__(self, grey: np.ndarray, thumb: np.ndarray | None, geometry: ProxyGeometry,
                  pending: tuple[np.ndarray, Convert8] | None = None,
-                 bands: np.ndarray | None = None) -> None:
+                 bands: np.ndarray | None = None, rows: tuple[int, int] | None = None) -> None:
         self._grey = grey
         self.thumb = thumb
         self.bands = bands
         self.geometry = geometry
         self._pending = pending
+        #: The proxy rows read (y0, y1) of a frame read only in part; None: all.
+        self.rows = rows
+        #: Where read in part: its whole thumbnail, the frame read again whole (None: cannot).
+        self.whole_thumb: Callable[[], np.ndarray | None] | None = None
         tiles = (-(-grey.shape[0] // _TILE), -(-grey.shape[1] // _TILE))
         self._done = np.full(tiles, pending is None)
 
@@ -118,13 +128,27 @@ class PlateView:
     def shape(self) -> tuple[int, int]:
         return self._grey.shape[0], self._grey.shape[1]
 
+    def covers(self, box: tuple[float, float, float, float]) -> bool:
+        """Whether the rows of ``box`` (proxy pixels x0, y0, x1, y1) inside the proxy were
+        read."""
+        if self.rows is None:
+            return True
+        top, bottom = max(0.0, box[1]), min(float(self.shape[0]), box[3])
+        return top >= self.rows[0] and bottom <= self.rows[1]
+
     def grey(self, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
         """The grey proxy, its pixels inside ``box`` (proxy pixels x0, y0, x1, y1; None: all)
-        converted at least."""
-        if self._pending is None:
-            return self._grey
+        converted at least.
+
+        Raises:
+            Uncovered: the frame was read only in part, and not where ``box`` lies.
+        """
         h, w = self.shape
         x0, y0, x1, y1 = box if box is not None else (0, 0, w, h)
+        if not self.covers((x0, y0, x1, y1)):
+            raise Uncovered(f"proxy rows {y0:.0f}-{y1:.0f} not read")
+        if self._pending is None:
+            return self._grey
         tx0, ty0 = max(0, int(x0) // _TILE), max(0, int(y0) // _TILE)
         tx1 = min(self._done.shape[1], int(np.ceil(x1)) // _TILE + 1)
         ty1 = min(self._done.shape[0], int(np.ceil(y1)) // _TILE + 1)
@@ -150,13 +174,16 @@ def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
 
 
 def lazy_plate_view(linear: np.ndarray, geometry: ProxyGeometry, convert: Convert8,
-                    small8: np.ndarray, bands: np.ndarray | None = None) -> PlateView:
+                    small8: np.ndarray | None, bands: np.ndarray | None = None,
+                    rows: tuple[int, int] | None = None) -> PlateView:
     """The view of ``linear``, the proxy in the plate's colourspace (finite values), converted
     by ``convert`` only where flow reads it; the thumbnail for cuts is made from ``small8``,
-    a smaller converted picture of the same frame (the detector's); ``bands``: its
-    :func:`band_thumb`."""
+    a smaller converted picture of the same frame (the detector's; None: none, the cut is told
+    by the bands); ``bands``: its :func:`band_thumb`; ``rows``: the proxy rows made, where
+    the frame was read only in part."""
     grey = np.zeros(linear.shape[:2], np.uint8)
-    return PlateView(grey, _thumb(_grey(small8)), geometry, (linear, convert), bands)
+    thumb = None if small8 is None else _thumb(_grey(small8))
+    return PlateView(grey, thumb, geometry, (linear, convert), bands, rows)
 
 
 def band_thumb(rows: np.ndarray, count: int, convert: Convert8) -> np.ndarray:
@@ -192,7 +219,20 @@ def cut_between(before: PlateView, after: PlateView) -> bool:
     shows no picture (a flat flash, a black or grey frame: its thumbnail's levels spread less
     than :data:`_BLANK_LEVELS`) is never one side of a cut (the faces it loses are found again
     by the detector after it)."""
-    pair = _thumbs(before, after)
+    cut = _differ(_thumbs(before, after))
+    if cut and (before.thumb is None or after.thumb is None):
+        # told by bands: where both frames can be looked at whole (read in part, not in
+        # bands), the whole pictures decide, as they would have read whole
+        whole = [view.thumb if view.thumb is not None
+                 else view.whole_thumb() if view.whole_thumb is not None else None
+                 for view in (before, after)]
+        if whole[0] is not None and whole[1] is not None:
+            return _differ((whole[0], whole[1]))
+    return cut
+
+
+def _differ(pair: tuple[np.ndarray, np.ndarray] | None) -> bool:
+    """:func:`cut_between` of two thumbnails."""
     if pair is None or min(float(pair[0].std()), float(pair[1].std())) < _BLANK_LEVELS:
         return False
     a, b = pair[0].astype(np.float32), pair[1].astype(np.float32)
@@ -259,13 +299,18 @@ def _hull(geometry: ProxyGeometry, mesh: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.convexHull(points.astype(np.float32)).reshape(-1, 2))
 
 
+def flow_reach(geometry: ProxyGeometry) -> float:
+    """Display pixels around a face's outline that following it reads (:func:`flow_box`)."""
+    return _FLOW_REACH / geometry.scale
+
+
 def flow_box(geometry: ProxyGeometry, mesh: np.ndarray,
              margin: float = 0.0) -> tuple[float, float, float, float]:
     """The proxy pixels flow reads to follow the face whose mesh (display pixels) is ``mesh``
     (x0, y0, x1, y1), grown by ``margin`` pixels."""
     hull = _hull(geometry, mesh)
     (x0, y0), (x1, y1) = hull.min(axis=0), hull.max(axis=0)
-    reach = _FLOW_REACH + 0.5 * max(x1 - x0, y1 - y0) + margin
+    reach = _FLOW_REACH + margin
     return (float(x0 - reach), float(y0 - reach), float(x1 + reach), float(y1 + reach))
 
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import cv2
 import numpy as np
+import OpenImageIO as oiio
 
 from faceplate.errors import PlateError, PlateMissingError, StageError
 from faceplate.face.colour_match import LabStats
@@ -38,14 +41,17 @@ from faceplate.pipeline.analyse.flow import (
     FaceMotion,
     PlateView,
     ProxyGeometry,
+    Uncovered,
     band_thumb,
     band_view,
     cut_between,
     face_motion,
     flow_box,
+    flow_reach,
     lazy_plate_view,
 )
 from faceplate.pipeline.context import RunContext
+from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.preflight import Preflight
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stage_files.analysis import (
@@ -65,6 +71,7 @@ from faceplate.plateio.frame import (
     band_starts,
     read_rgb_bands,
     read_rgb_frame,
+    read_rgb_rows,
     widened,
 )
 from faceplate.spec import ShotSpec
@@ -163,6 +170,8 @@ def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
     """``region`` of the frame (inside its data window), made smaller when larger than
     :data:`_CROP_SIDE`, as 8-bit working-space RGB (cut from a region of ``ready`` that holds
     it when it is not made smaller: the same pixels)."""
+    if region.intersect(frame.data_box) != region:
+        raise Uncovered(f"rows {region.y0}-{region.y1} not read")
     scale = min(1.0, _CROP_SIDE / max(region.width, region.height))
     for box, image in ready if scale == 1.0 else ():
         if box.intersect(region) == region:
@@ -315,6 +324,19 @@ class PlateRead:
     seen: Image8 | None = None
     view: PlateView | None = None
     ready: tuple[Converted, ...] = ()
+    #: A frame read only in part (:func:`read_rows`): its whole data window (``frame`` holds
+    #: some of its rows), the proxy rows made from them (``proxy`` is 0 elsewhere) and its
+    #: bands of rows (the cut is told by them); None where it was read whole.
+    whole: Box | None = None
+    proxy_rows: tuple[int, int] | None = None
+    bands: BandRead | None = None
+    #: Where read in part: the frame read again, whole.
+    again: Callable[[], PlateRead | BandRead | FrameAnalysis] | None = None
+
+    @property
+    def data(self) -> Box:
+        """The frame's data window."""
+        return self.whole if self.whole is not None else self.frame.data_box
 
 
 def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
@@ -337,22 +359,140 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
     nonfinite = frame.nonfinite_count()
-    return PlateRead(frame, nonfinite, _proxy(frame, settings.detect_size, nonfinite == 0))
+    scale = _proxy_scale(frame.data_box, settings.detect_size)
+    return PlateRead(frame, nonfinite, _proxy(frame, scale, nonfinite == 0))
 
 
-def _proxy(frame: PlateFrame, side: int, clean: bool) -> np.ndarray:
-    """The analysis proxy of a frame: at most ``side`` on its longer side, both axes at one
-    scale (OpenCV's area filter), finite values. Where that scale gives whole sizes on both
-    axes it is made in bands (each band's half floats widened in turn: the same values)."""
+def _proxy_scale(data: Box, side: int) -> Fraction:
+    """The analysis proxy's scale of a data window: at most ``side`` on its longer side."""
+    return min(Fraction(1), Fraction(side, max(data.width, data.height)))
+
+
+def _whole_rows(data: Box, scale: Fraction) -> int | None:
+    """The plate rows a proxy at ``scale`` makes whole proxy rows from at a time (None: its
+    size on either axis is not whole: made only from the whole frame)."""
+    if (data.width * scale).denominator != 1 or (data.height * scale).denominator != 1:
+        return None
+    return scale.denominator
+
+
+def _proxy(frame: PlateFrame, scale: Fraction, clean: bool) -> np.ndarray:
+    """The analysis proxy of the rows ``frame`` holds, at ``scale`` on both axes (OpenCV's
+    area filter), finite values. Where the scale gives whole sizes it is made in bands (each
+    band's half floats widened in turn: the same values, and the same rows as the whole
+    frame's proxy where ``frame`` starts and ends on :func:`_whole_rows`)."""
     data = frame.data_box
-    scale = Fraction(side, max(data.width, data.height))
-    if scale >= 1:
+    if scale == 1:
         return _finite(_rgb_of(frame, data), clean)  # float32 as read: no copy when finite
     width, height = data.width * scale, data.height * scale
     if width.denominator == height.denominator == 1:
         return downscaled(frame, data, (int(width), int(height)))
     return cv2.resize(_finite(_rgb_of(frame, data), clean), None, fx=float(scale),
                       fy=float(scale), interpolation=cv2.INTER_AREA)
+
+
+#: A followed frame is read in part only where that leaves out more than this share of its
+#: rows (else whole: the cut is then told by the whole picture).
+_PART_MOST = 0.9
+
+
+def _part_rows(data: Box, scale: Fraction, wanted: tuple[float, float]) -> tuple[int, int] | None:
+    """The data-window rows (y0, y1 from its top) a frame read in part is read in: ``wanted``
+    (display rows) grown to whole proxy rows and to hold every band of rows it crosses whole;
+    None where that is most of the frame or the proxy is made only whole."""
+    step = _whole_rows(data, scale)
+    if step is None:
+        return None
+    bands = band_starts(data.height, _BANDS, _BAND_ROWS)
+    y0 = max(0, int(np.floor(wanted[0])) - data.y0)
+    y1 = min(data.height, int(np.ceil(wanted[1])) - data.y0)
+    while True:
+        top, bottom = y0 // step * step, min(data.height, -(-y1 // step) * step)
+        for b in bands:  # a band the rows cross is read whole with them
+            if b < top < b + _BAND_ROWS:
+                top = b
+            if b < bottom < b + _BAND_ROWS:
+                bottom = b + _BAND_ROWS
+        if (top, bottom) == (y0, y1):
+            break
+        y0, y1 = top, min(data.height, bottom)
+    return (y0, y1) if y1 - y0 <= _PART_MOST * data.height else None
+
+
+#: A followed face's rows are read allowing for the head to move, each frame, twice its
+#: last measured move plus this many display pixels (and this many again, once).
+_MOVE_SLACK = 2.0
+
+
+def rows_wanted(faces: list[FaceObservation], geometry: ProxyGeometry,
+                gap: int) -> tuple[float, float]:
+    """The display rows (y0, y1) following ``faces`` (of a frame ``gap`` frames before) will
+    read of a frame: each face's crop and the flow's reach around its outline, on this frame
+    and the next, with room for its head to move."""
+    top, bottom = np.inf, -np.inf
+    for face in faces:
+        mesh = np.asarray(face.landmarks, np.float64)
+        move = 0.0
+        if face.motion is not None:
+            move = float(np.abs(Similarity(*face.motion).apply(mesh[:, :2])[:, 1]
+                                - mesh[:, 1]).max())
+        room = gap * (2.0 * move + _MOVE_SLACK) + _MOVE_SLACK
+        y0, y1 = float(mesh[:468, 1].min()), float(mesh[:468, 1].max())
+        reach = flow_reach(geometry)
+        _, y0b, _, y1b = bounding_box(mesh)
+        pad = 0.5 * (y1b - y0b)  # the crop's, as _follow makes it
+        top = min(top, y0 - reach - room, y0b - pad - room - 1.0)
+        bottom = max(bottom, y1 + reach + room, y1b + pad + room + 1.0)
+    return top, bottom
+
+
+def read_rows(spec: ShotSpec, frame_number: int, settings: AnalyseSettings, pre: Preflight,
+              wanted: tuple[float, float]) -> PlateRead | FrameAnalysis:
+    """Frame ``frame_number`` read only in the rows ``wanted`` (display rows, as
+    :func:`_part_rows` grows them) and its bands of rows outside them, for a frame whose
+    faces are followed (safe in a reader thread, as :func:`read_plate`); read whole where
+    that reads most of it."""
+    plan: list[tuple[int, int] | None] = []
+
+    def spans(header: oiio.ImageSpec) -> list[tuple[int, int]]:
+        x0, y0 = header.x - header.full_x, header.y - header.full_y
+        data = Box(x0, y0, x0 + header.width, y0 + header.height)
+        rows = _part_rows(data, _proxy_scale(data, settings.detect_size), wanted)
+        plan.append(rows)
+        if rows is None:
+            return [(0, data.height)]
+        outside = [(b, min(data.height, b + _BAND_ROWS))
+                   for b in band_starts(data.height, _BANDS, _BAND_ROWS)
+                   if not rows[0] <= b < rows[1]]
+        return [rows, *outside]
+
+    try:
+        frames, header = read_rgb_rows(spec.plate.path.frame(frame_number), frame_number,
+                                       spans, pre.frame_limits)
+    except PlateError as exc:
+        status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
+        return FrameAnalysis(frame_number, status, reason=str(exc))
+    main, rows = frames[0], plan[0]
+    nonfinite = sum(f.nonfinite_count() for f in frames)
+    if rows is None:  # read whole
+        return PlateRead(main, nonfinite, _proxy(main, _proxy_scale(main.data_box,
+                                                                    settings.detect_size),
+                                                 nonfinite == 0))
+    x0, y0 = header.x - header.full_x, header.y - header.full_y
+    whole = Box(x0, y0, x0 + header.width, y0 + header.height)
+    scale = _proxy_scale(whole, settings.detect_size)
+    proxy = np.zeros((int(whole.height * scale), int(whole.width * scale), 3), np.float32)
+    made = (int(rows[0] * scale), int(rows[1] * scale))
+    proxy[made[0]:made[1]] = _proxy(main, scale, nonfinite == 0)
+    by_start = {f.data_box.y0 - whole.y0: f for f in frames}
+    band_rows = np.concatenate([_rgb_of(by_start.get(b, main),
+                                        Box(whole.x0, whole.y0 + b, whole.x1,
+                                            whole.y0 + min(whole.height, b + _BAND_ROWS)))
+                                for b in band_starts(whole.height, _BANDS, _BAND_ROWS)])
+    bad = int(band_rows.size - np.count_nonzero(np.isfinite(band_rows)))
+    bands = BandRead(whole, _finite(band_rows, bad == 0), bad)
+    return PlateRead(main, nonfinite, proxy, whole=whole, proxy_rows=made, bands=bands,
+                     again=partial(read_plate, spec, frame_number, settings, pre))
 
 
 def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
@@ -368,17 +508,25 @@ def _vertices(motion: FaceMotion | None) -> np.ndarray | None:
     return rows
 
 
-def _views(plate: PlateRead, side: int | None, to_working: Convert8) -> tuple[Image8, PlateView]:
+def _views(plate: PlateRead, side: int | None,
+           to_working: Convert8) -> tuple[Image8 | None, PlateView]:
     """The detector's picture of a frame read whole and its view for flow (the grey converted
-    on demand)."""
-    frame, proxy = plate.frame, plate.proxy
-    data = frame.data_box
-    seen = detector_image(proxy, side, to_working)
-    bands = band_thumb(_bands_of(plate).rows,
+    on demand); a frame read in part has no detector picture, and its view only the rows
+    read and its bands."""
+    proxy, data = plate.proxy, plate.data
+    geometry = ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width)
+    bands = band_thumb((plate.bands or _bands_of(plate)).rows,
                        len(band_starts(data.height, _BANDS, _BAND_ROWS)), to_working)
-    return seen, lazy_plate_view(proxy, ProxyGeometry(data.x0, data.y0,
-                                                      proxy.shape[1] / data.width),
-                                 to_working, seen, bands)
+    seen = None if plate.whole is not None else detector_image(proxy, side, to_working)
+    view = lazy_plate_view(proxy, geometry, to_working, seen, bands, plate.proxy_rows)
+    again = plate.again
+    if again is not None:
+        def whole_thumb() -> np.ndarray | None:
+            whole = again()
+            return (_views(whole, side, to_working)[1].thumb if isinstance(whole, PlateRead)
+                    else None)
+        view.whole_thumb = whole_thumb
+    return seen, view
 
 
 #: Frames read and prepared ahead of the one analysed, each in a reader thread of its own.
@@ -403,13 +551,18 @@ def prepare_plate(plate: PlateRead | BandRead | FrameAnalysis, side: int | None,
     if not isinstance(plate, PlateRead):
         return plate
     seen, view = _views(plate, side, to_working)
-    data, clean = plate.frame.data_box, plate.nonfinite == 0
+    data, clean = plate.data, plate.nonfinite == 0
     ready = []
     for mesh in faces:
-        view.grey(flow_box(view.geometry, mesh, _AHEAD_FLOW))
+        x0, y0, x1, y1 = flow_box(view.geometry, mesh, _AHEAD_FLOW)
+        if view.rows is not None:  # read in part: what of it was read
+            y0, y1 = max(y0, view.rows[0]), min(y1, view.rows[1])
+        if y0 < y1:
+            view.grey((x0, y0, x1, y1))
         face = bounding_box(np.asarray(mesh))
         box = _around(face, _AHEAD_CROP, data)
-        if not box.empty and max(face[2] - face[0], face[3] - face[1]) * 2 <= _CROP_SIDE:
+        if (not box.empty and box.intersect(plate.frame.data_box) == box
+                and max(face[2] - face[0], face[3] - face[1]) * 2 <= _CROP_SIDE):
             # the crop it is followed on will be read at the frame's own size
             ready.append((box, to_working(_finite(_rgb_of(plate.frame, box), clean))))
     return replace(plate, seen=seen, view=view, ready=tuple(ready))
@@ -467,18 +620,40 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         # a quiet frame is analysed from its bands however it was read (the same analysis
         # whichever frames the reader guessed quiet)
         banded = _band_frame(frame_number, plate if isinstance(plate, BandRead)
-                             else _bands_of(plate), previous, to_working)
+                             else plate.bands or _bands_of(plate), previous, to_working)
         if banded is not None:
             return banded
     if isinstance(plate, BandRead):
         plate = read_plate(spec, frame_number, settings, pre)  # a cut, or more is needed
+    if isinstance(plate, PlateRead) and plate.whole is not None:
+        try:
+            return _analyse_read(frame_number, plate, settings, ctx, pre, previous, part=True)
+        except Uncovered:  # a cut, a face found, lost or moved past what was read
+            plate = read_plate(spec, frame_number, settings, pre)
     if isinstance(plate, FrameAnalysis):
         return plate, None
     assert isinstance(plate, PlateRead)  # read in full
+    return _analyse_read(frame_number, plate, settings, ctx, pre, previous)
+
+
+def _analyse_read(frame_number: int, plate: PlateRead, settings: AnalyseSettings,
+                  ctx: RunContext, pre: Preflight, previous: Previous, *, part: bool = False
+                  ) -> tuple[FrameAnalysis, PlateView]:
+    """:func:`analyse_frame` of a frame read (whole, or ``part``: only the rows its faces
+    need, followed, the cut told by its bands).
+
+    Raises:
+        Uncovered: ``part``, and more of the frame is needed: the detector due (a cut, a face
+            not followed, unsure, new), a face's pixels or its flow's (on this frame or the
+            next) not read.
+    """
+    colourspace = pre.plate_space()
+    finder = pre.shot_models().faces
+    to_working = _converter(colourspace, ctx)
     frame, nonfinite = plate.frame, plate.nonfinite
-    data = frame.data_box
+    data = plate.data
     clean = nonfinite == 0
-    seen, view = ((plate.seen, plate.view) if plate.seen is not None and plate.view is not None
+    seen, view = ((plate.seen, plate.view) if plate.view is not None
                   else _views(plate, finder.detector_side, to_working))
     cut = previous.view is not None and cut_between(previous.view, view)
     faces: list[FaceObservation] = []
@@ -510,9 +685,13 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
     detect = (not finder.tracks or cut or (not faces and previous.view is None)
               or bool(unfollowed) or unsure
               or previous.since_detection + 1 >= settings.detect_every)
+    if part and (detect or not all(view.covers(flow_box(view.geometry, np.asarray(f.landmarks)))
+                                   for f in faces)):
+        raise Uncovered("the detector is due, or the next frame's flow reads rows not read")
     if detect:  # a keyframe: every face's identity is measured (the solve links by it)
         for kept, kept_mesh, near in followed:
             kept.descriptor = _describe(kept_mesh, near, settings, ctx)
+        assert seen is not None  # read whole
         to_display = data.width / seen.shape[1]
         for det in finder.detect(seen, upsample=settings.upsample, threshold=settings.threshold):
             found_det = det.moved(to_display, data.x0, data.y0)  # display-window pixels
@@ -609,13 +788,18 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
 
     def read_ahead(number: int, previous: Previous, gap: int
                    ) -> PlateRead | BandRead | FrameAnalysis:
-        """Frame ``number`` read (in bands when it is likely quiet) and prepared, ``previous``
-        being the analysis of the frame ``gap`` frames before it (the frames between are
-        being analysed or read)."""
-        in_full = (not (finder.tracks and not previous.faces and previous.view is not None)
-                   or (previous.since_detection + gap) % settings.detect_every == 0
-                   or number == numbers[-1])
-        plate = read_plate(spec, number, settings, pre, in_full=in_full)
+        """Frame ``number`` read (in the rows its faces likely need while they are followed,
+        in bands when it is likely quiet) and prepared, ``previous`` being the analysis of the
+        frame ``gap`` frames before it (the frames between are being analysed or read)."""
+        due = ((previous.since_detection + gap) % settings.detect_every == 0
+               or number == numbers[-1])
+        plate: PlateRead | BandRead | FrameAnalysis
+        if finder.tracks and previous.faces and previous.view is not None and not due:
+            plate = read_rows(spec, number, settings, pre,
+                              rows_wanted(previous.faces, previous.view.geometry, gap))
+        else:
+            quiet = finder.tracks and not previous.faces and previous.view is not None
+            plate = read_plate(spec, number, settings, pre, in_full=not quiet or due)
         return prepare_plate(plate, finder.detector_side, to_working,
                              [np.asarray(f.landmarks) for f in previous.faces])
 
