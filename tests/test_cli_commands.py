@@ -115,13 +115,58 @@ def test_shot_node_draws_bars_unless_quiet_and_watches_the_commands_stop_flag(tm
     assert node.ctx.stop is flag and flag.watched
 
 
-def test_quiet_before_or_after_the_subcommand_leaves_only_errors() -> None:
+def test_a_runs_result_in_three_lines_and_as_the_document(capsys, tmp_path) -> None:
+    from faceplate.cli.options import print_result
+    from faceplate.nodes.shot import ShotResult
+    from faceplate.pipeline.render.result import FrameOutcome, RenderResult
+    from faceplate.pipeline.report.stage import Report
+    outcomes = [FrameOutcome(1001, "swapped"), FrameOutcome(1002, "passthrough"),
+                FrameOutcome(1003, "swapped"), FrameOutcome(1004, "unreadable"),
+                FrameOutcome(1005, "swapped")]
+    summary = {"flagged": 1, "flagged_frames": "1002"}
+    result = ShotResult(RenderResult(outcomes, reused=[1003, 1005]),
+                        Report(tmp_path / "qc.json", tmp_path / "index.html", summary))
+    print_result(result, Output())
+    assert capsys.readouterr().out.splitlines() == [
+        "frames rendered: 3; already complete: 2; flagged in shot: 1 1002",
+        f"qc: {tmp_path / 'qc.json'}", f"report: {tmp_path / 'index.html'}"]
+    out = Output(json=True)
+    print_result(result, out)
+    out.finish()
+    assert json.loads(capsys.readouterr().out) == {
+        "rendered": "1001-1002,1004", "reused": "1003,1005", "failed": "1004",
+        "qc": str(tmp_path / "qc.json"), "report": str(tmp_path / "index.html"),
+        "summary": summary}
+
+
+@pytest.fixture
+def root_level():
+    """The root logger's level, put back after a test whose commands set it."""
+    root = logging.getLogger()
+    before = root.level
+    yield root
+    root.setLevel(before)
+
+
+def test_quiet_before_or_after_the_subcommand_leaves_only_errors(root_level) -> None:
     for args in (["-q", "doctor"], ["doctor", "-q"], ["doctor", "--json", "-q"],
                  ["-q", "doctor", "--json"]):
         done = invoke(*args)
         assert (done.exit_code, done.stdout, done.stderr) == (0, "", ""), args
+        assert root_level.level == logging.ERROR
     loud = invoke("-v", "doctor")
     assert loud.exit_code == 0 and loud.stdout.startswith(f"faceplate {__version__}\n")
+    assert root_level.level == logging.INFO
+
+
+def test_the_output_flags_take_no_value(root_level) -> None:
+    # Each is a flag: the option after it is an option of its own, not its value.
+    verbose = invoke("doctor", "-v", "--json")
+    assert verbose.exit_code == 0 and json.loads(verbose.stdout)["checks"]
+    assert root_level.level == logging.INFO
+    both = invoke("doctor", "-q", "-v")  # -v wins over -q for logging; -q keeps stdout empty
+    assert both.exit_code == 0 and both.stdout == ""
+    assert root_level.level == logging.INFO
 
 
 # --- doctor ----------------------------------------------------------------------------------
@@ -364,6 +409,31 @@ def test_models_pin_without_ids_pins_every_file_found(tmp_path, monkeypatch) -> 
 def test_reviewer_is_the_login_name(monkeypatch) -> None:
     monkeypatch.setenv("LOGNAME", "carol")
     assert reviewer() == "carol"
+
+
+def test_reviewer_is_unknown_when_the_login_name_cannot_be_found(monkeypatch) -> None:
+    import os
+    import pwd
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    free = next(uid for uid in range(54321, 64000) if not _has_user(pwd, uid))
+    monkeypatch.setattr(os, "getuid", lambda: free)  # a process running as no known user
+    assert reviewer() == "unknown"
+
+
+def _has_user(pwd, uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+def test_review_serve_takes_only_a_port_number(tmp_path) -> None:
+    spec = _shot(tmp_path)
+    done = invoke("review", "serve", str(spec), "--port", "65536")
+    assert done.exit_code == 2  # README: a bad command line
+    assert done.stderr == "ERROR: --port: 65536 is not in the range 0<=x<=65535.\n"
 
 
 def _overrides(spec: Path) -> list[dict]:
