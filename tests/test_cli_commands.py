@@ -49,6 +49,14 @@ def _shot(folder: Path, **overrides) -> Path:
 
 # --- output modes and shared options ---------------------------------------------------------
 
+def test_a_command_called_outside_the_group_takes_its_own_flags() -> None:
+    from faceplate.cli.models import models
+    runner = CliRunner()
+    assert runner.invoke(models, ["list", "-q"]).stdout == ""
+    listed = runner.invoke(models, ["list", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.stdout)["models"]
+
+
 def test_output_prints_lines_in_text_mode_and_the_document_only_with_json(capsys) -> None:
     text, as_json, quiet, both = (Output(), Output(json=True), Output(quiet=True),
                                   Output(json=True, quiet=True))
@@ -429,11 +437,15 @@ def _has_user(pwd, uid: int) -> bool:
     return True
 
 
-def test_review_serve_takes_only_a_port_number(tmp_path) -> None:
+def test_review_serve_takes_only_a_port_number_and_needs_the_page(tmp_path) -> None:
     spec = _shot(tmp_path)
     done = invoke("review", "serve", str(spec), "--port", "65536")
     assert done.exit_code == 2  # README: a bad command line
     assert done.stderr == "ERROR: --port: 65536 is not in the range 0<=x<=65535.\n"
+    early = invoke("review", "serve", str(spec), "--port", "65535")
+    assert early.exit_code == 5  # README: an earlier stage's output is missing
+    assert early.stderr == (f"ERROR: {tmp_path / 'out' / 'qc' / 'index.html'}: no review page "
+                            "yet: run `faceplate report` (or `faceplate run`) first\n")
 
 
 def _overrides(spec: Path) -> list[dict]:
@@ -553,7 +565,7 @@ def _timeline(path: Path, spec: Path | None, *markers: tuple[str, int, int]) -> 
     return path
 
 
-def test_import_otio_writes_each_new_decision_once(tmp_path) -> None:
+def test_import_otio_writes_each_new_decision_once(tmp_path, monkeypatch) -> None:
     spec = _shot(tmp_path / "shot")
     overrides = tmp_path / "shot" / "overrides.yaml"
     timeline = _timeline(tmp_path / "notes.otio", spec, ("skip", 1003, 2), ("note", 1006, 1),
@@ -574,11 +586,13 @@ def test_import_otio_writes_each_new_decision_once(tmp_path) -> None:
     assert [(o["frames"], o["by"], o["via"]) for o in _overrides(spec)] == [
         ("1003-1004", "eve", "otio notes.otio"), ("1005", "eve", "otio notes.otio"),
         ("1008", "eve", "otio notes.otio")]
+    monkeypatch.setenv("LOGNAME", "frank")
     again = invoke("review", "import-otio", str(timeline), "--json")
     assert again.exit_code == 0, again.stderr
     report = json.loads(again.stdout)
     assert report["imported"] == [] and report["rerender"] is None
-    assert [a["frames"] for a in report["already"]] == ["1003-1004", "1005", "1005", "1008"]
+    assert [(a["frames"], a["by"]) for a in report["already"]] == [
+        ("1003-1004", "frank"), ("1005", "frank"), ("1005", "frank"), ("1008", "frank")]
     assert report["left_out"] == ["marker 'note' on clip 'plate' at 1006"]
     assert report["overrides"] == str(overrides)
     assert len(_overrides(spec)) == 3
