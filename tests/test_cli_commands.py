@@ -9,7 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,6 +61,16 @@ def test_a_command_called_outside_the_group_takes_its_own_flags() -> None:
     assert runner.invoke(models, ["list", "-q"]).stdout == ""
     listed = runner.invoke(models, ["list", "--json"])
     assert listed.exit_code == 0 and json.loads(listed.stdout)["models"]
+
+
+def test_the_shot_commands_module_loads_no_pipeline() -> None:
+    # A fresh interpreter: `faceplate --help` imports every command's module (to list them);
+    # the pipeline loads only when a shot command runs.
+    code = ("import sys, faceplate.cli.options, faceplate.cli.stages; "
+            "print(sorted(m for m in sys.modules if m.startswith('faceplate.nodes')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout == "[]\n"
 
 
 def test_output_prints_lines_in_text_mode_and_the_document_only_with_json(capsys) -> None:
@@ -342,6 +358,16 @@ def test_models_verify_checks_each_file_found_and_exits_4_naming_the_refused(stu
         ("bad", "hash mismatch", good, str(models / "bad.onnx"), False)]
 
 
+def test_models_verify_names_the_first_refused_file(studio) -> None:
+    models, manifest, _ = studio
+    shutil.copyfile(models / "good.onnx", models / "worse.onnx")
+    manifest.write_text(manifest.read_text() + ROW.format(id="worse", file="worse.onnx",
+                                                          sha="e" * 64, licence="MIT"))
+    done = invoke("models", "verify", "--model-dir", str(models), "--manifest", str(manifest))
+    assert done.exit_code == 4
+    assert done.stderr == f"ERROR: {models / 'bad.onnx'}: 2 model file(s) refused: bad, worse\n"
+
+
 def test_models_verify_refuses_a_file_against_its_contract(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "faceplate.yaml"))
     f = TensorProto.FLOAT
@@ -420,7 +446,6 @@ def test_reviewer_is_the_login_name(monkeypatch) -> None:
 
 
 def test_reviewer_is_unknown_when_the_login_name_cannot_be_found(monkeypatch) -> None:
-    import os
     import pwd
     for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         monkeypatch.delenv(name, raising=False)
@@ -442,10 +467,43 @@ def test_review_serve_takes_only_a_port_number_and_needs_the_page(tmp_path) -> N
     done = invoke("review", "serve", str(spec), "--port", "65536")
     assert done.exit_code == 2  # README: a bad command line
     assert done.stderr == "ERROR: --port: 65536 is not in the range 0<=x<=65535.\n"
-    early = invoke("review", "serve", str(spec), "--port", "65535")
-    assert early.exit_code == 5  # README: an earlier stage's output is missing
-    assert early.stderr == (f"ERROR: {tmp_path / 'out' / 'qc' / 'index.html'}: no review page "
-                            "yet: run `faceplate report` (or `faceplate run`) first\n")
+    low = invoke("review", "serve", str(spec), "--port", "-1")
+    assert low.exit_code == 2
+    assert low.stderr == "ERROR: --port: -1 is not in the range 0<=x<=65535.\n"
+    for port in (["--port", "0"], ["--port", "65535"], []):  # 0, the default: a free one
+        early = invoke("review", "serve", str(spec), *port)
+        assert early.exit_code == 5, port  # README: an earlier stage's output is missing
+        assert early.stderr == (f"ERROR: {tmp_path / 'out' / 'qc' / 'index.html'}: no review "
+                                "page yet: run `faceplate report` (or `faceplate run`) first\n")
+
+
+def _answered(url: str) -> None:
+    """Wait for the server at ``url`` to answer a request (any status)."""
+    try:
+        urllib.request.urlopen(url, timeout=60).close()
+    except urllib.error.HTTPError as refused:
+        refused.close()
+
+
+def test_review_serve_decides_as_the_login_name_and_stops_on_sigterm(tmp_path) -> None:
+    # A real process: the server installs its own signal handlers and serves until a signal.
+    spec = _shot(tmp_path)
+    (tmp_path / "out" / "qc").mkdir(parents=True)
+    (tmp_path / "out" / "qc" / "index.html").write_text("<html></html>")
+    env = {**os.environ, "LOGNAME": "grace"}
+    with subprocess.Popen([sys.executable, "-m", "faceplate", "review", "serve", str(spec)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as server:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        second = server.stdout.readline()
+        _answered(first.split(": ", 1)[-1].strip())  # serving: its signal handlers are set
+        server.send_signal(signal.SIGTERM)
+        rest, errors = server.communicate(timeout=60)
+    assert first.startswith("review page: http://127.0.0.1:"), errors
+    assert second == (f"decisions by grace go to {tmp_path / 'overrides.yaml'}; Ctrl-C stops "
+                      "the server\n")
+    assert (rest, server.returncode) == ("stopped\n", 0), errors
 
 
 def _overrides(spec: Path) -> list[dict]:
