@@ -195,6 +195,27 @@ def test_the_output_flags_take_no_value(root_level) -> None:
 
 # --- doctor ----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("present, said", [
+    ((), False), (("torch",), False), (("onnx2torch",), False), (("torch", "onnx2torch"), True)])
+def test_doctor_says_the_torch_backend_is_installed_only_with_both_packages(
+        tmp_path, monkeypatch, present, said) -> None:
+    # Empty packages of those names ahead on sys.path: looked for, never imported (neither is
+    # installed here).
+    for name in present:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    checks = json.loads(invoke("doctor", "--json").stdout)["checks"]
+    assert [c["value"] for c in checks if c["name"] == "torch backend"] == [said]
+
+
+def test_the_shot_commands_show_the_default_workers() -> None:
+    for command in ("run", "render"):
+        shown = " ".join(invoke(command, "--help").stdout.split())
+        assert "--workers N|auto Render in N processes;" in shown
+        assert "8 frames). [default: auto]" in shown, command
+
+
 def test_a_failed_check_is_reported_and_the_others_still_run() -> None:
     checks = Checks()
     assert checks.run("one", lambda: (["one: fine"], 1)) == 1
