@@ -154,10 +154,10 @@ def _report(checks: Checks, out: Output) -> None:
                             "error": str(c.error) if c.error else None,
                             "exit_code": c.error.exit_code if c.error else 0}
                            for c in checks.done]})
-    failed = [c for c in checks.done if c.error is not None]
+    failed = [c.error for c in checks.done if c.error is not None]
     if failed:
         out.finish()  # the document still goes out before the exit
-        for check in failed:
-            for line in str(check.error).splitlines():
+        for error in failed:
+            for line in str(error).splitlines():
                 click.echo(f"ERROR: {line}", err=True)
-        click.get_current_context().exit(failed[0].error.exit_code if failed[0].error else 1)
+        click.get_current_context().exit(failed[0].exit_code)

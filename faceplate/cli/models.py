@@ -101,6 +101,7 @@ def verify(model_dirs: tuple[Path, ...], manifest: Path | None, lock_file: Path 
                               "path": str(s.path), "refused": problem} for s, problem in checked],
                 "mismatched": [s.entry.id for s in bad]})
     if bad:
+        out.finish()  # the document, naming the refused files, still goes out before the exit
         raise ModelHashError(f"{len(bad)} model file(s) refused: "
                              f"{', '.join(s.entry.id for s in bad)}", path=bad[0].path)
 
