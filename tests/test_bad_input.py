@@ -133,3 +133,19 @@ def test_frames_outside_the_plate_range_are_refused(tmp_path, colour):
     assert result.returncode == 2
     assert "ERROR: frames: frames 990-1000 are outside the plate range 1001-1002" in result.stderr
     assert not (shot.folder / "out").exists()
+
+
+def test_render_and_report_print_their_json_document_before_exiting_3(damaged):
+    """``--json`` still gives the document when frames fail: render's names the failed frames
+    (the others already complete), report's summary names them, each before the exit 3."""
+    shot, _, _ = damaged
+    render = run_cli("render", str(shot.spec_path), "--json")
+    assert render.returncode == 3, render.stderr
+    done = json.loads(render.stdout)
+    assert done["failed"] == "1003-1004" and done["reused"] == "1001-1002,1005-1006"
+    assert done["rendered"] == "1003-1004"  # tried again (as run's document counts them)
+    report = run_cli("report", str(shot.spec_path), "--json")
+    assert report.returncode == 3, report.stderr
+    summary = json.loads(report.stdout)["summary"]
+    assert summary["failed_frames"] == "1003-1004"
+    assert json.loads(report.stdout)["qc"] == str(shot.qc_json)

@@ -97,12 +97,13 @@ def render(spec: Path, frames: str | None, force: bool, workers: str, out: Outpu
                                          workers=workers_option(workers))
     out.line(f"rendered {len(result.outcomes) - len(result.reused)} frames; "
              f"already complete: {len(result.reused)}")
-    if result.failed:
-        raise incomplete(result.failed)
     reused = set(result.reused)  # once, not once a frame
     out.result({"rendered": format_frames([r.frame for r in result.outcomes
                                            if r.frame not in reused]),
-                "reused": format_frames(result.reused)})
+                "reused": format_frames(result.reused), "failed": format_frames(result.failed)})
+    if result.failed:
+        out.finish()  # the document, naming the failed frames, still goes out before the exit
+        raise incomplete(result.failed)
 
 
 @click.command()
@@ -129,12 +130,13 @@ def report(spec: Path, compare: tuple[str, str] | None, out: Output) -> None:
     if result.timeline is not None:
         out.line(f"timeline: {result.timeline}")
     summary = result.summary
-    unwritten = sorted({*_frames(summary["failed_frames"]), *_frames(summary["not_rendered"])})
-    if unwritten:
-        raise incomplete(unwritten, result.qc_json)
     out.result({"qc": str(result.qc_json), "report": str(result.index_html),
                 "timeline": str(result.timeline) if result.timeline else None,
                 "summary": summary})
+    unwritten = sorted({*_frames(summary["failed_frames"]), *_frames(summary["not_rendered"])})
+    if unwritten:
+        out.finish()  # the document (its summary names the frames) still goes out
+        raise incomplete(unwritten, result.qc_json)
 
 
 def _frames(text: str) -> list[int]:
