@@ -3,6 +3,7 @@ public-domain portraits (NASA's astronaut plate, US government portraits as sour
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -75,6 +76,17 @@ def read_pixels(path: Path | str, part: int = 0, fmt: Any = oiio.UNKNOWN) -> np.
     finally:
         inp.close()
     return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
+
+
+def identity_onnx(path: Path, name: str = "input") -> str:
+    """A tiny ONNX model passing its (N, 3, 4, 4) float input ``name`` through as ``output``,
+    saved to ``path``; its file's sha256."""
+    from onnx import TensorProto, helper
+    shape = ["N", 3, 4, 4]
+    save_onnx(path, [helper.make_node("Identity", [name], ["output"])],
+              [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)],
+              [helper.make_tensor_value_info("output", TensorProto.FLOAT, shape)])
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def save_onnx(path: Path, nodes: list[Any], inputs: list[Any], outputs: list[Any],

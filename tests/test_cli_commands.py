@@ -6,7 +6,6 @@ written out by hand."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ import opentimelineio as otio
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from conftest import OBAMA, spec_dict, write_spec
+from conftest import OBAMA, identity_onnx, spec_dict, write_spec
 
 from faceplate import __version__
 from faceplate.cli import main
@@ -39,7 +38,6 @@ from faceplate.pipeline.stop import StopFlag
 from faceplate.spec import load_spec, parse_spec
 
 onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
-from onnx import TensorProto, helper  # noqa: E402
 
 
 def invoke(*args: str) -> Result:
@@ -297,17 +295,6 @@ def test_doctor_exits_with_the_first_failed_checks_code(tmp_path) -> None:
 
 # --- models ----------------------------------------------------------------------------------
 
-def _identity(path: Path) -> str:
-    f = TensorProto.FLOAT
-    graph = helper.make_graph([helper.make_node("Identity", ["input"], ["output"])], "id",
-                              [helper.make_tensor_value_info("input", f, ["N", 3, 4, 4])],
-                              [helper.make_tensor_value_info("output", f, ["N", 3, 4, 4])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 ROW = ("  - {{id: {id}, family: gfpgan, role: enhancer, file: {file}, sha256: {sha}, "
        "licence: {licence}}}\n")
 
@@ -324,7 +311,7 @@ def studio(tmp_path, monkeypatch):
     with no allow-list, the lock in the folder."""
     models = tmp_path / "models"
     models.mkdir()
-    good = _identity(models / "good.onnx")
+    good = identity_onnx(models / "good.onnx")
     shutil.copyfile(models / "good.onnx", models / "bad.onnx")
     monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "faceplate.yaml"))
     monkeypatch.setenv("FACEPLATE_MODEL_LOCK", str(tmp_path / "models.lock.yaml"))
@@ -391,13 +378,7 @@ def test_models_verify_names_the_first_refused_file(studio) -> None:
 
 def test_models_verify_refuses_a_file_against_its_contract(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "faceplate.yaml"))
-    f = TensorProto.FLOAT
-    graph = helper.make_graph([helper.make_node("Identity", ["pixels"], ["output"])], "id",
-                              [helper.make_tensor_value_info("pixels", f, ["N", 3, 4, 4])],
-                              [helper.make_tensor_value_info("output", f, ["N", 3, 4, 4])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(tmp_path / "other.onnx"))
+    identity_onnx(tmp_path / "other.onnx", "pixels")
     manifest = _studio(tmp_path, {"id": "other", "file": "other.onnx", "sha": "null",
                                   "licence": "MIT"})
     done = invoke("models", "verify", "--model-dir", str(tmp_path), "--manifest", str(manifest))
@@ -447,7 +428,7 @@ def test_models_pin_refuses_unknown_missing_and_mismatched_files(studio, tmp_pat
 def test_models_pin_without_ids_pins_every_file_found(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FACEPLATE_CONFIG", str(tmp_path / "faceplate.yaml"))
     lock = tmp_path / "studio.lock.yaml"
-    one, two = _identity(tmp_path / "one.onnx"), _identity(tmp_path / "two.onnx")
+    one, two = identity_onnx(tmp_path / "one.onnx"), identity_onnx(tmp_path / "two.onnx")
     manifest = _studio(tmp_path, {"id": "one", "file": "one.onnx", "sha": "null",
                                   "licence": "MIT"},
                        {"id": "gone", "file": "gone.onnx", "sha": "null", "licence": "MIT"},

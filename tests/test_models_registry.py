@@ -4,7 +4,6 @@ provider fallback, the ``faceplate models`` commands, and real files when they a
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import identity_onnx
 
 onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
 from onnx import TensorProto, helper  # noqa: E402
@@ -25,17 +25,6 @@ from faceplate.models.policy import config_path, load_policy  # noqa: E402
 from faceplate.models.runtime import ModelRegistry, RuntimeOptions  # noqa: E402
 
 
-def _identity(path: Path) -> str:
-    f = TensorProto.FLOAT
-    graph = helper.make_graph([helper.make_node("Identity", ["input"], ["output"])], "id",
-                              [helper.make_tensor_value_info("input", f, ["N", 3, 4, 4])],
-                              [helper.make_tensor_value_info("output", f, ["N", 3, 4, 4])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _manifest(sha: str | None):
     """gfpgan_1.4's entry for the 4x4 identity model the tests build (its contract's size)."""
     entry = dataclasses.replace(load_manifest()["gfpgan_1.4"], sha256=sha, size=4)
@@ -43,7 +32,7 @@ def _manifest(sha: str | None):
 
 
 def test_pinned_hash_loads_once_and_reports_the_provider(tmp_path):
-    sha = _identity(tmp_path / "gfpgan_1.4.onnx")
+    sha = identity_onnx(tmp_path / "gfpgan_1.4.onnx")
     reg = ModelRegistry(_manifest(sha), model_dirs=[tmp_path],
                         options=RuntimeOptions(providers=("cuda", "cpu"), intra_op_threads=1))
     first = reg.session("gfpgan_1.4")
@@ -54,7 +43,7 @@ def test_pinned_hash_loads_once_and_reports_the_provider(tmp_path):
 
 
 def test_hash_mismatch_refuses_to_load(tmp_path):
-    _identity(tmp_path / "gfpgan_1.4.onnx")
+    identity_onnx(tmp_path / "gfpgan_1.4.onnx")
     reg = ModelRegistry(_manifest("0" * 64), model_dirs=[tmp_path])
     with pytest.raises(ModelHashError) as err:
         reg.session("gfpgan_1.4")
@@ -69,7 +58,7 @@ def test_missing_file_names_the_search_path(tmp_path):
 
 
 def test_licence_policy_refuses_with_the_licence_named(tmp_path):
-    _identity(tmp_path / "gfpgan_1.4.onnx")
+    identity_onnx(tmp_path / "gfpgan_1.4.onnx")
     config = tmp_path / "faceplate.yaml"
     config.write_text("allow_licences: [MIT, BSD-3-Clause]\n")
     assert config_path({"FACEPLATE_CONFIG": str(config)}) == config
@@ -101,7 +90,7 @@ def test_manifest_records_licences_for_every_model_including_the_default_pack():
 
 
 def test_models_cli_list_and_verify(tmp_path, monkeypatch):
-    sha = _identity(tmp_path / "gfpgan_1.4.onnx")
+    sha = identity_onnx(tmp_path / "gfpgan_1.4.onnx")
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     row = ("models:\n  - {{id: gfpgan_1.4, family: gfpgan, role: enhancer, file: gfpgan_1.4.onnx,"
            " sha256: {}, licence: Apache-2.0}}\n")

@@ -288,21 +288,12 @@ def read_rgb_bands(path: Path, frame: int, count: int, rows: int,
         FrameRefusedError: a header outside ``limits``.
         PlateError: the frame is unreadable.
     """
-    limits = limits if limits is not None else FrameLimits.for_plate(None)
-    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
-        starts = band_starts(spec.height, count, rows)
-        first = min(rgb)
-        if not _floating(spec) or sorted(rgb) != list(range(first, first + 3)):
-            whole = read_rgb_frame(path, frame, limits)
-            picked = [whole.pixels[s:s + rows] for s in starts]
-            return np.concatenate(picked, axis=0), spec
-        bands = []
-        for s in starts:
-            y0, y1 = spec.y + s, spec.y + min(spec.height, s + rows)
-            pixels = _decode(inp, path, frame, partial(inp.read_scanlines, part, 0, y0, y1, 0,
-                                                       first, first + 3, oiio.FLOAT))
-            bands.append(np.asarray(pixels, np.float32).reshape(y1 - y0, spec.width, 3))
-    return _in_order(np.concatenate(bands, axis=0), [c - first for c in rgb]), spec
+    def spans(header: oiio.ImageSpec) -> list[tuple[int, int]]:
+        return [(s, min(header.height, s + rows))
+                for s in band_starts(header.height, count, rows)]
+
+    frames, spec = read_rgb_rows(path, frame, spans, limits)
+    return np.concatenate([widened(f.pixels) for f in frames], axis=0), spec
 
 
 def read_rgb_rows(path: Path, frame: int,
