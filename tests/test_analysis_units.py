@@ -254,6 +254,37 @@ def test_a_view_of_a_frame_read_in_part_gives_only_the_rows_read():
     assert np.array_equal(whole.grey(), expected)
 
 
+def _face_spanning(y0: float, y1: float, motion: list[float] | None):
+    """A followed face whose mesh's points span rows ``y0``-``y1`` (and columns 100-200),
+    its irises (the last 10) inside."""
+    from faceplate.pipeline.stage_files.analysis import FaceObservation
+    mesh = np.zeros((478, 3))
+    mesh[:468, 0] = np.linspace(100.0, 200.0, 468)
+    mesh[:468, 1] = np.linspace(y0, y1, 468)
+    mesh[468:, :2] = (150.0, (y0 + y1) / 2)
+    return FaceObservation(bbox=[100.0, y0, 200.0, y1], score=1.0, landmarks=mesh,
+                           descriptor=None, pose=[0.0, 0.0, 0.0], motion=motion)
+
+
+@pytest.mark.parametrize(("faces", "scale", "gap", "rows"), [
+    # a 300-row face moving 3 rows a frame, read 2 frames on (room 2 x (2 x 3 + 2) + 2 = 18):
+    # its crop (half its height around it, 1 more) reaches past the flow's 112
+    ([(100.0, 400.0, [1.0, 0.0, 0.0, 3.0])], 1.0, 2, (100 - 150 - 18 - 1, 400 + 150 + 18 + 1)),
+    # a 100-row face: the flow's reach (112 + 18) reaches further than its crop (50 + 19)
+    ([(100.0, 200.0, [1.0, 0.0, 0.0, 3.0])], 1.0, 2, (100 - 112 - 18, 200 + 112 + 18)),
+    # no move measured, one frame on: room 1 x 2 + 2 = 4; the proxy at half size: reach 224
+    ([(100.0, 200.0, None)], 0.5, 1, (100 - 224 - 4, 200 + 224 + 4)),
+    # two faces: the rows both need
+    ([(100.0, 200.0, None), (500.0, 560.0, None)], 1.0, 1, (100 - 112 - 4, 560 + 112 + 4)),
+])
+def test_a_followed_frame_is_read_in_the_rows_its_faces_crops_and_flow_need(faces, scale, gap,
+                                                                             rows):
+    from faceplate.pipeline.analyse.stage import rows_wanted
+
+    observed = [_face_spanning(*face) for face in faces]
+    assert rows_wanted(observed, ProxyGeometry(0, 0, scale), gap) == pytest.approx(rows)
+
+
 def _thumb_pair(change) -> tuple[PlateView, PlateView]:
     """Two thumbnails (96 x 54): a low-contrast picture (levels 100 +- 10, standard deviation
     10) and ``change`` of it, as views."""
