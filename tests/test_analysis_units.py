@@ -16,6 +16,7 @@ from faceplate.pipeline.analyse.flow import (
     ProxyGeometry,
     _corners,
     cut_between,
+    face_motion,
     lazy_plate_view,
     plate_view,
     vertex_motion,
@@ -92,6 +93,30 @@ def test_a_frames_rgb_is_its_first_three_channels_when_it_holds_more():
     assert rgb.shape == (10, 20, 3)
     assert np.array_equal(rgb, frame.pixels[6:16, 5:25, :3])
     assert np.array_equal(_rgb_of(_frame(40, 30), box), _frame(40, 30).pixels[6:16, 5:25])
+
+
+def test_a_frames_rgb_is_in_r_g_b_order_whatever_order_its_channels_lie_in():
+    """Three channels stored B, G, R (half or float): R, G, B, as float32."""
+    from dataclasses import replace
+    box = Box(5, 6, 25, 16)
+    for kind in (np.float32, np.float16):
+        frame = _frame(40, 30)
+        stored = replace(frame, pixels=frame.pixels[..., ::-1].astype(kind), rgb=(2, 1, 0))
+        rgb = _rgb_of(stored, box)
+        assert rgb.dtype == np.float32
+        assert np.array_equal(rgb, frame.pixels[6:16, 5:25].astype(kind).astype(np.float32))
+
+
+def test_a_face_on_a_picture_without_texture_has_no_motion_and_says_why():
+    """A flat grey picture: no textured point on the face, so no motion, 0 points."""
+    flat = np.full((300, 300, 3), 128, np.uint8)
+    geometry = ProxyGeometry(0, 0, 1.0)
+    mesh = np.zeros((478, 3))
+    mesh[:, 0] = np.linspace(100.0, 200.0, 478)
+    mesh[:, 1] = np.concatenate([np.linspace(100.0, 200.0, 239)] * 2)
+    motion = face_motion(plate_view(flat, geometry), plate_view(flat, geometry), mesh)
+    assert motion.motion is None and (motion.points, motion.kept) == (0, 0)
+    assert motion.reason == "optical flow found 0 textured points on the face (needs 12)"
 
 
 @pytest.fixture(scope="module")
