@@ -196,14 +196,17 @@ class IncompleteShotError(FaceplateError):
 
     Attributes:
         frames: the frames that were not written.
+        result: what the run did, where a whole run raised it (the node API's ``ShotResult``:
+            its render and report, written all the same); else None.
     """
 
     exit_code = 3
 
     def __init__(self, message: str, *, frames: list[int],
-                 path: str | Path | None = None) -> None:
+                 path: str | Path | None = None, result: object | None = None) -> None:
         super().__init__(message, path=path)
         self.frames = frames
+        self.result = result
 
 
 class ModelNotFoundError(ModelError):

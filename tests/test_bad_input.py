@@ -149,3 +149,20 @@ def test_render_and_report_print_their_json_document_before_exiting_3(damaged):
     summary = json.loads(report.stdout)["summary"]
     assert summary["failed_frames"] == "1003-1004"
     assert json.loads(report.stdout)["qc"] == str(shot.qc_json)
+
+
+def test_a_run_with_failed_frames_prints_its_lines_and_document_before_exiting_3(damaged):
+    """``run`` too: its three lines, or with ``--json`` its document (the failed frames, the
+    report written), before the exit 3 and its one error line."""
+    shot, _, _ = damaged
+    text = run_cli("run", str(shot.spec_path))
+    assert text.returncode == 3
+    assert text.stdout.splitlines()[1:] == [f"qc: {shot.qc_json}",
+                                            f"report: {shot.qc_json.parent / 'index.html'}"]
+    assert text.stdout.startswith("frames rendered: 2; already complete: 4; flagged in shot:")
+    document = run_cli("run", str(shot.spec_path), "--json")
+    assert document.returncode == 3
+    done = json.loads(document.stdout)
+    assert done["failed"] == "1003-1004" and done["reused"] == "1001-1002,1005-1006"
+    assert done["qc"] == str(shot.qc_json)
+    assert len([line for line in document.stderr.splitlines() if line.startswith("ERROR:")]) == 1

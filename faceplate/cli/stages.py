@@ -34,8 +34,18 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
     """Run a shot: analyse, solve, render FRAMES (default all) and report.
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
-    print_result(shot_node(spec, out).run(frames_option(frames), only, force=force,
-                                          workers=workers_option(workers)), out)
+    from faceplate.errors import IncompleteShotError
+    from faceplate.nodes.shot import ShotResult
+    node = shot_node(spec, out)
+    try:
+        result = node.run(frames_option(frames), only, force=force,
+                          workers=workers_option(workers))
+    except IncompleteShotError as exc:  # the run's lines and document still go out
+        if isinstance(exc.result, ShotResult):
+            print_result(exc.result, out)
+            out.finish()
+        raise
+    print_result(result, out)
 
 
 @click.command()

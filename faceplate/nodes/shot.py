@@ -159,7 +159,8 @@ class ShotNode:
         re-render just those; ``workers`` as for :meth:`render`.
 
         Raises:
-            IncompleteShotError: after the report, if some frames could not be written.
+            IncompleteShotError: after the report, if some frames could not be written (its
+                ``result``: this run's, the report written).
             RunStopped, DiskFullError: the run stopped early (a signal, a full disk); the
                 report of what was finished is written first.
         """
@@ -180,7 +181,7 @@ class ShotNode:
             raise
         result = ShotResult(done["render"], done["report"])
         if result.render.failed:
-            raise incomplete(result.render.failed, result.report.qc_json)
+            raise incomplete(result.render.failed, result.report.qc_json, result)
         return result
 
     def _report_after_stop(self, stopped: FaceplateError) -> None:

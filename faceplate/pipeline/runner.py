@@ -68,11 +68,13 @@ def run_stages(steps: Mapping[str, Step]) -> dict[str, Any]:
     return results
 
 
-def incomplete(failed: list[int], qc_json: Path | None = None) -> IncompleteShotError:
-    """The error a run or task ends with when ``failed`` frames could not be written."""
+def incomplete(failed: list[int], qc_json: Path | None = None,
+               result: object | None = None) -> IncompleteShotError:
+    """The error a run or task ends with when ``failed`` frames could not be written (carrying
+    the run's ``result``, where there is one)."""
     where = f"; see {qc_json}" if qc_json is not None else ""
     return IncompleteShotError(f"{len(failed)} frame(s) not written: {format_frames(failed)}"
-                               f"{where}", frames=failed)
+                               f"{where}", frames=failed, result=result)
 
 
 def only_frames(spec: ShotSpec, which: Only) -> list[int]:
