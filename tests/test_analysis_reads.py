@@ -153,7 +153,8 @@ def test_a_followed_frame_is_read_in_whole_proxy_rows_that_hold_its_bands_whole(
 
 
 def _shot(folder: Path, colour, frames: int, covered: int = COVERED,
-          down: list[int] | None = None, mirrored_from: int | None = None) -> Path:
+          down: list[int] | None = None, mirrored_from: int | None = None,
+          overscan: int = 0) -> Path:
     """The astronaut portrait moving a pixel a frame to the right (and ``down[i]`` pixels down
     on frame i; mirrored left to right from frame ``mirrored_from``: a cut); its face covered
     by a flat patch of its own mean colour on the first ``covered`` frames."""
@@ -171,7 +172,8 @@ def _shot(folder: Path, colour, frames: int, covered: int = COVERED,
                 pixels[y0 + dy:y1 + dy, x0 + i:x1 + i].mean(axis=(0, 1))
         if mirrored_from is not None and i >= mirrored_from:
             pixels = np.ascontiguousarray(pixels[:, ::-1])
-        write_image(folder / "plates" / f"tst010.{FIRST + i:04d}.exr", plate_spec(512, 512),
+        write_image(folder / "plates" / f"tst010.{FIRST + i:04d}.exr",
+                    plate_spec(512 - 2 * overscan, 512 - 2 * overscan, overscan=overscan),
                     pixels.astype(np.float16), frame=FIRST + i)
     (folder / "refs").mkdir()
     shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
@@ -181,15 +183,16 @@ def _shot(folder: Path, colour, frames: int, covered: int = COVERED,
 
 
 def _analysed_reading_in_part(folder: Path, colour, down: list[int], most: float,
-                              monkeypatch, mirrored_from: int | None = None
-                              ) -> tuple[list[dict], list[int], list[int]]:
+                              monkeypatch, mirrored_from: int | None = None,
+                              overscan: int = 0) -> tuple[list[dict], list[int], list[int]]:
     """The stored analysis (less its seconds) of a shot of ``len(down)`` frames, the face
     moving ``down``, with frames read in part where that leaves out more than ``1 - most`` of
     their rows; and the frames read in part, and those of them looked at whole again."""
     from faceplate.nodes.shot import ShotNode
     from faceplate.pipeline.analyse import stage
 
-    node = ShotNode.from_file(_shot(folder, colour, len(down), 0, down, mirrored_from))
+    node = ShotNode.from_file(_shot(folder, colour, len(down), 0, down, mirrored_from,
+                                    overscan))
     parts: list[int] = []
     again: list[int] = []
     real_rows, real_read = stage.read_rows, stage._analyse_read
@@ -233,6 +236,22 @@ def test_a_followed_frame_read_in_part_is_analysed_as_if_read_whole(tmp_path, co
     assert all(f["faces"] and not f["cut"] for f in whole)
     assert parts == [FIRST + i for i in (2, 3, 4, 5, 6, 9, 10)] and none == []
     assert again == [FIRST + 5, FIRST + 6]
+    assert in_part == whole
+
+
+@pytest.mark.slow
+def test_a_plate_with_overscan_read_in_part_is_analysed_as_if_read_whole(tmp_path, colour,
+                                                                          monkeypatch):
+    """The data window 24 pixels larger than the display window on every side (its rows from
+    -24): frames read in part, in data-window rows, hold what following needs (none is read
+    whole again) and give the analysis of every frame read whole, in display pixels."""
+    down = list(range(10))
+    in_part, parts, again = _analysed_reading_in_part(tmp_path / "a", colour, down, 0.9,
+                                                      monkeypatch, overscan=24)
+    whole, _, _ = _analysed_reading_in_part(tmp_path / "b", colour, down, 0.0, monkeypatch,
+                                            overscan=24)
+    assert len(parts) >= 5 and all(f["faces"] for f in whole)
+    assert again == []  # the rows read were the rows needed: none read whole again
     assert in_part == whole
 
 
