@@ -8,6 +8,7 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import PINNED_CONFIG, make_shot
 
@@ -49,6 +50,18 @@ def test_a_node_runs_its_phases_in_order() -> None:
 
     assert Probe()() == 8
     assert seen == ["validate", "execute", "check 7", "record"]
+
+
+def test_a_node_without_its_work_cannot_be_made() -> None:
+    """``_execute`` is the one method a node must fill in: a node without it is refused when
+    made, not run to return nothing."""
+
+    class Idle(Node[int]):
+        def validate(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="_execute"):
+        Idle()  # type: ignore[abstract]
 
 
 def test_kwargs_give_the_same_spec_as_a_file(tmp_path: Path, colour) -> None:
@@ -179,5 +192,21 @@ def test_the_options_are_keywords_only(tmp_path: Path, colour) -> None:
     with pytest.raises(TypeError):
         ShotNode.from_kwargs(base, **args)
     node = ShotNode.from_kwargs(base=base, **args)
-    with pytest.raises(TypeError):
-        node.preflight(False)
+    for positional in (lambda: node.preflight(False), lambda: node.analyse(False),
+                       lambda: node.store_sources(False), lambda: node.render(None, True),
+                       lambda: node.run(None, None, True)):
+        with pytest.raises(TypeError):
+            positional()
+
+
+def test_references_are_measured_for_reference_targets_only(tmp_path: Path, colour) -> None:
+    """Only a ``{reference: image}`` target's identity is measured, keyed by its swap's index
+    (swap 0 takes the largest face and has none)."""
+    make_shot(tmp_path, colour, "1001-1002")
+    node = ShotNode.from_kwargs(**_kwargs(tmp_path), swaps=[
+        {"source": "actor_a", "target": "largest"},
+        {"source": "actor_a", "target": {"reference": "refs/actor_a.jpg"}}])
+    references = node.references()
+    assert list(references) == [1]
+    descriptor = np.asarray(references[1])
+    assert descriptor.ndim == 1 and descriptor.size >= 128 and np.abs(descriptor).sum() > 0
