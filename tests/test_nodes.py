@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -184,17 +186,20 @@ def test_the_render_stage_renders_in_this_process_unless_asked(tmp_path: Path, c
 
 
 def test_the_options_are_keywords_only(tmp_path: Path, colour) -> None:
-    """``from_kwargs``'s base and ``preflight``'s models and load are named, never positional
-    (a script's ``preflight(False)`` would read as either)."""
+    """Every option after a shot's spec, path or frames is named, never positional (a script's
+    ``preflight(False)`` would read as either); the spec and its context may be positional."""
     make_shot(tmp_path, colour, "1001-1002")
     args = _kwargs(tmp_path)
     base = args.pop("base")
     with pytest.raises(TypeError):
         ShotNode.from_kwargs(base, **args)
     node = ShotNode.from_kwargs(base=base, **args)
+    assert ShotNode(node.spec, node.ctx).ctx is node.ctx
     for positional in (lambda: node.preflight(False), lambda: node.analyse(False),
                        lambda: node.store_sources(False), lambda: node.render(None, True),
-                       lambda: node.run(None, None, True)):
+                       lambda: node.run(None, None, True),
+                       lambda: ShotNode(node.spec, None, None),
+                       lambda: ShotNode.from_file(node.save(tmp_path / "kw.yaml"), None)):
         with pytest.raises(TypeError):
             positional()
 
@@ -210,3 +215,20 @@ def test_references_are_measured_for_reference_targets_only(tmp_path: Path, colo
     assert list(references) == [1]
     descriptor = np.asarray(references[1])
     assert descriptor.ndim == 1 and descriptor.size >= 128 and np.abs(descriptor).sum() > 0
+
+
+def test_the_node_api_loads_no_stage_until_it_runs() -> None:
+    """Importing the node API loads none of the solve, render or report stages (a farm task
+    pays only for the stage it runs)."""
+    script = ("import sys, faceplate.nodes; print(sorted({m for m in sys.modules if m.startswith("
+              "('faceplate.pipeline.solve', 'faceplate.pipeline.render', "
+              "'faceplate.pipeline.report'))}))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": _here()})
+    assert done.stdout.strip() == "[]"
+
+
+def _here() -> str:
+    """The folder faceplate is imported from in this process (a mutation run's copy)."""
+    import faceplate
+    return str(Path(faceplate.__file__).resolve().parent.parent)
