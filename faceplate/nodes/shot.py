@@ -136,7 +136,7 @@ class ShotNode:
         return {i: find_face(s.target.reference, None, self.ctx, faces=faces,
                              key=f"swaps[{i}].target.reference").descriptor
                 for i, s in enumerate(self.spec.swaps)
-                if s.target.kind == "reference" and s.target.reference is not None}
+                if s.target.reference is not None}  # set only on a {reference: image} target
 
     def analyse(self, *, reuse: bool = True) -> ShotAnalysis:
         return AnalyseNode(self, reuse).process()
