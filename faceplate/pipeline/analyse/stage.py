@@ -430,6 +430,7 @@ def rows_wanted(faces: list[FaceObservation], geometry: ProxyGeometry,
     read of a frame: each face's crop and the flow's reach around its outline, on this frame
     and the next, with room for its head to move."""
     top, bottom = np.inf, -np.inf
+    reach = flow_reach(geometry)
     for face in faces:
         mesh = np.asarray(face.landmarks, np.float64)
         move = 0.0
@@ -438,7 +439,6 @@ def rows_wanted(faces: list[FaceObservation], geometry: ProxyGeometry,
                                 - mesh[:, 1]).max())
         room = gap * (2.0 * move + _MOVE_SLACK) + _MOVE_SLACK
         y0, y1 = float(mesh[:468, 1].min()), float(mesh[:468, 1].max())
-        reach = flow_reach(geometry)
         _, y0b, _, y1b = bounding_box(mesh)
         pad = 0.5 * (y1b - y0b)  # the crop's, as _follow makes it
         top = min(top, y0 - reach - room, y0b - pad - room - 1.0)
@@ -521,10 +521,14 @@ def _views(plate: PlateRead, side: int | None,
     view = lazy_plate_view(proxy, geometry, to_working, seen, bands, plate.proxy_rows)
     again = plate.again
     if again is not None:
+        made: list[np.ndarray | None] = []  # read again once, whichever frame asks
+
         def whole_thumb() -> np.ndarray | None:
-            whole = again()
-            return (_views(whole, side, to_working)[1].thumb if isinstance(whole, PlateRead)
-                    else None)
+            if not made:
+                whole = again()
+                made.append(_views(whole, side, to_working)[1].thumb
+                            if isinstance(whole, PlateRead) else None)
+            return made[0]
         view.whole_thumb = whole_thumb
     return seen, view
 
