@@ -140,18 +140,21 @@ def test_a_failed_frame_fails_its_task_after_the_rest_of_the_chunk(tmp_path: Pat
 
 def test_worker_processes_share_the_cores() -> None:
     """Each of N pool workers runs cores/N library threads (at least 2), not a thread per core
-    each."""
+    each, and keeps the memory its frames free (faceplate.memory, counted here)."""
     import subprocess
     import sys
     code = ("import os, cv2, OpenImageIO as oiio\n"
-            "from faceplate.farm.local import share_cores\n"
-            "share_cores(2)\n"
+            "import faceplate.farm.local as local\n"
+            "kept = []\n"
+            "local.keep_freed_memory = lambda: kept.append(1) or True\n"
+            "local.share_cores(2)\n"
             "n = max(2, len(os.sched_getaffinity(0)) // 2)\n"
             "print(oiio.get_int_attribute('threads'), oiio.get_int_attribute('exr_threads'), "
-            "cv2.getNumThreads(), os.environ['OMP_NUM_THREADS'], n)\n")
+            "cv2.getNumThreads(), os.environ['OMP_NUM_THREADS'], n, len(kept))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    threads, exr, cv, omp, expected = out.stdout.split()
+    threads, exr, cv, omp, expected, kept = out.stdout.split()
     assert threads == exr == cv == omp == expected
+    assert kept == "1"
 
 
 def test_local_submit_with_a_failed_frame_exits_3_after_the_report(tmp_path: Path,
