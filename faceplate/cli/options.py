@@ -66,7 +66,8 @@ def shot_node(spec: Path, out: Output | None = None) -> ShotNode:
     quiet = out is not None and out.quiet
     context = click.get_current_context(silent=True)
     stop = context.meta.get(STOP_FLAG_KEY) if context is not None else None
-    node = ShotNode.from_file(spec, progress=None if quiet else StageBars(), stop=stop)
+    node = ShotNode.from_file(spec, progress=None if quiet else StageBars(), stop=stop,
+                              own_process=True)
     if stop is not None:
         stop.watched = True
     return node

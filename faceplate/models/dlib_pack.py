@@ -70,6 +70,14 @@ class DlibFacePack:
             _ = self._recognizer
         return mine
 
+    def load_recognizer(self) -> None:
+        """Load the recognizer now (otherwise its first descriptor does).
+
+        Raises:
+            ModelError: its file is missing or does not load.
+        """
+        _ = self._recognizer
+
     @cached_property
     def _recognizer(self) -> Any:
         path = self._model_file(_RECOGNIZER_FILE)

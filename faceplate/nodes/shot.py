@@ -58,19 +58,23 @@ class ShotNode:
 
     def __init__(self, spec: ShotSpec, ctx: RunContext | None = None, *,
                  progress: ProgressCallback | None = None,
-                 data: Mapping[str, Any] | None = None, stop: StopFlag | None = None) -> None:
+                 data: Mapping[str, Any] | None = None, stop: StopFlag | None = None,
+                 own_process: bool = False) -> None:
         self.spec = check_inputs(spec)
-        self.ctx = ctx or RunContext.create(spec.ocio, progress=progress, stop=stop)
+        self.ctx = ctx or RunContext.create(spec.ocio, progress=progress, stop=stop,
+                                            own_process=own_process)
         self.data = dict(data) if data is not None else None
         self._preflight: Preflight | None = None
         self._sources: ShotSources | None = None
 
     @classmethod
     def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None,
-                  stop: StopFlag | None = None) -> ShotNode:
+                  stop: StopFlag | None = None, own_process: bool = False) -> ShotNode:
         """A shot from a spec file (see docs/spec.md); ``stop`` is a flag a signal handler sets
-        to stop the run after the frame in flight (:mod:`faceplate.pipeline.stop`)."""
-        return cls(load_spec(path), progress=progress, stop=stop)
+        to stop the run after the frame in flight (:mod:`faceplate.pipeline.stop`);
+        ``own_process``: the run has its process to itself and may start helper processes
+        (:class:`~faceplate.pipeline.context.RunContext`; the command line's)."""
+        return cls(load_spec(path), progress=progress, stop=stop, own_process=own_process)
 
     @classmethod
     def from_kwargs(cls, *, base: PathLike | None = None,

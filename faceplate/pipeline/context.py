@@ -34,20 +34,24 @@ class RunContext:
     ``face_pack`` is the default pack, MediaPipe's models with dlib's ResNet descriptor: it
     finds faces when the spec names no other detector or landmarker, and measures identity
     for the solve and QC whichever models find and swap the faces. ``stop`` is looked at
-    between frames (:mod:`faceplate.pipeline.stop`)."""
+    between frames (:mod:`faceplate.pipeline.stop`). ``own_process``: the run has its process
+    to itself (the command line), so a stage may start helper processes: they are spawned,
+    which re-imports the main module, and a host's executable or a script without a
+    ``__main__`` guard cannot be spawned from safely."""
 
     colour: ColourManager
     face_pack: MediaPipeFacePack = field(default_factory=default_face_pack)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("faceplate"))
     progress: ProgressCallback = ignore_progress
     stop: StopFlag = field(default_factory=StopFlag)
+    own_process: bool = False
 
     @classmethod
     def create(cls, spec_ocio: str | None = None, *, environ: Mapping[str, str] | None = None,
                progress: ProgressCallback | None = None,
-               stop: StopFlag | None = None) -> RunContext:
+               stop: StopFlag | None = None, own_process: bool = False) -> RunContext:
         """A context whose OCIO config follows spec > $OCIO > pinned; ``stop`` is the flag a
         signal handler sets to stop the run after the frame in flight."""
         config, choice = resolve_config(spec_ocio, os.environ if environ is None else environ)
         return cls(colour=ColourManager(config, choice), progress=progress or ignore_progress,
-                   stop=stop or StopFlag())
+                   stop=stop or StopFlag(), own_process=own_process)

