@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import importlib
 import subprocess
 import sys
@@ -54,7 +55,7 @@ ANALYSE = [
     ("faceplate.models.mediapipe.pack", "MediaPipeFacePack.track", "mesh and iris, followed"),
     ("faceplate.models.mediapipe.pack", "MediaPipeFacePack.detect", "detector"),
     ("faceplate.models.mediapipe.pack", "MediaPipeFacePack.landmarks", "mesh on a detection"),
-    ("faceplate.pipeline.analyse.stage", "_describe", "identity descriptor"),
+    ("faceplate.pipeline.analyse.identities", "Identities.measure", "identity descriptor"),
     ("faceplate.pipeline.analyse.stage", "_skin", "skin colour"),
     ("faceplate.pipeline.stage_files.analysis", "AnalysisWriter.add", "write the frame"),
 ]
@@ -113,6 +114,8 @@ def measure(stage: str, spec: str) -> None:
     cv2.setNumThreads(1)
     module = importlib.import_module(f"faceplate.pipeline.{stage}.stage")
     module.ThreadPoolExecutor = _InLine
+    if stage == "analyse":  # descriptors measured in line (the command line: in a process)
+        module._descriptor_process = lambda settings, ctx: contextlib.nullcontext()
     parts = RENDER if stage == "render" else ANALYSE
     spent: dict[str, float] = collections.defaultdict(float)
     calls: collections.Counter[str] = collections.Counter()

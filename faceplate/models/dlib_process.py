@@ -135,8 +135,10 @@ class DescriptorProcess:
                     return
                 if not self._process.is_alive():
                     raise ModelError(
-                        "the identity descriptor's process ended without a word (exit code "
-                        f"{self._process.exitcode}: killed, out of memory?)") from None
+                        "the identity descriptor's helper process ended without a word (exit "
+                        f"code {self._process.exitcode}): killed, out of memory, or it could "
+                        "not start (a script that runs faceplate's command line in its own "
+                        "process needs an `if __name__ == \"__main__\":` guard)") from None
                 continue
             self._heard[self._received] = answer
             self._received += 1
