@@ -102,6 +102,12 @@ class DescriptorProcess:
         """The process's id."""
         return self._process.pid
 
+    @property
+    def exitcode(self) -> int | None:
+        """How the process ended (0: closed; negative: the signal that killed it); None while
+        it runs."""
+        return self._process.exitcode
+
     def later(self, image: Image8, marks: Landmarks) -> PendingDescriptor:
         """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (sent by the
         queue's own thread: this does not wait for the process)."""
