@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -51,7 +51,7 @@ DETECTOR_IDS = ("mediapipe-face-detection-full-range", "mediapipe-face-detection
 MESH_IDS = ("mediapipe-face-mesh", "mediapipe-iris")
 
 
-@lru_cache(maxsize=1)
+@cache
 def models() -> tuple[ModelEntry, ...]:
     """The pack's four models as the packaged manifest lists them (file, sha256, licence)."""
     manifest = load_manifest()
