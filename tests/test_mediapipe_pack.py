@@ -267,9 +267,14 @@ def test_faces_are_found_on_frames_of_odd_aspect(pack, dlib_pack, images, shape,
     _check_found(pack, dlib_pack, frame, portrait, 0.9, *at)
 
 
-def test_an_empty_plate_has_no_face(pack):
+def test_an_empty_plate_has_no_face(pack, images):
     assert pack.find_faces(background(720, 1280)) == []
     assert pack.fit(background(720, 1280), Region(640, 360, 300, 0.0)) is None
+    # the mesh model's presence is a sigmoid: between 0 and 1/2 on the plate, 1/2 to 1 on a face
+    empty = pack.mesh_model.fit(background(720, 1280), Region(640, 360, 300, 0.0))
+    assert 0.0 <= empty.presence < 0.5
+    face = pack.mesh_model.fit(images["obama"], face_of(pack, images["obama"]).region)
+    assert 0.5 < face.presence <= 1.0
 
 
 # --- tracking without detection ------------------------------------------------------------

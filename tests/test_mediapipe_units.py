@@ -137,14 +137,14 @@ def test_weighted_nms_merges_only_above_the_threshold_best_first():
     boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [0, 6, 10, 16], [100, 0, 110, 10]],
                      np.float64)
     keypoints = np.arange(4 * 12, dtype=np.float64).reshape(4, 6, 2)
-    scores = np.array([0.5, 0.8, 0.7, 0.9])
+    scores = np.array([0.75, 0.8, 0.7, 0.9])
     found = blaze.weighted_nms(boxes, keypoints, scores)
-    # 0.9 alone; 0.8 takes box 0 (IoU 1/3 > 0.3) but not box 2 (IoU with box 1: 0); box 2
-    # then stands alone, box 0 gone with box 1
+    # 0.9 alone; 0.8 takes box 0 (IoU 1/3 > 0.3) but not box 2 (IoU with box 1: 20 / 180);
+    # box 0, next by score, is gone with box 1; box 2 after it stands alone
     assert [s for _, _, s in found] == [0.9, 0.8, 0.7]
     np.testing.assert_allclose(found[0][0], boxes[3])
-    np.testing.assert_allclose(found[1][0], (boxes[1] * 0.8 + boxes[0] * 0.5) / 1.3)
-    np.testing.assert_allclose(found[1][1], (keypoints[1] * 0.8 + keypoints[0] * 0.5) / 1.3)
+    np.testing.assert_allclose(found[1][0], (boxes[1] * 0.8 + boxes[0] * 0.75) / 1.55)
+    np.testing.assert_allclose(found[1][1], (keypoints[1] * 0.8 + keypoints[0] * 0.75) / 1.55)
     np.testing.assert_allclose(found[2][0], boxes[2])
     np.testing.assert_allclose(found[2][1], keypoints[2])
     # at 0.35 box 0 (1/3) is no longer merged into box 1; at 0.2 box 2 (0.25) is into box 0
@@ -257,6 +257,13 @@ def test_line_angle_and_enclosing_region():
     assert _fields(region) == pytest.approx((50, 60, 30, angle))
     tall = enclosing_region(np.array([[0.0, 0.0], [4.0, 30.0]]), 0.0, 2.0)
     assert (tall.cx, tall.cy, tall.side) == pytest.approx((2, 15, 60))
+
+
+def test_the_mesh_crop_around_a_box_is_centred_on_it_and_half_as_large_again():
+    region = face_mesh.region_from_box((10.5, 20.25, 41.0, 60.0))
+    assert _fields(region) == (25.75, 40.125, 59.625, 0.0)  # 39.75 x 1.5, upright
+    wide = face_mesh.region_from_box((-3.0, 1.0, 60.0, 21.0), 0.25)
+    assert _fields(wide) == (28.5, 11.0, 94.5, 0.25)
 
 
 def test_the_mesh_crop_from_a_detection_and_from_a_mesh():
@@ -394,6 +401,14 @@ def test_the_results_handed_out_cannot_be_changed():
     face = FaceLandmarks(points, np.zeros((2, 71, 3)), 0.9, Region(0, 0, 1, 0))
     np.testing.assert_array_equal(face.mesh, mesh)
     assert _fields(face.next_region()) == pytest.approx((65, 50, 30, math.pi / 2))
+
+
+def test_the_packs_options_after_the_recognizer_are_keyword_only():
+    with pytest.raises(TypeError):
+        MediaPipeFacePack(None, DATA)  # type: ignore[call-arg]
+    pack = MediaPipeFacePack(None, folder=DATA, threads=2, min_presence=0.7)
+    assert pack.min_presence == 0.7 and pack.mesh_model.model.threads == 2
+    assert pack.full_range.model.path == DATA / blaze.FULL_RANGE.file
 
 
 def test_versions_name_what_runs_the_models():
