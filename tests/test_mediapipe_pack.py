@@ -209,6 +209,47 @@ def _check_found(pack, dlib_pack, frame, portrait, scale, x0, y0):
     return found
 
 
+@pytest.mark.parametrize("name", list(PORTRAITS))
+def test_each_detector_puts_its_box_and_keypoints_where_dlib_sees_the_face(pack, dlib_pack,
+                                                                          images, name):
+    """Each BlazeFace model alone, on the proxy the pack gives it, brought back to the image:
+    eyes (image-left first), nose tip and mouth centre within 0.15 of dlib's outer-eye-corner
+    distance of dlib's eye centres, nose tip and mouth corners' mean; the tragions outside
+    the eyes; the box 0.9 to 1.35 times the extent of dlib's 68 points, centred within 0.4."""
+    image = images[name]
+    marks = dlib_marks(dlib_pack, image)
+    eyes = float(np.linalg.norm(marks[45] - marks[36]))
+    expected = [marks[36:42].mean(0), marks[42:48].mean(0), marks[30], marks[[48, 54]].mean(0)]
+    proxy, scale_x, scale_y = blaze.shrink(image, blaze.FULL_RANGE.size)
+    for detector in (pack.full_range, pack.short_range):
+        found = detector.detect(proxy)
+        assert len(found) == 1 and found[0].score >= detector.spec.min_score
+        face = found[0].unscaled(scale_x, scale_y)
+        errors = np.linalg.norm(face.keypoints[:4] - expected, axis=1) / eyes
+        assert errors.max() < 0.15, (detector.spec.file, errors.round(3))
+        x = face.keypoints[:, 0]
+        assert x[4] < x[0] < x[1] < x[5]
+        box = np.array(face.box)
+        ratio = (box[2:] - box[:2]) / (marks.max(0) - marks.min(0))
+        assert (ratio > 0.9).all() and (ratio < 1.35).all(), (detector.spec.file, ratio)
+        centre = (box[:2] + box[2:]) / 2 - (marks.max(0) + marks.min(0)) / 2
+        assert np.linalg.norm(centre) < 0.4 * eyes
+
+
+def test_a_face_is_meshed_from_a_box_alone(pack, dlib_pack, images):
+    """landmarks_in_box: an upright crop 1.5 times the box around its centre, then the crop
+    that fit gives; the key points within 0.1 eye distances of dlib's."""
+    for name in ("obama", "biden"):
+        image = images[name]
+        marks = dlib_marks(dlib_pack, image)
+        box = dlib_pack.detect(image, upsample=1)[0].box
+        face = pack.landmarks_in_box(image, box)
+        assert face is not None
+        errors = np.linalg.norm(face.ibug68()[list(KEY_POINTS)] - marks[list(KEY_POINTS)], axis=1)
+        assert errors.max() < 0.1 * np.linalg.norm(marks[45] - marks[36])
+    assert pack.landmarks_in_box(background(400, 400), (100, 100, 300, 300)) is None
+
+
 @pytest.mark.parametrize("name,scale", [("biden", 0.4), ("obama2", 0.25)])
 def test_a_small_face_is_found_on_a_1080p_frame(pack, dlib_pack, images, name, scale):
     """dlib's box 86 and 54 px wide on 1920x1080 (outer eye corners ~46 and ~29 px apart):
@@ -226,9 +267,14 @@ def test_faces_are_found_on_frames_of_odd_aspect(pack, dlib_pack, images, shape,
     _check_found(pack, dlib_pack, frame, portrait, 0.9, *at)
 
 
-def test_an_empty_plate_has_no_face(pack):
+def test_an_empty_plate_has_no_face(pack, images):
     assert pack.find_faces(background(720, 1280)) == []
     assert pack.fit(background(720, 1280), Region(640, 360, 300, 0.0)) is None
+    # the mesh model's presence is a sigmoid: between 0 and 1/2 on the plate, 1/2 to 1 on a face
+    empty = pack.mesh_model.fit(background(720, 1280), Region(640, 360, 300, 0.0))
+    assert 0.0 <= empty.presence < 0.5
+    face = pack.mesh_model.fit(images["obama"], face_of(pack, images["obama"]).region)
+    assert 0.5 < face.presence <= 1.0
 
 
 # --- tracking without detection ------------------------------------------------------------

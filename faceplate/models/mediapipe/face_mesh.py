@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from faceplate.models.mediapipe.detector import FaceDetection
 from faceplate.models.mediapipe.roi import Region, enclosing_region, line_angle
 from faceplate.models.mediapipe.runner import Contract, TfliteModel
+from faceplate.types import BoxCoords
 
 Image8 = NDArray[np.uint8]
 FILE = "face_landmark.tflite"
@@ -48,11 +49,18 @@ class MeshFit:
     region: Region
 
 
-def region_from_detection(detection: FaceDetection) -> Region:
-    """The mesh crop for a detected face (MediaPipe's detection-to-ROI rule)."""
-    x0, y0, x1, y1 = detection.box
-    angle = line_angle(detection.keypoints[0], detection.keypoints[1])
+def region_from_box(box: BoxCoords, angle: float = 0.0) -> Region:
+    """The mesh crop around a face's box (x0, y0, x1, y1): centred on it, its longer side
+    times :data:`CROP_SCALE`, its x axis at ``angle`` (upright by default)."""
+    x0, y0, x1, y1 = box
     return Region((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * CROP_SCALE, angle)
+
+
+def region_from_detection(detection: FaceDetection) -> Region:
+    """The mesh crop for a detected face (MediaPipe's detection-to-ROI rule): around its box,
+    turned so its two eye keypoints lie level."""
+    return region_from_box(detection.box,
+                           line_angle(detection.keypoints[0], detection.keypoints[1]))
 
 
 def region_from_mesh(points: NDArray[np.floating]) -> Region:

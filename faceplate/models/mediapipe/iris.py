@@ -35,9 +35,11 @@ CONTRACT = Contract((1, SIZE, SIZE, 3), {"output_eyes_contours_and_brows": (1, 2
 CROP_SCALE = 2.3
 #: Mesh corners (outer, inner) of each eye: the image-left eye, then the image-right eye.
 EYE_CORNERS = ((33, 133), (263, 362))
-#: Indices of the lid contour within the 71 eye-contour points.
+#: Indices of the lid contour within the 71 eye-contour points: the lower lid, outer corner
+#: to inner, then the upper lid between them (the order of :data:`faceplate.face.mesh.LIDS`).
 LOWER_LID = tuple(range(9))
 UPPER_LID = tuple(range(9, 16))
+LIDS = LOWER_LID + UPPER_LID
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -37,10 +37,11 @@ from faceplate.models.mediapipe import detector as blaze
 from faceplate.models.mediapipe import iris as iris_model
 from faceplate.models.mediapipe.face_mesh import (
     FaceMeshModel,
+    region_from_box,
     region_from_detection,
     region_from_mesh,
 )
-from faceplate.models.mediapipe.roi import Region
+from faceplate.models.mediapipe.roi import Region, line_angle
 from faceplate.models.scores import score_floor, to_pipeline_score
 from faceplate.types import BoxCoords, Descriptor, Detection, Landmarks, Mesh
 
@@ -51,7 +52,7 @@ DETECTOR_IDS = ("mediapipe-face-detection-full-range", "mediapipe-face-detection
 MESH_IDS = ("mediapipe-face-mesh", "mediapipe-iris")
 
 
-@lru_cache(maxsize=1)
+@cache
 def models() -> tuple[ModelEntry, ...]:
     """The pack's four models as the packaged manifest lists them (file, sha256, licence)."""
     manifest = load_manifest()
@@ -184,7 +185,7 @@ class MediaPipeFacePack:
         left, right = self.iris_model.fit(image, fit.points)
         points = np.vstack([fit.points, left.iris, right.iris])
         for eye, lids in zip((left, right), face_mesh.LIDS, strict=True):
-            points[list(lids), :2] = eye.contour[:16, :2]
+            points[list(lids), :2] = eye.contour[list(iris_model.LIDS), :2]
         return FaceLandmarks(points, np.stack([left.contour, right.contour]), fit.presence, region)
 
     def from_detection(self, image: Image8, detection: blaze.FaceDetection
@@ -216,12 +217,11 @@ class MediaPipeFacePack:
         """The 478-point mesh of the face found as ``face`` (any detector's: its first two
         keypoints, when given, are the eyes and set the crop's roll); None when the mesh model
         sees no face there."""
-        x0, y0, x1, y1 = face.box
         if face.points is not None and len(face.points) >= 2:
-            blaze_face = blaze.FaceDetection(face.box, np.asarray(face.points, np.float64), 1.0)
-            region = region_from_detection(blaze_face)
+            eyes = np.asarray(face.points, np.float64)
+            region = region_from_box(face.box, line_angle(eyes[0], eyes[1]))
         else:
-            region = Region((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * 1.5, 0.0)
+            region = region_from_box(face.box)
         found = self._refined(image, region)
         return None if found is None else found.points
 
@@ -233,9 +233,7 @@ class MediaPipeFacePack:
 
     def landmarks_in_box(self, image: Image8, box: BoxCoords) -> FaceLandmarks | None:
         """The face in ``box``: an upright crop around it, then the crop that fit gives."""
-        x0, y0, x1, y1 = box
-        return self._refined(image, Region((x0 + x1) / 2, (y0 + y1) / 2,
-                                           max(x1 - x0, y1 - y0) * 1.5, 0.0))
+        return self._refined(image, region_from_box(box))
 
     def descriptor(self, image: Image8, points: Mesh) -> Descriptor:
         """128-d identity descriptor, from the recognizer this pack was given, of the face with

@@ -54,7 +54,7 @@ class TfliteModel:
     """``path`` run by LiteRT with ``threads`` CPU threads (None: LiteRT's default); with
     ``sha256``, a file with another hash is refused before it is loaded."""
 
-    def __init__(self, path: str | Path, contract: Contract, threads: int | None = 1,
+    def __init__(self, path: str | Path, contract: Contract, threads: int | None,
                  sha256: str | None = None) -> None:
         self.path = Path(path)
         self.contract = contract
