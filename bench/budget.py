@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import importlib
 import subprocess
 import sys
@@ -115,7 +114,7 @@ def measure(stage: str, spec: str) -> None:
     module = importlib.import_module(f"faceplate.pipeline.{stage}.stage")
     module.ThreadPoolExecutor = _InLine
     if stage == "analyse":  # descriptors measured in line (the command line: in a process)
-        module._descriptor_process = lambda settings, ctx: contextlib.nullcontext()
+        module._descriptor_process = lambda settings, ctx: None
     parts = RENDER if stage == "render" else ANALYSE
     spent: dict[str, float] = collections.defaultdict(float)
     calls: collections.Counter[str] = collections.Counter()

@@ -194,21 +194,12 @@ def test_frames_are_written_in_order_each_once_its_descriptors_are_back(face) ->
         assert written == [1001, 1002, 1003]  # nothing owed: at once
 
 
-def _analysis(spec: Path, own_process: bool, monkeypatch) -> list[dict]:
-    """The stored analysis of ``spec``'s shot (less its seconds), and whether the descriptor
-    process ran."""
+def _analysis(spec: Path, descriptors: DescriptorProcess | None) -> list[dict]:
+    """The stored analysis of ``spec``'s shot (less its seconds), identities measured in the
+    analysing thread or in ``descriptors``."""
     from faceplate.nodes.shot import ShotNode
-    from faceplate.pipeline.analyse import stage
-    started: list[int] = []
-
-    class Counted(DescriptorProcess):
-        def __init__(self) -> None:
-            super().__init__()
-            started.append(self.pid)
-    monkeypatch.setattr(stage, "DescriptorProcess", Counted)
-    node = ShotNode.from_file(spec, own_process=own_process)
+    node = ShotNode.from_file(spec, descriptors=descriptors)
     node.analyse()
-    assert len(started) == int(own_process)
     frames = json.loads(analysis_path(node.spec).read_text())["frames"]
     for frame in frames:
         frame.pop("seconds")
@@ -216,44 +207,69 @@ def _analysis(spec: Path, own_process: bool, monkeypatch) -> list[dict]:
     return frames
 
 
-def test_analysis_measures_the_same_identities_in_a_process_of_its_own(tmp_path, colour,
-                                                                       monkeypatch) -> None:
+class _Counted(DescriptorProcess):
+    """A helper process that counts what it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def later(self, image, marks):
+        self.asked += 1
+        return super().later(image, marks)
+
+
+def test_analysis_measures_the_same_identities_in_a_process_of_its_own(tmp_path,
+                                                                       colour) -> None:
     """Fourteen frames, the face covered on the first four: the detector finds it on frame 9
     and looks back to frame 5 (those frames analysed again, the detector run on 5), then it
     is followed and described again 8 frames later, on 13. Each descriptor is the same
     measured in the analysing thread or in the process; frames are written in order."""
     spec = _shot(tmp_path, colour, 14)
-    here = _analysis(spec, False, monkeypatch)
-    apart = _analysis(spec, True, monkeypatch)
+    here = _analysis(spec, None)
+    with _Counted() as process:
+        apart = _analysis(spec, process)
     described = [f["frame"] for f in here if any(x["descriptor"] for x in f["faces"])]
     assert described[:2] == [1005, 1013]  # (the detector finds more on 13: run again on 14)
+    # each face described once, and frame 9's face found before the look back (that frame
+    # is analysed again from 5); none for the look back itself, which only asks whether the
+    # detector finds a face on each frame
+    assert process.asked == sum(1 for f in here for x in f["faces"] if x["descriptor"]) + 1
     assert [f["frame"] for f in apart] == list(range(1001, 1015))
     assert apart == here
 
 
-def test_only_the_command_line_lets_analysis_start_the_process(tmp_path, colour) -> None:
-    """A shot the command line runs has its process to itself; a node a host or a script
-    makes does not (spawning re-imports their main module), unless it says so."""
-    from faceplate.cli.options import shot_node
+def test_the_command_line_measures_identities_in_a_helper_process(tmp_path, colour,
+                                                                   monkeypatch) -> None:
+    """`faceplate analyse` starts the helper and closes it; a node a host or a script makes
+    has none unless it is given one (spawning re-imports their main module)."""
+    from click.testing import CliRunner
+
+    from faceplate.cli.main import main
+    from faceplate.models import dlib_process
     from faceplate.nodes.shot import ShotNode
-    spec = _shot(tmp_path, colour, 1)
-    assert shot_node(spec).ctx.own_process
-    assert not ShotNode.from_file(spec).ctx.own_process
-    assert ShotNode.from_file(spec, own_process=True).ctx.own_process
+    spec = _shot(tmp_path, colour, 6, covered=0)
+    started: list[_Counted] = []
+
+    class Recorded(_Counted):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+    monkeypatch.setattr(dlib_process, "DescriptorProcess", Recorded)
+    done = CliRunner().invoke(main, ["analyse", "-q", str(spec)])
+    assert done.exit_code == 0, done.output
+    assert len(started) == 1 and started[0].asked == 1  # the first frame's face
+    assert started[0].exitcode == 0  # closed
+    assert ShotNode.from_file(spec).ctx.descriptors is None
 
 
-def test_the_process_runs_only_where_dlib_measures_identities_in_a_process_of_its_own(
-        colour) -> None:
-    from contextlib import nullcontext
-
+def test_the_process_runs_only_where_dlib_measures_identities(colour) -> None:
     from faceplate.pipeline.analyse.stage import AnalyseSettings, _descriptor_process
     from faceplate.pipeline.context import RunContext
-    own = RunContext(colour=colour, own_process=True)
-    with _descriptor_process(AnalyseSettings(), own) as process:
-        assert isinstance(process, DescriptorProcess) and _alive(process.pid)
-    assert not _alive(process.pid)
-    for settings, ctx in ((AnalyseSettings(descriptors=False), own),
-                          (AnalyseSettings(), RunContext(colour=colour)),
-                          (AnalyseSettings(), RunContext(colour=colour, own_process=True,
-                                                         face_pack=MediaPipeFacePack()))):
-        assert isinstance(_descriptor_process(settings, ctx), nullcontext)
+    with DescriptorProcess() as process:
+        given = RunContext(colour=colour, descriptors=process)
+        assert _descriptor_process(AnalyseSettings(), given) is process
+        assert _descriptor_process(AnalyseSettings(descriptors=False), given) is None
+        assert _descriptor_process(AnalyseSettings(), RunContext(colour=colour)) is None
+        other = RunContext(colour=colour, descriptors=process, face_pack=MediaPipeFacePack())
+        assert _descriptor_process(AnalyseSettings(), other) is None

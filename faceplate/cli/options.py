@@ -13,6 +13,7 @@ from faceplate.errors import SpecError
 from faceplate.frames import format_frames, parse_frames
 
 if TYPE_CHECKING:
+    from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.nodes import ShotNode
     from faceplate.nodes.pool import Workers
     from faceplate.nodes.shot import ShotResult
@@ -56,10 +57,11 @@ def frames_option(text: str | None, key: str = "--frames") -> list[int] | None:
         raise SpecError(exc.message, key=key) from None
 
 
-def shot_node(spec: Path, out: Output | None = None) -> ShotNode:
+def shot_node(spec: Path, out: Output | None = None,
+              descriptors: DescriptorProcess | None = None) -> ShotNode:
     """The node of the spec file ``spec``, drawing progress bars on a terminal (not when
     ``out`` is quiet); a signal stops its run after the frame in flight (the command line's
-    stop flag)."""
+    stop flag); ``descriptors``: the command's helper process for identities, if any."""
     from faceplate.cli.progress_bar import StageBars
     from faceplate.cli.signals import STOP_FLAG_KEY
     from faceplate.nodes import ShotNode  # the pipeline loads only when a shot command runs
@@ -67,7 +69,7 @@ def shot_node(spec: Path, out: Output | None = None) -> ShotNode:
     context = click.get_current_context(silent=True)
     stop = context.meta.get(STOP_FLAG_KEY) if context is not None else None
     node = ShotNode.from_file(spec, progress=None if quiet else StageBars(), stop=stop,
-                              own_process=True)
+                              descriptors=descriptors)
     if stop is not None:
         stop.watched = True
     return node

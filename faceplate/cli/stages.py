@@ -35,16 +35,18 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
     from faceplate.errors import IncompleteShotError
+    from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.nodes.shot import ShotResult
-    node = shot_node(spec, out)
-    try:
-        result = node.run(frames_option(frames), only, force=force,
-                          workers=workers_option(workers))
-    except IncompleteShotError as exc:  # the run's lines and document still go out
-        if isinstance(exc.result, ShotResult):
-            print_result(exc.result, out)
-            out.finish()
-        raise
+    with DescriptorProcess() as descriptors:  # started first: it starts while faceplate loads
+        node = shot_node(spec, out, descriptors)
+        try:
+            result = node.run(frames_option(frames), only, force=force,
+                              workers=workers_option(workers))
+        except IncompleteShotError as exc:  # the run's lines and document still go out
+            if isinstance(exc.result, ShotResult):
+                print_result(exc.result, out)
+                out.finish()
+            raise
     print_result(result, out)
 
 
@@ -72,8 +74,10 @@ def demo(out_dir: Path, out: Output) -> None:
 @output_options
 def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
+    from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.stage_files.analysis import face_counts
-    result = shot_node(spec, out).analyse()
+    with DescriptorProcess() as descriptors:  # started first: it starts while faceplate loads
+        result = shot_node(spec, out, descriptors).analyse()
     out.line(f"analysed {len(result.frames)} frames")
     out.result({"analysed": format_frames(list(result.frames)),
                 "faces": {str(f): n for f, n in face_counts(result).items()}})

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from faceplate.errors import FaceplateError, OutputError, RunStopped
 from faceplate.face.swapper import SourceFace
 from faceplate.frames import select_frames
+from faceplate.models.dlib_process import DescriptorProcess
 from faceplate.nodes.pool import Workers
 from faceplate.nodes.stages import AnalyseNode, RenderNode, ReportNode, SolveNode
 from faceplate.pipeline.analyse.source_set import ShotSources
@@ -59,22 +60,23 @@ class ShotNode:
     def __init__(self, spec: ShotSpec, ctx: RunContext | None = None, *,
                  progress: ProgressCallback | None = None,
                  data: Mapping[str, Any] | None = None, stop: StopFlag | None = None,
-                 own_process: bool = False) -> None:
+                 descriptors: DescriptorProcess | None = None) -> None:
         self.spec = check_inputs(spec)
         self.ctx = ctx or RunContext.create(spec.ocio, progress=progress, stop=stop,
-                                            own_process=own_process)
+                                            descriptors=descriptors)
         self.data = dict(data) if data is not None else None
         self._preflight: Preflight | None = None
         self._sources: ShotSources | None = None
 
     @classmethod
     def from_file(cls, path: PathLike, *, progress: ProgressCallback | None = None,
-                  stop: StopFlag | None = None, own_process: bool = False) -> ShotNode:
+                  stop: StopFlag | None = None,
+                  descriptors: DescriptorProcess | None = None) -> ShotNode:
         """A shot from a spec file (see docs/spec.md); ``stop`` is a flag a signal handler sets
         to stop the run after the frame in flight (:mod:`faceplate.pipeline.stop`);
-        ``own_process``: the run has its process to itself and may start helper processes
-        (:class:`~faceplate.pipeline.context.RunContext`; the command line's)."""
-        return cls(load_spec(path), progress=progress, stop=stop, own_process=own_process)
+        ``descriptors``: a helper process that measures identities while analysis goes on
+        (:class:`~faceplate.pipeline.context.RunContext`; docs/api.md)."""
+        return cls(load_spec(path), progress=progress, stop=stop, descriptors=descriptors)
 
     @classmethod
     def from_kwargs(cls, *, base: PathLike | None = None,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from faceplate.models.dlib_pack import DlibFacePack
+from faceplate.models.dlib_process import DescriptorProcess
 from faceplate.models.mediapipe import MediaPipeFacePack
 from faceplate.ocio import ColourManager, resolve_config
 from faceplate.pipeline.progress import ProgressCallback, ignore_progress
@@ -34,24 +35,26 @@ class RunContext:
     ``face_pack`` is the default pack, MediaPipe's models with dlib's ResNet descriptor: it
     finds faces when the spec names no other detector or landmarker, and measures identity
     for the solve and QC whichever models find and swap the faces. ``stop`` is looked at
-    between frames (:mod:`faceplate.pipeline.stop`). ``own_process``: the run has its process
-    to itself (the command line), so a stage may start helper processes: they are spawned,
-    which re-imports the main module, and a host's executable or a script without a
-    ``__main__`` guard cannot be spawned from safely."""
+    between frames (:mod:`faceplate.pipeline.stop`). ``descriptors``: dlib's identity
+    descriptor in a helper process the caller started and closes (the command line's):
+    analysis measures identities there while it goes on (None: in its own thread). A helper
+    process is spawned, which re-imports the main module: a host's interpreter or a script
+    without a ``__main__`` guard cannot start one safely."""
 
     colour: ColourManager
     face_pack: MediaPipeFacePack = field(default_factory=default_face_pack)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("faceplate"))
     progress: ProgressCallback = ignore_progress
     stop: StopFlag = field(default_factory=StopFlag)
-    own_process: bool = False
+    descriptors: DescriptorProcess | None = None
 
     @classmethod
     def create(cls, spec_ocio: str | None = None, *, environ: Mapping[str, str] | None = None,
                progress: ProgressCallback | None = None,
-               stop: StopFlag | None = None, own_process: bool = False) -> RunContext:
+               stop: StopFlag | None = None,
+               descriptors: DescriptorProcess | None = None) -> RunContext:
         """A context whose OCIO config follows spec > $OCIO > pinned; ``stop`` is the flag a
         signal handler sets to stop the run after the frame in flight."""
         config, choice = resolve_config(spec_ocio, os.environ if environ is None else environ)
         return cls(colour=ColourManager(config, choice), progress=progress or ignore_progress,
-                   stop=stop or StopFlag(), own_process=own_process)
+                   stop=stop or StopFlag(), descriptors=descriptors)

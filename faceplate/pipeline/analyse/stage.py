@@ -21,7 +21,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from functools import partial
@@ -769,14 +768,12 @@ def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
     return again, previous
 
 
-def _descriptor_process(settings: AnalyseSettings, ctx: RunContext
-                        ) -> AbstractContextManager[DescriptorProcess | None]:
-    """dlib's descriptor in a process of its own, where descriptors are measured, the pack's
-    recognizer is dlib's and the run may start processes (``ctx.own_process``)."""
-    if settings.descriptors and ctx.own_process and isinstance(ctx.face_pack.recognizer,
-                                                               DlibFacePack):
-        return DescriptorProcess()
-    return nullcontext()
+def _descriptor_process(settings: AnalyseSettings, ctx: RunContext) -> DescriptorProcess | None:
+    """The run's helper process for dlib's descriptor (``ctx.descriptors``), where descriptors
+    are measured and the pack's recognizer is dlib's."""
+    if settings.descriptors and isinstance(ctx.face_pack.recognizer, DlibFacePack):
+        return ctx.descriptors
+    return None
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
@@ -829,10 +826,10 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
     # while one is analysed; in bands only while no face is followed and the detector is not
     # due (read again whole where more is needed: a face found on the frame before, a cut); each
     # frame is spooled to the file once it is final (a long shot's meshes are never held)
-    with (_descriptor_process(settings, ctx) as process,
-          ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="analyse-read")
+    with (ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="analyse-read")
           as reader, AnalysisWriter(spec, key) as written):
-        identities = Identities(ctx.face_pack, measured=settings.descriptors, process=process)
+        identities = Identities(ctx.face_pack, measured=settings.descriptors,
+                                process=_descriptor_process(settings, ctx))
         out = InOrder(identities, written.add)  # each frame written once its identity is back
         ahead = deque(reader.submit(read_ahead, number, previous, k + 1)
                       for k, number in enumerate(numbers[:_READ_AHEAD]))
