@@ -1,10 +1,12 @@
-"""The allocator setting a faceplate process starts with (faceplate.memory): frames' buffers
+"""How a faceplate process's memory is set up for frames (faceplate.memory): frames' buffers
 freed and allocated again, of sizes that change from frame to frame as frames read in part do,
-are not faulted in again page by page; and the command line's entry sets it."""
+are not faulted in again page by page; NumPy asks for no huge pages (here and in the processes
+started after); and the command line's entry sets both up."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -57,7 +59,7 @@ def test_freed_frames_are_reused_not_faulted_in_again() -> None:
 
 def test_the_command_line_sets_it_before_a_command(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("set") or True)
+    monkeypatch.setattr(cli_main, "set_up_for_frames", lambda: calls.append("set"))
     with pytest.raises(SystemExit) as exit_:
         cli_main.main(["--version"], prog_name="faceplate")
     assert exit_.value.code == 0
@@ -68,6 +70,49 @@ def test_a_host_calling_the_command_group_keeps_its_allocator(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Not standalone (a host or a script calling the group): the process is not faceplate's."""
     calls: list[str] = []
-    monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("set") or True)
+    monkeypatch.setattr(cli_main, "set_up_for_frames", lambda: calls.append("set"))
     cli_main.main(["--version"], prog_name="faceplate", standalone_mode=False)
     assert calls == []
+
+
+#: NumPy's huge-page advice after faceplate.memory's setting, here and in a process started
+#: after it; ``numpy-first``: NumPy imported before the setting.
+_PAGES = """
+import subprocess, sys
+if sys.argv[1] == "numpy-first":
+    import numpy
+from faceplate.memory import set_up_for_frames, no_numpy_huge_pages
+if sys.argv[1] == "entry":
+    set_up_for_frames()  # what a process's entry point calls
+else:
+    print(no_numpy_huge_pages())
+import numpy
+from numpy._core import multiarray
+child = subprocess.run([sys.executable, "-c", "from numpy._core import multiarray; "
+                        "print(multiarray._get_madvise_hugepage())"], capture_output=True,
+                       text=True, check=True).stdout.strip()
+print(multiarray._get_madvise_hugepage(), child)
+"""
+
+
+def _pages(mode: str, **environ: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    out = subprocess.run([sys.executable, "-c", _PAGES, mode], capture_output=True, text=True,
+                         check=True, env={**env, **environ}).stdout.split()
+    return out
+
+
+def test_numpy_asks_for_no_huge_pages_here_and_in_the_processes_started_after() -> None:
+    # NumPy's own default is to advise huge pages (a NumPy imported untouched says True)
+    untouched = subprocess.run(
+        [sys.executable, "-c", "from numpy._core import multiarray; "
+                               "print(multiarray._get_madvise_hugepage())"],
+        capture_output=True, text=True, check=True,
+        env={k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"})
+    assert untouched.stdout.strip() == "True"
+    assert _pages("fresh") == ["True", "False", "False"]
+    assert _pages("entry") == ["False", "False"]
+    # imported first: too late here (said so), still set for the processes it starts
+    assert _pages("numpy-first") == ["False", "True", "False"]
+    # a value the environment gives is the user's, and kept
+    assert _pages("fresh", NUMPY_MADVISE_HUGEPAGE="1") == ["True", "True", "True"]
