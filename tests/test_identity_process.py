@@ -20,12 +20,19 @@ from conftest import OBAMA
 from test_analysis_reads import _shot
 
 from faceplate.errors import ModelError
+from faceplate.models import dlib_process
 from faceplate.models.dlib_pack import DlibFacePack
 from faceplate.models.dlib_process import DescriptorProcess
 from faceplate.models.mediapipe import MediaPipeFacePack
 from faceplate.pipeline.analyse.identities import Identities, InOrder
 from faceplate.pipeline.stage_files.analysis import FaceObservation, FrameAnalysis
 from faceplate.pipeline.stage_files.paths import analysis_path
+
+
+@pytest.fixture(autouse=True)
+def answers_soon(monkeypatch) -> None:
+    """A helper that does not answer fails a test in 20 s, not after the 120 s a shot waits."""
+    monkeypatch.setattr(dlib_process, "ANSWER_WAIT", 20.0)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +98,6 @@ def _serve_without_its_model(requests, answers, parent) -> None:  # spawned: mod
 
 def test_a_recognizer_that_does_not_load_answers_each_request_with_its_error(
         face, monkeypatch) -> None:
-    import faceplate.models.dlib_process as dlib_process
     image, mesh = face
     monkeypatch.setattr(dlib_process, "_serve", _serve_without_its_model)
     with DescriptorProcess() as process:
@@ -99,6 +105,24 @@ def test_a_recognizer_that_does_not_load_answers_each_request_with_its_error(
         for later in asked:
             with pytest.raises(ModelError, match="model file missing"):
                 later.result()
+
+
+def _serve_silently(requests, answers, parent) -> None:  # spawned: module level
+    while requests.get() is not None:
+        pass  # hung: never answers
+
+
+def test_a_helper_that_does_not_answer_is_a_model_error_and_is_killed_on_closing(
+        face, monkeypatch) -> None:
+    image, mesh = face
+    monkeypatch.setattr(dlib_process, "_serve", _serve_silently)
+    monkeypatch.setattr(dlib_process, "ANSWER_WAIT", 1.5)
+    with DescriptorProcess() as process:
+        asked = process.later(image, _marks(mesh))
+        with pytest.raises(ModelError, match=r"gave no answer in 1.5 s \(hung\)"):
+            asked.result()
+        assert not asked.ready()
+    assert process.exitcode == 0  # it read the request to end
 
 
 def test_closing_ends_the_process_and_drops_what_it_was_not_asked_back(face) -> None:
@@ -246,7 +270,6 @@ def test_the_command_line_measures_identities_in_a_helper_process(tmp_path, colo
     from click.testing import CliRunner
 
     from faceplate.cli.main import main
-    from faceplate.models import dlib_process
     from faceplate.nodes.shot import ShotNode
     spec = _shot(tmp_path, colour, 6, covered=0)
     started: list[_Counted] = []

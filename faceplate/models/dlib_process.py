@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 _PARENT_CHECK = 1.0
 #: How long closing waits for the process to end before it is killed.
 _CLOSE_WAIT = 5.0
+#: How long (seconds) a descriptor is waited for before the helper counts as hung: a face
+#: takes 60-80 ms, and the helper starts in under a second.
+ANSWER_WAIT = 120.0
 
 
 def _serve(requests: Any, answers: Any, parent: int) -> None:
@@ -131,7 +135,9 @@ class DescriptorProcess:
         return np.asarray(value, np.float64)
 
     def _hear(self, wait: bool) -> None:
-        """Take in the answers that have come back (``wait``: at least one)."""
+        """Take in the answers that have come back (``wait``: at least one, for at most
+        :data:`ANSWER_WAIT` seconds)."""
+        deadline = time.monotonic() + ANSWER_WAIT
         while True:
             try:
                 answer = (self._answers.get(timeout=_PARENT_CHECK) if wait
@@ -139,6 +145,9 @@ class DescriptorProcess:
             except queue.Empty:
                 if not wait:
                     return
+                if time.monotonic() > deadline:
+                    raise ModelError("the identity descriptor's helper process gave no answer "
+                                     f"in {ANSWER_WAIT:g} s (hung)") from None
                 if not self._process.is_alive():
                     raise ModelError(
                         "the identity descriptor's helper process ended without a word (exit "
