@@ -296,3 +296,78 @@ def test_the_process_runs_only_where_dlib_measures_identities(colour) -> None:
         assert _descriptor_process(AnalyseSettings(), RunContext(colour=colour)) is None
         other = RunContext(colour=colour, descriptors=process, face_pack=MediaPipeFacePack())
         assert _descriptor_process(AnalyseSettings(), other) is None
+
+
+def test_threads_ask_and_take_at_once_and_each_gets_its_own(face) -> None:
+    """Render's QC thread and its swapping thread may both ask the helper: each answer goes
+    to the one who asked."""
+    from concurrent.futures import ThreadPoolExecutor
+    image, mesh = face
+    pack = DlibFacePack()
+    shifts = [0, 1, 2, 3, 4, 5]
+    expected = {k: pack.descriptor(image, _marks(mesh, k)) for k in shifts}
+    with DescriptorProcess() as process, ThreadPoolExecutor(3) as threads:
+        got = dict(zip(shifts, threads.map(
+            lambda k: process.later(image, _marks(mesh, k)).result(), shifts), strict=True))
+    for k in shifts:
+        assert np.array_equal(got[k], expected[k]), k
+
+
+def test_the_context_measures_a_descriptor_in_its_helper_or_here(face, colour) -> None:
+    from faceplate.pipeline.context import RunContext
+    image, mesh = face
+    expected = DlibFacePack().descriptor(image, _marks(mesh))
+    with _Counted() as process:
+        helped = RunContext(colour=colour, descriptors=process)
+        assert np.array_equal(helped.descriptor(image, mesh), expected)
+        assert process.asked == 1
+        # a recognizer that is not dlib's is never sent to dlib's helper
+        other = RunContext(colour=colour, descriptors=process,
+                           face_pack=MediaPipeFacePack(_Offset(DlibFacePack())))
+        assert np.array_equal(other.descriptor(image, mesh), expected + 1.0)
+        assert process.asked == 1
+    assert np.array_equal(RunContext(colour=colour).descriptor(image, mesh), expected)
+
+
+class _Offset:
+    """A recognizer of its own (dlib's values plus one)."""
+
+    def __init__(self, dlib: DlibFacePack) -> None:
+        self.dlib = dlib
+
+    def descriptor(self, image, points):
+        return self.dlib.descriptor(image, points) + 1.0
+
+
+def test_the_render_command_measures_qc_identities_in_its_helper(tmp_path, colour,
+                                                                 monkeypatch) -> None:
+    """The same records as measured in render's own threads; the helper asked and closed."""
+    from click.testing import CliRunner
+
+    from faceplate.cli.main import main
+    from faceplate.nodes.shot import ShotNode
+    spec = _shot(tmp_path, colour, 3, covered=0)
+    node = ShotNode.from_file(spec)
+    node.run()
+    frames = sorted((tmp_path / "out" / "qc" / "frames").glob("*.json"))
+    here = [_record(f) for f in frames]
+    assert any(f["faces"][0]["identity_distance_to_source"] is not None for f in here)
+    started: list[_Counted] = []
+
+    class Recorded(_Counted):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+    monkeypatch.setattr(dlib_process, "DescriptorProcess", Recorded)
+    done = CliRunner().invoke(main, ["render", "--force", "-q", str(spec)])
+    assert done.exit_code == 0, done.output
+    assert len(started) == 1 and started[0].asked > 0 and started[0].exitcode == 0
+    assert [_record(f) for f in frames] == here
+
+
+def _record(path: Path) -> dict:
+    """A frame's QC record less what changes from one render to the next (seconds, stamps)."""
+    record = json.loads(path.read_text())
+    for key in ("seconds", "outputs", "proxies"):
+        record.pop(key, None)
+    return record

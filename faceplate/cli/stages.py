@@ -106,9 +106,11 @@ def render(spec: Path, frames: str | None, force: bool, workers: str, out: Outpu
 
     Frames already complete and current are kept; a frame that fails fails the task (exit 3)
     after the other frames are done."""
+    from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.runner import incomplete
-    result = shot_node(spec, out).render(frames_option(frames), force=force,
-                                         workers=workers_option(workers))
+    with DescriptorProcess() as descriptors:  # QC's identities: it starts while faceplate loads
+        result = shot_node(spec, out, descriptors).render(
+            frames_option(frames), force=force, workers=workers_option(workers))
     out.line(f"rendered {len(result.outcomes) - len(result.reused)} frames; "
              f"already complete: {len(result.reused)}")
     reused = set(result.reused)  # once, not once a frame

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,8 +88,9 @@ class PendingDescriptor:
 
 class DescriptorProcess:
     """dlib's identity descriptor (:meth:`DlibFacePack.descriptor`) in a process of its own:
-    :meth:`later` asks for one, and the :class:`PendingDescriptor` it returns gives it. A
-    context manager: the process ends with the block."""
+    :meth:`later` asks for one, and the :class:`PendingDescriptor` it returns gives it; any
+    thread may ask and take (a thread waiting for its answer leaves Python's GIL to the
+    others). A context manager: the process ends with the block."""
 
     def __init__(self) -> None:
         spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
@@ -100,6 +102,8 @@ class DescriptorProcess:
         self._asked = 0
         self._received = 0  # answers come back in the order asked: the next one's ticket
         self._heard: dict[int, tuple[str, Any]] = {}
+        self._sending = threading.Lock()  # tickets in the order the requests are sent
+        self._hearing = threading.Lock()  # one thread takes in answers at a time
 
     @property
     def pid(self) -> int | None:
@@ -115,21 +119,25 @@ class DescriptorProcess:
     def later(self, image: Image8, marks: Landmarks) -> PendingDescriptor:
         """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (sent by the
         queue's own thread: this does not wait for the process)."""
-        ticket = self._asked
-        self._asked += 1
-        self._requests.put((np.ascontiguousarray(image), np.asarray(marks, np.float64)))
+        request = (np.ascontiguousarray(image), np.asarray(marks, np.float64))
+        with self._sending:
+            ticket = self._asked
+            self._asked += 1
+            self._requests.put(request)
         return PendingDescriptor(ticket, self)
 
     def answered(self, ticket: int) -> bool:
         """Whether the answer to ``ticket`` has come back (taken or not), without waiting."""
-        self._hear(wait=False)
-        return ticket < self._received
+        with self._hearing:
+            self._hear(wait=False)
+            return ticket < self._received
 
     def take(self, ticket: int) -> Descriptor:
         """The answer to ``ticket``, waiting for it (given once)."""
-        while ticket >= self._received:
-            self._hear(wait=True)
-        kind, value = self._heard.pop(ticket)
+        with self._hearing:
+            while ticket >= self._received:
+                self._hear(wait=True)
+            kind, value = self._heard.pop(ticket)
         if kind == "error":
             raise ModelError(value)
         return np.asarray(value, np.float64)

@@ -20,6 +20,7 @@ from faceplate.models.mediapipe import MediaPipeFacePack
 from faceplate.ocio import ColourManager, resolve_config
 from faceplate.pipeline.progress import ProgressCallback, ignore_progress
 from faceplate.pipeline.stop import StopFlag
+from faceplate.types import Descriptor, Image8, Mesh
 
 
 def default_face_pack() -> MediaPipeFacePack:
@@ -47,6 +48,16 @@ class RunContext:
     progress: ProgressCallback = ignore_progress
     stop: StopFlag = field(default_factory=StopFlag)
     descriptors: DescriptorProcess | None = None
+
+    def descriptor(self, image: Image8, points: Mesh) -> Descriptor:
+        """The identity descriptor (the face pack's) of the face with mesh ``points`` in
+        ``image``: measured in :attr:`descriptors` where the run has that helper and the
+        pack's recognizer is dlib's (this thread waits, leaving Python's GIL to the others),
+        else here; the same values."""
+        pack = self.face_pack
+        if self.descriptors is not None and isinstance(pack.recognizer, DlibFacePack):
+            return self.descriptors.later(image, pack.descriptor_marks(points)).result()
+        return pack.descriptor(image, points)
 
     @classmethod
     def create(cls, spec_ocio: str | None = None, *, environ: Mapping[str, str] | None = None,

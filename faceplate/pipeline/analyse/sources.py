@@ -43,7 +43,7 @@ class LocatedFace:
     def identified(self, ctx: RunContext) -> FoundFace:
         """The face with its identity descriptor (the context's pack's recognizer)."""
         return FoundFace(self.image, self.landmarks,
-                         ctx.face_pack.descriptor(self.still8, self.points))
+                         ctx.descriptor(self.still8, self.points))
 
 
 def still_colourspace(path: Path, declared: str | None, ctx: RunContext) -> str:

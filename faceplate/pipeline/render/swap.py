@@ -65,7 +65,7 @@ class PlacedFace:
         """The descriptor of the plate's face: analysis's, else measured on the plate here."""
         if self.original is not None:
             return self.original
-        return ctx.face_pack.descriptor(to_uint8(self.plate), _in_region(face, self.box))
+        return ctx.descriptor(to_uint8(self.plate), _in_region(face, self.box))
 
     def measure(self, finder: FaceFinder) -> tuple[float | None, PlateMatch]:
         """The seam (ΔE just inside the matte's edge; None: too few pixels there) and how the
@@ -179,7 +179,7 @@ def output_identity(frame: PlateFrame, face: SolvedFace, colourspace: str,
     box = face_region(np.asarray(face.landmarks), frame.data_box)
     out8 = to_uint8(ctx.colour.convert(np.nan_to_num(frame.rgb_region(box)), colourspace,
                                        WORKING_SPACE))
-    return ctx.face_pack.descriptor(out8, _in_region(face, box))
+    return ctx.descriptor(out8, _in_region(face, box))
 
 
 def warm_up(swapper: FaceSwapper, sources: Iterable[SourceFace]) -> None:
