@@ -281,7 +281,8 @@ def test_the_command_line_measures_identities_in_a_helper_process(tmp_path, colo
     monkeypatch.setattr(dlib_process, "DescriptorProcess", Recorded)
     done = CliRunner().invoke(main, ["analyse", "-q", str(spec)])
     assert done.exit_code == 0, done.output
-    assert len(started) == 1 and started[0].asked == 1  # the first frame's face
+    # the first frame's face, and the source photo's (the sources stored beside the analysis)
+    assert len(started) == 1 and started[0].asked == 2
     assert started[0].exitcode == 0  # closed
     assert ShotNode.from_file(spec).ctx.descriptors is None
 
