@@ -57,10 +57,12 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
 def demo(out_dir: Path, out: Output) -> None:
     """Build the demo shot from the embedded portraits and run it."""
     from faceplate.demo import build_demo_shot
+    from faceplate.models.dlib_process import DescriptorProcess
     spec = build_demo_shot(out_dir.absolute())
     out.line(f"demo shot: {spec}")
-    node = shot_node(spec, out)
-    result = node.run(workers="auto")
+    with DescriptorProcess() as descriptors:
+        node = shot_node(spec, out, descriptors)
+        result = node.run(workers="auto")
     out.line(f"swapped frames: {node.spec.output.path}")
     if node.spec.output.matte is not None:
         out.line(f"mattes: {node.spec.output.matte}")
