@@ -125,6 +125,13 @@ def test_a_helper_that_does_not_answer_is_a_model_error_and_is_killed_on_closing
     assert process.exitcode == 0  # it read the request to end
 
 
+def test_a_helper_never_asked_never_starts() -> None:
+    """A shot with no face asks for no descriptor: the helper costs it nothing."""
+    with DescriptorProcess() as process:
+        assert process.pid is None
+    assert process.pid is None and process.exitcode is None
+
+
 def test_closing_ends_the_process_and_drops_what_it_was_not_asked_back(face) -> None:
     image, mesh = face
     with DescriptorProcess() as process:
@@ -139,6 +146,7 @@ def test_closing_ends_the_process_and_drops_what_it_was_not_asked_back(face) -> 
 _ORPHAN = """
 from faceplate.models.dlib_process import DescriptorProcess
 process = DescriptorProcess()
+process.start()
 print(process.pid, flush=True)
 import time
 time.sleep(120)
@@ -285,6 +293,10 @@ def test_the_command_line_measures_identities_in_a_helper_process(tmp_path, colo
     assert len(started) == 1 and started[0].asked == 2
     assert started[0].exitcode == 0  # closed
     assert ShotNode.from_file(spec).ctx.descriptors is None
+    faceless = _shot(tmp_path / "faceless", colour, 3, covered=3)
+    done = CliRunner().invoke(main, ["analyse", "-q", str(faceless)])
+    assert done.exit_code == 0, done.output
+    assert len(started) == 2 and started[1].pid is None  # no face: never started
 
 
 def test_the_process_runs_only_where_dlib_measures_identities(colour) -> None:

@@ -37,7 +37,7 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
     from faceplate.errors import IncompleteShotError
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.nodes.shot import ShotResult
-    with DescriptorProcess() as descriptors:  # started first: it starts while faceplate loads
+    with DescriptorProcess() as descriptors:  # started by the first descriptor asked
         node = shot_node(spec, out, descriptors)
         try:
             result = node.run(frames_option(frames), only, force=force,
@@ -78,7 +78,7 @@ def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.stage_files.analysis import face_counts
-    with DescriptorProcess() as descriptors:  # started first: it starts while faceplate loads
+    with DescriptorProcess() as descriptors:  # started by the first descriptor asked
         result = shot_node(spec, out, descriptors).analyse()
     out.line(f"analysed {len(result.frames)} frames")
     out.result({"analysed": format_frames(list(result.frames)),
@@ -110,7 +110,7 @@ def render(spec: Path, frames: str | None, force: bool, workers: str, out: Outpu
     after the other frames are done."""
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.runner import incomplete
-    with DescriptorProcess() as descriptors:  # QC's identities: it starts while faceplate loads
+    with DescriptorProcess() as descriptors:  # QC's identities, started when first asked
         result = shot_node(spec, out, descriptors).render(
             frames_option(frames), force=force, workers=workers_option(workers))
     out.line(f"rendered {len(result.outcomes) - len(result.reused)} frames; "

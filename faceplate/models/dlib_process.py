@@ -98,16 +98,27 @@ class DescriptorProcess:
         self._process: BaseProcess = spawn.Process(
             target=_serve, args=(self._requests, self._answers, os.getpid()),
             name="faceplate-identity", daemon=True)
-        self._process.start()
+        self._started = False
         self._asked = 0
         self._received = 0  # answers come back in the order asked: the next one's ticket
         self._heard: dict[int, tuple[str, Any]] = {}
         self._sending = threading.Lock()  # tickets in the order the requests are sent
         self._hearing = threading.Lock()  # one thread takes in answers at a time
 
+    def start(self) -> None:
+        """Start the process now (else the first descriptor asked starts it: a shot with no
+        face never pays for it)."""
+        with self._sending:
+            self._start()
+
+    def _start(self) -> None:
+        if not self._started:
+            self._process.start()
+            self._started = True
+
     @property
     def pid(self) -> int | None:
-        """The process's id."""
+        """The process's id (None until it starts)."""
         return self._process.pid
 
     @property
@@ -121,6 +132,7 @@ class DescriptorProcess:
         queue's own thread: this does not wait for the process)."""
         request = (np.ascontiguousarray(image), np.asarray(marks, np.float64))
         with self._sending:
+            self._start()
             ticket = self._asked
             self._asked += 1
             self._requests.put(request)
@@ -169,12 +181,13 @@ class DescriptorProcess:
 
     def close(self) -> None:
         """End the process (killed if it has not ended :data:`_CLOSE_WAIT` seconds later)."""
-        if self._process.is_alive():
-            self._requests.put(None)
-            self._process.join(_CLOSE_WAIT)
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
+        if self._started:
+            if self._process.is_alive():
+                self._requests.put(None)
+                self._process.join(_CLOSE_WAIT)
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
         for q in (self._requests, self._answers):
             q.close()
             q.cancel_join_thread()  # a request the process never read is dropped
