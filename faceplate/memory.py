@@ -1,6 +1,5 @@
 """How a faceplate process's memory is set up for frames: set once, by a process's entry point
-(:func:`set_up_for_frames`: the command line, a render worker), never by the library a host
-imports.
+(the command line, a render worker), never by the library a host imports.
 
 A stage allocates and frees a few buffers of tens of megabytes per frame (a 1080p frame is
 12 MB of half floats, 25 MB as float32), of sizes that change from frame to frame (a frame read
@@ -11,7 +10,8 @@ analysis's CPU (docs/performance.md). And NumPy asks the kernel for huge pages f
 array: where the kernel grants them on request (transparent huge pages in ``madvise`` mode, a
 common default), each first touch of 2 MB zeroes it whole and may wait for the kernel to find
 or compact one; in a virtual machine, for the host to back it. Measured there, analysis ran
-7% faster with small pages (docs/performance.md).
+7% faster with small pages, and render (whose buffers live longer) 3% slower, so only
+``faceplate analyse`` asks for them (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -51,15 +51,7 @@ NUMPY_HUGE_PAGES = "NUMPY_MADVISE_HUGEPAGE"
 
 def no_numpy_huge_pages() -> bool:
     """Have NumPy, imported after this, leave the kernel's page size alone: this process and
-    the processes it starts (render workers, the identity helper) inherit the setting; whether
-    it applies here (False when NumPy is already imported). A value the environment already
-    gives is kept."""
+    the processes it starts inherit the setting; whether it applies here (False when NumPy is
+    already imported). A value the environment already gives is kept."""
     os.environ.setdefault(NUMPY_HUGE_PAGES, "0")
     return "numpy" not in sys.modules
-
-
-def set_up_for_frames() -> None:
-    """Both: freed frames kept for the next (:func:`keep_freed_memory`) and small pages for
-    NumPy's arrays (:func:`no_numpy_huge_pages`)."""
-    keep_freed_memory()
-    no_numpy_huge_pages()

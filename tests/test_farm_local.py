@@ -146,7 +146,7 @@ def test_worker_processes_share_the_cores() -> None:
     code = ("import os, cv2, OpenImageIO as oiio\n"
             "import faceplate.farm.local as local\n"
             "kept = []\n"
-            "local.set_up_for_frames = lambda: kept.append(1)\n"
+            "local.keep_freed_memory = lambda: kept.append(1)\n"
             "local.share_cores(2)\n"
             "n = max(2, len(os.sched_getaffinity(0)) // 2)\n"
             "print(oiio.get_int_attribute('threads'), oiio.get_int_attribute('exr_threads'), "

@@ -59,7 +59,7 @@ def test_freed_frames_are_reused_not_faulted_in_again() -> None:
 
 def test_the_command_line_sets_it_before_a_command(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(cli_main, "set_up_for_frames", lambda: calls.append("set"))
+    monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("set"))
     with pytest.raises(SystemExit) as exit_:
         cli_main.main(["--version"], prog_name="faceplate")
     assert exit_.value.code == 0
@@ -70,7 +70,7 @@ def test_a_host_calling_the_command_group_keeps_its_allocator(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Not standalone (a host or a script calling the group): the process is not faceplate's."""
     calls: list[str] = []
-    monkeypatch.setattr(cli_main, "set_up_for_frames", lambda: calls.append("set"))
+    monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("set"))
     cli_main.main(["--version"], prog_name="faceplate", standalone_mode=False)
     assert calls == []
 
@@ -81,11 +81,8 @@ _PAGES = """
 import subprocess, sys
 if sys.argv[1] == "numpy-first":
     import numpy
-from faceplate.memory import set_up_for_frames, no_numpy_huge_pages
-if sys.argv[1] == "entry":
-    set_up_for_frames()  # what a process's entry point calls
-else:
-    print(no_numpy_huge_pages())
+from faceplate.memory import no_numpy_huge_pages
+print(no_numpy_huge_pages())
 import numpy
 from numpy._core import multiarray
 child = subprocess.run([sys.executable, "-c", "from numpy._core import multiarray; "
@@ -111,8 +108,25 @@ def test_numpy_asks_for_no_huge_pages_here_and_in_the_processes_started_after() 
         env={k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"})
     assert untouched.stdout.strip() == "True"
     assert _pages("fresh") == ["True", "False", "False"]
-    assert _pages("entry") == ["False", "False"]
     # imported first: too late here (said so), still set for the processes it starts
     assert _pages("numpy-first") == ["False", "True", "False"]
     # a value the environment gives is the user's, and kept
     assert _pages("fresh", NUMPY_MADVISE_HUGEPAGE="1") == ["True", "True", "True"]
+
+
+def test_only_the_analyse_command_asks_for_small_pages() -> None:
+    """Before NumPy loads: `faceplate analyse` (faster on small pages); `faceplate render`
+    keeps NumPy's default (slower on them)."""
+    code = ("import sys\n"
+            "from faceplate.cli.main import main\n"
+            "try:\n"
+            "    main([sys.argv[1], '/nonexistent/spec.yaml'])\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "from numpy._core import multiarray\n"
+            "print(multiarray._get_madvise_hugepage())\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    said = {command: subprocess.run([sys.executable, "-c", code, command], capture_output=True,
+                                    text=True, env=env).stdout.split()[-1]
+            for command in ("analyse", "render")}
+    assert said == {"analyse": "False", "render": "True"}

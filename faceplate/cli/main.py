@@ -14,7 +14,7 @@ from faceplate import __version__
 from faceplate.cli.output import set_verbosity
 from faceplate.cli.signals import STOP_FLAG_KEY, stop_on_signals
 from faceplate.errors import FaceplateError, one_line
-from faceplate.memory import set_up_for_frames
+from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.stop import StopFlag
 
 #: Each command's module and name there: a command's module (and what it imports) is imported
@@ -50,7 +50,7 @@ class _Boundary(click.Group):
              **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        set_up_for_frames()  # a process of its own: frames' buffers reused, small pages
+        keep_freed_memory()  # a process of its own: frames' buffers reused, not faulted again
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:

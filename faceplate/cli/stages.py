@@ -76,6 +76,8 @@ def demo(out_dir: Path, out: Output) -> None:
 @output_options
 def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
+    from faceplate.memory import no_numpy_huge_pages
+    no_numpy_huge_pages()  # before NumPy loads: analysis's frames on small pages (faster)
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.stage_files.analysis import face_counts
     with DescriptorProcess() as descriptors:  # started by the first descriptor asked

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked
 from faceplate.frames import format_frames
-from faceplate.memory import set_up_for_frames
+from faceplate.memory import keep_freed_memory
 from faceplate.nodes import ShotNode
 from faceplate.nodes.pool import cores_here, library_threads, use_threads
 from faceplate.pipeline.runner import incomplete, run_stages
@@ -47,8 +47,8 @@ def share_cores(workers: int) -> None:
     """Worker-process initializer: give each of ``workers`` processes its share of the cores
     for the libraries that start a thread per core (:func:`faceplate.nodes.pool.library_threads`),
     so a full pool does not run cores × cores threads; and its allocator keeps the memory a
-    frame frees, with small pages (:func:`faceplate.memory.set_up_for_frames`)."""
-    set_up_for_frames()
+    frame frees (:func:`faceplate.memory.keep_freed_memory`)."""
+    keep_freed_memory()
     use_threads(library_threads(workers, cores_here()))
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from faceplate.errors import DiskFullError, FaceplateError, OutputError, RunStopped, SpecError
 from faceplate.frames import format_frames
-from faceplate.memory import set_up_for_frames
+from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stop import StopFlag
 
@@ -148,7 +148,7 @@ def _render_share(share: Share, asked: Event, signum: Synchronized[int],
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_IGN)  # the parent asks this worker to stop
     try:
-        set_up_for_frames()
+        keep_freed_memory()
         use_threads(share.threads)
         from faceplate.nodes.shot import ShotNode
         from faceplate.ocio import ColourManager
