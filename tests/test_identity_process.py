@@ -271,6 +271,18 @@ def test_analysis_measures_the_same_identities_in_a_process_of_its_own(tmp_path,
     assert apart == here
 
 
+def _helpers_started(monkeypatch) -> list[_Counted]:
+    """The helper processes the command line starts from now on, each counting its asks."""
+    started: list[_Counted] = []
+
+    class Recorded(_Counted):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+    monkeypatch.setattr(dlib_process, "DescriptorProcess", Recorded)
+    return started
+
+
 def test_the_command_line_measures_identities_in_a_helper_process(tmp_path, colour,
                                                                    monkeypatch) -> None:
     """`faceplate analyse` starts the helper and closes it; a node a host or a script makes
@@ -280,13 +292,7 @@ def test_the_command_line_measures_identities_in_a_helper_process(tmp_path, colo
     from faceplate.cli.main import main
     from faceplate.nodes.shot import ShotNode
     spec = _shot(tmp_path, colour, 6, covered=0)
-    started: list[_Counted] = []
-
-    class Recorded(_Counted):
-        def __init__(self) -> None:
-            super().__init__()
-            started.append(self)
-    monkeypatch.setattr(dlib_process, "DescriptorProcess", Recorded)
+    started = _helpers_started(monkeypatch)
     done = CliRunner().invoke(main, ["analyse", "-q", str(spec)])
     assert done.exit_code == 0, done.output
     # the first frame's face, and the source photo's (the sources stored beside the analysis)
@@ -365,13 +371,7 @@ def test_the_render_command_measures_qc_identities_in_its_helper(tmp_path, colou
     frames = sorted((tmp_path / "out" / "qc" / "frames").glob("*.json"))
     here = [_record(f) for f in frames]
     assert any(f["faces"][0]["identity_distance_to_source"] is not None for f in here)
-    started: list[_Counted] = []
-
-    class Recorded(_Counted):
-        def __init__(self) -> None:
-            super().__init__()
-            started.append(self)
-    monkeypatch.setattr(dlib_process, "DescriptorProcess", Recorded)
+    started = _helpers_started(monkeypatch)
     done = CliRunner().invoke(main, ["render", "--force", "-q", str(spec)])
     assert done.exit_code == 0, done.output
     assert len(started) == 1 and started[0].asked > 0 and started[0].exitcode == 0
