@@ -86,14 +86,14 @@ def test_a_process_that_ends_without_a_word_is_a_model_error(face) -> None:
             asked.result()
 
 
-def _serve_without_its_model(requests, answers, parent) -> None:  # spawned: module level
+def _serve_without_its_model(conn, parent) -> None:  # spawned: module level
     import faceplate.models.dlib_pack as dlib_pack
     from faceplate.models import dlib_process
 
     def missing(name: str) -> str:
         raise ModelError("model file missing from face_recognition_models", path=name)
     dlib_pack.DlibFacePack._model_file = staticmethod(missing)  # type: ignore[method-assign]
-    dlib_process._serve(requests, answers, parent)
+    dlib_process._serve(conn, parent)
 
 
 def test_a_recognizer_that_does_not_load_answers_each_request_with_its_error(
@@ -107,8 +107,8 @@ def test_a_recognizer_that_does_not_load_answers_each_request_with_its_error(
                 later.result()
 
 
-def _serve_silently(requests, answers, parent) -> None:  # spawned: module level
-    while requests.get() is not None:
+def _serve_silently(conn, parent) -> None:  # spawned: module level
+    while conn.recv() is not None:
         pass  # hung: never answers
 
 

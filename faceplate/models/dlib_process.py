@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue
 import signal
 import threading
 import time
@@ -25,6 +24,7 @@ from faceplate.errors import FaceplateError, ModelError
 from faceplate.types import Descriptor, Image8, Landmarks
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
 #: How often (seconds) the process looks whether its parent is still there while idle: a
@@ -37,10 +37,10 @@ _CLOSE_WAIT = 5.0
 ANSWER_WAIT = 120.0
 
 
-def _serve(requests: Any, answers: Any, parent: int) -> None:
+def _serve(conn: Connection, parent: int) -> None:
     """The process's life: load the recognizer, then answer each ``(image, marks)`` request
-    with ``("ok", descriptor)`` or ``("error", message)``, in the order asked, until ``None``
-    comes or the parent is gone."""
+    on ``conn`` with ``("ok", descriptor)`` or ``("error", message)``, in the order asked,
+    until ``None`` comes or the parent is gone."""
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_IGN)  # the parent stops the shot and then closes this
     from faceplate.models.dlib_pack import DlibFacePack
@@ -48,20 +48,22 @@ def _serve(requests: Any, answers: Any, parent: int) -> None:
     with contextlib.suppress(FaceplateError):  # each request is then answered with it
         pack.load_recognizer()  # before the first request comes
     while True:
-        try:
-            request = requests.get(timeout=_PARENT_CHECK)
-        except queue.Empty:
+        if not conn.poll(_PARENT_CHECK):
             if os.getppid() != parent:
                 return
             continue
+        try:
+            request = conn.recv()
+        except EOFError:  # the parent closed its end
+            return
         if request is None:
             return
         try:
-            answers.put(("ok", pack.descriptor(*request)))
+            conn.send(("ok", pack.descriptor(*request)))
         except FaceplateError as exc:
-            answers.put(("error", str(exc)))
+            conn.send(("error", str(exc)))
         except Exception as exc:  # dlib's own (a picture it cannot read): the caller raises it
-            answers.put(("error", f"the identity descriptor failed: {exc}"))
+            conn.send(("error", f"the identity descriptor failed: {exc}"))
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,11 @@ class DescriptorProcess:
 
     def __init__(self) -> None:
         spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
-        self._requests, self._answers = spawn.Queue(), spawn.Queue()
+        # a pipe, not queues: no semaphores for the resource tracker to find at exit, and no
+        # feeder threads; a request waits for the helper to read it (at most one descriptor)
+        self._conn, self._theirs = spawn.Pipe()
         self._process: BaseProcess = spawn.Process(
-            target=_serve, args=(self._requests, self._answers, os.getpid()),
+            target=_serve, args=(self._theirs, os.getpid()),
             name="faceplate-identity", daemon=True)
         self._started = False
         self._asked = 0
@@ -114,6 +118,7 @@ class DescriptorProcess:
     def _start(self) -> None:
         if not self._started:
             self._process.start()
+            self._theirs.close()  # the helper's end is its own: its death is an end of file
             self._started = True
 
     @property
@@ -128,14 +133,15 @@ class DescriptorProcess:
         return self._process.exitcode
 
     def later(self, image: Image8, marks: Landmarks) -> PendingDescriptor:
-        """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (sent by the
-        queue's own thread: this does not wait for the process)."""
+        """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (sent at
+        once; it waits only while the helper finishes a descriptor asked before)."""
         request = (np.ascontiguousarray(image), np.asarray(marks, np.float64))
         with self._sending:
             self._start()
             ticket = self._asked
             self._asked += 1
-            self._requests.put(request)
+            with contextlib.suppress(OSError):  # the helper is gone: waiting for it says how
+                self._conn.send(request)
         return PendingDescriptor(ticket, self)
 
     def answered(self, ticket: int) -> bool:
@@ -160,37 +166,44 @@ class DescriptorProcess:
         deadline = time.monotonic() + ANSWER_WAIT
         while True:
             try:
-                answer = (self._answers.get(timeout=_PARENT_CHECK) if wait
-                          else self._answers.get_nowait())
-            except queue.Empty:
+                answer = (self._conn.recv() if self._conn.poll(_PARENT_CHECK if wait else 0)
+                          else None)
+            except (EOFError, OSError):  # the helper's end closed: it has ended
+                self._process.join(_CLOSE_WAIT)
+                raise self._ended() from None
+            if answer is None:
                 if not wait:
                     return
+                if not self._process.is_alive():
+                    raise self._ended()
                 if time.monotonic() > deadline:
                     raise ModelError("the identity descriptor's helper process gave no answer "
-                                     f"in {ANSWER_WAIT:g} s (hung)") from None
-                if not self._process.is_alive():
-                    raise ModelError(
-                        "the identity descriptor's helper process ended without a word (exit "
-                        f"code {self._process.exitcode}): killed, out of memory, or it could "
-                        "not start (a script that runs faceplate's command line in its own "
-                        "process needs an `if __name__ == \"__main__\":` guard)") from None
+                                     f"in {ANSWER_WAIT:g} s (hung)")
                 continue
             self._heard[self._received] = answer
             self._received += 1
             wait = False
 
+    def _ended(self) -> ModelError:
+        return ModelError(
+            "the identity descriptor's helper process ended without a word (exit code "
+            f"{self._process.exitcode}): killed, out of memory, or it could not start (a "
+            "script that runs faceplate's command line in its own process needs an "
+            "`if __name__ == \"__main__\":` guard)")
+
     def close(self) -> None:
         """End the process (killed if it has not ended :data:`_CLOSE_WAIT` seconds later)."""
         if self._started:
             if self._process.is_alive():
-                self._requests.put(None)
+                with contextlib.suppress(OSError):
+                    self._conn.send(None)
                 self._process.join(_CLOSE_WAIT)
             if self._process.is_alive():
                 self._process.kill()
             self._process.join()
-        for q in (self._requests, self._answers):
-            q.close()
-            q.cancel_join_thread()  # a request the process never read is dropped
+        else:
+            self._theirs.close()
+        self._conn.close()
 
     def __enter__(self) -> DescriptorProcess:
         return self
