@@ -49,14 +49,20 @@ class RunContext:
     stop: StopFlag = field(default_factory=StopFlag)
     descriptors: DescriptorProcess | None = None
 
+    @property
+    def dlib_helper(self) -> DescriptorProcess | None:
+        """:attr:`descriptors`, where the face pack's recognizer is dlib's (the one it runs)."""
+        return (self.descriptors if isinstance(self.face_pack.recognizer, DlibFacePack)
+                else None)
+
     def descriptor(self, image: Image8, points: Mesh) -> Descriptor:
         """The identity descriptor (the face pack's) of the face with mesh ``points`` in
         ``image``: measured in :attr:`descriptors` where the run has that helper and the
         pack's recognizer is dlib's (this thread waits, leaving Python's GIL to the others),
         else here; the same values."""
-        pack = self.face_pack
-        if self.descriptors is not None and isinstance(pack.recognizer, DlibFacePack):
-            return self.descriptors.later(image, pack.descriptor_marks(points)).result()
+        helper, pack = self.dlib_helper, self.face_pack
+        if helper is not None:
+            return helper.later(image, pack.descriptor_marks(points)).result()
         return pack.descriptor(image, points)
 
     @classmethod

@@ -35,7 +35,6 @@ from faceplate.face.colour_match import LabStats
 from faceplate.face.image8 import finite_to_uint8, to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
 from faceplate.face.swapper import face_skin_statistics
-from faceplate.models.dlib_pack import DlibFacePack
 from faceplate.models.dlib_process import DescriptorProcess
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.analyse.flow import (
@@ -771,9 +770,7 @@ def _analyse_again(spec: ShotSpec, numbers: list[int], before: PlateView | None,
 def _descriptor_process(settings: AnalyseSettings, ctx: RunContext) -> DescriptorProcess | None:
     """The run's helper process for dlib's descriptor (``ctx.descriptors``), where descriptors
     are measured and the pack's recognizer is dlib's."""
-    if settings.descriptors and isinstance(ctx.face_pack.recognizer, DlibFacePack):
-        return ctx.descriptors
-    return None
+    return ctx.dlib_helper if settings.descriptors else None
 
 
 def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
