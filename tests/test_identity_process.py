@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -123,6 +124,52 @@ def test_a_helper_that_does_not_answer_is_a_model_error_and_is_killed_on_closing
             asked.result()
         assert not asked.ready()
     assert process.exitcode == 0  # it read the request to end
+
+
+def test_asking_never_waits_for_the_helper_to_read_and_sends_the_picture_as_asked(
+        face) -> None:
+    """The request goes down the pipe from a thread of the process's own: a caller asking
+    while the helper reads nothing (stopped here; starting, in a shot) goes on at once, and
+    a picture changed after asking is measured as it was."""
+    image, mesh = face
+    expected = DlibFacePack().descriptor(image, _marks(mesh))
+    picture = image.copy()
+    assert picture.nbytes > 1 << 16  # more than a pipe holds: a send would wait for a read
+    with DescriptorProcess() as process:
+        process.start()
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            asked: list = []
+            asking = threading.Thread(
+                target=lambda: asked.extend(process.later(picture, _marks(mesh))
+                                            for _ in range(3)))
+            asking.start()
+            asking.join(20.0)
+            assert not asking.is_alive() and len(asked) == 3
+            picture[:] = 0  # after asking: not what is measured
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        for later in asked:
+            assert np.array_equal(later.result(), expected)
+
+
+def _serve_slowly(conn, parent) -> None:  # spawned: module level
+    import time
+    while conn.recv() is not None:
+        time.sleep(0.5)
+        conn.send(("ok", [0.0] * 128))
+
+
+def test_closing_drops_the_requests_not_yet_sent(face, monkeypatch) -> None:
+    """Twelve requests a slow helper would take 6 s to answer: closing sends it none of those
+    still waiting, so it ends when asked within the 2 + 2 s closing waits (not killed)."""
+    image, mesh = face
+    monkeypatch.setattr(dlib_process, "_serve", _serve_slowly)
+    monkeypatch.setattr(dlib_process, "_CLOSE_WAIT", 2.0)
+    with DescriptorProcess() as process:
+        for _ in range(12):
+            process.later(image, _marks(mesh))
+    assert process.exitcode == 0
 
 
 def test_a_helper_never_asked_never_starts() -> None:

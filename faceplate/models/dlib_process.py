@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import time
@@ -96,9 +97,15 @@ class DescriptorProcess:
 
     def __init__(self) -> None:
         spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
-        # a pipe, not queues: no semaphores for the resource tracker to find at exit, and no
-        # feeder threads; a request waits for the helper to read it (at most one descriptor)
+        # a pipe, not multiprocessing queues: no semaphores for the resource tracker to find
+        # at exit; requests go down it from a thread of this object's own (a request larger
+        # than the pipe holds waits there for the helper to read it, and the first for the
+        # helper to start: the caller goes on)
         self._conn, self._theirs = spawn.Pipe()
+        self._outbox: queue.SimpleQueue[tuple[np.ndarray, np.ndarray] | None] = (
+            queue.SimpleQueue())
+        self._sender = threading.Thread(target=self._send_all, name="faceplate-identity-send",
+                                        daemon=True)
         self._process: BaseProcess = spawn.Process(
             target=_serve, args=(self._theirs, os.getpid()),
             name="faceplate-identity", daemon=True)
@@ -119,7 +126,19 @@ class DescriptorProcess:
         if not self._started:
             self._process.start()
             self._theirs.close()  # the helper's end is its own: its death is an end of file
+            self._sender.start()
             self._started = True
+
+    def _send_all(self) -> None:
+        """The sender thread: each request in the order asked, then the closing ``None``."""
+        while True:
+            request = self._outbox.get()
+            try:
+                self._conn.send(request)
+            except OSError:  # the helper is gone: waiting for an answer says how
+                return
+            if request is None:
+                return
 
     @property
     def pid(self) -> int | None:
@@ -133,15 +152,14 @@ class DescriptorProcess:
         return self._process.exitcode
 
     def later(self, image: Image8, marks: Landmarks) -> PendingDescriptor:
-        """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (sent at
-        once; it waits only while the helper finishes a descriptor asked before)."""
-        request = (np.ascontiguousarray(image), np.asarray(marks, np.float64))
+        """Ask for the descriptor of the face with 68 iBUG ``marks`` in ``image`` (copied, and
+        sent by a thread of its own: this returns at once)."""
+        request = (np.array(image, copy=True, order="C"), np.array(marks, np.float64))
         with self._sending:
             self._start()
             ticket = self._asked
             self._asked += 1
-            with contextlib.suppress(OSError):  # the helper is gone: waiting for it says how
-                self._conn.send(request)
+            self._outbox.put(request)
         return PendingDescriptor(ticket, self)
 
     def answered(self, ticket: int) -> bool:
@@ -192,15 +210,20 @@ class DescriptorProcess:
             "`if __name__ == \"__main__\":` guard)")
 
     def close(self) -> None:
-        """End the process (killed if it has not ended :data:`_CLOSE_WAIT` seconds later)."""
+        """End the process (killed if it has not ended :data:`_CLOSE_WAIT` seconds later);
+        requests not yet sent are dropped."""
         if self._started:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._outbox.get_nowait()
+            self._outbox.put(None)
+            self._sender.join(_CLOSE_WAIT)
             if self._process.is_alive():
-                with contextlib.suppress(OSError):
-                    self._conn.send(None)
                 self._process.join(_CLOSE_WAIT)
             if self._process.is_alive():
                 self._process.kill()
             self._process.join()
+            self._sender.join(_CLOSE_WAIT)  # a send the helper never read fails once it is gone
         else:
             self._theirs.close()
         self._conn.close()
