@@ -431,3 +431,32 @@ def _record(path: Path) -> dict:
     for key in ("seconds", "outputs", "proxies"):
         record.pop(key, None)
     return record
+
+
+class _StartedEarly(_Counted):
+    """A helper that notes whether it was started before anything was asked of it."""
+
+    early: bool | None = None
+
+    def start(self) -> None:
+        if self.early is None:
+            self.early = self.asked == 0
+        super().start()
+
+
+def test_render_starts_the_helper_ahead_only_when_it_has_a_face_to_swap(tmp_path,
+                                                                         colour) -> None:
+    """dlib's model loads in the helper while render reads and swaps its first frames (the
+    first frame's QC measures the identity and would wait for it); a shot with no face to
+    swap never starts it."""
+    from faceplate.nodes.shot import ShotNode
+    faces = _shot(tmp_path / "faces", colour, 3, covered=0)
+    ShotNode.from_file(faces).run()
+    with _StartedEarly() as helper:
+        ShotNode.from_file(faces, descriptors=helper).render(force=True)
+        assert helper.early is True and helper.asked > 0
+    none = _shot(tmp_path / "none", colour, 3, covered=3)  # the face covered on every frame
+    ShotNode.from_file(none).run()
+    with _StartedEarly() as helper:
+        ShotNode.from_file(none, descriptors=helper).render(force=True)
+        assert helper.early is None and helper.pid is None

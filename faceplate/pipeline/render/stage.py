@@ -379,6 +379,11 @@ def render(spec: ShotSpec, frames: Iterable[int], solved: list[SolvedSwap] | Sol
     # the swap's one-off costs, paid only when a frame to render has a face to swap
     warm = ((lambda: warm_up(pre.shot_models().swapper, sources.values()))
             if solves.has_faces(todo) else None)
+    helper = ctx.dlib_helper
+    if warm is not None and helper is not None:
+        # the identity check's helper loads dlib's model while the first frames are read and
+        # swapped: the first frame's QC (every face's first frame is measured) does not wait
+        helper.start()
     proxies = FlipbookProxies(spec, ctx.colour, pre.plate_colourspace, pre.display, pre.view)
     with _Stream(spec, todo, pre, proxies, warm) as stream:
         for i, f in enumerate(frames):
