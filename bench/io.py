@@ -4,7 +4,10 @@ the same compression, in the same run.
 The plate is ``--frames`` frames of half-float RGB EXR (``--compression``, default zip) at
 ``--size`` (default 1920x1080): with ``--face``, a built plate of one talking head
 (:mod:`faceplate.demo.plates`, handheld camera, grain); without, graded noise (no face). Every
-tool runs as its own process, one after the other, in the same run. Prints the seconds of each,
+tool runs as its own process, one after the other, in the same run, with a copy before the
+first and after each group of faceplate's commands (run | analyse | solve and render | report):
+each ratio is to the mean of the copies either side of it (the machine's speed drifts within a
+run), and the run's mean copy is printed beside it. Prints the seconds of each,
 the ratio faceplate / oiiotool for the whole ``faceplate run`` (analyse, solve, render, report),
 for ``faceplate analyse`` alone (its cache removed first), ``faceplate solve``, ``faceplate
 render --force`` and ``faceplate report`` alone (start-up included in each), the peak memory
@@ -230,37 +233,48 @@ def main() -> None:
     load_before = _load()
     copy_args = [_tool("oiiotool"), "--frames", f"{FIRST}-{last}", str(plates),
                  "--compression", compression, "-o", str(folder / "oiio" / "io.%04d.exr")]
-    oiiotool = None if args.memory else timed(copy_args)
-    timings: list[tuple[str, Timed]] = []
+    analysed = folder / "out" / "qc" / "cache" / "analysis.json"
+    # each group of faceplate's commands between two copies: a stage's ratio is to the mean of
+    # the copies either side of it (the machine's speed drifts within a run)
+    groups: list[list[tuple[str, list[str]]]] = [
+        [("faceplate render --force",
+          [faceplate, "render", str(spec), "--force", "--workers", args.workers])]]
     if not args.render_only:
-        timings.append(("faceplate run (4 stages)",
-                        timed([faceplate, "run", str(spec), "--workers", args.workers])))
-        (folder / "out" / "qc" / "cache" / "analysis.json").unlink(missing_ok=True)
-        timings.append(("faceplate analyse", timed([faceplate, "analyse", str(spec)])))
-        timings.append(("faceplate solve", timed([faceplate, "solve", str(spec)])))
-    # re-render, not resume
-    timings.append(("faceplate render --force",
-                    timed([faceplate, "render", str(spec), "--force", "--workers", args.workers])))
-    if not args.render_only:
-        timings.append(("faceplate report", timed([faceplate, "report", str(spec)])))
-    oiiotool2 = None if args.memory else timed(copy_args)
+        groups = [[("faceplate run (4 stages)",
+                    [faceplate, "run", str(spec), "--workers", args.workers])],
+                  [("faceplate analyse", [faceplate, "analyse", str(spec)])],
+                  [("faceplate solve", [faceplate, "solve", str(spec)]), *groups[0]],
+                  [("faceplate report", [faceplate, "report", str(spec)])]]
+    copies: list[Timed] = []
+    timings: list[tuple[str, Timed, int]] = []  # name, time, the copy before it (index)
+    for group in groups:
+        if args.memory is None:  # --memory: faceplate's processes only
+            copies.append(timed(copy_args))
+        for name, command in group:
+            if name == "faceplate analyse":
+                analysed.unlink(missing_ok=True)
+            timings.append((name, timed(command), len(copies) - 1))
+    if args.memory is None:
+        copies.append(timed(copy_args))
     what = "one face" if args.face else "no face"
     print(f"{args.frames} frames {size[0]}x{size[1]} half {compression}, {what}, in {folder}; "
           f"run and render with --workers {args.workers}")
     print(f"load average before {load_before}, after {_load()} ({os.cpu_count()} cores)")
-    stages = timings
-    if oiiotool is None or oiiotool2 is None:
-        for name, t in stages:
+    if not copies:
+        for name, t, _ in timings:
             print(f"{name + ':':27} {t.seconds:7.2f} s   peak {t.peak_mib:.0f} MiB   "
                   f"cpu {t.cpu:.2f} s")
         return
-    copy = (oiiotool.seconds + oiiotool2.seconds) / 2
-    cpu = (oiiotool.cpu + oiiotool2.cpu) / 2
-    print(f"oiiotool read+write:        {copy:7.2f} s   (first {oiiotool.seconds:.2f}, "
-          f"last {oiiotool2.seconds:.2f})   cpu {cpu:.2f} s")
-    for name, t in stages:
-        print(f"{name + ':':27} {t.seconds:7.2f} s   ratio {t.seconds / copy:.2f}   "
-              f"peak {t.peak_mib:.0f} MiB   cpu {t.cpu:.2f} s, ratio {t.cpu / cpu:.2f}")
+    copy = sum(c.seconds for c in copies) / len(copies)
+    cpu = sum(c.cpu for c in copies) / len(copies)
+    print(f"oiiotool read+write:        {copy:7.2f} s   (each: "
+          f"{', '.join(f'{c.seconds:.2f}' for c in copies)})   cpu {cpu:.2f} s")
+    for name, t, before in timings:
+        near = (copies[before].seconds + copies[before + 1].seconds) / 2
+        near_cpu = (copies[before].cpu + copies[before + 1].cpu) / 2
+        print(f"{name + ':':27} {t.seconds:7.2f} s   ratio {t.seconds / near:.2f} "
+              f"(to the run's mean copy {t.seconds / copy:.2f})   peak {t.peak_mib:.0f} MiB   "
+              f"cpu {t.cpu:.2f} s, ratio {t.cpu / near_cpu:.2f}")
 
 
 if __name__ == "__main__":
