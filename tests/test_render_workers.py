@@ -149,6 +149,28 @@ def test_a_full_disk_in_one_worker_stops_the_shot_naming_what_no_worker_rendered
     assert full.value.path == str(spec.output.path.frame(full.value.frame))
 
 
+#: After ``argv[2]`` seconds, gives every read of the FIFO ``argv[1]`` a few bytes and the end of
+#: the file, until killed: a process of its own, as OpenImageIO opens a file holding Python's
+#: GIL (a thread of the test's process would wait with the rest of it).
+_END_FIFO_READS = """
+import os, sys, time
+fifo = sys.argv[1]
+time.sleep(float(sys.argv[2]))
+while True:
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # no reader has it open
+        time.sleep(0.05)
+        continue
+    try:
+        os.write(fd, b"not an image")
+    except OSError:
+        pass
+    os.close(fd)
+    time.sleep(0.05)
+"""
+
+
 def test_a_worker_that_dies_stops_the_shot_with_an_output_error(rig, tmp_path):
     plates = tmp_path / "plates"
     for f in (1001, 1003):
@@ -156,9 +178,10 @@ def test_a_worker_that_dies_stops_the_shot_with_an_output_error(rig, tmp_path):
     os.mkfifo(plates / "tst010.1002.exr")  # worker 1's only frame: its read waits for a writer
     spec = rig.spec_for(tmp_path / "out", plates=plates)
     killed: list[int] = []
+    done = threading.Event()
 
     def kill_worker_1() -> None:
-        while not killed:
+        while not killed and not done.is_set():
             for child in multiprocessing.active_children():
                 if child.name == "faceplate-render-1" and child.pid is not None:
                     os.kill(child.pid, signal.SIGKILL)
@@ -167,9 +190,19 @@ def test_a_worker_that_dies_stops_the_shot_with_an_output_error(rig, tmp_path):
 
     killer = threading.Thread(target=kill_worker_1)
     killer.start()
-    with pytest.raises(OutputError) as died:
-        _node(rig, spec).render(FRAMES, force=True, workers=2)
-    killer.join()
+    # should the frame be read in this process (no worker 1 to kill), its read ends after a
+    # minute and the test fails, rather than waiting for ever
+    ender = subprocess.Popen([sys.executable, "-c", _END_FIFO_READS,
+                              str(plates / "tst010.1002.exr"), "60"])
+    try:
+        with pytest.raises(OutputError) as died:
+            _node(rig, spec).render(FRAMES, force=True, workers=2)
+    finally:
+        done.set()
+        killer.join()
+        ender.kill()
+        ender.wait()
+    assert killed
     assert not isinstance(died.value, DiskFullError)
     assert died.value.exit_code == 3
     head, _, left = died.value.message.partition("; frames not rendered: ")
