@@ -207,6 +207,7 @@ def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, 
     finder = face_finder(ModelsSpec(detector="scrfd_2.5g"), registry, MediaPipeFacePack())
     assert isinstance(finder, FaceFinder) and finder.id == "scrfd_2.5g+mediapipe-face"
     assert finder.tracks  # the mesh follows what the detector misses
+    assert finder.detector_side is None  # it letterboxes the picture it is given
     faces = finder.detect(np.zeros((320, 640, 3), np.uint8), threshold=threshold)
     if found is None:
         assert faces == []
@@ -372,3 +373,31 @@ def test_the_enhancer_sees_the_swap_pasted_on_the_plate(model_dir) -> None:
     ring = (cv2.dilate(near.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0) & ~near
     assert ring.sum() > 100
     np.testing.assert_allclose(result.rgb[ring], 0.44, atol=1e-3)
+
+
+def test_an_onnx_landmarker_reads_the_8_bit_picture_as_0_to_1(tmp_path) -> None:
+    """2DFAN4's points (heatmap cells) here move right by ten times the crop's brightest value:
+    a flat 204 is 0.8, so eight cells, 32 crop pixels."""
+    from faceplate.models.adapters import landmarker_for
+    from faceplate.models.face_finder import OnnxMarks68
+    from faceplate.pipeline.shot_models import registry_for
+    from faceplate.spec import ModelsSpec
+    base = np.random.default_rng(8).uniform(8, 40, size=(1, 68, 3)).astype(np.float32)
+    shift = np.zeros((1, 68, 3), np.float32)
+    shift[..., 0] = 10.0
+    _save(tmp_path / "2dfan4.onnx",
+          [helper.make_node("ReduceMax", ["input"], ["m"], keepdims=0),
+           helper.make_node("Mul", ["shift", "m"], ["moved"]),
+           helper.make_node("Add", ["base", "moved"], ["output"])],
+          [helper.make_tensor_value_info("input", F, [1, 3, 256, 256])],
+          [helper.make_tensor_value_info("output", F, [1, 68, 3])],
+          [numpy_helper.from_array(base, "base"), numpy_helper.from_array(shift, "shift")])
+    models = ModelsSpec(landmarker="2dfan4", providers=("cpu",), model_dirs=(tmp_path,))
+    marks = OnnxMarks68(landmarker_for(registry_for(models), "2dfan4"))
+    assert marks.id == "2dfan4"
+    box = (100.0, 50.0, 300.0, 250.0)                 # 200² box: scale 195/200
+    points = marks.landmarks(np.full((400, 400, 3), 204, np.uint8), box)
+    scale = 195 / 200
+    offset = (256 - np.float32([100 + 300, 50 + 250]) * scale) / 2
+    expected = ((base[0, :, :2] + [8.0, 0.0]) * 4 - offset) / scale
+    np.testing.assert_allclose(points, expected, atol=0.01)

@@ -202,7 +202,7 @@ def test_bisenet_selects_regions(tmp_path):
 
 
 def test_mattes_combine_by_minimum():
-    box = box_matte(64)
+    box = box_matte(64, 0.3)
     occ = np.ones((64, 64), np.float32)
     occ[:, :32] = 0.25
     out = combine(box, occ)
@@ -234,7 +234,9 @@ def test_scrfd_decoding():
     assert scores.tolist() == pytest.approx([0.9])
 
 
-def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path):
+@pytest.mark.parametrize("extra", [None, {}])
+def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path, extra):
+    """With the manifest's strides and anchors, and without them (8, 16, 32 and 2 a cell)."""
     size = 160
     outs = _scrfd_outputs(size, (3, 2), 16, np.float32([1, 1, 1, 1]), np.zeros(10, np.float32))
     names = [f"o{i}" for i in range(9)]
@@ -243,7 +245,8 @@ def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path):
     _save(tmp_path / "scrfd_2.5g.onnx", nodes,
           [helper.make_tensor_value_info("input", F, [1, 3, size, size])],
           [helper.make_tensor_value_info(n, F, list(o.shape)) for n, o in zip(names, outs)])
-    det = adapter_for(_registry(tmp_path, **{"scrfd_2.5g": {"size": size}}), "scrfd_2.5g")
+    changes = {"size": size} if extra is None else {"size": size, "extra": extra}
+    det = adapter_for(_registry(tmp_path, **{"scrfd_2.5g": changes}), "scrfd_2.5g")
     faces = det.detect(np.zeros((320, 640, 3), np.float32))   # ratio 0.25
     assert len(faces) == 1
     np.testing.assert_allclose(faces[0].box, np.float32([32, 16, 64, 48]) * 4)
