@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import OpenImageIO as oiio
 import pytest
@@ -206,6 +207,7 @@ def test_an_onnx_detector_reports_on_the_pipelines_score_scale(tmp_path, score, 
     finder = face_finder(ModelsSpec(detector="scrfd_2.5g"), registry, MediaPipeFacePack())
     assert isinstance(finder, FaceFinder) and finder.id == "scrfd_2.5g+mediapipe-face"
     assert finder.tracks  # the mesh follows what the detector misses
+    assert finder.detector_side is None  # it letterboxes the picture it is given
     faces = finder.detect(np.zeros((320, 640, 3), np.uint8), threshold=threshold)
     if found is None:
         assert faces == []
@@ -280,3 +282,122 @@ def test_a_2dfan4_landmarker_feeds_the_mesh_in_the_face_finder(tmp_path) -> None
     expected = (marks[0, :, :2] * 4 - offset) / scale
     np.testing.assert_allclose(mesh.to_ibug68(points), expected, atol=0.05)
     assert finder.track(np.zeros((400, 400, 3), np.uint8), points) is None
+
+
+def _yoloface_of_brightness(path: Path, size: int) -> None:
+    """A YOLO-face-contract model that finds one face, (60, 60)-(100, 100), scored by the
+    brightest input value (the input is the frame's 0..1, BGR x/255 · 255)."""
+    head = np.float32([80, 80, 40, 40]).reshape(1, 4, 1)
+    tail = np.zeros((1, 15, 1), np.float32)
+    _save(path, [helper.make_node("ReduceMax", ["input"], ["m"], keepdims=1),
+                 helper.make_node("Reshape", ["m", "shape"], ["score"]),
+                 helper.make_node("Concat", ["head", "score", "tail"], ["output"], axis=1)],
+          [helper.make_tensor_value_info("input", F, [1, 3, size, size])],
+          [helper.make_tensor_value_info("output", F, [1, 20, 1])],
+          [numpy_helper.from_array(head, "head"), numpy_helper.from_array(tail, "tail"),
+           numpy_helper.from_array(np.array([1, 1, 1], np.int64), "shape")])
+
+
+def test_an_onnx_detector_reads_the_8_bit_picture_as_0_to_1(tmp_path) -> None:
+    import dataclasses
+
+    from faceplate.models.adapters import detector_for
+    from faceplate.models.face_finder import NamedDetection, OnnxDetection
+    from faceplate.models.manifest import load_manifest
+    from faceplate.models.policy import LicencePolicy
+    from faceplate.models.runtime import ModelRegistry, RuntimeOptions
+    _yoloface_of_brightness(tmp_path / "yoloface_8n.onnx", 160)
+    manifest = load_manifest()
+    manifest["yoloface_8n"] = dataclasses.replace(manifest["yoloface_8n"], size=160)
+    registry = ModelRegistry(manifest, [tmp_path], options=RuntimeOptions(providers=("cpu",)),
+                             policy=LicencePolicy(allow_models=("yoloface_8n",)))
+    onnx_detection = OnnxDetection(detector_for(registry, "yoloface_8n"))
+    named = NamedDetection("yoloface_8n", onnx_detection)
+    image = np.full((160, 160, 3), 204, np.uint8)          # 204/255 = 0.8: (0.8 − 0.5)·4 = 1.2
+    for finder in (onnx_detection, named):
+        (face,) = finder.detect(image, threshold=1.0)
+        assert face.score == pytest.approx(1.2, abs=1e-5)
+        np.testing.assert_allclose(face.box, [60, 60, 100, 100])
+        assert finder.detect(image, threshold=1.3) == []   # 0.8 is below 0.5 + 1.3/4
+        with pytest.raises(TypeError):                       # upsample and threshold by name
+            finder.detect(image, 0, 1.0)
+
+
+def _learned_swapper(model_dir: Path, **models):
+    from faceplate.models.learned_swapper import LearnedSwapper
+    from faceplate.pipeline.shot_models import registry_for
+    from faceplate.spec import ModelsSpec
+    spec = ModelsSpec(swapper="inswapper_128", providers=("cpu",), model_dirs=(model_dir,),
+                      **models)
+    return LearnedSwapper(spec, registry_for(spec))
+
+
+def _face(scale: float = 40.0, centre: float = 128.0):
+    """A frontal mesh (the layout's canonical face; its mouth is open) and a source of it."""
+    from faceplate.face import mesh
+    from faceplate.face.swapper import SourceFace
+    points = mesh.layout().canonical * scale + centre
+    texture = np.random.default_rng(7).random((256, 256, 3)).astype(np.float32)
+    return points, SourceFace("double", texture, points, np.zeros(128))
+
+
+def test_a_learned_swap_says_the_mouth_is_open_above_the_matte_threshold(model_dir) -> None:
+    from faceplate.face import mesh
+    swapper = _learned_swapper(model_dir)
+    open_mouth, source = _face()
+    closed = open_mouth.copy()
+    inner = list(mesh.LIPS_INNER)
+    closed[inner, 1] = closed[list(mesh.MOUTH_CORNERS), 1].mean()   # the lips meet
+    assert mesh.mouth_opening(open_mouth) > 0.1 and abs(mesh.mouth_opening(closed)) < 1e-9
+    target = np.full((256, 256, 3), 0.4, np.float32)
+    assert swapper.swap(target, open_mouth, source).mouth_open is True
+    assert swapper.swap(target, closed, source).mouth_open is False
+
+
+def test_the_enhancer_sees_the_swap_pasted_on_the_plate(model_dir) -> None:
+    """The enhancer is given the plate with the swapped face pasted under its matte: a tiny
+    enhancer halving its normalised input gives 0.25 + 0.5·x, mixed 0.8 with the input x:
+    0.2 + 0.6·x, the swapper's colour on the face, the plate's 0.4 (0.44) around it."""
+    _save(model_dir / "gfpgan_1.4.onnx", [helper.make_node("Mul", ["input", "half"], ["output"])],
+          [helper.make_tensor_value_info("input", F, ["N", 3, 512, 512])],
+          [helper.make_tensor_value_info("output", F, ["N", 3, 512, 512])],
+          [numpy_helper.from_array(np.float32(0.5), "half")])
+    swapper = _learned_swapper(model_dir, enhancer="gfpgan_1.4", enhancer_blend=0.8)
+    points, source = _face()
+    result = swapper.swap(np.full((256, 256, 3), 0.4, np.float32), points, source)
+    core = cv2.erode((result.matte > 0.999).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert core.sum() > 100
+    np.testing.assert_allclose(result.rgb[core], np.broadcast_to(0.2 + 0.6 * COLOUR,
+                                                                 (core.sum(), 3)), atol=1e-3)
+    near = cv2.dilate((result.matte > 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    ring = (cv2.dilate(near.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0) & ~near
+    assert ring.sum() > 100
+    np.testing.assert_allclose(result.rgb[ring], 0.44, atol=1e-3)
+
+
+def test_an_onnx_landmarker_reads_the_8_bit_picture_as_0_to_1(tmp_path) -> None:
+    """2DFAN4's points (heatmap cells) here move right by ten times the crop's brightest value:
+    a flat 204 is 0.8, so eight cells, 32 crop pixels."""
+    from faceplate.models.adapters import landmarker_for
+    from faceplate.models.face_finder import OnnxMarks68
+    from faceplate.pipeline.shot_models import registry_for
+    from faceplate.spec import ModelsSpec
+    base = np.random.default_rng(8).uniform(8, 40, size=(1, 68, 3)).astype(np.float32)
+    shift = np.zeros((1, 68, 3), np.float32)
+    shift[..., 0] = 10.0
+    _save(tmp_path / "2dfan4.onnx",
+          [helper.make_node("ReduceMax", ["input"], ["m"], keepdims=0),
+           helper.make_node("Mul", ["shift", "m"], ["moved"]),
+           helper.make_node("Add", ["base", "moved"], ["output"])],
+          [helper.make_tensor_value_info("input", F, [1, 3, 256, 256])],
+          [helper.make_tensor_value_info("output", F, [1, 68, 3])],
+          [numpy_helper.from_array(base, "base"), numpy_helper.from_array(shift, "shift")])
+    models = ModelsSpec(landmarker="2dfan4", providers=("cpu",), model_dirs=(tmp_path,))
+    marks = OnnxMarks68(landmarker_for(registry_for(models), "2dfan4"))
+    assert marks.id == "2dfan4"
+    box = (100.0, 50.0, 300.0, 250.0)                 # 200² box: scale 195/200
+    points = marks.landmarks(np.full((400, 400, 3), 204, np.uint8), box)
+    scale = 195 / 200
+    offset = (256 - np.float32([100 + 300, 50 + 250]) * scale) / 2
+    expected = ((base[0, :, :2] + [8.0, 0.0]) * 4 - offset) / scale
+    np.testing.assert_allclose(points, expected, atol=0.01)

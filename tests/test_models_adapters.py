@@ -202,7 +202,7 @@ def test_bisenet_selects_regions(tmp_path):
 
 
 def test_mattes_combine_by_minimum():
-    box = box_matte(64)
+    box = box_matte(64, 0.3)
     occ = np.ones((64, 64), np.float32)
     occ[:, :32] = 0.25
     out = combine(box, occ)
@@ -234,7 +234,9 @@ def test_scrfd_decoding():
     assert scores.tolist() == pytest.approx([0.9])
 
 
-def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path):
+@pytest.mark.parametrize("extra", [None, {}])
+def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path, extra):
+    """With the manifest's strides and anchors, and without them (8, 16, 32 and 2 a cell)."""
     size = 160
     outs = _scrfd_outputs(size, (3, 2), 16, np.float32([1, 1, 1, 1]), np.zeros(10, np.float32))
     names = [f"o{i}" for i in range(9)]
@@ -243,7 +245,8 @@ def test_scrfd_detector_maps_back_to_frame_pixels(tmp_path):
     _save(tmp_path / "scrfd_2.5g.onnx", nodes,
           [helper.make_tensor_value_info("input", F, [1, 3, size, size])],
           [helper.make_tensor_value_info(n, F, list(o.shape)) for n, o in zip(names, outs)])
-    det = adapter_for(_registry(tmp_path, **{"scrfd_2.5g": {"size": size}}), "scrfd_2.5g")
+    changes = {"size": size} if extra is None else {"size": size, "extra": extra}
+    det = adapter_for(_registry(tmp_path, **{"scrfd_2.5g": changes}), "scrfd_2.5g")
     faces = det.detect(np.zeros((320, 640, 3), np.float32))   # ratio 0.25
     assert len(faces) == 1
     np.testing.assert_allclose(faces[0].box, np.float32([32, 16, 64, 48]) * 4)
@@ -342,3 +345,163 @@ def test_crossface_converter_feeds_simswap_its_own_identity_space(tmp_path):
     converted = adapter_for(registry, converter_id).convert(e)
     np.testing.assert_allclose(converted, e @ weights, rtol=1e-4, atol=1e-3)
     assert converted.shape == (512,) and converted.dtype == np.float32
+
+
+def test_each_template_is_a_frontal_face_inside_its_crop():
+    """The five points (left eye, right eye, nose tip, left and right mouth corner) of every
+    template lie inside the unit crop, eyes level and mirrored about the middle, the nose
+    between and below them and the mouth corners below the nose."""
+    assert set(TEMPLATES) == {"arcface_112_v1", "arcface_112_v2", "arcface_128", "ffhq_512",
+                              "mtcnn_512"}
+    for name, points in TEMPLATES.items():
+        (lx, ly), (rx, ry), (nx, ny), (mlx, mly), (mrx, mry) = points
+        assert ((points > 0.2) & (points < 0.9)).all(), name
+        assert lx < nx < rx and mlx < nx < mrx, name
+        assert abs(ly - ry) < 0.01 and abs(mly - mry) < 0.01, name
+        assert max(ly, ry) < ny < min(mly, mry), name
+        for left, right in ((lx, rx), (mlx, mrx)):
+            assert (left + right) / 2 == pytest.approx(0.5, abs=0.01), name
+        assert nx == pytest.approx(0.5, abs=0.01), name
+
+
+def test_the_pipelines_score_scale_and_the_detector_floor_it_means():
+    from faceplate.models.scores import score_floor, to_pipeline_score
+    # (s − 0.5)·4: 0.5 is dlib's usual detection (0), 0.375 the weak limit (−0.5)
+    assert [to_pipeline_score(s) for s in (0.5, 0.375, 0.9, 1.0)] == pytest.approx(
+        [0.0, -0.5, 1.6, 2.0])
+    # and back: 0.5 + t/4, kept inside 0.02..0.98
+    assert [score_floor(t) for t in (0.0, -0.5, 1.0, -1.92, 1.92)] == pytest.approx(
+        [0.5, 0.375, 0.75, 0.02, 0.98])
+    assert [score_floor(t) for t in (-2.0, -10.0, 2.0, 10.0)] == pytest.approx(
+        [0.02, 0.02, 0.98, 0.98])
+
+
+def test_a_box_matte_is_feathered_by_its_sigma_and_a_blur_of_0_is_a_hard_box():
+    hard = np.zeros((16, 16), np.float32)
+    hard[1:15, 1:15] = 1.0                     # at least a pixel of border
+    np.testing.assert_array_equal(box_matte(16, 0.0), hard)
+    # 128 at blur 0.5: sigma 0.25·0.5·128·0.5 = 8, the box from pixel 8 to 119 (edge at 7.5);
+    # OpenCV's border reflects about pixel 0, so the box's mirror (edge at −7.5) adds its tail.
+    matte = box_matte(128, 0.5)
+    from math import erf, sqrt
+
+    def phi(z: float) -> float:
+        return (1 + erf(z / sqrt(2))) / 2
+    row = matte[64]
+    for x in (0, 4, 8, 12, 16, 24, 32):
+        expected = phi((x - 7.5) / 8) + 1 - phi((x + 7.5) / 8)
+        assert row[x] == pytest.approx(expected, abs=0.005), x
+    np.testing.assert_allclose(row, row[::-1], atol=1e-6)
+    assert row[64] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_mattes_combine_clipped_to_0_1():
+    over = np.full((4, 4), 1.5, np.float32)
+    np.testing.assert_array_equal(combine(over, over * 2), np.ones((4, 4), np.float32))
+    np.testing.assert_array_equal(combine(over, -over), np.zeros((4, 4), np.float32))
+
+
+#: The BiSeNet face parser's classes (face-parsing.PyTorch on CelebAMask-HQ), in output order.
+BISENET_CLASSES = ("background", "skin", "l_brow", "r_brow", "l_eye", "r_eye", "eye_g", "l_ear",
+                   "r_ear", "ear_r", "nose", "mouth", "u_lip", "l_lip", "neck", "neck_l", "cloth",
+                   "hair", "hat")
+
+
+def test_each_face_region_keeps_its_bisenet_class(tmp_path):
+    # class k scores 2·c_k·v − c_k² on the normalised red value v: the argmax is the class whose
+    # c_k is nearest. c_k is the normalised red of 0, 1/18, ..., 1: band k of the crop is class k.
+    reds = np.arange(19) / 18
+    c = ((reds - 0.485) / 0.229).astype(np.float32)
+    w = np.zeros((19, 3, 1, 1), np.float32)
+    w[:, 0, 0, 0] = 2 * c
+    _save(tmp_path / "bisenet_resnet_34.onnx",
+          [helper.make_node("Conv", ["input", "w", "b"], ["output"])],
+          [helper.make_tensor_value_info("input", F, ["N", 3, 512, 512])],
+          [helper.make_tensor_value_info("output", F, ["N", 19, 512, 512])],
+          [numpy_helper.from_array(w, "w"), numpy_helper.from_array(-c * c, "b")])
+    masker = adapter_for(_registry(tmp_path), "bisenet_resnet_34")
+    crop = np.zeros((32, 19 * 16, 3), np.float32)
+    for k, red in enumerate(reds):
+        crop[:, 16 * k:16 * (k + 1), 0] = red
+    names = {"skin": "skin", "left-eyebrow": "l_brow", "right-eyebrow": "r_brow",
+             "left-eye": "l_eye", "right-eye": "r_eye", "glasses": "eye_g", "nose": "nose",
+             "mouth": "mouth", "upper-lip": "u_lip", "lower-lip": "l_lip"}
+    for region, label in names.items():
+        matte = masker.select([region]).mask([crop])[0]
+        bands = matte[:, 4::16]                         # well inside each band
+        expected = np.zeros(19, np.float32)
+        expected[BISENET_CLASSES.index(label)] = 1.0
+        np.testing.assert_array_equal(bands, np.broadcast_to(expected, bands.shape), region)
+
+
+def test_scrfd_decodes_several_faces_of_one_stride():
+    size = 64
+    outs = [np.zeros(((size // s) ** 2 * 2, width), np.float32)
+            for width in (1, 4, 10) for s in (8, 16, 32)]
+    # stride 8 (8 × 8 cells): anchors 2·(1·8 + 2) and 2·(5·8 + 6) + 1; stride 32: anchor 1
+    for i, d in ((20, 1.0), (93, 2.0)):
+        outs[0][i], outs[3][i], outs[6][i] = 0.8, d, d
+    outs[2][1], outs[5][1], outs[8][1] = 0.7, 0.5, 0.0
+    boxes, scores, points = decode_scrfd(outs, size, (8, 16, 32), 2, 0.5)
+    np.testing.assert_allclose(scores, [0.8, 0.8, 0.7])
+    centres = np.float32([[16, 8], [48, 40], [0, 0]])
+    reach = np.float32([8, 16, 16])
+    np.testing.assert_allclose(boxes, np.concatenate([centres - reach[:, None],
+                                                      centres + reach[:, None]], 1))
+    # points: the anchor plus d·stride (8, 16 and 0 here)
+    np.testing.assert_allclose(points, np.stack([np.tile(p, (5, 1))
+                                                 for p in ([24, 16], [64, 56], [0, 0])]))
+
+
+def test_decoding_keeps_scores_at_or_above_the_threshold():
+    from faceplate.models.detectors import decode_yoloface, decode_yunet
+    rows = np.zeros((1, 20, 4), np.float32)
+    rows[0, :5] = np.float32([[10, 20, 30, 40], [10, 20, 30, 40], [4, 4, 4, 4], [6, 6, 6, 6],
+                              [0.3, 0.5, 0.8, 0.49]])
+    rows[0, 5:] = np.arange(15, dtype=np.float32)[:, None]
+    boxes, scores, points = decode_yoloface(rows, 0.5)
+    np.testing.assert_allclose(scores, [0.5, 0.8])
+    np.testing.assert_allclose(boxes, [[18, 17, 22, 23], [28, 27, 32, 33]])
+    np.testing.assert_allclose(points, np.broadcast_to(np.arange(15).reshape(5, 3)[:, :2],
+                                                       (2, 5, 2)))
+    size = 32
+    outs = _yunet_outputs(size, 16, (1, 0), 0.5, 1.0, np.zeros(4, np.float32),
+                          np.zeros(10, np.float32))
+    outs[0][0, 3], outs[3][0, 3] = 0.9, 0.5          # stride 8, cell (3, 0): 0.45, below
+    boxes, scores, points = decode_yunet(outs, size, (8, 16, 32), 0.5)
+    np.testing.assert_allclose(scores, [0.5])
+    np.testing.assert_allclose(boxes, [[16 - 8, -8, 16 + 8, 8]])
+
+
+def test_yunet_reads_its_default_strides_up_to_32(tmp_path):
+    size = 160
+    outs = _yunet_outputs(size, 32, (2, 1), 0.9, 0.9, np.zeros(4, np.float32),
+                          np.zeros(10, np.float32))
+    _constant_model(tmp_path / "yunet_2023_mar.onnx", outs, [1, 3, size, size])
+    det = adapter_for(_registry(tmp_path, yunet_2023_mar={"size": size}), "yunet_2023_mar")
+    (face,) = det.detect(np.zeros((size, size, 3), np.float32), threshold=0.5)
+    np.testing.assert_allclose(face.box, [64 - 16, 32 - 16, 64 + 16, 32 + 16])
+    np.testing.assert_allclose(face.points, np.tile([64.0, 32.0], (5, 1)))
+
+
+def test_overlapping_detections_are_suppressed_by_their_real_boxes(tmp_path):
+    """NMS at IoU 0.4 on the boxes as x, y, width, height: each pair apart in y is kept,
+    whatever its x (a height taken from x would make them overlap), a pair at IoU 0.82 keeps
+    the higher score, a pair at IoU 1/3 keeps both."""
+    size = 160
+    faces = [((0, 100, 10, 110), 0.9), ((0, 120, 10, 130), 0.85),
+             ((140, 0, 150, 10), 0.8), ((140, 20, 150, 30), 0.75),
+             ((40, 40, 80, 80), 0.7), ((42, 42, 82, 82), 0.65),
+             ((100, 40, 130, 70), 0.6), ((115, 40, 145, 70), 0.55)]
+    rows = np.zeros((20, 10), np.float32)
+    for i, ((x0, y0, x1, y1), score) in enumerate(faces):
+        rows[:5, i] = [(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, score]
+        rows[5:, i] = np.tile([x0, y1, 1], 5)
+    _constant_model(tmp_path / "yoloface_8n.onnx", [rows[None]], [1, 3, size, size])
+    det = adapter_for(_registry(tmp_path, yoloface_8n={"size": size}), "yoloface_8n")
+    found = det.detect(np.zeros((size, size, 3), np.float32), threshold=0.5)
+    kept = [f for i, f in enumerate(faces) if i != 5]
+    assert [d.score for d in found] == pytest.approx([s for _, s in kept])
+    np.testing.assert_allclose([d.box for d in found], [b for b, _ in kept])
+    np.testing.assert_allclose([d.points for d in found],
+                               [np.tile([b[0], b[3]], (5, 1)) for b, _ in kept])

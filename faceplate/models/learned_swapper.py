@@ -102,7 +102,7 @@ class LearnedSwapper:
     def embedding(self, source: SourceFace) -> Embedding:
         """The swapper's source vector for ``source`` (recognizer, then the model's converter)."""
         if source.name not in self._embeddings:
-            raw = self.recognizer.embed(source.texture, [five_points(source.landmarks)])[0]
+            (raw,) = self.recognizer.embed(source.texture, [five_points(source.landmarks)])
             converter = self.swapper_entry.extra.get("converter")
             if converter:
                 raw = converter_for(self.registry, str(converter)).convert(raw)

@@ -19,8 +19,9 @@ REGIONS: dict[str, tuple[int, ...]] = {
 }
 
 
-def box_matte(size: int, blur: float = 0.3) -> Matte:
-    """A size² box feathered at the border (σ = 0.25·0.5·size·blur)."""
+def box_matte(size: int, blur: float) -> Matte:
+    """A size² box feathered at the border (σ = 0.25·0.5·size·blur; the learned swap's
+    ``box_blur``)."""
     sigma = 0.25 * 0.5 * size * blur
     pad = max(int(sigma), 1)
     m = np.zeros((size, size), np.float32)
