@@ -473,6 +473,18 @@ def test_decoding_keeps_scores_at_or_above_the_threshold():
     np.testing.assert_allclose(boxes, [[16 - 8, -8, 16 + 8, 8]])
 
 
+def test_a_face_scored_at_the_threshold_is_found(tmp_path):
+    """Decoding keeps a score at the threshold, and so does the detector's overlap check."""
+    size, anchors = 160, 50
+    rows = np.zeros((20, anchors), np.float32)
+    rows[:, 7] = [60, 50, 40, 60, 0.5] + [0] * 15
+    _constant_model(tmp_path / "yoloface_8n.onnx", [rows[None]], [1, 3, size, size])
+    det = adapter_for(_registry(tmp_path, yoloface_8n={"size": size}), "yoloface_8n")
+    (face,) = det.detect(np.zeros((size, size, 3), np.float32), threshold=0.5)
+    assert face.score == 0.5
+    assert det.detect(np.zeros((size, size, 3), np.float32), threshold=0.51) == []
+
+
 def test_yunet_reads_its_default_strides_up_to_32(tmp_path):
     size = 160
     outs = _yunet_outputs(size, 32, (2, 1), 0.9, 0.9, np.zeros(4, np.float32),

@@ -112,7 +112,10 @@ class CanvasDetector(OnnxAdapter):
         outputs = self.session.run({name: to_tensor([canvas], self.entry)})
         boxes, scores, kps = self.decode(outputs, threshold)
         xywh = [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes]
-        keep = cv2.dnn.NMSBoxes(xywh, scores.tolist(), threshold, self.nms_iou) if xywh else []
+        # the decode kept the scores at or above ``threshold``; NMS only drops overlaps (its own
+        # threshold keeps scores strictly above it, and may not be below 0: a face at
+        # ``threshold`` would go)
+        keep = cv2.dnn.NMSBoxes(xywh, scores.tolist(), 0.0, self.nms_iou) if xywh else []
         return [Detection(_box(boxes[i] / ratio), float(scores[i]),
                           kps[i].astype(np.float64) / ratio)
                 for i in np.asarray(keep).reshape(-1)]
