@@ -11,6 +11,7 @@ import OpenImageIO as oiio
 
 from faceplate.errors import OutputError, PlateError
 from faceplate.plateio.frame import PlateFrame, read_part, to_native
+from faceplate.plateio.native_copy import copy_plate_frame
 from faceplate.plateio.write import AttributeValue, write_parts
 from faceplate.types import Matte, NativePixels
 
@@ -19,14 +20,18 @@ DEFAULT_MATTE_CHANNEL = "faceplate.matte"
 
 def write_frame(path: Path, frame: PlateFrame, attributes: Mapping[str, AttributeValue] = {},
                 *, matte: Matte | None = None, matte_channel: str | None = None,
-                compression: str | None = None, pixel_type: str | None = None) -> None:
+                compression: str | None = None, pixel_type: str | None = None,
+                unchanged: bool = False) -> None:
     """Write ``frame`` to ``path`` atomically with ``attributes`` on its RGB part.
 
     ``matte_channel`` appends ``matte`` as a channel in the part's pixel type; the
     plate's other parts (multi-part EXR) are read from ``frame.path`` and copied
     untouched; ``compression`` replaces the plate's on every part; ``pixel_type`` (asked for by
     name in the spec) converts the RGB part's samples to that type (OpenImageIO's conversion:
-    clamped and rounded for integer types).
+    clamped and rounded for integer types). ``unchanged``: ``frame.pixels`` are the plate
+    file's as read; an EXR of one part, written as EXR with no channel added and its type and
+    compression kept, is then written by copying the plate's pixel data
+    (:mod:`faceplate.plateio.native_copy`: the same pixels).
 
     Raises:
         OutputError: the matte channel name is taken, or the frame could not be written.
@@ -36,6 +41,14 @@ def write_frame(path: Path, frame: PlateFrame, attributes: Mapping[str, Attribut
     for name, value in attributes.items():
         # Non-EXR headers keep only text: PNG drops a numeric faceplate/* value, keeps its text.
         spec.attribute(name, value if exr or name == "compression" else str(value))
+    if compression is not None:
+        spec.attribute("compression", compression)
+    if (unchanged and exr and frame.path.suffix.lower() == ".exr" and pixel_type is None
+            and (matte_channel is None or matte is None)
+            and compression in (None, frame.spec.get_string_attribute("compression"))
+            and frame.spec.get_int_attribute("oiio:subimages", 1) == 1):
+        copy_plate_frame(path, frame.path, frame.part, spec, frame=frame.frame)
+        return
     if matte_channel is not None and matte is not None:
         spec, pixels = _add_channel(spec, pixels, matte_channel, matte, path, frame.frame)
     if pixel_type is not None:

@@ -27,7 +27,7 @@ def write_image(path: Path, spec: oiio.ImageSpec, pixels: NativePixels,
     Raises:
         OutputError: the frame could not be written (:class:`DiskFullError`: for lack of space).
     """
-    write_parts(path, [(_with_attributes(spec, attributes), pixels)], frame=frame, record=record)
+    write_parts(path, [(with_attributes(spec, attributes), pixels)], frame=frame, record=record)
 
 
 def write_parts(path: Path, parts: Sequence[tuple[oiio.ImageSpec, NativePixels]], *,
@@ -38,7 +38,7 @@ def write_parts(path: Path, parts: Sequence[tuple[oiio.ImageSpec, NativePixels]]
     Raises:
         OutputError: the frame could not be written (:class:`DiskFullError`: for lack of space).
     """
-    specs = [_with_attributes(spec, {}) for spec, _ in parts]
+    specs = [with_attributes(spec, {}) for spec, _ in parts]
     with atomic_write(path, record=record, frame=frame) as tmp:
         out = oiio.ImageOutput.create(str(tmp))
         if out is None:
@@ -67,8 +67,11 @@ def _fill(out: oiio.ImageOutput, tmp: Path, specs: Sequence[oiio.ImageSpec],
     return ok, error or oiio.geterror()
 
 
-def _with_attributes(spec: oiio.ImageSpec,
-                     attributes: Mapping[str, AttributeValue]) -> oiio.ImageSpec:
+def with_attributes(spec: oiio.ImageSpec,
+                    attributes: Mapping[str, AttributeValue]) -> oiio.ImageSpec:
+    """A copy of ``spec`` as a written file's header: ``attributes`` added, OpenImageIO's
+    subimage count dropped, no stamp of the time of writing (a frame written twice is the same
+    file)."""
     spec = oiio.ImageSpec(spec)
     spec.erase_attribute("oiio:subimages")
     if not spec.get_string_attribute("DateTime"):

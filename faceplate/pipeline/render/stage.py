@@ -293,7 +293,8 @@ def _write_swapped(spec: ShotSpec, swapped: _Swapped, pre: Preflight,
     elif qc is not None:
         qc.finish(record, frame, matte)
     try:
-        _write_outputs(spec, frame, record, matte, swapped.attributes, pre)
+        _write_outputs(spec, frame, record, matte, swapped.attributes, pre,
+                       unchanged=qc is not None and not qc.done)
     except OutputError as exc:
         if measured is not None:
             measured.result()  # its status is settled before the failure's overrides it
@@ -318,8 +319,10 @@ class _Stop(Exception):
 
 
 def _write_outputs(spec: ShotSpec, frame: PlateFrame, record: FrameRecord, matte: Matte,
-                   attributes: Mapping[str, AttributeValue], pre: Preflight) -> None:
-    """Write the frame and its matte, naming each in ``record`` once written.
+                   attributes: Mapping[str, AttributeValue], pre: Preflight, *,
+                   unchanged: bool = False) -> None:
+    """Write the frame and its matte, naming each in ``record`` once written (``unchanged``:
+    no face was swapped, the frame is the plate's pixels).
 
     Raises:
         OutputError: one could not be written (:class:`DiskFullError`: for lack of space).
@@ -327,7 +330,7 @@ def _write_outputs(spec: ShotSpec, frame: PlateFrame, record: FrameRecord, matte
     out_path = spec.output.path.frame(frame.frame)
     write_frame(out_path, frame, attributes, matte=matte,
                 matte_channel=spec.output.matte_channel, compression=pre.compression,
-                pixel_type=spec.output.pixel_type)
+                pixel_type=spec.output.pixel_type, unchanged=unchanged)
     record.output = str(out_path)
     if spec.output.matte is not None:
         matte_path = spec.output.matte.frame(frame.frame)

@@ -1,0 +1,179 @@
+"""A frame that holds the plate's pixels unchanged (no face swapped) is written by copying the
+plate's pixel data under the new header (faceplate.plateio.native_copy): the same pixels, the
+plate's compressed chunks as they lie where the process reads EXR through OpenEXR's C++ API (as
+faceplate's entry points set it), else decoded and encoded again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+
+from faceplate.plateio.frame import read_frame
+from faceplate.plateio.native_copy import read_exr_through_its_cpp_api
+from faceplate.plateio.output import write_frame
+from faceplate.plateio.write import write_parts
+
+#: The bytes at the end of a file compared: the last chunks of pixel data.
+TAIL = 20000
+
+
+@pytest.fixture
+def exr_core():
+    """Sets OpenImageIO's EXR reader for one test, and puts the process's back after it."""
+    before = oiio.get_int_attribute("openexr:core", 1)
+
+    def use(core: int) -> None:
+        oiio.attribute("openexr:core", core)
+    yield use
+    oiio.attribute("openexr:core", before)
+
+
+def _plate(path, compression="zip:1", channels=("R", "G", "B", "depth.Z")):
+    """A half-float plate with overscan and a studio attribute, zip at level 1: chunks that
+    OpenEXR's default level (4) would encode otherwise."""
+    spec = oiio.ImageSpec(160, 120, len(channels), oiio.HALF)
+    spec.channelnames = channels
+    spec.x, spec.y = -16, -8
+    spec.full_width, spec.full_height = 128, 104
+    spec.attribute("compression", compression)
+    spec.attribute("studio/take", "tk3")
+    yy, xx = np.mgrid[0:120, 0:160].astype(np.float32)
+    rng = np.random.default_rng(1)
+    pixels = np.stack([np.sin(xx / (9 + c)) * np.cos(yy / (7 + c)) + rng.normal(0, 0.01, xx.shape)
+                       for c in range(len(channels))], axis=2).astype(np.float16)
+    pixels[3, 5, 0] = np.nan  # a plate's NaN stays
+    write_parts(path, [(spec, pixels)])
+    return pixels
+
+
+def _written(path):
+    inp = oiio.ImageInput.open(str(path))
+    spec = oiio.ImageSpec(inp.spec())
+    pixels = np.asarray(inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN))
+    inp.close()
+    return spec, pixels
+
+
+def test_an_unchanged_frame_is_the_plates_chunks_under_its_new_header(tmp_path, exr_core):
+    exr_core(0)
+    plate = tmp_path / "a.1001.exr"
+    pixels = _plate(plate)
+    frame = read_frame(plate, 1001)
+    out = tmp_path / "out" / "b.1001.exr"
+    write_frame(out, frame, {"faceplate/aiAssisted": 1}, unchanged=True)
+    spec, written = _written(out)
+    assert written.view(np.uint16).tolist() == pixels.view(np.uint16).tolist()  # NaN too
+    assert (spec.x, spec.y, spec.width, spec.height) == (-16, -8, 160, 120)
+    assert (spec.full_width, spec.full_height) == (128, 104)
+    assert tuple(spec.channelnames) == ("R", "G", "B", "depth.Z")
+    assert spec.get_string_attribute("compression") == "zip"
+    assert spec.get_string_attribute("studio/take") == "tk3"
+    assert spec.getattribute("faceplate/aiAssisted") == 1
+    assert out.read_bytes()[-TAIL:] == plate.read_bytes()[-TAIL:]  # level 1's chunks
+    # the same frame encoded again (a changed frame's path) is OpenEXR's default level
+    again = tmp_path / "out" / "c.1001.exr"
+    write_frame(again, frame, {"faceplate/aiAssisted": 1})
+    assert _written(again)[1].view(np.uint16).tolist() == pixels.view(np.uint16).tolist()
+    assert again.read_bytes()[-TAIL:] != plate.read_bytes()[-TAIL:]
+
+
+def test_through_exrs_core_library_an_unchanged_frame_is_encoded_again(tmp_path, exr_core):
+    exr_core(1)
+    plate = tmp_path / "a.1001.exr"
+    pixels = _plate(plate)
+    out = tmp_path / "b.1001.exr"
+    write_frame(out, read_frame(plate, 1001), {"faceplate/frame": 1001}, unchanged=True)
+    spec, written = _written(out)
+    assert written.view(np.uint16).tolist() == pixels.view(np.uint16).tolist()
+    assert spec.getattribute("faceplate/frame") == 1001
+    assert out.read_bytes()[-TAIL:] != plate.read_bytes()[-TAIL:]
+
+
+def test_an_unchanged_frame_takes_the_compression_asked_for(tmp_path, exr_core):
+    exr_core(0)
+    plate = tmp_path / "a.1001.exr"
+    pixels = _plate(plate)
+    out = tmp_path / "b.1001.exr"
+    write_frame(out, read_frame(plate, 1001), compression="piz", unchanged=True)
+    spec, written = _written(out)
+    assert spec.get_string_attribute("compression") == "piz"
+    assert written.view(np.uint16).tolist() == pixels.view(np.uint16).tolist()
+
+
+def test_an_unchanged_frame_given_a_matte_channel_or_a_pixel_type_is_written_with_them(
+        tmp_path, exr_core):
+    exr_core(0)
+    plate = tmp_path / "a.1001.exr"
+    pixels = _plate(plate)
+    frame = read_frame(plate, 1001)
+    with_matte = tmp_path / "m.1001.exr"
+    write_frame(with_matte, frame, matte=np.zeros((120, 160), np.float32),
+                matte_channel="faceplate.matte", unchanged=True)
+    spec, written = _written(with_matte)
+    assert tuple(spec.channelnames) == ("R", "G", "B", "depth.Z", "faceplate.matte")
+    assert not written[..., 4].any()
+    as_float = tmp_path / "f.1001.exr"
+    write_frame(as_float, frame, pixel_type="float", unchanged=True)
+    spec, written = _written(as_float)
+    assert spec.format == oiio.FLOAT
+    np.testing.assert_array_equal(written, pixels.astype(np.float32))
+
+
+def test_an_unchanged_frame_of_a_plate_of_two_parts_keeps_both(tmp_path, exr_core):
+    exr_core(0)
+    plate = tmp_path / "a.1001.exr"
+    rgb = oiio.ImageSpec(32, 16, 3, oiio.HALF)
+    rgb.channelnames = ("R", "G", "B")
+    rgb.attribute("name", "rgba")
+    rgb.attribute("compression", "zip")
+    depth = oiio.ImageSpec(32, 16, 1, oiio.FLOAT)
+    depth.channelnames = ("Z",)
+    depth.attribute("name", "depth")
+    depth.attribute("compression", "zip")
+    colour = np.full((16, 32, 3), 0.25, np.float16)
+    z = np.arange(32 * 16, dtype=np.float32).reshape(16, 32, 1)
+    write_parts(plate, [(rgb, colour), (depth, z)])
+    out = tmp_path / "b.1001.exr"
+    write_frame(out, read_frame(plate, 1001), {"faceplate/frame": 1001}, unchanged=True)
+    inp = oiio.ImageInput.open(str(out))
+    assert inp.spec().getattribute("faceplate/frame") == 1001
+    np.testing.assert_array_equal(inp.read_image(0, 0, 0, 3, oiio.HALF), colour)
+    assert inp.seek_subimage(1, 0)
+    np.testing.assert_array_equal(inp.read_image(1, 0, 0, 1, oiio.FLOAT), z)
+    inp.close()
+
+
+def test_faceplates_entry_points_read_exr_through_its_cpp_api(exr_core) -> None:
+    exr_core(1)
+    read_exr_through_its_cpp_api()
+    assert oiio.get_int_attribute("openexr:core", 1) == 0
+
+
+def test_render_copies_the_plates_chunks_only_for_a_frame_it_swapped_nothing_on(
+        tmp_path, colour, exr_core) -> None:
+    """The face covered on the first two frames: those pass through, their outputs the plate's
+    chunks as they lie; the frames with the face swapped are encoded."""
+    from test_analysis_reads import _shot
+
+    from faceplate.nodes.shot import ShotNode
+    exr_core(0)
+    spec = _shot(tmp_path, colour, 4, covered=2)
+    plates = sorted((tmp_path / "plates").glob("*.exr"))
+    for plate in plates:  # again at zip level 1: chunks an encode at level 4 would not make
+        frame = read_frame(plate, 1001)
+        header = oiio.ImageSpec(frame.spec)
+        header.attribute("compression", "zip:1")
+        write_parts(plate, [(header, frame.pixels)])
+    node = ShotNode.from_file(spec)
+    node.run()
+    records = {r.frame: r for r in node.render(force=True).outcomes}
+    assert [records[f].status for f in sorted(records)] == [
+        "passthrough", "passthrough", "swapped", "swapped"]
+    for plate, f in zip(plates, sorted(records), strict=True):
+        output = records[f].output
+        assert output is not None
+        same = Path(output).read_bytes()[-TAIL:] == plate.read_bytes()[-TAIL:]
+        assert same == (records[f].status == "passthrough")
