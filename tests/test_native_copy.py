@@ -11,8 +11,8 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
+from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 from faceplate.plateio.frame import read_frame
-from faceplate.plateio.native_copy import read_exr_through_its_cpp_api
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import write_parts
 

@@ -16,7 +16,7 @@ from faceplate.cli.signals import STOP_FLAG_KEY, stop_on_signals
 from faceplate.errors import FaceplateError, one_line
 from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.stop import StopFlag
-from faceplate.plateio.native_copy import read_exr_through_its_cpp_api
+from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 
 #: Each command's module and name there: a command's module (and what it imports) is imported
 #: only when that command runs or help lists it, so `faceplate render` pays for no report.

@@ -16,7 +16,7 @@ from faceplate.memory import keep_freed_memory
 from faceplate.nodes import ShotNode
 from faceplate.nodes.pool import cores_here, library_threads, use_threads
 from faceplate.pipeline.runner import incomplete, run_stages
-from faceplate.plateio.native_copy import read_exr_through_its_cpp_api
+from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from faceplate.frames import format_frames
 from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stop import StopFlag
-from faceplate.plateio.native_copy import read_exr_through_its_cpp_api
+from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 
 if TYPE_CHECKING:
     from faceplate.ocio.config import ConfigChoice

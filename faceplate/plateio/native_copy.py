@@ -7,7 +7,7 @@ line order, and the input was opened through OpenEXR's C++ API; otherwise it dec
 and encodes it again, the same pixels at the cost of a read and a write. Since OpenImageIO 3,
 EXR files are opened through OpenEXR's core library unless ``openexr:core`` is 0: a process-wide
 setting, made once by a process's entry point (the command line, a render worker), never by the
-library a host imports (:func:`read_exr_through_its_cpp_api`). Measured on a 1080p half zip
+library a host imports (:mod:`faceplate.plateio.exr_reader`). Measured on a 1080p half zip
 frame: 7 ms a frame against 91 (docs/performance.md).
 """
 
@@ -21,13 +21,6 @@ import OpenImageIO as oiio
 from faceplate.errors import DiskFullError, OutputError, PlateError
 from faceplate.plateio.write import AttributeValue, with_attributes
 from faceplate.written import atomic_write, nearly_full
-
-
-def read_exr_through_its_cpp_api() -> None:
-    """Have OpenImageIO open EXR files in this process through OpenEXR's C++ API (the same
-    pixels as its core library, at the same cost), so :func:`copy_plate_frame` copies their
-    compressed chunks. For a process's entry point only."""
-    oiio.attribute("openexr:core", 0)
 
 
 def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
