@@ -11,10 +11,13 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
+from faceplate.errors import DiskFullError, PlateError
 from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 from faceplate.plateio.frame import read_frame
+from faceplate.plateio.native_copy import copy_plate_frame
 from faceplate.plateio.output import write_frame
 from faceplate.plateio.write import write_parts
+from faceplate.written import MANIFEST_NAME
 
 #: The bytes at the end of a file compared: the last chunks of pixel data.
 TAIL = 20000
@@ -177,3 +180,38 @@ def test_render_copies_the_plates_chunks_only_for_a_frame_it_swapped_nothing_on(
         assert output is not None
         same = Path(output).read_bytes()[-TAIL:] == plate.read_bytes()[-TAIL:]
         assert same == (records[f].status == "passthrough")
+
+
+def test_a_copy_openimageio_cannot_make_leaves_nothing_and_says_so(tmp_path, exr_core) -> None:
+    """A header that changes the compression cannot take the plate's chunks (and OpenImageIO's
+    own fallback fails): nothing is written, and write_frame encodes the frame instead."""
+    exr_core(0)
+    plate = tmp_path / "a.1001.exr"
+    _plate(plate)
+    frame = read_frame(plate, 1001)
+    header = oiio.ImageSpec(frame.spec)
+    header.attribute("compression", "piz")
+    out = tmp_path / "out" / "b.1001.exr"
+    assert copy_plate_frame(out, plate, 0, header, frame=1001) is False
+    assert not out.exists() and [p.name for p in out.parent.iterdir()] == [MANIFEST_NAME]
+    assert copy_plate_frame(out, plate, 0, frame.spec, frame=1001) is True
+    assert out.read_bytes()[-TAIL:] == plate.read_bytes()[-TAIL:]
+
+
+def test_copying_from_a_plate_that_is_gone_or_onto_a_full_disk_says_which(tmp_path,
+                                                                          exr_core) -> None:
+    from test_safety import mounted
+    exr_core(0)
+    plate = tmp_path / "a.1001.exr"
+    _plate(plate)
+    frame = read_frame(plate, 1001)
+    with pytest.raises(PlateError, match="unreadable plate frame") as gone:
+        copy_plate_frame(tmp_path / "b.1001.exr", tmp_path / "none.1001.exr", 0, frame.spec,
+                         frame=1001)
+    assert gone.value.frame == 1001 and gone.value.path == str(tmp_path / "none.1001.exr")
+    with pytest.raises(PlateError, match="unreadable part 1"):
+        copy_plate_frame(tmp_path / "b.1001.exr", plate, 1, frame.spec, frame=1001)
+    full = tmp_path / "full"
+    with mounted(full, "size=64k"), pytest.raises(DiskFullError) as no_room:
+        copy_plate_frame(full / "b.1001.exr", plate, 0, frame.spec, frame=1001)
+    assert no_room.value.path == str(full / "b.1001.exr")

@@ -18,21 +18,27 @@ from pathlib import Path
 
 import OpenImageIO as oiio
 
-from faceplate.errors import DiskFullError, OutputError, PlateError
+from faceplate.errors import DiskFullError, PlateError
 from faceplate.plateio.write import AttributeValue, with_attributes
 from faceplate.written import atomic_write, nearly_full
 
 
+class _NotCopied(Exception):
+    """OpenImageIO could not copy the plate's pixel data (never leaves this module)."""
+
+
 def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
                      attributes: Mapping[str, AttributeValue] = {}, *,
-                     frame: int | None = None) -> None:
+                     frame: int | None = None) -> bool:
     """Write ``path`` atomically as a copy of subimage ``part`` of ``plate`` (a file of that one
     subimage) under the header ``spec`` plus ``attributes``: the plate's pixel data copied as
     it lies where the header keeps its layout and compression (else decoded and encoded).
+    Whether it was written: False where OpenImageIO could not copy it (nothing is left; the
+    caller writes the frame its own way).
 
     Raises:
         PlateError: the plate cannot be read.
-        OutputError: the frame could not be written (:class:`DiskFullError`: for lack of space).
+        DiskFullError: no space left for it.
     """
     inp = oiio.ImageInput.open(str(plate))
     if inp is None:
@@ -44,15 +50,16 @@ def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
         with atomic_write(path, frame=frame) as tmp:
             out = oiio.ImageOutput.create(str(tmp))
             if out is None:
-                raise OutputError(f"no writer for this file type: {oiio.geterror()}",
-                                  path=path, frame=frame)
+                raise _NotCopied(oiio.geterror())
             ok = out.open(str(tmp), with_attributes(spec, attributes)) and out.copy_image(inp)
             error = out.geterror() or inp.geterror()
             ok = out.close() and ok
             if not ok:
                 if nearly_full(tmp.parent):
                     raise DiskFullError("no space left on the device", path=path, frame=frame)
-                raise OutputError(f"cannot write frame: {error or oiio.geterror()}", path=path,
-                                  frame=frame)
+                raise _NotCopied(error or oiio.geterror())
+    except _NotCopied:
+        return False
     finally:
         inp.close()
+    return True

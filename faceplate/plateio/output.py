@@ -46,8 +46,8 @@ def write_frame(path: Path, frame: PlateFrame, attributes: Mapping[str, Attribut
     if (unchanged and exr and frame.path.suffix.lower() == ".exr" and pixel_type is None
             and (matte_channel is None or matte is None)
             and compression in (None, frame.spec.get_string_attribute("compression"))
-            and frame.spec.get_int_attribute("oiio:subimages", 1) == 1):
-        copy_plate_frame(path, frame.path, frame.part, spec, frame=frame.frame)
+            and frame.spec.get_int_attribute("oiio:subimages", 1) == 1
+            and copy_plate_frame(path, frame.path, frame.part, spec, frame=frame.frame)):
         return
     if matte_channel is not None and matte is not None:
         spec, pixels = _add_channel(spec, pixels, matte_channel, matte, path, frame.frame)
