@@ -228,6 +228,29 @@ def test_the_process_ends_when_its_parent_is_killed_outright() -> None:
     assert not orphaned
 
 
+_UNCLOSED = """
+import numpy as np
+from faceplate.errors import ModelError
+from faceplate.models.dlib_process import DescriptorProcess
+process = DescriptorProcess()
+try:  # one channel: refused, but answered, so the helper is up and ignores SIGTERM
+    process.later(np.zeros((8, 8), np.uint8), np.zeros((68, 2))).result()
+except ModelError:
+    print(process.pid, flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_program_that_never_closes_its_helper_still_exits_and_ends_it() -> None:
+    """A script that forgets to close the helper: multiprocessing's exit would wait for it
+    for ever (it ignores SIGTERM, which is all its exit sends a daemon), so the helper is
+    closed at exit (60 s: only a hang guard)."""
+    done = subprocess.run([sys.executable, "-c", _UNCLOSED], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not _alive(int(done.stdout))
+
+
 def _face(x: float) -> FaceObservation:
     return FaceObservation(bbox=[x, 0.0, x + 1.0, 1.0], score=1.0,
                            landmarks=np.zeros((478, 3)))
