@@ -126,6 +126,29 @@ def test_a_helper_that_does_not_answer_is_a_model_error_and_is_killed_on_closing
     assert process.exitcode == 0  # it read the request to end
 
 
+def _serve_checking_often(conn, parent) -> None:  # spawned: module level
+    from faceplate.models import dlib_process
+    dlib_process._PARENT_CHECK = 0.001  # idle: it looks for its parent every millisecond
+    dlib_process._serve(conn, parent)
+
+
+def test_a_helper_left_idle_and_interrupted_still_answers_and_ends_when_closed(
+        face, monkeypatch) -> None:
+    """Ctrl-C sends SIGINT to the whole process group (a farm's kill may send SIGTERM): the
+    helper goes on (its parent stops the shot, then closes it). And a helper idle past its
+    parent checks (every millisecond here, every second in a shot) still answers."""
+    image, mesh = face
+    expected = DlibFacePack().descriptor(image, _marks(mesh))
+    monkeypatch.setattr(dlib_process, "_serve", _serve_checking_often)
+    with DescriptorProcess() as process:
+        assert np.array_equal(process.later(image, _marks(mesh)).result(), expected)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            os.kill(process.pid, s)
+        time.sleep(0.1)  # idle: a hundred parent checks (not a timing: none is measured)
+        assert np.array_equal(process.later(image, _marks(mesh)).result(), expected)
+    assert process.exitcode == 0  # ended when closed
+
+
 def test_asking_never_waits_for_the_helper_to_read_and_sends_the_picture_as_asked(
         face) -> None:
     """The request goes down the pipe from a thread of the process's own: a caller asking
@@ -146,6 +169,7 @@ def test_asking_never_waits_for_the_helper_to_read_and_sends_the_picture_as_aske
             asking.start()
             asking.join(20.0)
             assert not asking.is_alive() and len(asked) == 3
+            assert not any(later.ready() for later in asked)  # none answered while stopped
             picture[:] = 0  # after asking: not what is measured
         finally:
             os.kill(process.pid, signal.SIGCONT)
@@ -265,6 +289,8 @@ def test_identities_measured_at_once_in_a_process_or_not_at_all(face) -> None:
     assert now.descriptor == expected
     Identities(pack, measured=False).measure(none, image, mesh)
     assert none.descriptor is None
+    with pytest.raises(TypeError):
+        Identities(pack, False)  # type: ignore[misc]  # options by name only
     with DescriptorProcess() as process:
         identities = Identities(pack, process=process)
         later, other = _face(0), _face(5)
