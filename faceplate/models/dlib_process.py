@@ -109,8 +109,7 @@ class DescriptorProcess:
         self._sender = threading.Thread(target=self._send_all, name="faceplate-identity-send",
                                         daemon=True)
         self._process: BaseProcess = spawn.Process(
-            target=_serve, args=(self._theirs, os.getpid()),
-            name="faceplate-identity", daemon=True)
+            target=_serve, args=(self._theirs, os.getpid()), name="faceplate-identity")
         self._started = False
         self._asked = 0
         self._received = 0  # answers come back in the order asked: the next one's ticket
