@@ -5,6 +5,7 @@ and a clear error when the process cannot give one."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -59,6 +60,8 @@ def test_the_process_gives_dlibs_descriptors_whatever_order_they_are_taken_in(fa
     with DescriptorProcess() as process:
         pending = [process.later(image, _marks(mesh, k)) for k in range(3)]
         last = pending[2].result()  # the first two come back before it, and are kept
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            pending[0].ticket = 2  # type: ignore[misc]  # a handle on its own answer only
         assert pending[0].ready() and pending[1].ready()
         got = [pending[0].result(), pending[1].result(), last]
     for g, e in zip(got, expected, strict=True):
@@ -147,6 +150,27 @@ def test_a_helper_left_idle_and_interrupted_still_answers_and_ends_when_closed(
         time.sleep(0.1)  # idle: a hundred parent checks (not a timing: none is measured)
         assert np.array_equal(process.later(image, _marks(mesh)).result(), expected)
     assert process.exitcode == 0  # ended when closed
+
+
+def _serve_stuck(conn, parent) -> None:  # spawned: module level
+    import time
+    while True:
+        time.sleep(60)  # stuck (in dlib, say): reads nothing, not even the request to end
+
+
+def test_a_helper_that_does_not_end_when_asked_is_killed_on_closing(monkeypatch) -> None:
+    monkeypatch.setattr(dlib_process, "_serve", _serve_stuck)
+    monkeypatch.setattr(dlib_process, "_CLOSE_WAIT", 0.5)
+    process = DescriptorProcess()
+    process.start()
+    closing = threading.Thread(target=process.close)
+    closing.start()
+    closing.join(30.0)  # a hang guard: closing waits 0.5 s, then kills
+    hung = closing.is_alive()
+    if hung:
+        os.kill(process.pid, signal.SIGKILL)
+        closing.join()
+    assert not hung and process.exitcode == -signal.SIGKILL
 
 
 def test_asking_never_waits_for_the_helper_to_read_and_sends_the_picture_as_asked(
