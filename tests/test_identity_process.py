@@ -239,11 +239,15 @@ def test_closing_ends_the_process_and_drops_what_it_was_not_asked_back(face) -> 
 
 
 _ORPHAN = """
+import os, sys, time
 from faceplate.models.dlib_process import DescriptorProcess
 process = DescriptorProcess()
 process.start()
-print(process.pid, flush=True)
-import time
+held = os.fork() if sys.argv[1] == "held" else -1  # a child holding the helper's pipe open
+if held == 0:
+    time.sleep(120)
+    os._exit(0)
+print(process.pid, held, flush=True)
 time.sleep(120)
 """
 
@@ -258,21 +262,26 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_the_process_ends_when_its_parent_is_killed_outright() -> None:
-    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN], stdout=subprocess.PIPE,
+@pytest.mark.parametrize("pipe", ["closed", "held"])
+def test_the_process_ends_when_its_parent_is_killed_outright(pipe) -> None:
+    """The parent's end of the pipe closes with it, so the helper reads an end of file; and
+    where a process the parent forked (a host's worker) still holds that end open, the
+    helper finds its parent gone when it next looks (every second while idle)."""
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN, pipe], stdout=subprocess.PIPE,
                               text=True)
     assert parent.stdout is not None
-    child = int(parent.stdout.readline())
+    child, held = map(int, parent.stdout.readline().split())
     parent.stdout.close()
     assert _alive(child)
     parent.kill()
     parent.wait()
-    deadline = time.monotonic() + 30  # it looks every second; its start-up may be slow
+    deadline = time.monotonic() + 30  # a hang guard: its start-up may be slow
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     orphaned = _alive(child)
-    if orphaned:  # (it ignores SIGTERM: the parent stops a shot, then closes it)
-        os.kill(child, signal.SIGKILL)
+    for pid in (child, held) if orphaned else (held,):
+        if pid > 0:  # (it ignores SIGTERM: the parent stops a shot, then closes it)
+            os.kill(pid, signal.SIGKILL)
     assert not orphaned
 
 
