@@ -208,6 +208,16 @@ def _serve_slowly(conn, parent) -> None:  # spawned: module level
         conn.send(("ok", [0.0] * 128))
 
 
+def test_an_answer_slower_than_the_parents_look_is_waited_for(face, monkeypatch) -> None:
+    """The parent looks for an answer every 50 ms here (every second in a shot: a slow start
+    takes longer): an answer 0.5 s away is waited for, up to :data:`ANSWER_WAIT` in all."""
+    image, mesh = face
+    monkeypatch.setattr(dlib_process, "_serve", _serve_slowly)
+    monkeypatch.setattr(dlib_process, "_PARENT_CHECK", 0.05)
+    with DescriptorProcess() as process:
+        assert np.array_equal(process.later(image, _marks(mesh)).result(), np.zeros(128))
+
+
 def test_closing_drops_the_requests_not_yet_sent(face, monkeypatch) -> None:
     """Twelve requests a slow helper would take 6 s to answer: closing sends it none of those
     still waiting, so it ends when asked within the 2 + 2 s closing waits (not killed)."""
