@@ -262,13 +262,33 @@ time.sleep(120)
 """
 
 
+def _state(pid: int) -> str | None:
+    """``pid``'s state (``R`` running, ``S`` asleep, ``Z`` a zombie...); None: no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie left for a parent that does not reap it has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+    return _state(pid) not in (None, "Z")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_an_idle_helper_sleeps_until_asked(face) -> None:
+    """Between requests it waits in the pipe's poll (waking once a second to look for its
+    parent): seen asleep, not spinning a core (which would never be)."""
+    image, mesh = face
+    with DescriptorProcess() as process:
+        process.later(image, _marks(mesh)).result()  # up, and idle now
+        seen = []
+        for _ in range(200):  # a hang guard: asleep at the first look, as a rule
+            seen.append(_state(process.pid))
+            if seen[-1] == "S":
+                break
+            time.sleep(0.01)
+    assert seen[-1] == "S", seen
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
