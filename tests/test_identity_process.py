@@ -5,6 +5,7 @@ and a clear error when the process cannot give one."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -59,6 +60,8 @@ def test_the_process_gives_dlibs_descriptors_whatever_order_they_are_taken_in(fa
     with DescriptorProcess() as process:
         pending = [process.later(image, _marks(mesh, k)) for k in range(3)]
         last = pending[2].result()  # the first two come back before it, and are kept
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            pending[0].ticket = 2  # type: ignore[misc]  # a handle on its own answer only
         assert pending[0].ready() and pending[1].ready()
         got = [pending[0].result(), pending[1].result(), last]
     for g, e in zip(got, expected, strict=True):
@@ -126,6 +129,50 @@ def test_a_helper_that_does_not_answer_is_a_model_error_and_is_killed_on_closing
     assert process.exitcode == 0  # it read the request to end
 
 
+def _serve_checking_often(conn, parent) -> None:  # spawned: module level
+    from faceplate.models import dlib_process
+    dlib_process._PARENT_CHECK = 0.001  # idle: it looks for its parent every millisecond
+    dlib_process._serve(conn, parent)
+
+
+def test_a_helper_left_idle_and_interrupted_still_answers_and_ends_when_closed(
+        face, monkeypatch) -> None:
+    """Ctrl-C sends SIGINT to the whole process group (a farm's kill may send SIGTERM): the
+    helper goes on (its parent stops the shot, then closes it). And a helper idle past its
+    parent checks (every millisecond here, every second in a shot) still answers."""
+    image, mesh = face
+    expected = DlibFacePack().descriptor(image, _marks(mesh))
+    monkeypatch.setattr(dlib_process, "_serve", _serve_checking_often)
+    with DescriptorProcess() as process:
+        assert np.array_equal(process.later(image, _marks(mesh)).result(), expected)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            os.kill(process.pid, s)
+        time.sleep(0.1)  # idle: a hundred parent checks (not a timing: none is measured)
+        assert np.array_equal(process.later(image, _marks(mesh)).result(), expected)
+    assert process.exitcode == 0  # ended when closed
+
+
+def _serve_stuck(conn, parent) -> None:  # spawned: module level
+    import time
+    while True:
+        time.sleep(60)  # stuck (in dlib, say): reads nothing, not even the request to end
+
+
+def test_a_helper_that_does_not_end_when_asked_is_killed_on_closing(monkeypatch) -> None:
+    monkeypatch.setattr(dlib_process, "_serve", _serve_stuck)
+    monkeypatch.setattr(dlib_process, "_CLOSE_WAIT", 0.5)
+    process = DescriptorProcess()
+    process.start()
+    closing = threading.Thread(target=process.close)
+    closing.start()
+    closing.join(30.0)  # a hang guard: closing waits 0.5 s, then kills
+    hung = closing.is_alive()
+    if hung:
+        os.kill(process.pid, signal.SIGKILL)
+        closing.join()
+    assert not hung and process.exitcode == -signal.SIGKILL
+
+
 def test_asking_never_waits_for_the_helper_to_read_and_sends_the_picture_as_asked(
         face) -> None:
     """The request goes down the pipe from a thread of the process's own: a caller asking
@@ -146,6 +193,7 @@ def test_asking_never_waits_for_the_helper_to_read_and_sends_the_picture_as_aske
             asking.start()
             asking.join(20.0)
             assert not asking.is_alive() and len(asked) == 3
+            assert not any(later.ready() for later in asked)  # none answered while stopped
             picture[:] = 0  # after asking: not what is measured
         finally:
             os.kill(process.pid, signal.SIGCONT)
@@ -158,6 +206,16 @@ def _serve_slowly(conn, parent) -> None:  # spawned: module level
     while conn.recv() is not None:
         time.sleep(0.5)
         conn.send(("ok", [0.0] * 128))
+
+
+def test_an_answer_slower_than_the_parents_look_is_waited_for(face, monkeypatch) -> None:
+    """The parent looks for an answer every 50 ms here (every second in a shot: a slow start
+    takes longer): an answer 0.5 s away is waited for, up to :data:`ANSWER_WAIT` in all."""
+    image, mesh = face
+    monkeypatch.setattr(dlib_process, "_serve", _serve_slowly)
+    monkeypatch.setattr(dlib_process, "_PARENT_CHECK", 0.05)
+    with DescriptorProcess() as process:
+        assert np.array_equal(process.later(image, _marks(mesh)).result(), np.zeros(128))
 
 
 def test_closing_drops_the_requests_not_yet_sent(face, monkeypatch) -> None:
@@ -191,41 +249,93 @@ def test_closing_ends_the_process_and_drops_what_it_was_not_asked_back(face) -> 
 
 
 _ORPHAN = """
+import os, sys, time
 from faceplate.models.dlib_process import DescriptorProcess
 process = DescriptorProcess()
 process.start()
-print(process.pid, flush=True)
-import time
+held = os.fork() if sys.argv[1] == "held" else -1  # a child holding the helper's pipe open
+if held == 0:
+    time.sleep(120)
+    os._exit(0)
+print(process.pid, held, flush=True)
 time.sleep(120)
 """
 
 
+def _state(pid: int) -> str | None:
+    """``pid``'s state (``R`` running, ``S`` asleep, ``Z`` a zombie...); None: no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie left for a parent that does not reap it has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+    return _state(pid) not in (None, "Z")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_the_process_ends_when_its_parent_is_killed_outright() -> None:
-    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN], stdout=subprocess.PIPE,
+def test_an_idle_helper_sleeps_until_asked(face) -> None:
+    """Between requests it waits in the pipe's poll (waking once a second to look for its
+    parent): seen asleep, not spinning a core (which would never be)."""
+    image, mesh = face
+    with DescriptorProcess() as process:
+        process.later(image, _marks(mesh)).result()  # up, and idle now
+        seen = []
+        for _ in range(200):  # a hang guard: asleep at the first look, as a rule
+            seen.append(_state(process.pid))
+            if seen[-1] == "S":
+                break
+            time.sleep(0.01)
+    assert seen[-1] == "S", seen
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("pipe", ["closed", "held"])
+def test_the_process_ends_when_its_parent_is_killed_outright(pipe) -> None:
+    """The parent's end of the pipe closes with it, so the helper reads an end of file; and
+    where a process the parent forked (a host's worker) still holds that end open, the
+    helper finds its parent gone when it next looks (every second while idle)."""
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN, pipe], stdout=subprocess.PIPE,
                               text=True)
     assert parent.stdout is not None
-    child = int(parent.stdout.readline())
+    child, held = map(int, parent.stdout.readline().split())
     parent.stdout.close()
     assert _alive(child)
     parent.kill()
     parent.wait()
-    deadline = time.monotonic() + 30  # it looks every second; its start-up may be slow
+    deadline = time.monotonic() + 30  # a hang guard: its start-up may be slow
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     orphaned = _alive(child)
-    if orphaned:  # (it ignores SIGTERM: the parent stops a shot, then closes it)
-        os.kill(child, signal.SIGKILL)
+    for pid in (child, held) if orphaned else (held,):
+        if pid > 0:  # (it ignores SIGTERM: the parent stops a shot, then closes it)
+            os.kill(pid, signal.SIGKILL)
     assert not orphaned
+
+
+_UNCLOSED = """
+import numpy as np
+from faceplate.errors import ModelError
+from faceplate.models.dlib_process import DescriptorProcess
+process = DescriptorProcess()
+try:  # one channel: refused, but answered, so the helper is up and ignores SIGTERM
+    process.later(np.zeros((8, 8), np.uint8), np.zeros((68, 2))).result()
+except ModelError:
+    print(process.pid, flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_program_that_never_closes_its_helper_still_exits_and_ends_it() -> None:
+    """A script that forgets to close the helper: multiprocessing's exit would wait for it
+    for ever (it ignores SIGTERM, which is all its exit sends a daemon), so the helper is
+    closed at exit (60 s: only a hang guard)."""
+    done = subprocess.run([sys.executable, "-c", _UNCLOSED], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not _alive(int(done.stdout))
 
 
 def _face(x: float) -> FaceObservation:
@@ -242,6 +352,8 @@ def test_identities_measured_at_once_in_a_process_or_not_at_all(face) -> None:
     assert now.descriptor == expected
     Identities(pack, measured=False).measure(none, image, mesh)
     assert none.descriptor is None
+    with pytest.raises(TypeError):
+        Identities(pack, False)  # type: ignore[misc]  # options by name only
     with DescriptorProcess() as process:
         identities = Identities(pack, process=process)
         later, other = _face(0), _face(5)

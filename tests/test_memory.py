@@ -57,6 +57,64 @@ def test_freed_frames_are_reused_not_faulted_in_again() -> None:
     assert kept < 0.6 * default, (kept, default)
 
 
+#: glibc's malloc asked for blocks either side of 32 MiB, one freed, then 8 more of just under
+#: 32 MiB (255.5 MiB) and ``argv[2]`` KiB more, all freed; glibc's own statistics (mallinfo2:
+#: bytes of the heap, bytes mapped a block each) read after each step.
+_BLOCKS = """
+import ctypes, sys
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                              "usmblks", "fsmblks", "uordblks", "fordblks",
+                                              "keepcost")]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = Info
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "set":
+    from faceplate.memory import keep_freed_memory
+    keep_freed_memory()
+def say():
+    info = libc.mallinfo2()
+    print(info.arena, info.hblkhd)
+MiB, under = 1 << 20, (32 << 20) - (64 << 10)
+say()
+over = libc.malloc((32 << 20) + (64 << 10))
+say()
+block = libc.malloc(under)
+say()
+libc.free(block)
+say()
+blocks = [libc.malloc(under) for _ in range(8)] + [libc.malloc(int(sys.argv[2]) << 10)]
+for block in reversed(blocks):
+    libc.free(block)
+say()
+"""
+
+
+def _blocks(mode: str, extra_kib: int = 0) -> list[tuple[int, int]]:
+    out = subprocess.run([sys.executable, "-c", _BLOCKS, mode, str(extra_kib)],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    return [(int(a), int(m)) for a, m in (line.split() for line in out)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+def test_blocks_up_to_32_mib_come_from_the_heap_and_up_to_256_mib_freed_is_kept() -> None:
+    """The thresholds as glibc applies them (its statistics, not timings): a block 64 KiB over
+    32 MiB is mapped, one 64 KiB under comes from the heap, grown by little more than it, and
+    stays there freed; freed memory at the heap's top is kept up to 256 MiB (8 such blocks,
+    255.5 MiB), given back over it (1 MiB more). glibc's default maps the smaller block too."""
+    mib, under, over = 1 << 20, (32 << 20) - (64 << 10), (32 << 20) + (64 << 10)
+    start, mapped, grown, freed, kept = _blocks("set")
+    assert mapped[1] - start[1] >= over and mapped[0] == start[0]
+    assert under <= grown[0] - mapped[0] < under + mib and grown[1] == mapped[1]
+    assert freed == grown
+    assert kept[0] - start[0] >= 8 * under  # the whole 255.5 MiB top kept
+    first, *_, given_back = _blocks("set", 1024)
+    assert given_back[0] - first[0] < mib
+    default = _blocks("default")
+    assert default[2][1] - default[1][1] >= under and default[2][0] == default[1][0]
+
+
 def test_the_command_line_sets_it_before_a_command(monkeypatch: pytest.MonkeyPatch) -> None:
     """And has EXR files read through OpenEXR's C++ API (faceplate.plateio.native_copy)."""
     calls: list[str] = []

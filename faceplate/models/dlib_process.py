@@ -9,6 +9,7 @@ the same pixels.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
@@ -93,7 +94,8 @@ class DescriptorProcess:
     """dlib's identity descriptor (:meth:`DlibFacePack.descriptor`) in a process of its own:
     :meth:`later` asks for one, and the :class:`PendingDescriptor` it returns gives it; any
     thread may ask and take (a thread waiting for its answer leaves Python's GIL to the
-    others). A context manager: the process ends with the block."""
+    others). A context manager: the process ends with the block (one never closed is closed
+    when this process exits)."""
 
     def __init__(self) -> None:
         spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
@@ -107,8 +109,7 @@ class DescriptorProcess:
         self._sender = threading.Thread(target=self._send_all, name="faceplate-identity-send",
                                         daemon=True)
         self._process: BaseProcess = spawn.Process(
-            target=_serve, args=(self._theirs, os.getpid()),
-            name="faceplate-identity", daemon=True)
+            target=_serve, args=(self._theirs, os.getpid()), name="faceplate-identity")
         self._started = False
         self._asked = 0
         self._received = 0  # answers come back in the order asked: the next one's ticket
@@ -128,6 +129,9 @@ class DescriptorProcess:
             self._theirs.close()  # the helper's end is its own: its death is an end of file
             self._sender.start()
             self._started = True
+            # a helper never closed would keep this process from exiting: multiprocessing's
+            # exit waits for its children, and the helper ignores the SIGTERM it sends
+            atexit.register(self.close)
 
     def _send_all(self) -> None:
         """The sender thread: each request in the order asked, then the closing ``None``."""
@@ -213,6 +217,7 @@ class DescriptorProcess:
         """End the process (killed if it has not ended :data:`_CLOSE_WAIT` seconds later);
         requests not yet sent are dropped."""
         if self._started:
+            atexit.unregister(self.close)
             with contextlib.suppress(queue.Empty):
                 while True:
                     self._outbox.get_nowait()
