@@ -116,23 +116,19 @@ def test_blocks_up_to_32_mib_come_from_the_heap_and_up_to_256_mib_freed_is_kept(
 
 
 def test_the_command_line_sets_it_before_a_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """And has EXR files read through OpenEXR's C++ API (faceplate.plateio.native_copy)."""
     calls: list[str] = []
     monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("set"))
-    monkeypatch.setattr(cli_main, "read_exr_through_its_cpp_api", lambda: calls.append("exr"))
     with pytest.raises(SystemExit) as exit_:
         cli_main.main(["--version"], prog_name="faceplate")
     assert exit_.value.code == 0
-    assert calls == ["set", "exr"]
+    assert calls == ["set"]
 
 
 def test_a_host_calling_the_command_group_keeps_its_allocator(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Not standalone (a host or a script calling the group): the process is not faceplate's
-    (its allocator and its EXR reader stay as they are)."""
+    """Not standalone (a host or a script calling the group): the process is not faceplate's."""
     calls: list[str] = []
     monkeypatch.setattr(cli_main, "keep_freed_memory", lambda: calls.append("set"))
-    monkeypatch.setattr(cli_main, "read_exr_through_its_cpp_api", lambda: calls.append("exr"))
     cli_main.main(["--version"], prog_name="faceplate", standalone_mode=False)
     assert calls == []
 

@@ -16,7 +16,6 @@ from faceplate.cli.signals import STOP_FLAG_KEY, stop_on_signals
 from faceplate.errors import FaceplateError, one_line
 from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.stop import StopFlag
-from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 
 #: Each command's module and name there: a command's module (and what it imports) is imported
 #: only when that command runs or help lists it, so `faceplate render` pays for no report.
@@ -52,7 +51,6 @@ class _Boundary(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         keep_freed_memory()  # a process of its own: frames' buffers reused, not faulted again
-        read_exr_through_its_cpp_api()  # a plate frame passed through: its chunks copied
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:

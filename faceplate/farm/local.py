@@ -16,7 +16,6 @@ from faceplate.memory import keep_freed_memory
 from faceplate.nodes import ShotNode
 from faceplate.nodes.pool import cores_here, library_threads, use_threads
 from faceplate.pipeline.runner import incomplete, run_stages
-from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,9 @@ def job_file(plan: JobPlan) -> dict[str, object]:
 def share_cores(workers: int) -> None:
     """Worker-process initializer: give each of ``workers`` processes its share of the cores
     for the libraries that start a thread per core (:func:`faceplate.nodes.pool.library_threads`),
-    so a full pool does not run cores × cores threads; its allocator keeps the memory a
-    frame frees (:func:`faceplate.memory.keep_freed_memory`); a frame passed through is
-    written by copying the plate's chunks (:mod:`faceplate.plateio.native_copy`)."""
+    so a full pool does not run cores × cores threads; and its allocator keeps the memory a
+    frame frees (:func:`faceplate.memory.keep_freed_memory`)."""
     keep_freed_memory()
-    read_exr_through_its_cpp_api()
     use_threads(library_threads(workers, cores_here()))
 
 

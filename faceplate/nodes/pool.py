@@ -35,7 +35,6 @@ from faceplate.frames import format_frames
 from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stop import StopFlag
-from faceplate.plateio.exr_reader import read_exr_through_its_cpp_api
 
 if TYPE_CHECKING:
     from faceplate.ocio.config import ConfigChoice
@@ -150,7 +149,6 @@ def _render_share(share: Share, asked: Event, signum: Synchronized[int],
         signal.signal(s, signal.SIG_IGN)  # the parent asks this worker to stop
     try:
         keep_freed_memory()
-        read_exr_through_its_cpp_api()
         use_threads(share.threads)
         from faceplate.nodes.shot import ShotNode
         from faceplate.ocio import ColourManager

@@ -13,6 +13,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from faceplate.errors import FrameRefusedError, PlateError, PlateMissingError, one_line
+from faceplate.plateio.exr_reader import open_input
 from faceplate.plateio.limits import FrameLimits, check_header
 from faceplate.types import NativePixels, RGBImage
 
@@ -169,7 +170,7 @@ def _open(path: Path, frame: int) -> oiio.ImageInput:
     """
     if not path.exists():
         raise PlateMissingError("plate frame missing", path=path, frame=frame)
-    inp = oiio.ImageInput.open(str(path))
+    inp = open_input(str(path))
     if inp is None:
         raise PlateError(f"unreadable plate frame: {one_line(oiio.geterror())}", path=path,
                          frame=frame)

@@ -4,11 +4,9 @@ data rather than decoding and encoding it again.
 OpenImageIO's ``ImageOutput.copy_image`` copies an OpenEXR file's compressed chunks as they lie
 (OpenEXR's ``copyPixels``) when the output keeps the input's compression, channels, windows and
 line order, and the input was opened through OpenEXR's C++ API; otherwise it decodes the input
-and encodes it again, the same pixels at the cost of a read and a write. Since OpenImageIO 3,
-EXR files are opened through OpenEXR's core library unless ``openexr:core`` is 0: a process-wide
-setting, made once by a process's entry point (the command line, a render worker), never by the
-library a host imports (:mod:`faceplate.plateio.exr_reader`). Measured on a 1080p half zip
-frame: 7 ms a frame against 91 (docs/performance.md).
+and encodes it again, the same pixels at the cost of a read and a write. The plate is opened
+so for the copy alone (:func:`faceplate.plateio.exr_reader.open_input`). Measured on a 1080p
+half zip frame: 7 ms a frame against 91 (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from pathlib import Path
 import OpenImageIO as oiio
 
 from faceplate.errors import DiskFullError, PlateError
+from faceplate.plateio.exr_reader import open_input
 from faceplate.plateio.write import AttributeValue, with_attributes
 from faceplate.written import atomic_write, nearly_full
 
@@ -40,7 +39,7 @@ def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
         PlateError: the plate cannot be read.
         DiskFullError: no space left for it.
     """
-    inp = oiio.ImageInput.open(str(plate))
+    inp = open_input(str(plate), cpp_api=True)
     if inp is None:
         raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=plate, frame=frame)
     try:
