@@ -119,7 +119,7 @@ def difference(plate: RGBImage, result: RGBImage, gain: float = DIFFERENCE_GAIN)
     """``|result − plate|`` (largest channel) times ``gain`` as an 8-bit BGR heat map
     (black: no change; yellow-white: a change of 1/gain or more)."""
     change = np.abs(result - plate).max(axis=2) * gain
-    grey = to_uint8(np.clip(change, 0.0, 1.0)[..., None])[..., 0]
+    grey = to_uint8(change[..., None])[..., 0]  # clipped to 0..255 there
     return cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO)
 
 
