@@ -337,3 +337,25 @@ def test_the_report_of_a_tiny_shot_writes_qc_json_the_page_the_sheet_and_the_tim
     assert done.summary["flagged_frames"] == "1001-1002"
     # a row 160 high with a border of 2 above and below: one row, 1001's (1002 shows its crops)
     assert _read(qc / "contact_sheet.png").shape[0] == 164
+
+
+def test_crops_due_with_proxies_current_decode_only_their_box_each_once(shot, monkeypatch):
+    """Made once; the crops deleted: made again, each source of a frame due for crops is read
+    once and only its box (the scanlines it crosses), the plate standing for 1004's result."""
+    _make(shot)
+    shutil.rmtree(shot.review / "crop")
+    reads = []
+    real = gallery.read_display
+
+    def read(path, frame, limits=None, *, grey=False, box=None):
+        reads.append((frame, Path(path).name, grey, box))
+        return real(path, frame, limits, grey=grey, box=box)
+
+    monkeypatch.setattr(gallery, "read_display", read)
+    made = _make(shot)
+    assert [f for f in FRAMES if made.frames[f].crops] == [1001, 1004, 1005]
+    expected = [(f, name, name.startswith("m."), FACE_CROP)
+                for f in (1001, 1004, 1005)
+                for name in (f"tst010.{f}.exr", f"o.{f}.exr", f"m.{f}.exr")
+                if (f, name) != (1004, "o.1004.exr")]
+    assert sorted(reads, key=str) == sorted(expected, key=str)
