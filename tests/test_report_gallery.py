@@ -21,17 +21,25 @@ from faceplate.pipeline.report.gallery import (
     plate_aspect,
     rendered_proxies,
 )
-from faceplate.pipeline.report.images import DisplayImage, crop_box, face_crop
+from faceplate.pipeline.report.images import (
+    DisplayImage,
+    crop_box,
+    difference,
+    face_crop,
+)
+from faceplate.pipeline.report.images import write_image as write_review_image
 from faceplate.pipeline.report.stage import (
     DEFAULT_RATE,
     _providers,
     _stage_seconds,
+    _summary_rows,
+    _worst,
     check_matte_jump,
     plate_rate,
     report,
 )
 from faceplate.pipeline.report.written import file_stamp
-from faceplate.pipeline.stage_files.proxies import proxy_look, proxy_path
+from faceplate.pipeline.stage_files.proxies import PROXY_QUALITY, proxy_look, proxy_path
 from faceplate.pipeline.stage_files.records import FaceRecord, FrameRecord, write_record
 from faceplate.plateio.frame import Box
 from faceplate.plateio.write import write_image
@@ -210,13 +218,14 @@ def test_a_copy_of_a_proxy_gone_since_it_was_looked_at_writes_nothing(tmp_path):
 def test_crops_are_made_no_more_frames_at_once_than_two(shot, monkeypatch):
     """Each crop task is held until the report waits for one: with three frames due for
     crops, the report waits once two are handed over, never holding three."""
-    outstanding, most = [0], [0]
+    outstanding, most, waited = [0], [0], []
 
     class Held:
-        def __init__(self, future, go):
-            self.future, self.go = future, go
+        def __init__(self, future, go, frame):
+            self.future, self.go, self.frame = future, go, frame
 
         def result(self):
+            waited.append(self.frame)
             self.go.set()
             return self.future.result()
 
@@ -234,11 +243,12 @@ def test_crops_are_made_no_more_frames_at_once_than_two(shot, monkeypatch):
                     return fn(*args, **kwargs)
                 finally:
                     outstanding[0] -= 1
-            return Held(super().submit(held), go)
+            return Held(super().submit(held), go, args[0])
 
     monkeypatch.setattr(gallery, "ThreadPoolExecutor", Counted)
     made = _make(shot)
     assert most[0] == 2
+    assert waited[0] == 1001, "the oldest frame's crops waited for first"
     assert [f for f in FRAMES if made.frames[f].crops] == [1001, 1004, 1005]
 
 
@@ -267,6 +277,7 @@ def test_the_plates_aspect_is_its_display_window_in_square_pixels(tmp_path):
     ([10.0, 10.0, 20.0, 20.5], (640, 360), Box(6, 7, 23, 24)),   # side 17, centre (15, 15.25)
     ([600, 100, 640, 140], (640, 360), Box(576, 88, 640, 152)),  # held inside the right edge
     ([300, 60, 370, 100], (640, 100), Box(279, 0, 391, 100)),    # taller than the frame
+    ([10.0, 10.0, 20.5, 20.0], (640, 360), Box(7, 6, 24, 23)),   # side 17, centre (15.25, 15)
     ([5, 5, 7, 7], (64, 36), Box(2, 2, 10, 10)),                 # at least 8 pixels
 ])
 def test_a_crop_box_worked_by_hand(bbox, display, box):
@@ -344,11 +355,12 @@ def test_crops_due_with_proxies_current_decode_only_their_box_each_once(shot, mo
     once and only its box (the scanlines it crosses), the plate standing for 1004's result."""
     _make(shot)
     shutil.rmtree(shot.review / "crop")
-    reads = []
+    reads, threads = [], {}
     real = gallery.read_display
 
     def read(path, frame, limits=None, *, grey=False, box=None):
         reads.append((frame, Path(path).name, grey, box))
+        threads.setdefault(frame, set()).add(threading.current_thread().name.split("_")[0])
         return real(path, frame, limits, grey=grey, box=box)
 
     monkeypatch.setattr(gallery, "read_display", read)
@@ -359,3 +371,64 @@ def test_crops_due_with_proxies_current_decode_only_their_box_each_once(shot, mo
                 for name in (f"tst010.{f}.exr", f"o.{f}.exr", f"m.{f}.exr")
                 if (f, name) != (1004, "o.1004.exr")]
     assert sorted(reads, key=str) == sorted(expected, key=str)
+    # the first frame's boxes read as its crops are made; each next one's read ahead
+    assert threads == {1001: {"faceplate-review-crop"}, 1004: {"faceplate-review-read"},
+                       1005: {"faceplate-review-read"}}
+
+
+def test_a_review_jpeg_is_written_at_the_proxies_quality_a_png_as_it_is(tmp_path):
+    image = np.random.default_rng(3).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    write_review_image(tmp_path / "a.jpg", image)
+    ok, expected = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PROXY_QUALITY])
+    assert ok and (tmp_path / "a.jpg").read_bytes() == expected.tobytes()
+    write_review_image(tmp_path / "a.png", image)
+    assert np.array_equal(cv2.imread(str(tmp_path / "a.png")), image)
+
+
+def test_the_difference_is_four_times_the_largest_channels_change():
+    """A change of 0.125 in one channel is half the heat map's scale: code value 128 of
+    inferno; 0.25 or more its top."""
+    plate = np.zeros((1, 3, 3), np.float32)
+    result = plate.copy()
+    result[0, 1, 2] = 0.125
+    result[0, 2] = (0.3, -0.1, 0.05)
+    inferno = cv2.applyColorMap(np.array([[0, 128, 255]], np.uint8), cv2.COLORMAP_INFERNO)
+    assert np.array_equal(difference(plate, result), inferno)
+
+
+def _summary(identity, pending):
+    return {"frames": 8, "rendered": 2, "swapped": 1, "passthrough": 1, "missing": 0,
+            "unreadable": 0, "unwritten": 0, "not_rendered": "1003-1008", "flagged": 0,
+            "flagged_frames": "", "flags": {}, "identity_distance_to_source": identity,
+            "seconds": {"render": 1.25}, "models": ["m"], "execution_provider": {},
+            "review": {"decided_frames": "1001", "approved_frames": "",
+                       "pending_frames": pending}}
+
+
+def test_the_summary_says_the_identity_distance_and_the_frames_waiting_for_a_render(tmp_path):
+    spec = parse_spec(spec_dict(), base=tmp_path)
+    rows = dict(_summary_rows(_summary({"mean": 0.3124, "max": 0.4}, "1001"), spec,
+                              "sRGB", "ocio://x", "24 fps"))
+    assert rows["identity distance to source"] == (
+        "mean 0.312, max 0.400 (below 0.6: the same person)")
+    assert rows["reviewer decisions"] == (
+        "on 1001; approved none; waiting for a re-render 1001")
+    rows = dict(_summary_rows(_summary(None, ""), spec, "sRGB", "ocio://x", "24 fps"))
+    assert rows["identity distance to source"] == "no face swapped"
+    assert rows["reviewer decisions"] == "on 1001; approved none; waiting for a re-render none"
+
+
+def test_a_record_without_a_matte_area_has_no_matte_change():
+    record = {"frame": 1002, "flags": [], "reasons": {}}
+    check_matte_jump({"frame": 1001, "matte_area": 100.0}, record, 0.25)
+    assert record == {"frame": 1002, "flags": [], "reasons": {}}
+
+
+def test_the_worst_frames_most_flags_first_then_the_farthest_identity():
+    def face(distance):
+        return {"identity_distance_to_source": distance}
+    records = [{"frame": 1, "flags": ["a"], "faces": [face(None)]},
+               {"frame": 2, "flags": ["a"], "faces": [face(0.5), face(None)]},
+               {"frame": 3, "flags": ["a", "b"], "faces": []},
+               {"frame": 4, "flags": [], "faces": [face(0.9)]}]
+    assert [w["frame"] for w in _worst(records)] == [3, 2, 1]

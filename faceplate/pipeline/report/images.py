@@ -62,7 +62,7 @@ def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None
         return None
     width, height = plate.display_size
     shown = box if box is not None else Box(0, 0, width, height)
-    aspect = plate.spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
+    aspect = plate.spec.get_float_attribute("PixelAspectRatio") or 1.0
     return DisplayImage(window_rgb(plate, shown), float(aspect), (shown.x0, shown.y0))
 
 
