@@ -122,7 +122,7 @@ def plate_aspect(spec: ShotSpec) -> float:
             continue
         try:
             header = inp.spec()
-            aspect = header.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
+            aspect = header.get_float_attribute("PixelAspectRatio") or 1.0
             return header.full_width * aspect / max(header.full_height, 1)
         finally:
             inp.close()

@@ -62,7 +62,7 @@ def read_display(path: str | Path | None, frame: int, limits: FrameLimits | None
         return None
     width, height = plate.display_size
     shown = box if box is not None else Box(0, 0, width, height)
-    aspect = plate.spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0
+    aspect = plate.spec.get_float_attribute("PixelAspectRatio") or 1.0
     return DisplayImage(window_rgb(plate, shown), float(aspect), (shown.x0, shown.y0))
 
 
@@ -119,7 +119,7 @@ def difference(plate: RGBImage, result: RGBImage, gain: float = DIFFERENCE_GAIN)
     """``|result − plate|`` (largest channel) times ``gain`` as an 8-bit BGR heat map
     (black: no change; yellow-white: a change of 1/gain or more)."""
     change = np.abs(result - plate).max(axis=2) * gain
-    grey = to_uint8(np.clip(change, 0.0, 1.0)[..., None])[..., 0]
+    grey = to_uint8(change[..., None])[..., 0]  # clipped to 0..255 there
     return cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO)
 
 

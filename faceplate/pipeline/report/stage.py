@@ -102,13 +102,6 @@ def decisions_of(record: dict[str, Any], by_frame: dict[int, list[Override]]) ->
     record["decisions"] = decisions
 
 
-def attach_decisions(records: list[dict[str, Any]], overrides: list[Override]) -> None:
-    """Give each record the reviewer decisions covering its frame (:func:`decisions_of`)."""
-    by_frame = decisions_by_frame(overrides)
-    for record in records:
-        decisions_of(record, by_frame)
-
-
 def _stage_seconds(spec: ShotSpec, records: list[dict[str, Any]]) -> dict[str, float]:
     """Each stage's seconds, the analysis' and the solve's from the heads of their files (not
     their meshes)."""
