@@ -49,14 +49,14 @@ def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
         with atomic_write(path, frame=frame) as tmp:
             out = oiio.ImageOutput.create(str(tmp))
             if out is None:
-                raise _NotCopied(oiio.geterror())
+                oiio.geterror()
+                raise _NotCopied
             ok = out.open(str(tmp), with_attributes(spec, attributes)) and out.copy_image(inp)
-            error = out.geterror() or inp.geterror()
             ok = out.close() and ok
             if not ok:
                 if nearly_full(tmp.parent):
                     raise DiskFullError("no space left on the device", path=path, frame=frame)
-                raise _NotCopied(error or oiio.geterror())
+                raise _NotCopied
     except _NotCopied:
         return False
     finally:
