@@ -27,7 +27,7 @@ def open_input(path: str, *, cpp_api: bool = False) -> oiio.ImageInput | None:
     with _OPENING:
         if not cpp_api:
             return oiio.ImageInput.open(path)
-        before = oiio.get_int_attribute("openexr:core", 1)
+        before = oiio.get_int_attribute("openexr:core")
         oiio.attribute("openexr:core", 0)
         try:
             return oiio.ImageInput.open(path)
