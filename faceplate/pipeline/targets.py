@@ -27,9 +27,10 @@ _REPORT_NAMES = ("index.html", "contact_sheet.png")
 
 
 def existing_ancestor(folder: Path) -> Path:
-    """``folder`` itself if it exists, else its nearest ancestor that does."""
+    """``folder`` itself if it exists, else its nearest ancestor that does (a name the system
+    refuses to look up, one too long, does not exist)."""
     path = Path(os.path.abspath(folder))
-    while not path.exists() and path != path.parent:
+    while not os.path.exists(path) and path != path.parent:
         path = path.parent
     return path
 

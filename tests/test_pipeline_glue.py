@@ -1,0 +1,266 @@
+"""The pipeline's glue, in process and fast: the stages run in order, the error of an incomplete
+run, stop flags, what every output frame says made it, the write targets' limits, the farms'
+options. Expected values are worked out here (by hand, hashlib, the docs), never by the code
+tested."""
+
+from __future__ import annotations
+
+import os
+import signal
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from conftest import spec_dict, write_spec
+
+from faceplate.errors import IncompleteShotError, RunStopped, SpecError, SpecErrors
+from faceplate.farm.options import parse_assignments, resolve_options, studio_farm_section
+from faceplate.pipeline.progress import Progress, ignore_progress
+from faceplate.pipeline.provenance import description, file_digest
+from faceplate.pipeline.runner import STAGE_NAMES, incomplete, run_stages, stage
+from faceplate.pipeline.stop import StopFlag
+from faceplate.spec import load_spec
+
+# --- runner ------------------------------------------------------------------------------
+
+
+def test_the_stages_are_declared_in_order_and_only_render_is_chunked() -> None:
+    assert STAGE_NAMES == ("analyse", "solve", "render", "report")
+    assert [stage(n).chunked for n in STAGE_NAMES] == [False, False, True, False]
+    assert [stage(n).runs_models for n in STAGE_NAMES] == [True, True, True, False]
+    with pytest.raises(KeyError):
+        stage("composite")
+
+
+def test_each_step_is_given_the_results_of_the_steps_before_it() -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    def step(name: str):
+        def run(results):
+            seen.append((name, list(results)))
+            return name.upper()
+        return run
+    done = run_stages({n: step(n) for n in reversed(STAGE_NAMES)})
+    assert seen == [("analyse", []), ("solve", ["analyse"]), ("render", ["analyse", "solve"]),
+                    ("report", ["analyse", "solve", "render"])]
+    assert done == {"analyse": "ANALYSE", "solve": "SOLVE", "render": "RENDER",
+                    "report": "REPORT"}
+
+
+def test_an_incomplete_run_names_its_frames_and_where_to_look() -> None:
+    result = object()
+    error = incomplete([1001, 1002, 1003, 1007], Path("/shows/qc/qc.json"), result)
+    assert isinstance(error, IncompleteShotError)
+    assert str(error) == "4 frame(s) not written: 1001-1003,1007; see /shows/qc/qc.json"
+    assert error.frames == [1001, 1002, 1003, 1007] and error.result is result
+    bare = incomplete([12])
+    assert str(bare) == "1 frame(s) not written: 12" and bare.result is None
+
+
+# --- stop flags and progress -------------------------------------------------------------
+
+
+def test_a_watched_run_stops_by_itself_once_and_the_second_request_stops_it_at_once() -> None:
+    flag = StopFlag()
+    assert not flag.requested and flag.signal is None and not flag.watched
+    flag.check("frame 1001")  # nothing asked: no error
+    flag.watched = True
+    assert flag.request(signal.SIGTERM) is True
+    assert flag.requested and flag.signal == signal.SIGTERM
+    assert flag.request(signal.SIGINT) is False  # asked twice: stop now
+    assert flag.signal == signal.SIGINT
+    with pytest.raises(RunStopped) as stopped:
+        flag.check("frame 1003")
+    assert str(stopped.value) == "stopped after frame 1003"
+    assert stopped.value.signal == signal.SIGINT and stopped.value.name == "SIGINT"
+
+
+def test_an_unwatched_run_is_stopped_at_once_and_a_stop_names_its_signal() -> None:
+    flag = StopFlag()
+    assert flag.request(signal.SIGTERM) is False
+    error = flag.stopped("analysis")
+    assert (error.signal, error.name, str(error)) == (signal.SIGTERM, "SIGTERM",
+                                                      "stopped after analysis")
+    assert error.exit_code == 128 + signal.SIGTERM
+    unasked = StopFlag().stopped("frame 7")  # a stop nobody asked for reads as Ctrl-C
+    assert (unasked.signal, unasked.name) == (signal.SIGINT, "SIGINT")
+
+
+def test_a_progress_report_names_no_frame_unless_given_and_ignoring_it_returns_nothing() -> None:
+    report = Progress("render", 3, 8)
+    assert (report.stage, report.done, report.total, report.frame) == ("render", 3, 8, None)
+    assert ignore_progress(report) is None
+
+
+# --- provenance --------------------------------------------------------------------------
+
+
+def test_a_file_digest_is_the_first_16_hex_digits_of_its_sha256(tmp_path: Path) -> None:
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"abc")
+    # FIPS 180-2's example: sha256("abc") = ba7816bf8f01cfea414140de5dae2223...
+    assert file_digest(path) == "ba7816bf8f01cfea"
+
+
+def _spec(folder: Path, **sources: list[str]):
+    for images in sources.values():
+        for name in images:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(name.encode())
+    given = {n: {"images": images, "colorspace": "sRGB - Texture"}
+             for n, images in sources.items()}
+    return load_spec(write_spec(folder, spec_dict(sources=given)))
+
+
+def test_the_notice_comes_first_then_the_plates_own_description(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, actor_a=["refs/a.jpg"], actor_b=["refs/b.jpg"])
+    notice = (f"AI-assisted face replacement by faceplate {metadata.version('faceplate')} "
+              "(sources: actor_a, actor_b)")
+    assert description(None, spec) == notice
+    assert description("", spec) == notice
+    assert description("plate v003\nfrom the lab", spec) == notice + "\nplate v003\nfrom the lab"
+
+
+# --- the farms' options ------------------------------------------------------------------
+
+
+def test_assignments_are_split_at_the_first_equals_and_trimmed() -> None:
+    assert parse_assignments([" partition = gpu ", "gres=gpu:1=x", "mem="]) == {
+        "partition": "gpu", "gres": "gpu:1=x", "mem": ""}
+    assert parse_assignments([]) == {}
+
+
+def test_every_assignment_without_a_key_or_equals_is_named() -> None:
+    with pytest.raises(SpecError) as one:
+        parse_assignments(["cpus=2", "nokey"])
+    assert str(one.value) == "-o: expected KEY=VALUE, got 'nokey'"
+    with pytest.raises(SpecErrors) as many:
+        parse_assignments(["=gpu", " =x", "cpus"])
+    assert [e.message for e in many.value.errors] == [
+        "-o: expected KEY=VALUE, got '=gpu'", "-o: expected KEY=VALUE, got ' =x'",
+        "-o: expected KEY=VALUE, got 'cpus'"]
+
+
+def test_the_studio_files_farm_section(tmp_path: Path) -> None:
+    path = tmp_path / "faceplate.yaml"
+    assert studio_farm_section(path) == ({}, path)  # no file
+    path.write_text("models: {}\n")
+    assert studio_farm_section(path) == ({}, path)  # no farm section
+    path.write_text("- a list\n")
+    assert studio_farm_section(path) == ({}, path)  # not a mapping at all
+    path.write_text("")
+    assert studio_farm_section(path) == ({}, path)  # empty
+    path.write_text("farm:\n  slurm: {cpus: 2}\n")
+    assert studio_farm_section(path) == ({"slurm": {"cpus": 2}}, path)
+    for bad in ("farm: [slurm]\n", "farm:\n  slurm: gpu\n"):
+        path.write_text(bad)
+        with pytest.raises(SpecError) as error:
+            studio_farm_section(path)
+        assert error.value.key == "farm" and error.value.path == str(path)
+        assert error.value.message == "farm: expected a mapping of farm names to options"
+    path.write_text("farm: {slurm: [\n")
+    with pytest.raises(SpecError) as broken:
+        studio_farm_section(path)
+    assert broken.value.message.startswith("unreadable studio config: ")
+    assert "\n" not in broken.value.message and broken.value.path == str(path)
+
+
+def test_a_plugin_farms_options_are_merged_plainly_command_line_over_spec_over_studio(
+        tmp_path: Path) -> None:
+    studio = tmp_path / "faceplate.yaml"
+    studio.write_text("farm:\n  tractor: {queue: studio, priority: 5, site: lon}\n")
+    spec = load_spec(write_spec(tmp_path, spec_dict(
+        farm={"tractor": {"queue": "shot", "priority": 9}})))
+    merged = resolve_options("tractor", spec, ["queue=cli"], environ={}, config=studio)
+    assert merged == {"queue": "cli", "priority": 9, "site": "lon"}
+
+
+def test_opencues_show_comes_from_cue_show_then_show_under_the_spec(tmp_path: Path) -> None:
+    studio = tmp_path / "none.yaml"
+    spec = load_spec(write_spec(tmp_path, spec_dict()))
+    for environ, show in (({"CUE_SHOW": "alpha", "SHOW": "beta"}, "alpha"),
+                          ({"CUE_SHOW": "", "SHOW": "beta"}, "beta"), ({}, None)):
+        assert resolve_options("opencue", spec, environ=environ, config=studio).show == show
+    with pytest.raises(SpecError) as bad:
+        resolve_options("opencue", spec, environ={"SHOW": "two words"}, config=studio)
+    assert bad.value.key == "$SHOW"
+    ruled = load_spec(write_spec(tmp_path, spec_dict(farm={"opencue": {"show": "spec"}})))
+    assert resolve_options("opencue", ruled, environ={"CUE_SHOW": "alpha"},
+                           config=studio).show == "spec"
+    assert resolve_options("opencue", ruled, ["show=cli"], environ={"CUE_SHOW": "alpha"},
+                           config=studio).show == "cli"
+
+
+# --- the write targets -------------------------------------------------------------------
+
+
+def test_the_nearest_existing_folder_is_found(tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import existing_ancestor
+    assert existing_ancestor(tmp_path) == tmp_path
+    assert existing_ancestor(tmp_path / "a" / "b") == tmp_path
+    assert existing_ancestor(Path("/")) == Path("/")
+
+
+def test_names_are_checked_with_the_temporarys_suffix_against_the_file_systems_limit(
+        tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import check_names
+    from faceplate.written import TEMPORARY_EXTRA
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    longest = "f" * (name_max - TEMPORARY_EXTRA)
+    check_names(tmp_path, [longest], "output.path")  # fits, suffix included
+    with pytest.raises(SpecError) as error:
+        check_names(tmp_path, ["a.exr", longest + "x"], "output.path")
+    assert error.value.key == "output.path"
+    assert error.value.message == (
+        f"output.path: the name {'f' * 40}... needs {name_max + 1} bytes with faceplate's temporary suffix; "
+        f"the file system of {os.path.realpath(tmp_path)} allows {name_max}")
+    with pytest.raises(SpecError) as folder:  # a folder still to be made is checked too
+        check_names(tmp_path / ("d" * (name_max + 1)) / "e", ["a.exr"], "output.qc")
+    assert f"needs {name_max + 1} bytes" in folder.value.message
+
+
+def test_an_output_folder_whose_name_is_too_long_is_refused_naming_its_key(
+        tmp_path: Path) -> None:
+    """The operating system refuses even to look for such a folder (ENAMETOOLONG): it is
+    named as the spec's error, not left to end the run with the system's."""
+    from faceplate.pipeline.targets import check_write_targets, existing_ancestor
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    (tmp_path / "out").mkdir()  # the long name is looked up in it
+    long = tmp_path / "out" / ("d" * (name_max + 1))
+    assert existing_ancestor(long / "frames") == tmp_path / "out"
+    given = spec_dict()
+    given["output"]["path"] = f"out/{'d' * (name_max + 1)}/tst010_fp.####.exr"
+    spec = load_spec(write_spec(tmp_path, given))
+    with pytest.raises(SpecError) as error:
+        check_write_targets(spec)
+    assert error.value.key == "output.path"
+    assert f"needs {name_max + 1} bytes" in error.value.message
+
+
+def test_a_file_in_the_way_of_a_folder_is_refused(tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import check_writable
+    (tmp_path / "out").write_bytes(b"")
+    with pytest.raises(SpecError) as error:
+        check_writable(tmp_path / "out" / "frames", "output.path")
+    assert error.value.key == "output.path"
+    assert error.value.message == (f"output.path: {tmp_path / 'out'} is not a folder, so "
+                                   f"{tmp_path / 'out' / 'frames'} cannot be made")
+    check_writable(tmp_path / "new" / "frames", "output.path")  # to be made in tmp_path: fine
+
+
+def test_the_first_three_foreign_files_are_named(tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import check_write_targets
+    spec = load_spec(write_spec(tmp_path, spec_dict()))
+    qc = spec.output.qc
+    qc.mkdir(parents=True)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (qc / name).write_text("mine")
+    with pytest.raises(SpecError) as three:
+        check_write_targets(spec)
+    assert three.value.key == "output.qc"
+    assert "(a.txt, b.txt, c.txt); give" in three.value.message
+    (qc / "d.txt").write_text("mine")
+    with pytest.raises(SpecError) as four:
+        check_write_targets(spec)
+    assert "(a.txt, b.txt, c.txt, ...); give" in four.value.message
+
