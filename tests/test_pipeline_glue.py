@@ -5,6 +5,7 @@ tested."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 from importlib import metadata
@@ -264,3 +265,63 @@ def test_the_first_three_foreign_files_are_named(tmp_path: Path) -> None:
         check_write_targets(spec)
     assert "(a.txt, b.txt, c.txt, ...); give" in four.value.message
 
+
+
+def test_every_output_frame_names_its_sources_models_version_and_colour(tmp_path: Path) -> None:
+    from faceplate.pipeline.context import RunContext
+    from faceplate.pipeline.provenance import shot_provenance
+    from faceplate.pipeline.shot_models import resolve_models
+    spec = _spec(tmp_path, actor_a=["refs/a1.jpg", "refs/a2.jpg"], actor_b=["refs/b.jpg"])
+    ctx = RunContext.create(None, environ={})
+    models = resolve_models(spec.models, ctx.face_pack, load=False)
+
+    def sha(name: str) -> str:
+        return hashlib.sha256(name.encode()).hexdigest()[:16]  # each file holds its name
+    versions = (f"ai-edge-litert {metadata.version('ai-edge-litert')}, "
+                f"dlib-bin {metadata.version('dlib-bin')}, face_recognition_models "
+                f"{metadata.version('face_recognition_models')}, mediapipe models 0.10.21")
+    assert shot_provenance(spec, ctx, models) == {
+        "faceplate/aiAssisted": 1,
+        "faceplate/operation": "face_replacement",
+        "faceplate/digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/"
+                                       "compositeWithTrainedAlgorithmicMedia",
+        "faceplate/version": metadata.version("faceplate"),
+        "faceplate/shot": "tst010",
+        "faceplate/sources": (f"actor_a: a1.jpg (sha256 {sha('refs/a1.jpg')}), a2.jpg (sha256 "
+                              f"{sha('refs/a2.jpg')}); actor_b: b.jpg (sha256 "
+                              f"{sha('refs/b.jpg')})"),
+        "faceplate/models": ("mediapipe-face-detection-full-range, "
+                             "mediapipe-face-detection-short-range, mediapipe-face-mesh, "
+                             "mediapipe-iris, dlib-resnet-descriptor; swapper "
+                             f"faceplate-reference-warp ({versions})"),
+        "faceplate/ocioConfig": "ocio://studio-config-v4.0.0_aces-v2.0_ocio-v2.5",
+    }
+
+
+# --- the local farm ----------------------------------------------------------------------
+
+
+def test_the_local_job_file_lists_each_task_its_command_and_what_it_waits_for(
+        tmp_path: Path) -> None:
+    from faceplate.farm.local import job_file
+    from faceplate.farm.plan import plan_shot
+    spec = tmp_path / "shot.yaml"
+    plan = plan_shot("sh010", spec, [1001, 1002, 1003, 1005], 2, faceplate=Path("/bin/fp"),
+                     max_parallel=3)
+    job = job_file(plan)
+    assert {k: v for k, v in job.items() if k != "tasks"} == {
+        "schema": "faceplate.farmjob/1", "shot": "sh010", "spec": str(spec), "max_parallel": 3}
+    solved = [{"stage": "solve", "until": "success"}]
+    assert job["tasks"] == [
+        {"stage": "analyse", "command": ["/bin/fp", "analyse", str(spec)], "after": []},
+        {"stage": "solve", "command": ["/bin/fp", "solve", str(spec)],
+         "after": [{"stage": "analyse", "until": "success"}]},
+        {"stage": "render", "chunk": 0, "frames": "1001-1002",
+         "command": ["/bin/fp", "render", str(spec), "--frames", "1001-1002", "--workers", "1"],
+         "after": solved},
+        {"stage": "render", "chunk": 1, "frames": "1003,1005",
+         "command": ["/bin/fp", "render", str(spec), "--frames", "1003,1005", "--workers", "1"],
+         "after": solved},
+        {"stage": "report", "command": ["/bin/fp", "report", str(spec)],
+         "after": [*solved, {"stage": "render", "until": "end"}]},
+    ]
