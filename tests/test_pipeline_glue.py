@@ -325,3 +325,129 @@ def test_the_local_job_file_lists_each_task_its_command_and_what_it_waits_for(
         {"stage": "report", "command": ["/bin/fp", "report", str(spec)],
          "after": [*solved, {"stage": "render", "until": "end"}]},
     ]
+
+
+def test_the_stages_and_progress_reports_cannot_be_changed() -> None:
+    from dataclasses import FrozenInstanceError
+    with pytest.raises(FrozenInstanceError):
+        stage("report").runs_models = True  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        Progress("render", 1, 2).done = 2  # type: ignore[misc]
+
+
+def test_only_flagged_frames_come_from_the_qc_report_and_overridden_from_the_decisions(
+        tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from faceplate.cli import main
+    from faceplate.errors import StageError
+    from faceplate.pipeline.runner import only_frames
+    spec = _spec(tmp_path, actor_a=["refs/actor_a.jpg"])
+    spec_path = tmp_path / "shot.yaml"
+    with pytest.raises(StageError) as none:
+        only_frames(spec, "flagged")
+    assert none.value.message == "no QC report yet: run the shot before --only flagged"
+    assert none.value.path == str(tmp_path / "out" / "qc" / "qc.json")
+    assert only_frames(spec, "overridden") == []  # no decisions yet
+    (tmp_path / "out" / "qc").mkdir(parents=True)
+    (tmp_path / "out" / "qc" / "qc.json").write_text(json.dumps({
+        "schema": "faceplate.qc/1", "frames": [
+            {"frame": 1001, "flags": []}, {"frame": 1002, "flags": ["seam"]},
+            {"frame": 1003, "flags": []}, {"frame": 1004, "flags": ["swim", "flicker"]}]}))
+    assert only_frames(spec, "flagged") == [1002, 1004]
+    marked = CliRunner().invoke(main, ["review", "mark", str(spec_path), "1005-1006", "--skip",
+                                       "--by", "alice"])
+    assert marked.exit_code == 0, marked.output
+    assert only_frames(spec, "overridden") == [1005, 1006]
+    assert only_frames(spec, "flagged") == [1002, 1004]
+
+
+def test_the_local_farms_pool_is_the_workers_asked_else_the_plans_else_the_cores_here(
+        tmp_path: Path) -> None:
+    from faceplate.farm.local import pool_size
+    from faceplate.farm.plan import plan_shot
+    frames = list(range(1, 201))  # 200 chunks of one frame: more than any machine's cores
+    plan = plan_shot("sh010", tmp_path / "s.yaml", frames, 1)
+    assert pool_size(plan, 3) == 3
+    assert pool_size(plan) == len(os.sched_getaffinity(0))
+    capped = plan_shot("sh010", tmp_path / "s.yaml", frames, 1, max_parallel=5)
+    assert pool_size(capped) == 5 and pool_size(capped, 2) == 2
+    few = plan_shot("sh010", tmp_path / "s.yaml", [1, 2, 3], 2, max_parallel=8)
+    assert pool_size(few) == 2 and pool_size(few, 6) == 2  # never more than the chunks
+
+
+def test_the_options_after_the_assignments_are_keywords_only(tmp_path: Path) -> None:
+    spec = load_spec(write_spec(tmp_path, spec_dict()))
+    with pytest.raises(TypeError):
+        resolve_options("tractor", spec, (), {}, tmp_path / "none.yaml")  # type: ignore[misc]
+
+
+def test_a_bad_show_in_the_environment_is_named_by_its_variable_once(tmp_path: Path) -> None:
+    spec = load_spec(write_spec(tmp_path, spec_dict()))
+    with pytest.raises(SpecError) as bad:
+        resolve_options("opencue", spec, environ={"CUE_SHOW": "two words"},
+                        config=tmp_path / "none.yaml")
+    assert str(bad.value) == ("$CUE_SHOW: 'two words' is not valid (the show (must exist on "
+                              "Cuebot))")
+
+
+def test_paths_are_checked_with_the_temporarys_suffix_against_the_path_limit(
+        tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import check_names
+    from faceplate.written import TEMPORARY_EXTRA
+    path_max = os.pathconf(tmp_path, "PC_PATH_MAX")
+    folder = tmp_path
+    while len(os.fsencode(str(folder))) < path_max - 400:
+        folder = folder / ("d" * 200)  # folders still to be made, each a name that fits
+    name = "n" * (path_max - TEMPORARY_EXTRA - len(os.fsencode(str(folder))) - 1)
+    check_names(folder, [name], "output.path")  # exactly the limit, suffix included
+    with pytest.raises(SpecError) as error:
+        check_names(folder, ["a.exr", name + "x"], "output.path")
+    assert error.value.message == (f"output.path: paths in {folder} need {path_max + 1} bytes; "
+                                   f"the file system allows {path_max}")
+
+
+def test_a_one_frame_shot_and_the_longest_frame_number_at_either_end(tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import check_write_targets
+    from faceplate.written import TEMPORARY_EXTRA
+    one = spec_dict()
+    one["plate"]["frames"] = "1001"
+    check_write_targets(load_spec(write_spec(tmp_path / "one", one)))  # nothing to refuse
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    for frames, longest in (("-1000-3", "-1000"), ("998-10000", "10000")):
+        # the output's name fits for every frame but the one with the most digits
+        prefix = "p" * (name_max - TEMPORARY_EXTRA - len(f".{longest}.exr") + 1)
+        given = spec_dict()
+        given["plate"]["frames"] = frames
+        given["output"]["path"] = f"out/{prefix}.####.exr"
+        spec = load_spec(write_spec(tmp_path / longest, given))
+        with pytest.raises(SpecError) as error:
+            check_write_targets(spec)
+        assert error.value.key == "output.path"
+        assert f"needs {name_max + 1} bytes" in error.value.message
+
+
+class _LoadedSessions:
+    """Stands in for a model registry that loaded two ONNX files: only what provenance asks
+    of it (their sha256 by model id, in the order they loaded)."""
+
+    def digests(self) -> dict[str, str]:
+        return {"inswapper_128": "ab" * 32, "arcface_w600k_r50": "0123456789abcdef" * 4}
+
+
+def test_each_loaded_onnx_file_is_named_by_id_in_order_with_16_hex_digits(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from faceplate.pipeline.context import RunContext
+    from faceplate.pipeline.provenance import shot_provenance
+    from faceplate.pipeline.shot_models import resolve_models
+    spec = _spec(tmp_path, actor_a=["refs/a.jpg"])
+    ctx = RunContext.create(None, environ={})
+    models = replace(resolve_models(spec.models, ctx.face_pack, load=False),
+                     registry=_LoadedSessions())
+    named = str(shot_provenance(spec, ctx, models)["faceplate/models"])  # type: ignore[arg-type]
+    assert named.endswith(", mediapipe models 0.10.21, arcface_w600k_r50 sha256 "
+                          "0123456789abcdef, inswapper_128 sha256 abababababababab)")

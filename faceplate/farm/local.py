@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,21 +60,26 @@ def render_chunk(spec: str, frames: list[int]) -> ChunkResult:
                        sorted(reused), sorted(failed))
 
 
+def pool_size(plan: JobPlan, workers: int | None = None) -> int:
+    """The render processes of the local farm: ``workers``, else ``plan.max_parallel``, else
+    the cores this process may use; never more than the plan has chunks."""
+    return min(workers or plan.max_parallel or cores_here(), len(plan.chunks))
+
+
 def run_plan(plan: JobPlan, workers: int | None = None) -> list[ChunkResult]:
-    """Run the job here: analyse and solve, the render chunks on ``workers`` processes (default
-    ``plan.max_parallel``, else the CPU count), then the report.
+    """Run the job here: analyse and solve, the render chunks on :func:`pool_size` processes,
+    then the report.
 
     Raises:
         IncompleteShotError: after the report, when some frames could not be written.
     """
     node = ShotNode.from_file(plan.spec)
-    count = workers or plan.max_parallel or os.cpu_count() or 1
+    size = pool_size(plan, workers)
 
     def render_chunks(_: object) -> list[ChunkResult]:
         spawn = multiprocessing.get_context("spawn")  # no fork of a process holding OIIO threads
-        pool_size = min(count, len(plan.chunks))
-        with ProcessPoolExecutor(max_workers=pool_size, mp_context=spawn, initializer=share_cores,
-                                 initargs=(pool_size,)) as pool:
+        with ProcessPoolExecutor(max_workers=size, mp_context=spawn, initializer=share_cores,
+                                 initargs=(size,)) as pool:
             return list(pool.map(render_chunk, [str(plan.spec)] * len(plan.chunks),
                                  [list(c) for c in plan.chunks]))
 
