@@ -213,8 +213,8 @@ def test_names_are_checked_with_the_temporarys_suffix_against_the_file_systems_l
         check_names(tmp_path, ["a.exr", longest + "x"], "output.path")
     assert error.value.key == "output.path"
     assert error.value.message == (
-        f"output.path: the name {'f' * 40}... needs {name_max + 1} bytes with faceplate's temporary suffix; "
-        f"the file system of {os.path.realpath(tmp_path)} allows {name_max}")
+        f"output.path: the name {'f' * 40}... needs {name_max + 1} bytes with faceplate's "
+        f"temporary suffix; the file system of {os.path.realpath(tmp_path)} allows {name_max}")
     with pytest.raises(SpecError) as folder:  # a folder still to be made is checked too
         check_names(tmp_path / ("d" * (name_max + 1)) / "e", ["a.exr"], "output.qc")
     assert f"needs {name_max + 1} bytes" in folder.value.message

@@ -49,9 +49,9 @@ def submit_shot(spec: str | os.PathLike[str], farm: str = DEFAULT_FARM, *, chunk
     Render tasks hold ``chunk`` frames each; at most ``max_parallel`` run at once (for
     ``local``: the number of worker processes, default the cores this process may use).
     ``options`` are the farm's resource options as ``KEY=VALUE`` (over the spec's ``farm:``
-    section and the studio's ``faceplate.yaml``, see :mod:`faceplate.farm.options`). Job files go to ``outdir`` (default
-    ``farm/`` beside the spec). With ``dry_run`` they are only written. Returns the scheduler's
-    job ids (empty on a dry run).
+    section and the studio's ``faceplate.yaml``, see :mod:`faceplate.farm.options`). Job files
+    go to ``outdir`` (default ``farm/`` beside the spec). With ``dry_run`` they are only
+    written. Returns the scheduler's job ids (empty on a dry run).
 
     Raises:
         SpecError: a bad spec, farm name, option or chunk size, or input the farm cannot take
