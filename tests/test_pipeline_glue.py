@@ -451,3 +451,25 @@ def test_each_loaded_onnx_file_is_named_by_id_in_order_with_16_hex_digits(
     named = str(shot_provenance(spec, ctx, models)["faceplate/models"])  # type: ignore[arg-type]
     assert named.endswith(", mediapipe models 0.10.21, arcface_w600k_r50 sha256 "
                           "0123456789abcdef, inswapper_128 sha256 abababababababab)")
+
+
+def test_each_qc_folders_names_are_checked_in_that_folder_alone(tmp_path: Path) -> None:
+    """A QC folder deep enough that its longest path, ``thumbs/1008_result.png`` (23 bytes
+    past the folder), meets the path limit exactly: accepted. Checked in ``frames/`` instead,
+    ``contact_sheet.png`` (25 bytes past it) would not fit."""
+    from faceplate.pipeline.targets import check_write_targets
+    from faceplate.written import TEMPORARY_EXTRA
+    path_max = os.pathconf(tmp_path, "PC_PATH_MAX")
+    qc = tmp_path
+    while len(os.fsencode(str(qc))) < path_max - 400:
+        qc = qc / ("q" * 200)
+    qc = qc / ("q" * (path_max - TEMPORARY_EXTRA - 23 - len(os.fsencode(str(qc))) - 1))
+    given = spec_dict()
+    given["output"].update(qc=str(qc), cache="cache")
+    spec = load_spec(write_spec(tmp_path, given))
+    check_write_targets(spec)  # nothing to refuse
+    given["output"].update(qc=str(qc) + "q")  # one byte more: thumbs/ no longer fits
+    with pytest.raises(SpecError) as error:
+        check_write_targets(load_spec(write_spec(tmp_path, given)))
+    assert error.value.key == "output.qc"
+    assert f"paths in {qc}q/thumbs need {path_max + 1} bytes" in error.value.message
