@@ -473,3 +473,24 @@ def test_each_qc_folders_names_are_checked_in_that_folder_alone(tmp_path: Path) 
         check_write_targets(load_spec(write_spec(tmp_path, given)))
     assert error.value.key == "output.qc"
     assert f"paths in {qc}q/thumbs need {path_max + 1} bytes" in error.value.message
+
+
+def test_a_render_tasks_frames_are_rendered_reused_or_failed() -> None:
+    from faceplate.farm.local import ChunkResult
+    done = ChunkResult.of([1004, 1001, 1002, 1003, 1005], reused=[1005, 1002],
+                          failed=[1004, 1003])
+    assert done == ChunkResult(rendered=[1001], reused=[1002, 1005], failed=[1003, 1004])
+    assert ChunkResult.of([7, 8], [], []) == ChunkResult([7, 8], [], [])
+
+
+def test_a_matte_name_too_long_is_refused_naming_the_mattes_key(tmp_path: Path) -> None:
+    from faceplate.pipeline.targets import check_write_targets
+    from faceplate.written import TEMPORARY_EXTRA
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    given = spec_dict()
+    # "<prefix>.1008.exr" one byte over the limit with the temporary's suffix
+    given["output"]["matte"] = f"out/{'m' * (name_max - TEMPORARY_EXTRA - 8)}.####.exr"
+    with pytest.raises(SpecError) as error:
+        check_write_targets(load_spec(write_spec(tmp_path, given)))
+    assert error.value.key == "output.matte"
+    assert f"needs {name_max + 1} bytes" in error.value.message

@@ -25,6 +25,14 @@ class ChunkResult:
     reused: list[int]
     failed: list[int]
 
+    @classmethod
+    def of(cls, frames: list[int], reused: list[int], failed: list[int]) -> ChunkResult:
+        """The task's ``frames`` sorted into rendered (neither reused nor failed), reused and
+        failed."""
+        done, bad = set(reused), set(failed)
+        return cls([f for f in frames if f not in done and f not in bad], sorted(done),
+                   sorted(bad))
+
 
 def job_file(plan: JobPlan) -> dict[str, object]:
     """The job as data: stages, the command of each task, and what each waits for (the stage,
@@ -54,10 +62,7 @@ def share_cores(workers: int) -> None:
 def render_chunk(spec: str, frames: list[int]) -> ChunkResult:
     """One render task in a worker process: its own context, frames already done kept."""
     result = ShotNode.from_file(spec).render(frames)
-    reused = set(result.reused)
-    failed = set(result.failed)
-    return ChunkResult([f for f in frames if f not in reused and f not in failed],
-                       sorted(reused), sorted(failed))
+    return ChunkResult.of(frames, result.reused, result.failed)
 
 
 def pool_size(plan: JobPlan, workers: int | None = None) -> int:

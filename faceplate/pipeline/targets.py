@@ -66,8 +66,7 @@ def check_names(folder: Path, names: Iterable[str], key: str) -> None:
     except (OSError, ValueError):
         return  # the file system gives no limits to check against
     absolute = Path(os.path.abspath(folder))
-    missing = absolute.relative_to(real).parts if absolute != real else ()
-    longest = [(part, len(os.fsencode(part))) for part in missing]
+    longest = [(part, len(os.fsencode(part))) for part in absolute.relative_to(real).parts]
     longest += [(name, len(os.fsencode(name)) + TEMPORARY_EXTRA) for name in names]
     for name, length in longest:
         if length > name_max:
