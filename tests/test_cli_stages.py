@@ -180,6 +180,7 @@ def test_one_bar_per_stage_follows_its_frames_and_closes_when_done(capsys) -> No
     bars(Progress("render", 0, 2))
     bars(Progress("analyse", 2, 3, frame=1002))
     analyse, render = bars._bars["analyse"], bars._bars["render"]
+    assert (analyse.desc, analyse.unit, analyse.leave) == ("analyse", "frame", True)
     assert (analyse.n, analyse.total, render.n, render.total) == (2, 3, 0, 2)
     assert analyse.postfix == "frame 1002" and not analyse.disable
     assert render.postfix is None  # no frame given: none shown
@@ -261,9 +262,7 @@ def test_a_real_submit_names_its_jobs_and_does_not_say_to_submit_again(tmp_path:
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("COUNT", str(tmp_path / "count"))
-    (tmp_path / "shot" / "refs").mkdir(parents=True)
-    shutil.copyfile(OBAMA, tmp_path / "shot" / "refs" / "actor_a.jpg")
-    spec = write_spec(tmp_path / "shot", spec_dict())
+    spec = _spec(tmp_path / "shot")
     farm = tmp_path / "shot" / "farm"  # the default: beside the spec
     done = invoke("submit", str(spec), "--farm", "deadline")
     assert done.exit_code == 0, done.stderr
@@ -276,6 +275,28 @@ def test_a_real_submit_names_its_jobs_and_does_not_say_to_submit_again(tmp_path:
     dry = invoke("submit", str(spec), "--farm", "deadline", "--dry-run", str(tmp_path / "d"))
     assert dry.stdout.splitlines() == [f"job files: {tmp_path / 'd'}",
                                        f"submit with: bash {tmp_path / 'd' / 'submit.sh'}"]
+
+
+def _spec(folder: Path) -> Path:
+    """A valid spec (1001-1008, shot tst010) whose source exists; its plate is never read."""
+    (folder / "refs").mkdir(parents=True)
+    shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
+    return write_spec(folder, spec_dict())
+
+
+def test_submits_options_show_their_defaults() -> None:
+    shown = " ".join(invoke("submit", "--help").stdout.split())
+    assert "--farm TEXT Farm backend: local, slurm, opencue, deadline (see --list). " \
+           "[default: local]" in shown
+    assert "--chunk INTEGER Frames per render task. [default: 10]" in shown
+
+
+def test_spec_check_says_ok_naming_the_shot_and_its_frame_count(tmp_path: Path) -> None:
+    spec = _spec(tmp_path / "shot")
+    done = invoke("spec", "check", str(spec))
+    assert (done.exit_code, done.stdout) == (0, f"{spec}: ok (shot tst010, 8 frames)\n")
+    assert json.loads(invoke("spec", "check", str(spec), "--json").stdout) == {
+        "spec": str(spec), "shot": "tst010", "ok": True, "frames": 8}
 
 
 def test_spec_schema_prints_the_schema_indented() -> None:
