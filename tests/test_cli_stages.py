@@ -41,6 +41,13 @@ def _group(command: click.Command) -> click.Group:
     return group
 
 
+def _spec(folder: Path) -> Path:
+    """A valid spec (1001-1008, shot tst010) whose source exists; its plate is never read."""
+    (folder / "refs").mkdir(parents=True)
+    shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
+    return write_spec(folder, spec_dict())
+
+
 # --- the boundary: one ERROR line, the README's exit codes -----------------------------------
 
 @pytest.mark.parametrize("args, line", [
@@ -275,13 +282,6 @@ def test_a_real_submit_names_its_jobs_and_does_not_say_to_submit_again(tmp_path:
     dry = invoke("submit", str(spec), "--farm", "deadline", "--dry-run", str(tmp_path / "d"))
     assert dry.stdout.splitlines() == [f"job files: {tmp_path / 'd'}",
                                        f"submit with: bash {tmp_path / 'd' / 'submit.sh'}"]
-
-
-def _spec(folder: Path) -> Path:
-    """A valid spec (1001-1008, shot tst010) whose source exists; its plate is never read."""
-    (folder / "refs").mkdir(parents=True)
-    shutil.copyfile(OBAMA, folder / "refs" / "actor_a.jpg")
-    return write_spec(folder, spec_dict())
 
 
 def test_submits_options_show_their_defaults() -> None:
