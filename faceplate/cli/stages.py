@@ -63,11 +63,9 @@ def demo(out_dir: Path, out: Output) -> None:
     with DescriptorProcess() as descriptors:
         node = shot_node(spec, out, descriptors)
         result = node.run(workers="auto")
-    out.line(f"swapped frames: {node.spec.output.path}")
-    if node.spec.output.matte is not None:
-        out.line(f"mattes: {node.spec.output.matte}")
-    out.result({"spec": str(spec), "frames": str(node.spec.output.path),
-                "mattes": str(node.spec.output.matte) if node.spec.output.matte else None})
+    output = node.spec.output  # the demo's spec always writes mattes
+    out.line(f"swapped frames: {output.path}\nmattes: {output.matte}")
+    out.result({"spec": str(spec), "frames": str(output.path), "mattes": str(output.matte)})
     print_result(result, out)
 
 
