@@ -14,6 +14,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from faceplate.errors import SpecError
+from faceplate.plateio.exr_reader import open_input
 
 
 @lru_cache(maxsize=64)
@@ -28,7 +29,7 @@ def _round_trips(name: str) -> bool:
             return False
         out.write_image(np.zeros((8, 8, 3), np.float16))
         out.close()
-        inp = oiio.ImageInput.open(path)
+        inp = open_input(path)
         if inp is None:
             return False
         written = inp.spec().get_string_attribute("compression")

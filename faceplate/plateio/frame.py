@@ -432,7 +432,7 @@ def read_rgb_image(path: Path, limits: FrameLimits | None = None) -> RGBImage:
         PlateError: unreadable (:class:`FrameRefusedError`: refused by its header).
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    inp = oiio.ImageInput.open(str(path))
+    inp = open_input(str(path))
     if inp is None:
         raise PlateError(f"unreadable image: {one_line(oiio.geterror())}", path=path)
     try:

@@ -11,14 +11,13 @@ half zip frame: 7 ms a frame against 91 (docs/performance.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import OpenImageIO as oiio
 
 from faceplate.errors import DiskFullError, PlateError
 from faceplate.plateio.exr_reader import open_input
-from faceplate.plateio.write import AttributeValue, with_attributes
+from faceplate.plateio.write import with_attributes
 from faceplate.written import atomic_write, nearly_full
 
 
@@ -26,12 +25,11 @@ class _NotCopied(Exception):
     """OpenImageIO could not copy the plate's pixel data (never leaves this module)."""
 
 
-def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
-                     attributes: Mapping[str, AttributeValue] = {}, *,
+def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec, *,
                      frame: int | None = None) -> bool:
     """Write ``path`` atomically as a copy of subimage ``part`` of ``plate`` (a file of that one
-    subimage) under the header ``spec`` plus ``attributes``: the plate's pixel data copied as
-    it lies where the header keeps its layout and compression (else decoded and encoded).
+    subimage) under the header ``spec``: the plate's pixel data copied as it lies where the
+    header keeps its layout and compression (else decoded and encoded).
     Whether it was written: False where OpenImageIO could not copy it (nothing is left; the
     caller writes the frame its own way).
 
@@ -51,7 +49,7 @@ def copy_plate_frame(path: Path, plate: Path, part: int, spec: oiio.ImageSpec,
             if out is None:
                 oiio.geterror()
                 raise _NotCopied
-            ok = out.open(str(tmp), with_attributes(spec, attributes)) and out.copy_image(inp)
+            ok = out.open(str(tmp), with_attributes(spec, {})) and out.copy_image(inp)
             ok = out.close() and ok
             if not ok:
                 if nearly_full(tmp.parent):

@@ -10,6 +10,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from faceplate.errors import OutputError, PlateError
+from faceplate.plateio.exr_reader import open_input
 from faceplate.plateio.frame import PlateFrame, read_part, to_native
 from faceplate.plateio.native_copy import copy_plate_frame
 from faceplate.plateio.write import AttributeValue, write_parts
@@ -79,7 +80,7 @@ def _add_channel(spec: oiio.ImageSpec, pixels: NativePixels, name: str, values: 
 
 def _plate_parts(frame: PlateFrame) -> list[tuple[oiio.ImageSpec, NativePixels]]:
     """Every subimage of the plate file; the RGB part's pixels are left out (None)."""
-    inp = oiio.ImageInput.open(str(frame.path))
+    inp = open_input(str(frame.path))
     if inp is None:
         raise PlateError(f"unreadable plate frame: {oiio.geterror()}", path=frame.path,
                          frame=frame.frame)

@@ -9,6 +9,7 @@ import fileseq
 import OpenImageIO as oiio
 
 from faceplate.errors import PlateError, SpecError
+from faceplate.plateio.exr_reader import open_input
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def probe_sequence(pattern: str) -> SequenceInfo:
     if seq is None or frames is None or len(frames) == 0:
         raise SpecError("no file on disk matches this sequence", key=pattern)
     first_path = Path(seq.frame(frames.start()))
-    inp = oiio.ImageInput.open(str(first_path))
+    inp = open_input(str(first_path))
     if inp is None:
         raise PlateError(f"unreadable frame: {oiio.geterror()}", path=first_path,
                          frame=int(frames.start()))
