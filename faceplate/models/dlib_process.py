@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from faceplate import streams
 from faceplate.errors import FaceplateError, ModelError
 from faceplate.types import Descriptor, Image8, Landmarks
 
@@ -125,7 +126,8 @@ class DescriptorProcess:
 
     def _start(self) -> None:
         if not self._started:
-            self._process.start()
+            with streams.as_they_are():  # a plate decode holding them would leave them its own
+                self._process.start()
             self._theirs.close()  # the helper's end is its own: its death is an end of file
             self._sender.start()
             self._started = True

@@ -30,6 +30,7 @@ from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from faceplate import streams
 from faceplate.errors import DiskFullError, FaceplateError, OutputError, RunStopped, SpecError
 from faceplate.frames import format_frames
 from faceplate.memory import keep_freed_memory
@@ -210,7 +211,7 @@ def render_in_processes(spec: ShotSpec, frames: list[int], ctx: RunContext, forc
                       os.getpid())
         process = spawn.Process(target=_render_share, args=(share, asked, signum, send),
                                 name=f"faceplate-render-{k}")
-        with _signals_ignored():
+        with _signals_ignored(), streams.as_they_are():  # the real streams, not held ones
             process.start()
         send.close()  # the worker holds the sending end
         processes.append(process)

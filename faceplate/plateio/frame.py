@@ -13,6 +13,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from faceplate.errors import FrameRefusedError, PlateError, PlateMissingError, one_line
+from faceplate.plateio import openexr_pixels
 from faceplate.plateio.exr_reader import open_input
 from faceplate.plateio.limits import FrameLimits, check_header
 from faceplate.types import NativePixels, RGBImage
@@ -184,16 +185,26 @@ def _floating(spec: oiio.ImageSpec) -> bool:
 
 @contextmanager
 def _rgb_part_of(path: Path, frame: int, limits: FrameLimits
-                 ) -> Iterator[tuple[oiio.ImageInput, int, oiio.ImageSpec, tuple[int, int, int]]]:
+                 ) -> Iterator[tuple[oiio.ImageInput, int, oiio.ImageSpec, tuple[int, int, int],
+                                     bool]]:
     """``path`` open, its headers held to ``limits``, and the part that holds RGB: (input, part,
-    its spec, the R, G, B channel indices); closed on leaving."""
+    its spec, the R, G, B channel indices, whether :func:`_by_openexr` decodes the file);
+    closed on leaving."""
     inp = _open(path, frame)
     try:
         specs = _part_specs(inp)
         check_header(specs, limits, path, frame)
-        yield (inp, *_rgb_part(specs, path, frame))
+        part, spec, rgb = _rgb_part(specs, path, frame)
+        yield inp, part, spec, rgb, openexr_pixels.decodes(spec, len(specs))
     finally:
         inp.close()
+
+
+def _by_openexr(path: Path, spec: oiio.ImageSpec, decodes: bool) -> np.ndarray | None:
+    """The whole part's pixels decoded by OpenEXR where it ``decodes`` the file (R, G, B and
+    A in that order, the file's type: :mod:`faceplate.plateio.openexr_pixels`), else None (or
+    where it cannot: OpenImageIO decodes it then)."""
+    return openexr_pixels.pixels(path, spec) if decodes else None
 
 
 def _decode(inp: oiio.ImageInput, path: Path, frame: int, read: Callable[[], Any]) -> Any:
@@ -225,7 +236,7 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None, *,
         PlateError: the frame is unreadable.
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb, decodes):
         if not _floating(spec):  # integer files: normalised as rgb_region does it
             whole = read_frame(path, frame, limits)
             return replace(whole, pixels=whole.rgb_region(whole.data_box), rgb=(0, 1, 2))
@@ -235,7 +246,11 @@ def read_rgb_frame(path: Path, frame: int, limits: FrameLimits | None = None, *,
         # half channels read as they lie and widened here: a third of OpenImageIO's cost
         kind = (oiio.HALF if all(str(spec.channelformat(c)) == "half" for c in range(begin, end))
                 else oiio.FLOAT)
-        pixels = _decode(inp, path, frame, lambda: inp.read_image(part, 0, begin, end, kind))
+        pixels = _by_openexr(path, spec, decodes)
+        if pixels is not None:  # R, G, B (and A): the R, G, B channels
+            pixels, end = pixels[..., :3], 3
+        else:
+            pixels = _decode(inp, path, frame, lambda: inp.read_image(part, 0, begin, end, kind))
     pixels = np.asarray(pixels).reshape(spec.height, spec.width, end - begin)
     if not half:
         pixels = widened(pixels)
@@ -297,6 +312,11 @@ def read_rgb_bands(path: Path, frame: int, count: int, rows: int,
     return np.concatenate([widened(f.pixels) for f in frames], axis=0), spec
 
 
+#: A file OpenEXR decodes (:func:`_by_openexr`) is decoded whole where more than this share of
+#: its rows is asked for: its whole frame costs what OpenImageIO's decode of half its rows does.
+_WHOLE_FROM_OPENEXR = 0.5
+
+
 def read_rgb_rows(path: Path, frame: int,
                   spans: Callable[[oiio.ImageSpec], Sequence[tuple[int, int]]],
                   limits: FrameLimits | None = None) -> tuple[list[PlateFrame], oiio.ImageSpec]:
@@ -312,8 +332,13 @@ def read_rgb_rows(path: Path, frame: int,
         PlateError: the frame is unreadable.
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb, decodes):
         wanted = list(spans(spec))
+        asked = sum(y1 - y0 for y0, y1 in wanted)
+        decoded = _by_openexr(path, spec, decodes and asked > _WHOLE_FROM_OPENEXR * spec.height)
+        if decoded is not None:  # R, G, B (and A): the R, G, B channels of the rows
+            return [_rows_of(spec, np.ascontiguousarray(decoded[y0:y1, :, :3]), y0, path, frame,
+                             part) for y0, y1 in wanted], spec
         first = min(rgb)
         if not _floating(spec) or sorted(rgb) != list(range(first, first + 3)):
             whole = read_rgb_frame(path, frame, limits, half=True)
@@ -351,7 +376,7 @@ def read_rgb_box(path: Path, frame: int, box: Box,
         PlateMissingError, FrameRefusedError, PlateError: as :func:`read_rgb_frame`.
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb, _):
         x0, y0 = spec.x - spec.full_x, spec.y - spec.full_y
         inside = box.intersect(Box(x0, y0, x0 + spec.width, y0 + spec.height))
         first = min(rgb)
@@ -390,8 +415,10 @@ def read_frame(path: Path, frame: int, limits: FrameLimits | None = None) -> Pla
         PlateError: the frame is unreadable.
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb):
-        pixels = _decode(inp, path, frame, lambda: read_part(inp, part, spec))
+    with _rgb_part_of(path, frame, limits) as (inp, part, spec, rgb, decodes):
+        pixels = _by_openexr(path, spec, decodes)
+        if pixels is None:
+            pixels = _decode(inp, path, frame, lambda: read_part(inp, part, spec))
     return PlateFrame(path=path, frame=frame, spec=spec, pixels=pixels, rgb=rgb, part=part)
 
 
