@@ -58,8 +58,7 @@ def _pass_on(errors: bytes, printed: str, dropped: tuple[str, ...],
     prefixes = tuple(p.encode() for p in dropped)
     kept = b"".join(line for line in errors.splitlines(keepends=True)
                     if not line.startswith(prefixes))
-    while kept:
-        kept = kept[os.write(2, kept):]
+    os.write(2, kept)  # a blocking descriptor takes it whole
     text = "".join(line for line in printed.splitlines(keepends=True)
                    if not line.startswith(dropped))
     if stdout is not None:

@@ -156,3 +156,19 @@ def test_a_frame_read_in_rows_is_decoded_whole_only_for_more_than_half_its_rows(
         for (y0, y1), got in zip(spans, rows, strict=True):
             assert got.data_box.y0 == y0 and got.pixels.shape == (y1 - y0, 16, 3)
             assert _bits(np.ascontiguousarray(got.pixels)) == _bits(written[y0:y1])
+
+
+def test_a_file_that_is_not_what_its_header_said_is_left_to_openimageio(tmp_path):
+    """Another writer replaced it between OpenImageIO's header read and the decode."""
+    header, _ = _spec(_write(tmp_path / "a.exr", _pixels(32, 48, 3, np.float16)))
+    for other in (_pixels(32, 40, 3, np.float16), _pixels(40, 48, 3, np.float16),
+                  _pixels(32, 48, 3, np.float32)):
+        path = _write(tmp_path / "b.exr", other)
+        assert openexr_pixels.pixels(path, header) is None
+    floats, _ = _spec(_write(tmp_path / "f.exr", _pixels(32, 48, 3, np.float32)))
+    assert openexr_pixels.pixels(_write(tmp_path / "h.exr", _pixels(32, 48, 3, np.float16)),
+                                 floats) is None
+    rgba = _write(tmp_path / "c.exr", _pixels(32, 48, 4, np.float16), names=("R", "G", "B", "A"))
+    assert openexr_pixels.pixels(rgba, header) is None  # no "RGB" array in it
+    assert openexr_pixels.pixels(_write(tmp_path / "d.exr", _pixels(32, 48, 3, np.float16)),
+                                 header) is not None

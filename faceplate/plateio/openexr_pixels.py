@@ -39,9 +39,9 @@ def decodes(spec: oiio.ImageSpec, parts: int) -> bool:
     one scanline part of R, G, B (and A) in that order, all half or all float, compressed by
     zip, zips or rle."""
     formats = {str(f) for f in spec.channelformats} or {str(spec.format)}
-    return (parts == 1 and spec.tile_width == 0 and not spec.deep
+    return (parts == 1 and not spec.tile_width and not spec.deep
             and tuple(spec.channelnames) in _INTERLEAVED
-            and len(formats) == 1 and formats <= _TYPES.keys()
+            and formats in ({"half"}, {"float"})
             and spec.get_string_attribute("compression") in PREDICTED)
 
 
@@ -53,7 +53,7 @@ def pixels(path: Path, spec: oiio.ImageSpec) -> np.ndarray | None:
     import OpenEXR  # only where a frame is decoded here
 
     name = _INTERLEAVED[tuple(spec.channelnames)]
-    dtype = _TYPES[str(spec.channelformats[0] if spec.channelformats else spec.format)]
+    dtype = _TYPES[str(spec.format)]  # the channels' one type (:func:`decodes`)
     with held_output((f"{path}: (EXR_ERR_", _BINDING_WARNING)):
         try:
             with OpenEXR.File(str(path)) as exr:
