@@ -301,6 +301,18 @@ def test_half_nan_of_any_payload_and_inf_are_counted_the_largest_finite_half_is_
     assert frame.nonfinite_count() == 3
 
 
+def test_half_nan_and_inf_are_counted_on_every_row_of_a_tall_frame():
+    """Counted a band of rows at a time: the first and last rows of bands, the last row."""
+    bits = np.full((193, 5, 3), 0x3C00, np.uint16)  # 1.0; its last band one row
+    rows = (0, 63, 64, 127, 128, 191, 192)
+    for k, row in enumerate(rows):
+        bits[row, k % 5, k % 3] = (0x7C00, 0xFE01)[k % 2]  # Inf, NaN
+    frame = PlateFrame(Path("p.exr"), 1, oiio.ImageSpec(5, 193, 3, oiio.HALF),
+                       bits.view(np.float16), (0, 1, 2))
+    widened = bits.view(np.float16).astype(np.float32)
+    assert frame.nonfinite_count() == len(rows) == np.count_nonzero(~np.isfinite(widened))
+
+
 def test_an_integer_frame_has_no_nonfinite_values():
     frame = PlateFrame(Path("p.png"), 1, oiio.ImageSpec(3, 2, 3, oiio.UINT16),
                        np.full((2, 3, 3), 65535, np.uint16), (0, 1, 2))

@@ -45,6 +45,10 @@ class Box:
                    min(self.x1, other.x1), min(self.y1, other.y1))
 
 
+#: Rows of a half frame whose NaN and Inf are counted at a time (at 1080p a band is 0.7 MB).
+_COUNT_ROWS = 64
+
+
 @dataclass
 class PlateFrame:
     """One frame: its header (``spec``) and its data-window pixels in the file's own type.
@@ -93,7 +97,10 @@ class PlateFrame:
         # three channels are R, G, B in some order: counted as they lie, no copy
         rgb = self.pixels if self.pixels.shape[2] == 3 else self.pixels[..., list(self.rgb)]
         if rgb.dtype == np.float16:  # NaN and Inf: every exponent bit set (read off the bits)
-            return int(np.count_nonzero((rgb.view(np.uint16) & 0x7C00) == 0x7C00))
+            bits = rgb.view(np.uint16)
+            # a band of rows at a time: its temporaries stay small, reused, not faulted in
+            return sum(int(np.count_nonzero((bits[y:y + _COUNT_ROWS] & 0x7C00) == 0x7C00))
+                       for y in range(0, bits.shape[0], _COUNT_ROWS))
         with np.errstate(over="ignore", invalid="ignore"):  # large finite values: counted
             if np.isfinite(rgb.sum()):  # a NaN or Inf makes the sum NaN or Inf: none here
                 return 0
