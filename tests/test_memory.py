@@ -172,9 +172,10 @@ def test_numpy_asks_for_no_huge_pages_here_and_in_the_processes_started_after() 
     assert _pages("fresh", NUMPY_MADVISE_HUGEPAGE="1") == ["True", "True", "True"]
 
 
-def test_only_the_analyse_command_asks_for_small_pages() -> None:
-    """Before NumPy loads: `faceplate analyse` (faster on small pages); `faceplate render`
-    keeps NumPy's default (slower on them)."""
+def test_only_the_analyse_and_run_commands_ask_for_small_pages() -> None:
+    """Before NumPy loads: `faceplate analyse` and `faceplate run` (analysis faster on small
+    pages, the run's render no slower); `faceplate render` keeps NumPy's default (slower on
+    them when measured)."""
     code = ("import sys\n"
             "from faceplate.cli.main import main\n"
             "try:\n"
@@ -186,5 +187,5 @@ def test_only_the_analyse_command_asks_for_small_pages() -> None:
     env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
     said = {command: subprocess.run([sys.executable, "-c", code, command], capture_output=True,
                                     text=True, env=env).stdout.split()[-1]
-            for command in ("analyse", "render")}
-    assert said == {"analyse": "False", "render": "True"}
+            for command in ("analyse", "run", "render")}
+    assert said == {"analyse": "False", "run": "False", "render": "True"}

@@ -34,6 +34,8 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
     """Run a shot: analyse, solve, render FRAMES (default all) and report.
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
+    from faceplate.memory import no_numpy_huge_pages
+    no_numpy_huge_pages()  # before NumPy loads: its analysis faster, its render no slower
     from faceplate.errors import IncompleteShotError
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.nodes.shot import ShotResult
