@@ -72,6 +72,9 @@ def test_a_predicted_rgb_part_is_decoded_to_the_bits_written(tmp_path, compressi
     assert _bits(read_frame(path, 1001).pixels) == _bits(written)
     rgb = read_rgb_frame(path, 1001, half=True).pixels
     assert _bits(np.ascontiguousarray(rgb)) == _bits(np.ascontiguousarray(written[..., :3]))
+    wide = read_rgb_frame(path, 1001).pixels  # float32, R, G, B only
+    assert wide.dtype == np.float32 and wide.flags.c_contiguous
+    assert _bits(wide) == _bits(written[..., :3].astype(np.float32))
 
 
 def test_a_plate_stored_bottom_up_is_decoded_top_down(tmp_path):
