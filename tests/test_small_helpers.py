@@ -4,6 +4,7 @@ hand (or projected through a camera written here), never asked of the code under
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from faceplate.face.image8 import finite_to_uint8
-from faceplate.face.pose import estimate_pose
+from faceplate.face.pose import Pose, estimate_pose
 from faceplate.pipeline.render.result import FrameOutcome, RenderResult
 from faceplate.pipeline.stage_files.records import FrameRecord, write_record
 from faceplate.spec import parse_spec, save_spec, spec_data, with_absolute_paths
@@ -64,6 +65,7 @@ def _landmarks(yaw: float, pitch: float, roll: float, width: int, height: int,
     (20.0, -10.0, 5.0, (40.0, -30.0, 2500.0)),
     (-35.0, 15.0, -12.0, (-120.0, 60.0, 3000.0)),
     (8.0, 40.0, 170.0, (0.0, 0.0, 2200.0)),
+    (5.0, -170.0, 3.0, (10.0, 20.0, 2600.0)),  # nodded past the vertical: never wrapped
 ])
 def test_pose_is_the_turn_the_landmarks_were_projected_with(yaw, pitch, roll, at) -> None:
     # An odd-sized image: the principal point is at (320.5, 240.5), not (320, 240).
@@ -71,9 +73,12 @@ def test_pose_is_the_turn_the_landmarks_were_projected_with(yaw, pitch, roll, at
     assert (pose.yaw, pose.pitch, pose.roll) == pytest.approx((yaw, pitch, roll), abs=1e-3)
 
 
-def test_a_frontal_upright_face_has_no_turn() -> None:
+def test_a_frontal_upright_face_has_no_turn_and_its_pose_is_a_value() -> None:
     pose = estimate_pose(_landmarks(0.0, 0.0, 0.0, 1920, 1080, (0.0, 0.0, 4000.0)), (1920, 1080))
     assert (pose.yaw, pose.pitch, pose.roll) == pytest.approx((0.0, 0.0, 0.0), abs=1e-3)
+    with pytest.raises(FrozenInstanceError):
+        pose.yaw = 5.0  # type: ignore[misc]
+    assert len({pose, Pose(pose.yaw, pose.pitch, pose.roll)}) == 1  # hashable, by value
 
 
 # --- a render's result ---------------------------------------------------------------------
@@ -157,7 +162,8 @@ def test_saved_spec_keeps_the_key_order_and_makes_its_folders(tmp_path: Path) ->
 
 def test_absolute_paths_replace_every_relative_one(tmp_path: Path) -> None:
     swaps = [{"source": "a", "target": {"reference": "refs/who.jpg"}},
-             {"source": "a", "target": "largest"}]
+             {"source": "a", "target": "largest"}, {"source": "a", "target": {"track": 2}},
+             {"source": "a", "target": "all"}]
     data = spec_data(shot="b010", plate="p/b.####.exr", frames="1-3", sources={"a": "a.jpg"},
                      output="o/b.####.exr", qc="o/qc", matte="o/m.####.exr", swaps=swaps)
     out = with_absolute_paths(data, parse_spec(data, base=tmp_path))
@@ -167,7 +173,7 @@ def test_absolute_paths_replace_every_relative_one(tmp_path: Path) -> None:
                              "qc": str(tmp_path / "o" / "qc"),
                              "matte": str(tmp_path / "o" / "m.####.exr")}
     who = {"reference": str(tmp_path / "refs" / "who.jpg")}
-    assert out["swaps"] == [{"source": "a", "target": who}, {"source": "a", "target": "largest"}]
+    assert out["swaps"] == [{"source": "a", "target": who}, *swaps[1:]]  # only a reference
     assert data["plate"]["path"] == "p/b.####.exr"  # the data given is left as it was
     cached = {**data, "output": {**data["output"], "cache": "elsewhere/cache"}}
     del cached["output"]["matte"]
