@@ -45,6 +45,5 @@ def estimate_pose(points: Landmarks, image_size: tuple[int, int]) -> Pose:
         return Pose(float("nan"), float("nan"), float("nan"))
     rotation, _ = cv2.Rodrigues(rvec)
     angles, *_ = cv2.RQDecomp3x3(rotation)
-    pitch, yaw, roll = angles
-    pitch = (pitch + 180.0) % 360.0 - 180.0
+    pitch, yaw, roll = angles  # each in [-180, 180] (an arccosine given the sine's sign)
     return Pose(yaw=float(yaw), pitch=float(pitch), roll=float(roll))
