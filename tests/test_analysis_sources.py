@@ -199,3 +199,17 @@ def test_dlib_not_installed_is_a_model_error_saying_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "dlib", None)              # import dlib: ImportError
     with pytest.raises(ModelError, match="dlib is not installed"):
         DlibFacePack().detect(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_a_grey_exr_still_takes_the_colourspace_its_header_names(ctx, tmp_path):
+    """A one-channel (Y) EXR is read as grey; its colourspace is its header's, as for RGB
+    (it was refused as a plate frame with no RGB channels, frame 0)."""
+    spec = oiio.ImageSpec(4, 4, 1, oiio.HALF)
+    spec.channelnames = ("Y",)
+    spec.attribute("oiio:ColorSpace", "lin_ap1")
+    grey = tmp_path / "grey.exr"
+    out = oiio.ImageOutput.create(str(grey))
+    assert out is not None and out.open(str(grey), spec)
+    out.write_image(np.full((4, 4, 1), 0.18, np.float32))
+    out.close()
+    assert still_colourspace(grey, None, ctx) == "ACEScg"
