@@ -14,12 +14,16 @@ import dlib
 import numpy as np
 import OpenImageIO as oiio
 import pytest
-from conftest import OBAMA, read_pixels
+from conftest import OBAMA, read_pixels, spec_dict, write_spec
 
 from faceplate.errors import ModelError, SpecError
 from faceplate.models.dlib_pack import DETECTOR_ID, DlibFacePack
 from faceplate.models.face_finder import FaceFinder, NamedDetection
 from faceplate.models.files import distribution_folder
+from faceplate.nodes import ShotNode
+from faceplate.pipeline.analyse import source_set
+from faceplate.pipeline.analyse.source_cache import load_sources
+from faceplate.pipeline.analyse.source_set import ShotSources
 from faceplate.pipeline.analyse.sources import locate_face, still_colourspace
 from faceplate.pipeline.context import RunContext
 from faceplate.types import Detection
@@ -213,3 +217,51 @@ def test_a_grey_exr_still_takes_the_colourspace_its_header_names(ctx, tmp_path):
     out.write_image(np.full((4, 4, 1), 0.18, np.float32))
     out.close()
     assert still_colourspace(grey, None, ctx) == "ACEScg"
+
+
+def test_dlibs_68_points_are_its_predictors_in_the_box_with_exclusive_far_edges(pack):
+    """A box as ``detect`` gives it (right and bottom one past the face) is dlib's rectangle
+    again: the points are the predictor's own on that rectangle."""
+    image = _rgb8(OBAMA)
+    (rect,) = dlib.get_frontal_face_detector().run(image, 0, 0.0)[0]
+    folder = distribution_folder("face_recognition_models")
+    assert folder is not None
+    predictor = dlib.shape_predictor(
+        str(folder / "models" / "shape_predictor_68_face_landmarks.dat"))
+    expected = [(p.x, p.y) for p in predictor(image, rect).parts()]
+    box = (rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1)
+    marks = pack.landmarks(image, box)
+    assert marks.shape == (68, 2) and marks.dtype == np.float64
+    assert np.array_equal(marks, np.array(expected, np.float64))
+    # a box given in floats is rounded to whole pixels first
+    assert np.array_equal(pack.landmarks(image, tuple(v + 0.3 for v in box)), marks)
+
+
+def test_sources_only_checked_by_an_earlier_process_are_stored_once_identified(
+        tmp_path, monkeypatch):
+    """A no-face shot's cache holds the sources checked, not identified: a later process that
+    identifies them stores them; one that takes them whole from the cache stores nothing."""
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "actor_a.jpg").write_bytes(OBAMA.read_bytes())
+    node = ShotNode.from_file(write_spec(tmp_path, spec_dict()))
+    spec, ctx = node.spec, node.ctx
+    colourspaces = {"actor_a": "sRGB Encoded Rec.709 (sRGB)"}
+    stored: list[str] = []
+    real = source_set.store_sources
+
+    def recorded(*args, **kwargs):
+        stored.append("sources")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(source_set, "store_sources", recorded)
+
+    first = ShotSources(spec, ctx, ctx.face_pack, colourspaces)
+    first.store_checked()                                       # the no-face shot's
+    assert load_sources(spec, ctx, colourspaces=colourspaces)[1] is False
+    second = ShotSources(spec, ctx, ctx.face_pack, colourspaces)
+    second.store()                                              # identified, then stored
+    assert stored == ["sources"]
+    assert load_sources(spec, ctx, colourspaces=colourspaces)[1] is True
+    third = ShotSources(spec, ctx, ctx.face_pack, colourspaces)
+    third.store()                                               # all from the cache
+    assert stored == ["sources"]
+    assert third.faces()["actor_a"].descriptor.shape == (128,)
