@@ -137,16 +137,16 @@ def test_found_and_located_faces_cannot_be_changed(ctx):
         found.descriptor = found.descriptor * 0  # type: ignore[misc]
 
 
-class _WithDecoy:
-    """The context's pack with one more box, as a studio's detector may report: ``decoy``, a
-    wide, short box smaller than any face found (scored best)."""
+class _WithDecoys:
+    """The context's pack with more boxes, as a studio's detector may report: ``decoys``,
+    boxes smaller than any face found (scored best)."""
 
-    def __init__(self, pack: FaceFinder, decoy: tuple[float, float, float, float]) -> None:
-        self.pack, self.decoy, self.id = pack, decoy, "with-decoy"
+    def __init__(self, pack: FaceFinder, *decoys: tuple[float, float, float, float]) -> None:
+        self.pack, self.decoys, self.id = pack, decoys, "with-decoys"
 
     def detect(self, image, *, upsample: int = 0, threshold: float = 0.0) -> list[Detection]:
-        return [Detection(self.decoy, 10.0), *self.pack.detect(image, upsample=upsample,
-                                                               threshold=threshold)]
+        return [*(Detection(box, 10.0) for box in self.decoys),
+                *self.pack.detect(image, upsample=upsample, threshold=threshold)]
 
     def landmarks(self, image, face: Detection):
         return self.pack.landmarks(image, face)
@@ -154,13 +154,15 @@ class _WithDecoy:
 
 def test_the_largest_box_by_area_is_the_face_kept(ctx, tmp_path):
     """Obama's face (about 225 px square) beside a 120 × 30 box low on the astronaut's
-    picture: the area, not the shape, the place or the order, picks Obama's."""
+    picture and a 40 × 80 one at its top right: the area, not the shape, the place or the
+    order, picks Obama's."""
     canvas = np.full((512, 392 + 512, 3), 128, np.uint8)
     canvas[:432, :392] = _rgb8(OBAMA)
     canvas[:, 392:] = _rgb8(ASTRONAUT)
     still = tmp_path / "two.png"
     cv2.imwrite(str(still), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
-    finder = _WithDecoy(ctx.face_pack, (392 + 170.0, 400.0, 392 + 290.0, 430.0))
+    finder = _WithDecoys(ctx.face_pack, (392 + 170.0, 400.0, 392 + 290.0, 430.0),
+                         (392 + 460.0, 0.0, 392 + 500.0, 80.0))
     located = locate_face(still, None, ctx, key="test", faces=finder)  # type: ignore[arg-type]
     xs = located.points[:, 0]
     assert xs.max() < 392 and xs.max() - xs.min() > 150, "Obama's face, meshed"
