@@ -154,15 +154,15 @@ class _WithDecoys:
 
 def test_the_largest_box_by_area_is_the_face_kept(ctx, tmp_path):
     """Obama's face (about 225 px square) beside a 120 × 30 box low on the astronaut's
-    picture and a 40 × 80 one at its top right: the area, not the shape, the place or the
-    order, picks Obama's."""
+    picture, a 40 × 80 one at its top right and a 40 × 30 one under Obama: the area, not the
+    shape, the place or the order, picks Obama's."""
     canvas = np.full((512, 392 + 512, 3), 128, np.uint8)
     canvas[:432, :392] = _rgb8(OBAMA)
     canvas[:, 392:] = _rgb8(ASTRONAUT)
     still = tmp_path / "two.png"
     cv2.imwrite(str(still), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
     finder = _WithDecoys(ctx.face_pack, (392 + 170.0, 400.0, 392 + 290.0, 430.0),
-                         (392 + 460.0, 0.0, 392 + 500.0, 80.0))
+                         (392 + 460.0, 0.0, 392 + 500.0, 80.0), (10.0, 470.0, 50.0, 500.0))
     located = locate_face(still, None, ctx, key="test", faces=finder)  # type: ignore[arg-type]
     xs = located.points[:, 0]
     assert xs.max() < 392 and xs.max() - xs.min() > 150, "Obama's face, meshed"
@@ -267,3 +267,20 @@ def test_sources_only_checked_by_an_earlier_process_are_stored_once_identified(
     third.store()                                               # all from the cache
     assert stored == ["sources"]
     assert third.faces()["actor_a"].descriptor.shape == (128,)
+
+
+def test_the_crop_is_held_to_0_1_after_the_conversion(ctx, tmp_path):
+    """A float EXR still with a block below 0 and one above 1 in the crop (Obama's crop is
+    the whole still): the crop is the still clipped to 0..1 (the detector's 8-bit picture
+    clips them too)."""
+    still = np.ascontiguousarray(_rgb8(OBAMA).astype(np.float32) / 255.0)
+    still[:20, :20] = -0.25
+    still[:20, -20:] = 1.5
+    path = tmp_path / "obama.exr"
+    out = oiio.ImageOutput.create(str(path))
+    assert out is not None and out.open(str(path), oiio.ImageSpec(392, 432, 3, oiio.FLOAT))
+    out.write_image(still)
+    out.close()
+    located = locate_face(path, "sRGB Encoded Rec.709 (sRGB)", ctx, key="test")
+    assert located.image.shape == still.shape
+    assert np.array_equal(located.image, np.clip(still, 0.0, 1.0))
