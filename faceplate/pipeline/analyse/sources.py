@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import OpenImageIO as oiio
 
-from faceplate.errors import PlateError, SpecError
+from faceplate.errors import PlateError, SpecError, one_line
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.context import RunContext
-from faceplate.plateio.frame import read_header, read_rgb_image
+from faceplate.plateio.exr_reader import open_input
+from faceplate.plateio.frame import read_rgb_image
 from faceplate.spec import SourceSpec
 from faceplate.types import WORKING_SPACE, Descriptor, Image8, Mesh, RGBImage
 
@@ -47,14 +49,29 @@ class LocatedFace:
 
 
 def still_colourspace(path: Path, declared: str | None, ctx: RunContext) -> str:
-    """The colourspace of a still: the spec's, else the file's own, else the working space."""
+    """The colourspace of a still: the spec's, else the file's own (an EXR's first part, the
+    one whose pixels are read, grey or RGB), else the working space.
+
+    Raises:
+        PlateError: an EXR OpenImageIO cannot open.
+    """
     if declared:
         return declared
     if path.suffix.lower() in (".exr", ".sxr", ".mxr"):
-        found = ctx.colour.colourspace_from_header(read_header(path, 0).attributes, str(path))
+        found = ctx.colour.colourspace_from_header(_first_part_attributes(path), str(path))
         if found:
             return found
     return WORKING_SPACE
+
+
+def _first_part_attributes(path: Path) -> dict[str, object]:
+    inp = open_input(str(path))
+    if inp is None:
+        raise PlateError(f"unreadable image: {one_line(oiio.geterror())}", path=path)
+    try:
+        return {a.name: a.value for a in inp.spec().extra_attribs}
+    finally:
+        inp.close()
 
 
 def find_face(path: Path, colourspace: str | None, ctx: RunContext, *, key: str,
@@ -79,9 +96,10 @@ def locate_face(path: Path, colourspace: str | None, ctx: RunContext, *, key: st
     finder = faces if faces is not None else ctx.face_pack
     try:
         rgb = read_rgb_image(path)
+        space = still_colourspace(path, colourspace, ctx)
     except PlateError as exc:
         raise SpecError(exc.message, key=key, path=path) from None
-    working = ctx.colour.convert(rgb, still_colourspace(path, colourspace, ctx), WORKING_SPACE)
+    working = ctx.colour.convert(rgb, space, WORKING_SPACE)
     image8 = to_uint8(working)
     detections = finder.detect(image8) or finder.detect(image8, upsample=1)
     if not detections:
