@@ -110,11 +110,11 @@ class ReviewSession:
             raise Refused(400, "frames: expected a frame range such as 1012-1015")
         hold = None
         if action == "hold":
-            text = body.get("hold")
-            if not isinstance(text, (str, int)) or isinstance(text, bool) \
-                    or not re.fullmatch(r"-?[0-9]+", str(text).strip()):
+            # a JSON number or string of digits (true, 1002.0 and null print otherwise)
+            text = str(body.get("hold")).strip()
+            if not re.fullmatch(r"-?[0-9]+", text):
                 raise Refused(400, "hold: expected a frame number")
-            hold = int(str(text))
+            hold = int(text)
         assignments: tuple[str, ...] = ()
         if action == "set":
             text = body.get("set")
