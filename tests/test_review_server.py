@@ -48,6 +48,7 @@ def _shot_folder(folder: Path, page: str = PAGE) -> Path:
     (qc / "contact_sheet.png").write_bytes(PNG)
     (qc / "review" / "1001.png").write_bytes(PNG[::-1])
     (qc / "review" / "a b.png").write_bytes(b"spaced")
+    (qc / "review" / "zoom.png").write_bytes(b"sorts after written.json")
     (qc / "review" / "written.json").write_text("{}")
     (qc / "frames" / "1001.json").write_text("{}")
     (qc / "notes.txt").write_text("not offered")
@@ -164,7 +165,8 @@ def test_get_serves_the_page_and_its_files_with_their_types_and_guards(running, 
               "/review.otio": ("application/octet-stream", qc / "review.otio"),
               "/contact_sheet.png": ("image/png", qc / "contact_sheet.png"),
               "/review/1001.png": ("image/png", qc / "review" / "1001.png"),
-              "/review/a%20b.png": ("image/png", qc / "review" / "a b.png")}
+              "/review/a%20b.png": ("image/png", qc / "review" / "a b.png"),
+              "/review/zoom.png": ("image/png", qc / "review" / "zoom.png")}
     for path, (kind, file) in served.items():
         status, headers, body = running.get(path)
         assert (status, headers["Content-Type"], body) == (200, kind, file.read_bytes()), path
