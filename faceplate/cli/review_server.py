@@ -111,10 +111,10 @@ class ReviewSession:
         hold = None
         if action == "hold":
             # a JSON number or string of digits (true, 1002.0 and null print otherwise)
-            text = str(body.get("hold")).strip()
-            if not re.fullmatch(r"-?[0-9]+", text):
+            digits = str(body.get("hold")).strip()
+            if not re.fullmatch(r"-?[0-9]+", digits):
                 raise Refused(400, "hold: expected a frame number")
-            hold = int(text)
+            hold = int(digits)
         assignments: tuple[str, ...] = ()
         if action == "set":
             text = body.get("set")
