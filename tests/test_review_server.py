@@ -51,6 +51,9 @@ def _shot_folder(folder: Path, page: str = PAGE) -> Path:
     (qc / "review" / "zoom.png").write_bytes(b"sorts after written.json")
     (qc / "review" / "written.json").write_text("{}")
     (qc / "frames" / "1001.json").write_text("{}")
+    (qc / "frames" / "qc.json").write_text("{}")  # a name the server offers, in another folder
+    (folder / "out" / "qd").mkdir()  # a folder whose path sorts after the qc folder's
+    (folder / "out" / "qd" / "qc.json").write_text("{}")
     (qc / "notes.txt").write_text("not offered")
     return spec
 
@@ -182,7 +185,7 @@ def test_get_refuses_every_other_file(running, session) -> None:
                  "/review/missing.png", "/contact_sheet.png", "/qc.json/x", "/%2Fetc/passwd",
                  # under review/ by name only: every other file of the qc folder was served
                  "/review/../frames/1001.json", "/review/%2e%2e/notes.txt",
-                 "/review/../review/../written.json"):
+                 "/review/../review/../written.json", "/frames/qc.json", "/../qd/qc.json"):
         status, headers, body = running.get(path)
         assert (status, json.loads(body)) == (404, {"error": "not found"}), path
         assert headers["Content-Type"] == "application/json"
