@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import re
 import secrets
 import signal
 import sys
@@ -67,11 +68,11 @@ class ReviewSession:
 
     def static(self, url_path: str) -> Path:
         """The file a GET names, if it is one the server offers."""
-        name = unquote(url_path).lstrip("/")
-        if not (name in _SERVED or name.startswith("review/")) or "\\" in name:
-            raise Refused(404, "not found")
-        path = (self.qc / name).resolve()
-        if not path.is_relative_to(self.qc) or not path.is_file() or path.name == "written.json":
+        # judged where the name leads (``review/../frames/1001.json`` is no image of the page)
+        path = (self.qc / unquote(url_path).lstrip("/")).resolve()
+        offered = path.is_relative_to(self.qc / "review") or (
+            path.parent == self.qc and path.name in _SERVED)
+        if not offered or not path.is_file() or path.name == "written.json":
             raise Refused(404, "not found")
         return path
 
@@ -109,11 +110,11 @@ class ReviewSession:
             raise Refused(400, "frames: expected a frame range such as 1012-1015")
         hold = None
         if action == "hold":
-            text = body.get("hold")
-            if not isinstance(text, (str, int)) or isinstance(text, bool) \
-                    or not str(text).strip().lstrip("-").isdigit():
+            # a JSON number or string of digits (true, 1002.0 and null print otherwise)
+            digits = str(body.get("hold")).strip()
+            if not re.fullmatch(r"-?[0-9]+", digits):
                 raise Refused(400, "hold: expected a frame number")
-            hold = int(str(text).strip())
+            hold = int(digits)
         assignments: tuple[str, ...] = ()
         if action == "set":
             text = body.get("set")
