@@ -19,22 +19,30 @@ _STREAMS = threading.Lock()
 
 
 @contextlib.contextmanager
-def held_output(dropped: tuple[str, ...]) -> Iterator[None]:
+def held_output(dropped: tuple[str, ...]) -> Iterator[bool]:
     """The standard error (file descriptor 2: what C libraries print) and ``sys.stdout`` held
     while the block runs, then written on less the lines that start with one of ``dropped``;
-    what other threads write meanwhile comes out after, unchanged. One holder at a time."""
+    what other threads write meanwhile comes out after, unchanged. One holder at a time.
+    Gives whether they are held: not where no temporary file can be made to hold them."""
     with _STREAMS:
         try:
             saved: int | None = os.dup(2)  # before the file that holds it takes a free number
         except OSError:  # no standard error to hold
             saved = None
-        with tempfile.TemporaryFile() as held:
+        try:
+            held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the block below
+        except OSError:  # no temporary folder to write to: nothing held
+            if saved is not None:
+                os.close(saved)
+            yield False
+            return
+        with held:
             stdout, printed = sys.stdout, io.StringIO()
             sys.stdout = printed
             try:
                 if saved is not None:
                     os.dup2(held.fileno(), 2)
-                yield
+                yield True
             finally:
                 sys.stdout = stdout
                 if saved is not None:

@@ -175,3 +175,19 @@ def test_a_file_that_is_not_what_its_header_said_is_left_to_openimageio(tmp_path
     assert openexr_pixels.pixels(rgba, header) is None  # no "RGB" array in it
     assert openexr_pixels.pixels(_write(tmp_path / "d.exr", _pixels(32, 48, 3, np.float16)),
                                  header) is not None
+
+
+def test_with_nowhere_to_hold_openexr_s_lines_the_frame_is_left_to_openimageio(tmp_path):
+    """No temporary folder to write to (a farm node's full or missing one): nothing is held,
+    and the frame is read through OpenImageIO, the same pixels."""
+    import tempfile
+    written = _pixels(24, 16, 3, np.float16)
+    path = _write(tmp_path / "p.1001.exr", written)
+    spec, _ = _spec(path)
+    before, tempfile.tempdir = tempfile.tempdir, str(tmp_path / "gone")
+    try:  # pytest's own capture makes temporary files too: put back at once
+        decoded = openexr_pixels.pixels(path, spec)
+    finally:
+        tempfile.tempdir = before
+    assert decoded is None
+    assert _bits(read_frame(path, 1001).pixels) == _bits(written)

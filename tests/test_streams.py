@@ -13,7 +13,8 @@ from faceplate import streams
 
 def test_what_others_write_while_held_is_written_on_less_the_dropped_lines(capfd):
     files = sorted(os.listdir("/proc/self/fd"))
-    with streams.held_output(("/a.exr: (EXR_ERR_", "Warning: part")):
+    with streams.held_output(("/a.exr: (EXR_ERR_", "Warning: part")) as held:
+        assert held is True
         os.write(2, b"/a.exr: (EXR_ERR_CORRUPT_CHUNK) dropped\n")
         os.write(2, b"another thread's line\n")
         os.write(2, b"/b.exr: (EXR_ERR_CORRUPT_CHUNK) about another file\n")
@@ -77,3 +78,19 @@ def test_a_process_starts_only_when_no_stream_is_held():
     holder.join()
     starter.join()
     assert order == ["held", "started"]
+
+
+def test_with_no_temporary_folder_nothing_is_held(tmp_path, capfd):
+    import tempfile
+    files = sorted(os.listdir("/proc/self/fd"))
+    before, tempfile.tempdir = tempfile.tempdir, str(tmp_path / "gone")
+    try:  # pytest's own capture makes temporary files too: put back at once
+        with streams.held_output(("x",)) as held:
+            os.write(2, b"xnot held\n")
+    finally:
+        tempfile.tempdir = before
+    assert held is False
+    assert capfd.readouterr().err == "xnot held\n"
+    assert sorted(os.listdir("/proc/self/fd")) == files  # the saved descriptor closed
+    with streams.as_they_are():  # and the lock let go
+        pass

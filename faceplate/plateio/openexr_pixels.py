@@ -54,7 +54,9 @@ def pixels(path: Path, spec: oiio.ImageSpec) -> np.ndarray | None:
 
     name = _INTERLEAVED[tuple(spec.channelnames)]
     dtype = _TYPES[str(spec.format)]  # the channels' one type (:func:`decodes`)
-    with held_output((f"{path}: (EXR_ERR_", _BINDING_WARNING)):
+    with held_output((f"{path}: (EXR_ERR_", _BINDING_WARNING)) as held:
+        if not held:  # OpenEXR's lines on a damaged file would go out: OpenImageIO reads it
+            return None
         try:
             with OpenEXR.File(str(path)) as exr:
                 channel = exr.channels().get(name)
