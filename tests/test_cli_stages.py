@@ -202,6 +202,18 @@ def test_one_bar_per_stage_follows_its_frames_and_closes_when_done(capsys) -> No
     assert render.disable
 
 
+def test_a_bar_redrawn_by_an_update_shows_that_updates_frame(capsys) -> None:
+    bars = StageBars(always=True)
+    bars(Progress("render", 1, 3, frame=1001))
+    bar = bars._bars["render"]
+    bar.mininterval, bar.miniters, bar.dynamic_miniters = 0, 1, False  # every update redraws
+    capsys.readouterr()
+    bars(Progress("render", 2, 3, frame=1002))
+    drawn = [line for line in capsys.readouterr().err.split("\r") if "2/3" in line]
+    assert drawn and all("frame 1002" in line for line in drawn)
+    bars.close()
+
+
 def test_bars_draw_only_on_a_terminal_unless_always(capsys) -> None:
     bars = StageBars()
     bars(Progress("solve", 1, 4))

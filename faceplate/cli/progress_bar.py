@@ -24,9 +24,9 @@ class StageBars:
             bar = tqdm(total=update.total, desc=update.stage, unit="frame", leave=True,
                        disable=None if not self.always else False, dynamic_ncols=True)
             self._bars[update.stage] = bar
-        bar.update(update.done - bar.n)
-        if update.frame is not None:
+        if update.frame is not None:  # before the update, whose redraw then shows it
             bar.set_postfix_str(f"frame {update.frame}", refresh=False)
+        bar.update(update.done - bar.n)
         if update.done >= update.total:
             bar.close()
 
