@@ -12,7 +12,7 @@ import pytest
 
 from faceplate.errors import PlateError
 from faceplate.plateio import openexr_pixels
-from faceplate.plateio.frame import read_frame, read_rgb_frame, read_rgb_rows
+from faceplate.plateio.frame import Box, read_frame, read_rgb_frame, read_rgb_rows
 from faceplate.plateio.write import write_parts
 
 
@@ -157,7 +157,7 @@ def test_a_frame_read_in_rows_is_decoded_whole_only_for_more_than_half_its_rows(
         rows, _ = read_rgb_rows(path, 1001, lambda _spec, spans=spans: spans)
         assert len(decoded) == int(whole)
         for (y0, y1), got in zip(spans, rows, strict=True):
-            assert got.data_box.y0 == y0 and got.pixels.shape == (y1 - y0, 16, 3)
+            assert got.data_box == Box(0, y0, 16, y1) and got.pixels.shape == (y1 - y0, 16, 3)
             assert _bits(np.ascontiguousarray(got.pixels)) == _bits(written[y0:y1])
 
 

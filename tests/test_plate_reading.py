@@ -106,6 +106,7 @@ def test_a_display_window_off_the_origin_puts_the_data_window_in_display_pixels(
     box = read_rgb_box(path, 1, Box(0, 7, 5, 11))
     assert box.data_box == Box(0, 7, 5, 11)
     np.testing.assert_array_equal(box.pixels, want)
+    np.testing.assert_array_equal(box.rgb_region(box.data_box), want)  # R, G, B as they lie
 
 
 def test_a_box_crossing_the_data_windows_edge_is_cut_to_it_and_one_outside_reads_whole(

@@ -73,3 +73,15 @@ def test_probe_shows_half_exr_as_it_is(sequence):
     assert (info["pixel_type"], info["bits_per_sample"]) == ("half", 16)
     table = run_cli("probe", str(sequence / "p.####.exr"), "-q").stdout
     assert table == ""
+
+
+def test_each_sample_type_at_its_own_width_is_shown_as_itself():
+    """The widths are the types' own (IEEE half 16, float 32, double 64; uint 32 bits)."""
+    from types import SimpleNamespace
+
+    from faceplate.plateio.probe import _pixel_type
+    for kind, bits in (("uint8", 8), ("uint16", 16), ("half", 16), ("uint", 32),
+                       ("float", 32), ("double", 64)):
+        assert _pixel_type(SimpleNamespace(pixel_type=kind, bits_per_sample=bits)) == kind
+        assert _pixel_type(SimpleNamespace(pixel_type=kind, bits_per_sample=bits - 2)) == (
+            f"{bits - 2}-bit ({kind} in memory)")
