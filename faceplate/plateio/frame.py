@@ -458,6 +458,31 @@ def read_header(path: Path, frame: int) -> FrameHeader:
                        tuple(spec.channelnames))
 
 
+def _open_image(path: Path) -> oiio.ImageInput:
+    """A still open (its first part current).
+
+    Raises:
+        PlateError: OpenImageIO cannot open it.
+    """
+    inp = open_input(str(path))
+    if inp is None:
+        raise PlateError(f"unreadable image: {one_line(oiio.geterror())}", path=path)
+    return inp
+
+
+def read_image_attributes(path: Path) -> dict[str, object]:
+    """The attributes of the part :func:`read_rgb_image` reads (the first, grey or RGB).
+
+    Raises:
+        PlateError: OpenImageIO cannot open it.
+    """
+    inp = _open_image(path)
+    try:
+        return {a.name: a.value for a in inp.spec().extra_attribs}
+    finally:
+        inp.close()
+
+
 def read_rgb_image(path: Path, limits: FrameLimits | None = None) -> RGBImage:
     """A whole image's RGB as float32 (H, W, 3): for source and reference stills. The header
     is held to ``limits`` (default: a share of the memory available now) first.
@@ -466,9 +491,7 @@ def read_rgb_image(path: Path, limits: FrameLimits | None = None) -> RGBImage:
         PlateError: unreadable (:class:`FrameRefusedError`: refused by its header).
     """
     limits = limits if limits is not None else FrameLimits.for_plate(None)
-    inp = open_input(str(path))
-    if inp is None:
-        raise PlateError(f"unreadable image: {one_line(oiio.geterror())}", path=path)
+    inp = _open_image(path)
     try:
         spec = inp.spec()
         as_float = oiio.ImageSpec(spec)

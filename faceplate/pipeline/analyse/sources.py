@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import OpenImageIO as oiio
 
-from faceplate.errors import PlateError, SpecError, one_line
+from faceplate.errors import PlateError, SpecError
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.swapper import SourceFace
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.context import RunContext
-from faceplate.plateio.exr_reader import open_input
-from faceplate.plateio.frame import read_rgb_image
+from faceplate.plateio.frame import read_image_attributes, read_rgb_image
 from faceplate.spec import SourceSpec
 from faceplate.types import WORKING_SPACE, Descriptor, Image8, Mesh, RGBImage
 
@@ -58,20 +56,10 @@ def still_colourspace(path: Path, declared: str | None, ctx: RunContext) -> str:
     if declared:
         return declared
     if path.suffix.lower() in (".exr", ".sxr", ".mxr"):
-        found = ctx.colour.colourspace_from_header(_first_part_attributes(path), str(path))
+        found = ctx.colour.colourspace_from_header(read_image_attributes(path), str(path))
         if found:
             return found
     return WORKING_SPACE
-
-
-def _first_part_attributes(path: Path) -> dict[str, object]:
-    inp = open_input(str(path))
-    if inp is None:
-        raise PlateError(f"unreadable image: {one_line(oiio.geterror())}", path=path)
-    try:
-        return {a.name: a.value for a in inp.spec().extra_attribs}
-    finally:
-        inp.close()
 
 
 def find_face(path: Path, colourspace: str | None, ctx: RunContext, *, key: str,
