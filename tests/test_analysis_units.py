@@ -2,6 +2,8 @@
 vertices dense flow can measure at all (inside the proxy), a frame's RGB and the crops the
 models see."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -374,3 +376,16 @@ def test_a_faces_skin_measured_on_its_box_is_the_skin_measured_on_the_whole_pict
     whole = face_skin_statistics(image.astype(np.float32) / 255.0, mesh)
     assert measured is not None and whole is not None
     assert measured.as_list() == whole.as_list()
+
+
+def test_the_skin_statistics_first_use_is_built_before_the_first_face():
+    """A fresh process: `prepare_skin_statistics` builds the skin triangles the first face's
+    statistics would (analysis calls it while its first frame is read)."""
+    code = ("from faceplate.face.regions import skin_triangles\n"
+            "from faceplate.face.swapper import prepare_skin_statistics\n"
+            "print(skin_triangles.cache_info().currsize)\n"
+            "prepare_skin_statistics()\n"
+            "print(skin_triangles.cache_info().currsize)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["0", "1"]

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from faceplate.face.blend import multiband_blend
-from faceplate.face.colour_match import LabStats, lab_statistics, transfer_colour
+from faceplate.face.colour_match import LabStats, lab_statistics, to_lab, transfer_colour
 from faceplate.face.eyes import plate_eye_weight, plate_eyes
 from faceplate.face.grain import Regrainer, flat_pixels, frame_seed, measure_grain
 from faceplate.face.hair import hair_mask
@@ -47,7 +47,7 @@ from faceplate.face.mesh import (
     rigid_points,
     similarity_3d,
 )
-from faceplate.face.regions import facing, identity_weights, warp_triangles
+from faceplate.face.regions import facing, identity_weights, skin_triangles, warp_triangles
 from faceplate.face.sharpness import blur, matching_blur
 from faceplate.face.warp import nonzero_box, piecewise_affine
 from faceplate.types import Descriptor, Matte, Mesh, RGBImage
@@ -104,6 +104,14 @@ def face_skin_statistics(image: RGBImage, points: Mesh) -> LabStats | None:
     """Lab statistics of a face's skin: the mesh's forehead, cheeks and nose (no eyes, brows,
     lips), facing the camera."""
     return lab_statistics(image, skin_mask(points, image.shape[:2]))
+
+
+def prepare_skin_statistics() -> None:
+    """Build now what :func:`face_skin_statistics` builds on its first call in a process:
+    OpenCV's Lab tables (about 66 ms) and the mesh's skin triangles (about 16 ms). For a
+    thread that would otherwise wait (analysis, while its first frame is read)."""
+    to_lab(np.zeros((1, 1, 3), np.float32))
+    skin_triangles()
 
 
 def identity_geometry(target: Mesh, source: Mesh, amount: float,

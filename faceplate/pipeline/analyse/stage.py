@@ -34,7 +34,7 @@ from faceplate.errors import PlateError, PlateMissingError, StageError
 from faceplate.face.colour_match import LabStats
 from faceplate.face.image8 import finite_to_uint8, to_uint8
 from faceplate.face.mesh import bounding_box, head_pose
-from faceplate.face.swapper import face_skin_statistics
+from faceplate.face.swapper import face_skin_statistics, prepare_skin_statistics
 from faceplate.models.dlib_process import DescriptorProcess
 from faceplate.models.protocols import FaceFinder
 from faceplate.pipeline.analyse.flow import (
@@ -830,6 +830,7 @@ def analyse(spec: ShotSpec, ctx: RunContext, pre: Preflight,
         out = InOrder(identities, written.add)  # each frame written once its identity is back
         ahead = deque(reader.submit(read_ahead, number, previous, k + 1)
                       for k, number in enumerate(numbers[:_READ_AHEAD]))
+        prepare_skin_statistics()  # while the first frame is read, not on its first face
         for i, f in enumerate(numbers):
             start = time.perf_counter()
             plate = ahead.popleft().result()
