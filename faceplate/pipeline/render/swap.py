@@ -15,7 +15,7 @@ from faceplate.face.grain import clump_size, frame_seed
 from faceplate.face.image8 import to_uint8
 from faceplate.face.mesh import bounding_box, face_size
 from faceplate.face.regions import hair_zone_triangles
-from faceplate.face.swapper import ReferenceSwapper, SourceFace
+from faceplate.face.swapper import ReferenceSwapper, SourceFace, prepare_skin_statistics
 from faceplate.face.warp import nonzero_box
 from faceplate.models.protocols import FaceFinder, FaceSwapper
 from faceplate.pipeline.context import RunContext
@@ -184,10 +184,11 @@ def output_identity(frame: PlateFrame, face: SolvedFace, colourspace: str,
 
 def warm_up(swapper: FaceSwapper, sources: Iterable[SourceFace]) -> None:
     """Pay the swap's and its QC's one-off costs ahead of the first frame (in a thread of its
-    own while the first plate frames are read): OpenCV's Lab tables and, for the reference
-    swapper, the hair zone's triangles, the grain's calibration and each source's layers. What
-    would fail here fails again where the swap meets it."""
-    to_lab(np.zeros((1, 1, 3), np.float32))
+    own while the first plate frames are read): the skin statistics' (OpenCV's Lab tables, the
+    skin triangles) and, for the reference swapper, the hair zone's triangles, the grain's
+    calibration and each source's layers. What would fail here fails again where the swap
+    meets it."""
+    prepare_skin_statistics()
     if isinstance(swapper, ReferenceSwapper):
         hair_zone_triangles()
         clump_size(0.5)
