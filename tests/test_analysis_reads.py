@@ -98,6 +98,48 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
                           expected)
 
 
+@pytest.mark.parametrize(("width", "height", "rows", "asked"), [
+    # 120 x 90 at 8/15 (8 proxy pixels every 15 plate pixels): rows 30-75 read make proxy
+    # rows 16-40; asked on and off whole plate pixels, across and past the rows made
+    (120, 90, (30, 75), [(0, 48, 0, 64), (16, 40, 8, 56), (17, 39, 3, 61), (10, 20, 0, 5),
+                         (0, 16, 0, 64), (40, 48, 30, 40), (20, 30, 60, 64)]),
+    # 40 x 30 at scale 1: any row
+    (40, 30, (7, 23), [(0, 30, 0, 40), (5, 9, 11, 12), (22, 30, 0, 40)]),
+])
+def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, height, rows,
+                                                          asked):
+    """The proxy of a frame read only in rows ``rows`` (its NaN and Inf as 0), made a region
+    at a time as flow asks for it: each region is what OpenCV's area filter gives the whole
+    frame read by OpenImageIO (cleaned) there, inside the proxy rows those rows make, and 0
+    outside them."""
+    from faceplate.pipeline.analyse.stage import PartProxy, _proxy_scale
+    from faceplate.plateio.frame import read_rgb_rows
+
+    values = (np.random.default_rng(height).random((height, width, 3)) * 4).astype(np.float16)
+    values[rows[0] + 2, 5, 0], values[rows[1] - 3, 30, 2] = np.nan, np.inf
+    path = tmp_path / "f.exr"
+    spec = oiio.ImageSpec(width, height, 3, oiio.HALF)
+    spec.attribute("compression", "zip")
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec) and out.write_image(values) and out.close()
+    as_float = np.asarray(oiio.ImageInput.open(str(path)).read_image(oiio.FLOAT), np.float32)
+    clean = np.nan_to_num(as_float, nan=0.0, posinf=0.0, neginf=0.0)
+    scale = min(1.0, 64 / max(width, height))
+    whole = clean if scale == 1 else cv2.resize(clean, None, fx=scale, fy=scale,
+                                                interpolation=cv2.INTER_AREA)
+    expected = np.zeros_like(whole)
+    made = (round(rows[0] * scale), round(rows[1] * scale))
+    expected[made[0]:made[1]] = whole[made[0]:made[1]]
+    (main,), _ = read_rgb_rows(path, 1, lambda h: [rows])
+    box = Box(0, 0, width, height)
+    proxy = PartProxy(main, box, _proxy_scale(box, 64), made, clean=False)
+    assert proxy.shape == whole.shape
+    for r0, r1, c0, c1 in asked:
+        region = proxy[r0:r1, c0:c1]
+        assert region.dtype == np.float32
+        assert np.array_equal(region, expected[r0:r1, c0:c1]), (r0, r1, c0, c1)
+
+
 def test_rows_read_alone_are_the_rows_of_the_whole_frame(tmp_path):
     """Spans of rows read alone equal the same rows of the frame read whole (half kept
     half), each a frame whose data window is its rows; a file storing B, G, R, A (its data

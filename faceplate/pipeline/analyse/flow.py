@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -95,6 +96,16 @@ _TILE = 32
 Convert8 = Callable[[np.ndarray], np.ndarray]
 
 
+class ProxyPixels(Protocol):
+    """A proxy's float RGB pixels (the plate's colourspace, finite), read a region at a time
+    (``pixels[r0:r1, c0:c1]``): an array, or pixels made where they are read."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray: ...
+
+
 def _grey(image8: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.cvtColor(np.ascontiguousarray(image8), cv2.COLOR_RGB2GRAY))
 
@@ -110,7 +121,7 @@ class PlateView:
     conversion gives."""
 
     def __init__(self, grey: np.ndarray, thumb: np.ndarray | None, geometry: ProxyGeometry,
-                 pending: tuple[np.ndarray, Convert8] | None = None,
+                 pending: tuple[ProxyPixels, Convert8] | None = None,
                  bands: np.ndarray | None = None, rows: tuple[int, int] | None = None) -> None:
         self._grey = grey
         self.thumb = thumb
@@ -173,7 +184,7 @@ def plate_view(proxy8: np.ndarray, geometry: ProxyGeometry) -> PlateView:
     return PlateView(grey, _thumb(grey), geometry)
 
 
-def lazy_plate_view(linear: np.ndarray, geometry: ProxyGeometry, convert: Convert8,
+def lazy_plate_view(linear: ProxyPixels, geometry: ProxyGeometry, convert: Convert8,
                     small8: np.ndarray | None, bands: np.ndarray | None = None,
                     rows: tuple[int, int] | None = None) -> PlateView:
     """The view of ``linear``, the proxy in the plate's colourspace (finite values), converted

@@ -314,7 +314,8 @@ class PlateRead:
 
     frame: PlateFrame
     nonfinite: int
-    proxy: np.ndarray
+    #: An array where read whole; where read in part, made where flow reads it.
+    proxy: np.ndarray | PartProxy
     #: Made ahead by :func:`prepare_plate` (None, empty: made when the frame is analysed).
     seen: Image8 | None = None
     view: PlateView | None = None
@@ -384,6 +385,43 @@ def _proxy(frame: PlateFrame, scale: Fraction, clean: bool) -> np.ndarray:
         return downscaled(frame, data, (int(width), int(height)))
     return cv2.resize(_finite(_rgb_of(frame, data), clean), None, fx=float(scale),
                       fy=float(scale), interpolation=cv2.INTER_AREA)
+
+
+class PartProxy:
+    """The proxy (:func:`_proxy`) of a frame read in part, made where it is read: the proxy
+    pixels ``[r0:r1, c0:c1]`` are made when asked for from the plate pixels under them, the
+    values the whole proxy holds there (the area filter gives a region whose edges fall on
+    whole plate pixels alone what it gives it in the whole picture), and 0 outside the proxy
+    rows ``made`` from the rows read. Flow reads the proxy only around the faces, so most of a
+    frame's proxy is never made."""
+
+    def __init__(self, frame: PlateFrame, whole: Box, scale: Fraction,
+                 made: tuple[int, int], clean: bool) -> None:
+        self.shape = (int(whole.height * scale), int(whole.width * scale), 3)
+        self._frame, self._whole, self._scale = frame, whole, scale
+        self._made, self._clean = made, clean
+
+    def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
+        rows, cols = index
+        r0, r1, _ = rows.indices(self.shape[0])
+        c0, c1, _ = cols.indices(self.shape[1])
+        out = np.zeros((max(0, r1 - r0), max(0, c1 - c0), 3), np.float32)
+        top, bottom = max(r0, self._made[0]), min(r1, self._made[1])
+        if top >= bottom or c0 >= c1:
+            return out
+        # grown to whole plate pixels: proxy edges on multiples of the scale's numerator
+        step = self._scale.numerator
+        a, b = top // step * step, min(self.shape[0], -(-bottom // step) * step)
+        c, d = c0 // step * step, min(self.shape[1], -(-c1 // step) * step)
+        per = 1 / self._scale  # plate pixels a proxy pixel (whole at the edges above)
+        x0, y0 = self._whole.x0, self._whole.y0
+        box = Box(x0 + int(c * per), y0 + int(a * per), x0 + int(d * per), y0 + int(b * per))
+        if self._scale == 1:
+            region = _finite(_rgb_of(self._frame, box), self._clean)
+        else:
+            region = downscaled(self._frame, box, (d - c, b - a))
+        out[top - r0:bottom - r0] = region[top - a:bottom - a, c0 - c:c1 - c]
+        return out
 
 
 #: A followed frame is read in part only where that leaves out more than this share of its
@@ -476,9 +514,8 @@ def read_rows(spec: ShotSpec, frame_number: int, settings: AnalyseSettings, pre:
     x0, y0 = header.x - header.full_x, header.y - header.full_y
     whole = Box(x0, y0, x0 + header.width, y0 + header.height)
     scale = _proxy_scale(whole, settings.detect_size)
-    proxy = np.zeros((int(whole.height * scale), int(whole.width * scale), 3), np.float32)
     made = (int(rows[0] * scale), int(rows[1] * scale))
-    proxy[made[0]:made[1]] = _proxy(main, scale, nonfinite == 0)
+    proxy = PartProxy(main, whole, scale, made, nonfinite == 0)
     by_start = {f.data_box.y0 - whole.y0: f for f in frames}
     band_rows = np.concatenate([_rgb_of(by_start.get(b, main),
                                         Box(whole.x0, whole.y0 + b, whole.x1,
@@ -512,7 +549,8 @@ def _views(plate: PlateRead, side: int | None,
     geometry = ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width)
     bands = band_thumb((plate.bands or _bands_of(plate)).rows,
                        len(band_starts(data.height, _BANDS, _BAND_ROWS)), to_working)
-    seen = None if plate.whole is not None else detector_image(proxy, side, to_working)
+    seen = (None if isinstance(proxy, PartProxy)  # read in part: no detector picture
+            else detector_image(proxy, side, to_working))
     view = lazy_plate_view(proxy, geometry, to_working, seen, bands, plate.proxy_rows)
     again = plate.again
     if again is not None:
