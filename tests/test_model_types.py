@@ -152,16 +152,13 @@ def _registry(folder: Path, *entries: ModelEntry) -> ModelRegistry:
 
 def _two_outputs(path: Path, batch: int | str, width: int) -> None:
     """output = 2·input, then a second output input + 100 (an adapter reads the first)."""
-    _save(path, [helper.make_node("Mul", ["input", "two"], ["output"]),
-                 helper.make_node("Add", ["input", "hundred"], ["other"])],
-          [helper.make_tensor_value_info("input", F, [batch, width])],
-          [helper.make_tensor_value_info("output", F, [batch, width]),
-           helper.make_tensor_value_info("other", F, [batch, width])],
-          [numpy_helper.from_array(np.float32([2.0]), "two"),
-           numpy_helper.from_array(np.float32([100.0]), "hundred")])
-
-
-_save = save_onnx
+    save_onnx(path, [helper.make_node("Mul", ["input", "two"], ["output"]),
+                     helper.make_node("Add", ["input", "hundred"], ["other"])],
+              [helper.make_tensor_value_info("input", F, [batch, width])],
+              [helper.make_tensor_value_info("output", F, [batch, width]),
+               helper.make_tensor_value_info("other", F, [batch, width])],
+              [numpy_helper.from_array(np.float32([2.0]), "two"),
+               numpy_helper.from_array(np.float32([100.0]), "hundred")])
 
 
 class _Feeds:
