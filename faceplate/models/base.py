@@ -32,7 +32,7 @@ class OnnxAdapter:
                     feeds: Callable[[NDArray[np.float32]], dict[str, np.ndarray]]
                     ) -> NDArray[np.float32]:
         """First output over ``batch``: one call when input ``name`` is batched, else per item."""
-        if len(batch) == 0:
+        if not len(batch):
             return np.zeros((0,), np.float32)
         if self.session.batched(name):
             return self.session.run(feeds(batch))[0]

@@ -14,5 +14,5 @@ class EmbeddingConverter(OnnxAdapter):
 
     def convert(self, embedding: Embedding) -> Embedding:
         name = self.entry.inputs[0]
-        batch = np.asarray(embedding, np.float32).reshape(1, -1)
-        return np.asarray(self.session.run({name: batch})[0], np.float32).reshape(-1)
+        batch = np.asarray(embedding, np.float32)[np.newaxis]
+        return np.asarray(self.session.run({name: batch})[0], np.float32).ravel()
