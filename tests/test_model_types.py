@@ -18,6 +18,7 @@ onnx = pytest.importorskip("onnx", reason="the test extra installs onnx")
 from conftest import save_onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+from faceplate.errors import ModelError  # noqa: E402
 from faceplate.face.swapper import ReferenceSwapper  # noqa: E402
 from faceplate.models import protocols  # noqa: E402
 from faceplate.models.base import OnnxAdapter  # noqa: E402
@@ -144,6 +145,13 @@ def _entry(model_id: str, **fields: object) -> ModelEntry:
     return ModelEntry(id=model_id, **values)
 
 
+class _NoImage(OnnxAdapter):
+    """An adapter of a model that reads no image (as a converter): no ``size`` needed, so its
+    batched calls can be tested on models of any input."""
+
+    reads_image = False
+
+
 def _registry(folder: Path, *entries: ModelEntry) -> ModelRegistry:
     return ModelRegistry({e.id: e for e in entries}, model_dirs=[folder],
                          options=RuntimeOptions(providers=("cpu",)),
@@ -177,7 +185,7 @@ ROWS = np.float32([[1, 2, 3, 4], [5, 6, 7, 8], [-1, 0, 0.5, 9]])
 
 def test_a_batched_input_takes_the_whole_batch_in_one_call(tmp_path: Path) -> None:
     _two_outputs(tmp_path / "free.onnx", "N", 4)
-    adapter = OnnxAdapter(_registry(tmp_path, _entry("free")), "free")
+    adapter = _NoImage(_registry(tmp_path, _entry("free")), "free")
     feeds = _Feeds()
     out = adapter.run_batched(ROWS, "input", feeds)
     assert len(feeds.calls) == 1
@@ -187,7 +195,7 @@ def test_a_batched_input_takes_the_whole_batch_in_one_call(tmp_path: Path) -> No
 
 def test_a_fixed_batch_of_one_is_run_a_face_at_a_time_in_order(tmp_path: Path) -> None:
     _two_outputs(tmp_path / "one.onnx", 1, 4)
-    adapter = OnnxAdapter(_registry(tmp_path, _entry("one")), "one")
+    adapter = _NoImage(_registry(tmp_path, _entry("one")), "one")
     feeds = _Feeds()
     out = adapter.run_batched(ROWS, "input", feeds)
     assert [c.tolist() for c in feeds.calls] == [[row] for row in ROWS.tolist()]
@@ -204,7 +212,7 @@ def test_no_faces_run_nothing_and_give_nothing(tmp_path: Path, batch: int | str)
     """An empty batch asks the model nothing (a fixed batch of one could not even be joined)
     and gives an empty result."""
     _two_outputs(tmp_path / "m.onnx", batch, 4)
-    adapter = OnnxAdapter(_registry(tmp_path, _entry("m")), "m")
+    adapter = _NoImage(_registry(tmp_path, _entry("m")), "m")
     feeds = _Feeds()
     out = adapter.run_batched(np.zeros((0, 4), np.float32), "input", feeds)
     assert feeds.calls == [] and len(out) == 0 and out.dtype == np.float32
@@ -212,12 +220,25 @@ def test_no_faces_run_nothing_and_give_nothing(tmp_path: Path, batch: int | str)
 
 def test_an_adapter_names_its_model_and_takes_its_template_and_size(tmp_path: Path) -> None:
     """The manifest's id, template and size; an entry without a template aligns on
-    arcface_128, one without a size has size 0."""
+    arcface_128; a model that reads no image (a converter) needs no size (0)."""
     registry = _registry(tmp_path, _entry("sized", template="ffhq_512", size=512),
-                         _entry("bare"))
+                         _entry("bare", size=1))
     sized, bare = OnnxAdapter(registry, "sized"), OnnxAdapter(registry, "bare")
     assert (sized.id, sized.template, sized.size) == ("sized", "ffhq_512", 512)
-    assert (bare.id, bare.template, bare.size) == ("bare", "arcface_128", 0)
+    assert (bare.id, bare.template, bare.size) == ("bare", "arcface_128", 1)
+    assert _NoImage(_registry(tmp_path, _entry("none")), "none").size == 0
+
+
+@pytest.mark.parametrize("size", [None, 0, -256, 1.5, "256", True])
+def test_a_model_that_reads_an_image_needs_a_size_in_its_manifest_entry(tmp_path: Path,
+                                                                         size: object) -> None:
+    """A studio's entry for an image model that leaves out ``size`` (or gives anything but a
+    whole number above 0) is refused when its adapter is made (the pre-flight), naming the
+    model and the key, not by OpenCV on the first frame."""
+    registry = _registry(tmp_path, _entry("studio", size=size))
+    with pytest.raises(ModelError, match=r"model studio: its manifest entry needs `size`.*"
+                                         r"a recognizer reads"):
+        OnnxAdapter(registry, "studio")
 
 
 def test_a_converter_gives_its_first_output_as_one_embedding(tmp_path: Path) -> None:

@@ -7,17 +7,32 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from faceplate.errors import ModelError
 from faceplate.models.runtime import ModelRegistry, Session
 
 
 class OnnxAdapter:
     """An adapter bound to one model of a registry (the session is made on first use)."""
 
+    #: Whether the model reads an image of the manifest's ``size`` (every role but the
+    #: converter, which reads an embedding).
+    reads_image = True
+
     def __init__(self, registry: ModelRegistry, model_id: str) -> None:
+        """Raises:
+            ModelError: the model reads an image and its manifest entry gives no ``size``
+                (the image's side, in pixels) or not a whole number above 0.
+        """
         self.registry = registry
         self.entry = registry.entry(model_id)
         self.template = self.entry.template or "arcface_128"
-        self.size = int(self.entry.size or 0)
+        size = self.entry.size
+        if self.reads_image and (not isinstance(size, int) or isinstance(size, bool)
+                                 or size <= 0):
+            raise ModelError(f"model {model_id}: its manifest entry needs `size`, the side in "
+                             f"pixels of the image a {self.entry.role} reads (a whole number "
+                             f"above 0), not {size!r}")
+        self.size = int(size or 0)
 
     @property
     def id(self) -> str:

@@ -12,6 +12,8 @@ from faceplate.models.protocols import Embedding
 class EmbeddingConverter(OnnxAdapter):
     """A converter named by a swapper's ``converter:`` manifest key."""
 
+    reads_image = False  # an embedding: no ``size``
+
     def convert(self, embedding: Embedding) -> Embedding:
         name = self.entry.inputs[0]
         batch = np.asarray(embedding, np.float32)[np.newaxis]
