@@ -196,7 +196,8 @@ def test_the_demo_shot_is_built_again_into_its_own_folder(tmp_path):
 
 #: 68 landmarks of an upright face written by hand: eye centres (150, 170) and (250, 170)
 #: (iod 100), the jaw from x = 92 (point 0) to 310 (16), the chin (8) at y = 333, the brows'
-#: tops at y = 130, the inner lips 4 apart about y = 250 (the lip line flat at v = 80).
+#: tops at y = 130, the nostrils 30 each side of the nose, the inner lips 4 apart about y = 250
+#: (the lip line flat at v = 80).
 FACE = np.array([
     # jaw 0-16
     (92, 170), (96, 200), (104, 230), (114, 258), (128, 284), (145, 306), (163, 322),
@@ -207,7 +208,7 @@ FACE = np.array([
     (220, 140), (235, 132), (250, 130), (265, 132), (280, 140),
     # nose 27-35
     (200, 170), (200, 185), (200, 200), (200, 215),
-    (185, 222), (192, 225), (200, 227), (208, 225), (215, 222),
+    (170, 225), (185, 226), (200, 227), (215, 226), (230, 225),
     # eyes 36-47
     (130, 170), (143, 163), (157, 163), (170, 170), (157, 177), (143, 177),
     (230, 170), (243, 163), (257, 163), (270, 170), (257, 177), (243, 177),
@@ -236,6 +237,13 @@ def rotated(points: np.ndarray, degrees: float, about=(200.0, 200.0)) -> np.ndar
 @pytest.fixture(scope="module")
 def rig() -> HeadRig:
     return HeadRig(rows_image(), FACE)
+
+
+def test_a_pose_and_an_expression_are_the_still_unless_told_otherwise():
+    assert Pose() == Pose(yaw=0.0, pitch=0.0, roll=0.0, shift=(0.0, 0.0))
+    assert Expression() == Expression(jaw=0.0, lids=0.0)
+    with pytest.raises(AttributeError):
+        Expression().jaw = 1.0  # type: ignore[misc]
 
 
 def test_the_face_frame_is_centred_between_the_eyes_along_the_eye_line():
@@ -342,7 +350,9 @@ def _added_features(x: float, y: float) -> float:
     (215, 200, 38.0),      # the nose's tip (30): the ridge's last bump, 0.38 iod
     (170, 200, None),      # its root (27): the next bump down (0.135 iod) is higher
     (192, 200, None),      # half way down the ridge
-    (215, 212, None),      # beside the tip: the tip's bump and the right nostril's (35)
+    (215, 212, None),      # beside the tip
+    (225, 230, 14.0),      # the right nostril (35): its own bump, 0.14 iod
+    (225, 170, 14.0),      # the left (31)
     (170, 150, None),      # the left eye's centre: a socket
     (250, 200, None),      # the lips
 ])
@@ -352,7 +362,7 @@ def test_the_features_are_a_nose_ridge_nostrils_eye_sockets_lips_and_a_chin(rig,
     highest of them counting; the sockets, lips and chin added."""
     ridge_bumps = [_bump(x, y, (200.0, 170.0 + 45.0 * t), 10.0 + 28.0 * t, 17.0)
                    for t in np.linspace(0.0, 1.0, 9)]
-    nostrils = [_bump(x, y, (185.0, 222.0), 14.0, 13.0), _bump(x, y, (215.0, 222.0), 14.0, 13.0)]
+    nostrils = [_bump(x, y, (170.0, 225.0), 14.0, 13.0), _bump(x, y, (230.0, 225.0), 14.0, 13.0)]
     highest = max(ridge_bumps + nostrils)
     if ridge is not None:
         assert highest == pytest.approx(ridge, abs=1e-9)
@@ -436,6 +446,23 @@ def _jaw_at(rig: HeadRig, amount: float, points: list[tuple[float, float]]):
     v = np.array([p[1] for p in points], np.float32)[None, :]
     dv, alpha, depth = rig._jaw(amount, u, v)
     return dv[0], alpha[0], depth[0]
+
+
+def test_the_lip_line_runs_through_the_corners_and_the_inner_lips_midpoints():
+    """The line the mouth opens along: through the outer corners (48, 54), the inner corners
+    (60, 64) and the midpoints of the inner lips' pairs (61/67, 62/66, 63/65), straight
+    between them, level beyond the corners. A crooked mouth, to tell the points apart."""
+    points = FACE.copy()
+    points[48, 1], points[60, 1], points[64, 1], points[54, 1] = 246.0, 249.0, 253.0, 257.0
+    points[[61, 67], 1] = 244.0, 256.0    # midpoint 250
+    points[[62, 66], 1] = 247.0, 257.0    # 252
+    points[[63, 65], 1] = 251.0, 249.0    # 250
+    rig = HeadRig(rows_image(), points)
+    u = np.array([-35.0, -28.0, -14.0, 0.0, 14.0, 28.0, 35.0, -21.0, -7.0, 7.0, 31.5, -50.0,
+                  60.0], np.float32)
+    want = np.array([246.0, 249.0, 250.0, 252.0, 250.0, 253.0, 257.0, 249.5, 251.0, 251.0,
+                     255.0, 246.0, 257.0]) - 170.0
+    np.testing.assert_allclose(rig._lip_line(u), want, atol=1e-4)
 
 
 def test_the_jaw_drops_by_0_22_of_the_eye_corners_span_tapering_below_the_chin(rig):
@@ -587,6 +614,14 @@ def test_lowered_lids_stretch_the_lid_skin_down_over_the_eye(rig):
     out = rig.expression(Expression(lids=0.5))
     k = 0.5 * move / (upper - top)
     assert out[170 + 0, 150, 0] == pytest.approx(170.0 + k * top / (1.0 + k), abs=0.05)
+
+
+def test_lids_that_would_move_under_a_twentieth_of_a_pixel_leave_the_eye_alone(rig):
+    """Lids closed so little that the lid would come down 0.04 pixels at the eye's centre (and
+    less towards its corners): nothing moves, not even the margin's band."""
+    move = 2.0 * (170.0 - (163.0 - 49.0 * 7.0 / 351.0))  # the opening at the centre, 15.954
+    out = rig.expression(Expression(lids=0.04 / move))
+    np.testing.assert_array_equal(out[120:200, 120:280], rig.image[120:200, 120:280])
 
 
 def test_the_lids_close_less_towards_the_eyes_corners_and_not_beyond_them(rig):
