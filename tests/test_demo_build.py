@@ -9,6 +9,7 @@ code under test."""
 from __future__ import annotations
 
 import math
+from dataclasses import FrozenInstanceError
 from importlib import resources
 from pathlib import Path
 
@@ -90,8 +91,16 @@ def test_the_camera_move_frames_the_demos_1024_by_576_plate_by_default():
                                                 math.cos(math.radians(15.0))]]), atol=1e-12)
 
 
+def test_a_camera_move_is_frozen_and_hashable():
+    """``render_plate``'s default move is one shared object: it cannot be changed."""
+    move = CameraMove()
+    with pytest.raises(FrozenInstanceError):
+        move.roll = (0.0, 0.0)  # type: ignore[misc]
+    assert hash(move) == hash(CameraMove()) and move == CameraMove()
+
+
 def test_the_plates_header_is_half_rgb_zip_acescg_with_the_studios_attributes():
-    spec = plate_spec(64, 48)
+    spec = plate_spec(width=64, height=48)
     assert (spec.width, spec.height, spec.nchannels) == (64, 48, 3)
     assert (spec.x, spec.y, spec.full_x, spec.full_y) == (0, 0, 0, 0)
     assert (spec.full_width, spec.full_height) == (64, 48)
@@ -204,8 +213,8 @@ FACE = np.array([
     (181, 330), (200, 333), (219, 330), (237, 322), (255, 306), (272, 284), (286, 258),
     (296, 230), (304, 200), (310, 170),
     # brows 17-26
-    (120, 140), (135, 132), (150, 130), (165, 132), (180, 140),
-    (220, 140), (235, 132), (250, 130), (265, 132), (280, 140),
+    (120, 140), (145, 132), (150, 130), (165, 132), (180, 140),
+    (220, 140), (235, 132), (250, 130), (255, 132), (280, 140),
     # nose 27-35
     (200, 170), (200, 185), (200, 200), (200, 215),
     (170, 225), (185, 226), (200, 227), (215, 226), (230, 225),
@@ -454,14 +463,15 @@ def test_the_lip_line_runs_through_the_corners_and_the_inner_lips_midpoints():
     between them, level beyond the corners. A crooked mouth, to tell the points apart."""
     points = FACE.copy()
     points[48, 1], points[60, 1], points[64, 1], points[54, 1] = 246.0, 249.0, 253.0, 257.0
-    points[[61, 67], 1] = 244.0, 256.0    # midpoint 250
-    points[[62, 66], 1] = 247.0, 257.0    # 252
-    points[[63, 65], 1] = 251.0, 249.0    # 250
+    points[[61, 67]] = (184.0, 244.0), (190.0, 256.0)    # midpoint (187, 250): u -13
+    points[[62, 66]] = (202.0, 247.0), (206.0, 257.0)    # (204, 252): u 4
+    points[[63, 65]] = (212.0, 251.0), (218.0, 249.0)    # (215, 250): u 15
     rig = HeadRig(rows_image(), points)
-    u = np.array([-35.0, -28.0, -14.0, 0.0, 14.0, 28.0, 35.0, -21.0, -7.0, 7.0, 31.5, -50.0,
+    u = np.array([-35.0, -28.0, -13.0, 4.0, 15.0, 28.0, 35.0, -21.0, -7.0, 7.0, 31.5, -50.0,
                   60.0], np.float32)
-    want = np.array([246.0, 249.0, 250.0, 252.0, 250.0, 253.0, 257.0, 249.5, 251.0, 251.0,
-                     255.0, 246.0, 257.0]) - 170.0
+    want = np.array([246.0, 249.0, 250.0, 252.0, 250.0, 253.0, 257.0, 249.0 + 7.0 / 15.0,
+                     250.0 + 2.0 * 6.0 / 17.0, 252.0 - 2.0 * 3.0 / 11.0, 255.0, 246.0,
+                     257.0]) - 170.0
     np.testing.assert_allclose(rig._lip_line(u), want, atol=1e-4)
 
 
@@ -639,7 +649,7 @@ def test_the_lids_close_less_towards_the_eyes_corners_and_not_beyond_them(rig):
     u = -10.0  # from the eye's centre
     upper = 163.0 + a * (u * u - 49.0) - 170.0
     move = 2.0 * -upper * math.sqrt(math.sin(math.pi / 4))
-    brow = -38.0 - 2.0 * 5.0 / 15.0  # between the brow's points at x 135 and 150
+    brow = -30.0 - 8.0 * 20.0 / 25.0  # between the brow's points at x 120 (17) and 145 (18)
     top = brow + 0.4 * (upper - brow)
     k = move / (upper - top)
     v = 0
