@@ -652,8 +652,9 @@ def test_the_lids_close_less_towards_the_eyes_corners_and_not_beyond_them(rig):
     brow = -30.0 - 8.0 * 20.0 / 25.0  # between the brow's points at x 120 (17) and 145 (18)
     top = brow + 0.4 * (upper - brow)
     k = move / (upper - top)
-    v = 0
-    assert out[170 + v, 140, 0] == pytest.approx(170.0 + (v + k * top) / (1.0 + k), abs=0.05)
+    for v in range(-24, 4):  # from the lid skin's top (v -24.23) to the lid's margin (4.08)
+        want = 170.0 + (v + k * top) / (1.0 + k)
+        assert out[170 + v, 140, 0] == pytest.approx(want, abs=0.05), v
     for x in (128, 172, 228, 272):
         np.testing.assert_allclose(out[100:200, x, 0], np.arange(100, 200), atol=1e-3)
     # the right eye closes as the left (its centre x = 250)
