@@ -390,12 +390,6 @@ def test_the_nose_stands_out_of_the_face_and_the_eyes_sink_in(rig):
 # --- the head's own motion --------------------------------------------------------------------
 
 
-def _head_pixel(rig: HeadRig) -> tuple[int, int]:
-    """A pixel of the cheek, where the head's motion has its whole weight."""
-    assert rig.weight[230, 150] == 1.0
-    return 230, 150
-
-
 @pytest.mark.parametrize("roll", [0.0, 25.0])
 def test_a_quarter_turn_brings_a_pixels_depth_round_to_the_side(roll):
     """Yaw 90°: a pixel at u from the head's centre, depth z, moves to u = z (to image right
@@ -545,18 +539,16 @@ def test_the_mouth_interiors_colours():
     the still shows none, else the edge's colour over 0.6 at the lip fading to depth 0.25;
     the throat's dark from 0.25 to 0.5; the tongue coming in to 3/4 of its colour at 1."""
     marks = {MOUTH_DARK: (1.0, 0.0, 0.0), MOUTH_TONGUE: (0.0, 1.0, 0.0),
-             TEETH: (0.0, 0.0, 1.0), MOUTH_EDGE: (0.0, 0.0, 0.0)}
-    edge_mark = np.array([1.0, 1.0, 1.0])
-    marks[MOUTH_EDGE] = tuple(edge_mark)
-    image = np.zeros((4, 4, 3), np.float32)
+             TEETH: (0.0, 0.0, 1.0), MOUTH_EDGE: (1.0, 1.0, 1.0)}
     dark, tongue, teeth = np.eye(3)
+    edge_mark = np.ones(3)
 
     def encode(c):
         return np.asarray(marks[c], np.float32)
 
-    points = FACE.copy()
     for shows in (False, True):
-        rig = HeadRig(image, points, encode=encode, mouth_shows_teeth=shows)
+        rig = HeadRig(np.zeros((4, 4, 3), np.float32), FACE, encode=encode,
+                      mouth_shows_teeth=shows)
         depth = np.array([[0.0, 0.03, 0.1, 0.3, 0.45, 0.75, 1.0, 0.0]], np.float32)
         alpha = np.array([[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]], np.float32)
         got = rig._mouth_interior(depth, alpha)[0]
