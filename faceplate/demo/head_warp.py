@@ -165,7 +165,7 @@ class HeadRig:
         for centre, height, sigma in (
             (self.points[36:42].mean(axis=0), -0.09 * iod, 0.24 * iod),
             (self.points[42:48].mean(axis=0), -0.09 * iod, 0.24 * iod),
-            (self.points[48:68].mean(axis=0), 0.08 * iod, 0.35 * iod),
+            (self.points[48:].mean(axis=0), 0.08 * iod, 0.35 * iod),
             (self.points[8] * 0.7 + self.points[57] * 0.3, 0.05 * iod, 0.3 * iod),
         ):
             features = features + height * np.exp(
