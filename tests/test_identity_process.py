@@ -572,3 +572,15 @@ def test_render_starts_the_helper_ahead_only_when_it_has_a_face_to_swap(tmp_path
     with _StartedEarly() as helper:
         ShotNode.from_file(none, descriptors=helper).render(force=True)
         assert helper.early is None and helper.pid is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
+def test_the_helper_runs_at_a_lower_priority_than_its_parent(face) -> None:
+    """Its niceness is the parent's plus 10 (at most 19, the lowest), set before it answers:
+    it takes the cores the stage's own threads leave idle."""
+    image, mesh = face
+    parent = os.getpriority(os.PRIO_PROCESS, 0)
+    with DescriptorProcess() as process:
+        process.later(image, _marks(mesh)).result()
+        assert process.pid is not None
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(19, parent + 10)

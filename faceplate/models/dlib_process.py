@@ -1,10 +1,9 @@
 """dlib's ResNet identity descriptor computed in a process of its own, while the caller goes on.
 
 dlib holds Python's GIL for the whole of a descriptor (70-80 ms a face on the development
-machine), so in a thread it would stop every other thread's Python too. In a process it runs
-on a core the caller's threads leave idle (analysis's keyframes, where the detector and the
-descriptors run while the plate reader waits), and gives the same values: the same library on
-the same pixels.
+machine), so in a thread it would stop every other thread's Python too. In a process of lower
+priority (:data:`NICENESS`) it runs on the cores the caller's threads leave idle, and gives the
+same values: the same library on the same pixels.
 """
 
 from __future__ import annotations
@@ -33,6 +32,12 @@ if TYPE_CHECKING:
 #: How often (seconds) the process looks whether its parent is still there while idle: a
 #: parent killed outright (SIGKILL) leaves it no other word.
 _PARENT_CHECK = 1.0
+#: How much lower than its parent's the helper's scheduling priority is (niceness added).
+#: Its descriptors are asked ahead and waited for late (analysis writes a frame once its
+#: identity is back; render's QC waits in a thread of its own), so it takes the cores the
+#: stage's own threads leave idle rather than sharing them: analysis ran faster with it,
+#: render no slower (docs/performance.md).
+NICENESS = 10
 #: How long closing waits for the process to end before it is killed.
 _CLOSE_WAIT = 5.0
 #: How long (seconds) a descriptor is waited for before the helper counts as hung: a face
@@ -46,6 +51,8 @@ def _serve(conn: Connection, parent: int) -> None:
     until ``None`` comes or the parent is gone."""
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_IGN)  # the parent stops the shot and then closes this
+    with contextlib.suppress(OSError, AttributeError):  # else at the parent's priority
+        os.nice(NICENESS)
     from faceplate.models.dlib_pack import DlibFacePack
     pack = DlibFacePack()
     with contextlib.suppress(FaceplateError):  # each request is then answered with it
