@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent / "faceplate"
 #: Floor of each top-level module or package of faceplate: it may import lower floors only.
 FLOORS = {
     "": 0, "errors": 0, "types": 0, "frames": 0, "registry": 0, "written": 0, "memory": 0,
-    "streams": 0, "blas": 0,
+    "streams": 0, "threads": 0,
     "spec": 1, "plateio": 1, "ocio": 1, "face": 1, "models": 1,
     "pipeline": 2,
     "nodes": 3,

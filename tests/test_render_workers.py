@@ -333,7 +333,8 @@ def test_workers_asked_for_are_kept_up_to_the_frames_and_bad_counts_refused():
 
 
 def test_auto_counts_the_cores_this_process_may_use_not_the_machines():
-    script = ("import os; from faceplate.nodes.pool import cores_here, resolve_workers; "
+    script = ("import os; from faceplate.nodes.pool import resolve_workers; "
+              "from faceplate.threads import cores_here; "
               "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
               "print(cores_here(), resolve_workers('auto', 48))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -390,12 +391,3 @@ def test_a_parent_that_leaves_at_once_kills_its_workers_and_waits_for_them(rig, 
         node.render(FRAMES, force=True, workers=2)
     assert [p.name for p in multiprocessing.active_children()
             if p.name.startswith("faceplate-render")] == []
-
-
-def test_without_cpu_affinity_the_machines_cores_are_counted(monkeypatch):
-    from faceplate.nodes.pool import cores_here
-    count = os.cpu_count()
-    monkeypatch.delattr(os, "sched_getaffinity")  # as on macOS
-    assert cores_here() == count
-    monkeypatch.setattr(os, "cpu_count", lambda: None)  # "cannot be determined"
-    assert cores_here() == 1

@@ -34,10 +34,16 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
     """Run a shot: analyse, solve, render FRAMES (default all) and report.
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
-    from faceplate.blas import one_blas_thread
     from faceplate.memory import no_numpy_huge_pages
+    from faceplate.threads import (
+        analysis_opencv_threads,
+        cores_here,
+        one_blas_thread,
+        opencv_threads,
+    )
     no_numpy_huge_pages()  # before NumPy loads: its analysis faster, its render no slower
     one_blas_thread()  # before NumPy loads: no BLAS threads spinning beside its start-up
+    opencv_threads(analysis_opencv_threads(cores_here()))  # before cv2 loads
     from faceplate.errors import IncompleteShotError
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.nodes.shot import ShotResult
@@ -78,10 +84,16 @@ def demo(out_dir: Path, out: Output) -> None:
 @output_options
 def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
-    from faceplate.blas import one_blas_thread
     from faceplate.memory import no_numpy_huge_pages
+    from faceplate.threads import (
+        analysis_opencv_threads,
+        cores_here,
+        one_blas_thread,
+        opencv_threads,
+    )
     no_numpy_huge_pages()  # before NumPy loads: analysis's frames on small pages (faster)
     one_blas_thread()  # before NumPy loads: no BLAS threads spinning beside its start-up
+    opencv_threads(analysis_opencv_threads(cores_here()))  # before cv2 loads
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.stage_files.analysis import face_counts
     with DescriptorProcess() as descriptors:  # started by the first descriptor asked

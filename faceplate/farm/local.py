@@ -13,8 +13,9 @@ from faceplate.farm.plan import CHAIN, SCHEMA, STAGES, JobPlan, is_chunked
 from faceplate.frames import format_frames
 from faceplate.memory import keep_freed_memory
 from faceplate.nodes import ShotNode
-from faceplate.nodes.pool import cores_here, library_threads, use_threads
+from faceplate.nodes.pool import library_threads, use_threads
 from faceplate.pipeline.runner import incomplete, run_stages
+from faceplate.threads import cores_here
 
 
 @dataclass(frozen=True)

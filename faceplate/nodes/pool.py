@@ -36,6 +36,7 @@ from faceplate.frames import format_frames
 from faceplate.memory import keep_freed_memory
 from faceplate.pipeline.progress import Progress
 from faceplate.pipeline.stop import StopFlag
+from faceplate.threads import cores_here
 
 if TYPE_CHECKING:
     from faceplate.ocio.config import ConfigChoice
@@ -52,15 +53,6 @@ FRAMES_PER_WORKER = 8
 MOST_WORKERS = 8
 #: How often the parent looks at its stop flag while it waits on the workers (seconds).
 POLL_SECONDS = 0.2
-
-
-def cores_here() -> int:
-    """The cores this process may run on: its CPU affinity (a farm slot's or a cgroup's
-    cpuset), not the machine's count."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def auto_workers(frames: int, cores: int) -> int:
