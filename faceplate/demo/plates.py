@@ -104,7 +104,7 @@ class _Colour:
             self._cpu = config.getProcessor(
                 PORTRAIT_COLORSPACE, PLATE_COLORSPACE
             ).getDefaultCPUProcessor()
-        except ocio.Exception as exc:
+        except (ocio.Exception, ocio.ExceptionMissingFile) as exc:
             raise ColourError(
                 f"cannot convert {PORTRAIT_COLORSPACE!r} to {PLATE_COLORSPACE!r} "
                 f"with {config_uri!r}: {exc}"
