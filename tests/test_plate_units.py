@@ -169,6 +169,17 @@ def test_pink_walk_starts_at_zero_and_its_frame_steps_have_the_rms_asked():
     assert pink_walk(np.random.default_rng(5), 0, 8, 2.0).tolist() == [0.0]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_pink_walk_steps_alike_over_the_shot(seed):
+    """Random phases: the frame steps are alike over the shot (no burst where every component
+    lines up, as a walk of aligned phases has at its start): no step beyond 5 × their RMS, the
+    two halves' RMS within a factor of 2."""
+    steps = np.diff(pink_walk(np.random.default_rng(seed), 96, 8, 1.0)[::8])
+    assert np.abs(steps).max() < 5.0
+    ratio = math.sqrt(np.mean(steps[:48] ** 2) / np.mean(steps[48:] ** 2))
+    assert 0.5 < ratio < 2.0
+
+
 def test_pink_walk_has_a_one_over_f_amplitude_spectrum():
     """Its power falls as 1/f² (a slope of -2 in log-log, a random walk's), averaged over 16
     walks and fitted over the middle of the band."""
@@ -254,6 +265,28 @@ def test_speech_is_syllables_in_phrases_with_pauses(seed):
     assert quick
 
 
+def test_speech_mixes_quick_and_slow_syllables_about_half_and_half():
+    """Syllables standing alone (one peak between silences): the quick ones 3 or 4 frames
+    long, the slow 4.5-8; about half of each over 100 s (a quick one follows a slow one, and
+    the other way, 7 times in 10)."""
+    over = 8
+    jaw = _speech(np.random.default_rng(4), 2400, over, 24.0)
+    lengths = []
+    for a, b in _runs(jaw > 0.0)[:-1]:
+        piece = jaw[a:b]
+        peaks = sum(1 for i in range(1, len(piece) - 1)
+                    if piece[i] > piece[i - 1] and piece[i] >= piece[i + 1])
+        if peaks == 1:
+            lengths.append((b - a) / over)
+    lengths_ = np.array(lengths)
+    quick = lengths_[lengths_ <= 4.0 + 1.0 / over]
+    slow = lengths_[lengths_ > 4.0 + 1.0 / over]
+    assert np.all(quick >= 3.0 - 1.0 / over)
+    assert np.all((slow >= 4.5 - 1.0 / over) & (slow <= 8.0))
+    assert len(lengths_) > 100
+    assert 0.35 < len(quick) / len(lengths_) < 0.65
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_blinks_close_in_a_frame_and_a_half_open_in_three_every_two_to_four_seconds(seed):
     over = 8
@@ -277,6 +310,17 @@ def test_blinks_close_in_a_frame_and_a_half_open_in_three_every_two_to_four_seco
         np.testing.assert_allclose(np.diff(piece[top + 1:]), -1.0 / over / 3.0, rtol=1e-9)
 
 
+def test_blinks_come_between_two_and_four_seconds_apart_across_that_range():
+    """Over 200 s (about 65 blinks) the intervals fill 2-4 s: some under 2.3 s, some over
+    3.7 s, none outside."""
+    lids = _blinks(np.random.default_rng(12), 4800, 4, 24.0)
+    starts = np.array([a for a, _ in _runs(lids > 0.0)]) / 4
+    gaps = np.diff(starts) / 24.0
+    assert len(gaps) > 40
+    assert gaps.min() < 2.3 and gaps.max() > 3.7
+    assert gaps.min() >= 2.0 - 0.25 / 24 and gaps.max() <= 4.0 + 0.25 / 24
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_turns_reach_both_sides_and_hold_at_whole_and_half_turns(seed):
     """60 frames (2.5 s) at 24 fps, yaw 20: from 0, to +20 and -20 (either first), holding
@@ -289,6 +333,15 @@ def test_turns_reach_both_sides_and_hold_at_whole_and_half_turns(seed):
     held = [yaw[a] for a, b in _runs(np.diff(yaw) == 0.0) if (b - a) / over >= 0.4 * 0.6 * 24 - 1]
     assert held and set(held) <= {0.0, 10.0, -10.0, 20.0, -20.0}
     assert np.all(_turns(np.random.default_rng(seed), 60, over, 24.0, 0.0) == 0.0)
+
+
+def test_the_first_turn_goes_either_way():
+    """Over ten seeds the head turns first to +yaw on some, to -yaw on others."""
+    first = set()
+    for seed in range(10):
+        yaw = _turns(np.random.default_rng(seed), 60, 8, 24.0, 20.0)
+        first.add(float(np.sign(yaw[np.flatnonzero(yaw != 0.0)[0]])))
+    assert first == {1.0, -1.0}
 
 
 def test_a_timeline_without_camera_or_performance_is_still():
@@ -345,6 +398,17 @@ def test_the_performance_reaches_its_amounts_and_its_switches_turn_parts_off():
     assert np.array_equal(lively.yaw, build_timeline(6, 72, 24.0, 8, None, Performance()).yaw)
     assert not np.array_equal(lively.yaw, build_timeline(7, 72, 24.0, 8, None,
                                                          Performance()).yaw)
+
+
+def test_the_defaults_are_the_documented_handheld_camera_performance_and_look():
+    """Handheld: 2.5 px and 0.12° a frame, a zoom to 1.08, 180° shutter; a performance turning
+    to ±28° with 3° of nod, 2° of roll, 0.12 interocular distances of sway, talking and
+    blinking; a neutral look with no grain, fine clumps (0.7 px) if grain is asked."""
+    assert Handheld() == Handheld(shake_px=2.5, roll_deg=0.12, zoom=1.08, shutter=180.0)
+    assert Performance() == Performance(yaw=28.0, nod=3.0, roll=2.0, sway=0.12, pitch=0.0,
+                                        lids=0.0, talk=True, blink=True)
+    assert Look() == Look(exposure=0.0, light="neutral", defocus=0.0, grain=0.0,
+                          grain_size=0.7)
 
 
 # --- plates: a rendered frame written down ------------------------------------------------------
