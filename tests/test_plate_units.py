@@ -332,6 +332,9 @@ def test_turns_reach_both_sides_and_hold_at_whole_and_half_turns(seed):
     assert yaw.max() == 20.0 and yaw.min() == -20.0
     held = [yaw[a] for a, b in _runs(np.diff(yaw) == 0.0) if (b - a) / over >= 0.4 * 0.6 * 24 - 1]
     assert held and set(held) <= {0.0, 10.0, -10.0, 20.0, -20.0}
+    # a turn eases over at least 0.36 s (8.64 frames), sub-frame by sub-frame: at most 40°
+    # at smoothstep's steepest (1.5 × the mean slope) a sample
+    assert np.abs(np.diff(yaw)).max() <= 1.5 * 40.0 / (0.6 * 0.6 * 24) / over
     assert np.all(_turns(np.random.default_rng(seed), 60, over, 24.0, 0.0) == 0.0)
 
 
@@ -626,3 +629,29 @@ def test_an_upscaled_rig_is_the_still_twice_as_large_with_its_landmarks_moved_to
     np.testing.assert_array_equal(plain.points, points)
     np.testing.assert_allclose(big.points, points * 2.0 + 0.5, rtol=1e-12)
     assert big.image.dtype == np.float32 and big.image.min() >= 0.0 and big.image.max() < 1.1
+
+
+def test_the_truth_is_in_the_portraits_pixels_whatever_the_still_was_enlarged_by(tmp_path):
+    """The astronaut's face (90 px) magnified 1.67 times is rendered from a still enlarged
+    twice, 1.11 times from the still itself: both truths' cameras take the portrait's stored
+    landmarks' centre to the face's place at face_px over their height, and the head's sway
+    (the same seed, the same curves) is the same number of portrait pixels in both."""
+    from faceplate.demo.plates import _portraits, build_plate
+
+    points = np.array(_portraits()["astronaut"]["landmarks68"], np.float64)
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2.0
+    sway = Performance(yaw=0.0, nod=0.0, roll=0.0, sway=0.3, talk=False, blink=False)
+    shifts = []
+    for face_px in (150.0, 100.0):
+        recipe = PlateRecipe(name=f"t{face_px:.0f}", portrait="astronaut", size=(48, 32),
+                             frames=2, face_px=face_px, camera=None, performance=sway,
+                             shutter_samples=1, seed=5)
+        truth = json.loads(build_plate(recipe, tmp_path).truth.read_text(encoding="utf-8"))
+        scale = face_px / _face_height(points)
+        for frame in truth["frames"]:
+            camera = np.array(frame["camera"])
+            np.testing.assert_allclose(camera[:, :2], [[scale, 0.0], [0.0, scale]], rtol=1e-9)
+            np.testing.assert_allclose(camera @ [*centre, 1.0], [24.0, 0.47 * 32], atol=1e-9)
+        shifts.append([frame["shift"] for frame in truth["frames"]])
+    np.testing.assert_allclose(shifts[0], shifts[1], rtol=1e-9)
+    assert np.abs(shifts[0]).max() > 1.0
