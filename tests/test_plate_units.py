@@ -412,6 +412,12 @@ def test_the_defaults_are_the_documented_handheld_camera_performance_and_look():
                                         lids=0.0, talk=True, blink=True)
     assert Look() == Look(exposure=0.0, light="neutral", defocus=0.0, grain=0.0,
                           grain_size=0.7)
+    # a plate: 1280×720, 96 frames from 1001 at 24 fps, the face 270 px high a little above
+    # the centre, handheld, performing, six samples over the shutter, seed 1
+    assert PlateRecipe() == PlateRecipe(
+        name="hh010", portrait="astronaut", size=(1280, 720), frames=96, first=1001, fps=24,
+        face_px=270.0, face_at=(0.5, 0.47), camera=Handheld(), performance=Performance(),
+        look=Look(), shutter_samples=6, seed=1)
 
 
 # --- plates: a rendered frame written down ------------------------------------------------------

@@ -24,7 +24,7 @@ def pink_walk(rng: np.random.Generator, frames: int, oversample: int, step_rms: 
     amplitude = np.zeros_like(freqs)
     amplitude[1:] = 1.0 / freqs[1:]
     phase = rng.uniform(0.0, 2.0 * np.pi, len(freqs))
-    spectrum = amplitude * np.exp(1j * phase) * rng.rayleigh(1.0, len(freqs))
+    spectrum = amplitude * np.exp(1j * phase) * rng.rayleigh(size=len(freqs))
     walk = np.fft.irfft(spectrum, size)[:n]
     walk -= walk[0]
     steps = np.diff(walk[::oversample])
