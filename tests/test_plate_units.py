@@ -338,6 +338,16 @@ def test_turns_reach_both_sides_and_hold_at_whole_and_half_turns(seed):
     assert np.all(_turns(np.random.default_rng(seed), 60, over, 24.0, 0.0) == 0.0)
 
 
+def test_later_turns_go_to_any_of_the_five_places():
+    """Over 20 s (about 20 turns) the head, after its first two turns, holds at each of 0,
+    ±yaw/2 and ±yaw."""
+    over = 8
+    yaw = _turns(np.random.default_rng(21), 480, over, 24.0, 20.0)
+    held = [(a, yaw[a]) for a, b in _runs(np.diff(yaw) == 0.0) if b - a >= 0.24 * 24 * over - 8]
+    later = {value for _, value in held[2:]}
+    assert later == {0.0, 10.0, -10.0, 20.0, -20.0}
+
+
 def test_the_first_turn_goes_either_way():
     """Over ten seeds the head turns first to +yaw on some, to -yaw on others."""
     first = set()
