@@ -24,7 +24,7 @@ def pink_walk(rng: np.random.Generator, frames: int, oversample: int, step_rms: 
     amplitude = np.zeros_like(freqs)
     amplitude[1:] = 1.0 / freqs[1:]
     phase = rng.uniform(0.0, 2.0 * np.pi, len(freqs))
-    spectrum = amplitude * np.exp(1j * phase) * rng.rayleigh(1.0, len(freqs))
+    spectrum = amplitude * np.exp(1j * phase) * rng.rayleigh(size=len(freqs))
     walk = np.fft.irfft(spectrum, size)[:n]
     walk -= walk[0]
     steps = np.diff(walk[::oversample])
@@ -116,8 +116,8 @@ class Timeline:
 
 
 def _speech(rng: np.random.Generator, frames: int, oversample: int, fps: float) -> Series:
-    """Jaw opening 0..1: syllables as raised-cosine pulses of 3-8 frames (a third of them
-    at most 4), separated by 0-3 frame gaps, in phrases with pauses of 0.3-0.8 s."""
+    """Jaw opening 0..1: syllables as raised-cosine pulses of 3-8 frames (about half of them
+    quick, 3 or 4), separated by 0-3 frame gaps, in phrases with pauses of 0.3-0.8 s."""
     t = np.arange(frames * oversample + 1) / oversample
     jaw = np.zeros_like(t)
     pos = float(rng.uniform(2.0, 6.0))
@@ -142,10 +142,9 @@ def _blinks(rng: np.random.Generator, frames: int, oversample: int, fps: float) 
     closure = np.zeros_like(t)
     pos = float(rng.uniform(0.3, 1.5)) * fps
     while pos < frames:
-        down = (t >= pos - 1.5) & (t <= pos)
-        closure[down] = np.maximum(closure[down], (t[down] - pos + 1.5) / 1.5)
-        up = (t > pos) & (t <= pos + 3.0)
-        closure[up] = np.maximum(closure[up], 1.0 - (t[up] - pos) / 3.0)
+        # a triangle: up from pos - 1.5 to 1 at pos, down to 0 at pos + 3 (negative beyond)
+        blink = np.minimum((t - pos + 1.5) / 1.5, 1.0 - (t - pos) / 3.0)
+        closure = np.maximum(closure, blink)
         pos += float(rng.uniform(2.0, 4.0)) * fps
     return closure
 

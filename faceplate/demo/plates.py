@@ -69,7 +69,8 @@ class PlateRecipe:
 @dataclass(frozen=True)
 class BuiltPlate:
     """A plate on disk: the ``####`` pattern, its frame numbers, colourspace, recipe and
-    the per-frame truth (camera, pose, jaw, lids) written beside it as JSON."""
+    the per-frame truth (camera, pose, jaw, lids) written beside it as JSON; the camera and
+    the pose's shift in the portrait's own pixels (those of its stored landmarks)."""
 
     pattern: Path
     frames: list[int]
@@ -104,7 +105,7 @@ class _Colour:
             self._cpu = config.getProcessor(
                 PORTRAIT_COLORSPACE, PLATE_COLORSPACE
             ).getDefaultCPUProcessor()
-        except ocio.Exception as exc:
+        except (ocio.Exception, ocio.ExceptionMissingFile) as exc:
             raise ColourError(
                 f"cannot convert {PORTRAIT_COLORSPACE!r} to {PLATE_COLORSPACE!r} "
                 f"with {config_uri!r}: {exc}"
@@ -228,7 +229,12 @@ def build_plate(recipe: PlateRecipe, out_dir: Path, *, config: str = PINNED_OCIO
     info = _portraits()[recipe.portrait]
     landmarks = np.array(info["landmarks68"], np.float64)
     magnification = recipe.face_px / float(np.ptp(landmarks[:, 1]))
-    rig = load_rig(recipe.portrait, colour, upscale=2 if magnification > 1.4 else 1)
+    upscale = 2 if magnification > 1.4 else 1
+    rig = load_rig(recipe.portrait, colour, upscale=upscale)
+    # the rig's pixels from the portrait's (load_rig): u × x + (u - 1) / 2
+    enlarged = np.array(
+        [[upscale, 0.0, (upscale - 1) / 2], [0.0, upscale, (upscale - 1) / 2], [0.0, 0.0, 1.0]]
+    )
     timeline = build_timeline(
         recipe.seed, recipe.frames, recipe.fps, 8, recipe.camera, recipe.performance
     )
@@ -248,11 +254,11 @@ def build_plate(recipe: PlateRecipe, out_dir: Path, *, config: str = PINNED_OCIO
         truth.append(
             {
                 "frame": number,
-                "camera": _camera_matrix(rig, recipe, timeline, i).tolist(),
+                "camera": (_camera_matrix(rig, recipe, timeline, i) @ enlarged).tolist(),
                 "yaw": pose.yaw,
                 "pitch": pose.pitch,
                 "roll": pose.roll,
-                "shift": list(pose.shift),
+                "shift": [shift / upscale for shift in pose.shift],
                 "jaw": expr.jaw,
                 "lids": expr.lids,
             }
