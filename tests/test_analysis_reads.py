@@ -69,7 +69,7 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
     sizes (made in bands of half floats widened in turn), 100 x 70 at 16/25 does not (made
     whole), 40 x 30 is kept. Each is the frame read as float32 by OpenImageIO, NaN and Inf as
     0, through OpenCV's area filter at one scale on both axes, whatever rows they lie on."""
-    from faceplate.pipeline.analyse.stage import _proxy, _proxy_scale
+    from faceplate.pipeline.analyse.plate_proxy import proxy_of, proxy_scale
 
     values = (np.random.default_rng(width).random((height, width, 3)) * 4).astype(np.float16)
     values[17, 5, 0], values[height - 20, 9, 2], values[3, 2, 1] = np.nan, np.inf, -np.inf
@@ -85,7 +85,7 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
                                                    interpolation=cv2.INTER_AREA)
     frame = read_rgb_frame(path, 1, half=True)
     assert frame.pixels.dtype == np.float16 and frame.nonfinite_count() == 3
-    proxy = _proxy(frame, _proxy_scale(frame.data_box, 64), clean=False)
+    proxy = proxy_of(frame, proxy_scale(frame.data_box, 64), clean=False)
     assert proxy.dtype == np.float32 and proxy.shape == expected.shape
     assert np.array_equal(proxy, expected)
     finite = tmp_path / "g.exr"
@@ -94,7 +94,7 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
                                                                          neginf=0))
     assert out.close()
     clean_frame = read_rgb_frame(finite, 1, half=True)
-    assert np.array_equal(_proxy(clean_frame, _proxy_scale(clean_frame.data_box, 64), True),
+    assert np.array_equal(proxy_of(clean_frame, proxy_scale(clean_frame.data_box, 64), True),
                           expected)
 
 
@@ -112,7 +112,7 @@ def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, heigh
     at a time as flow asks for it: each region is what OpenCV's area filter gives the whole
     frame read by OpenImageIO (cleaned) there, inside the proxy rows those rows make, and 0
     outside them."""
-    from faceplate.pipeline.analyse.stage import PartProxy, _proxy_scale
+    from faceplate.pipeline.analyse.plate_proxy import PartProxy, proxy_scale
     from faceplate.plateio.frame import read_rgb_rows
 
     values = (np.random.default_rng(height).random((height, width, 3)) * 4).astype(np.float16)
@@ -132,7 +132,7 @@ def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, heigh
     expected[made[0]:made[1]] = whole[made[0]:made[1]]
     (main,), _ = read_rgb_rows(path, 1, lambda h: [rows])
     box = Box(0, 0, width, height)
-    proxy = PartProxy(main, box, _proxy_scale(box, 64), made, clean=False)
+    proxy = PartProxy(main, box, proxy_scale(box, 64), made, clean=False)
     assert proxy.shape == whole.shape
     for r0, r1, c0, c1 in asked:
         region = proxy[r0:r1, c0:c1]
@@ -188,10 +188,11 @@ def test_rows_read_alone_are_the_rows_of_the_whole_frame(tmp_path):
 ])
 def test_a_followed_frame_is_read_in_whole_proxy_rows_that_hold_its_bands_whole(size, wanted,
                                                                                   rows):
-    from faceplate.pipeline.analyse.stage import _part_rows, _proxy_scale
+    from faceplate.pipeline.analyse.plate_proxy import proxy_scale
+    from faceplate.pipeline.analyse.stage import _part_rows
 
     data = Box(0, 0, *size)
-    assert _part_rows(data, _proxy_scale(data, 1024), wanted) == rows
+    assert _part_rows(data, proxy_scale(data, 1024), wanted) == rows
 
 
 def _shot(folder: Path, colour, frames: int, covered: int = COVERED,

@@ -23,11 +23,11 @@ from faceplate.pipeline.analyse.flow import (
     plate_view,
     vertex_motion,
 )
+from faceplate.pipeline.analyse.plate_proxy import rgb_of
 from faceplate.pipeline.analyse.stage import (
     PlateRead,
     _crop,
     _overlap,
-    _rgb_of,
     _skin,
     detector_image,
     prepare_plate,
@@ -91,10 +91,10 @@ def _frame(width: int, height: int, channels: int = 3) -> PlateFrame:
 def test_a_frames_rgb_is_its_first_three_channels_when_it_holds_more():
     frame = _frame(40, 30, 4)
     box = Box(5, 6, 25, 16)
-    rgb = _rgb_of(frame, box)
+    rgb = rgb_of(frame, box)
     assert rgb.shape == (10, 20, 3)
     assert np.array_equal(rgb, frame.pixels[6:16, 5:25, :3])
-    assert np.array_equal(_rgb_of(_frame(40, 30), box), _frame(40, 30).pixels[6:16, 5:25])
+    assert np.array_equal(rgb_of(_frame(40, 30), box), _frame(40, 30).pixels[6:16, 5:25])
 
 
 def test_a_frames_rgb_is_in_r_g_b_order_whatever_order_its_channels_lie_in():
@@ -104,7 +104,7 @@ def test_a_frames_rgb_is_in_r_g_b_order_whatever_order_its_channels_lie_in():
     for kind in (np.float32, np.float16):
         frame = _frame(40, 30)
         stored = replace(frame, pixels=frame.pixels[..., ::-1].astype(kind), rgb=(2, 1, 0))
-        rgb = _rgb_of(stored, box)
+        rgb = rgb_of(stored, box)
         assert rgb.dtype == np.float32
         assert np.array_equal(rgb, frame.pixels[6:16, 5:25].astype(kind).astype(np.float32))
 

@@ -52,6 +52,14 @@ from faceplate.pipeline.analyse.flow import (
     lazy_plate_view,
 )
 from faceplate.pipeline.analyse.identities import Identities, InOrder
+from faceplate.pipeline.analyse.plate_proxy import (
+    PartProxy,
+    finite,
+    proxy_of,
+    proxy_scale,
+    rgb_of,
+    whole_rows,
+)
 from faceplate.pipeline.context import RunContext
 from faceplate.pipeline.motion import Similarity
 from faceplate.pipeline.preflight import Preflight
@@ -66,7 +74,6 @@ from faceplate.pipeline.stage_files.analysis import (
     stored_analysis,
 )
 from faceplate.pipeline.stage_files.paths import analysis_path, to_shot
-from faceplate.pipeline.stage_files.proxies import downscaled
 from faceplate.plateio.frame import (
     Box,
     PlateFrame,
@@ -74,7 +81,6 @@ from faceplate.plateio.frame import (
     read_rgb_bands,
     read_rgb_frame,
     read_rgb_rows,
-    widened,
 )
 from faceplate.spec import ShotSpec
 from faceplate.types import WORKING_SPACE, Image8, Mesh
@@ -121,24 +127,6 @@ def cache_key(spec: ShotSpec, settings: AnalyseSettings, ctx: RunContext,
             "models": pre.shot_models().faces.id, "settings": asdict(settings)}
 
 
-def _rgb_of(frame: PlateFrame, box: Box) -> np.ndarray:
-    """Float32 RGB of ``box`` (inside the data window) for reading only: a view of the frame's
-    pixels where they are float32 R, G, B as they lie (a frame :func:`read_rgb_frame` read),
-    half R, G, B widened, else :meth:`PlateFrame.rgb_region`'s copy. Every use here makes a
-    new array of it."""
-    pixels = frame.pixels
-    if pixels.dtype not in (np.float32, np.float16) or frame.rgb != (0, 1, 2) \
-            or pixels.shape[2] != 3:
-        return frame.rgb_region(box)
-    d = frame.data_box
-    return widened(pixels[box.y0 - d.y0:box.y1 - d.y0, box.x0 - d.x0:box.x1 - d.x0])
-
-
-def _finite(rgb: np.ndarray, clean: bool) -> np.ndarray:
-    """``rgb`` with NaN and Inf made 0 (unless the frame is known to hold none)."""
-    return rgb if clean else np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0)
-
-
 @dataclass(frozen=True)
 class _Crop:
     """A region of the frame as the models see it: 8-bit working-space RGB, no larger than
@@ -180,7 +168,7 @@ def _crop(frame: PlateFrame, region: Box, colourspace: str, ctx: RunContext,
             rows = slice(region.y0 - box.y0, region.y1 - box.y0)
             cols = slice(region.x0 - box.x0, region.x1 - box.x0)
             return _Crop(np.ascontiguousarray(image[rows, cols]), region, 1.0)
-    rgb = _finite(_rgb_of(frame, region), clean)
+    rgb = finite(rgb_of(frame, region), clean)
     if scale < 1.0:
         size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
@@ -347,7 +335,7 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
             bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
             x0, y0 = header.x - header.full_x, header.y - header.full_y
             return BandRead(Box(x0, y0, x0 + header.width, y0 + header.height),
-                            _finite(rows, bad == 0), bad)
+                            finite(rows, bad == 0), bad)
         # RGB only, half kept half: widened where analysis looks at it
         frame = read_rgb_frame(spec.plate.path.frame(frame_number), frame_number,
                                pre.frame_limits, half=True)
@@ -355,73 +343,8 @@ def read_plate(spec: ShotSpec, frame_number: int, settings: AnalyseSettings,
         status: FrameStatus = "missing" if isinstance(exc, PlateMissingError) else "unreadable"
         return FrameAnalysis(frame_number, status, reason=str(exc))
     nonfinite = frame.nonfinite_count()
-    scale = _proxy_scale(frame.data_box, settings.detect_size)
-    return PlateRead(frame, nonfinite, _proxy(frame, scale, nonfinite == 0))
-
-
-def _proxy_scale(data: Box, side: int) -> Fraction:
-    """The analysis proxy's scale of a data window: at most ``side`` on its longer side."""
-    return min(Fraction(1), Fraction(side, max(data.width, data.height)))
-
-
-def _whole_rows(data: Box, scale: Fraction) -> int | None:
-    """The plate rows a proxy at ``scale`` makes whole proxy rows from at a time (None: its
-    size on either axis is not whole: made only from the whole frame)."""
-    if (data.width * scale).denominator != 1 or (data.height * scale).denominator != 1:
-        return None
-    return scale.denominator
-
-
-def _proxy(frame: PlateFrame, scale: Fraction, clean: bool) -> np.ndarray:
-    """The analysis proxy of the rows ``frame`` holds, at ``scale`` on both axes (OpenCV's
-    area filter), finite values. Where the scale gives whole sizes it is made in bands (each
-    band's half floats widened in turn: the same values, and the same rows as the whole
-    frame's proxy where ``frame`` starts and ends on :func:`_whole_rows`)."""
-    data = frame.data_box
-    if scale == 1:
-        return _finite(_rgb_of(frame, data), clean)  # float32 as read: no copy when finite
-    width, height = data.width * scale, data.height * scale
-    if width.denominator == height.denominator == 1:
-        return downscaled(frame, data, (int(width), int(height)))
-    return cv2.resize(_finite(_rgb_of(frame, data), clean), None, fx=float(scale),
-                      fy=float(scale), interpolation=cv2.INTER_AREA)
-
-
-class PartProxy:
-    """The proxy (:func:`_proxy`) of a frame read in part, made where it is read: the proxy
-    pixels ``[r0:r1, c0:c1]`` are made when asked for from the plate pixels under them, the
-    values the whole proxy holds there (the area filter gives a region whose edges fall on
-    whole plate pixels alone what it gives it in the whole picture), and 0 outside the proxy
-    rows ``made`` from the rows read. Flow reads the proxy only around the faces, so most of a
-    frame's proxy is never made."""
-
-    def __init__(self, frame: PlateFrame, whole: Box, scale: Fraction,
-                 made: tuple[int, int], clean: bool) -> None:
-        self.shape = (int(whole.height * scale), int(whole.width * scale), 3)
-        self._frame, self._whole, self._scale = frame, whole, scale
-        self._made, self._clean = made, clean
-
-    def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
-        rows, cols = index
-        r0, r1, _ = rows.indices(self.shape[0])
-        c0, c1, _ = cols.indices(self.shape[1])
-        out = np.zeros((max(0, r1 - r0), max(0, c1 - c0), 3), np.float32)
-        top, bottom = max(r0, self._made[0]), min(r1, self._made[1])
-        if top >= bottom or c0 >= c1:
-            return out
-        # grown to whole plate pixels: proxy edges on multiples of the scale's numerator
-        step = self._scale.numerator
-        a, b = top // step * step, min(self.shape[0], -(-bottom // step) * step)
-        c, d = c0 // step * step, min(self.shape[1], -(-c1 // step) * step)
-        per = 1 / self._scale  # plate pixels a proxy pixel (whole at the edges above)
-        x0, y0 = self._whole.x0, self._whole.y0
-        box = Box(x0 + int(c * per), y0 + int(a * per), x0 + int(d * per), y0 + int(b * per))
-        if self._scale == 1:
-            region = _finite(_rgb_of(self._frame, box), self._clean)
-        else:
-            region = downscaled(self._frame, box, (d - c, b - a))
-        out[top - r0:bottom - r0] = region[top - a:bottom - a, c0 - c:c1 - c]
-        return out
+    scale = proxy_scale(frame.data_box, settings.detect_size)
+    return PlateRead(frame, nonfinite, proxy_of(frame, scale, nonfinite == 0))
 
 
 #: A followed frame is read in part only where that leaves out more than this share of its
@@ -433,7 +356,7 @@ def _part_rows(data: Box, scale: Fraction, wanted: tuple[float, float]) -> tuple
     """The data-window rows (y0, y1 from its top) a frame read in part is read in: ``wanted``
     (display rows) grown to whole proxy rows and to hold every band of rows it crosses whole;
     None where that is most of the frame or the proxy is made only whole."""
-    step = _whole_rows(data, scale)
+    step = whole_rows(data, scale)
     if step is None:
         return None
     bands = band_starts(data.height, _BANDS, _BAND_ROWS)
@@ -490,7 +413,7 @@ def read_rows(spec: ShotSpec, frame_number: int, settings: AnalyseSettings, pre:
     def spans(header: oiio.ImageSpec) -> list[tuple[int, int]]:
         x0, y0 = header.x - header.full_x, header.y - header.full_y
         data = Box(x0, y0, x0 + header.width, y0 + header.height)
-        rows = _part_rows(data, _proxy_scale(data, settings.detect_size), wanted)
+        rows = _part_rows(data, proxy_scale(data, settings.detect_size), wanted)
         plan.append(rows)
         if rows is None:
             return [(0, data.height)]
@@ -508,21 +431,21 @@ def read_rows(spec: ShotSpec, frame_number: int, settings: AnalyseSettings, pre:
     main, rows = frames[0], plan[0]
     nonfinite = sum(f.nonfinite_count() for f in frames)
     if rows is None:  # read whole
-        return PlateRead(main, nonfinite, _proxy(main, _proxy_scale(main.data_box,
+        return PlateRead(main, nonfinite, proxy_of(main, proxy_scale(main.data_box,
                                                                     settings.detect_size),
                                                  nonfinite == 0))
     x0, y0 = header.x - header.full_x, header.y - header.full_y
     whole = Box(x0, y0, x0 + header.width, y0 + header.height)
-    scale = _proxy_scale(whole, settings.detect_size)
+    scale = proxy_scale(whole, settings.detect_size)
     made = (int(rows[0] * scale), int(rows[1] * scale))
     proxy = PartProxy(main, whole, scale, made, nonfinite == 0)
     by_start = {f.data_box.y0 - whole.y0: f for f in frames}
-    band_rows = np.concatenate([_rgb_of(by_start.get(b, main),
+    band_rows = np.concatenate([rgb_of(by_start.get(b, main),
                                         Box(whole.x0, whole.y0 + b, whole.x1,
                                             whole.y0 + min(whole.height, b + _BAND_ROWS)))
                                 for b in band_starts(whole.height, _BANDS, _BAND_ROWS)])
     bad = int(band_rows.size - np.count_nonzero(np.isfinite(band_rows)))
-    bands = BandRead(whole, _finite(band_rows, bad == 0), bad)
+    bands = BandRead(whole, finite(band_rows, bad == 0), bad)
     return PlateRead(main, nonfinite, proxy, whole=whole, proxy_rows=made, bands=bands,
                      again=partial(read_plate, spec, frame_number, settings, pre))
 
@@ -601,7 +524,7 @@ def prepare_plate(plate: PlateRead | BandRead | FrameAnalysis, side: int | None,
         if (not box.empty and box.intersect(plate.frame.data_box) == box
                 and max(face[2] - face[0], face[3] - face[1]) * 2 <= _CROP_SIDE):
             # the crop it is followed on will be read at the frame's own size
-            ready.append((box, to_working(_finite(_rgb_of(plate.frame, box), clean))))
+            ready.append((box, to_working(finite(rgb_of(plate.frame, box), clean))))
     return replace(plate, seen=seen, view=view, ready=tuple(ready))
 
 
@@ -609,11 +532,11 @@ def _bands_of(plate: PlateRead) -> BandRead:
     """The :class:`BandRead` of a frame read whole (the same rows and count)."""
     frame = plate.frame
     data = frame.data_box
-    rows = np.concatenate([_rgb_of(frame, Box(data.x0, data.y0 + s, data.x1,
+    rows = np.concatenate([rgb_of(frame, Box(data.x0, data.y0 + s, data.x1,
                                               min(data.y1, data.y0 + s + _BAND_ROWS)))
                            for s in band_starts(data.height, _BANDS, _BAND_ROWS)])
     bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
-    return BandRead(data, _finite(rows, bad == 0), bad)
+    return BandRead(data, finite(rows, bad == 0), bad)
 
 
 def _quiet(previous: Previous, finder: FaceFinder, settings: AnalyseSettings) -> bool:
