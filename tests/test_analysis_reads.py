@@ -8,6 +8,7 @@ import json
 import shutil
 import signal
 import time
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from faceplate.face.image8 import to_uint8
 from faceplate.pipeline.analyse.flow import ProxyGeometry, band_thumb, band_view, cut_between
 from faceplate.pipeline.stage_files.paths import analysis_path
 from faceplate.pipeline.stop import StopFlag
-from faceplate.plateio.frame import Box, band_starts, read_rgb_bands, read_rgb_frame
+from faceplate.plateio.frame import Box, PlateFrame, band_starts, read_rgb_bands, read_rgb_frame
 from faceplate.plateio.write import write_image
 
 FIRST = 1001
@@ -102,7 +103,11 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
     # 120 x 90 at 8/15 (8 proxy pixels every 15 plate pixels): rows 30-75 read make proxy
     # rows 16-40; asked on and off whole plate pixels, across and past the rows made
     (120, 90, (30, 75), [(0, 48, 0, 64), (16, 40, 8, 56), (17, 39, 3, 61), (10, 20, 0, 5),
-                         (0, 16, 0, 64), (40, 48, 30, 40), (20, 30, 60, 64)]),
+                         (0, 16, 0, 64), (40, 48, 30, 40), (20, 30, 60, 64), (20, 30, 13, 50),
+                         (21, 35, 9, 23),
+                         # past the proxy's last row (cut there, as an array's slice is),
+                         # empty, and backwards (empty)
+                         (30, 60, 0, 64), (20, 20, 0, 64), (30, 20, 0, 64), (20, 30, 5, 5)]),
     # 40 x 30 at scale 1: any row
     (40, 30, (7, 23), [(0, 30, 0, 40), (5, 9, 11, 12), (22, 30, 0, 40)]),
 ])
@@ -137,7 +142,47 @@ def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, heigh
     for r0, r1, c0, c1 in asked:
         region = proxy[r0:r1, c0:c1]
         assert region.dtype == np.float32
+        assert region.shape == expected[r0:r1, c0:c1].shape, (r0, r1, c0, c1)
         assert np.array_equal(region, expected[r0:r1, c0:c1]), (r0, r1, c0, c1)
+
+
+@pytest.mark.parametrize(("size", "side", "rows"), [
+    ((1920, 1080), 1024, 15),  # 8/15: 1024 x 576
+    ((120, 90), 64, 15),       # 8/15: 64 x 48 (90 x 15/8 is not whole: a scale, not its inverse)
+    ((2048, 1152), 1024, 2),   # 1/2
+    ((512, 512), 1024, 1),     # kept: scale 1
+    ((1998, 1080), 1024, None),  # 512/999: 1024 wide, 553.5 high
+    ((1100, 800), 1024, None),   # 256/275: 1024 wide, 744.7 high
+    ((800, 1100), 1024, None),   # the same, tall: the height whole, the width not
+])
+def test_whole_proxy_rows_need_a_whole_proxy_size_on_both_axes(size, side, rows):
+    """The plate rows that make whole proxy rows at a time: the scale's denominator, where the
+    proxy's width and height at that scale are whole numbers of pixels; None otherwise."""
+    from faceplate.pipeline.analyse.plate_proxy import proxy_scale, whole_rows
+
+    data = Box(0, 0, *size)
+    assert whole_rows(data, proxy_scale(data, side)) == rows
+
+
+def test_a_clean_float_frame_kept_at_its_size_is_its_own_proxy():
+    """At scale 1 a float32 RGB frame without NaN or Inf is the proxy as it lies (no copy); one
+    holding them is a cleaned copy."""
+    from dataclasses import replace
+
+    from faceplate.pipeline.analyse.plate_proxy import proxy_of, rgb_of
+
+    pixels = np.random.default_rng(3).random((30, 40, 3)).astype(np.float32)
+    frame = PlateFrame(Path("plate.exr"), 1, oiio.ImageSpec(40, 30, 3, oiio.FLOAT), pixels,
+                       (0, 1, 2))
+    proxy = proxy_of(frame, Fraction(1), clean=True)
+    assert np.shares_memory(proxy, pixels) and np.array_equal(proxy, pixels)
+    assert np.shares_memory(rgb_of(frame, Box(5, 6, 25, 16)), pixels)
+    dirty = pixels.copy()
+    dirty[4, 7, 1] = np.nan
+    cleaned = proxy_of(replace(frame, pixels=dirty), Fraction(1), clean=False)
+    assert not np.shares_memory(cleaned, dirty) and np.isnan(dirty[4, 7, 1])
+    assert cleaned[4, 7, 1] == 0.0 and np.array_equal(np.delete(cleaned.ravel(), 4 * 120 + 22),
+                                                      np.delete(dirty.ravel(), 4 * 120 + 22))
 
 
 def test_rows_read_alone_are_the_rows_of_the_whole_frame(tmp_path):
