@@ -107,7 +107,8 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
                          (21, 35, 9, 23),
                          # past the proxy's last row (cut there, as an array's slice is),
                          # empty, and backwards (empty)
-                         (30, 60, 0, 64), (20, 20, 0, 64), (30, 20, 0, 64), (20, 30, 5, 5)]),
+                         (30, 60, 0, 64), (20, 20, 0, 64), (30, 20, 0, 64), (20, 30, 5, 5),
+                         (20, 30, 40, 30)]),
     # 40 x 30 at scale 1: any row
     (40, 30, (7, 23), [(0, 30, 0, 40), (5, 9, 11, 12), (22, 30, 0, 40)]),
 ])
@@ -137,7 +138,7 @@ def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, heigh
     expected[made[0]:made[1]] = whole[made[0]:made[1]]
     (main,), _ = read_rgb_rows(path, 1, lambda h: [rows])
     box = Box(0, 0, width, height)
-    proxy = PartProxy(main, box, proxy_scale(box, 64), made, clean=False)
+    proxy = PartProxy(main, box, proxy_scale(box, 64), made)
     assert proxy.shape == whole.shape
     for r0, r1, c0, c1 in asked:
         region = proxy[r0:r1, c0:c1]
@@ -149,6 +150,7 @@ def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, heigh
 @pytest.mark.parametrize(("size", "side", "rows"), [
     ((1920, 1080), 1024, 15),  # 8/15: 1024 x 576
     ((120, 90), 64, 15),       # 8/15: 64 x 48 (90 x 15/8 is not whole: a scale, not its inverse)
+    ((90, 120), 64, 15),       # the same, tall
     ((2048, 1152), 1024, 2),   # 1/2
     ((512, 512), 1024, 1),     # kept: scale 1
     ((1998, 1080), 1024, None),  # 512/999: 1024 wide, 553.5 high

@@ -69,10 +69,10 @@ class PartProxy:
     frame's proxy is never made."""
 
     def __init__(self, frame: PlateFrame, whole: Box, scale: Fraction,
-                 made: tuple[int, int], clean: bool) -> None:
+                 made: tuple[int, int]) -> None:
         self.shape = (int(whole.height * scale), int(whole.width * scale), 3)
         self._frame, self._whole, self._scale = frame, whole, scale
-        self._made, self._clean = made, clean
+        self._made = made
 
     def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
         rows, cols = index
@@ -89,9 +89,6 @@ class PartProxy:
         per = 1 / self._scale  # plate pixels a proxy pixel (whole at the edges above)
         x0, y0 = self._whole.x0, self._whole.y0
         box = Box(x0 + int(c * per), y0 + int(a * per), x0 + int(d * per), y0 + int(b * per))
-        if self._scale == 1:
-            region = finite(rgb_of(self._frame, box), self._clean)
-        else:
-            region = downscaled(self._frame, box, (d - c, b - a))
+        region = downscaled(self._frame, box, (d - c, b - a))  # at scale 1, a cleaned copy
         out[top - r0:bottom - r0] = region[top - a:bottom - a, c0 - c:c1 - c]
         return out

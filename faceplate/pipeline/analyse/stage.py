@@ -438,7 +438,7 @@ def read_rows(spec: ShotSpec, frame_number: int, settings: AnalyseSettings, pre:
     whole = Box(x0, y0, x0 + header.width, y0 + header.height)
     scale = proxy_scale(whole, settings.detect_size)
     made = (int(rows[0] * scale), int(rows[1] * scale))
-    proxy = PartProxy(main, whole, scale, made, nonfinite == 0)
+    proxy = PartProxy(main, whole, scale, made)
     by_start = {f.data_box.y0 - whole.y0: f for f in frames}
     band_rows = np.concatenate([rgb_of(by_start.get(b, main),
                                         Box(whole.x0, whole.y0 + b, whole.x1,
