@@ -53,11 +53,10 @@ def proxy_of(frame: PlateFrame, scale: Fraction, clean: bool) -> np.ndarray:
     data = frame.data_box
     if scale == 1:
         return finite(rgb_of(frame, data), clean)  # float32 as read: no copy when finite
-    width, height = data.width * scale, data.height * scale
-    if width.denominator == height.denominator == 1:
-        return downscaled(frame, data, (int(width), int(height)))
-    return cv2.resize(finite(rgb_of(frame, data), clean), None, fx=float(scale),
-                      fy=float(scale), interpolation=cv2.INTER_AREA)
+    if whole_rows(data, scale) is None:  # not whole pixels: made at once (OpenCV rounds)
+        return cv2.resize(finite(rgb_of(frame, data), clean), None, fx=float(scale),
+                          fy=float(scale), interpolation=cv2.INTER_AREA)
+    return downscaled(frame, data, (int(data.width * scale), int(data.height * scale)))
 
 
 class PartProxy:
@@ -82,10 +81,11 @@ class PartProxy:
         top, bottom = max(r0, self._made[0]), min(r1, self._made[1])
         if top >= bottom or c0 >= c1:
             return out
-        # grown to whole plate pixels: proxy edges on multiples of the scale's numerator
+        # grown to whole plate pixels: proxy edges on multiples of the scale's numerator (the
+        # proxy's sides are such multiples: a plate read in part has whole proxy rows)
         step = self._scale.numerator
-        a, b = top // step * step, min(self.shape[0], -(-bottom // step) * step)
-        c, d = c0 // step * step, min(self.shape[1], -(-c1 // step) * step)
+        a, b = top // step * step, -(-bottom // step) * step
+        c, d = c0 // step * step, -(-c1 // step) * step
         per = 1 / self._scale  # plate pixels a proxy pixel (whole at the edges above)
         x0, y0 = self._whole.x0, self._whole.y0
         box = Box(x0 + int(c * per), y0 + int(a * per), x0 + int(d * per), y0 + int(b * per))
