@@ -63,6 +63,18 @@ def test_bands_are_the_rows_of_the_whole_frame(tmp_path):
     assert np.array_equal(rows, np.concatenate([whole[s:s + 16] for s in starts]))
 
 
+def _half_exr(path: Path, values: np.ndarray) -> tuple[oiio.ImageSpec, np.ndarray]:
+    """``values`` (H, W, 3 half) written as a zip EXR at ``path`` by OpenImageIO: its spec, and
+    the file read back as float32 by OpenImageIO with NaN and Inf as 0."""
+    height, width = values.shape[:2]
+    spec = oiio.ImageSpec(width, height, 3, oiio.HALF)
+    spec.attribute("compression", "zip")
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec) and out.write_image(values) and out.close()
+    as_float = np.asarray(oiio.ImageInput.open(str(path)).read_image(oiio.FLOAT), np.float32)
+    return spec, np.nan_to_num(as_float, nan=0.0, posinf=0.0, neginf=0.0)
+
+
 @pytest.mark.parametrize(("width", "height"), [(120, 90), (100, 70), (90, 120), (40, 30)])
 def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_path, width,
                                                                           height):
@@ -75,12 +87,7 @@ def test_a_frames_proxy_is_its_float_rgb_cleaned_and_scaled_at_one_scale(tmp_pat
     values = (np.random.default_rng(width).random((height, width, 3)) * 4).astype(np.float16)
     values[17, 5, 0], values[height - 20, 9, 2], values[3, 2, 1] = np.nan, np.inf, -np.inf
     path = tmp_path / "f.exr"
-    spec = oiio.ImageSpec(width, height, 3, oiio.HALF)
-    spec.attribute("compression", "zip")
-    out = oiio.ImageOutput.create(str(path))
-    assert out.open(str(path), spec) and out.write_image(values) and out.close()
-    as_float = np.asarray(oiio.ImageInput.open(str(path)).read_image(oiio.FLOAT), np.float32)
-    clean = np.nan_to_num(as_float, nan=0.0, posinf=0.0, neginf=0.0)
+    spec, clean = _half_exr(path, values)
     scale = 64 / max(width, height)
     expected = clean if scale >= 1 else cv2.resize(clean, None, fx=scale, fy=scale,
                                                    interpolation=cv2.INTER_AREA)
@@ -124,12 +131,7 @@ def test_a_proxy_made_where_read_is_the_whole_proxy_there(tmp_path, width, heigh
     values = (np.random.default_rng(height).random((height, width, 3)) * 4).astype(np.float16)
     values[rows[0] + 2, 5, 0], values[rows[1] - 3, 30, 2] = np.nan, np.inf
     path = tmp_path / "f.exr"
-    spec = oiio.ImageSpec(width, height, 3, oiio.HALF)
-    spec.attribute("compression", "zip")
-    out = oiio.ImageOutput.create(str(path))
-    assert out.open(str(path), spec) and out.write_image(values) and out.close()
-    as_float = np.asarray(oiio.ImageInput.open(str(path)).read_image(oiio.FLOAT), np.float32)
-    clean = np.nan_to_num(as_float, nan=0.0, posinf=0.0, neginf=0.0)
+    _, clean = _half_exr(path, values)
     scale = min(1.0, 64 / max(width, height))
     whole = clean if scale == 1 else cv2.resize(clean, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA)

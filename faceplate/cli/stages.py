@@ -20,6 +20,22 @@ from faceplate.cli.output import Output, output_options
 from faceplate.frames import format_frames, parse_frames
 
 
+def _set_up_for_analysis() -> None:
+    """What a process that analyses a shot sets before NumPy and OpenCV load (each kept where
+    the environment already gives it): NumPy's arrays on small pages, OpenBLAS in one thread,
+    OpenCV's pool on the cores analysis's plate reader leaves (docs/performance.md)."""
+    from faceplate.memory import no_numpy_huge_pages
+    from faceplate.threads import (
+        analysis_opencv_threads,
+        cores_here,
+        one_blas_thread,
+        opencv_threads,
+    )
+    no_numpy_huge_pages()
+    one_blas_thread()
+    opencv_threads(analysis_opencv_threads(cores_here()))
+
+
 @click.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @frames_opt
@@ -34,16 +50,7 @@ def run(spec: Path, frames: str | None, force: bool, workers: str,
     """Run a shot: analyse, solve, render FRAMES (default all) and report.
 
     Frames whose outputs are complete and current are kept (a re-run resumes)."""
-    from faceplate.memory import no_numpy_huge_pages
-    from faceplate.threads import (
-        analysis_opencv_threads,
-        cores_here,
-        one_blas_thread,
-        opencv_threads,
-    )
-    no_numpy_huge_pages()  # before NumPy loads: its analysis faster, its render no slower
-    one_blas_thread()  # before NumPy loads: no BLAS threads spinning beside its start-up
-    opencv_threads(analysis_opencv_threads(cores_here()))  # before cv2 loads
+    _set_up_for_analysis()  # its render no slower for it
     from faceplate.errors import IncompleteShotError
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.nodes.shot import ShotResult
@@ -84,16 +91,7 @@ def demo(out_dir: Path, out: Output) -> None:
 @output_options
 def analyse(spec: Path, out: Output) -> None:
     """Stage 1: find faces on every frame (cached)."""
-    from faceplate.memory import no_numpy_huge_pages
-    from faceplate.threads import (
-        analysis_opencv_threads,
-        cores_here,
-        one_blas_thread,
-        opencv_threads,
-    )
-    no_numpy_huge_pages()  # before NumPy loads: analysis's frames on small pages (faster)
-    one_blas_thread()  # before NumPy loads: no BLAS threads spinning beside its start-up
-    opencv_threads(analysis_opencv_threads(cores_here()))  # before cv2 loads
+    _set_up_for_analysis()
     from faceplate.models.dlib_process import DescriptorProcess
     from faceplate.pipeline.stage_files.analysis import face_counts
     with DescriptorProcess() as descriptors:  # started by the first descriptor asked

@@ -71,14 +71,15 @@ class PartProxy:
                  made: tuple[int, int]) -> None:
         self.shape = (int(whole.height * scale), int(whole.width * scale), 3)
         self._frame, self._whole, self._scale = frame, whole, scale
-        self._made = made
+        #: The proxy rows (y0, y1) made from the rows read; 0 outside them.
+        self.made = made
 
     def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
         rows, cols = index
         r0, r1, _ = rows.indices(self.shape[0])
         c0, c1, _ = cols.indices(self.shape[1])
         out = np.zeros((max(0, r1 - r0), max(0, c1 - c0), 3), np.float32)
-        top, bottom = max(r0, self._made[0]), min(r1, self._made[1])
+        top, bottom = max(r0, self.made[0]), min(r1, self.made[1])
         if top >= bottom or c0 >= c1:
             return out
         # grown to whole plate pixels: proxy edges on multiples of the scale's numerator (the

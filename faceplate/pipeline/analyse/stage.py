@@ -309,10 +309,9 @@ class PlateRead:
     view: PlateView | None = None
     ready: tuple[Converted, ...] = ()
     #: A frame read only in part (:func:`read_rows`): its whole data window (``frame`` holds
-    #: some of its rows), the proxy rows made from them (``proxy`` is 0 elsewhere) and its
-    #: bands of rows (the cut is told by them); None where it was read whole.
+    #: some of its rows; ``proxy`` says which proxy rows they make) and its bands of rows (the
+    #: cut is told by them); None where it was read whole.
     whole: Box | None = None
-    proxy_rows: tuple[int, int] | None = None
     bands: BandRead | None = None
     #: Where read in part: the frame read again, whole.
     again: Callable[[], PlateRead | BandRead | FrameAnalysis] | None = None
@@ -431,22 +430,20 @@ def read_rows(spec: ShotSpec, frame_number: int, settings: AnalyseSettings, pre:
     main, rows = frames[0], plan[0]
     nonfinite = sum(f.nonfinite_count() for f in frames)
     if rows is None:  # read whole
-        return PlateRead(main, nonfinite, proxy_of(main, proxy_scale(main.data_box,
-                                                                    settings.detect_size),
-                                                 nonfinite == 0))
+        scale = proxy_scale(main.data_box, settings.detect_size)
+        return PlateRead(main, nonfinite, proxy_of(main, scale, nonfinite == 0))
     x0, y0 = header.x - header.full_x, header.y - header.full_y
     whole = Box(x0, y0, x0 + header.width, y0 + header.height)
     scale = proxy_scale(whole, settings.detect_size)
-    made = (int(rows[0] * scale), int(rows[1] * scale))
-    proxy = PartProxy(main, whole, scale, made)
+    proxy = PartProxy(main, whole, scale, (int(rows[0] * scale), int(rows[1] * scale)))
     by_start = {f.data_box.y0 - whole.y0: f for f in frames}
     band_rows = np.concatenate([rgb_of(by_start.get(b, main),
-                                        Box(whole.x0, whole.y0 + b, whole.x1,
-                                            whole.y0 + min(whole.height, b + _BAND_ROWS)))
+                                       Box(whole.x0, whole.y0 + b, whole.x1,
+                                           whole.y0 + min(whole.height, b + _BAND_ROWS)))
                                 for b in band_starts(whole.height, _BANDS, _BAND_ROWS)])
     bad = int(band_rows.size - np.count_nonzero(np.isfinite(band_rows)))
     bands = BandRead(whole, finite(band_rows, bad == 0), bad)
-    return PlateRead(main, nonfinite, proxy, whole=whole, proxy_rows=made, bands=bands,
+    return PlateRead(main, nonfinite, proxy, whole=whole, bands=bands,
                      again=partial(read_plate, spec, frame_number, settings, pre))
 
 
@@ -472,9 +469,11 @@ def _views(plate: PlateRead, side: int | None,
     geometry = ProxyGeometry(data.x0, data.y0, proxy.shape[1] / data.width)
     bands = band_thumb((plate.bands or _bands_of(plate)).rows,
                        len(band_starts(data.height, _BANDS, _BAND_ROWS)), to_working)
-    seen = (None if isinstance(proxy, PartProxy)  # read in part: no detector picture
-            else detector_image(proxy, side, to_working))
-    view = lazy_plate_view(proxy, geometry, to_working, seen, bands, plate.proxy_rows)
+    if isinstance(proxy, PartProxy):  # read in part: no detector picture, some rows
+        seen, rows_made = None, proxy.made
+    else:
+        seen, rows_made = detector_image(proxy, side, to_working), None
+    view = lazy_plate_view(proxy, geometry, to_working, seen, bands, rows_made)
     again = plate.again
     if again is not None:
         made: list[np.ndarray | None] = []  # read again once, whichever frame asks
@@ -533,7 +532,7 @@ def _bands_of(plate: PlateRead) -> BandRead:
     frame = plate.frame
     data = frame.data_box
     rows = np.concatenate([rgb_of(frame, Box(data.x0, data.y0 + s, data.x1,
-                                              min(data.y1, data.y0 + s + _BAND_ROWS)))
+                                             min(data.y1, data.y0 + s + _BAND_ROWS)))
                            for s in band_starts(data.height, _BANDS, _BAND_ROWS)])
     bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
     return BandRead(data, finite(rows, bad == 0), bad)
